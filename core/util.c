@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "util.h"
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <time.h>
+
+bool endswith(const char *s, const char *suffix)
+{
+        size_t ls = strlen(s), lx = strlen(suffix);
+        return ls >= lx && memcmp(s + ls - lx, suffix, lx) == 0;
+}
+
+static _noreturn_ void oom(void)
+{
+        static const char msg[] = "berth: out of memory\n";
+        (void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+        abort();
+}
+
+void *xmalloc(size_t n)
+{
+        void *p = malloc(n ? n : 1);
+        if (!p)
+                oom();
+        return p;
+}
+
+void *xzalloc(size_t n)
+{
+        void *p = calloc(1, n ? n : 1);
+        if (!p)
+                oom();
+        return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+        p = realloc(p, n ? n : 1);
+        if (!p)
+                oom();
+        return p;
+}
+
+char *xstrdup(const char *s)
+{
+        char *p = strdup(s);
+        if (!p)
+                oom();
+        return p;
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+        char *p = strndup(s, n);
+        if (!p)
+                oom();
+        return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+        va_list ap;
+        char *p;
+        va_start(ap, fmt);
+        int r = vasprintf(&p, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                oom();
+        return p;
+}
+
+char **strv_free(char **v)
+{
+        if (!v)
+                return NULL;
+        for (char **i = v; *i; i++)
+                free(*i);
+        free(v);
+        return NULL;
+}
+
+size_t strv_length(char *const *v)
+{
+        size_t n = 0;
+        while (v && v[n])
+                n++;
+        return n;
+}
+
+char **strv_push(char **v, char *s)
+{
+        size_t n = strv_length(v);
+        v = xrealloc(v, (n + 2) * sizeof(char *));
+        v[n] = s;
+        v[n + 1] = NULL;
+        return v;
+}
+
+char **strv_split(const char *s, const char *separators)
+{
+        char **v = xzalloc(sizeof(char *));
+        while (s && *s) {
+                size_t skip = strspn(s, separators);
+                s += skip;
+                if (!*s)
+                        break;
+                size_t l = strcspn(s, separators);
+                v = strv_push(v, xstrndup(s, l));
+                s += l;
+        }
+        return v;
+}
+
+bool strv_contains(char *const *v, const char *s)
+{
+        for (; v && *v; v++)
+                if (streq(*v, s))
+                        return true;
+        return false;
+}
+
+int parse_bool(const char *s, bool *ret)
+{
+        static const char *const yes[] = {"1", "true", "yes", "on"};
+        static const char *const no[] = {"0", "false", "no", "off"};
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+                if (strcasecmp(s, yes[i]) == 0) {
+                        *ret = true;
+                        return 0;
+                }
+                if (strcasecmp(s, no[i]) == 0) {
+                        *ret = false;
+                        return 0;
+                }
+        }
+        return -EINVAL;
+}
+
+int parse_int64(const char *s, int64_t *ret)
+{
+        char *end;
+        if (isempty(s) || isspace((unsigned char)*s))
+                return -EINVAL;
+        errno = 0;
+        long long v = strtoll(s, &end, 10);
+        if (errno == ERANGE)
+                return -ERANGE;
+        if (*end)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+int parse_size(const char *s, uint64_t *ret)
+{
+        char *end;
+        if (isempty(s) || !isdigit((unsigned char)*s))
+                return -EINVAL;
+        errno = 0;
+        unsigned long long v = strtoull(s, &end, 10);
+        if (errno == ERANGE)
+                return -ERANGE;
+        uint64_t mul = 1;
+        switch (tolower((unsigned char)*end)) {
+        case '\0':
+                break;
+        case 'b':
+                mul = 1;
+                break;
+        case 'k':
+                mul = 1ull << 10;
+                break;
+        case 'm':
+                mul = 1ull << 20;
+                break;
+        case 'g':
+                mul = 1ull << 30;
+                break;
+        case 't':
+                mul = 1ull << 40;
+                break;
+        default:
+                return -EINVAL;
+        }
+        if (*end) {
+                end++;
+                /* accept "k", "kb", "kib" */
+                if (mul > 1 && tolower((unsigned char)*end) == 'i')
+                        end++;
+                if (mul > 1 && tolower((unsigned char)*end) == 'b')
+                        end++;
+                if (*end)
+                        return -EINVAL;
+        }
+        if (v > UINT64_MAX / mul)
+                return -ERANGE;
+        *ret = v * mul;
+        return 0;
+}
+
+int mkdir_p(const char *path, mode_t mode)
+{
+        _cleanup_free_ char *p = xstrdup(path);
+        for (char *s = p + 1; *s; s++) {
+                if (*s != '/')
+                        continue;
+                *s = '\0';
+                if (mkdir(p, mode) < 0 && errno != EEXIST)
+                        return -errno;
+                *s = '/';
+        }
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+int read_full_file(const char *path, char **ret, size_t *ret_len)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        size_t cap = 4096, len = 0;
+        _cleanup_free_ char *buf = xmalloc(cap);
+        for (;;) {
+                if (len + 1 >= cap) {
+                        if (cap >= (64u << 20))
+                                return -EFBIG;
+                        cap *= 2;
+                        buf = xrealloc(buf, cap);
+                }
+                ssize_t n = read(fd, buf + len, cap - len - 1);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+        }
+        buf[len] = '\0';
+        if (ret_len)
+                *ret_len = len;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int read_one_line(const char *path, char **ret)
+{
+        char *s;
+        int r = read_full_file(path, &s, NULL);
+        if (r < 0)
+                return r;
+        s[strcspn(s, "\n")] = '\0';
+        *ret = s;
+        return 0;
+}
+
+int loop_write(int fd, const void *buf, size_t len)
+{
+        const char *p = buf;
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+ssize_t loop_read(int fd, void *buf, size_t len)
+{
+        char *p = buf;
+        size_t done = 0;
+        while (done < len) {
+                ssize_t n = read(fd, p + done, len - done);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                done += (size_t)n;
+        }
+        return (ssize_t)done;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+        _cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+        _cleanup_free_ char *dir = xstrdup(path);
+        int r;
+
+        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+        if (fd < 0)
+                return -errno;
+        r = loop_write(fd, data, len);
+        if (r >= 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r >= 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0) {
+                unlink(tmp);
+                return r;
+        }
+        _cleanup_close_ int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0)
+                (void)fsync(dfd);
+        return 0;
+}
+
+int64_t now_ns(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t monotonic_ns(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}

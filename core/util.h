@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef BERTH_UTIL_H
+#define BERTH_UTIL_H
+
+/* Small things every part of the core uses: scope-bound cleanup (systemd's
+ * _cleanup_ / TAKE_PTR), string and file helpers. */
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <dirent.h>
+
+#define _cleanup_(f)      __attribute__((cleanup(f)))
+#define _cleanup_free_    _cleanup_(freep)
+#define _cleanup_close_   _cleanup_(closep)
+#define _cleanup_fclose_  _cleanup_(fclosep)
+#define _cleanup_closedir_ _cleanup_(closedirp)
+#define _cleanup_strv_    _cleanup_(strv_freep)
+#define _unused_          __attribute__((unused))
+#define _printf_(a, b)    __attribute__((format(printf, a, b)))
+#define _noreturn_        __attribute__((noreturn))
+#define _likely_(x)       __builtin_expect(!!(x), 1)
+#define _unlikely_(x)     __builtin_expect(!!(x), 0)
+
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+
+/* Hand ownership out of a _cleanup_ variable. */
+#define TAKE_PTR(p)                                                                               \
+        ({                                                                                        \
+                __typeof__(p) _p_ = (p);                                                          \
+                (p) = NULL;                                                                       \
+                _p_;                                                                              \
+        })
+#define TAKE_FD(fd)                                                                               \
+        ({                                                                                        \
+                int _fd_ = (fd);                                                                  \
+                (fd) = -1;                                                                        \
+                _fd_;                                                                             \
+        })
+
+static inline void freep(void *p)
+{
+        free(*(void **)p);
+}
+static inline void closep(int *fd)
+{
+        if (*fd >= 0) {
+                int saved = errno;
+                close(*fd);
+                errno = saved;
+        }
+}
+static inline void fclosep(FILE **f)
+{
+        if (*f)
+                fclose(*f);
+}
+static inline void closedirp(DIR **d)
+{
+        if (*d)
+                closedir(*d);
+}
+
+/* Destructors take NULL and return NULL, so `p = foo_free(p);` is safe. */
+static inline int safe_close(int fd)
+{
+        if (fd >= 0) {
+                int saved = errno;
+                close(fd);
+                errno = saved;
+        }
+        return -1;
+}
+
+static inline bool streq(const char *a, const char *b)
+{
+        return strcmp(a, b) == 0;
+}
+static inline bool streq_ptr(const char *a, const char *b)
+{
+        if (!a || !b)
+                return a == b;
+        return strcmp(a, b) == 0;
+}
+static inline const char *strempty(const char *s)
+{
+        return s ? s : "";
+}
+static inline bool isempty(const char *s)
+{
+        return !s || !*s;
+}
+/* The rest of `s` after `prefix`, or NULL if `s` does not start with it. */
+static inline const char *startswith(const char *s, const char *prefix)
+{
+        size_t l = strlen(prefix);
+        return strncmp(s, prefix, l) == 0 ? s + l : NULL;
+}
+bool endswith(const char *s, const char *suffix);
+
+/* Allocation that cannot fail: berth aborts on out-of-memory, as systemd's
+ * programs effectively do; a container engine that cannot allocate a few
+ * bytes cannot report anything useful either. */
+void *xmalloc(size_t n);
+void *xzalloc(size_t n);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) _printf_(1, 2);
+
+/* NULL-terminated string vectors. */
+char **strv_free(char **v);
+static inline void strv_freep(char ***v)
+{
+        strv_free(*v);
+}
+size_t strv_length(char *const *v);
+char **strv_push(char **v, char *s); /* takes s; returns the new vector */
+char **strv_split(const char *s, const char *separators); /* empty fields dropped */
+bool strv_contains(char *const *v, const char *s);
+
+/* Parse helpers: 0 or -EINVAL/-ERANGE. */
+int parse_bool(const char *s, bool *ret);   /* true/false/yes/no/on/off/1/0 */
+int parse_int64(const char *s, int64_t *ret);
+int parse_size(const char *s, uint64_t *ret); /* "10", "10k", "64m", "1g" (1024-based) */
+
+/* Files. */
+int mkdir_p(const char *path, mode_t mode);
+int read_full_file(const char *path, char **ret, size_t *ret_len);
+int read_one_line(const char *path, char **ret); /* first line, without the newline */
+/* Write atomically: temp file in the same directory, fsync, rename, fsync dir. */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+int loop_write(int fd, const void *buf, size_t len);
+ssize_t loop_read(int fd, void *buf, size_t len); /* until len or EOF */
+
+int64_t now_ns(void);          /* CLOCK_REALTIME */
+int64_t monotonic_ns(void);    /* CLOCK_MONOTONIC */
+
+#endif

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "check-main.h"
+#include "err.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+START_TEST(test_strv_split)
+{
+        _cleanup_strv_ char **v = strv_split("  a, b\tc,,", " ,\t");
+        ck_assert_int_eq(strv_length(v), 3);
+        ck_assert_str_eq(v[0], "a");
+        ck_assert_str_eq(v[1], "b");
+        ck_assert_str_eq(v[2], "c");
+        ck_assert(strv_contains(v, "b"));
+        ck_assert(!strv_contains(v, "d"));
+        _cleanup_strv_ char **e = strv_split("", " ");
+        ck_assert_int_eq(strv_length(e), 0);
+}
+END_TEST
+
+START_TEST(test_parse)
+{
+        bool b;
+        int64_t i;
+        uint64_t sz;
+        ck_assert_int_eq(parse_bool("Yes", &b), 0);
+        ck_assert(b);
+        ck_assert_int_eq(parse_bool("off", &b), 0);
+        ck_assert(!b);
+        ck_assert_int_eq(parse_bool("maybe", &b), -EINVAL);
+        ck_assert_int_eq(parse_int64("-42", &i), 0);
+        ck_assert_int_eq(i, -42);
+        ck_assert_int_eq(parse_int64("42x", &i), -EINVAL);
+        ck_assert_int_eq(parse_int64("", &i), -EINVAL);
+        ck_assert_int_eq(parse_int64("99999999999999999999", &i), -ERANGE);
+        ck_assert_int_eq(parse_size("10m", &sz), 0);
+        ck_assert_uint_eq(sz, 10u << 20);
+        ck_assert_int_eq(parse_size("1GiB", &sz), 0);
+        ck_assert_uint_eq(sz, 1u << 30);
+        ck_assert_int_eq(parse_size("512", &sz), 0);
+        ck_assert_uint_eq(sz, 512);
+        ck_assert_int_eq(parse_size("12q", &sz), -EINVAL);
+        ck_assert_int_eq(parse_size("-1", &sz), -EINVAL);
+        ck_assert_int_eq(parse_size("99999999999t", &sz), -ERANGE);
+}
+END_TEST
+
+START_TEST(test_err_prefix)
+{
+        struct berth_err e = {0};
+        ck_assert_int_eq(err_errno(&e, -ENOENT, "lowerdir '%s'", "/x"), -ENOENT);
+        ck_assert_str_eq(e.msg, "lowerdir '/x': No such file or directory");
+        ck_assert_int_eq(err_prefix(&e, "mount overlay for '%s'", "web"), -ENOENT);
+        ck_assert_str_eq(e.msg, "mount overlay for 'web': lowerdir '/x': No such file or directory");
+        struct berth_err bare = {.code = -EACCES};
+        err_prefix(&bare, "open");
+        ck_assert_str_eq(bare.msg, "open: Permission denied");
+        /* NULL err is allowed everywhere */
+        ck_assert_int_eq(err_set(NULL, -EIO, "x"), -EIO);
+}
+END_TEST
+
+START_TEST(test_files)
+{
+        char dir[] = "/tmp/berth-check-util.XXXXXX";
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        _cleanup_free_ char *deep = xasprintf("%s/a/b/c", dir);
+        ck_assert_int_eq(mkdir_p(deep, 0755), 0);
+        ck_assert_int_eq(mkdir_p(deep, 0755), 0);
+        _cleanup_free_ char *f = xasprintf("%s/file", deep);
+        ck_assert_int_eq(write_file_atomic(f, "hello\nworld\n", 12, 0600), 0);
+        struct stat st;
+        ck_assert_int_eq(stat(f, &st), 0);
+        ck_assert_int_eq(st.st_mode & 0777, 0600);
+        _cleanup_free_ char *line = NULL;
+        ck_assert_int_eq(read_one_line(f, &line), 0);
+        ck_assert_str_eq(line, "hello");
+        /* no temporary file is left next to it */
+        _cleanup_free_ char *cmd = xasprintf("test $(ls -A %s | wc -l) -eq 1", deep);
+        ck_assert_int_eq(system(cmd), 0);
+        _cleanup_free_ char *missing = xasprintf("%s/nope/file", dir);
+        ck_assert_int_eq(write_file_atomic(missing, "x", 1, 0600), -ENOENT);
+        _cleanup_free_ char *rm = xasprintf("rm -rf %s", dir);
+        ck_assert_int_eq(system(rm), 0);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+        Suite *s = suite_create("util");
+        TCase *tc = tcase_create("core");
+        tcase_add_test(tc, test_strv_split);
+        tcase_add_test(tc, test_parse);
+        tcase_add_test(tc, test_err_prefix);
+        tcase_add_test(tc, test_files);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+BERTH_CHECK_MAIN(suite)
