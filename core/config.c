@@ -101,8 +101,8 @@ static const struct {
         const char *name;
         int level;
 } log_levels[] = {
-        {"debug", BERTH_LOG_DEBUG}, {"info", BERTH_LOG_INFO},   {"warn", BERTH_LOG_WARNING},
-        {"warning", BERTH_LOG_WARNING}, {"error", BERTH_LOG_ERR}, {"fatal", BERTH_LOG_ERR},
+    {"debug", BERTH_LOG_DEBUG},     {"info", BERTH_LOG_INFO}, {"warn", BERTH_LOG_WARNING},
+    {"warning", BERTH_LOG_WARNING}, {"error", BERTH_LOG_ERR}, {"fatal", BERTH_LOG_ERR},
 };
 
 int parse_log_level(const char *s, int *ret)
@@ -128,7 +128,8 @@ static bool valid_driver_name(const char *s)
         if (isempty(s) || strlen(s) > 64)
                 return false;
         for (; *s; s++)
-                if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && !strchr("-_.", *s))
+                if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) &&
+                    !strchr("-_.", *s))
                         return false;
         return true;
 }
@@ -136,8 +137,8 @@ static bool valid_driver_name(const char *s)
 struct parse_state {
         struct berth_config *cfg;
         const char *name;
-        FILE *f;           /* file mode */
-        const char *text;  /* string mode */
+        FILE *f;          /* file mode */
+        const char *text; /* string mode */
         unsigned line;
         bool too_long;
         struct berth_err *err;
@@ -156,10 +157,10 @@ static int apply_abs_path(char **dst, const char *v, const char **why)
         return 0;
 }
 
-#define PATH_KEY(fn, field)                                                                       \
-        static int fn(struct berth_config *c, const char *v, const char **why)                    \
-        {                                                                                         \
-                return apply_abs_path(&c->field, v, why);                                         \
+#define PATH_KEY(fn, field)                                                    \
+        static int fn(struct berth_config *c, const char *v, const char **why) \
+        {                                                                      \
+                return apply_abs_path(&c->field, v, why);                      \
         }
 PATH_KEY(apply_data_root, data_root)
 PATH_KEY(apply_exec_root, exec_root)
@@ -223,15 +224,15 @@ static int apply_driver_list(char ***dst, const char *v, const char **why)
         return 0;
 }
 
-#define DRIVER_KEY(fn, field)                                                                     \
-        static int fn(struct berth_config *c, const char *v, const char **why)                    \
-        {                                                                                         \
-                return apply_one_driver(&c->field, v, why);                                       \
+#define DRIVER_KEY(fn, field)                                                  \
+        static int fn(struct berth_config *c, const char *v, const char **why) \
+        {                                                                      \
+                return apply_one_driver(&c->field, v, why);                    \
         }
-#define DRIVER_LIST_KEY(fn, field)                                                                \
-        static int fn(struct berth_config *c, const char *v, const char **why)                    \
-        {                                                                                         \
-                return apply_driver_list(&c->field, v, why);                                      \
+#define DRIVER_LIST_KEY(fn, field)                                             \
+        static int fn(struct berth_config *c, const char *v, const char **why) \
+        {                                                                      \
+                return apply_driver_list(&c->field, v, why);                   \
         }
 DRIVER_KEY(apply_storage_driver, storage_driver)
 DRIVER_KEY(apply_network_default, network_default)
@@ -260,23 +261,23 @@ static const struct {
         const char *key;
         apply_fn apply;
 } core_keys[] = {
-        {"daemon", "data-root", apply_data_root},
-        {"daemon", "exec-root", apply_exec_root},
-        {"daemon", "host", apply_host},
-        {"daemon", "pidfile", apply_pidfile},
-        {"daemon", "plugin-dir", apply_plugin_dir},
-        {"daemon", "log-level", apply_log_level},
-        {"daemon", "debug", apply_debug},
-        {"storage", "driver", apply_storage_driver},
-        {"network", "drivers", apply_network_drivers},
-        {"network", "default", apply_network_default},
-        {"volume", "drivers", apply_volume_drivers},
-        {"volume", "default", apply_volume_default},
-        {"logging", "drivers", apply_logging_drivers},
-        {"logging", "driver", apply_logging_default},
-        {"auth", "drivers", apply_auth_drivers},
-        {"registry", "insecure", apply_insecure},
-        {"registry", "ca", apply_registry_ca},
+    {"daemon", "data-root", apply_data_root},
+    {"daemon", "exec-root", apply_exec_root},
+    {"daemon", "host", apply_host},
+    {"daemon", "pidfile", apply_pidfile},
+    {"daemon", "plugin-dir", apply_plugin_dir},
+    {"daemon", "log-level", apply_log_level},
+    {"daemon", "debug", apply_debug},
+    {"storage", "driver", apply_storage_driver},
+    {"network", "drivers", apply_network_drivers},
+    {"network", "default", apply_network_default},
+    {"volume", "drivers", apply_volume_drivers},
+    {"volume", "default", apply_volume_default},
+    {"logging", "drivers", apply_logging_drivers},
+    {"logging", "driver", apply_logging_default},
+    {"auth", "drivers", apply_auth_drivers},
+    {"registry", "insecure", apply_insecure},
+    {"registry", "ca", apply_registry_ca},
 };
 
 static bool is_driver_section(const char *section)
@@ -315,8 +316,9 @@ static int on_entry(void *user, const char *section, const char *key, const char
                                 continue;
                         const char *why = "invalid";
                         if (core_keys[i].apply(cfg, value, &why) < 0)
-                                err_set(st->err, -EINVAL, "%s: invalid value '%s' for '%s' in [%s]: %s",
-                                        where, value, key, section, why);
+                                err_set(st->err, -EINVAL,
+                                        "%s: invalid value '%s' for '%s' in [%s]: %s", where, value,
+                                        key, section, why);
                         return 1;
                 }
                 config_warn(cfg, "%s: unknown key '%s' in [%s], ignoring", where, key, section);
@@ -338,10 +340,10 @@ static int on_entry(void *user, const char *section, const char *key, const char
         }
         cfg->entries = xrealloc(cfg->entries, (cfg->n_entries + 1) * sizeof(*cfg->entries));
         cfg->entries[cfg->n_entries++] = (struct config_entry){
-                .section = xstrdup(section),
-                .key = xstrdup(key),
-                .value = xstrdup(value),
-                .where = TAKE_PTR(where),
+            .section = xstrdup(section),
+            .key = xstrdup(key),
+            .value = xstrdup(value),
+            .where = TAKE_PTR(where),
         };
         return 1;
 }
@@ -390,8 +392,9 @@ static int parse_stream(struct parse_state *st)
         if (st->err->code < 0)
                 return st->err->code;
         if (r > 0)
-                return err_set(st->err, -EINVAL, "%s:%d: syntax error (expected [section] or key = value)",
-                               st->name, r);
+                return err_set(st->err, -EINVAL,
+                               "%s:%d: syntax error (expected [section] or key = value)", st->name,
+                               r);
         if (r < 0)
                 return err_set(st->err, -ENOMEM, "%s: cannot parse", st->name);
         return 0;

@@ -31,29 +31,29 @@ static int fail(const struct driver *d, const char *slot, int r, struct berth_er
         return err_prefix(err, "%s driver '%s'", driver_kind_name(d->kind), d->name);
 }
 
-#define CALL(T, slot, ...)                                                                        \
-        do {                                                                                      \
-                int _r = driver_fault(d, #slot);                                                  \
-                if (_r < 0)                                                                       \
-                        return err_errno(err, _r, "%s driver '%s': %s (injected fault)",          \
-                                         driver_kind_name(d->kind), d->name, #slot);              \
-                if (!DRIVER_HAS(d, T, slot))                                                      \
-                        return err_set(err, -ENOTSUP, "%s driver '%s' does not support %s",       \
-                                       driver_kind_name(d->kind), d->name, #slot);                \
-                err_clear(err);                                                                   \
-                _r = ((const struct T *)d->ops)->slot(d->state, __VA_ARGS__);                     \
-                return _r < 0 ? fail(d, #slot, _r, err) : _r;                                     \
+#define CALL(T, slot, ...)                                                                  \
+        do {                                                                                \
+                int _r = driver_fault(d, #slot);                                            \
+                if (_r < 0)                                                                 \
+                        return err_errno(err, _r, "%s driver '%s': %s (injected fault)",    \
+                                         driver_kind_name(d->kind), d->name, #slot);        \
+                if (!DRIVER_HAS(d, T, slot))                                                \
+                        return err_set(err, -ENOTSUP, "%s driver '%s' does not support %s", \
+                                       driver_kind_name(d->kind), d->name, #slot);          \
+                err_clear(err);                                                             \
+                _r = ((const struct T *)d->ops)->slot(d->state, __VA_ARGS__);               \
+                return _r < 0 ? fail(d, #slot, _r, err) : _r;                               \
         } while (0)
 
 /* Slots without a struct berth_err. */
-#define CALL_NOERR(T, slot, ...)                                                                  \
-        do {                                                                                      \
-                int _r = driver_fault(d, #slot);                                                  \
-                if (_r < 0)                                                                       \
-                        return _r;                                                                \
-                if (!DRIVER_HAS(d, T, slot))                                                      \
-                        return -ENOTSUP;                                                          \
-                return ((const struct T *)d->ops)->slot(d->state, __VA_ARGS__);                   \
+#define CALL_NOERR(T, slot, ...)                                                \
+        do {                                                                    \
+                int _r = driver_fault(d, #slot);                                \
+                if (_r < 0)                                                     \
+                        return _r;                                              \
+                if (!DRIVER_HAS(d, T, slot))                                    \
+                        return -ENOTSUP;                                        \
+                return ((const struct T *)d->ops)->slot(d->state, __VA_ARGS__); \
         } while (0)
 
 /* storage */
@@ -113,12 +113,12 @@ int berth_storage_metadata(struct driver *d, const char *id, berth_kv_fn fn, voi
 
 /* network */
 int berth_network_create_network(struct driver *d, const struct berth_net_config *cfg,
-                                  uint64_t flags, struct berth_err *err)
+                                 uint64_t flags, struct berth_err *err)
 {
         CALL(berth_network_ops, create_network, cfg, flags, err);
 }
 int berth_network_delete_network(struct driver *d, const char *network_id, uint64_t flags,
-                                  struct berth_err *err)
+                                 struct berth_err *err)
 {
         CALL(berth_network_ops, delete_network, network_id, flags, err);
 }
@@ -150,8 +150,8 @@ int berth_network_status(struct driver *d, berth_kv_fn fn, void *userdata, uint6
 }
 
 /* volume */
-int berth_volume_create(struct driver *d, const char *name, const char *const *opts,
-                        uint64_t flags, struct berth_err *err)
+int berth_volume_create(struct driver *d, const char *name, const char *const *opts, uint64_t flags,
+                        struct berth_err *err)
 {
         CALL(berth_volume_ops, create, name, opts, flags, err);
 }

@@ -13,9 +13,9 @@ static const struct {
         const char *name;
         const char *prefix;
 } kinds[] = {
-        {BERTH_KIND_STORAGE, "storage", "storage"}, {BERTH_KIND_NETWORK, "network", "net"},
-        {BERTH_KIND_VOLUME, "volume", "volume"},    {BERTH_KIND_LOGGING, "logging", "log"},
-        {BERTH_KIND_AUTH, "auth", "auth"},
+    {BERTH_KIND_STORAGE, "storage", "storage"}, {BERTH_KIND_NETWORK, "network", "net"},
+    {BERTH_KIND_VOLUME, "volume", "volume"},    {BERTH_KIND_LOGGING, "logging", "log"},
+    {BERTH_KIND_AUTH, "auth", "auth"},
 };
 
 const char *driver_kind_name(uint32_t kind)
@@ -206,7 +206,9 @@ static void check_options(struct driver *d)
                         if (streq(o->key, e->key))
                                 known = true;
                 if (!known)
-                        config_warn(cfg, "%s: unknown key '%s' in [%s] (driver '%s' has no such option), ignoring",
+                        config_warn(cfg,
+                                    "%s: unknown key '%s' in [%s] (driver '%s' has no such "
+                                    "option), ignoring",
                                     e->where, e->key, e->section, d->name);
         }
 }
@@ -248,20 +250,23 @@ int driver_load(struct berth_config *cfg, uint32_t kind, const char *name, struc
         /* ABI major, struct size and kind before anything else. */
         if (desc->abi_major != BERTH_ABI_MAJOR)
                 return err_set(err, -EPROTO,
-                               "%s driver '%s': plugin '%s' was built for plugin ABI %u.%u, this berth speaks ABI %u.%u",
+                               "%s driver '%s': plugin '%s' was built for plugin ABI %u.%u, this "
+                               "berth speaks ABI %u.%u",
                                kname, name, d->path, desc->abi_major, desc->abi_minor,
                                BERTH_ABI_MAJOR, BERTH_ABI_MINOR);
         if (desc->struct_size < DESC_MIN_SIZE)
                 return err_set(err, -EPROTO,
-                               "%s driver '%s': plugin '%s' has a descriptor of %u bytes, ABI %u needs at least %zu",
+                               "%s driver '%s': plugin '%s' has a descriptor of %u bytes, ABI %u "
+                               "needs at least %zu",
                                kname, name, d->path, desc->struct_size, BERTH_ABI_MAJOR,
                                DESC_MIN_SIZE);
         if (desc->kind != kind) {
                 const char *actual = driver_kind_name(desc->kind);
                 if (actual)
-                        return err_set(err, -EPROTO,
-                                       "%s driver '%s': plugin '%s' is a %s driver, not a %s driver",
-                                       kname, name, d->path, actual, kname);
+                        return err_set(
+                            err, -EPROTO,
+                            "%s driver '%s': plugin '%s' is a %s driver, not a %s driver", kname,
+                            name, d->path, actual, kname);
                 return err_set(err, -EPROTO, "%s driver '%s': plugin '%s' has unknown kind %u",
                                kname, name, d->path, desc->kind);
         }
@@ -270,9 +275,8 @@ int driver_load(struct berth_config *cfg, uint32_t kind, const char *name, struc
                                "%s driver '%s': plugin '%s' calls itself '%s', not '%s'", kname,
                                name, d->path, strempty(desc->name), name);
         if (!desc->ops || ((const uint32_t *)desc->ops)[0] < 2 * sizeof(uint32_t))
-                return err_set(err, -EPROTO,
-                               "%s driver '%s': plugin '%s' has no operations table", kname, name,
-                               d->path);
+                return err_set(err, -EPROTO, "%s driver '%s': plugin '%s' has no operations table",
+                               kname, name, d->path);
         if (!desc->init)
                 return err_set(err, -EPROTO, "%s driver '%s': plugin '%s' has no init function",
                                kname, name, d->path);
@@ -297,14 +301,14 @@ int driver_load(struct berth_config *cfg, uint32_t kind, const char *name, struc
                                  d->run_dir);
 
         d->host = (struct berth_host){
-                .size = sizeof(struct berth_host),
-                .abi_minor = BERTH_ABI_MINOR,
-                .ctx = d,
-                .log = host_log,
-                .err = host_err,
-                .config_get = host_config_get,
-                .path = host_path,
-                .run_helper = host_run_helper,
+            .size = sizeof(struct berth_host),
+            .abi_minor = BERTH_ABI_MINOR,
+            .ctx = d,
+            .log = host_log,
+            .err = host_err,
+            .config_get = host_config_get,
+            .path = host_path,
+            .run_helper = host_run_helper,
         };
 
         check_options(d);

@@ -27,8 +27,9 @@ struct driver {
         bool initialised;
 };
 
-const char *driver_kind_name(uint32_t kind);   /* "storage" ... */
-const char *driver_kind_prefix(uint32_t kind); /* file prefix: "storage", "net", "volume", "log", "auth" */
+const char *driver_kind_name(uint32_t kind); /* "storage" ... */
+const char *
+driver_kind_prefix(uint32_t kind); /* file prefix: "storage", "net", "volume", "log", "auth" */
 /* The file a driver of this kind and name is loaded from:
  * <plugin-dir>/<prefix>-<name with '-' and '.' dropped>.so */
 char *driver_file(const char *plugin_dir, uint32_t kind, const char *name);
@@ -40,8 +41,8 @@ int driver_load(struct berth_config *cfg, uint32_t kind, const char *name, struc
 struct driver *driver_unload(struct driver *d);
 
 /* Whether the driver's vtable has a non-NULL `slot`. */
-#define DRIVER_HAS(d, T, slot)                                                                    \
-        ((d)->ops_size >= offsetof(struct T, slot) + sizeof(((struct T *)0)->slot) &&             \
+#define DRIVER_HAS(d, T, slot)                                                        \
+        ((d)->ops_size >= offsetof(struct T, slot) + sizeof(((struct T *)0)->slot) && \
          ((const struct T *)(d)->ops)->slot != NULL)
 
 /* Fault injection for tests: BERTH_FAULT="storage.apply_diff=-28,volume.create=-5"
@@ -72,9 +73,9 @@ int berth_storage_metadata(struct driver *d, const char *id, berth_kv_fn fn, voi
 
 /* network */
 int berth_network_create_network(struct driver *d, const struct berth_net_config *cfg,
-                                  uint64_t flags, struct berth_err *err);
+                                 uint64_t flags, struct berth_err *err);
 int berth_network_delete_network(struct driver *d, const char *network_id, uint64_t flags,
-                                  struct berth_err *err);
+                                 struct berth_err *err);
 int berth_network_join(struct driver *d, const struct berth_endpoint *ep, uint64_t flags,
                        struct berth_err *err);
 int berth_network_leave(struct driver *d, const struct berth_endpoint *ep, uint64_t flags,
@@ -88,8 +89,8 @@ int berth_network_unpublish(struct driver *d, const struct berth_endpoint *ep,
 int berth_network_status(struct driver *d, berth_kv_fn fn, void *userdata, uint64_t flags);
 
 /* volume */
-int berth_volume_create(struct driver *d, const char *name, const char *const *opts,
-                        uint64_t flags, struct berth_err *err);
+int berth_volume_create(struct driver *d, const char *name, const char *const *opts, uint64_t flags,
+                        struct berth_err *err);
 int berth_volume_remove(struct driver *d, const char *name, uint64_t flags, struct berth_err *err);
 int berth_volume_mount(struct driver *d, const char *name, const char *ref, uint64_t flags,
                        char *ret_path, size_t ret_len, struct berth_err *err);

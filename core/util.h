@@ -15,32 +15,32 @@
 #include <unistd.h>
 #include <dirent.h>
 
-#define _cleanup_(f)      __attribute__((cleanup(f)))
-#define _cleanup_free_    _cleanup_(freep)
-#define _cleanup_close_   _cleanup_(closep)
-#define _cleanup_fclose_  _cleanup_(fclosep)
+#define _cleanup_(f)       __attribute__((cleanup(f)))
+#define _cleanup_free_     _cleanup_(freep)
+#define _cleanup_close_    _cleanup_(closep)
+#define _cleanup_fclose_   _cleanup_(fclosep)
 #define _cleanup_closedir_ _cleanup_(closedirp)
-#define _cleanup_strv_    _cleanup_(strv_freep)
-#define _unused_          __attribute__((unused))
-#define _printf_(a, b)    __attribute__((format(printf, a, b)))
-#define _noreturn_        __attribute__((noreturn))
-#define _likely_(x)       __builtin_expect(!!(x), 1)
-#define _unlikely_(x)     __builtin_expect(!!(x), 0)
+#define _cleanup_strv_     _cleanup_(strv_freep)
+#define _unused_           __attribute__((unused))
+#define _printf_(a, b)     __attribute__((format(printf, a, b)))
+#define _noreturn_         __attribute__((noreturn))
+#define _likely_(x)        __builtin_expect(!!(x), 1)
+#define _unlikely_(x)      __builtin_expect(!!(x), 0)
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
 /* Hand ownership out of a _cleanup_ variable. */
-#define TAKE_PTR(p)                                                                               \
-        ({                                                                                        \
-                __typeof__(p) _p_ = (p);                                                          \
-                (p) = NULL;                                                                       \
-                _p_;                                                                              \
+#define TAKE_PTR(p)                      \
+        ({                               \
+                __typeof__(p) _p_ = (p); \
+                (p) = NULL;              \
+                _p_;                     \
         })
-#define TAKE_FD(fd)                                                                               \
-        ({                                                                                        \
-                int _fd_ = (fd);                                                                  \
-                (fd) = -1;                                                                        \
-                _fd_;                                                                             \
+#define TAKE_FD(fd)              \
+        ({                       \
+                int _fd_ = (fd); \
+                (fd) = -1;       \
+                _fd_;            \
         })
 
 static inline void freep(void *p)
@@ -120,12 +120,12 @@ static inline void strv_freep(char ***v)
         strv_free(*v);
 }
 size_t strv_length(char *const *v);
-char **strv_push(char **v, char *s); /* takes s; returns the new vector */
+char **strv_push(char **v, char *s);                      /* takes s; returns the new vector */
 char **strv_split(const char *s, const char *separators); /* empty fields dropped */
 bool strv_contains(char *const *v, const char *s);
 
 /* Parse helpers: 0 or -EINVAL/-ERANGE. */
-int parse_bool(const char *s, bool *ret);   /* true/false/yes/no/on/off/1/0 */
+int parse_bool(const char *s, bool *ret); /* true/false/yes/no/on/off/1/0 */
 int parse_int64(const char *s, int64_t *ret);
 int parse_size(const char *s, uint64_t *ret); /* "10", "10k", "64m", "1g" (1024-based) */
 
@@ -138,7 +138,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 int loop_write(int fd, const void *buf, size_t len);
 ssize_t loop_read(int fd, void *buf, size_t len); /* until len or EOF */
 
-int64_t now_ns(void);          /* CLOCK_REALTIME */
-int64_t monotonic_ns(void);    /* CLOCK_MONOTONIC */
+int64_t now_ns(void);       /* CLOCK_REALTIME */
+int64_t monotonic_ns(void); /* CLOCK_MONOTONIC */
 
 #endif

@@ -63,15 +63,15 @@ static int t_status(void *drv, berth_kv_fn fn, void *ud, uint64_t flags)
 }
 
 __attribute__((unused)) static const struct berth_storage_ops t_ops = {
-        .size = sizeof(struct berth_storage_ops),
-        .exists = t_exists,
-        .get = t_get,
-        .status = t_status,
+    .size = sizeof(struct berth_storage_ops),
+    .exists = t_exists,
+    .get = t_get,
+    .status = t_status,
 };
 
 static const struct berth_option t_options[] = {
-        {"colour", "none", "a test option"},
-        {0},
+    {"colour", "none", "a test option"},
+    {0},
 };
 
 #ifdef VARIANT_NOENTRY
@@ -85,16 +85,27 @@ __attribute__((visibility("default"))) int not_a_plugin(void)
 }
 #elif defined(VARIANT_ABI)
 BERTH_EXPORT extern const struct berth_plugin berth_plugin_entry;
-BERTH_EXPORT const struct berth_plugin berth_plugin_entry = {
-        .abi_major = 99, .abi_minor = 3, .struct_size = sizeof(struct berth_plugin),
-        .kind = BERTH_KIND_STORAGE, .name = "abi", .init = t_init, .fini = t_fini,
-        .ops = &t_ops, .options = t_options};
+BERTH_EXPORT const struct berth_plugin berth_plugin_entry = {.abi_major = 99,
+                                                             .abi_minor = 3,
+                                                             .struct_size =
+                                                                 sizeof(struct berth_plugin),
+                                                             .kind = BERTH_KIND_STORAGE,
+                                                             .name = "abi",
+                                                             .init = t_init,
+                                                             .fini = t_fini,
+                                                             .ops = &t_ops,
+                                                             .options = t_options};
 #elif defined(VARIANT_SMALL)
 BERTH_EXPORT extern const struct berth_plugin berth_plugin_entry;
-BERTH_EXPORT const struct berth_plugin berth_plugin_entry = {
-        .abi_major = BERTH_ABI_MAJOR, .abi_minor = 0, .struct_size = 16,
-        .kind = BERTH_KIND_STORAGE, .name = "small", .init = t_init, .fini = t_fini,
-        .ops = &t_ops, .options = t_options};
+BERTH_EXPORT const struct berth_plugin berth_plugin_entry = {.abi_major = BERTH_ABI_MAJOR,
+                                                             .abi_minor = 0,
+                                                             .struct_size = 16,
+                                                             .kind = BERTH_KIND_STORAGE,
+                                                             .name = "small",
+                                                             .init = t_init,
+                                                             .fini = t_fini,
+                                                             .ops = &t_ops,
+                                                             .options = t_options};
 #else
 #if defined(VARIANT_GOOD)
 #define T_KIND BERTH_KIND_STORAGE

@@ -103,13 +103,15 @@ START_TEST(test_invalid_values_fail_with_line)
                 const char *text;
                 const char *expect;
         } cases[] = {
-                {"[daemon]\ndata-root = relative/path\n", "x.ini:2: invalid value 'relative/path' for 'data-root'"},
-                {"[daemon]\nlog-level = loud\n", "x.ini:2: invalid value 'loud' for 'log-level'"},
-                {"[daemon]\nhost = tcp://0.0.0.0:2375\n", "x.ini:2: invalid value 'tcp://0.0.0.0:2375' for 'host'"},
-                {"[daemon]\n\ndebug = perhaps\n", "x.ini:3: invalid value 'perhaps' for 'debug'"},
-                {"[storage]\ndriver = Over/Lay\n", "x.ini:2: invalid value 'Over/Lay' for 'driver'"},
-                {"[daemon]\nthis line has no equals sign\n", "x.ini:2: syntax error"},
-                {"[daemon\n", "x.ini:1: syntax error"},
+            {"[daemon]\ndata-root = relative/path\n",
+             "x.ini:2: invalid value 'relative/path' for 'data-root'"},
+            {"[daemon]\nlog-level = loud\n", "x.ini:2: invalid value 'loud' for 'log-level'"},
+            {"[daemon]\nhost = tcp://0.0.0.0:2375\n",
+             "x.ini:2: invalid value 'tcp://0.0.0.0:2375' for 'host'"},
+            {"[daemon]\n\ndebug = perhaps\n", "x.ini:3: invalid value 'perhaps' for 'debug'"},
+            {"[storage]\ndriver = Over/Lay\n", "x.ini:2: invalid value 'Over/Lay' for 'driver'"},
+            {"[daemon]\nthis line has no equals sign\n", "x.ini:2: syntax error"},
+            {"[daemon\n", "x.ini:1: syntax error"},
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 struct berth_config c;

@@ -66,7 +66,9 @@ START_TEST(test_good)
         free(cfg.entries); /* no stale entries */
         cfg.entries = NULL;
         cfg.n_entries = 0;
-        ck_assert_int_eq(config_load_string(&cfg, "g.ini", "[storage.good]\ncolour = teal\nshape = round\n", &e), 0);
+        ck_assert_int_eq(
+            config_load_string(&cfg, "g.ini", "[storage.good]\ncolour = teal\nshape = round\n", &e),
+            0);
         int r = driver_load(&cfg, BERTH_KIND_STORAGE, "good", &d, &e);
         ck_assert_msg(r == 0, "%s", e.msg);
         ck_assert_str_eq(d->desc->name, "good");
@@ -128,13 +130,15 @@ END_TEST
 
 START_TEST(test_no_entry)
 {
-        expect_refusal("noentry", BERTH_KIND_STORAGE, -ENOEXEC, "is not a berth plugin (no symbol 'berth_plugin_entry')");
+        expect_refusal("noentry", BERTH_KIND_STORAGE, -ENOEXEC,
+                       "is not a berth plugin (no symbol 'berth_plugin_entry')");
 }
 END_TEST
 
 START_TEST(test_abi_mismatch)
 {
-        expect_refusal("abi", BERTH_KIND_STORAGE, -EPROTO, "built for plugin ABI 99.3, this berth speaks ABI 1.");
+        expect_refusal("abi", BERTH_KIND_STORAGE, -EPROTO,
+                       "built for plugin ABI 99.3, this berth speaks ABI 1.");
 }
 END_TEST
 
@@ -147,19 +151,22 @@ END_TEST
 START_TEST(test_wrong_kind)
 {
         /* a network driver in a storage file */
-        expect_refusal("wrongkind", BERTH_KIND_STORAGE, -EPROTO, "is a network driver, not a storage driver");
+        expect_refusal("wrongkind", BERTH_KIND_STORAGE, -EPROTO,
+                       "is a network driver, not a storage driver");
 }
 END_TEST
 
 START_TEST(test_init_failed)
 {
-        expect_refusal("initfail", BERTH_KIND_STORAGE, -EIO, "failed to initialise: backing store '/nonexistent' is not usable");
+        expect_refusal("initfail", BERTH_KIND_STORAGE, -EIO,
+                       "failed to initialise: backing store '/nonexistent' is not usable");
 }
 END_TEST
 
 START_TEST(test_bad_name)
 {
-        expect_refusal("badname", BERTH_KIND_STORAGE, -EPROTO, "calls itself 'somethingelse', not 'badname'");
+        expect_refusal("badname", BERTH_KIND_STORAGE, -EPROTO,
+                       "calls itself 'somethingelse', not 'badname'");
 }
 END_TEST
 

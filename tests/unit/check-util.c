@@ -53,7 +53,8 @@ START_TEST(test_err_prefix)
         ck_assert_int_eq(err_errno(&e, -ENOENT, "lowerdir '%s'", "/x"), -ENOENT);
         ck_assert_str_eq(e.msg, "lowerdir '/x': No such file or directory");
         ck_assert_int_eq(err_prefix(&e, "mount overlay for '%s'", "web"), -ENOENT);
-        ck_assert_str_eq(e.msg, "mount overlay for 'web': lowerdir '/x': No such file or directory");
+        ck_assert_str_eq(e.msg,
+                         "mount overlay for 'web': lowerdir '/x': No such file or directory");
         struct berth_err bare = {.code = -EACCES};
         err_prefix(&bare, "open");
         ck_assert_str_eq(bare.msg, "open: Permission denied");

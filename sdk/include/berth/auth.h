@@ -16,14 +16,14 @@
 #define BERTH_AUTH_F_BODY     (1ull << 1) /* wants request bodies (JSON only, up to 1 MiB) */
 
 struct berth_auth_request {
-        uint32_t uid;        /* the client's credentials from the socket */
+        uint32_t uid; /* the client's credentials from the socket */
         uint32_t gid;
         int32_t pid;
         uint32_t reserved;
-        const char *method;  /* "POST" */
-        const char *uri;     /* "/v1.41/containers/create?name=web", as sent */
+        const char *method;         /* "POST" */
+        const char *uri;            /* "/v1.41/containers/create?name=web", as sent */
         const char *const *headers; /* NULL-terminated "Name: value" */
-        const void *body;    /* NULL unless BERTH_AUTH_F_BODY and the body is JSON */
+        const void *body;           /* NULL unless BERTH_AUTH_F_BODY and the body is JSON */
         size_t body_len;
 };
 
@@ -41,9 +41,9 @@ struct berth_auth_ops {
         /* Decide on a response before it is sent (only with
          * BERTH_AUTH_F_RESPONSE; streamed responses are decided on their status
          * and headers alone, body NULL). Same return convention. */
-        int (*authorize_response)(void *drv, const struct berth_auth_request *req,
-                                  uint32_t status, const void *body, size_t body_len,
-                                  uint64_t flags, struct berth_err *err);
+        int (*authorize_response)(void *drv, const struct berth_auth_request *req, uint32_t status,
+                                  const void *body, size_t body_len, uint64_t flags,
+                                  struct berth_err *err);
 };
 
 #endif

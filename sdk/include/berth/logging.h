@@ -59,8 +59,8 @@ struct berth_logging_ops {
                         struct berth_err *err);
 
         /* Begin logging for a container; returns a writer handle. */
-        int (*open)(void *drv, const struct berth_log_info *info, void **ret_writer,
-                    uint64_t flags, struct berth_err *err);
+        int (*open)(void *drv, const struct berth_log_info *info, void **ret_writer, uint64_t flags,
+                    struct berth_err *err);
 
         /* Write one message. Called from one thread per writer. */
         int (*write)(void *drv, void *writer, const struct berth_log_msg *msg, uint64_t flags,

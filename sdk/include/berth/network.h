@@ -26,7 +26,8 @@
 #define BERTH_NET_F_HOST_NETNS    (1ull << 4) /* containers share the host's netns (host) */
 
 /* create_network() / delete_network() flags. */
-#define BERTH_NET_RESTORE (1ull << 0) /* re-adopt existing state after a restart; no error if present */
+#define BERTH_NET_RESTORE \
+        (1ull << 0) /* re-adopt existing state after a restart; no error if present */
 
 struct berth_net_config {
         const char *id;      /* 64-hex network id */
@@ -56,10 +57,10 @@ struct berth_endpoint {
 #define BERTH_PROTO_UDP 17u
 
 struct berth_port_mapping {
-        uint32_t proto;          /* BERTH_PROTO_* */
+        uint32_t proto; /* BERTH_PROTO_* */
         uint16_t container_port;
-        uint16_t host_port;      /* never 0 here: the engine picks free ports before */
-        const char *host_ip;     /* "0.0.0.0", "127.0.0.1", "::" */
+        uint16_t host_port;       /* never 0 here: the engine picks free ports before */
+        const char *host_ip;      /* "0.0.0.0", "127.0.0.1", "::" */
         const char *container_ip; /* the endpoint's address, without prefix */
 };
 

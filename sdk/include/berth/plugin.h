@@ -61,7 +61,8 @@
 /* host->path() keys. */
 #define BERTH_PATH_DATA_ROOT 1u /* the engine's data root, e.g. /var/lib/berth */
 #define BERTH_PATH_EXEC_ROOT 2u /* the engine's runtime state, e.g. /run/berth */
-#define BERTH_PATH_DRIVER    3u /* a directory of the driver's own under the data root;
+#define BERTH_PATH_DRIVER \
+        3u                       /* a directory of the driver's own under the data root;
                                    created before init(), e.g. /var/lib/berth/overlay2 */
 #define BERTH_PATH_DRIVER_RUN 4u /* the same under the exec root, e.g. /run/berth/overlay2 */
 
@@ -120,7 +121,7 @@ struct berth_plugin {
         const char *name;     /* driver name as berth.ini and the API use it: "overlay2" */
         const char *version;  /* the driver's own version, free-form: "1.0.0" */
         const char *description;
-        uint64_t features;    /* kind-specific BERTH_*_F_* bits; shown by `berth info` */
+        uint64_t features; /* kind-specific BERTH_*_F_* bits; shown by `berth info` */
 
         /* Options read from the driver's berth.ini section; NULL-key terminated. */
         const struct berth_option *options;
@@ -140,10 +141,10 @@ struct berth_plugin {
 
 /* Fail with -EINVAL on a flag bit the driver does not know (libvirt's
  * virCheckFlags). Use at the top of every op. */
-#define BERTH_CHECK_FLAGS(flags, known)                                                           \
-        do {                                                                                      \
-                if ((flags) & ~(uint64_t)(known))                                                 \
-                        return -EINVAL;                                                           \
+#define BERTH_CHECK_FLAGS(flags, known)           \
+        do {                                      \
+                if ((flags) & ~(uint64_t)(known)) \
+                        return -EINVAL;           \
         } while (0)
 
 #if defined(__GNUC__)
@@ -155,17 +156,17 @@ struct berth_plugin {
 /* Define the entry symbol:
  *   BERTH_PLUGIN_DEFINE(.kind = BERTH_KIND_LOGGING, .name = "json-file", ...);
  * The ABI fields are filled in from the headers the plugin is built with. */
-#define BERTH_PLUGIN_DEFINE(...)                                                                  \
-        BERTH_EXPORT extern const struct berth_plugin BERTH_PLUGIN_SYMBOL;                       \
-        BERTH_EXPORT const struct berth_plugin BERTH_PLUGIN_SYMBOL = {                           \
-                .abi_major = BERTH_ABI_MAJOR,                                                     \
-                .abi_minor = BERTH_ABI_MINOR,                                                     \
-                .struct_size = sizeof(struct berth_plugin),                                       \
-                __VA_ARGS__}
+#define BERTH_PLUGIN_DEFINE(...)                                           \
+        BERTH_EXPORT extern const struct berth_plugin BERTH_PLUGIN_SYMBOL; \
+        BERTH_EXPORT const struct berth_plugin BERTH_PLUGIN_SYMBOL = {     \
+            .abi_major = BERTH_ABI_MAJOR,                                  \
+            .abi_minor = BERTH_ABI_MINOR,                                  \
+            .struct_size = sizeof(struct berth_plugin),                    \
+            __VA_ARGS__}
 
 /* printf-style wrappers over the host table, for driver code. */
 static inline void berth_log(const struct berth_host *h, int level, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static inline void berth_log(const struct berth_host *h, int level, const char *fmt, ...)
 {
         va_list ap;

@@ -20,8 +20,9 @@
 
 /* Feature bits (struct berth_plugin.features). */
 #define BERTH_STORAGE_F_COPY_ON_WRITE (1ull << 0) /* layers share parent data (overlay2) */
-#define BERTH_STORAGE_F_NATIVE_DIFF   (1ull << 1) /* diff() is cheap: reads only the layer's own changes */
-#define BERTH_STORAGE_F_QUOTA         (1ull << 2) /* create() honours a size limit */
+#define BERTH_STORAGE_F_NATIVE_DIFF \
+        (1ull << 1)                       /* diff() is cheap: reads only the layer's own changes */
+#define BERTH_STORAGE_F_QUOTA (1ull << 2) /* create() honours a size limit */
 
 /* create() flags. */
 #define BERTH_STORAGE_CREATE_RW (1ull << 0) /* a container's read-write layer */
@@ -100,8 +101,8 @@ struct berth_storage_ops {
 
         /* Report per-layer data for inspect's GraphDriver.Data
          * ("LowerDir", "UpperDir", "MergedDir", "WorkDir"). */
-        int (*metadata)(void *drv, const char *id, berth_kv_fn fn, void *userdata,
-                        uint64_t flags, struct berth_err *err);
+        int (*metadata)(void *drv, const char *id, berth_kv_fn fn, void *userdata, uint64_t flags,
+                        struct berth_err *err);
 };
 
 #endif

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef BERTH_API_H
+#define BERTH_API_H
+
+/* Docker's Engine API over a Unix socket (docs: ../shared/docker-api.md).
+ *
+ * libmicrohttpd runs one thread per connection, so a handler may block (a
+ * wait, a log follow) without stalling other clients. A handler answers with
+ * one of the api_reply_*() calls, or returns -errno with a message in *err,
+ * which becomes Docker's {"message": ...} with the status the code maps to
+ * (api_status_for()). */
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include "json.h"
+
+#define API_VERSION     "1.41"
+#define API_MIN_VERSION "1.24"
+#define API_MAX_PARAMS  4
+
+struct engine;
+struct api_request;
+struct api_server;
+
+typedef int (*api_handler)(struct api_request *req, struct berth_err *err);
+
+#define API_ROUTE_RAW_BODY (1u << 0) /* the body is not JSON: keep it as bytes */
+
+struct api_route {
+        const char *method;  /* "GET"; "HEAD" requests also match "GET" routes */
+        const char *pattern; /* "/containers/{id}/json"; "{name*}" spans '/' (image names) */
+        api_handler handler;
+        unsigned flags;
+};
+
+struct api_request {
+        struct engine *engine;
+        void *conn; /* struct MHD_Connection */
+        const char *method;
+        const char *url;  /* as received, without the query */
+        char *path;       /* percent-decoded, without the /vX.Y prefix */
+        char version[16]; /* from the prefix, or API_VERSION */
+        const struct api_route *route;
+        char *param[API_MAX_PARAMS]; /* the {..} parts of the pattern, in order */
+        char *body;
+        size_t body_len;
+        size_t body_cap;
+        int body_error; /* -EFBIG when the body was over the limit */
+        uid_t peer_uid;
+        gid_t peer_gid;
+        pid_t peer_pid;
+        char **extra_headers; /* "Name: value" added to the reply */
+        bool replied;
+        bool head;
+};
+
+/* Add a header to the reply this request will get. */
+void api_add_header(struct api_request *req, const char *name, const char *value);
+
+/* Query parameters. */
+const char *api_query(struct api_request *req, const char *key);
+/* moby's rule: false iff "", "0", "no", "false", "none" (trimmed, any case);
+ * an absent key gives def. */
+bool api_query_bool(struct api_request *req, const char *key, bool def);
+/* All values of a repeated key (names=a&names=b), NULL-terminated; free with strv_free. */
+char **api_query_all(struct api_request *req, const char *key);
+/* A header of the request, or NULL. */
+const char *api_header(struct api_request *req, const char *name);
+/* The body as JSON (empty and "null" give {}); -EINVAL with a message. */
+int api_body_json(struct api_request *req, json_t **ret, struct berth_err *err);
+
+/* Replies. Each returns 0, so a handler can end with `return api_reply_...`. */
+int api_reply_json(struct api_request *req, unsigned status, json_t *j); /* steals j */
+int api_reply_empty(struct api_request *req, unsigned status);
+int api_reply_text(struct api_request *req, unsigned status, const char *content_type,
+                   const char *text);
+int api_reply_error(struct api_request *req, unsigned status, const char *fmt, ...) _printf_(3, 4);
+/* Stream the bytes a producer writes into `fd` (a pipe's read end; the
+ * reply owns it) as a chunked body; headers go out at once. */
+int api_reply_stream(struct api_request *req, unsigned status, const char *content_type, int fd);
+
+unsigned api_status_for(int code);
+
+/* Routing (api-router.c). */
+int api_dispatch(struct api_request *req);
+/* Match a path against a route pattern; the {..} parts go to params
+ * (allocated; n_params counts them). */
+bool api_route_match(const char *pattern, const char *path, char **params, size_t *n_params);
+/* Compare "1.24" style versions: <0, 0, >0. */
+int api_version_cmp(const char *a, const char *b);
+
+/* The server (api-server.c). listen_fd is a bound, listening Unix socket. */
+int api_server_start(struct engine *engine, int listen_fd, struct api_server **ret,
+                     struct berth_err *err);
+void api_server_stop(struct api_server *s);
+
+/* Handlers of the system endpoints (api-system.c). */
+int api_ping(struct api_request *req, struct berth_err *err);
+int api_version(struct api_request *req, struct berth_err *err);
+int api_info(struct api_request *req, struct berth_err *err);
+
+#endif

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* berth: the CLI. A client of the Engine API; commands and flags follow the
+ * docker CLI's. */
+#include "cli.h"
+
+#include <signal.h>
+
+static const struct cli_opt global_opts[] = {
+    {"config", 0, CLI_STRING, "Location of client config files", "~/.berth"},
+    {"debug", 'D', CLI_BOOL, "Enable debug mode", NULL},
+    {"host", 'H', CLI_STRING,
+     "Daemon socket to connect to (default \"" CLIENT_DEFAULT_HOST "\", or $BERTH_HOST)", NULL},
+    {"log-level", 'l', CLI_STRING,
+     "Set the logging level (\"debug\"|\"info\"|\"warn\"|\"error\"|\"fatal\")", "info"},
+    {"version", 'v', CLI_BOOL, "Print version information and quit", NULL},
+    {0},
+};
+
+static const struct cli_command top_sub[] = {
+    {"system", NULL, "COMMAND", "Manage berth", "management", NULL, NULL, NULL, 0, -1, false},
+    {"info", NULL, "[OPTIONS]", "Display system-wide information", NULL, cli_info_opts,
+     cli_cmd_info, NULL, 0, 0, false},
+    {"version", NULL, "[OPTIONS]", "Show the berth version information", NULL, cli_version_opts,
+     cli_cmd_version, NULL, 0, 0, false},
+    {0},
+};
+
+static const struct cli_command top = {
+    "berth",
+    NULL,
+    "[OPTIONS] COMMAND",
+    "A self-sufficient runtime for containers",
+    NULL,
+    global_opts,
+    NULL,
+    top_sub,
+    0,
+    -1,
+    true,
+};
+
+int cli_connect(struct cli *cli, struct berth_err *err)
+{
+        if (cli->connected)
+                return 0;
+        int r = client_init(&cli->client, cli->host, err);
+        if (r < 0)
+                return r;
+        r = client_connect(&cli->client, err);
+        if (r < 0)
+                return r;
+        cli->connected = true;
+        return 0;
+}
+
+int cli_fail(const struct berth_err *err)
+{
+        switch (-err->code) {
+        case ECONNREFUSED:
+        case ETIMEDOUT:
+        case EPROTO:
+                fprintf(stderr, "%s\n", err->msg);
+                break;
+        case ENOENT:
+        case EEXIST:
+        case EINVAL:
+        case EACCES:
+        case ENOTSUP:
+        case EIO:
+                fprintf(stderr, "Error response from daemon: %s\n", err->msg);
+                break;
+        default:
+                fprintf(stderr, "berth: %s\n", err_msg(err));
+        }
+        return 1;
+}
+
+static const struct cli_command *find(const struct cli_command *sub, const char *name)
+{
+        for (const struct cli_command *c = sub; c && c->name; c++) {
+                if (streq(c->name, name))
+                        return c;
+                if (c->aliases) {
+                        _cleanup_strv_ char **al = strv_split(c->aliases, " ");
+                        if (strv_contains(al, name))
+                                return c;
+                }
+        }
+        return NULL;
+}
+
+/* Run `cmd` (a leaf or a management command) with argv after its name. */
+static int dispatch(struct cli *cli, const struct cli_command *cmd, const char *path, int argc,
+                    char **argv)
+{
+        /* "system" in the top table is a placeholder that points here. */
+        if (streq(cmd->name, "system") && !cmd->sub)
+                cmd = &cli_system_cmd;
+        if (cmd->sub) {
+                /* management command: skip to the first non-flag word */
+                if (argc == 0 || streq(argv[0], "--help") || streq(argv[0], "-h")) {
+                        cli_help(cmd, path, argc == 0 ? stderr : stdout);
+                        return argc == 0 ? 1 : 0;
+                }
+                const struct cli_command *c = find(cmd->sub, argv[0]);
+                if (!c) {
+                        fprintf(stderr, "berth: '%s' is not a berth command.\nSee '%s --help'\n",
+                                argv[0], path);
+                        return 1;
+                }
+                _cleanup_free_ char *p = xasprintf("%s %s", path, c->name);
+                return dispatch(cli, c, p, argc - 1, argv + 1);
+        }
+        struct cli_args a;
+        if (cli_parse(cmd, path, argc, argv, &a) < 0) {
+                cli_args_done(&a);
+                return 125;
+        }
+        int r = cmd->run(cli, &a);
+        cli_args_done(&a);
+        return r;
+}
+
+int main(int argc, char **argv)
+{
+        struct cli cli = {0};
+        struct cli_args g;
+        int r;
+
+        signal(SIGPIPE, SIG_IGN);
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+
+        /* Global flags stop at the command word. */
+        if (cli_parse(&top, "berth", argc - 1, argv + 1, &g) < 0)
+                return 125;
+        if (cli_flag(&g, "version")) {
+                printf("berth version %s, build %s\n", BERTH_VERSION, BERTH_GIT_COMMIT);
+                cli_args_done(&g);
+                return 0;
+        }
+        cli.host = cli_str(&g, "host");
+        cli.debug = cli_flag(&g, "debug");
+        if (g.n_pos == 0) {
+                cli_help(&top, "berth", stdout);
+                cli_args_done(&g);
+                return 0;
+        }
+        /* argv from the command word on */
+        int cmd_index = 0;
+        while (cmd_index < argc && argv[cmd_index] != g.pos[0])
+                cmd_index++;
+        const struct cli_command *cmd = find(top.sub, g.pos[0]);
+        if (streq(g.pos[0], "help")) {
+                const struct cli_command *c = g.n_pos > 1 ? find(top.sub, g.pos[1]) : NULL;
+                if (c && streq(c->name, "system"))
+                        c = &cli_system_cmd;
+                if (c) {
+                        _cleanup_free_ char *p = xasprintf("berth %s", c->name);
+                        cli_help(c, p, stdout);
+                } else
+                        cli_help(&top, "berth", stdout);
+                cli_args_done(&g);
+                return 0;
+        }
+        if (!cmd) {
+                fprintf(stderr, "berth: '%s' is not a berth command.\nSee 'berth --help'\n",
+                        g.pos[0]);
+                cli_args_done(&g);
+                return 1;
+        }
+        _cleanup_free_ char *path = xasprintf("berth %s", cmd->name);
+        r = dispatch(&cli, cmd, path, argc - cmd_index - 1, argv + cmd_index + 1);
+        if (cli.connected)
+                client_done(&cli.client);
+        cli_args_done(&g);
+        curl_global_cleanup();
+        return r;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef BERTH_CLIENT_H
+#define BERTH_CLIENT_H
+
+/* An Engine API client over the Unix socket, with libcurl. Used by the berth
+ * CLI (and by tests). One connection, kept alive across requests. */
+
+#include <curl/curl.h>
+#include "json.h"
+
+#define CLIENT_DEFAULT_HOST "unix:///run/berth/berth.sock"
+
+struct client {
+        CURL *curl;
+        char *socket_path;
+        char *host;         /* as given: unix:///... */
+        bool explicit_host; /* -H or BERTH_HOST: never start a daemon */
+        char *config_file;  /* $BERTH_CONFIG_FILE: handed to an auto-started berthd */
+        char *exec_root;    /* where an auto-started berthd logs */
+        char version[16];   /* negotiated API version */
+        char server_version[64];
+};
+
+/* Resolve the host: the argument, then $BERTH_HOST, then [daemon] host of
+ * the configuration berthd would read ($BERTH_CONFIG_FILE, else
+ * /etc/berth/berth.ini if present), then the built-in default. */
+int client_init(struct client *c, const char *host, struct berth_err *err);
+void client_done(struct client *c);
+
+/* Ping the daemon and negotiate the API version. If nothing answers on the
+ * default socket, start berthd in the background and wait until it answers
+ * (the embedded default); with an explicit host, fail instead. */
+int client_connect(struct client *c, struct berth_err *err);
+
+/* One request. path is below the version prefix ("/containers/json?all=1").
+ * *ret_body is NUL-terminated. A transport failure is an error; an HTTP
+ * error status is not (the caller reads *ret_status). */
+int client_request(struct client *c, const char *method, const char *path, const char *content_type,
+                   const void *body, size_t body_len, long *ret_status, char **ret_body,
+                   size_t *ret_len, struct berth_err *err);
+
+/* A JSON request; an HTTP status >= 400 becomes an error whose message is the
+ * daemon's {"message"} and whose code follows the status (404 -ENOENT, 409
+ * -EEXIST, 400 -EINVAL, 403 -EACCES, else -EIO). *ret may be NULL. */
+int client_json(struct client *c, const char *method, const char *path, json_t *body,
+                long *ret_status, json_t **ret, struct berth_err *err);
+
+/* Where berthd is: next to this program, in ../sbin, in the install sbindir,
+ * or on PATH. */
+char *client_find_daemon(void);
+
+#endif

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "engine.h"
+
+#include <fcntl.h>
+#include <sys/random.h>
+
+static void drivers_free(struct driver **v)
+{
+        for (struct driver **d = v; d && *d; d++)
+                driver_unload(*d);
+        free(v);
+}
+
+struct engine *engine_close(struct engine *e)
+{
+        if (!e)
+                return NULL;
+        /* In reverse order of loading. */
+        drivers_free(e->auth);
+        drivers_free(e->logging);
+        drivers_free(e->volume);
+        drivers_free(e->network);
+        driver_unload(e->storage);
+        free(e->id);
+        free(e);
+        return NULL;
+}
+
+static void engine_closep(struct engine **e)
+{
+        engine_close(*e);
+}
+
+static int load_list(struct berth_config *cfg, uint32_t kind, char **names, struct driver ***ret,
+                     struct berth_err *err)
+{
+        size_t n = strv_length(names);
+        struct driver **v = xzalloc((n + 1) * sizeof(*v));
+        for (size_t i = 0; i < n; i++) {
+                int r = driver_load(cfg, kind, names[i], &v[i], err);
+                if (r < 0) {
+                        drivers_free(v);
+                        return r;
+                }
+        }
+        *ret = v;
+        return 0;
+}
+
+/* A stable random ID, made once per data root (Docker's engine ID shape is
+ * free-form; a 64-hex string reads like every other ID in the API). */
+static int load_engine_id(const char *data_root, char **ret, struct berth_err *err)
+{
+        _cleanup_free_ char *path = xasprintf("%s/engine-id", data_root);
+        char *id = NULL;
+        if (read_one_line(path, &id) == 0 && strlen(id) == 64) {
+                *ret = id;
+                return 0;
+        }
+        free(id);
+        unsigned char raw[32];
+        if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+                return err_errno(err, -errno, "cannot make an engine ID: getrandom");
+        char hex[65];
+        for (size_t i = 0; i < sizeof(raw); i++)
+                sprintf(hex + 2 * i, "%02x", raw[i]);
+        int r = write_file_atomic(path, hex, 64, 0600);
+        if (r < 0)
+                return err_errno(err, r, "write '%s'", path);
+        *ret = xstrdup(hex);
+        return 0;
+}
+
+static bool default_in(char **names, const char *def)
+{
+        return def && strv_contains(names, def);
+}
+
+int engine_open(struct berth_config *cfg, struct engine **ret, struct berth_err *err)
+{
+        _cleanup_(engine_closep) struct engine *e = xzalloc(sizeof(*e));
+        int r;
+
+        e->cfg = cfg;
+        e->started_ns = now_ns();
+
+        r = mkdir_p(cfg->data_root, 0711);
+        if (r < 0)
+                return err_errno(err, r, "cannot create data root '%s'", cfg->data_root);
+        r = load_engine_id(cfg->data_root, &e->id, err);
+        if (r < 0)
+                return r;
+
+        if (!default_in(cfg->network_drivers, cfg->network_default))
+                return err_set(err, -EINVAL, "[network] default = %s is not in drivers = ...",
+                               cfg->network_default);
+        if (!default_in(cfg->logging_drivers, cfg->logging_default))
+                return err_set(err, -EINVAL, "[logging] driver = %s is not in drivers = ...",
+                               cfg->logging_default);
+        if (!default_in(cfg->volume_drivers, cfg->volume_default))
+                return err_set(err, -EINVAL, "[volume] default = %s is not in drivers = ...",
+                               cfg->volume_default);
+
+        r = driver_load(cfg, BERTH_KIND_STORAGE, cfg->storage_driver, &e->storage, err);
+        if (r < 0)
+                return r;
+        r = load_list(cfg, BERTH_KIND_NETWORK, cfg->network_drivers, &e->network, err);
+        if (r < 0)
+                return r;
+        r = load_list(cfg, BERTH_KIND_VOLUME, cfg->volume_drivers, &e->volume, err);
+        if (r < 0)
+                return r;
+        r = load_list(cfg, BERTH_KIND_LOGGING, cfg->logging_drivers, &e->logging, err);
+        if (r < 0)
+                return r;
+        r = load_list(cfg, BERTH_KIND_AUTH, cfg->auth_drivers, &e->auth, err);
+        if (r < 0)
+                return r;
+
+        /* A section for a driver that is not loaded is probably a typo. */
+        for (size_t i = 0; i < cfg->n_entries; i++) {
+                struct config_entry *ce = &cfg->entries[i];
+                bool loaded = streq(ce->section, e->storage->section);
+                struct driver **lists[] = {e->network, e->volume, e->logging, e->auth};
+                for (size_t l = 0; l < ELEMENTSOF(lists); l++)
+                        for (struct driver **d = lists[l]; *d; d++)
+                                if (streq((*d)->section, ce->section))
+                                        loaded = true;
+                if (!loaded)
+                        config_warn(cfg,
+                                    "%s: section [%s] is for a driver that is not loaded, ignoring",
+                                    ce->where, ce->section);
+        }
+        *ret = TAKE_PTR(e);
+        return 0;
+}
+
+struct driver *engine_driver(struct engine *e, uint32_t kind, const char *name)
+{
+        struct driver **l = NULL;
+        switch (kind) {
+        case BERTH_KIND_STORAGE:
+                return e->storage && streq(e->storage->name, name) ? e->storage : NULL;
+        case BERTH_KIND_NETWORK:
+                l = e->network;
+                break;
+        case BERTH_KIND_VOLUME:
+                l = e->volume;
+                break;
+        case BERTH_KIND_LOGGING:
+                l = e->logging;
+                break;
+        case BERTH_KIND_AUTH:
+                l = e->auth;
+                break;
+        }
+        for (; l && *l; l++)
+                if (streq((*l)->name, name))
+                        return *l;
+        return NULL;
+}
+
+const char *engine_feature_name(uint32_t kind, unsigned bit)
+{
+        static const char *const storage[] = {"copy-on-write", "native-diff", "quota"};
+        static const char *const network[] = {"netns", "ipam", "ports", "user-networks",
+                                              "host-netns"};
+        static const char *const volume[] = {"global-scope"};
+        static const char *const logging[] = {"read"};
+        static const char *const auth[] = {"response", "body"};
+#define PICK(a) return bit < ELEMENTSOF(a) ? a[bit] : NULL
+        switch (kind) {
+        case BERTH_KIND_STORAGE:
+                PICK(storage);
+        case BERTH_KIND_NETWORK:
+                PICK(network);
+        case BERTH_KIND_VOLUME:
+                PICK(volume);
+        case BERTH_KIND_LOGGING:
+                PICK(logging);
+        case BERTH_KIND_AUTH:
+                PICK(auth);
+        }
+#undef PICK
+        return NULL;
+}

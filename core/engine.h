@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef BERTH_ENGINE_H
+#define BERTH_ENGINE_H
+
+/* The engine: the configuration, the loaded drivers and (as later parts land)
+ * the stores of images, containers, volumes and networks. One per berthd. */
+
+#include "config.h"
+#include "driver.h"
+
+struct engine {
+        struct berth_config *cfg;
+        char *id; /* persistent engine ID (data-root/engine-id) */
+        int64_t started_ns;
+
+        struct driver *storage;
+        struct driver **network; /* NULL-terminated, in berth.ini order */
+        struct driver **volume;
+        struct driver **logging;
+        struct driver **auth;
+};
+
+/* Load every configured driver; the first refusal fails with the file and
+ * the reason. Creates the data root's layout. */
+int engine_open(struct berth_config *cfg, struct engine **ret, struct berth_err *err);
+struct engine *engine_close(struct engine *e);
+
+struct driver *engine_driver(struct engine *e, uint32_t kind, const char *name);
+
+/* Names of the feature bits of a driver kind, for `info` ("copy-on-write"). */
+const char *engine_feature_name(uint32_t kind, unsigned bit);
+
+#endif

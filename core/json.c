@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "json.h"
+
+#include <time.h>
+
+int json_parse_body(const char *body, size_t len, json_t **ret, struct berth_err *err)
+{
+        json_error_t je;
+        size_t i = 0;
+        while (i < len && strchr(" \t\r\n", body[i]))
+                i++;
+        if (i == len || (len - i >= 4 && strncmp(body + i, "null", 4) == 0 &&
+                         strspn(body + i + 4, " \t\r\n") == len - i - 4)) {
+                *ret = json_object();
+                return 0;
+        }
+        json_t *j = json_loadb(body, len, JSON_DECODE_ANY, &je);
+        if (!j)
+                return err_set(err, -EINVAL, "invalid JSON: %s (line %d, column %d)", je.text,
+                               je.line, je.column);
+        *ret = j;
+        return 0;
+}
+
+int json_load_path(const char *path, json_t **ret, struct berth_err *err)
+{
+        json_error_t je;
+        if (access(path, F_OK) < 0)
+                return err_errno(err, -errno, "'%s'", path);
+        json_t *j = json_load_file(path, JSON_DECODE_ANY, &je);
+        if (!j)
+                return err_set(err, -EBADMSG, "'%s': invalid JSON: %s (line %d, column %d)", path,
+                               je.text, je.line, je.column);
+        *ret = j;
+        return 0;
+}
+
+int json_save_path(const char *path, json_t *j, mode_t mode, struct berth_err *err)
+{
+        _cleanup_free_ char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (!s)
+                return err_set(err, -ENOMEM, "cannot encode JSON for '%s'", path);
+        int r = write_file_atomic(path, s, strlen(s), mode);
+        if (r < 0)
+                return err_errno(err, r, "write '%s'", path);
+        return 0;
+}
+
+const char *json_get_str(json_t *o, const char *key, const char *def)
+{
+        json_t *v = json_object_get(o, key);
+        return json_is_string(v) ? json_string_value(v) : def;
+}
+
+int64_t json_get_int(json_t *o, const char *key, int64_t def)
+{
+        json_t *v = json_object_get(o, key);
+        if (json_is_integer(v))
+                return json_integer_value(v);
+        if (json_is_real(v))
+                return (int64_t)json_real_value(v);
+        return def;
+}
+
+bool json_get_bool(json_t *o, const char *key, bool def)
+{
+        json_t *v = json_object_get(o, key);
+        return json_is_boolean(v) ? json_is_true(v) : def;
+}
+
+char *json_time_ns(int64_t ns)
+{
+        time_t s = (time_t)(ns / 1000000000);
+        struct tm tm;
+        char buf[40];
+        gmtime_r(&s, &tm);
+        strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+        return xasprintf("%s.%09lldZ", buf, (long long)(ns % 1000000000));
+}

@@ -1,0 +1,106 @@
+# lib.sh — shared by the integration tests (bash). Each test gets a private
+# data root, exec root, socket and config under one temp directory, and
+# removes everything it made when it exits, whatever the outcome.
+set -uo pipefail
+
+: "${BERTH_BUILD_DIR:?run through ctest (BERTH_BUILD_DIR is not set)}"
+BERTH=$BERTH_BUILD_DIR/core/berth
+BERTHD=$BERTH_BUILD_DIR/core/berthd
+PLUGINS=${BERTH_PLUGIN_DIR:-$BERTH_BUILD_DIR/plugins}
+TEST_NAME=$(basename "$0" .sh)
+PASSED=0
+FAILED=0
+
+skip() { echo "SKIP $TEST_NAME: $*"; exit 77; }
+[ "$(id -u)" = 0 ] || skip "needs root"
+
+T=$(mktemp -d "/tmp/berth-it-$TEST_NAME.XXXXXX")
+SOCK=$T/berth.sock
+DATA=$T/data
+RUN=$T/run
+CONF=$T/berth.ini
+DAEMON_PID=
+DAEMON_LOG=$T/berthd.log
+
+write_config() { # extra ini text on stdin is appended
+        {
+                printf '[daemon]\ndata-root = %s\nexec-root = %s\nhost = unix://%s\nplugin-dir = %s\n' \
+                        "$DATA" "$RUN" "$SOCK" "$PLUGINS"
+                cat
+        } > "$CONF"
+}
+write_config < /dev/null
+
+cleanup() {
+        local pid
+        if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
+                kill -TERM "$DAEMON_PID" 2>/dev/null
+                for _ in $(seq 50); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+                kill -KILL "$DAEMON_PID" 2>/dev/null
+        fi
+        # any berthd started on our config (auto-start tests)
+        for pid in $(pgrep -f "berthd.*$T" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+        if [ -f "$RUN/berthd.pid" ]; then kill -KILL "$(cat "$RUN/berthd.pid")" 2>/dev/null; fi
+        grep -q " $T" /proc/mounts && awk -v t="$T" '$2 ~ "^"t {print $2}' /proc/mounts | sort -r | xargs -r -n1 umount -l
+        rm -rf "$T"
+}
+trap cleanup EXIT
+
+pass() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL - $*" >&2; }
+
+# check DESCRIPTION COMMAND... : passes when the command succeeds
+check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
+# expect_contains DESCRIPTION HAYSTACK NEEDLE
+expect_contains() {
+        if [[ "$2" == *"$3"* ]]; then pass "$1"; else fail "$1: '$3' not in: $2"; fi
+}
+expect_not_contains() {
+        if [[ "$2" != *"$3"* ]]; then pass "$1"; else fail "$1: '$3' unexpectedly in: $2"; fi
+}
+expect_eq() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected '$3', got '$2'"; fi; }
+
+# api METHOD PATH [curl args...]: the body in $API_BODY, the status in $API_STATUS
+api() {
+        local m=$1 p=$2; shift 2
+        local out
+        out=$(curl -sS --unix-socket "$SOCK" -X "$m" -w '\n%{http_code}' "$@" "http://localhost$p")
+        API_STATUS=${out##*$'\n'}
+        API_BODY=${out%$'\n'*}
+}
+
+wait_for_socket() { # seconds
+        local i
+        for i in $(seq $(( ${1:-10} * 20 ))); do
+                if curl -s --unix-socket "$SOCK" -o /dev/null http://localhost/_ping 2>/dev/null; then return 0; fi
+                [ -n "$DAEMON_PID" ] && ! kill -0 "$DAEMON_PID" 2>/dev/null && return 1
+                sleep 0.05
+        done
+        return 1
+}
+
+start_daemon() { # extra berthd flags
+        "$BERTHD" --config-file "$CONF" "$@" > "$DAEMON_LOG" 2>&1 &
+        DAEMON_PID=$!
+        if ! wait_for_socket 15; then
+                echo "berthd did not start; its log:" >&2
+                cat "$DAEMON_LOG" >&2
+                exit 1
+        fi
+}
+
+stop_daemon() {
+        [ -n "$DAEMON_PID" ] || return 0
+        kill -TERM "$DAEMON_PID"
+        wait "$DAEMON_PID"
+        DAEMON_STATUS=$?
+        DAEMON_PID=
+}
+
+b() { "$BERTH" -H "unix://$SOCK" "$@"; }
+
+finish() {
+        echo "$TEST_NAME: $PASSED passed, $FAILED failed"
+        [ "$FAILED" = 0 ] && [ "$PASSED" -gt 0 ]
+        exit $?
+}
