@@ -7,9 +7,39 @@
 
 /* Every endpoint berth serves. Later subsystems add their rows here. */
 static const struct api_route routes[] = {
-    {"GET", "/_ping", api_ping, 0},
-    {"GET", "/version", api_version, 0},
-    {"GET", "/info", api_info, 0},
+    {"GET", "/_ping", api_ping, NULL},
+    {"GET", "/version", api_version, NULL},
+    {"GET", "/info", api_info, NULL},
+    {"GET", "/system/df", api_system_df, NULL},
+
+    /* containers */
+    {"POST", "/containers/create", api_container_create, NULL},
+    {"GET", "/containers/json", api_container_list, NULL},
+    {"POST", "/containers/prune", api_container_prune, NULL},
+    {"GET", "/containers/{id}/json", api_container_inspect, NULL},
+    {"POST", "/containers/{id}/rename", api_container_rename, NULL},
+    {"POST", "/containers/{id}/start", api_container_start, NULL},
+    {"POST", "/containers/{id}/stop", api_container_stop, NULL},
+    {"POST", "/containers/{id}/restart", api_container_restart, NULL},
+    {"POST", "/containers/{id}/kill", api_container_kill, NULL},
+    {"POST", "/containers/{id}/wait", api_container_wait, NULL},
+    {"POST", "/containers/{id}/attach", api_container_attach, NULL},
+    {"POST", "/containers/{id}/resize", api_container_resize, NULL},
+    {"GET", "/containers/{id}/logs", api_container_logs, NULL},
+
+    {"DELETE", "/containers/{id}", api_container_remove, NULL},
+
+    /* images: the fixed paths before the {name*} ones */
+    {"GET", "/images/json", api_image_list, NULL},
+    {"POST", "/images/load", NULL, api_image_load},
+    {"POST", "/images/create", NULL, api_image_create},
+    {"GET", "/images/get", api_image_get, NULL},
+    {"POST", "/images/prune", api_image_prune, NULL},
+    {"GET", "/images/{name*}/json", api_image_inspect, NULL},
+    {"GET", "/images/{name*}/history", api_image_history, NULL},
+    {"GET", "/images/{name*}/get", api_image_get_one, NULL},
+    {"POST", "/images/{name*}/tag", api_image_tag, NULL},
+    {"DELETE", "/images/{name*}", api_image_remove, NULL},
 };
 
 int api_version_cmp(const char *a, const char *b)
@@ -115,7 +145,7 @@ bool api_route_match(const char *pattern, const char *path, char **params, size_
 
 /* Every configured authorization driver sees each request before it is
  * routed, as Docker's authz plugins do; the first denial answers 403. */
-static int authorize(struct api_request *req)
+int api_authorize(struct api_request *req)
 {
         struct driver **drivers = req->engine->auth;
         if (!drivers || !drivers[0])
@@ -151,7 +181,7 @@ static int authorize(struct api_request *req)
         return 0;
 }
 
-int api_dispatch(struct api_request *req)
+int api_resolve(struct api_request *req)
 {
         const char *p = req->url;
         int r;
@@ -189,8 +219,6 @@ int api_dispatch(struct api_request *req)
                 return api_reply_error(req, 400, "malformed path '%s'", req->url);
 
         req->head = streq(req->method, "HEAD");
-        if (authorize(req) < 0)
-                return 0;
         bool path_matched = false;
         for (size_t i = 0; i < ELEMENTSOF(routes); i++) {
                 const struct api_route *rt = &routes[i];
@@ -206,15 +234,33 @@ int api_dispatch(struct api_request *req)
                 }
                 memcpy(req->param, params, sizeof(params));
                 req->route = rt;
-                struct berth_err err = {0};
-                log_debug("%s %s", req->method, req->url);
-                r = rt->handler(req, &err);
-                if (r < 0 && !req->replied)
-                        return api_reply_error(req, api_status_for(r), "%s", err_msg(&err));
                 return 0;
         }
+        /* Authorization comes before "not found", as in Docker. */
+        if (api_authorize(req) < 0)
+                return 0;
         if (path_matched)
                 return api_reply_error(req, 405, "method %s not allowed for %s", req->method,
                                        req->path);
         return api_reply_error(req, 404, "page not found");
+}
+
+int api_invoke(struct api_request *req)
+{
+        if (req->replied || !req->route)
+                return 0;
+        if (api_authorize(req) < 0)
+                return 0;
+        struct berth_err err = {0};
+        log_debug("%s %s", req->method, req->url);
+        int r = req->route->handler(req, &err);
+        if (r < 0 && !req->replied)
+                return api_reply_error(req, api_status_for(r), "%s", err_msg(&err));
+        return 0;
+}
+
+int api_dispatch(struct api_request *req)
+{
+        api_resolve(req);
+        return api_invoke(req);
 }

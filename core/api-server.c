@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <stdarg.h>
+#include <pthread.h>
 #include <sys/socket.h>
 
 /* Request bodies over this size are refused (JSON bodies are small; the
@@ -106,7 +107,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
         }
 }
 
-static void stream_free(void *cls)
+static void reply_stream_free(void *cls)
 {
         close((int)(intptr_t)cls);
 }
@@ -114,10 +115,79 @@ static void stream_free(void *cls)
 int api_reply_stream(struct api_request *req, unsigned status, const char *content_type, int fd)
 {
         struct MHD_Response *resp = MHD_create_response_from_callback(
-            MHD_SIZE_UNKNOWN, 64 * 1024, stream_read, (void *)(intptr_t)fd, stream_free);
+            MHD_SIZE_UNKNOWN, 64 * 1024, stream_read, (void *)(intptr_t)fd, reply_stream_free);
         if (content_type)
                 MHD_add_response_header(resp, "Content-Type", content_type);
         return queue(req, status, resp);
+}
+
+struct upgrade {
+        api_upgrade_fn fn;
+        void *userdata;
+        int sock;
+        char *extra;
+        size_t extra_len;
+        struct MHD_UpgradeResponseHandle *urh;
+};
+
+static void *upgrade_main(void *p)
+{
+        struct upgrade *u = p;
+        u->fn(u->userdata, u->sock, u->extra, u->extra_len);
+        MHD_upgrade_action(u->urh, MHD_UPGRADE_ACTION_CLOSE);
+        free(u->userdata);
+        free(u->extra);
+        free(u);
+        return NULL;
+}
+
+static void on_upgrade(void *cls, struct MHD_Connection *connection, void *con_cls,
+                       const char *extra_in, size_t extra_in_size, MHD_socket sock,
+                       struct MHD_UpgradeResponseHandle *urh)
+{
+        struct upgrade *u = cls;
+        u->sock = sock;
+        u->urh = urh;
+        if (extra_in_size) {
+                u->extra = xmalloc(extra_in_size);
+                memcpy(u->extra, extra_in, extra_in_size);
+                u->extra_len = extra_in_size;
+        }
+        /* The socket is non-blocking under MHD; the stream code wants it
+         * blocking. */
+        int fl = fcntl(sock, F_GETFL);
+        if (fl >= 0)
+                fcntl(sock, F_SETFL, fl & ~O_NONBLOCK);
+        pthread_t t;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        if (pthread_create(&t, &attr, upgrade_main, u) != 0) {
+                MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+                free(u->userdata);
+                free(u->extra);
+                free(u);
+        }
+        pthread_attr_destroy(&attr);
+}
+
+int api_reply_upgrade(struct api_request *req, const char *content_type, api_upgrade_fn fn,
+                      void *userdata)
+{
+        struct upgrade *u = xzalloc(sizeof(*u));
+        u->fn = fn;
+        u->userdata = userdata;
+        struct MHD_Response *resp = MHD_create_response_for_upgrade(on_upgrade, u);
+        if (!resp) {
+                free(u);
+                free(userdata);
+                return api_reply_error(req, 500, "cannot upgrade the connection");
+        }
+        MHD_add_response_header(resp, "Connection", "Upgrade");
+        MHD_add_response_header(resp, "Upgrade", "tcp");
+        if (content_type)
+                MHD_add_response_header(resp, "Content-Type", content_type);
+        return queue(req, 101, resp);
 }
 
 unsigned api_status_for(int code)
@@ -201,10 +271,90 @@ int api_body_json(struct api_request *req, json_t **ret, struct berth_err *err)
         return json_parse_body(req->body ? req->body : "", req->body_len, ret, err);
 }
 
+int api_stream_json(int fd, json_t *j)
+{
+        char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+        json_decref(j);
+        if (!s)
+                return -ENOMEM;
+        size_t l = strlen(s);
+        s = xrealloc(s, l + 2);
+        s[l++] = '\n';
+        int r = loop_write(fd, s, l);
+        free(s);
+        return r;
+}
+
+int api_stream_error(int fd, const char *msg)
+{
+        return api_stream_json(
+            fd, json_pack("{s:{s:s}, s:s}", "errorDetail", "message", msg, "error", msg));
+}
+
+/* A streamed-body request: the handler's thread, the pipe it reads the body
+ * from, and the pipe it writes the reply into. */
+struct stream_job {
+        struct api_request *req;
+        pthread_t thread;
+        int body_rd, body_wr;
+        int out_rd, out_wr;
+        bool started;
+};
+
+static void *stream_main(void *p)
+{
+        struct stream_job *job = p;
+        struct berth_err err = {0};
+        log_debug("%s %s (streamed body)", job->req->method, job->req->url);
+        int r = job->req->route->stream(job->req, job->body_rd, job->out_wr, &err);
+        if (r < 0)
+                api_stream_error(job->out_wr, err_msg(&err));
+        /* Drain what the client still sends, so that it is never blocked
+         * writing a body nobody reads. */
+        char buf[16384];
+        while (read(job->body_rd, buf, sizeof(buf)) > 0)
+                ;
+        job->out_wr = safe_close(job->out_wr);
+        return NULL;
+}
+
+static int stream_start(struct api_request *req)
+{
+        struct stream_job *job = xzalloc(sizeof(*job));
+        int bp[2], op[2];
+        job->req = req;
+        job->body_rd = job->body_wr = job->out_rd = job->out_wr = -1;
+        req->stream = job;
+        if (pipe2(bp, O_CLOEXEC) < 0 || pipe2(op, O_CLOEXEC) < 0)
+                return api_reply_error(req, 500, "cannot make pipes: %s", strerror(errno));
+        job->body_rd = bp[0];
+        job->body_wr = bp[1];
+        job->out_rd = op[0];
+        job->out_wr = op[1];
+        if (pthread_create(&job->thread, NULL, stream_main, job) != 0)
+                return api_reply_error(req, 500, "cannot start a thread for %s", req->url);
+        job->started = true;
+        return 0;
+}
+
+static void stream_free(struct stream_job *job)
+{
+        if (!job)
+                return;
+        job->body_wr = safe_close(job->body_wr);
+        job->out_rd = safe_close(job->out_rd); /* a writer still busy gets EPIPE */
+        if (job->started)
+                pthread_join(job->thread, NULL);
+        safe_close(job->body_rd);
+        safe_close(job->out_wr);
+        free(job);
+}
+
 static void request_free(struct api_request *req)
 {
         if (!req)
                 return;
+        stream_free(req->stream);
         free(req->path);
         for (size_t i = 0; i < API_MAX_PARAMS; i++)
                 free(req->param[i]);
@@ -244,12 +394,35 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 req->url = url;
                 peer_credentials(req);
                 *con_cls = req;
+                api_resolve(req);
+                /* A streamed body is handed to its handler while it arrives. */
+                if (!req->replied && req->route->stream && api_authorize(req) == 0)
+                        stream_start(req);
+                return MHD_YES;
+        }
+        struct stream_job *job = req->stream;
+        if (job) {
+                if (*upload_data_size > 0) {
+                        /* Blocks while the handler is behind: back-pressure
+                         * on the client, not memory. */
+                        if (job->body_wr >= 0 &&
+                            loop_write(job->body_wr, upload_data, *upload_data_size) < 0)
+                                job->body_wr = safe_close(job->body_wr);
+                        *upload_data_size = 0;
+                        return MHD_YES;
+                }
+                if (req->replied)
+                        return MHD_YES;
+                job->body_wr = safe_close(job->body_wr);
+                int fd = job->out_rd;
+                job->out_rd = -1;
+                api_reply_stream(req, 200, "application/json", fd);
                 return MHD_YES;
         }
         if (*upload_data_size > 0) {
                 size_t n = *upload_data_size;
                 *upload_data_size = 0;
-                if (req->body_error)
+                if (req->replied || req->body_error)
                         return MHD_YES;
                 if (req->body_len + n > BODY_MAX) {
                         req->body_error = -EFBIG;
@@ -270,7 +443,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 api_reply_error(req, 413, "request body larger than %u bytes", BODY_MAX);
                 return MHD_YES;
         }
-        api_dispatch(req);
+        api_invoke(req);
         if (!req->replied)
                 api_reply_error(req, 500, "handler for %s %s sent no reply", method, url);
         return MHD_YES;
@@ -315,6 +488,10 @@ void api_server_stop(struct api_server *s)
 {
         if (!s)
                 return;
-        MHD_stop_daemon(s->mhd);
-        free(s);
+        /* Stop accepting. Requests in flight (a wait, a log follow, an
+         * attach) are not waited for: they may last as long as a container,
+         * and the daemon is going away; the process exit closes them. */
+        MHD_socket fd = MHD_quiesce_daemon(s->mhd);
+        if (fd != MHD_INVALID_SOCKET)
+                close(fd);
 }

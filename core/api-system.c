@@ -2,6 +2,8 @@
 /* /_ping, /version, /info: what every client asks first (docker-api.md §2). */
 #include "api.h"
 #include "engine.h"
+#include "container.h"
+#include "image.h"
 #include "sysinfo.h"
 
 #include <sys/sysinfo.h>
@@ -102,11 +104,13 @@ int api_info(struct api_request *req, struct berth_err *err)
         char *now = json_time_ns(now_ns());
         json_t *j = json_object();
         json_object_set_new(j, "ID", json_string(e->id));
-        json_object_set_new(j, "Containers", json_integer(0));
-        json_object_set_new(j, "ContainersRunning", json_integer(0));
-        json_object_set_new(j, "ContainersPaused", json_integer(0));
-        json_object_set_new(j, "ContainersStopped", json_integer(0));
-        json_object_set_new(j, "Images", json_integer(0));
+        int64_t total, running, paused, stopped;
+        container_counts(e->containers, &total, &running, &paused, &stopped);
+        json_object_set_new(j, "Containers", json_integer(total));
+        json_object_set_new(j, "ContainersRunning", json_integer(running));
+        json_object_set_new(j, "ContainersPaused", json_integer(paused));
+        json_object_set_new(j, "ContainersStopped", json_integer(stopped));
+        json_object_set_new(j, "Images", json_integer((json_int_t)image_count(e->images)));
         json_object_set_new(j, "Driver", json_string(e->storage->name));
         json_object_set_new(j, "DriverStatus", driver_status);
         json_object_set_new(j, "Plugins",

@@ -24,14 +24,27 @@ struct api_server;
 
 typedef int (*api_handler)(struct api_request *req, struct berth_err *err);
 
-#define API_ROUTE_RAW_BODY (1u << 0) /* the body is not JSON: keep it as bytes */
+/* A handler of a streamed request body (load, import, build): it runs in a
+ * thread of its own from the moment the headers arrive, reads the body from
+ * body_fd until EOF while the client is still sending it, and writes its
+ * reply body (JSON messages, api_stream_json()) to out_fd. The reply is 200,
+ * chunked, application/json; an error returned from the handler is appended
+ * as Docker's in-stream {"errorDetail":{"message":...},"error":...}. */
+typedef int (*api_stream_handler)(struct api_request *req, int body_fd, int out_fd,
+                                  struct berth_err *err);
 
 struct api_route {
-        const char *method;  /* "GET"; "HEAD" requests also match "GET" routes */
-        const char *pattern; /* "/containers/{id}/json"; "{name*}" spans '/' (image names) */
-        api_handler handler;
-        unsigned flags;
+        const char *method;        /* "GET"; "HEAD" requests also match "GET" routes */
+        const char *pattern;       /* "/containers/{id}/json"; "{name*}" spans '/' (image names) */
+        api_handler handler;       /* NULL for streamed-body routes */
+        api_stream_handler stream; /* streamed-body routes */
 };
+
+/* Write one JSON message and a newline to a stream (steals j); -EPIPE when
+ * the client went away. */
+int api_stream_json(int fd, json_t *j);
+/* Docker's in-stream error message. */
+int api_stream_error(int fd, const char *msg);
 
 struct api_request {
         struct engine *engine;
@@ -50,6 +63,7 @@ struct api_request {
         gid_t peer_gid;
         pid_t peer_pid;
         char **extra_headers; /* "Name: value" added to the reply */
+        void *stream;         /* a streamed-body job (api-server.c) */
         bool replied;
         bool head;
 };
@@ -79,9 +93,24 @@ int api_reply_error(struct api_request *req, unsigned status, const char *fmt, .
  * reply owns it) as a chunked body; headers go out at once. */
 int api_reply_stream(struct api_request *req, unsigned status, const char *content_type, int fd);
 
+/* Answer 101 and hand the raw connection to fn, in a thread of its own:
+ * fn(userdata, sock, extra, extra_len) owns the conversation (extra are
+ * bytes the client sent after the request, already read) and returns when
+ * it is over; the connection is then closed. userdata is freed with free()
+ * after fn returns. */
+typedef void (*api_upgrade_fn)(void *userdata, int sock, const char *extra, size_t extra_len);
+int api_reply_upgrade(struct api_request *req, const char *content_type, api_upgrade_fn fn,
+                      void *userdata);
+
 unsigned api_status_for(int code);
 
-/* Routing (api-router.c). */
+/* Routing (api-router.c): resolve (version prefix, path, route; replies
+ * itself on failure), then invoke (authorization, handler). */
+int api_resolve(struct api_request *req);
+/* Ask the configured authorization drivers; on a denial reply 403 and
+ * return -EACCES. */
+int api_authorize(struct api_request *req);
+int api_invoke(struct api_request *req);
 int api_dispatch(struct api_request *req);
 /* Match a path against a route pattern; the {..} parts go to params
  * (allocated; n_params counts them). */
@@ -98,5 +127,34 @@ void api_server_stop(struct api_server *s);
 int api_ping(struct api_request *req, struct berth_err *err);
 int api_version(struct api_request *req, struct berth_err *err);
 int api_info(struct api_request *req, struct berth_err *err);
+int api_system_df(struct api_request *req, struct berth_err *err);
+
+/* Containers (api-container.c). */
+int api_container_create(struct api_request *req, struct berth_err *err);
+int api_container_list(struct api_request *req, struct berth_err *err);
+int api_container_inspect(struct api_request *req, struct berth_err *err);
+int api_container_remove(struct api_request *req, struct berth_err *err);
+int api_container_rename(struct api_request *req, struct berth_err *err);
+int api_container_prune(struct api_request *req, struct berth_err *err);
+int api_container_start(struct api_request *req, struct berth_err *err);
+int api_container_stop(struct api_request *req, struct berth_err *err);
+int api_container_restart(struct api_request *req, struct berth_err *err);
+int api_container_kill(struct api_request *req, struct berth_err *err);
+int api_container_wait(struct api_request *req, struct berth_err *err);
+int api_container_attach(struct api_request *req, struct berth_err *err);
+int api_container_resize(struct api_request *req, struct berth_err *err);
+int api_container_logs(struct api_request *req, struct berth_err *err);
+
+/* Images (api-image.c). */
+int api_image_list(struct api_request *req, struct berth_err *err);
+int api_image_inspect(struct api_request *req, struct berth_err *err);
+int api_image_history(struct api_request *req, struct berth_err *err);
+int api_image_tag(struct api_request *req, struct berth_err *err);
+int api_image_remove(struct api_request *req, struct berth_err *err);
+int api_image_prune(struct api_request *req, struct berth_err *err);
+int api_image_get(struct api_request *req, struct berth_err *err);
+int api_image_get_one(struct api_request *req, struct berth_err *err);
+int api_image_load(struct api_request *req, int body_fd, int out_fd, struct berth_err *err);
+int api_image_create(struct api_request *req, int body_fd, int out_fd, struct berth_err *err);
 
 #endif

@@ -365,7 +365,13 @@ out:
                 unlink(cfg.host);
         if (pidfile_written)
                 unlink(cfg.pidfile);
-        engine_close(engine);
+        /* With requests still in flight the engine stays as it is (their
+         * threads may use it); containers run on under their shims either
+         * way. A failed start has no server and closes the engine. */
+        if (!server)
+                engine_close(engine);
+        else if (engine)
+                engine->closing = true;
         if (lock_fd >= 0)
                 close(lock_fd);
         config_done(&cfg);

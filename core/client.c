@@ -3,6 +3,9 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <libgen.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -220,6 +223,99 @@ int client_json(struct client *c, const char *method, const char *path, json_t *
         return 0;
 }
 
+struct stream_ctx {
+        CURL *curl;
+        int in_fd;
+        client_data_fn fn;
+        void *userdata;
+        struct buf errbody;
+        bool stopped;
+};
+
+static size_t stream_read_body(char *ptr, size_t size, size_t n, void *ud)
+{
+        struct stream_ctx *sc = ud;
+        for (;;) {
+                ssize_t r = read(sc->in_fd, ptr, size * n);
+                if (r >= 0)
+                        return (size_t)r;
+                if (errno != EINTR)
+                        return CURL_READFUNC_ABORT;
+        }
+}
+
+static size_t stream_on_data(char *ptr, size_t size, size_t n, void *ud)
+{
+        struct stream_ctx *sc = ud;
+        long status = 0;
+        curl_easy_getinfo(sc->curl, CURLINFO_RESPONSE_CODE, &status);
+        if (status >= 400)
+                return on_data(ptr, size, n, &sc->errbody);
+        if (sc->fn(sc->userdata, ptr, size * n) != 0) {
+                sc->stopped = true;
+                return 0; /* curl stops with CURLE_WRITE_ERROR */
+        }
+        return size * n;
+}
+
+int client_stream(struct client *c, const char *method, const char *path, const char *content_type,
+                  int in_fd, client_data_fn fn, void *userdata, long *ret_status,
+                  struct berth_err *err)
+{
+        struct stream_ctx sc = {.curl = c->curl, .in_fd = in_fd, .fn = fn, .userdata = userdata};
+        struct curl_slist *headers = NULL;
+        struct hdrs h = {0};
+        CURL *cu = c->curl;
+        _cleanup_free_ char *url = xasprintf("http://localhost/v%s%s", c->version, path);
+
+        curl_easy_reset(cu);
+        curl_easy_setopt(cu, CURLOPT_UNIX_SOCKET_PATH, c->socket_path);
+        curl_easy_setopt(cu, CURLOPT_URL, url);
+        curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(cu, CURLOPT_USERAGENT, "berth-cli/" BERTH_VERSION);
+        curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, stream_on_data);
+        curl_easy_setopt(cu, CURLOPT_WRITEDATA, &sc);
+        curl_easy_setopt(cu, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(cu, CURLOPT_HEADERDATA, &h);
+        if (in_fd >= 0) {
+                curl_easy_setopt(cu, CURLOPT_POST, 1L);
+                curl_easy_setopt(cu, CURLOPT_READFUNCTION, stream_read_body);
+                curl_easy_setopt(cu, CURLOPT_READDATA, &sc);
+                headers = curl_slist_append(headers, "Transfer-Encoding: chunked");
+        } else if (streq(method, "POST")) {
+                curl_easy_setopt(cu, CURLOPT_POSTFIELDS, "");
+                curl_easy_setopt(cu, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+        }
+        curl_easy_setopt(cu, CURLOPT_CUSTOMREQUEST, method);
+        if (content_type) {
+                _cleanup_free_ char *ct = xasprintf("Content-Type: %s", content_type);
+                headers = curl_slist_append(headers, ct);
+        }
+        headers = curl_slist_append(headers, "Expect:");
+        curl_easy_setopt(cu, CURLOPT_HTTPHEADER, headers);
+        CURLcode cc = curl_easy_perform(cu);
+        curl_slist_free_all(headers);
+        long status = 0;
+        curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &status);
+        if (ret_status)
+                *ret_status = status;
+        _cleanup_free_ char *body = sc.errbody.data;
+        if (status >= 400) {
+                json_error_t je;
+                json_t *j = body ? json_loads(body, 0, &je) : NULL;
+                const char *msg = json_get_str(j, "message", NULL);
+                err_set(err, code_for_status(status), "%s",
+                        msg    ? msg
+                        : body ? body
+                               : "request failed");
+                json_decref(j);
+                return err->code;
+        }
+        if (cc != CURLE_OK && !(cc == CURLE_WRITE_ERROR && sc.stopped))
+                return transport_error(c, cc, err);
+        return 0;
+}
+
 static int ping(struct client *c, CURLcode *ret_cc)
 {
         struct buf out = {0};
@@ -367,4 +463,127 @@ int client_connect(struct client *c, struct berth_err *err)
         if (!absent || c->explicit_host)
                 return transport_error(c, cc, err);
         return start_daemon(c, err);
+}
+
+/* --- raw connections (attach, wait) ------------------------------------------ */
+
+static int read_byte(int fd, char *c)
+{
+        for (;;) {
+                ssize_t n = read(fd, c, 1);
+                if (n == 1)
+                        return 0;
+                if (n == 0)
+                        return -EPIPE;
+                if (errno != EINTR)
+                        return -errno;
+        }
+}
+
+static int read_header_line(int fd, char *buf, size_t len)
+{
+        size_t n = 0;
+        for (;;) {
+                char c;
+                int r = read_byte(fd, &c);
+                if (r < 0)
+                        return r;
+                if (c == '\n')
+                        break;
+                if (n + 1 < len && c != '\r')
+                        buf[n++] = c;
+        }
+        buf[n] = '\0';
+        return (int)n;
+}
+
+int client_read_body(int fd, bool chunked, char **ret, size_t *ret_len)
+{
+        struct buf b = {0};
+        char line[64];
+        if (!chunked) {
+                char tmp[4096];
+                ssize_t n;
+                while ((n = read(fd, tmp, sizeof(tmp))) > 0)
+                        on_data(tmp, 1, (size_t)n, &b);
+        } else {
+                for (;;) {
+                        int r = read_header_line(fd, line, sizeof(line));
+                        if (r < 0)
+                                break;
+                        unsigned long size = strtoul(line, NULL, 16);
+                        if (size == 0)
+                                break;
+                        char *chunk = xmalloc(size);
+                        if (loop_read(fd, chunk, size) != (ssize_t)size) {
+                                free(chunk);
+                                break;
+                        }
+                        on_data(chunk, 1, size, &b);
+                        free(chunk);
+                        read_header_line(fd, line, sizeof(line)); /* CRLF after the chunk */
+                }
+        }
+        *ret = b.data ? b.data : xstrdup("");
+        if (ret_len)
+                *ret_len = b.len;
+        return 0;
+}
+
+int client_raw(struct client *c, const char *method, const char *path, const char *body,
+               bool upgrade, int *ret_fd, long *ret_status, bool *ret_chunked,
+               struct berth_err *err)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", c->socket_path);
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+                return err_set(
+                    err, -ECONNREFUSED,
+                    "Cannot connect to the berth daemon at %s. Is the berth daemon running?",
+                    c->host);
+        size_t bl = body ? strlen(body) : 0;
+        _cleanup_free_ char *req = xasprintf(
+            "%s /v%s%s HTTP/1.1\r\nHost: berth\r\nUser-Agent: berth-cli/" BERTH_VERSION
+            "\r\nContent-Length: %zu\r\n%s%s\r\n%s",
+            method, c->version, path, bl, body ? "Content-Type: application/json\r\n" : "",
+            upgrade ? "Connection: Upgrade\r\nUpgrade: tcp\r\n" : "", body ? body : "");
+        if (loop_write(fd, req, strlen(req)) < 0)
+                return err_errno(err, -errno, "write to the berth daemon");
+        char line[1024];
+        if (read_header_line(fd, line, sizeof(line)) < 0)
+                return err_set(err, -EIO, "the berth daemon closed the connection");
+        long status = strtol(line + strcspn(line, " "), NULL, 10);
+        bool chunked = false;
+        long clen = -1;
+        for (;;) {
+                int r = read_header_line(fd, line, sizeof(line));
+                if (r < 0)
+                        return err_set(err, -EIO, "the berth daemon closed the connection");
+                if (r == 0)
+                        break;
+                if (strncasecmp(line, "Transfer-Encoding:", 18) == 0 && strstr(line, "chunked"))
+                        chunked = true;
+                if (strncasecmp(line, "Content-Length:", 15) == 0)
+                        clen = strtol(line + 15, NULL, 10);
+        }
+        if (ret_status)
+                *ret_status = status;
+        if (status >= 400) {
+                _cleanup_free_ char *b = NULL;
+                if (clen >= 0) {
+                        b = xzalloc((size_t)clen + 1);
+                        loop_read(fd, b, (size_t)clen);
+                } else
+                        client_read_body(fd, chunked, &b, NULL);
+                json_error_t je;
+                json_t *j = json_loads(b, 0, &je);
+                err_set(err, code_for_status(status), "%s", json_get_str(j, "message", b));
+                json_decref(j);
+                return err->code;
+        }
+        if (ret_chunked)
+                *ret_chunked = chunked;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
 }

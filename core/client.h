@@ -45,7 +45,28 @@ int client_request(struct client *c, const char *method, const char *path, const
 int client_json(struct client *c, const char *method, const char *path, json_t *body,
                 long *ret_status, json_t **ret, struct berth_err *err);
 
-/* Where berthd is: next to this program, in ../sbin, in the install sbindir,
+/* A streaming request: the body is read from in_fd until EOF (-1: no body)
+ * and sent chunked; the response body goes to fn as it arrives, unless the
+ * status is an error (>= 400), which becomes *err like client_json(). fn
+ * returns 0 to go on, non-zero to stop. */
+typedef int (*client_data_fn)(void *userdata, const char *data, size_t len);
+int client_stream(struct client *c, const char *method, const char *path, const char *content_type,
+                  int in_fd, client_data_fn fn, void *userdata, long *ret_status,
+                  struct berth_err *err);
+
+/* A request on a connection of its own, returned to the caller once the
+ * response headers are read: for attach (upgrade: 101 and then raw bytes
+ * both ways) and for a wait whose body comes later. *ret_fd reads the body
+ * (a chunked one through client_chunked_read). An error status (>= 400)
+ * is turned into *err from its body, as client_json does. */
+int client_raw(struct client *c, const char *method, const char *path, const char *body,
+               bool upgrade, int *ret_fd, long *ret_status, bool *ret_chunked,
+               struct berth_err *err);
+/* Read a whole chunked (or, if !chunked, EOF-delimited) body. */
+int client_read_body(int fd, bool chunked, char **ret, size_t *ret_len);
+
+/* Where berthd is:
+ next to this program, in ../sbin, in the install sbindir,
  * or on PATH. */
 char *client_find_daemon(void);
 

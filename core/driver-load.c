@@ -166,6 +166,21 @@ static int host_run_helper(void *ctx, const char *const argv[], char *out, size_
         return err_set(err, -ECHILD, "'%s' killed by signal %d", argv[0], WTERMSIG(status));
 }
 
+/* The layer services of the host table (ABI 1.1) live in the image code,
+ * which berthd links and the shim does not: the daemon hands them in, so
+ * that a program that only hosts a logging driver does not pull libarchive
+ * in. */
+static struct {
+        berth_layer_unpack_fn unpack;
+        berth_layer_diff_fn diff;
+} layer_services;
+
+void driver_set_layer_services(berth_layer_unpack_fn unpack, berth_layer_diff_fn diff)
+{
+        layer_services.unpack = unpack;
+        layer_services.diff = diff;
+}
+
 /* --- loading ---------------------------------------------------------- */
 
 /* The size of the descriptor as ABI 1.0 defined it: everything up to and
@@ -309,6 +324,9 @@ int driver_load(struct berth_config *cfg, uint32_t kind, const char *name, struc
             .config_get = host_config_get,
             .path = host_path,
             .run_helper = host_run_helper,
+            /* ABI 1.1, implemented in image-unpack.c */
+            .layer_unpack = layer_services.unpack,
+            .layer_diff = layer_services.diff,
         };
 
         check_options(d);

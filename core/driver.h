@@ -34,6 +34,17 @@ driver_kind_prefix(uint32_t kind); /* file prefix: "storage", "net", "volume", "
  * <plugin-dir>/<prefix>-<name with '-' and '.' dropped>.so */
 char *driver_file(const char *plugin_dir, uint32_t kind, const char *name);
 
+/* The host's layer services (struct berth_host.layer_unpack/layer_diff);
+ * set before loading storage drivers. */
+typedef int (*berth_layer_unpack_fn)(void *ctx, int tar_fd, const char *dest, uint32_t mode,
+                                     uint64_t flags, int64_t *ret_size, struct berth_err *err);
+typedef int (*berth_layer_diff_fn)(void *ctx, const char *dir, const char *const *lowers,
+                                   uint32_t mode, int out_fd,
+                                   int (*fn)(void *userdata, uint32_t kind, const char *path),
+                                   void *userdata, uint64_t flags, int64_t *ret_size,
+                                   struct berth_err *err);
+void driver_set_layer_services(berth_layer_unpack_fn unpack, berth_layer_diff_fn diff);
+
 /* Load, check and initialise one driver. Every refusal names the file. */
 int driver_load(struct berth_config *cfg, uint32_t kind, const char *name, struct driver **ret,
                 struct berth_err *err);

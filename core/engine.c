@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "engine.h"
+#include "container.h"
+#include "image.h"
+#include "image-unpack.h"
 
 #include <fcntl.h>
 #include <sys/random.h>
@@ -15,7 +18,12 @@ struct engine *engine_close(struct engine *e)
 {
         if (!e)
                 return NULL;
-        /* In reverse order of loading. */
+        /* In reverse order of opening. */
+        /* Exit monitors may still be blocked on their shims: the container
+         * store stays allocated for them (the process is ending), and they
+         * do nothing once they see `closing`. */
+        e->closing = true;
+        image_store_close(e->images);
         drivers_free(e->auth);
         drivers_free(e->logging);
         drivers_free(e->volume);
@@ -101,6 +109,7 @@ int engine_open(struct berth_config *cfg, struct engine **ret, struct berth_err 
                 return err_set(err, -EINVAL, "[volume] default = %s is not in drivers = ...",
                                cfg->volume_default);
 
+        driver_set_layer_services(host_layer_unpack, host_layer_diff);
         r = driver_load(cfg, BERTH_KIND_STORAGE, cfg->storage_driver, &e->storage, err);
         if (r < 0)
                 return r;
@@ -116,6 +125,15 @@ int engine_open(struct berth_config *cfg, struct engine **ret, struct berth_err 
         r = load_list(cfg, BERTH_KIND_AUTH, cfg->auth_drivers, &e->auth, err);
         if (r < 0)
                 return r;
+
+        r = image_store_open(cfg->data_root, e->storage, &e->images, err);
+        if (r < 0)
+                return r;
+        r = container_store_open(e, &e->containers, err);
+        if (r < 0)
+                return r;
+        /* Images in use by a container are not removed. */
+        image_store_set_usage_fn(e->images, container_image_usage, e->containers);
 
         /* A section for a driver that is not loaded is probably a typo. */
         for (size_t i = 0; i < cfg->n_entries; i++) {

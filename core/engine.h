@@ -18,6 +18,10 @@ struct engine {
         struct driver **volume;
         struct driver **logging;
         struct driver **auth;
+
+        struct image_store *images;
+        struct container_store *containers;
+        bool closing; /* set at shutdown: background threads stand still */
 };
 
 /* Load every configured driver; the first refusal fails with the file and

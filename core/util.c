@@ -8,6 +8,9 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <time.h>
 
 bool endswith(const char *s, const char *suffix)
@@ -320,6 +323,33 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
         return 0;
 }
 
+void human_duration(int64_t seconds, char *buf, size_t len)
+{
+        int64_t s = seconds < 0 ? 0 : seconds;
+        if (s < 1)
+                snprintf(buf, len, "Less than a second");
+        else if (s == 1)
+                snprintf(buf, len, "1 second");
+        else if (s < 60)
+                snprintf(buf, len, "%lld seconds", (long long)s);
+        else if (s / 60 == 1)
+                snprintf(buf, len, "About a minute");
+        else if (s / 60 < 60)
+                snprintf(buf, len, "%lld minutes", (long long)(s / 60));
+        else if ((s + 1800) / 3600 == 1)
+                snprintf(buf, len, "About an hour");
+        else if (s / 3600 < 48)
+                snprintf(buf, len, "%lld hours", (long long)((s + 1800) / 3600));
+        else if (s / 3600 < 24 * 7 * 2)
+                snprintf(buf, len, "%lld days", (long long)(s / 86400));
+        else if (s / 3600 < 24 * 30 * 2)
+                snprintf(buf, len, "%lld weeks", (long long)(s / (86400 * 7)));
+        else if (s / 3600 < 24 * 365 * 2)
+                snprintf(buf, len, "%lld months", (long long)(s / (86400 * 30)));
+        else
+                snprintf(buf, len, "%lld years", (long long)(s / (86400 * 365)));
+}
+
 int64_t now_ns(void)
 {
         struct timespec ts;
@@ -332,4 +362,25 @@ int64_t monotonic_ns(void)
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int unix_sockaddr(const char *path, struct sockaddr_un *sa, int *ret_dirfd)
+{
+        *ret_dirfd = -1;
+        memset(sa, 0, sizeof(*sa));
+        sa->sun_family = AF_UNIX;
+        if (strlen(path) < sizeof(sa->sun_path)) {
+                strcpy(sa->sun_path, path);
+                return 0;
+        }
+        const char *slash = strrchr(path, '/');
+        if (!slash || strlen(slash + 1) > 64)
+                return -ENAMETOOLONG;
+        _cleanup_free_ char *dir = xstrndup(path, (size_t)(slash - path));
+        int fd = open(*dir ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/%s", fd, slash + 1);
+        *ret_dirfd = fd;
+        return 0;
 }

@@ -138,7 +138,19 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 int loop_write(int fd, const void *buf, size_t len);
 ssize_t loop_read(int fd, void *buf, size_t len); /* until len or EOF */
 
-int64_t now_ns(void);       /* CLOCK_REALTIME */
+/* "2 minutes", "About an hour", "3 days" (Go's units.HumanDuration, as
+ * docker prints "Up 2 minutes" and "3 days ago"). */
+void human_duration(int64_t seconds, char *buf, size_t len);
+
+/* Fill a sockaddr_un for `path`. A path longer than sun_path (deep exec
+ * roots and 64-hex IDs get there) is reached through /proc/self/fd/N/NAME
+ * with N an O_PATH descriptor of its directory, returned in *ret_dirfd (-1
+ * when not needed) for the caller to close after bind() or connect(). */
+struct sockaddr_un;
+int unix_sockaddr(const char *path, struct sockaddr_un *sa, int *ret_dirfd);
+
+int64_t now_ns(void);
+/* CLOCK_REALTIME */
 int64_t monotonic_ns(void); /* CLOCK_MONOTONIC */
 
 #endif

@@ -17,11 +17,61 @@ static const struct cli_opt global_opts[] = {
 };
 
 static const struct cli_command top_sub[] = {
-    {"system", NULL, "COMMAND", "Manage berth", "management", NULL, NULL, NULL, 0, -1, false},
-    {"info", NULL, "[OPTIONS]", "Display system-wide information", NULL, cli_info_opts,
+    {"create", NULL, "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container", "common",
+     cli_create_opts, cli_cmd_create, NULL, 1, -1, true},
+    {"run", NULL, "[OPTIONS] IMAGE [COMMAND] [ARG...]",
+     "Create and run a new container from an image", "common", cli_create_opts, cli_cmd_run, NULL,
+     1, -1, true},
+    {"ps", NULL, "[OPTIONS]", "List containers", "common", cli_ps_opts, cli_cmd_ps, NULL, 0, 0,
+     false},
+
+    {"images", NULL, "[OPTIONS] [REPOSITORY[:TAG]]", "List images", "common", cli_images_opts,
+     cli_cmd_images, NULL, 0, 1, false},
+    {"info", NULL, "[OPTIONS]", "Display system-wide information", "common", cli_info_opts,
      cli_cmd_info, NULL, 0, 0, false},
-    {"version", NULL, "[OPTIONS]", "Show the berth version information", NULL, cli_version_opts,
+    {"version", NULL, "[OPTIONS]", "Show the berth version information", "common", cli_version_opts,
      cli_cmd_version, NULL, 0, 0, false},
+
+    {"container", NULL, "COMMAND", "Manage containers", "management", NULL, NULL, cli_container_sub,
+     0, -1, false},
+    {"image", NULL, "COMMAND", "Manage images", "management", NULL, NULL, cli_image_sub, 0, -1,
+     false},
+    {"system", NULL, "COMMAND", "Manage berth", "management", NULL, NULL, cli_system_sub, 0, -1,
+     false},
+
+    {"import", NULL, "[OPTIONS] file|- [REPOSITORY[:TAG]]",
+     "Import the contents from a tarball to create a filesystem image", NULL, cli_import_opts,
+     cli_cmd_import, NULL, 1, 2, false},
+    {"inspect", NULL, "[OPTIONS] NAME|ID [NAME|ID...]",
+     "Return low-level information on berth objects", NULL, cli_inspect_opts, cli_cmd_inspect, NULL,
+     1, -1, false},
+    {"kill", NULL, "[OPTIONS] CONTAINER [CONTAINER...]", "Kill one or more running containers",
+     NULL, cli_kill_opts, cli_cmd_kill, NULL, 1, -1, false},
+    {"logs", NULL, "[OPTIONS] CONTAINER", "Fetch the logs of a container", NULL, cli_logs_opts,
+     cli_cmd_logs, NULL, 1, 1, false},
+    {"restart", NULL, "[OPTIONS] CONTAINER [CONTAINER...]", "Restart one or more containers", NULL,
+     cli_stop_opts, cli_cmd_restart, NULL, 1, -1, false},
+    {"start", NULL, "[OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers",
+     NULL, cli_start_opts, cli_cmd_start, NULL, 1, -1, false},
+    {"stop", NULL, "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers",
+     NULL, cli_stop_opts, cli_cmd_stop, NULL, 1, -1, false},
+    {"wait", NULL, "CONTAINER [CONTAINER...]",
+     "Block until one or more containers stop, then print their exit codes", NULL, NULL,
+     cli_cmd_wait, NULL, 1, -1, false},
+    {"load", NULL, "[OPTIONS]", "Load an image from a tar archive or STDIN", NULL, cli_load_opts,
+     cli_cmd_load, NULL, 0, 0, false},
+    {"rename", NULL, "CONTAINER NEW_NAME", "Rename a container", NULL, NULL, cli_cmd_rename, NULL,
+     2, 2, false},
+    {"rm", NULL, "[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers", NULL,
+     cli_rm_opts, cli_cmd_rm, NULL, 1, -1, false},
+    {"rmi", NULL, "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images", NULL, cli_rmi_opts,
+     cli_cmd_rmi, NULL, 1, -1, false},
+    {"save", NULL, "[OPTIONS] IMAGE [IMAGE...]",
+     "Save one or more images to a tar archive (streamed to STDOUT by default)", NULL,
+     cli_save_opts, cli_cmd_save, NULL, 1, -1, false},
+    {"tag", NULL, "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
+     "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", NULL, NULL, cli_cmd_tag, NULL, 2, 2,
+     false},
     {0},
 };
 
@@ -93,9 +143,6 @@ static const struct cli_command *find(const struct cli_command *sub, const char 
 static int dispatch(struct cli *cli, const struct cli_command *cmd, const char *path, int argc,
                     char **argv)
 {
-        /* "system" in the top table is a placeholder that points here. */
-        if (streq(cmd->name, "system") && !cmd->sub)
-                cmd = &cli_system_cmd;
         if (cmd->sub) {
                 /* management command: skip to the first non-flag word */
                 if (argc == 0 || streq(argv[0], "--help") || streq(argv[0], "-h")) {
@@ -152,8 +199,6 @@ int main(int argc, char **argv)
         const struct cli_command *cmd = find(top.sub, g.pos[0]);
         if (streq(g.pos[0], "help")) {
                 const struct cli_command *c = g.n_pos > 1 ? find(top.sub, g.pos[1]) : NULL;
-                if (c && streq(c->name, "system"))
-                        c = &cli_system_cmd;
                 if (c) {
                         _cleanup_free_ char *p = xasprintf("berth %s", c->name);
                         cli_help(c, p, stdout);

@@ -298,7 +298,7 @@ static void human(int64_t n, double base, const char *const *units, size_t n_uni
                 v /= base;
                 i++;
         }
-        snprintf(buf, len, "%.4g%s", v, units[i]);
+        snprintf(buf, len, base == 1000 ? "%.3g%s" : "%.4g%s", v, units[i]);
 }
 
 void cli_bytes_binary(int64_t n, char *buf, size_t len)
@@ -311,4 +311,43 @@ void cli_bytes_decimal(int64_t n, char *buf, size_t len)
 {
         static const char *const u[] = {"B", "kB", "MB", "GB", "TB", "PB"};
         human(n, 1000, u, ELEMENTSOF(u), buf, len);
+}
+
+char *cli_escape(const char *s)
+{
+        CURL *c = curl_easy_init();
+        char *e = curl_easy_escape(c, s, 0);
+        char *r = xstrdup(e);
+        curl_free(e);
+        curl_easy_cleanup(c);
+        return r;
+}
+
+/* -f/--filter k=v ... -> the API's filters JSON (NULL when none). */
+char *cli_filters_json(char **flags, const char *extra_key, const char *extra_value)
+{
+        if (!flags && !extra_key)
+                return NULL;
+        json_t *f = json_object();
+        for (char **i = flags; i && *i; i++) {
+                const char *eq = strchr(*i, '=');
+                _cleanup_free_ char *k = eq ? xstrndup(*i, (size_t)(eq - *i)) : xstrdup(*i);
+                json_t *m = json_object_get(f, k);
+                if (!m) {
+                        m = json_object();
+                        json_object_set_new(f, k, m);
+                }
+                json_object_set_new(m, eq ? eq + 1 : "", json_true());
+        }
+        if (extra_key) {
+                json_t *m = json_object_get(f, extra_key);
+                if (!m) {
+                        m = json_object();
+                        json_object_set_new(f, extra_key, m);
+                }
+                json_object_set_new(m, extra_value, json_true());
+        }
+        char *s = json_dumps(f, JSON_COMPACT);
+        json_decref(f);
+        return s;
 }

@@ -203,12 +203,10 @@ int cli_cmd_info(struct cli *cli, struct cli_args *a)
         return 0;
 }
 
-static const struct cli_command system_sub[] = {
+const struct cli_command cli_system_sub[] = {
+    {"df", NULL, "[OPTIONS]", "Show berth disk usage", NULL, cli_df_opts, cli_cmd_system_df, NULL,
+     0, 0, false},
     {"info", NULL, "[OPTIONS]", "Display system-wide information", NULL, cli_info_opts,
      cli_cmd_info, NULL, 0, 0, false},
     {0},
-};
-
-const struct cli_command cli_system_cmd = {
-    "system", NULL, "COMMAND", "Manage berth", "management", NULL, NULL, system_sub, 0, -1, false,
 };

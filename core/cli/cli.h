@@ -64,6 +64,12 @@ bool cli_flag(struct cli_args *a, const char *name);
 const char *cli_str(struct cli_args *a, const char *name); /* value or default or NULL */
 char **cli_list(struct cli_args *a, const char *name);
 
+/* Percent-escape for a URL query or path part (malloc'ed). */
+char *cli_escape(const char *s);
+/* -f/--filter key=value flags (and one more key=value, if extra_key) as the
+ * API's filters JSON; NULL when there are none. */
+char *cli_filters_json(char **flags, const char *extra_key, const char *extra_value);
+
 /* Connect (and start berthd if needed) on first use. */
 int cli_connect(struct cli *cli, struct berth_err *err);
 
@@ -79,8 +85,63 @@ int cli_format(const char *tmpl, json_t *data, FILE *out, struct berth_err *err)
 void cli_bytes_binary(int64_t n, char *buf, size_t len);
 void cli_bytes_decimal(int64_t n, char *buf, size_t len);
 
+/* A JSON message stream being printed (cli-stream.c): feed it with
+ * cli_stream_data (a client_data_fn). The first error message is kept. */
+struct cli_stream {
+        bool quiet;
+        char error[BERTH_ERR_MSG_MAX];
+        void (*on_aux)(void *userdata, json_t *aux);
+        void (*on_status)(void *userdata, const char *status);
+        void *userdata;
+        char *buf;
+        size_t len, cap;
+};
+int cli_stream_data(void *userdata, const char *data, size_t len);
+void cli_stream_done(struct cli_stream *s);
+
+/* Columns as docker prints them (cli-table.c). */
+struct cli_table;
+struct cli_table *cli_table_new(size_t n_cols);
+void cli_table_add(struct cli_table *t, ...); /* n_cols strings (NULL: empty) */
+void cli_table_print(struct cli_table *t, FILE *f);
+void cli_table_free(struct cli_table *t);
+/* "2 minutes", "About an hour", "3 days" (Go's units.HumanDuration). */
+void cli_human_duration(int64_t seconds, char *buf, size_t len);
+/* "2 minutes ago" */
+void cli_time_ago(int64_t unix_seconds, char *buf, size_t len);
+
 /* Commands (cli-*.c). */
-extern const struct cli_command cli_system_cmd;
+extern const struct cli_command cli_system_sub[];
+extern const struct cli_command cli_image_sub[];
+extern const struct cli_command cli_container_sub[];
+extern const struct cli_opt cli_create_opts[], cli_ps_opts[], cli_rm_opts[], cli_inspect_opts[];
+/* The create body from create/run flags; the image is a->pos[image_index]. */
+int cli_create_body(struct cli_args *a, size_t image_index, json_t **ret_body, char **ret_name);
+int cli_create(struct cli *cli, struct cli_args *a, char ret_id[65], struct berth_err *err);
+int cli_fail125(const struct berth_err *err);
+int cli_cmd_create(struct cli *cli, struct cli_args *a);
+int cli_cmd_ps(struct cli *cli, struct cli_args *a);
+int cli_cmd_rm(struct cli *cli, struct cli_args *a);
+int cli_cmd_rename(struct cli *cli, struct cli_args *a);
+int cli_cmd_inspect(struct cli *cli, struct cli_args *a);
+extern const struct cli_opt cli_start_opts[], cli_stop_opts[], cli_kill_opts[], cli_logs_opts[];
+int cli_cmd_run(struct cli *cli, struct cli_args *a);
+int cli_cmd_start(struct cli *cli, struct cli_args *a);
+int cli_cmd_stop(struct cli *cli, struct cli_args *a);
+int cli_cmd_restart(struct cli *cli, struct cli_args *a);
+int cli_cmd_kill(struct cli *cli, struct cli_args *a);
+int cli_cmd_wait(struct cli *cli, struct cli_args *a);
+int cli_cmd_logs(struct cli *cli, struct cli_args *a);
+
+extern const struct cli_opt cli_images_opts[], cli_rmi_opts[], cli_load_opts[], cli_save_opts[],
+    cli_import_opts[], cli_df_opts[];
+int cli_cmd_images(struct cli *cli, struct cli_args *a);
+int cli_cmd_tag(struct cli *cli, struct cli_args *a);
+int cli_cmd_rmi(struct cli *cli, struct cli_args *a);
+int cli_cmd_load(struct cli *cli, struct cli_args *a);
+int cli_cmd_save(struct cli *cli, struct cli_args *a);
+int cli_cmd_import(struct cli *cli, struct cli_args *a);
+int cli_cmd_system_df(struct cli *cli, struct cli_args *a);
 int cli_cmd_version(struct cli *cli, struct cli_args *a);
 int cli_cmd_info(struct cli *cli, struct cli_args *a);
 extern const struct cli_opt cli_version_opts[];

@@ -50,7 +50,7 @@ pass() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
 fail() { FAILED=$((FAILED + 1)); echo "FAIL - $*" >&2; }
 
 # check DESCRIPTION COMMAND... : passes when the command succeeds
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
+check() { local _what=$1; shift; if "$@"; then pass "$_what"; else fail "$_what"; fi; }
 # expect_contains DESCRIPTION HAYSTACK NEEDLE
 expect_contains() {
         if [[ "$2" == *"$3"* ]]; then pass "$1"; else fail "$1: '$3' not in: $2"; fi

@@ -2,6 +2,7 @@
 /* Routing rules of the Engine API (docker-api.md §1). */
 #include "check-main.h"
 #include "api.h"
+#include "api-filters.h"
 
 static int matches(const char *pattern, const char *path, char **out)
 {
@@ -79,6 +80,49 @@ START_TEST(test_status_map)
 }
 END_TEST
 
+START_TEST(test_filters_both_encodings)
+{
+        static const char *const allowed[] = {"label", "status", "dangling", NULL};
+        struct berth_err err = {0};
+        json_t *go = NULL, *py = NULL;
+        ck_assert_int_eq(
+            filters_parse("{\"label\":{\"a=b\":true,\"c\":true},\"status\":{\"exited\":true}}",
+                          allowed, &go, &err),
+            0);
+        ck_assert_int_eq(filters_parse("{\"label\":[\"a=b\",\"c\"],\"status\":[\"exited\"]}",
+                                       allowed, &py, &err),
+                         0);
+        ck_assert(json_equal(go, py));
+        json_t *labels = json_pack("{s:s, s:s}", "a", "b", "c", "");
+        ck_assert(filters_match_labels(go, "label", labels));
+        json_object_set_new(labels, "a", json_string("x"));
+        ck_assert(!filters_match_labels(go, "label", labels));
+        ck_assert(filters_match_exact(go, "status", "exited"));
+        ck_assert(!filters_match_exact(go, "status", "running"));
+        ck_assert(filters_match_exact(go, "name", "anything")); /* absent key matches */
+        json_decref(labels);
+        json_decref(go);
+        json_decref(py);
+
+        json_t *f = NULL;
+        ck_assert_int_eq(filters_parse("{\"colour\":[\"red\"]}", allowed, &f, &err), -EINVAL);
+        ck_assert_str_eq(err.msg, "invalid filter 'colour'");
+        json_decref(f);
+        ck_assert_int_eq(filters_parse("not json", allowed, &f, &err), -EINVAL);
+        json_decref(f);
+        ck_assert_int_eq(filters_parse("", allowed, &f, &err), 0);
+        ck_assert_int_eq(json_object_size(f), 0);
+        json_decref(f);
+        ck_assert_int_eq(filters_parse("{\"dangling\":[\"true\"]}", allowed, &f, &err), 0);
+        ck_assert_int_eq(filters_bool(f, "dangling", &err), 1);
+        ck_assert_int_eq(filters_bool(f, "label", &err), -1);
+        json_decref(f);
+        ck_assert_int_eq(filters_parse("{\"dangling\":[\"maybe\"]}", allowed, &f, &err), 0);
+        ck_assert_int_eq(filters_bool(f, "dangling", &err), -EINVAL);
+        json_decref(f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s = suite_create("api");
@@ -87,6 +131,7 @@ static Suite *suite(void)
         tcase_add_test(tc, test_image_names_with_slashes);
         tcase_add_test(tc, test_versions);
         tcase_add_test(tc, test_status_map);
+        tcase_add_test(tc, test_filters_both_encodings);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -37,7 +37,7 @@
 #include <berth/error.h>
 
 #define BERTH_ABI_MAJOR 1
-#define BERTH_ABI_MINOR 0
+#define BERTH_ABI_MINOR 1
 
 /* The one exported symbol. Its name never changes, so that an ABI mismatch
  * is reported as such rather than as "not a berth plugin". */
@@ -110,7 +110,42 @@ struct berth_host {
          * otherwise. */
         int (*run_helper)(void *ctx, const char *const argv[], char *out, size_t out_len,
                           struct berth_err *err);
+
+        /* ABI 1.1: layer tar handling, so that every storage driver shares one
+         * hardened tar reader and writer instead of each carrying its own
+         * path-escape checks. Check host->size before use (BERTH_HOST_HAS). */
+
+        /* Unpack the uncompressed layer tar read from tar_fd until EOF into
+         * the directory `dest`, never following a symlink: an entry that
+         * would land outside `dest` ("..", absolute, through a symlink an
+         * earlier entry planted, a hard link to outside) fails with -EXDEV.
+         * Whiteouts (".wh.NAME", ".wh..wh..opq") are translated per `mode`
+         * (BERTH_LAYER_WH_*). *ret_size receives the bytes of file content. */
+        int (*layer_unpack)(void *ctx, int tar_fd, const char *dest, uint32_t mode, uint64_t flags,
+                            int64_t *ret_size, struct berth_err *err);
+
+        /* Compare the tree `dir` with what lies below it and report it:
+         * mode BERTH_LAYER_WH_OVERLAY: `dir` is an overlay upper directory
+         *   (whiteouts as 0/0 char devices, opaque dirs by xattr) and
+         *   `lowers` the NULL-terminated lower directories, top first, used
+         *   only to tell "added" from "modified";
+         * mode BERTH_LAYER_WH_DELETE: `dir` is a full tree and lowers[0]
+         *   (or NULL: nothing) the full tree of its parent (a naive diff).
+         * Writes an OCI layer tar to out_fd if out_fd >= 0, calls fn (if not
+         * NULL) per changed path, parents first, and stores the bytes of file
+         * content in *ret_size (if not NULL). */
+        int (*layer_diff)(void *ctx, const char *dir, const char *const *lowers, uint32_t mode,
+                          int out_fd, int (*fn)(void *userdata, uint32_t kind, const char *path),
+                          void *userdata, uint64_t flags, int64_t *ret_size, struct berth_err *err);
 };
+
+/* Whiteout translation modes of layer_unpack()/layer_diff(). */
+#define BERTH_LAYER_WH_OVERLAY 1u /* 0/0 char devices and trusted.overlay.opaque=y */
+#define BERTH_LAYER_WH_DELETE  2u /* delete the whited-out paths (full-copy drivers) */
+
+/* Whether the engine's host table has service `slot` (an ABI 1.1+ one). */
+#define BERTH_HOST_HAS(h, slot) \
+        ((h)->size >= offsetof(struct berth_host, slot) + sizeof((h)->slot) && (h)->slot != NULL)
 
 /* The descriptor. */
 struct berth_plugin {

@@ -1,0 +1,403 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* berth run, start, stop, restart, kill, wait, logs: the commands that drive
+ * a container's process. run follows docker's order (create, attach, wait,
+ * start) so that no output is lost. */
+#include "cli.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+
+/* Copy the attach stream to our stdout/stderr (demultiplexing the 8-byte
+ * frames unless the container has a TTY) and our stdin to it. Returns when
+ * the daemon closes the stream (the container's output ended). */
+static void pump(int sock, bool tty, bool send_stdin)
+{
+        char buf[32768];
+        unsigned char hdr[8];
+        size_t hdr_have = 0, frame_left = 0;
+        int frame_stream = 1;
+        bool in_open = send_stdin;
+        for (;;) {
+                struct pollfd p[2] = {{sock, POLLIN, 0}, {in_open ? STDIN_FILENO : -1, POLLIN, 0}};
+                if (poll(p, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return;
+                }
+                if (p[1].revents) {
+                        ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+                        if (n <= 0) {
+                                in_open = false;
+                                shutdown(sock, SHUT_WR);
+                        } else if (loop_write(sock, buf, (size_t)n) < 0)
+                                in_open = false;
+                }
+                if (!p[0].revents)
+                        continue;
+                ssize_t n = read(sock, buf, sizeof(buf));
+                if (n <= 0)
+                        return;
+                if (tty) {
+                        loop_write(STDOUT_FILENO, buf, (size_t)n);
+                        continue;
+                }
+                for (ssize_t i = 0; i < n;) {
+                        if (frame_left == 0) {
+                                hdr[hdr_have++] = (unsigned char)buf[i++];
+                                if (hdr_have == 8) {
+                                        frame_stream = hdr[0];
+                                        frame_left = ((size_t)hdr[4] << 24) |
+                                                     ((size_t)hdr[5] << 16) |
+                                                     ((size_t)hdr[6] << 8) | hdr[7];
+                                        hdr_have = 0;
+                                }
+                                continue;
+                        }
+                        size_t take = (size_t)(n - i) < frame_left ? (size_t)(n - i) : frame_left;
+                        loop_write(frame_stream == 2 ? STDERR_FILENO : STDOUT_FILENO, buf + i,
+                                   take);
+                        i += (ssize_t)take;
+                        frame_left -= take;
+                }
+        }
+}
+
+static int wait_status(int fd, bool chunked, int64_t *ret)
+{
+        _cleanup_free_ char *body = NULL;
+        client_read_body(fd, chunked, &body, NULL);
+        json_error_t je;
+        _cleanup_json_ json_t *j = json_loads(body, 0, &je);
+        if (!j)
+                return -EIO;
+        json_t *e = json_object_get(j, "Error");
+        if (json_is_object(e) && json_get_str(e, "Message", NULL)) {
+                fprintf(stderr, "berth: %s\n", json_get_str(e, "Message", ""));
+                return -EIO;
+        }
+        *ret = json_get_int(j, "StatusCode", 0);
+        return 0;
+}
+
+/* The exit status of `run` for a start that failed: 127 for a command that
+ * does not exist, 126 for one that cannot run, 125 otherwise. */
+static int start_failure_status(const char *msg)
+{
+        if (strstr(msg, "not found") || strstr(msg, "no such file"))
+                return 127;
+        if (strstr(msg, "ermission denied") || strstr(msg, "not executable"))
+                return 126;
+        return 125;
+}
+
+int cli_cmd_run(struct cli *cli, struct cli_args *a)
+{
+        struct berth_err err = {0};
+        char id[65];
+        bool detach = cli_flag(a, "detach");
+        bool tty = cli_flag(a, "tty"), interactive = cli_flag(a, "interactive");
+        if (tty && interactive && !isatty(STDIN_FILENO)) {
+                fprintf(stderr, "berth: the input device is not a TTY\n");
+                return 1;
+        }
+        if (cli_create(cli, a, id, &err) < 0)
+                return err.msg[0] ? cli_fail125(&err) : 125;
+        _cleanup_free_ char *sid = cli_escape(id);
+        if (detach) {
+                _cleanup_free_ char *p = xasprintf("/containers/%s/start", sid);
+                if (client_json(&cli->client, "POST", p, NULL, NULL, NULL, &err) < 0)
+                        return cli_fail125(&err);
+                puts(id);
+                return 0;
+        }
+        int attach_fd = -1, wait_fd = -1;
+        bool wait_chunked = false;
+        _cleanup_free_ char *ap = xasprintf("/containers/%s/attach?stream=1&stdout=1&stderr=1%s",
+                                            sid, interactive ? "&stdin=1" : "");
+        if (client_raw(&cli->client, "POST", ap, NULL, true, &attach_fd, NULL, NULL, &err) < 0)
+                return cli_fail125(&err);
+        _cleanup_free_ char *wp = xasprintf("/containers/%s/wait?condition=%s", sid,
+                                            cli_flag(a, "rm") ? "removed" : "next-exit");
+        if (client_raw(&cli->client, "POST", wp, NULL, false, &wait_fd, NULL, &wait_chunked, &err) <
+            0) {
+                close(attach_fd);
+                return cli_fail125(&err);
+        }
+        _cleanup_free_ char *sp = xasprintf("/containers/%s/start", sid);
+        if (client_json(&cli->client, "POST", sp, NULL, NULL, NULL, &err) < 0) {
+                close(attach_fd);
+                close(wait_fd);
+                int st = start_failure_status(err.msg);
+                cli_fail125(&err);
+                return st;
+        }
+        pump(attach_fd, tty, interactive);
+        close(attach_fd);
+        int64_t code = 0;
+        int r = wait_status(wait_fd, wait_chunked, &code);
+        close(wait_fd);
+        return r < 0 ? 125 : (int)code;
+}
+
+/* --- start, stop, restart, kill, wait ------------------------------------------- */
+
+const struct cli_opt cli_start_opts[] = {
+    {"attach", 'a', CLI_BOOL, "Attach STDOUT/STDERR and forward signals", NULL},
+    {"interactive", 'i', CLI_BOOL, "Attach container's STDIN", NULL},
+    {0},
+};
+
+int cli_cmd_start(struct cli *cli, struct cli_args *a)
+{
+        struct berth_err err = {0};
+        int r = cli_connect(cli, &err), rc = 0;
+        if (r < 0)
+                return cli_fail(&err);
+        bool attach = cli_flag(a, "attach"), interactive = cli_flag(a, "interactive");
+        if (attach || interactive) {
+                if (a->n_pos != 1) {
+                        fprintf(stderr,
+                                "berth: you cannot start and attach multiple containers at once\n");
+                        return 1;
+                }
+                _cleanup_free_ char *e = cli_escape(a->pos[0]);
+                _cleanup_json_ json_t *j = NULL;
+                _cleanup_free_ char *ip = xasprintf("/containers/%s/json", e);
+                if (client_json(&cli->client, "GET", ip, NULL, NULL, &j, &err) < 0)
+                        return cli_fail(&err);
+                bool tty = json_get_bool(json_object_get(j, "Config"), "Tty", false);
+                int afd = -1, wfd = -1;
+                bool chunked = false;
+                _cleanup_free_ char *ap =
+                    xasprintf("/containers/%s/attach?stream=1&stdout=1&stderr=1%s", e,
+                              interactive ? "&stdin=1" : "");
+                if (client_raw(&cli->client, "POST", ap, NULL, true, &afd, NULL, NULL, &err) < 0)
+                        return cli_fail(&err);
+                _cleanup_free_ char *wp = xasprintf("/containers/%s/wait?condition=next-exit", e);
+                if (client_raw(&cli->client, "POST", wp, NULL, false, &wfd, NULL, &chunked, &err) <
+                    0) {
+                        close(afd);
+                        return cli_fail(&err);
+                }
+                _cleanup_free_ char *sp = xasprintf("/containers/%s/start", e);
+                if (client_json(&cli->client, "POST", sp, NULL, NULL, NULL, &err) < 0) {
+                        close(afd);
+                        close(wfd);
+                        return cli_fail(&err);
+                }
+                pump(afd, tty, interactive);
+                close(afd);
+                int64_t code = 0;
+                r = wait_status(wfd, chunked, &code);
+                close(wfd);
+                return r < 0 ? 1 : (int)code;
+        }
+        for (size_t i = 0; i < a->n_pos; i++) {
+                _cleanup_free_ char *e = cli_escape(a->pos[i]);
+                _cleanup_free_ char *p = xasprintf("/containers/%s/start", e);
+                if (client_json(&cli->client, "POST", p, NULL, NULL, NULL, &err) < 0) {
+                        fprintf(stderr, "Error response from daemon: %s\n", err.msg);
+                        rc = 1;
+                        continue;
+                }
+                puts(a->pos[i]);
+        }
+        return rc;
+}
+
+const struct cli_opt cli_stop_opts[] = {
+    {"signal", 's', CLI_STRING, "Signal to send to the container", NULL},
+    {"time", 't', CLI_INT, "Seconds to wait before killing the container", NULL},
+    {0},
+};
+
+static int each(struct cli *cli, struct cli_args *a, const char *verb, const char *query)
+{
+        struct berth_err err = {0};
+        int r = cli_connect(cli, &err), rc = 0;
+        if (r < 0)
+                return cli_fail(&err);
+        for (size_t i = 0; i < a->n_pos; i++) {
+                _cleanup_free_ char *e = cli_escape(a->pos[i]);
+                _cleanup_free_ char *p = xasprintf("/containers/%s/%s%s", e, verb, query);
+                if (client_json(&cli->client, "POST", p, NULL, NULL, NULL, &err) < 0) {
+                        fprintf(stderr, "Error response from daemon: %s\n", err.msg);
+                        rc = 1;
+                        continue;
+                }
+                puts(a->pos[i]);
+        }
+        return rc;
+}
+
+int cli_cmd_stop(struct cli *cli, struct cli_args *a)
+{
+        const char *t = cli_str(a, "time");
+        _cleanup_free_ char *q = t ? xasprintf("?t=%s", t) : xstrdup("");
+        return each(cli, a, "stop", q);
+}
+
+int cli_cmd_restart(struct cli *cli, struct cli_args *a)
+{
+        const char *t = cli_str(a, "time");
+        _cleanup_free_ char *q = t ? xasprintf("?t=%s", t) : xstrdup("");
+        return each(cli, a, "restart", q);
+}
+
+const struct cli_opt cli_kill_opts[] = {
+    {"signal", 's', CLI_STRING, "Signal to send to the container", "KILL"},
+    {0},
+};
+
+int cli_cmd_kill(struct cli *cli, struct cli_args *a)
+{
+        _cleanup_free_ char *s = cli_escape(cli_str(a, "signal"));
+        _cleanup_free_ char *q = xasprintf("?signal=%s", s);
+        return each(cli, a, "kill", q);
+}
+
+int cli_cmd_wait(struct cli *cli, struct cli_args *a)
+{
+        struct berth_err err = {0};
+        int r = cli_connect(cli, &err), rc = 0;
+        if (r < 0)
+                return cli_fail(&err);
+        for (size_t i = 0; i < a->n_pos; i++) {
+                _cleanup_free_ char *e = cli_escape(a->pos[i]);
+                _cleanup_free_ char *p = xasprintf("/containers/%s/wait", e);
+                _cleanup_json_ json_t *j = NULL;
+                if (client_json(&cli->client, "POST", p, NULL, NULL, &j, &err) < 0) {
+                        fprintf(stderr, "Error response from daemon: %s\n", err.msg);
+                        rc = 1;
+                        continue;
+                }
+                printf("%lld\n", (long long)json_get_int(j, "StatusCode", 0));
+        }
+        return rc;
+}
+
+/* --- logs ------------------------------------------------------------------------ */
+
+const struct cli_opt cli_logs_opts[] = {
+    {"details", 0, CLI_BOOL, "Show extra details provided to logs", NULL},
+    {"follow", 'f', CLI_BOOL, "Follow log output", NULL},
+    {"since", 0, CLI_STRING,
+     "Show logs since timestamp (e.g. \"2013-01-02T13:23:37Z\") or relative (e.g. \"42m\" for 42 "
+     "minutes)",
+     NULL},
+    {"tail", 'n', CLI_STRING, "Number of lines to show from the end of the logs", "all"},
+    {"timestamps", 't', CLI_BOOL, "Show timestamps", NULL},
+    {"until", 0, CLI_STRING,
+     "Show logs before a timestamp (e.g. \"2013-01-02T13:23:37Z\") or relative (e.g. \"42m\" for "
+     "42 minutes)",
+     NULL},
+    {0},
+};
+
+/* "42m", "1h30m", "10s", an RFC 3339 time, or unix seconds -> "sec.nsec". */
+static int time_arg(const char *s, char *buf, size_t len)
+{
+        struct tm tm = {0};
+        const char *rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+        if (rest && (*rest == 'Z' || *rest == '\0' || *rest == '.')) {
+                snprintf(buf, len, "%lld", (long long)timegm(&tm));
+                return 0;
+        }
+        char *end;
+        double v = strtod(s, &end);
+        if (end != s && *end == '\0') {
+                snprintf(buf, len, "%s", s);
+                return 0;
+        }
+        double total = 0;
+        const char *p = s;
+        while (*p) {
+                v = strtod(p, &end);
+                if (end == p)
+                        return -EINVAL;
+                double mul = *end == 'h' ? 3600 : *end == 'm' ? 60 : *end == 's' ? 1 : -1;
+                if (mul < 0)
+                        return -EINVAL;
+                total += v * mul;
+                p = end + 1;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        double t = (double)ts.tv_sec + ts.tv_nsec / 1e9 - total;
+        snprintf(buf, len, "%.9f", t);
+        return 0;
+}
+
+int cli_cmd_logs(struct cli *cli, struct cli_args *a)
+{
+        struct berth_err err = {0};
+        int r = cli_connect(cli, &err);
+        if (r < 0)
+                return cli_fail(&err);
+        _cleanup_free_ char *e = cli_escape(a->pos[0]);
+        _cleanup_free_ char *ip = xasprintf("/containers/%s/json", e);
+        _cleanup_json_ json_t *j = NULL;
+        if (client_json(&cli->client, "GET", ip, NULL, NULL, &j, &err) < 0)
+                return cli_fail(&err);
+        bool tty = json_get_bool(json_object_get(j, "Config"), "Tty", false);
+        char since[64] = "", until[64] = "";
+        if (cli_str(a, "since") && time_arg(cli_str(a, "since"), since, sizeof(since)) < 0) {
+                fprintf(stderr, "berth: invalid value for --since: \"%s\"\n", cli_str(a, "since"));
+                return 125;
+        }
+        if (cli_str(a, "until") && time_arg(cli_str(a, "until"), until, sizeof(until)) < 0) {
+                fprintf(stderr, "berth: invalid value for --until: \"%s\"\n", cli_str(a, "until"));
+                return 125;
+        }
+        _cleanup_free_ char *tail = cli_escape(cli_str(a, "tail"));
+        _cleanup_free_ char *p = xasprintf(
+            "/containers/%s/logs?stdout=1&stderr=1&follow=%d&timestamps=%d&tail=%s%s%s%s%s", e,
+            cli_flag(a, "follow"), cli_flag(a, "timestamps"), tail, *since ? "&since=" : "", since,
+            *until ? "&until=" : "", until);
+        int fd = -1;
+        bool chunked = false;
+        if (client_raw(&cli->client, "GET", p, NULL, false, &fd, NULL, &chunked, &err) < 0)
+                return cli_fail(&err);
+        /* A chunked stream: decode the chunks and demultiplex the frames. */
+        int pp[2];
+        if (!chunked) {
+                pump(fd, tty, false);
+                close(fd);
+                return 0;
+        }
+        if (pipe(pp) < 0)
+                return 1;
+        pid_t child = fork();
+        if (child == 0) {
+                close(pp[0]);
+                char line[64];
+                for (;;) {
+                        size_t n = 0;
+                        char c;
+                        while (read(fd, &c, 1) == 1 && c != '\n')
+                                if (n + 1 < sizeof(line) && c != '\r')
+                                        line[n++] = c;
+                        line[n] = '\0';
+                        unsigned long size = strtoul(line, NULL, 16);
+                        if (size == 0)
+                                break;
+                        char *chunk = xmalloc(size);
+                        if (loop_read(fd, chunk, size) != (ssize_t)size)
+                                _exit(0);
+                        loop_write(pp[1], chunk, size);
+                        free(chunk);
+                        while (read(fd, &c, 1) == 1 && c != '\n')
+                                ;
+                }
+                _exit(0);
+        }
+        close(pp[1]);
+        close(fd);
+        pump(pp[0], tty, false);
+        close(pp[0]);
+        waitpid(child, NULL, 0);
+        return 0;
+}

@@ -1,0 +1,861 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Running containers: start (mount the rootfs, write the bundle, spawn
+ * berth-shim, connect the attaches that wait for the start, release the
+ * process), the exit monitor, stop, kill, wait, restart, attach and logs. */
+#include "container-internal.h"
+#include "container-spec.h"
+#include "image.h"
+#include "log.h"
+#include "runtime.h"
+#include "shim/shim.h"
+
+#include <fcntl.h>
+#include <libgen.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+
+extern char **environ;
+
+static char *state_dir(struct container_store *s, const char *id)
+{
+        return xasprintf("%s/%s", s->run_dir, id);
+}
+
+static char *find_shim(void)
+{
+        char self[4096];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n > 0) {
+                self[n] = '\0';
+                _cleanup_free_ char *p = xasprintf("%s/berth-shim", dirname(self));
+                if (access(p, X_OK) == 0)
+                        return TAKE_PTR(p);
+        }
+        if (access(BERTH_SBINDIR "/berth-shim", X_OK) == 0)
+                return xstrdup(BERTH_SBINDIR "/berth-shim");
+        return NULL;
+}
+
+static int connect_unix(const char *path)
+{
+        struct sockaddr_un sa;
+        _cleanup_close_ int dirfd = -1;
+        int r = unix_sockaddr(path, &sa, &dirfd);
+        if (r < 0)
+                return r;
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+/* A line from fd (blocking, with a deadline in ms; -1: none). */
+static int read_line(int fd, char *buf, size_t len, int timeout_ms)
+{
+        size_t n = 0;
+        while (n + 1 < len) {
+                struct pollfd p = {fd, POLLIN, 0};
+                int r = poll(&p, 1, timeout_ms);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r == 0)
+                        return -ETIMEDOUT;
+                ssize_t k = read(fd, buf + n, 1);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        return n ? (int)n : -EPIPE;
+                if (buf[n] == '\n')
+                        break;
+                n++;
+        }
+        buf[n] = '\0';
+        return (int)n;
+}
+
+/* --- the exit monitor ------------------------------------------------------ */
+
+struct monitor {
+        struct container_store *s;
+        char id[65];
+        int fd;
+};
+
+static void set_exited(struct container_store *s, struct record *r, json_t *ex)
+{
+        json_t *st = json_object_get(r->j, "State");
+        json_object_set_new(st, "Status", json_string("exited"));
+        json_object_set_new(st, "Running", json_false());
+        json_object_set_new(st, "Paused", json_false());
+        json_object_set_new(st, "Restarting", json_false());
+        json_object_set_new(st, "Pid", json_integer(0));
+        json_object_set_new(st, "ExitCode", json_integer(json_get_int(ex, "ExitCode", 255)));
+        json_object_set_new(st, "OOMKilled", json_boolean(json_get_bool(ex, "OOMKilled", false)));
+        _cleanup_free_ char *now = json_time_ns(now_ns());
+        json_object_set_new(st, "FinishedAt", json_string(json_get_str(ex, "FinishedAt", now)));
+        r->exits++;
+        free(r->shim_socket);
+        r->shim_socket = NULL;
+}
+
+static bool should_restart(struct record *r)
+{
+        json_t *rp = json_object_get(json_object_get(r->j, "HostConfig"), "RestartPolicy");
+        const char *name = json_get_str(rp, "Name", "no");
+        int code = (int)json_get_int(json_object_get(r->j, "State"), "ExitCode", 0);
+        if (r->stop_requested || r->removed)
+                return false;
+        if (streq(name, "always") || streq(name, "unless-stopped"))
+                return true;
+        if (streq(name, "on-failure")) {
+                int64_t max = json_get_int(rp, "MaximumRetryCount", 0);
+                return code != 0 && (max == 0 || json_get_int(r->j, "RestartCount", 0) < max);
+        }
+        return false;
+}
+
+/* The container exited (the shim told the monitor, or berthd found its exit
+ * record at start-up): record it, unmount, and apply --rm or the restart
+ * policy. */
+static void handle_exit(struct container_store *s, const char *id, json_t *ex)
+{
+        struct engine *e = s->engine;
+        int code;
+        bool autoremove = false, restart = false;
+        int64_t restarts = 0;
+        pthread_mutex_lock(&s->lock);
+        struct record *r = ct_find_locked(s, id, &code);
+        if (r) {
+                set_exited(s, r, ex);
+                struct berth_err err = {0};
+                berth_storage_put(e->storage, id, 0, &err);
+                _cleanup_free_ char *sd = state_dir(s, id);
+                ct_remove_files(sd);
+                autoremove =
+                    json_get_bool(json_object_get(r->j, "HostConfig"), "AutoRemove", false);
+                restart = !autoremove && should_restart(r);
+                if (restart) {
+                        restarts = json_get_int(r->j, "RestartCount", 0) + 1;
+                        json_object_set_new(r->j, "RestartCount", json_integer(restarts));
+                }
+                if (ct_record_save(s, r, &err) < 0)
+                        log_error("container %s: %s", id, err.msg);
+                pthread_cond_broadcast(&s->changed);
+        }
+        pthread_mutex_unlock(&s->lock);
+        if (!r)
+                return;
+        struct berth_err err = {0};
+        if (autoremove) {
+                if (container_remove(s, id, false, true, &err) < 0)
+                        log_error("container %s: --rm: %s", id, err.msg);
+        } else if (restart) {
+                /* Docker's back-off starts at 100 ms and doubles. */
+                int64_t n = restarts;
+                struct timespec ts = {0, 100000000L};
+                for (int64_t i = 1; i < n && i < 8; i++) {
+                        ts.tv_nsec *= 2;
+                        if (ts.tv_nsec >= 1000000000L) {
+                                ts.tv_sec += ts.tv_nsec / 1000000000L;
+                                ts.tv_nsec %= 1000000000L;
+                        }
+                }
+                nanosleep(&ts, NULL);
+                if (container_start(s, id, &err) < 0)
+                        log_error("container %s: restart: %s", id, err.msg);
+        }
+}
+
+static void *monitor_main(void *p)
+{
+        struct monitor *m = p;
+        char line[1024];
+        int r = read_line(m->fd, line, sizeof(line), -1);
+        close(m->fd);
+        json_error_t je;
+        json_t *ex = r > 0 ? json_loads(line, 0, &je) : NULL;
+        if (!ex) {
+                /* The shim went away without a word: it was killed. Its
+                 * container's init died with it (PDEATHSIG) or is orphaned;
+                 * an exit.json may still be there. */
+                _cleanup_free_ char *sd = state_dir(m->s, m->id);
+                _cleanup_free_ char *ep = xasprintf("%s/%s", sd, SHIM_EXIT);
+                struct berth_err err = {0};
+                if (json_load_path(ep, &ex, &err) < 0)
+                        ex = json_pack("{s:i, s:b}", "ExitCode", 255, "OOMKilled", 0);
+        }
+        if (!m->s->engine->closing)
+                handle_exit(m->s, m->id, ex);
+        json_decref(ex);
+        free(m);
+        return NULL;
+}
+
+/* The monitor's connection is made before the process is released, so that
+ * even an instant exit is seen; the thread that reads it starts after the
+ * record says "running". */
+static int monitor_connect(const char *sock)
+{
+        int fd = connect_unix(sock);
+        if (fd < 0)
+                return fd;
+        if (loop_write(fd, "wait\n", 5) < 0) {
+                close(fd);
+                return -EPIPE;
+        }
+        return fd;
+}
+
+static int monitor_spawn(struct container_store *s, const char *id, int fd, struct berth_err *err)
+{
+        struct monitor *m = xzalloc(sizeof(*m));
+        m->s = s;
+        snprintf(m->id, sizeof(m->id), "%s", id);
+        m->fd = fd;
+        pthread_t t;
+        pthread_attr_t a;
+        pthread_attr_init(&a);
+        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&a, 64 * 1024);
+        int r = pthread_create(&t, &a, monitor_main, m);
+        pthread_attr_destroy(&a);
+        if (r != 0) {
+                close(fd);
+                free(m);
+                return err_set(err, -r, "cannot start a monitor thread");
+        }
+        return 0;
+}
+
+static int start_monitor(struct container_store *s, const char *id, const char *sock,
+                         struct berth_err *err)
+{
+        int fd = monitor_connect(sock);
+        if (fd < 0)
+                return err_errno(err, fd, "connect to the shim of %s", id);
+        return monitor_spawn(s, id, fd, err);
+}
+
+/* --- start ------------------------------------------------------------------ */
+
+/* Attaches that arrived before the start wait here (docker run's order:
+ * create, attach, wait, start). start() connects them to the new shim
+ * before it lets the process run, so no output is lost. */
+struct pending_attach {
+        char id[65];
+        char *socket; /* set by start */
+        bool connected;
+        bool cancelled;
+        struct pending_attach *next;
+};
+static struct pending_attach *pending;
+
+static int spawn_shim(struct container_store *s, const char *id, const char *sd, int *ret_sync,
+                      pid_t *ret_pid, struct berth_err *err)
+{
+        _cleanup_free_ char *shim = find_shim();
+        if (!shim)
+                return err_set(err, -ENOENT, "berth-shim was not found next to berthd or in %s",
+                               BERTH_SBINDIR);
+        int sp[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+                return err_errno(err, -errno, "socketpair");
+        _cleanup_free_ char *logp = xasprintf("%s/shim.log", sd);
+        posix_spawn_file_actions_t fa;
+        posix_spawnattr_t at;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawnattr_init(&at);
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_addopen(&fa, 2, logp, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        posix_spawn_file_actions_adddup2(&fa, sp[1], SHIM_SYNC_FD);
+        sigset_t none, all;
+        sigemptyset(&none);
+        sigfillset(&all);
+        posix_spawnattr_setsigmask(&at, &none);
+        posix_spawnattr_setsigdefault(&at, &all);
+        posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
+                                          POSIX_SPAWN_SETSIGDEF);
+        char *argv[] = {(char *)"berth-shim", (char *)sd, NULL};
+        pid_t pid;
+        int r = posix_spawn(&pid, shim, &fa, &at, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&at);
+        close(sp[1]);
+        if (r != 0) {
+                close(sp[0]);
+                return err_errno(err, -r, "cannot start '%s'", shim);
+        }
+        *ret_sync = sp[0];
+        *ret_pid = pid;
+        return 0;
+}
+
+/* Reap the shim once it has daemonised itself: berthd is its parent until
+ * then, and a zombie per container would pile up otherwise. */
+static void *reaper_main(void *p)
+{
+        pid_t pid = (pid_t)(intptr_t)p;
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        return NULL;
+}
+
+static void reap_later(pid_t pid)
+{
+        pthread_t t;
+        pthread_attr_t a;
+        pthread_attr_init(&a);
+        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&a, 32 * 1024);
+        pthread_create(&t, &a, reaper_main, (void *)(intptr_t)pid);
+        pthread_attr_destroy(&a);
+}
+
+static json_t *shim_config(struct container_store *s, struct record *r, const char *sd,
+                           const char *cdir)
+{
+        struct berth_config *cfg = s->engine->cfg;
+        json_t *c = json_object_get(r->j, "Config");
+        json_t *hc = json_object_get(r->j, "HostConfig");
+        json_t *lc = json_object_get(hc, "LogConfig");
+        json_t *j = json_pack(
+            "{s:s, s:s, s:s, s:b, s:b, s:b, s:b, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:O, s:s}}", "id",
+            r->id, "name", r->name, "image", json_get_str(c, "Image", ""), "tty",
+            json_get_bool(c, "Tty", false), "open_stdin", json_get_bool(c, "OpenStdin", false),
+            "stdin_once", json_get_bool(c, "StdinOnce", false), "init",
+            json_get_bool(hc, "Init", false), "bundle", sd, "runtime_root", s->runtime_root,
+            "plugin_dir", cfg->plugin_dir, "data_root", cfg->data_root, "exec_root", cfg->exec_root,
+            "log", "driver", json_get_str(lc, "Type", cfg->logging_default), "options",
+            json_object_get(lc, "Config") ?: json_object(), "dir", cdir);
+        if (cfg->path)
+                json_object_set_new(j, "config_file", json_string(cfg->path));
+        json_t *cs = json_object_get(hc, "ConsoleSize");
+        if (json_array_size(cs) == 2 && json_integer_value(json_array_get(cs, 0)) > 0)
+                json_object_set(j, "console_size", cs);
+        return j;
+}
+
+int container_start(struct container_store *s, const char *ref, struct berth_err *err)
+{
+        struct engine *e = s->engine;
+        int code, r;
+        char id[65];
+        _cleanup_json_ json_t *rec = NULL;
+
+        pthread_mutex_lock(&s->lock);
+        struct record *rc = ct_find_locked(s, ref, &code);
+        if (!rc) {
+                pthread_mutex_unlock(&s->lock);
+                return ct_not_found(err, ref, code);
+        }
+        if (ct_is_running(rc->j) || rc->starting) {
+                pthread_mutex_unlock(&s->lock);
+                return 1; /* already started: 304 */
+        }
+        rc->starting = true;
+        rc->stop_requested = false;
+        memcpy(id, rc->id, 65);
+        rec = json_deep_copy(rc->j);
+        pthread_mutex_unlock(&s->lock);
+
+        _cleanup_free_ char *cdir = xasprintf("%s/%s", s->dir, id);
+        _cleanup_free_ char *sd = state_dir(s, id);
+        char rootfs[4096];
+        bool mounted = false;
+        int sync_fd = -1, mon_fd = -1;
+        pid_t shim_pid = -1, pid = -1;
+        _cleanup_json_ json_t *spec = NULL, *shimcfg = NULL, *msg = NULL;
+        _cleanup_free_ char *cfgpath = NULL, *shimpath = NULL, *sock = NULL;
+        json_error_t je;
+        char line[2048];
+
+        ct_remove_files(sd);
+        r = mkdir_p(sd, 0700);
+        if (r < 0) {
+                err_errno(err, r, "cannot create '%s'", sd);
+                goto fail;
+        }
+        r = berth_storage_get(e->storage, id, NULL, 0, rootfs, sizeof(rootfs), err);
+        if (r < 0)
+                goto fail;
+        mounted = true;
+        r = container_write_etc(rec, cdir, err);
+        if (r < 0)
+                goto fail;
+        r = container_spec(rec, rootfs, cdir, NULL, &spec, err);
+        if (r < 0)
+                goto fail;
+        cfgpath = xasprintf("%s/config.json", sd);
+        r = json_save_path(cfgpath, spec, 0600, err);
+        if (r < 0)
+                goto fail;
+        shimcfg = shim_config(s, rc, sd, cdir);
+        shimpath = xasprintf("%s/%s", sd, SHIM_CONFIG);
+        r = json_save_path(shimpath, shimcfg, 0600, err);
+        if (r < 0)
+                goto fail;
+        r = spawn_shim(s, id, sd, &sync_fd, &shim_pid, err);
+        if (r < 0)
+                goto fail;
+        reap_later(shim_pid);
+
+        r = read_line(sync_fd, line, sizeof(line), 60000);
+        msg = r > 0 ? json_loads(line, 0, &je) : NULL;
+        if (!msg || !json_get_int(msg, "pid", 0)) {
+                const char *m = json_get_str(msg, "error", NULL);
+                if (m)
+                        r = err_set(err, -EIO, "%s", m);
+                else {
+                        _cleanup_free_ char *logp = xasprintf("%s/shim.log", sd);
+                        _cleanup_free_ char *tail = NULL;
+                        read_full_file(logp, &tail, NULL);
+                        r = err_set(err, -EIO, "the shim did not start the container%s%s",
+                                    tail && *tail ? ": " : "", strempty(tail));
+                }
+                goto fail;
+        }
+        pid = (pid_t)json_get_int(msg, "pid", 0);
+        sock = xasprintf("%s/%s", sd, SHIM_SOCKET);
+
+        /* Let the attaches that wait for this start connect first. */
+        pthread_mutex_lock(&s->lock);
+        for (struct pending_attach *pa = pending; pa; pa = pa->next)
+                if (streq(pa->id, id) && !pa->cancelled && !pa->socket)
+                        pa->socket = xstrdup(sock);
+        pthread_cond_broadcast(&s->changed);
+        struct timespec deadline;
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += 5;
+        for (;;) {
+                bool waiting = false;
+                for (struct pending_attach *pa = pending; pa; pa = pa->next)
+                        if (streq(pa->id, id) && !pa->cancelled && pa->socket && !pa->connected)
+                                waiting = true;
+                if (!waiting ||
+                    pthread_cond_timedwait(&s->changed, &s->lock, &deadline) == ETIMEDOUT)
+                        break;
+        }
+        pthread_mutex_unlock(&s->lock);
+
+        mon_fd = monitor_connect(sock);
+        if (mon_fd < 0) {
+                r = err_errno(err, mon_fd, "connect to the shim of %s", id);
+                goto fail;
+        }
+        if (loop_write(sync_fd, "start\n", 6) < 0 ||
+            (r = read_line(sync_fd, line, sizeof(line), 60000)) <= 0) {
+                r = err_set(err, -EIO, "the shim of %s did not start the container", id);
+                goto fail;
+        }
+        json_decref(msg);
+        msg = json_loads(line, 0, &je);
+        if (!json_get_bool(msg, "started", false)) {
+                r = err_set(err, -EIO, "%s",
+                            json_get_str(msg, "error", "the container did not start"));
+                goto fail;
+        }
+        close(sync_fd);
+        sync_fd = -1;
+
+        pthread_mutex_lock(&s->lock);
+        rc = ct_find_locked(s, id, &code);
+        if (rc) {
+                json_t *st = json_object_get(rc->j, "State");
+                _cleanup_free_ char *now = json_time_ns(now_ns());
+                json_object_set_new(st, "Status", json_string("running"));
+                json_object_set_new(st, "Running", json_true());
+                json_object_set_new(st, "Pid", json_integer(pid));
+                json_object_set_new(st, "ExitCode", json_integer(0));
+                json_object_set_new(st, "Error", json_string(""));
+                json_object_set_new(st, "StartedAt", json_string(now));
+                json_object_set_new(st, "OOMKilled", json_false());
+                free(rc->shim_socket);
+                rc->shim_socket = xstrdup(sock);
+                rc->starting = false;
+                ct_record_save(s, rc, NULL);
+        }
+        pthread_cond_broadcast(&s->changed);
+        pthread_mutex_unlock(&s->lock);
+        r = monitor_spawn(s, id, mon_fd, err);
+        if (r < 0)
+                log_error("container %s: %s", id, err->msg);
+        return 0;
+
+fail:
+        if (sync_fd >= 0)
+                close(sync_fd);
+        if (mon_fd >= 0)
+                close(mon_fd);
+        if (pid > 0)
+                runtime_delete(s->runtime_root, id, true, NULL);
+        if (mounted)
+                berth_storage_put(e->storage, id, 0, NULL);
+        pthread_mutex_lock(&s->lock);
+        rc = ct_find_locked(s, id, &code);
+        if (rc) {
+                rc->starting = false;
+                json_t *st = json_object_get(rc->j, "State");
+                json_object_set_new(st, "Error", json_string(err_msg(err)));
+                /* Docker marks a container whose process could not start as
+                 * exited with 127 (not found) or 126 (not executable). */
+                if (strstr(err_msg(err), "not found"))
+                        json_object_set_new(st, "ExitCode", json_integer(127));
+                else if (strstr(err_msg(err), "ermission denied") ||
+                         strstr(err_msg(err), "not executable"))
+                        json_object_set_new(st, "ExitCode", json_integer(126));
+                ct_record_save(s, rc, NULL);
+                for (struct pending_attach *pa = pending; pa; pa = pa->next)
+                        if (streq(pa->id, id))
+                                pa->cancelled = true;
+        }
+        pthread_cond_broadcast(&s->changed);
+        pthread_mutex_unlock(&s->lock);
+        ct_remove_files(sd);
+        return r < 0 ? r : -EIO;
+}
+
+/* --- stop, kill, wait --------------------------------------------------------- */
+
+static int parse_signal(const char *s)
+{
+        static const struct {
+                const char *n;
+                int sig;
+        } t[] = {{"HUP", SIGHUP},       {"INT", SIGINT},   {"QUIT", SIGQUIT},   {"ILL", SIGILL},
+                 {"TRAP", SIGTRAP},     {"ABRT", SIGABRT}, {"BUS", SIGBUS},     {"FPE", SIGFPE},
+                 {"KILL", SIGKILL},     {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},   {"USR2", SIGUSR2},
+                 {"PIPE", SIGPIPE},     {"ALRM", SIGALRM}, {"TERM", SIGTERM},   {"CHLD", SIGCHLD},
+                 {"CONT", SIGCONT},     {"STOP", SIGSTOP}, {"TSTP", SIGTSTP},   {"TTIN", SIGTTIN},
+                 {"TTOU", SIGTTOU},     {"URG", SIGURG},   {"XCPU", SIGXCPU},   {"XFSZ", SIGXFSZ},
+                 {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},
+                 {"PWR", SIGPWR},       {"SYS", SIGSYS}};
+        if (isempty(s))
+                return SIGKILL;
+        int64_t n;
+        if (parse_int64(s, &n) == 0)
+                return n > 0 && n < 65 ? (int)n : -EINVAL;
+        const char *name = strncasecmp(s, "SIG", 3) == 0 ? s + 3 : s;
+        for (size_t i = 0; i < ELEMENTSOF(t); i++)
+                if (strcasecmp(t[i].n, name) == 0)
+                        return t[i].sig;
+        return -EINVAL;
+}
+
+int container_kill(struct container_store *s, const char *ref, const char *signal,
+                   struct berth_err *err)
+{
+        int sig = parse_signal(signal);
+        if (sig < 0)
+                return err_set(err, -EINVAL, "Invalid signal: %s", signal);
+        int code;
+        char id[65];
+        pthread_mutex_lock(&s->lock);
+        struct record *r = ct_find_locked(s, ref, &code);
+        if (!r) {
+                pthread_mutex_unlock(&s->lock);
+                return ct_not_found(err, ref, code);
+        }
+        memcpy(id, r->id, 65);
+        if (!ct_is_running(r->j)) {
+                pthread_mutex_unlock(&s->lock);
+                return err_set(err, -EEXIST,
+                               "Cannot kill container: %s: Container %s is not running", ref, id);
+        }
+        if (sig == SIGKILL || sig == SIGTERM || sig == SIGINT)
+                r->stop_requested = true;
+        pthread_mutex_unlock(&s->lock);
+        return runtime_kill(s->runtime_root, id, sig, sig == SIGKILL, err);
+}
+
+/* Wait (with the lock held) until the record's exit count passes `exits`
+ * or the deadline (ns, 0: none) passes. */
+static bool wait_exit_locked(struct container_store *s, const char *id, uint64_t exits,
+                             int64_t deadline_ns)
+{
+        for (;;) {
+                int code;
+                struct record *r = ct_find_locked(s, id, &code);
+                if (!r || r->exits > exits || r->removed)
+                        return true;
+                if (deadline_ns) {
+                        struct timespec ts = {.tv_sec = deadline_ns / 1000000000,
+                                              .tv_nsec = deadline_ns % 1000000000};
+                        if (pthread_cond_timedwait(&s->changed, &s->lock, &ts) == ETIMEDOUT)
+                                return false;
+                } else
+                        pthread_cond_wait(&s->changed, &s->lock);
+        }
+}
+
+int container_stop(struct container_store *s, const char *ref, int timeout, struct berth_err *err)
+{
+        int code;
+        char id[65];
+        pthread_mutex_lock(&s->lock);
+        struct record *r = ct_find_locked(s, ref, &code);
+        if (!r) {
+                pthread_mutex_unlock(&s->lock);
+                return ct_not_found(err, ref, code);
+        }
+        if (!ct_is_running(r->j)) {
+                pthread_mutex_unlock(&s->lock);
+                return 1; /* 304 */
+        }
+        memcpy(id, r->id, 65);
+        r->stop_requested = true;
+        uint64_t exits = r->exits;
+        json_t *cfg = json_object_get(r->j, "Config");
+        int sig = parse_signal(json_get_str(cfg, "StopSignal", "SIGTERM"));
+        if (sig < 0)
+                sig = SIGTERM;
+        if (timeout < 0)
+                timeout = (int)json_get_int(cfg, "StopTimeout", 10);
+        pthread_mutex_unlock(&s->lock);
+
+        struct berth_err kerr = {0};
+        runtime_kill(s->runtime_root, id, sig, false, &kerr);
+        pthread_mutex_lock(&s->lock);
+        bool done = wait_exit_locked(s, id, exits, now_ns() + (int64_t)timeout * 1000000000);
+        pthread_mutex_unlock(&s->lock);
+        if (!done) {
+                runtime_kill(s->runtime_root, id, SIGKILL, true, &kerr);
+                pthread_mutex_lock(&s->lock);
+                done = wait_exit_locked(s, id, exits, now_ns() + 30LL * 1000000000);
+                pthread_mutex_unlock(&s->lock);
+                if (!done)
+                        return err_set(err, -ETIMEDOUT, "container %s did not stop after SIGKILL",
+                                       id);
+        }
+        return 0;
+}
+
+int ct_kill_and_wait(struct container_store *s, const char *id, struct berth_err *err)
+{
+        return container_stop(s, id, 0, err) < 0 ? err->code : 0;
+}
+
+int container_restart(struct container_store *s, const char *ref, int timeout,
+                      struct berth_err *err)
+{
+        int r = container_stop(s, ref, timeout, err);
+        if (r < 0)
+                return r;
+        r = container_start(s, ref, err);
+        return r < 0 ? r : 0;
+}
+
+int container_wait(struct container_store *s, const char *ref, const char *condition,
+                   int64_t *ret_code, struct berth_err *err)
+{
+        int code;
+        char id[65];
+        const char *cond = isempty(condition) ? "not-running" : condition;
+        if (!streq(cond, "not-running") && !streq(cond, "next-exit") && !streq(cond, "removed"))
+                return err_set(err, -EINVAL, "invalid condition: \"%s\"", cond);
+        pthread_mutex_lock(&s->lock);
+        struct record *r = ct_find_locked(s, ref, &code);
+        if (!r) {
+                pthread_mutex_unlock(&s->lock);
+                return ct_not_found(err, ref, code);
+        }
+        memcpy(id, r->id, 65);
+        int64_t last = json_get_int(json_object_get(r->j, "State"), "ExitCode", 0);
+        if (streq(cond, "not-running") && !ct_is_running(r->j) && !r->starting) {
+                *ret_code = last;
+                pthread_mutex_unlock(&s->lock);
+                return 0;
+        }
+        uint64_t exits = r->exits;
+        for (;;) {
+                r = ct_find_locked(s, id, &code);
+                if (!r) {
+                        /* removed: its last exit code is in the tombstones */
+                        *ret_code = last;
+                        for (size_t i = 0; i < ELEMENTSOF(s->tomb); i++)
+                                if (streq(s->tomb[i].id, id))
+                                        *ret_code = s->tomb[i].code;
+                        break;
+                }
+
+                last = json_get_int(json_object_get(r->j, "State"), "ExitCode", 0);
+                if (!streq(cond, "removed") && r->exits > exits && !ct_is_running(r->j)) {
+                        *ret_code = last;
+                        break;
+                }
+                pthread_cond_wait(&s->changed, &s->lock);
+        }
+        pthread_mutex_unlock(&s->lock);
+        return 0;
+}
+
+/* --- attach --------------------------------------------------------------------- */
+
+/* Copy both ways between the client and the shim until the shim closes (the
+ * container exited) or the client goes away. A half-close of the client is
+ * passed on: it ends the container's stdin. */
+static void splice_streams(int client, int shim)
+{
+        char buf[32768];
+        bool client_open = true;
+        for (;;) {
+                struct pollfd p[2] = {{client_open ? client : -1, POLLIN, 0}, {shim, POLLIN, 0}};
+                if (poll(p, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return;
+                }
+                if (p[1].revents) {
+                        ssize_t n = read(shim, buf, sizeof(buf));
+                        if (n <= 0)
+                                return;
+                        if (loop_write(client, buf, (size_t)n) < 0)
+                                return;
+                }
+                if (client_open && p[0].revents) {
+                        ssize_t n = read(client, buf, sizeof(buf));
+                        if (n <= 0) {
+                                client_open = false;
+                                shutdown(shim, SHUT_WR);
+                                continue;
+                        }
+                        if (loop_write(shim, buf, (size_t)n) < 0)
+                                return;
+                }
+        }
+}
+
+int container_attach(struct container_store *s, const char *ref, int client, const char *extra,
+                     size_t extra_len, bool want_in, bool want_out, bool want_err,
+                     struct berth_err *err)
+{
+        int code;
+        char id[65];
+        _cleanup_free_ char *sock = NULL;
+        struct pending_attach pa = {0};
+        pthread_mutex_lock(&s->lock);
+        struct record *r = ct_find_locked(s, ref, &code);
+        if (!r) {
+                pthread_mutex_unlock(&s->lock);
+                return ct_not_found(err, ref, code);
+        }
+        memcpy(id, r->id, 65);
+        if (r->shim_socket && ct_is_running(r->j)) {
+                sock = xstrdup(r->shim_socket);
+        } else {
+                /* not running: wait for the next start, as docker does */
+                memcpy(pa.id, id, 65);
+                pa.next = pending;
+                pending = &pa;
+                while (!pa.socket && !pa.cancelled) {
+                        r = ct_find_locked(s, id, &code);
+                        if (!r || r->removed)
+                                break;
+                        pthread_cond_wait(&s->changed, &s->lock);
+                }
+                sock = pa.socket ? xstrdup(pa.socket) : NULL;
+        }
+        pthread_mutex_unlock(&s->lock);
+
+        int fd = sock ? connect_unix(sock) : -1;
+        if (fd >= 0) {
+                char req[64];
+                int l = snprintf(req, sizeof(req), "attach%s%s%s\n", want_in ? " stdin" : "",
+                                 want_out ? " stdout" : "", want_err ? " stderr" : "");
+                char ok[16];
+                if (loop_write(fd, req, (size_t)l) < 0 ||
+                    read_line(fd, ok, sizeof(ok), 10000) <= 0) {
+                        close(fd);
+                        fd = -1;
+                }
+        }
+        /* tell start() this attach is ready */
+        if (pa.id[0]) {
+                pthread_mutex_lock(&s->lock);
+                pa.connected = true;
+                struct pending_attach **pp = &pending;
+                while (*pp && *pp != &pa)
+                        pp = &(*pp)->next;
+                if (*pp)
+                        *pp = pa.next;
+                pthread_cond_broadcast(&s->changed);
+                pthread_mutex_unlock(&s->lock);
+                free(pa.socket);
+        }
+        if (fd < 0)
+                return err_set(err, -EIO, "cannot attach to container %s", id);
+        if (extra_len && want_in)
+                loop_write(fd, extra, extra_len);
+        splice_streams(client, fd);
+        close(fd);
+        return 0;
+}
+
+int container_resize(struct container_store *s, const char *ref, int h, int w,
+                     struct berth_err *err)
+{
+        int code;
+        _cleanup_free_ char *sock = NULL;
+        pthread_mutex_lock(&s->lock);
+        struct record *r = ct_find_locked(s, ref, &code);
+        if (r && r->shim_socket)
+                sock = xstrdup(r->shim_socket);
+        pthread_mutex_unlock(&s->lock);
+        if (!r)
+                return ct_not_found(err, ref, code);
+        if (!sock)
+                return err_set(err, -EEXIST, "Container %s is not running", ref);
+        _cleanup_close_ int fd = connect_unix(sock);
+        if (fd < 0)
+                return err_errno(err, fd, "connect to the shim");
+        char req[64], ok[16];
+        int l = snprintf(req, sizeof(req), "resize %d %d\n", h, w);
+        if (loop_write(fd, req, (size_t)l) < 0 || read_line(fd, ok, sizeof(ok), 5000) <= 0)
+                return err_set(err, -EIO, "cannot resize the terminal of %s", ref);
+        return 0;
+}
+
+/* --- after a daemon restart ------------------------------------------------------- */
+
+/* For every container the records call running: if its shim is alive,
+ * watch it again; if it exited while berthd was away, its exit.json says
+ * how; if neither, it died with the machine. */
+int ct_restore(struct container_store *s)
+{
+        for (size_t i = 0; i < s->n; i++) {
+                struct record *r = s->recs[i];
+                if (!ct_is_running(r->j))
+                        continue;
+                _cleanup_free_ char *sd = state_dir(s, r->id);
+                _cleanup_free_ char *sock = xasprintf("%s/%s", sd, SHIM_SOCKET);
+                struct berth_err err = {0};
+                int fd = connect_unix(sock);
+                if (fd >= 0) {
+                        close(fd);
+                        r->shim_socket = xstrdup(sock);
+                        if (start_monitor(s, r->id, sock, &err) == 0)
+                                continue;
+                }
+                _cleanup_free_ char *ep = xasprintf("%s/%s", sd, SHIM_EXIT);
+                json_t *ex = NULL;
+                if (json_load_path(ep, &ex, &err) < 0)
+                        ex = json_pack("{s:i, s:b}", "ExitCode", 255, "OOMKilled", 0);
+                set_exited(s, r, ex);
+                json_decref(ex);
+                berth_storage_put(s->engine->storage, r->id, 0, &err);
+                ct_remove_files(sd);
+                ct_record_save(s, r, &err);
+        }
+        return 0;
+}

@@ -1,0 +1,605 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* berth-shim STATE_DIR: see shim.h for the protocol. Single-threaded and
+ * small on purpose (it stays for the container's whole life): one poll loop
+ * over the output pipes or PTY, the control socket, its clients and a
+ * signalfd. */
+#include "shim.h"
+#include "driver.h"
+#include "json.h"
+#include "runtime.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+
+#define MAX_CLIENTS  64
+#define LINE_MAX_LOG (16 * 1024)
+
+struct client {
+        int fd;
+        bool want_out, want_err, want_in;
+        bool is_wait;
+        char req[128];
+        size_t req_len;
+        bool established;
+};
+
+struct shim {
+        char *dir;
+        json_t *cfg;
+        const char *id;
+        bool tty, open_stdin, stdin_once;
+        pid_t pid;
+        int out_fd, err_fd; /* pipes, or out_fd = the PTY master */
+        int in_fd;          /* the container's stdin (pipe write end or PTY master dup) */
+        int listen_fd;
+        int sync_fd;
+        int sig_fd;
+        struct client clients[MAX_CLIENTS];
+        /* logging */
+        struct berth_config bcfg;
+        struct driver *log;
+        void *writer;
+        char linebuf[2][LINE_MAX_LOG];
+        size_t linelen[2];
+        bool exited;
+        int exit_code;
+};
+
+static void fatal_sync(struct shim *s, const char *msg)
+{
+        char buf[BERTH_ERR_MSG_MAX + 32];
+        json_t *j = json_pack("{s:s}", "error", msg);
+        char *t = json_dumps(j, JSON_COMPACT);
+        snprintf(buf, sizeof(buf), "%s\n", t);
+        free(t);
+        json_decref(j);
+        if (s->sync_fd >= 0)
+                (void)!write(s->sync_fd, buf, strlen(buf));
+}
+
+/* --- logging ------------------------------------------------------------- */
+
+static void log_chunk(struct shim *s, uint32_t stream, const char *data, size_t len)
+{
+        if (!s->writer)
+                return;
+        int k = stream == BERTH_LOG_STDERR ? 1 : 0;
+        int64_t t = now_ns();
+        /* Split into lines; a line longer than the buffer goes out in pieces
+         * marked partial, as Docker does. */
+        for (size_t i = 0; i < len; i++) {
+                s->linebuf[k][s->linelen[k]++] = data[i];
+                bool nl = data[i] == '\n';
+                if (nl || s->linelen[k] == LINE_MAX_LOG) {
+                        struct berth_log_msg m = {.stream = stream,
+                                                  .partial = !nl,
+                                                  .time_ns = t,
+                                                  .line = s->linebuf[k],
+                                                  .len = s->linelen[k]};
+                        berth_logging_write(s->log, s->writer, &m, 0, NULL);
+                        s->linelen[k] = 0;
+                }
+        }
+}
+
+static void log_flush(struct shim *s)
+{
+        for (int k = 0; k < 2; k++)
+                if (s->writer && s->linelen[k]) {
+                        struct berth_log_msg m = {.stream = k ? BERTH_LOG_STDERR : BERTH_LOG_STDOUT,
+                                                  .partial = 1,
+                                                  .time_ns = now_ns(),
+                                                  .line = s->linebuf[k],
+                                                  .len = s->linelen[k]};
+                        berth_logging_write(s->log, s->writer, &m, 0, NULL);
+                        s->linelen[k] = 0;
+                }
+}
+
+static int open_log(struct shim *s, struct berth_err *err)
+{
+        json_t *lc = json_object_get(s->cfg, "log");
+        const char *driver = json_get_str(lc, "driver", "json-file");
+        config_init(&s->bcfg);
+        const char *cf = json_get_str(s->cfg, "config_file", NULL);
+        if (cf) {
+                int r = config_load(&s->bcfg, cf, err);
+                if (r < 0)
+                        return r;
+        }
+        free(s->bcfg.plugin_dir);
+        s->bcfg.plugin_dir = xstrdup(json_get_str(s->cfg, "plugin_dir", BERTH_PLUGINDIR));
+        free(s->bcfg.data_root);
+        s->bcfg.data_root = xstrdup(json_get_str(s->cfg, "data_root", "/var/lib/berth"));
+        free(s->bcfg.exec_root);
+        s->bcfg.exec_root = xstrdup(json_get_str(s->cfg, "exec_root", "/run/berth"));
+        int r = driver_load(&s->bcfg, BERTH_KIND_LOGGING, driver, &s->log, err);
+        if (r < 0)
+                return r;
+        _cleanup_strv_ char **opts = xzalloc(sizeof(char *));
+        const char *k;
+        json_t *v;
+        json_object_foreach (json_object_get(lc, "options"), k, v)
+                opts = strv_push(opts, xasprintf("%s=%s", k, json_string_value(v) ?: ""));
+        struct berth_log_info info = {
+            .container_id = s->id,
+            .container_name = json_get_str(s->cfg, "name", ""),
+            .image = json_get_str(s->cfg, "image", ""),
+            .log_dir = json_get_str(lc, "dir", s->dir),
+            .options = (const char *const *)opts,
+        };
+        r = berth_logging_open(s->log, &info, &s->writer, 0, err);
+        if (r == -ENOTSUP) /* a driver that does not store anything */
+                return 0;
+        return r;
+}
+
+/* --- clients ------------------------------------------------------------- */
+
+static void client_close(struct client *c)
+{
+        c->fd = safe_close(c->fd);
+        *c = (struct client){.fd = -1};
+}
+
+/* Send output to each attached client that asked for the stream. A client
+ * that cannot keep up loses its connection rather than stalling the
+ * container (its output is in the log). */
+static void fan_out(struct shim *s, int stream, const char *data, size_t len)
+{
+        unsigned char hdr[8] = {(unsigned char)stream,
+                                0,
+                                0,
+                                0,
+                                (unsigned char)(len >> 24),
+                                (unsigned char)(len >> 16),
+                                (unsigned char)(len >> 8),
+                                (unsigned char)len};
+        for (int i = 0; i < MAX_CLIENTS; i++) {
+                struct client *c = &s->clients[i];
+                if (c->fd < 0 || !c->established || c->is_wait)
+                        continue;
+                if ((stream == 1 && !c->want_out) || (stream == 2 && !c->want_err))
+                        continue;
+                int r = 0;
+                if (!s->tty)
+                        r = loop_write(c->fd, hdr, sizeof(hdr));
+                if (r >= 0)
+                        r = loop_write(c->fd, data, len);
+                if (r < 0)
+                        client_close(c);
+        }
+}
+
+static void handle_output(struct shim *s, int fd, int stream)
+{
+        char buf[32768];
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n <= 0) {
+                if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                        return;
+                /* EOF (or EIO on a PTY whose last holder went away) */
+                if (stream == 2)
+                        s->err_fd = safe_close(s->err_fd);
+                else
+                        s->out_fd = safe_close(s->out_fd);
+                return;
+        }
+        log_chunk(s, stream == 2 ? BERTH_LOG_STDERR : BERTH_LOG_STDOUT, buf, (size_t)n);
+        fan_out(s, stream, buf, (size_t)n);
+}
+
+static void parse_request(struct shim *s, struct client *c)
+{
+        c->req[c->req_len] = '\0';
+        c->req[strcspn(c->req, "\r\n")] = '\0';
+        _cleanup_strv_ char **w = strv_split(c->req, " ");
+        if (!w[0]) {
+                client_close(c);
+                return;
+        }
+        if (streq(w[0], "attach")) {
+                for (char **x = w + 1; *x; x++) {
+                        if (streq(*x, "stdin"))
+                                c->want_in = s->in_fd >= 0;
+                        else if (streq(*x, "stdout"))
+                                c->want_out = true;
+                        else if (streq(*x, "stderr"))
+                                c->want_err = true;
+                }
+                c->established = true;
+                (void)!write(c->fd, "ok\n", 3);
+        } else if (streq(w[0], "resize") && w[1] && w[2]) {
+                struct winsize ws = {.ws_row = (unsigned short)atoi(w[1]),
+                                     .ws_col = (unsigned short)atoi(w[2])};
+                if (s->tty && s->out_fd >= 0)
+                        ioctl(s->out_fd, TIOCSWINSZ, &ws);
+                (void)!write(c->fd, "ok\n", 3);
+                client_close(c);
+        } else if (streq(w[0], "wait")) {
+                c->is_wait = true;
+                c->established = true;
+        } else {
+                (void)!write(c->fd, "error unknown request\n", 22);
+                client_close(c);
+        }
+}
+
+static void handle_client(struct shim *s, struct client *c)
+{
+        if (!c->established) {
+                ssize_t n = read(c->fd, c->req + c->req_len, sizeof(c->req) - 1 - c->req_len);
+                if (n <= 0) {
+                        client_close(c);
+                        return;
+                }
+                c->req_len += (size_t)n;
+                char *nl = memchr(c->req, '\n', c->req_len);
+                if (!nl) {
+                        if (c->req_len >= sizeof(c->req) - 1)
+                                client_close(c);
+                        return;
+                }
+                /* bytes after the request line are already stdin */
+                size_t rest = c->req_len - (size_t)(nl + 1 - c->req);
+                char extra[128];
+                memcpy(extra, nl + 1, rest);
+                c->req_len = (size_t)(nl - c->req);
+                parse_request(s, c);
+                if (c->fd >= 0 && rest && c->want_in && s->in_fd >= 0)
+                        loop_write(s->in_fd, extra, rest);
+                return;
+        }
+        char buf[32768];
+        ssize_t n = read(c->fd, buf, sizeof(buf));
+        if (n > 0) {
+                if (c->want_in && s->in_fd >= 0)
+                        loop_write(s->in_fd, buf, (size_t)n);
+                return;
+        }
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                return;
+        /* The client half-closed (stdin EOF) or went away. */
+        if (c->want_in && s->stdin_once && !s->tty)
+                s->in_fd = safe_close(s->in_fd);
+        if (c->is_wait || !c->want_out)
+                client_close(c);
+        else {
+                /* keep sending output: stop reading from it */
+                c->want_in = false;
+                shutdown(c->fd, SHUT_RD);
+                c->is_wait = false;
+                c->req_len = 0;
+                c->established = true;
+                /* mark so poll no longer watches it for input */
+                c->want_in = false;
+        }
+}
+
+static void accept_client(struct shim *s)
+{
+        int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0)
+                return;
+        for (int i = 0; i < MAX_CLIENTS; i++)
+                if (s->clients[i].fd < 0) {
+                        s->clients[i] = (struct client){.fd = fd};
+                        return;
+                }
+        close(fd);
+}
+
+/* --- exit ------------------------------------------------------------------ */
+
+static void finish(struct shim *s, int status)
+{
+        const char *root = json_get_str(s->cfg, "runtime_root", RUNTIME_DEFAULT_ROOT);
+        struct berth_err err = {0};
+        bool oom = false;
+        runtime_oom_killed(root, s->id, &oom, &err);
+        s->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        /* Output still in the pipes belongs to the container's last words. */
+        for (int round = 0; round < 100 && (s->out_fd >= 0 || s->err_fd >= 0); round++) {
+                struct pollfd p[2] = {{s->out_fd, POLLIN, 0}, {s->err_fd, POLLIN, 0}};
+                if (poll(p, 2, 50) <= 0)
+                        break;
+                if (p[0].revents)
+                        handle_output(s, s->out_fd, 1);
+                if (p[1].revents)
+                        handle_output(s, s->err_fd, 2);
+        }
+        log_flush(s);
+        if (s->writer)
+                berth_logging_close(s->log, s->writer, 0);
+        s->writer = NULL;
+        runtime_delete(root, s->id, true, &err);
+
+        _cleanup_free_ char *finished = json_time_ns(now_ns());
+        json_t *ex = json_pack("{s:i, s:b, s:s}", "ExitCode", s->exit_code, "OOMKilled", oom,
+                               "FinishedAt", finished);
+        _cleanup_free_ char *path = xasprintf("%s/%s", s->dir, SHIM_EXIT);
+        json_save_path(path, ex, 0644, &err);
+        char *line = json_dumps(ex, JSON_COMPACT);
+        json_decref(ex);
+        for (int i = 0; i < MAX_CLIENTS; i++) {
+                struct client *c = &s->clients[i];
+                if (c->fd < 0)
+                        continue;
+                if (c->is_wait) {
+                        loop_write(c->fd, line, strlen(line));
+                        loop_write(c->fd, "\n", 1);
+                }
+                client_close(c);
+        }
+        free(line);
+        _cleanup_free_ char *sock = xasprintf("%s/%s", s->dir, SHIM_SOCKET);
+        unlink(sock);
+        _cleanup_free_ char *pidf = xasprintf("%s/%s", s->dir, SHIM_PIDFILE);
+        unlink(pidf);
+        exit(0);
+}
+
+/* --- setup ----------------------------------------------------------------- */
+
+static int recv_fd(int sock)
+{
+        char dummy;
+        struct iovec iov = {.iov_base = &dummy, .iov_len = 1};
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } u;
+        struct msghdr msg = {.msg_iov = &iov,
+                             .msg_iovlen = 1,
+                             .msg_control = u.buf,
+                             .msg_controllen = sizeof(u.buf)};
+        if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) < 0)
+                return -errno;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        if (!c || c->cmsg_type != SCM_RIGHTS)
+                return -EBADMSG;
+        int fd;
+        memcpy(&fd, CMSG_DATA(c), sizeof(int));
+        return fd;
+}
+
+static int listen_socket(struct shim *s, struct berth_err *err)
+{
+        struct sockaddr_un sa;
+        _cleanup_free_ char *path = xasprintf("%s/%s", s->dir, SHIM_SOCKET);
+        _cleanup_close_ int dirfd = -1;
+        if (unix_sockaddr(path, &sa, &dirfd) < 0)
+                return err_set(err, -ENAMETOOLONG, "socket path '%s' is too long", path);
+        unlink(path);
+
+        s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (s->listen_fd < 0 || bind(s->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+            listen(s->listen_fd, 16) < 0)
+                return err_errno(err, -errno, "listen on '%s'", path);
+        return 0;
+}
+
+static int create_container(struct shim *s, struct berth_err *err)
+{
+        _cleanup_(runtime_spec_freep) struct runtime_spec *spec = NULL;
+        const char *bundle = json_get_str(s->cfg, "bundle", s->dir);
+        int r = runtime_spec_load(bundle, &spec, err);
+        if (r < 0)
+                return r;
+        struct runtime_create_opts o = {
+            .root = json_get_str(s->cfg, "runtime_root", NULL),
+            .id = s->id,
+            .console_fd = -1,
+            .init = json_get_bool(s->cfg, "init", false),
+        };
+        int sp[2] = {-1, -1}, in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1};
+        int saved[3] = {dup(0), dup(1), dup(2)};
+        if (s->tty) {
+                if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+                        return err_errno(err, -errno, "socketpair");
+                o.console_fd = sp[1];
+        } else {
+                if ((s->open_stdin && pipe2(in, O_CLOEXEC) < 0) || pipe2(out, O_CLOEXEC) < 0 ||
+                    pipe2(errp, O_CLOEXEC) < 0)
+                        return err_errno(err, -errno, "pipe");
+                /* The container's process inherits 0, 1 and 2. */
+                if (s->open_stdin)
+                        dup2(in[0], 0);
+                else {
+                        int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                        dup2(null, 0);
+                        close(null);
+                }
+                dup2(out[1], 1);
+                dup2(errp[1], 2);
+        }
+        r = runtime_create(spec, &o, &s->pid, err);
+        dup2(saved[0], 0);
+        dup2(saved[1], 1);
+        dup2(saved[2], 2);
+        for (int i = 0; i < 3; i++)
+                close(saved[i]);
+        if (s->tty) {
+                close(sp[1]);
+                if (r >= 0) {
+                        int m = recv_fd(sp[0]);
+                        if (m < 0)
+                                r = err_errno(err, m, "receive the console from the runtime");
+                        else {
+                                s->out_fd = m;
+                                s->in_fd = dup(m);
+                                fcntl(s->in_fd, F_SETFD, FD_CLOEXEC);
+                                json_t *size = json_object_get(s->cfg, "console_size");
+                                if (json_array_size(size) == 2) {
+                                        struct winsize ws = {
+                                            .ws_row = (unsigned short)json_integer_value(
+                                                json_array_get(size, 0)),
+                                            .ws_col = (unsigned short)json_integer_value(
+                                                json_array_get(size, 1))};
+                                        ioctl(m, TIOCSWINSZ, &ws);
+                                }
+                        }
+                }
+                close(sp[0]);
+        } else {
+                safe_close(in[0]);
+                close(out[1]);
+                close(errp[1]);
+                s->in_fd = in[1];
+                s->out_fd = out[0];
+                s->err_fd = errp[0];
+        }
+        return r;
+}
+
+static int run(struct shim *s)
+{
+        struct berth_err err = {0};
+        int r;
+        sigset_t mask;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        s->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC);
+
+        r = open_log(s, &err);
+        if (r >= 0)
+                r = listen_socket(s, &err);
+        if (r >= 0)
+                r = create_container(s, &err);
+        if (r < 0) {
+                fatal_sync(s, err_msg(&err));
+                return 1;
+        }
+        _cleanup_free_ char *pidf = xasprintf("%s/%s", s->dir, SHIM_PIDFILE);
+        char buf[64];
+        int l = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+        write_file_atomic(pidf, buf, (size_t)l, 0644);
+        l = snprintf(buf, sizeof(buf), "{\"pid\":%d}\n", (int)s->pid);
+        loop_write(s->sync_fd, buf, (size_t)l);
+
+        for (int i = 0; i < MAX_CLIENTS; i++)
+                s->clients[i].fd = -1;
+        bool started = false;
+        for (;;) {
+                struct pollfd p[MAX_CLIENTS + 5];
+                int idx[MAX_CLIENTS];
+                int n = 0;
+                p[n++] = (struct pollfd){s->sig_fd, POLLIN, 0};
+                p[n++] = (struct pollfd){s->listen_fd, POLLIN, 0};
+                p[n++] = (struct pollfd){started ? s->out_fd : -1, POLLIN, 0};
+                p[n++] = (struct pollfd){started ? s->err_fd : -1, POLLIN, 0};
+                p[n++] = (struct pollfd){s->sync_fd, POLLIN, 0};
+                int base = n;
+                for (int i = 0; i < MAX_CLIENTS; i++) {
+                        struct client *c = &s->clients[i];
+                        bool want_read =
+                            c->fd >= 0 && (!c->established || c->want_in || c->is_wait);
+                        idx[n - base] = i;
+                        p[n++] = (struct pollfd){want_read ? c->fd : -1, POLLIN, 0};
+                }
+                if (poll(p, (nfds_t)n, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                if (p[0].revents) {
+                        struct signalfd_siginfo si;
+                        if (read(s->sig_fd, &si, sizeof(si)) == sizeof(si) &&
+                            si.ssi_signo == SIGCHLD) {
+                                int status;
+                                pid_t w;
+                                while ((w = waitpid(-1, &status, WNOHANG)) > 0)
+                                        if (w == s->pid)
+                                                finish(s, status);
+                        }
+                        /* SIGTERM, SIGINT, SIGHUP: the shim stays with its
+                         * container; berthd stops containers through the
+                         * runtime. */
+                }
+                if (p[1].revents)
+                        accept_client(s);
+                if (p[2].revents)
+                        handle_output(s, s->out_fd, 1);
+                if (p[3].revents)
+                        handle_output(s, s->err_fd, 2);
+                if (p[4].revents) {
+                        char cmd[64];
+                        ssize_t k = read(s->sync_fd, cmd, sizeof(cmd) - 1);
+                        if (k <= 0) {
+                                /* berthd went away: the container goes on. If
+                                 * it never said start, start it: a created
+                                 * container must not wait forever. */
+                                s->sync_fd = safe_close(s->sync_fd);
+                                if (!started) {
+                                        runtime_start(json_get_str(s->cfg, "runtime_root", NULL),
+                                                      s->id, &err);
+                                        started = true;
+                                }
+                        } else {
+                                cmd[k] = '\0';
+                                if (startswith(cmd, "start") && !started) {
+                                        r = runtime_start(
+                                            json_get_str(s->cfg, "runtime_root", NULL), s->id,
+                                            &err);
+                                        started = true;
+                                        if (r < 0)
+                                                fatal_sync(s, err_msg(&err));
+                                        else
+                                                loop_write(s->sync_fd, "{\"started\":true}\n", 17);
+                                        /* berthd no longer needs the channel */
+                                        s->sync_fd = safe_close(s->sync_fd);
+                                }
+                        }
+                }
+                for (int i = base; i < n; i++)
+                        if (p[i].revents && s->clients[idx[i - base]].fd >= 0)
+                                handle_client(s, &s->clients[idx[i - base]]);
+        }
+        return 1;
+}
+
+int main(int argc, char **argv)
+{
+        struct shim s = {.out_fd = -1,
+                         .err_fd = -1,
+                         .in_fd = -1,
+                         .listen_fd = -1,
+                         .sync_fd = SHIM_SYNC_FD,
+                         .sig_fd = -1};
+        struct berth_err err = {0};
+        if (argc != 2 || argv[1][0] != '/') {
+                fprintf(stderr, "usage: berth-shim /STATE/DIR (started by berthd, not by hand)\n");
+                return 2;
+        }
+        if (fcntl(SHIM_SYNC_FD, F_GETFD) < 0)
+                s.sync_fd = -1;
+        else
+                fcntl(SHIM_SYNC_FD, F_SETFD, FD_CLOEXEC);
+        s.dir = argv[1];
+        _cleanup_free_ char *cfgp = xasprintf("%s/%s", s.dir, SHIM_CONFIG);
+        if (json_load_path(cfgp, &s.cfg, &err) < 0) {
+                fatal_sync(&s, err.msg);
+                return 1;
+        }
+        s.id = json_get_str(s.cfg, "id", "");
+        s.tty = json_get_bool(s.cfg, "tty", false);
+        s.open_stdin = json_get_bool(s.cfg, "open_stdin", false);
+        s.stdin_once = json_get_bool(s.cfg, "stdin_once", false);
+        prctl(PR_SET_CHILD_SUBREAPER, 1);
+        return run(&s);
+}

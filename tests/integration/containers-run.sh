@@ -1,0 +1,111 @@
+#!/bin/bash
+# Running containers through the berth CLI and the docker CLI: run (attached,
+# -i, --rm, -d), exit codes (the container's, 127, 126), logs, stop, kill,
+# wait, start, restart, rm -f, restart policies, and a container that
+# outlives a kill -9 of berthd.
+. "$(dirname "$0")/lib.sh"
+bash "$BERTH_SOURCE_DIR/tests/lib/mkimage.sh" busybox "$T/bb.tar" > /dev/null
+start_daemon
+b load -q -i "$T/bb.tar" > /dev/null
+tb() { timeout -s KILL 30 "$BERTH" -H "unix://$SOCK" "$@"; }
+
+out=$(tb run busybox echo hello 2>&1); rc=$?
+expect_eq "run prints the output" "$out" "hello"
+expect_eq "run exit status 0" "$rc" 0
+out=$(tb run --rm busybox sh -c 'echo out; echo err >&2; exit 3' 2>"$T/err"); rc=$?
+expect_eq "run stdout" "$out" "out"
+expect_eq "run stderr" "$(cat "$T/err")" "err"
+expect_eq "run exit status is the container's" "$rc" 3
+out=$(echo piped | tb run -i --rm busybox cat); rc=$?
+expect_eq "run -i pipes stdin" "$out" "piped"
+expect_eq "run -i exit status" "$rc" 0
+expect_eq "--rm containers are gone" "$(b ps -aq --filter ancestor=busybox | wc -l)" 1
+out=$(tb run busybox nosuchcmd 2>&1); rc=$?
+expect_eq "unknown command exits 127" "$rc" 127
+expect_contains "unknown command message" "$out" 'executable file not found in $PATH'
+out=$(tb run busybox /etc/passwd 2>&1); rc=$?
+expect_eq "non-executable command exits 126" "$rc" 126
+expect_contains "non-executable command message" "$out" "permission denied"
+
+# detached: logs, stop, wait, start, kill, restart, rm -f
+id=$(tb run -d --name srv busybox sh -c 'trap "echo bye; exit 0" TERM; i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done')
+check "run -d prints the full ID" bash -c "[[ '$id' =~ ^[0-9a-f]{64}$ ]]"
+sleep 0.5
+expect_eq "ps shows it running" "$(b ps --format '{{.Names}} {{.State}}')" "srv running"
+expect_eq "inspect Running" "$(b inspect -f '{{.State.Running}} {{.State.Status}}' srv)" "true running"
+check "inspect Pid is a live process" kill -0 "$(b inspect -f '{{.State.Pid}}' srv)"
+out=$(tb logs --tail 1 srv)
+check "logs --tail 1" bash -c "[[ '$out' =~ ^tick\ [0-9]+$ ]]"
+check "json-file log on disk" grep -q '"stream":"stdout"' "$DATA/containers/$id/$id-json.log"
+out=$(tb logs -t --tail 1 srv)
+check "logs -t prefixes an RFC 3339 time" bash -c "[[ '$out' =~ ^20[0-9-]+T[0-9:.]+Z\ tick ]]"
+out=$(tb stop -t 5 srv); rc=$?
+expect_eq "stop" "$out" "srv"
+expect_eq "stopped by its StopSignal handler: exit 0" "$(tb wait srv)" 0
+expect_contains "the handler's last words are logged" "$(tb logs --tail 2 srv)" "bye"
+expect_eq "state after stop" "$(b inspect -f '{{.State.Status}} {{.State.ExitCode}}' srv)" "exited 0"
+out=$(tb stop srv 2>&1); rc=$?
+expect_eq "stop of a stopped container succeeds (304)" "$rc" 0
+check "start again" tb start srv
+expect_eq "running again" "$(b inspect -f '{{.State.Running}}' srv)" "true"
+out=$(tb kill srv)
+expect_eq "kill" "$out" "srv"
+expect_eq "killed: 137" "$(tb wait srv)" 137
+out=$(tb kill srv 2>&1); rc=$?
+expect_eq "kill of a stopped container fails" "$rc" 1
+expect_contains "kill of a stopped container says why" "$out" "is not running"
+check "restart" tb restart -t 1 srv
+expect_eq "running after restart" "$(b inspect -f '{{.State.Running}}' srv)" "true"
+out=$(tb rm srv 2>&1); rc=$?
+expect_eq "rm of a running container is refused" "$rc" 1
+expect_contains "rm refusal message" "$out" "You cannot remove a running container"
+pid=$(b inspect -f '{{.State.Pid}}' srv)
+check "rm -f" tb rm -f srv
+check "rm -f killed the process" bash -c "! kill -0 $pid 2>/dev/null"
+expect_eq "nothing left in the exec root" "$(ls "$RUN/containers" | wc -l)" 0
+
+# restart policy
+tb run -d --name flaky --restart on-failure:2 busybox sh -c 'exit 1' > /dev/null
+for _ in $(seq 100); do [ "$(b inspect -f '{{.RestartCount}} {{.State.Running}}' flaky)" = "2 false" ] && break; sleep 0.1; done
+expect_eq "on-failure:2 restarts twice" "$(b inspect -f '{{.RestartCount}} {{.State.Status}}' flaky)" "2 exited"
+tb rm flaky > /dev/null
+
+# the docker CLI
+export DOCKER_CONFIG=$T/docker-config; mkdir -p "$DOCKER_CONFIG"
+for d in /usr/local/bin/docker /usr/bin/docker; do
+        [ -x "$d" ] || continue
+        D() { timeout -s KILL 30 "$d" -H "unix://$SOCK" "$@"; }
+        out=$(D run --rm busybox sh -c 'echo hi; exit 5'); rc=$?
+        expect_eq "$d run --rm output" "$out" "hi"
+        expect_eq "$d run --rm exit status" "$rc" 5
+        out=$(echo in | D run -i --rm busybox cat)
+        expect_eq "$d run -i" "$out" "in"
+        cid=$(D run -d busybox sh -c 'echo started; sleep 100')
+        sleep 0.3
+        expect_eq "$d logs" "$(D logs "$cid")" "started"
+        expect_contains "$d ps" "$(D ps)" "${cid:0:12}"
+        out=$(D stop -t 1 "$cid" 2>&1); rc=$?
+        expect_eq "$d stop ($out)" "$rc" 0
+
+        expect_eq "$d wait" "$(D wait "$cid")" 137
+        out=$(D rm -f "$cid")
+        expect_eq "$d rm -f" "$out" "$cid"
+done
+
+# a container outlives its daemon
+tb run -d --name survivor busybox sh -c 'i=0; while true; do echo line $i; i=$((i+1)); sleep 0.1; done' > /dev/null
+sleep 0.3
+spid=$(b inspect -f '{{.State.Pid}}' survivor)
+kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=
+check "the container runs without its daemon" kill -0 "$spid"
+
+start_daemon
+expect_eq "ps after the restart shows it running" "$(b ps --format '{{.Names}} {{.State}}')" "survivor running"
+n1=$(tb logs survivor | wc -l); sleep 0.5; n2=$(tb logs survivor | wc -l)
+check "its logs kept flowing ($n1 -> $n2)" test "$n2" -gt "$n1"
+check "stop works after the restart" tb stop -t 1 survivor
+expect_eq "its exit code is recorded" "$(b inspect -f '{{.State.Status}} {{.State.ExitCode}}' survivor)" "exited 137"
+check "the process is gone" bash -c "! kill -0 $spid 2>/dev/null"
+tb rm survivor > /dev/null
+stop_daemon
+finish
