@@ -396,3 +396,27 @@ int api_container_logs(struct api_request *req, struct berth_err *err)
                                          : "application/vnd.docker.multiplexed-stream",
                                 p[0]);
 }
+
+int api_container_pause(struct api_request *req, struct berth_err *err)
+{
+        int r = container_pause(req->engine->containers, req->param[0], true, err);
+        return r < 0 ? r : api_reply_empty(req, 204);
+}
+
+int api_container_unpause(struct api_request *req, struct berth_err *err)
+{
+        int r = container_pause(req->engine->containers, req->param[0], false, err);
+        return r < 0 ? r : api_reply_empty(req, 204);
+}
+
+int api_container_top(struct api_request *req, struct berth_err *err)
+{
+        const char *ps_args = api_query(req, "ps_args");
+        if (ps_args && *ps_args && !streq(ps_args, "-ef") && !streq(ps_args, "aux"))
+                return err_set(err, -EINVAL,
+                               "ps_args '%s' is not supported (berth reads /proc; use none or -ef)",
+                               ps_args);
+        json_t *j = NULL;
+        int r = container_top(req->engine->containers, req->param[0], &j, err);
+        return r < 0 ? r : api_reply_json(req, 200, j);
+}

@@ -26,6 +26,9 @@ static const struct api_route routes[] = {
     {"POST", "/containers/{id}/attach", api_container_attach, NULL},
     {"POST", "/containers/{id}/resize", api_container_resize, NULL},
     {"GET", "/containers/{id}/logs", api_container_logs, NULL},
+    {"POST", "/containers/{id}/pause", api_container_pause, NULL},
+    {"POST", "/containers/{id}/unpause", api_container_unpause, NULL},
+    {"GET", "/containers/{id}/top", api_container_top, NULL},
 
     {"DELETE", "/containers/{id}", api_container_remove, NULL},
 

@@ -553,6 +553,139 @@ static int parse_signal(const char *s)
         return -EINVAL;
 }
 
+/* --- pause, top ------------------------------------------------------------------ */
+
+int container_pause(struct container_store *s, const char *ref, bool pause, struct berth_err *err)
+{
+        int code;
+        char id[65];
+        pthread_mutex_lock(&s->lock);
+        struct record *r = ct_find_locked(s, ref, &code);
+        if (!r) {
+                pthread_mutex_unlock(&s->lock);
+                return ct_not_found(err, ref, code);
+        }
+        memcpy(id, r->id, 65);
+        json_t *st = json_object_get(r->j, "State");
+        bool running = json_get_bool(st, "Running", false);
+        bool paused = json_get_bool(st, "Paused", false);
+        int rr = 0;
+        if (!running)
+                rr = err_set(err, -EEXIST, "Container %s is not running", id);
+        else if (pause && paused)
+                rr = err_set(err, -EEXIST, "Container %s is already paused", id);
+        else if (!pause && !paused)
+                rr = err_set(err, -EEXIST, "Container %s is not paused", id);
+        if (rr == 0)
+                rr = runtime_pause(s->runtime_root, id, pause, err);
+        if (rr == 0) {
+                json_object_set_new(st, "Paused", json_boolean(pause));
+                json_object_set_new(st, "Status", json_string(pause ? "paused" : "running"));
+                ct_record_save(s, r, NULL);
+                pthread_cond_broadcast(&s->changed);
+        }
+        pthread_mutex_unlock(&s->lock);
+        return rr;
+}
+
+/* Thaw a paused container before a signal: frozen tasks do not act on
+ * signals, SIGKILL included, until they are thawed. */
+static void thaw_if_paused(struct container_store *s, const char *id)
+{
+        struct berth_err err = {0};
+        int code;
+        pthread_mutex_lock(&s->lock);
+        struct record *r = ct_find_locked(s, id, &code);
+        bool paused = r && json_get_bool(json_object_get(r->j, "State"), "Paused", false);
+        pthread_mutex_unlock(&s->lock);
+        if (paused)
+                container_pause(s, id, false, &err);
+}
+
+static void proc_field(pid_t pid, const char *file, char *buf, size_t len)
+{
+        char p[64];
+        snprintf(p, sizeof(p), "/proc/%d/%s", (int)pid, file);
+        buf[0] = '\0';
+        int fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        ssize_t n = read(fd, buf, len - 1);
+        close(fd);
+        buf[n > 0 ? n : 0] = '\0';
+}
+
+int container_top(struct container_store *s, const char *ref, json_t **ret, struct berth_err *err)
+{
+        int code;
+        char id[65];
+        pthread_mutex_lock(&s->lock);
+        struct record *r = ct_find_locked(s, ref, &code);
+        bool running = r && json_get_bool(json_object_get(r->j, "State"), "Running", false);
+        if (r)
+                memcpy(id, r->id, 65);
+        pthread_mutex_unlock(&s->lock);
+        if (!r)
+                return ct_not_found(err, ref, code);
+        if (!running)
+                return err_set(err, -EEXIST, "Container %s is not running", id);
+        pid_t *pids = NULL;
+        size_t n = 0;
+        int rr = runtime_pids(s->runtime_root, id, &pids, &n, err);
+        if (rr < 0)
+                return rr;
+        long hz = sysconf(_SC_CLK_TCK);
+        json_t *procs = json_array();
+        for (size_t i = 0; i < n; i++) {
+                char stat[1024], status[4096], cmd[4096];
+                proc_field(pids[i], "stat", stat, sizeof(stat));
+                proc_field(pids[i], "status", status, sizeof(status));
+                char *rp = strrchr(stat, ')');
+                if (!rp)
+                        continue;
+                /* fields after "(comm) ": state ppid ... utime(14) stime(15) */
+                char st;
+                int ppid;
+                unsigned long ut = 0, stt = 0;
+                sscanf(rp + 2, "%c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &st, &ppid, &ut,
+                       &stt);
+                const char *u = strstr(status, "\nUid:");
+                unsigned uid = u ? (unsigned)strtoul(u + 5, NULL, 10) : 0;
+                int fd = -1;
+                char p[64];
+                snprintf(p, sizeof(p), "/proc/%d/cmdline", (int)pids[i]);
+                fd = open(p, O_RDONLY | O_CLOEXEC);
+                ssize_t cl = fd >= 0 ? read(fd, cmd, sizeof(cmd) - 1) : 0;
+                if (fd >= 0)
+                        close(fd);
+                if (cl < 0)
+                        cl = 0;
+                for (ssize_t k = 0; k < cl; k++)
+                        if (!cmd[k])
+                                cmd[k] = ' ';
+                while (cl > 0 && cmd[cl - 1] == ' ')
+                        cl--;
+                cmd[cl] = '\0';
+                unsigned long secs = hz > 0 ? (ut + stt) / (unsigned long)hz : 0;
+                json_t *row = json_array();
+                json_array_append_new(procs, row);
+                json_array_append_new(row, json_sprintf("%u", uid));
+
+                json_array_append_new(row, json_sprintf("%d", (int)pids[i]));
+                json_array_append_new(row, json_sprintf("%d", ppid));
+                json_array_append_new(row, json_string("0"));
+                json_array_append_new(row, json_string("-"));
+                json_array_append_new(row, json_string("?"));
+                json_array_append_new(
+                    row, json_sprintf("%02lu:%02lu:%02lu", secs / 3600, secs / 60 % 60, secs % 60));
+                json_array_append_new(row, json_string(cl ? cmd : "?"));
+        }
+        free(pids);
+        *ret = json_pack("{s:[s,s,s,s,s,s,s,s], s:o}", "Titles", "UID", "PID", "PPID", "C", "STIME",
+                         "TTY", "TIME", "CMD", "Processes", procs);
+        return 0;
+}
+
 int container_kill(struct container_store *s, const char *ref, const char *signal,
                    struct berth_err *err)
 {
@@ -576,6 +709,8 @@ int container_kill(struct container_store *s, const char *ref, const char *signa
         if (sig == SIGKILL || sig == SIGTERM || sig == SIGINT)
                 r->stop_requested = true;
         pthread_mutex_unlock(&s->lock);
+        thaw_if_paused(s, id);
+
         return runtime_kill(s->runtime_root, id, sig, sig == SIGKILL, err);
 }
 
@@ -625,7 +760,9 @@ int container_stop(struct container_store *s, const char *ref, int timeout, stru
         pthread_mutex_unlock(&s->lock);
 
         struct berth_err kerr = {0};
+        thaw_if_paused(s, id);
         runtime_kill(s->runtime_root, id, sig, false, &kerr);
+
         pthread_mutex_lock(&s->lock);
         bool done = wait_exit_locked(s, id, exits, now_ns() + (int64_t)timeout * 1000000000);
         pthread_mutex_unlock(&s->lock);

@@ -77,6 +77,9 @@ int container_wait(struct container_store *s, const char *ref, const char *condi
 int container_attach(struct container_store *s, const char *ref, int client, const char *extra,
                      size_t extra_len, bool want_in, bool want_out, bool want_err,
                      struct berth_err *err);
+int container_pause(struct container_store *s, const char *ref, bool pause, struct berth_err *err);
+/* GET /containers/{id}/top: {"Titles":[..],"Processes":[[..],..]} from /proc. */
+int container_top(struct container_store *s, const char *ref, json_t **ret, struct berth_err *err);
 int container_resize(struct container_store *s, const char *ref, int h, int w,
                      struct berth_err *err);
 

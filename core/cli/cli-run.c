@@ -401,3 +401,46 @@ int cli_cmd_logs(struct cli *cli, struct cli_args *a)
         waitpid(child, NULL, 0);
         return 0;
 }
+
+int cli_cmd_pause(struct cli *cli, struct cli_args *a)
+{
+        return each(cli, a, "pause", "");
+}
+
+int cli_cmd_unpause(struct cli *cli, struct cli_args *a)
+{
+        return each(cli, a, "unpause", "");
+}
+
+int cli_cmd_top(struct cli *cli, struct cli_args *a)
+{
+        struct berth_err err = {0};
+        int r = cli_connect(cli, &err);
+        if (r < 0)
+                return cli_fail(&err);
+        _cleanup_free_ char *e = cli_escape(a->pos[0]);
+        _cleanup_free_ char *p = xasprintf("/containers/%s/top", e);
+        _cleanup_json_ json_t *j = NULL;
+        if (client_json(&cli->client, "GET", p, NULL, NULL, &j, &err) < 0)
+                return cli_fail(&err);
+        json_t *titles = json_object_get(j, "Titles");
+        size_t nt = json_array_size(titles);
+        /* every column padded, the command last */
+        size_t w[16] = {0};
+        json_t *rows = json_object_get(j, "Processes"), *row, *c;
+        size_t i, k;
+        json_array_foreach (titles, k, c)
+                if (k < 16 && strlen(json_string_value(c)) > w[k])
+                        w[k] = strlen(json_string_value(c));
+        json_array_foreach (rows, i, row)
+                json_array_foreach (row, k, c)
+                        if (k < 16 && strlen(json_string_value(c) ?: "") > w[k])
+                                w[k] = strlen(json_string_value(c) ?: "");
+        json_array_foreach (titles, k, c)
+                printf(k + 1 < nt ? "%-*s   " : "%-*s\n", (int)w[k], json_string_value(c));
+        json_array_foreach (rows, i, row)
+                json_array_foreach (row, k, c)
+                        printf(k + 1 < nt ? "%-*s   " : "%-*s\n", k + 1 < nt ? (int)w[k] : 0,
+                               json_string_value(c) ?: "");
+        return 0;
+}

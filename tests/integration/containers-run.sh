@@ -56,7 +56,18 @@ expect_eq "kill of a stopped container fails" "$rc" 1
 expect_contains "kill of a stopped container says why" "$out" "is not running"
 check "restart" tb restart -t 1 srv
 expect_eq "running after restart" "$(b inspect -f '{{.State.Running}}' srv)" "true"
+check "pause" tb pause srv
+expect_eq "paused state" "$(b inspect -f '{{.State.Status}} {{.State.Paused}}' srv)" "paused true"
+expect_contains "ps shows (Paused)" "$(b ps --format '{{.Status}}')" "(Paused)"
+out=$(tb pause srv 2>&1); rc=$?
+expect_contains "pause of a paused container" "$out" "is already paused"
+out=$(tb top srv)
+expect_contains "top header" "$out" "UID"
+expect_contains "top lists the container's shell" "$out" "sh -c trap"
+check "unpause" tb unpause srv
+expect_eq "running after unpause" "$(b inspect -f '{{.State.Status}}' srv)" "running"
 out=$(tb rm srv 2>&1); rc=$?
+
 expect_eq "rm of a running container is refused" "$rc" 1
 expect_contains "rm refusal message" "$out" "You cannot remove a running container"
 pid=$(b inspect -f '{{.State.Pid}}' srv)
@@ -84,6 +95,11 @@ for d in /usr/local/bin/docker /usr/bin/docker; do
         sleep 0.3
         expect_eq "$d logs" "$(D logs "$cid")" "started"
         expect_contains "$d ps" "$(D ps)" "${cid:0:12}"
+        check "$d pause" D pause "$cid"
+        expect_contains "$d ps (Paused)" "$(D ps)" "(Paused)"
+        expect_contains "$d top" "$(D top "$cid")" "sleep 100"
+        check "$d unpause" D unpause "$cid"
+
         out=$(D stop -t 1 "$cid" 2>&1); rc=$?
         expect_eq "$d stop ($out)" "$rc" 0
 
