@@ -420,3 +420,78 @@ int api_container_top(struct api_request *req, struct berth_err *err)
         int r = container_top(req->engine->containers, req->param[0], &j, err);
         return r < 0 ? r : api_reply_json(req, 200, j);
 }
+
+/* --- exec ------------------------------------------------------------------------ */
+
+int api_exec_create(struct api_request *req, struct berth_err *err)
+{
+        _cleanup_json_ json_t *body = NULL;
+        int r = api_body_json(req, &body, err);
+        if (r < 0)
+                return r;
+        char id[65];
+        r = container_exec_create(req->engine->containers, req->param[0], body, id, err);
+        if (r < 0)
+                return r;
+        return api_reply_json(req, 201, json_pack("{s:s}", "Id", id));
+}
+
+struct exec_job {
+        struct container_store *s;
+        char id[65];
+};
+
+static void exec_main(void *ud, int sock, const char *extra, size_t extra_len)
+{
+        struct exec_job *j = ud;
+        struct berth_err err = {0};
+        if (container_exec_start(j->s, j->id, false, sock, extra, extra_len, &err) < 0) {
+                /* The stream is already raw: say it as a frame on stderr. */
+                char msg[BERTH_ERR_MSG_MAX + 2];
+                int l = snprintf(msg, sizeof(msg), "%s\n", err_msg(&err));
+                unsigned char hdr[8] = {
+                    2, 0, 0, 0, 0, 0, (unsigned char)(l >> 8), (unsigned char)l};
+                loop_write(sock, hdr, sizeof(hdr));
+                loop_write(sock, msg, (size_t)l);
+        }
+}
+
+int api_exec_start(struct api_request *req, struct berth_err *err)
+{
+        _cleanup_json_ json_t *body = NULL;
+        int r = api_body_json(req, &body, err);
+        if (r < 0)
+                return r;
+        json_t *j = NULL;
+        r = container_exec_inspect(req->engine->containers, req->param[0], &j, err);
+        if (r < 0)
+                return r;
+        json_decref(j);
+        if (json_get_bool(body, "Detach", false)) {
+                r = container_exec_start(req->engine->containers, req->param[0], true, -1, NULL, 0,
+                                         err);
+                if (r < 0)
+                        return r;
+                return api_reply_empty(req, 200);
+        }
+        struct exec_job *job = xzalloc(sizeof(*job));
+        job->s = req->engine->containers;
+        snprintf(job->id, sizeof(job->id), "%s", req->param[0]);
+        return api_reply_upgrade(req, "application/vnd.docker.multiplexed-stream", exec_main, job);
+}
+
+int api_exec_inspect(struct api_request *req, struct berth_err *err)
+{
+        json_t *j = NULL;
+        int r = container_exec_inspect(req->engine->containers, req->param[0], &j, err);
+        return r < 0 ? r : api_reply_json(req, 200, j);
+}
+
+int api_exec_resize(struct api_request *req, struct berth_err *err)
+{
+        json_t *j = NULL;
+        int r = container_exec_inspect(req->engine->containers, req->param[0], &j, err);
+        json_decref(j);
+        /* execs have no TTY yet: nothing to resize */
+        return r < 0 ? r : api_reply_empty(req, 200);
+}

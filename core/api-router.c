@@ -29,6 +29,10 @@ static const struct api_route routes[] = {
     {"POST", "/containers/{id}/pause", api_container_pause, NULL},
     {"POST", "/containers/{id}/unpause", api_container_unpause, NULL},
     {"GET", "/containers/{id}/top", api_container_top, NULL},
+    {"POST", "/containers/{id}/exec", api_exec_create, NULL},
+    {"POST", "/exec/{id}/start", api_exec_start, NULL},
+    {"GET", "/exec/{id}/json", api_exec_inspect, NULL},
+    {"POST", "/exec/{id}/resize", api_exec_resize, NULL},
 
     {"DELETE", "/containers/{id}", api_container_remove, NULL},
 

@@ -77,6 +77,15 @@ int container_wait(struct container_store *s, const char *ref, const char *condi
 int container_attach(struct container_store *s, const char *ref, int client, const char *extra,
                      size_t extra_len, bool want_in, bool want_out, bool want_err,
                      struct berth_err *err);
+/* Exec (docker exec): create an exec instance in a running container, start
+ * it (detached, or streaming on the client's raw connection until the
+ * process ends; its ExitCode is final when this returns), inspect it. */
+int container_exec_create(struct container_store *s, const char *ref, json_t *body, char ret_id[65],
+                          struct berth_err *err);
+int container_exec_start(struct container_store *s, const char *id, bool detach, int client,
+                         const char *extra, size_t extra_len, struct berth_err *err);
+int container_exec_inspect(struct container_store *s, const char *id, json_t **ret,
+                           struct berth_err *err);
 int container_pause(struct container_store *s, const char *ref, bool pause, struct berth_err *err);
 /* GET /containers/{id}/top: {"Titles":[..],"Processes":[[..],..]} from /proc. */
 int container_top(struct container_store *s, const char *ref, json_t **ret, struct berth_err *err);

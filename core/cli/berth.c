@@ -22,6 +22,9 @@ static const struct cli_command top_sub[] = {
     {"run", NULL, "[OPTIONS] IMAGE [COMMAND] [ARG...]",
      "Create and run a new container from an image", "common", cli_create_opts, cli_cmd_run, NULL,
      1, -1, true},
+    {"exec", NULL, "[OPTIONS] CONTAINER COMMAND [ARG...]",
+     "Execute a command in a running container", "common", cli_exec_opts, cli_cmd_exec, NULL, 2, -1,
+     true},
     {"ps", NULL, "[OPTIONS]", "List containers", "common", cli_ps_opts, cli_cmd_ps, NULL, 0, 0,
      false},
 

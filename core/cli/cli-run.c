@@ -444,3 +444,59 @@ int cli_cmd_top(struct cli *cli, struct cli_args *a)
                                json_string_value(c) ?: "");
         return 0;
 }
+
+const struct cli_opt cli_exec_opts[] = {
+    {"detach", 'd', CLI_BOOL, "Detached mode: run command in the background", NULL},
+    {"detach-keys", 0, CLI_STRING, "Override the key sequence for detaching a container", NULL},
+    {"env", 'e', CLI_LIST, "Set environment variables", NULL},
+    {"interactive", 'i', CLI_BOOL, "Keep STDIN open even if not attached", NULL},
+    {"privileged", 0, CLI_BOOL, "Give extended privileges to the command", NULL},
+    {"tty", 't', CLI_BOOL, "Allocate a pseudo-TTY", NULL},
+    {"user", 'u', CLI_STRING, "Username or UID (format: \"<name|uid>[:<group|gid>]\")", NULL},
+    {"workdir", 'w', CLI_STRING, "Working directory inside the container", NULL},
+    {0},
+};
+
+int cli_cmd_exec(struct cli *cli, struct cli_args *a)
+{
+        struct berth_err err = {0};
+        int r = cli_connect(cli, &err);
+        if (r < 0)
+                return cli_fail(&err);
+        bool detach = cli_flag(a, "detach"), interactive = cli_flag(a, "interactive");
+        json_t *cmd = json_array();
+        for (size_t i = 1; i < a->n_pos; i++)
+                json_array_append_new(cmd, json_string(a->pos[i]));
+        json_t *env = json_array();
+        for (char **e = cli_list(a, "env"); e && *e; e++)
+                json_array_append_new(env, json_string(*e));
+        _cleanup_json_ json_t *body = json_pack(
+            "{s:o, s:o, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:s}", "Cmd", cmd, "Env", env,
+            "AttachStdin", interactive && !detach, "AttachStdout", !detach, "AttachStderr", !detach,
+            "Detach", detach, "Tty", cli_flag(a, "tty"), "Privileged", cli_flag(a, "privileged"),
+            "User", strempty(cli_str(a, "user")), "WorkingDir", strempty(cli_str(a, "workdir")));
+        _cleanup_free_ char *e = cli_escape(a->pos[0]);
+        _cleanup_free_ char *p = xasprintf("/containers/%s/exec", e);
+        _cleanup_json_ json_t *res = NULL;
+        if (client_json(&cli->client, "POST", p, body, NULL, &res, &err) < 0)
+                return cli_fail(&err);
+        const char *id = json_get_str(res, "Id", "");
+        _cleanup_free_ char *sp = xasprintf("/exec/%s/start", id);
+        if (detach) {
+                _cleanup_json_ json_t *b = json_pack("{s:b, s:b}", "Detach", 1, "Tty", 0);
+                if (client_json(&cli->client, "POST", sp, b, NULL, NULL, &err) < 0)
+                        return cli_fail(&err);
+                return 0;
+        }
+        int fd = -1;
+        if (client_raw(&cli->client, "POST", sp, "{\"Detach\":false,\"Tty\":false}", true, &fd,
+                       NULL, NULL, &err) < 0)
+                return cli_fail(&err);
+        pump(fd, false, interactive);
+        close(fd);
+        _cleanup_free_ char *ip = xasprintf("/exec/%s/json", id);
+        _cleanup_json_ json_t *ins = NULL;
+        if (client_json(&cli->client, "GET", ip, NULL, NULL, &ins, &err) < 0)
+                return cli_fail(&err);
+        return (int)json_get_int(ins, "ExitCode", 126);
+}

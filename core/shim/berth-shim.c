@@ -22,11 +22,14 @@
 
 #define MAX_CLIENTS  64
 #define LINE_MAX_LOG (16 * 1024)
+#define MAX_EXECS    16
 
 struct client {
         int fd;
         bool want_out, want_err, want_in;
         bool is_wait;
+        int exec; /* index of the exec session this connection streams, or -1 */
+
         char req[128];
         size_t req_len;
         bool established;
@@ -44,6 +47,16 @@ struct shim {
         int sync_fd;
         int sig_fd;
         struct client clients[MAX_CLIENTS];
+        struct exec_session {
+                bool used;
+                char id[65];
+                pid_t pid;
+                int out_fd, err_fd, in_fd;
+                int client; /* -1: detached */
+                bool exited;
+                int status;
+        } execs[MAX_EXECS];
+
         /* logging */
         struct berth_config bcfg;
         struct driver *log;
@@ -148,7 +161,138 @@ static int open_log(struct shim *s, struct berth_err *err)
 static void client_close(struct client *c)
 {
         c->fd = safe_close(c->fd);
-        *c = (struct client){.fd = -1};
+        *c = (struct client){.fd = -1, .exec = -1};
+}
+
+/* --- exec sessions ---------------------------------------------------------
+ * "exec ID [stdin] [detach]": the process is <dir>/exec-ID.json (an OCI
+ * process), its exit code goes to <dir>/exec-ID.exit before its stream is
+ * closed, so berthd can report it the moment the client sees the end. */
+
+static int start_exec(struct shim *s, struct client *c, int ci, char **w)
+{
+        struct berth_err err = {0};
+        const char *eid = w[1];
+        bool want_stdin = false, detach = false;
+        for (char **x = w + 2; *x; x++) {
+                want_stdin |= streq(*x, "stdin");
+                detach |= streq(*x, "detach");
+        }
+        if (!eid || strlen(eid) != 64 || strspn(eid, "0123456789abcdef") != 64)
+                return err_set(&err, -EINVAL, "bad exec id"), -EINVAL;
+        int slot = -1;
+        for (int i = 0; i < MAX_EXECS; i++)
+                if (!s->execs[i].used) {
+                        slot = i;
+                        break;
+                }
+        _cleanup_free_ char *path = xasprintf("%s/exec-%s.json", s->dir, eid);
+        _cleanup_json_ json_t *j = NULL;
+        struct runtime_process proc = {0};
+        int r = slot < 0 ? err_set(&err, -EBUSY, "too many exec sessions") : 0;
+        if (r >= 0)
+                r = json_load_path(path, &j, &err);
+        if (r >= 0)
+                r = runtime_process_parse(j, &proc, &err);
+        int in[2] = {-1, -1}, out[2] = {-1, -1}, er[2] = {-1, -1};
+        pid_t pid = -1;
+        if (r >= 0 && ((want_stdin && pipe2(in, O_CLOEXEC) < 0) || pipe2(out, O_CLOEXEC) < 0 ||
+                       pipe2(er, O_CLOEXEC) < 0))
+                r = err_errno(&err, -errno, "pipe");
+        if (r >= 0) {
+                int saved[3] = {dup(0), dup(1), dup(2)};
+                if (want_stdin)
+                        dup2(in[0], 0);
+                else {
+                        int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                        dup2(null, 0);
+                        close(null);
+                }
+                dup2(out[1], 1);
+                dup2(er[1], 2);
+                r = runtime_exec(json_get_str(s->cfg, "runtime_root", NULL), s->id, &proc, NULL,
+                                 &pid, &err);
+                for (int k = 0; k < 3; k++) {
+                        dup2(saved[k], k);
+                        close(saved[k]);
+                }
+        }
+        runtime_process_done(&proc);
+        safe_close(in[0]);
+        safe_close(out[1]);
+        safe_close(er[1]);
+        if (r < 0) {
+                safe_close(in[1]);
+                safe_close(out[0]);
+                safe_close(er[0]);
+                _cleanup_free_ char *msg = xasprintf("error %s\n", err_msg(&err));
+                for (char *p = msg; p[1]; p++)
+                        if (*p == '\n')
+                                *p = ' ';
+                (void)!write(c->fd, msg, strlen(msg));
+                return r;
+        }
+        struct exec_session *e = &s->execs[slot];
+        *e = (struct exec_session){.used = true,
+                                   .pid = pid,
+                                   .out_fd = out[0],
+                                   .err_fd = er[0],
+                                   .in_fd = in[1],
+                                   .client = detach ? -1 : ci};
+        snprintf(e->id, sizeof(e->id), "%s", eid);
+        char ok[32];
+        int l = snprintf(ok, sizeof(ok), "ok %d\n", (int)pid);
+        (void)!write(c->fd, ok, (size_t)l);
+        if (!detach) {
+                c->exec = slot;
+                c->established = true;
+                c->want_in = want_stdin;
+        }
+        return detach ? 1 : 0;
+}
+
+static void exec_output(struct shim *s, struct exec_session *e, int stream)
+{
+        int *fd = stream == 2 ? &e->err_fd : &e->out_fd;
+        char buf[32768];
+        ssize_t n = read(*fd, buf, sizeof(buf));
+        if (n <= 0) {
+                if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                        return;
+                *fd = safe_close(*fd);
+                return;
+        }
+        if (e->client < 0 || s->clients[e->client].fd < 0)
+                return;
+        size_t len = (size_t)n;
+        unsigned char hdr[8] = {(unsigned char)stream,
+                                0,
+                                0,
+                                0,
+                                (unsigned char)(len >> 24),
+                                (unsigned char)(len >> 16),
+                                (unsigned char)(len >> 8),
+                                (unsigned char)len};
+        int cfd = s->clients[e->client].fd;
+        if (loop_write(cfd, hdr, sizeof(hdr)) < 0 || loop_write(cfd, buf, len) < 0)
+                client_close(&s->clients[e->client]);
+}
+
+/* The exec's process has exited and its output is drained: record the exit
+ * code, then end the stream. */
+static void exec_finish(struct shim *s, struct exec_session *e)
+{
+        int code = WIFEXITED(e->status) ? WEXITSTATUS(e->status) : 128 + WTERMSIG(e->status);
+        _cleanup_free_ char *path = xasprintf("%s/exec-%s.exit", s->dir, e->id);
+        char buf[64];
+        int l = snprintf(buf, sizeof(buf), "{\"ExitCode\":%d}\n", code);
+        write_file_atomic(path, buf, (size_t)l, 0644);
+        if (e->client >= 0)
+                client_close(&s->clients[e->client]);
+        safe_close(e->in_fd);
+        safe_close(e->out_fd);
+        safe_close(e->err_fd);
+        *e = (struct exec_session){0};
 }
 
 /* Send output to each attached client that asked for the stream. A client
@@ -228,7 +372,12 @@ static void parse_request(struct shim *s, struct client *c)
         } else if (streq(w[0], "wait")) {
                 c->is_wait = true;
                 c->established = true;
+        } else if (streq(w[0], "exec")) {
+                int r = start_exec(s, c, (int)(c - s->clients), w);
+                if (r != 0)
+                        client_close(c);
         } else {
+
                 (void)!write(c->fd, "error unknown request\n", 22);
                 client_close(c);
         }
@@ -261,6 +410,20 @@ static void handle_client(struct shim *s, struct client *c)
         }
         char buf[32768];
         ssize_t n = read(c->fd, buf, sizeof(buf));
+        if (c->exec >= 0) {
+                struct exec_session *e = &s->execs[c->exec];
+                if (n > 0) {
+                        if (e->in_fd >= 0)
+                                loop_write(e->in_fd, buf, (size_t)n);
+                        return;
+                }
+                if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                        return;
+                /* stdin ended: the exec's stdin ends; its output goes on */
+                e->in_fd = safe_close(e->in_fd);
+                c->want_in = false;
+                return;
+        }
         if (n > 0) {
                 if (c->want_in && s->in_fd >= 0)
                         loop_write(s->in_fd, buf, (size_t)n);
@@ -268,6 +431,7 @@ static void handle_client(struct shim *s, struct client *c)
         }
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
                 return;
+
         /* The client half-closed (stdin EOF) or went away. */
         if (c->want_in && s->stdin_once && !s->tty)
                 s->in_fd = safe_close(s->in_fd);
@@ -292,9 +456,10 @@ static void accept_client(struct shim *s)
                 return;
         for (int i = 0; i < MAX_CLIENTS; i++)
                 if (s->clients[i].fd < 0) {
-                        s->clients[i] = (struct client){.fd = fd};
+                        s->clients[i] = (struct client){.fd = fd, .exec = -1};
                         return;
                 }
+
         close(fd);
 }
 
@@ -493,10 +658,11 @@ static int run(struct shim *s)
         loop_write(s->sync_fd, buf, (size_t)l);
 
         for (int i = 0; i < MAX_CLIENTS; i++)
-                s->clients[i].fd = -1;
+                s->clients[i] = (struct client){.fd = -1, .exec = -1};
         bool started = false;
         for (;;) {
-                struct pollfd p[MAX_CLIENTS + 5];
+                struct pollfd p[MAX_CLIENTS + 5 + 2 * MAX_EXECS];
+
                 int idx[MAX_CLIENTS];
                 int n = 0;
                 p[n++] = (struct pollfd){s->sig_fd, POLLIN, 0};
@@ -512,6 +678,14 @@ static int run(struct shim *s)
                         idx[n - base] = i;
                         p[n++] = (struct pollfd){want_read ? c->fd : -1, POLLIN, 0};
                 }
+                int ebase = n;
+                for (int i = 0; i < MAX_EXECS; i++) {
+                        p[n++] =
+                            (struct pollfd){s->execs[i].used ? s->execs[i].out_fd : -1, POLLIN, 0};
+                        p[n++] =
+                            (struct pollfd){s->execs[i].used ? s->execs[i].err_fd : -1, POLLIN, 0};
+                }
+
                 if (poll(p, (nfds_t)n, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -523,9 +697,15 @@ static int run(struct shim *s)
                             si.ssi_signo == SIGCHLD) {
                                 int status;
                                 pid_t w;
-                                while ((w = waitpid(-1, &status, WNOHANG)) > 0)
+                                while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
                                         if (w == s->pid)
                                                 finish(s, status);
+                                        for (int i = 0; i < MAX_EXECS; i++)
+                                                if (s->execs[i].used && s->execs[i].pid == w) {
+                                                        s->execs[i].exited = true;
+                                                        s->execs[i].status = status;
+                                                }
+                                }
                         }
                         /* SIGTERM, SIGINT, SIGHUP: the shim stays with its
                          * container; berthd stops containers through the
@@ -566,9 +746,20 @@ static int run(struct shim *s)
                                 }
                         }
                 }
-                for (int i = base; i < n; i++)
+                for (int i = base; i < ebase; i++)
                         if (p[i].revents && s->clients[idx[i - base]].fd >= 0)
                                 handle_client(s, &s->clients[idx[i - base]]);
+                for (int i = 0; i < MAX_EXECS; i++) {
+                        struct exec_session *e = &s->execs[i];
+                        if (!e->used)
+                                continue;
+                        if (p[ebase + 2 * i].revents && e->out_fd >= 0)
+                                exec_output(s, e, 1);
+                        if (p[ebase + 2 * i + 1].revents && e->err_fd >= 0)
+                                exec_output(s, e, 2);
+                        if (e->exited && e->out_fd < 0 && e->err_fd < 0)
+                                exec_finish(s, e);
+                }
         }
         return 1;
 }

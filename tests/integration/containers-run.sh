@@ -56,7 +56,25 @@ expect_eq "kill of a stopped container fails" "$rc" 1
 expect_contains "kill of a stopped container says why" "$out" "is not running"
 check "restart" tb restart -t 1 srv
 expect_eq "running after restart" "$(b inspect -f '{{.State.Running}}' srv)" "true"
+out=$(tb exec srv echo hello); rc=$?
+expect_eq "exec output" "$out" "hello"
+expect_eq "exec exit status" "$rc" 0
+out=$(tb exec srv sh -c 'echo out; echo err >&2; exit 7' 2>"$T/eerr"); rc=$?
+expect_eq "exec stdout" "$out" "out"
+expect_eq "exec stderr" "$(cat "$T/eerr")" "err"
+expect_eq "exec exit status is the command's" "$rc" 7
+expect_eq "exec -i pipes stdin" "$(echo piped | tb exec -i srv cat)" "piped"
+expect_eq "exec -u" "$(tb exec -u 65534 srv id -u)" "65534"
+expect_eq "exec -w -e" "$(tb exec -w /etc -e FOO=bar srv sh -c 'echo $(pwd) $FOO')" "/etc bar"
+check "exec -d" tb exec -d srv sh -c 'touch /tmp/detached'
+for _ in $(seq 50); do tb exec srv test -e /tmp/detached && break; sleep 0.1; done
+check "exec -d ran" tb exec srv test -e /tmp/detached
+out=$(tb exec srv nosuchcmd 2>&1); rc=$?
+expect_eq "exec of a missing command exits 126" "$rc" 126
+expect_contains "exec of a missing command says why" "$out" 'executable file not found in $PATH'
+expect_eq "ExecIDs recorded" "$(b inspect -f '{{json .ExecIDs}}' srv | jq 'length >= 8')" true
 check "pause" tb pause srv
+
 expect_eq "paused state" "$(b inspect -f '{{.State.Status}} {{.State.Paused}}' srv)" "paused true"
 expect_contains "ps shows (Paused)" "$(b ps --format '{{.Status}}')" "(Paused)"
 out=$(tb pause srv 2>&1); rc=$?
@@ -95,7 +113,14 @@ for d in /usr/local/bin/docker /usr/bin/docker; do
         sleep 0.3
         expect_eq "$d logs" "$(D logs "$cid")" "started"
         expect_contains "$d ps" "$(D ps)" "${cid:0:12}"
+        expect_eq "$d exec" "$(D exec "$cid" sh -c 'echo ex; exit 0')" "ex"
+        D exec "$cid" sh -c 'exit 4'
+        expect_eq "$d exec exit status" "$?" 4
+        expect_eq "$d exec -i" "$(echo in | D exec -i "$cid" cat)" "in"
+        out=$(D exec "$cid" nosuch 2>&1); rc=$?
+        expect_eq "$d exec of a missing command exits 126" "$rc" 126
         check "$d pause" D pause "$cid"
+
         expect_contains "$d ps (Paused)" "$(D ps)" "(Paused)"
         expect_contains "$d top" "$(D top "$cid")" "sleep 100"
         check "$d unpause" D unpause "$cid"
