@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <sys/ioctl.h>
 
 const struct cli_opt cli_create_opts[] = {
     {"add-host", 0, CLI_LIST, "Add a custom host-to-IP mapping (host:ip)", NULL},
@@ -415,6 +416,10 @@ int cli_create_body(struct cli_args *a, size_t image_index, json_t **ret_body, c
         bool tty = cli_flag(a, "tty"), interactive = cli_flag(a, "interactive");
         bool detach = cli_flag(a, "detach");
         json_object_set_new(body, "Tty", json_boolean(tty));
+        struct winsize ws;
+        if (tty && isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row)
+                json_object_set_new(hc, "ConsoleSize", json_pack("[i,i]", ws.ws_row, ws.ws_col));
+
         json_object_set_new(body, "OpenStdin", json_boolean(interactive));
         json_object_set_new(body, "StdinOnce", json_boolean(interactive && !detach));
         bool attach_in = interactive && !detach, attach_out = !detach, attach_err = !detach;

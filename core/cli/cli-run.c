@@ -5,6 +5,10 @@
 #include "cli.h"
 
 #include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <termios.h>
+
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -13,28 +17,67 @@
 /* Copy the attach stream to our stdout/stderr (demultiplexing the 8-byte
  * frames unless the container has a TTY) and our stdin to it. Returns when
  * the daemon closes the stream (the container's output ended). */
-static void pump(int sock, bool tty, bool send_stdin)
+/* With a TTY: the window size follows ours (SIGWINCH), and ctrl-p ctrl-q
+ * detaches, as in docker. */
+struct tty_ctx {
+        struct cli *cli;
+        const char *resize_path; /* "/containers/ID/resize" */
+        int winch_fd;            /* signalfd for SIGWINCH, or -1 */
+        bool detached;
+};
+
+static void send_resize(struct tty_ctx *t)
+{
+        struct winsize ws;
+        if (!t || !t->resize_path || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0 || !ws.ws_row)
+                return;
+        _cleanup_free_ char *p = xasprintf("%s?h=%u&w=%u", t->resize_path, ws.ws_row, ws.ws_col);
+        struct berth_err err = {0};
+        client_json(&t->cli->client, "POST", p, NULL, NULL, NULL, &err);
+}
+
+static void pump_tty(int sock, bool tty, bool send_stdin, struct tty_ctx *t)
 {
         char buf[32768];
         unsigned char hdr[8];
         size_t hdr_have = 0, frame_left = 0;
         int frame_stream = 1;
         bool in_open = send_stdin;
+        bool saw_ctrl_p = false;
         for (;;) {
-                struct pollfd p[2] = {{sock, POLLIN, 0}, {in_open ? STDIN_FILENO : -1, POLLIN, 0}};
-                if (poll(p, 2, -1) < 0) {
+                struct pollfd p[3] = {{sock, POLLIN, 0},
+                                      {in_open ? STDIN_FILENO : -1, POLLIN, 0},
+                                      {t ? t->winch_fd : -1, POLLIN, 0}};
+                if (poll(p, 3, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         return;
+                }
+                if (p[2].revents) {
+                        struct signalfd_siginfo si;
+                        (void)!read(t->winch_fd, &si, sizeof(si));
+                        send_resize(t);
                 }
                 if (p[1].revents) {
                         ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
                         if (n <= 0) {
                                 in_open = false;
                                 shutdown(sock, SHUT_WR);
-                        } else if (loop_write(sock, buf, (size_t)n) < 0)
-                                in_open = false;
+                        } else {
+                                if (tty && t) {
+                                        for (ssize_t i = 0; i < n; i++) {
+                                                if (saw_ctrl_p && buf[i] == 0x11) {
+                                                        t->detached = true;
+                                                        return;
+                                                }
+                                                saw_ctrl_p = buf[i] == 0x10;
+                                        }
+                                }
+                                if (loop_write(sock, buf, (size_t)n) < 0)
+                                        in_open = false;
+                        }
                 }
+
                 if (!p[0].revents)
                         continue;
                 ssize_t n = read(sock, buf, sizeof(buf));
@@ -63,6 +106,32 @@ static void pump(int sock, bool tty, bool send_stdin)
                         frame_left -= take;
                 }
         }
+}
+
+static void pump(int sock, bool tty, bool send_stdin)
+{
+        pump_tty(sock, tty, send_stdin, NULL);
+}
+
+static struct termios saved_termios;
+static bool termios_saved;
+
+static void restore_terminal(void)
+{
+        if (termios_saved)
+                tcsetattr(STDIN_FILENO, TCSADRAIN, &saved_termios);
+}
+
+static void raw_terminal(void)
+{
+        struct termios t;
+        if (tcgetattr(STDIN_FILENO, &saved_termios) < 0)
+                return;
+        termios_saved = true;
+        atexit(restore_terminal);
+        t = saved_termios;
+        cfmakeraw(&t);
+        tcsetattr(STDIN_FILENO, TCSADRAIN, &t);
 }
 
 static int wait_status(int fd, bool chunked, int64_t *ret)
@@ -134,8 +203,26 @@ int cli_cmd_run(struct cli *cli, struct cli_args *a)
                 cli_fail125(&err);
                 return st;
         }
-        pump(attach_fd, tty, interactive);
+        struct tty_ctx tc = {.cli = cli, .winch_fd = -1};
+        _cleanup_free_ char *rp = xasprintf("/containers/%s/resize", sid);
+        if (tty && isatty(STDOUT_FILENO)) {
+                sigset_t m;
+                sigemptyset(&m);
+                sigaddset(&m, SIGWINCH);
+                sigprocmask(SIG_BLOCK, &m, NULL);
+                tc.winch_fd = signalfd(-1, &m, SFD_CLOEXEC);
+                tc.resize_path = rp;
+                send_resize(&tc);
+        }
+        if (tty && interactive && isatty(STDIN_FILENO))
+                raw_terminal();
+        pump_tty(attach_fd, tty, interactive, tty ? &tc : NULL);
         close(attach_fd);
+        restore_terminal();
+        if (tc.detached) {
+                close(wait_fd);
+                return 0;
+        }
         int64_t code = 0;
         int r = wait_status(wait_fd, wait_chunked, &code);
         close(wait_fd);
