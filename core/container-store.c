@@ -609,7 +609,13 @@ static char *status_text(json_t *state)
         if (streq(st, "running") || streq(st, "paused")) {
                 int64_t t = ct_parse_time(json_get_str(state, "StartedAt", ""));
                 human_duration(time(NULL) - t, d, sizeof(d));
-                return xasprintf("Up %s%s", d, streq(st, "paused") ? " (Paused)" : "");
+                const char *h = json_get_str(json_object_get(state, "Health"), "Status", NULL);
+                const char *hs = !h                      ? ""
+                                 : streq(h, "starting")  ? " (health: starting)"
+                                 : streq(h, "healthy")   ? " (healthy)"
+                                 : streq(h, "unhealthy") ? " (unhealthy)"
+                                                         : "";
+                return xasprintf("Up %s%s%s", d, streq(st, "paused") ? " (Paused)" : "", hs);
         }
         if (streq(st, "exited")) {
                 int64_t t = ct_parse_time(json_get_str(state, "FinishedAt", ""));
@@ -656,7 +662,13 @@ static bool match_filters(json_t *f, json_t *j)
                 if (!ok)
                         return false;
         }
+        if (filters_has(f, "health")) {
+                const char *h = json_get_str(json_object_get(state, "Health"), "Status", "none");
+                if (!filters_match_exact(f, "health", h))
+                        return false;
+        }
         if (filters_has(f, "exited")) {
+
                 if (!streq(json_get_str(state, "Status", ""), "exited"))
                         return false;
                 char code[16];

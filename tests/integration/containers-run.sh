@@ -93,7 +93,27 @@ check "rm -f" tb rm -f srv
 check "rm -f killed the process" bash -c "! kill -0 $pid 2>/dev/null"
 expect_eq "nothing left in the exec root" "$(ls "$RUN/containers" | wc -l)" 0
 
+# health checks: starting -> unhealthy -> healthy, the log kept, timeouts
+tb run -d --name hc --health-cmd 'test -e /tmp/ok' --health-interval 200ms --health-retries 2 busybox sleep 100 > /dev/null
+expect_eq "health starts as starting" "$(b inspect -f '{{.State.Health.Status}}' hc)" "starting"
+expect_contains "ps shows health: starting" "$(b ps --filter name=hc --format '{{.Status}}')" "(health: starting)"
+for _ in $(seq 50); do [ "$(b inspect -f '{{.State.Health.Status}}' hc)" = unhealthy ] && break; sleep 0.1; done
+expect_eq "failing probes make it unhealthy" "$(b inspect -f '{{.State.Health.Status}}' hc)" "unhealthy"
+tb exec hc touch /tmp/ok
+for _ in $(seq 50); do [ "$(b inspect -f '{{.State.Health.Status}}' hc)" = healthy ] && break; sleep 0.1; done
+expect_eq "a passing probe makes it healthy" "$(b inspect -f '{{.State.Health.Status}} {{.State.Health.FailingStreak}}' hc)" "healthy 0"
+expect_contains "ps shows (healthy)" "$(b ps --filter name=hc --format '{{.Status}}')" "(healthy)"
+expect_eq "ps --filter health=healthy" "$(b ps --filter health=healthy --format '{{.Names}}')" "hc"
+
+expect_eq "at most 5 results are kept" "$(b inspect -f '{{json .State.Health.Log}}' hc | jq 'length <= 5')" true
+tb run -d --name hto --health-cmd 'sleep 5' --health-timeout 200ms --health-interval 200ms --health-retries 1 busybox sleep 100 > /dev/null
+for _ in $(seq 50); do [ "$(b inspect -f '{{.State.Health.Status}}' hto)" = unhealthy ] && break; sleep 0.1; done
+expect_eq "a probe over its timeout fails" "$(b inspect -f '{{.State.Health.Status}}' hto)" "unhealthy"
+expect_contains "the timeout is in the log" "$(b inspect -f '{{json .State.Health.Log}}' hto)" "Health check exceeded timeout (200ms)"
+tb rm -f hc hto > /dev/null
+
 # restart policy
+
 tb run -d --name flaky --restart on-failure:2 busybox sh -c 'exit 1' > /dev/null
 for _ in $(seq 100); do [ "$(b inspect -f '{{.RestartCount}} {{.State.Running}}' flaky)" = "2 false" ] && break; sleep 0.1; done
 expect_eq "on-failure:2 restarts twice" "$(b inspect -f '{{.RestartCount}} {{.State.Status}}' flaky)" "2 exited"
