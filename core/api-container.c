@@ -4,6 +4,7 @@
 #include "container.h"
 #include "driver.h"
 #include "engine.h"
+#include "log.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -494,4 +495,49 @@ int api_exec_resize(struct api_request *req, struct berth_err *err)
         json_decref(j);
         /* execs have no TTY yet: nothing to resize */
         return r < 0 ? r : api_reply_empty(req, 200);
+}
+
+struct export_job {
+        struct container_store *s;
+        char id[65];
+        int fd;
+};
+
+static void *export_main(void *p)
+{
+        struct export_job *j = p;
+        struct berth_err err = {0};
+        if (container_export(j->s, j->id, j->fd, &err) < 0)
+                log_error("export of %s: %s", j->id, err_msg(&err));
+        close(j->fd);
+        free(j);
+        return NULL;
+}
+
+int api_container_export(struct api_request *req, struct berth_err *err)
+{
+        char id[65];
+        int r = container_resolve(req->engine->containers, req->param[0], id, err);
+        if (r < 0)
+                return r;
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return err_errno(err, -errno, "pipe");
+        struct export_job *j = xzalloc(sizeof(*j));
+        j->s = req->engine->containers;
+        memcpy(j->id, id, 65);
+        j->fd = p[1];
+        pthread_t t;
+        pthread_attr_t a;
+        pthread_attr_init(&a);
+        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+        if (pthread_create(&t, &a, export_main, j) != 0) {
+                close(p[0]);
+                close(p[1]);
+                free(j);
+                pthread_attr_destroy(&a);
+                return err_set(err, -EAGAIN, "cannot start a thread");
+        }
+        pthread_attr_destroy(&a);
+        return api_reply_stream(req, 200, "application/x-tar", p[0]);
 }

@@ -29,6 +29,8 @@ static const struct api_route routes[] = {
     {"POST", "/containers/{id}/pause", api_container_pause, NULL},
     {"POST", "/containers/{id}/unpause", api_container_unpause, NULL},
     {"GET", "/containers/{id}/top", api_container_top, NULL},
+    {"GET", "/containers/{id}/export", api_container_export, NULL},
+
     {"POST", "/containers/{id}/exec", api_exec_create, NULL},
     {"POST", "/exec/{id}/start", api_exec_start, NULL},
     {"GET", "/exec/{id}/json", api_exec_inspect, NULL},

@@ -5,6 +5,8 @@
 #include "container-internal.h"
 #include "container-spec.h"
 #include "image.h"
+#include "image-unpack.h"
+
 #include "log.h"
 #include "runtime.h"
 #include "shim/shim.h"
@@ -1523,4 +1525,23 @@ static void health_start_locked(struct container_store *s, struct record *r)
         if (pthread_create(&t, &a, health_main, job) != 0)
                 free(job);
         pthread_attr_destroy(&a);
+}
+
+/* --- export --------------------------------------------------------------------------- */
+
+int container_export(struct container_store *s, const char *ref, int out_fd, struct berth_err *err)
+{
+        char id[65];
+        int r = container_resolve(s, ref, id, err);
+        if (r < 0)
+                return r;
+        char rootfs[4096];
+        r = berth_storage_get(s->engine->storage, id, NULL, 0, rootfs, sizeof(rootfs), err);
+        if (r < 0)
+                return r;
+        /* The whole tree, as a plain tar: a diff against nothing. */
+        r = layer_diff(rootfs, NULL, BERTH_LAYER_WH_DELETE, out_fd, NULL, NULL, 0, NULL, err);
+        struct berth_err perr = {0};
+        berth_storage_put(s->engine->storage, id, 0, &perr);
+        return r;
 }

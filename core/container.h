@@ -86,6 +86,8 @@ int container_exec_start(struct container_store *s, const char *id, bool detach,
                          const char *extra, size_t extra_len, struct berth_err *err);
 int container_exec_inspect(struct container_store *s, const char *id, json_t **ret,
                            struct berth_err *err);
+/* GET /containers/{id}/export: the container's filesystem as a tar. */
+int container_export(struct container_store *s, const char *ref, int out_fd, struct berth_err *err);
 int container_pause(struct container_store *s, const char *ref, bool pause, struct berth_err *err);
 /* GET /containers/{id}/top: {"Titles":[..],"Processes":[[..],..]} from /proc. */
 int container_top(struct container_store *s, const char *ref, json_t **ret, struct berth_err *err);

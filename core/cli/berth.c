@@ -42,6 +42,8 @@ static const struct cli_command top_sub[] = {
     {"system", NULL, "COMMAND", "Manage berth", "management", NULL, NULL, cli_system_sub, 0, -1,
      false},
 
+    {"export", NULL, "[OPTIONS] CONTAINER", "Export a container's filesystem as a tar archive",
+     NULL, cli_export_opts, cli_cmd_export, NULL, 1, 1, false},
     {"import", NULL, "[OPTIONS] file|- [REPOSITORY[:TAG]]",
      "Import the contents from a tarball to create a filesystem image", NULL, cli_import_opts,
      cli_cmd_import, NULL, 1, 2, false},

@@ -715,3 +715,51 @@ const struct cli_command cli_image_sub[] = {
      false},
     {0},
 };
+
+/* berth export: GET /containers/ID/export into a file or stdout, the file
+ * written beside its name and renamed into place when complete. */
+const struct cli_opt cli_export_opts[] = {
+    {"output", 'o', CLI_STRING, "Write to a file, instead of STDOUT", NULL},
+    {0},
+};
+
+int cli_cmd_export(struct cli *cli, struct cli_args *a)
+{
+        struct berth_err err = {0};
+        const char *out = cli_str(a, "output");
+        if (!out && isatty(STDOUT_FILENO)) {
+                fprintf(stderr, "berth: cowardly refusing to save to a terminal. Use the -o flag "
+                                "or redirect\n");
+                return 1;
+        }
+        int r = cli_connect(cli, &err);
+        if (r < 0)
+                return cli_fail(&err);
+        _cleanup_free_ char *tmp = out ? xasprintf("%s.berth-tmp", out) : NULL;
+        struct save_out o = {.fd = STDOUT_FILENO};
+        if (out) {
+                o.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+                if (o.fd < 0) {
+                        fprintf(stderr, "berth: failed to export container: open %s: %s\n", out,
+                                strerror(errno));
+                        return 1;
+                }
+        }
+        _cleanup_free_ char *e = cli_escape(a->pos[0]);
+        _cleanup_free_ char *path = xasprintf("/containers/%s/export", e);
+        r = client_stream(&cli->client, "GET", path, NULL, -1, save_data, &o, NULL, &err);
+        if (out) {
+                close(o.fd);
+                if (r < 0 || o.error)
+                        unlink(tmp);
+                else if (rename(tmp, out) < 0)
+                        o.error = -errno;
+        }
+        if (r < 0)
+                return cli_fail(&err);
+        if (o.error) {
+                fprintf(stderr, "berth: failed to export container: %s\n", strerror(-o.error));
+                return 1;
+        }
+        return 0;
+}

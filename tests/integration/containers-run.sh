@@ -112,7 +112,19 @@ expect_eq "a probe over its timeout fails" "$(b inspect -f '{{.State.Health.Stat
 expect_contains "the timeout is in the log" "$(b inspect -f '{{json .State.Health.Log}}' hto)" "Health check exceeded timeout (200ms)"
 tb rm -f hc hto > /dev/null
 
+# export: the container's filesystem, with its changes
+tb run --name exp busybox sh -c 'echo exported > /root/mark' > /dev/null
+check "export -o" tb export -o "$T/exp.tar" exp
+check "export holds the busybox binary" bash -c "tar tf '$T/exp.tar' | grep -qx 'bin/busybox'"
+expect_eq "export holds the container's own change" "$(tar xOf "$T/exp.tar" root/mark)" "exported"
+tb export exp > "$T/exp2.tar"
+check "export to stdout" cmp "$T/exp.tar" "$T/exp2.tar"
+out=$(tb export nosuch 2>&1); rc=$?
+expect_eq "export of a missing container fails" "$rc" 1
+tb rm exp > /dev/null
+
 # restart policy
+
 
 tb run -d --name flaky --restart on-failure:2 busybox sh -c 'exit 1' > /dev/null
 for _ in $(seq 100); do [ "$(b inspect -f '{{.RestartCount}} {{.State.Running}}' flaky)" = "2 false" ] && break; sleep 0.1; done
@@ -139,7 +151,9 @@ for d in /usr/local/bin/docker /usr/bin/docker; do
         expect_eq "$d exec -i" "$(echo in | D exec -i "$cid" cat)" "in"
         out=$(D exec "$cid" nosuch 2>&1); rc=$?
         expect_eq "$d exec of a missing command exits 126" "$rc" 126
+        check "$d export" bash -c "timeout -s KILL 30 '$d' -H 'unix://$SOCK' export '$cid' | tar t | grep -qx bin/busybox"
         check "$d pause" D pause "$cid"
+
 
         expect_contains "$d ps (Paused)" "$(D ps)" "(Paused)"
         expect_contains "$d top" "$(D top "$cid")" "sleep 100"
