@@ -541,3 +541,34 @@ int api_container_export(struct api_request *req, struct berth_err *err)
         pthread_attr_destroy(&a);
         return api_reply_stream(req, 200, "application/x-tar", p[0]);
 }
+
+int api_commit(struct api_request *req, struct berth_err *err)
+{
+        const char *cref = api_query(req, "container");
+        if (isempty(cref))
+                return err_set(err, -EINVAL, "No container name or ID supplied");
+        _cleanup_json_ json_t *body = NULL;
+        int r = api_body_json(req, &body, err);
+        if (r < 0)
+                return r;
+        const char *repo = api_query(req, "repo"), *tag = api_query(req, "tag");
+        _cleanup_free_ char *target = NULL;
+        if (!isempty(repo))
+                target = !isempty(tag) ? xasprintf("%s:%s", repo, tag) : xstrdup(repo);
+        _cleanup_strv_ char **changes = api_query_all(req, "changes");
+        /* "changes" may also hold several lines in one value */
+        char **split = xzalloc(sizeof(char *));
+        for (char **c = changes; *c; c++) {
+                _cleanup_strv_ char **lines = strv_split(*c, "\n");
+                for (char **l = lines; *l; l++)
+                        split = strv_push(split, xstrdup(*l));
+        }
+        _cleanup_free_ char *id = NULL;
+        r = container_commit(req->engine->containers, cref, target, (const char *const *)split,
+                             api_query(req, "comment"), api_query(req, "author"),
+                             api_query_bool(req, "pause", true), body, &id, err);
+        strv_free(split);
+        if (r < 0)
+                return r;
+        return api_reply_json(req, 201, json_pack("{s:s}", "Id", id));
+}

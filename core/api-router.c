@@ -11,6 +11,7 @@ static const struct api_route routes[] = {
     {"GET", "/version", api_version, NULL},
     {"GET", "/info", api_info, NULL},
     {"GET", "/system/df", api_system_df, NULL},
+    {"POST", "/commit", api_commit, NULL},
 
     /* containers */
     {"POST", "/containers/create", api_container_create, NULL},

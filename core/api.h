@@ -148,6 +148,7 @@ int api_container_pause(struct api_request *req, struct berth_err *err);
 int api_container_unpause(struct api_request *req, struct berth_err *err);
 int api_container_top(struct api_request *req, struct berth_err *err);
 int api_container_export(struct api_request *req, struct berth_err *err);
+int api_commit(struct api_request *req, struct berth_err *err);
 
 int api_exec_create(struct api_request *req, struct berth_err *err);
 int api_exec_start(struct api_request *req, struct berth_err *err);

@@ -1545,3 +1545,34 @@ int container_export(struct container_store *s, const char *ref, int out_fd, str
         berth_storage_put(s->engine->storage, id, 0, &perr);
         return r;
 }
+
+/* --- commit -------------------------------------------------------------------------- */
+
+int container_commit(struct container_store *s, const char *ref, const char *target,
+                     const char *const *changes, const char *comment, const char *author,
+                     bool pause, json_t *config_over, char **ret_id, struct berth_err *err)
+{
+        _cleanup_json_ json_t *rec = NULL;
+        int r = container_inspect(s, ref, &rec, err);
+        if (r < 0)
+                return r;
+        const char *id = json_get_str(rec, "Id", "");
+        json_t *st = json_object_get(rec, "State");
+        bool paused_here = false;
+        if (pause && json_get_bool(st, "Running", false) && !json_get_bool(st, "Paused", false)) {
+                struct berth_err perr = {0};
+                paused_here = container_pause(s, id, true, &perr) == 0;
+        }
+        json_t *cfg = json_deep_copy(json_object_get(rec, "Config"));
+        if (json_is_object(config_over))
+                json_object_update(cfg, config_over);
+        r = image_commit_container(s->engine->images, json_get_str(rec, "Image", ""),
+                                   s->engine->storage, id, cfg, changes, comment, author, target,
+                                   ret_id, err);
+        json_decref(cfg);
+        if (paused_here) {
+                struct berth_err perr = {0};
+                container_pause(s, id, false, &perr);
+        }
+        return r;
+}

@@ -88,6 +88,11 @@ int container_exec_inspect(struct container_store *s, const char *id, json_t **r
                            struct berth_err *err);
 /* GET /containers/{id}/export: the container's filesystem as a tar. */
 int container_export(struct container_store *s, const char *ref, int out_fd, struct berth_err *err);
+/* POST /commit: a new image from the container's writable layer; target is
+ * "repo[:tag]" or NULL (dangling). */
+int container_commit(struct container_store *s, const char *ref, const char *target,
+                     const char *const *changes, const char *comment, const char *author,
+                     bool pause, json_t *config_over, char **ret_id, struct berth_err *err);
 int container_pause(struct container_store *s, const char *ref, bool pause, struct berth_err *err);
 /* GET /containers/{id}/top: {"Titles":[..],"Processes":[[..],..]} from /proc. */
 int container_top(struct container_store *s, const char *ref, json_t **ret, struct berth_err *err);

@@ -24,7 +24,7 @@ static json_t *cmd_value(const char *v, struct berth_err *err)
         return json_pack("[s,s,s]", "/bin/sh", "-c", v);
 }
 
-static int apply_change(json_t *cfg, const char *change, struct berth_err *err)
+int image_apply_change(json_t *cfg, const char *change, struct berth_err *err)
 {
         size_t kl = strcspn(change, " \t=");
         _cleanup_free_ char *key = xstrndup(change, kl);
@@ -132,7 +132,7 @@ int image_import(struct image_store *s, int tar_fd, const char *ref, const char 
         }
         json_t *ccfg = json_object();
         for (const char *const *c = changes; c && *c; c++) {
-                r = apply_change(ccfg, *c, err);
+                r = image_apply_change(ccfg, *c, err);
                 if (r < 0) {
                         json_decref(ccfg);
                         return r;

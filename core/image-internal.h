@@ -97,6 +97,9 @@ int image_delete(struct image_store *s, struct image *img, int64_t *ret_freed,
                  struct berth_err *err);
 /* Validate a config: JSON object with rootfs.type "layers" and diff_ids. */
 int config_check(json_t *cfg, const char *what, struct berth_err *err);
+/* Apply one Dockerfile-style change ("CMD [\"sh\"]", "ENV A=b", ...) to a
+ * config's "config" object (image-import.c). */
+int image_apply_change(json_t *cfg, const char *change, struct berth_err *err);
 
 int refs_save(struct image_store *s, struct berth_err *err);
 /* Point `full` at `id`; the image that had it loses it. */

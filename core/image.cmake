@@ -7,5 +7,6 @@ target_sources(berth-core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/image-unpack.c
   ${CMAKE_CURRENT_LIST_DIR}/image-archive.c
   ${CMAKE_CURRENT_LIST_DIR}/image-import.c
+  ${CMAKE_CURRENT_LIST_DIR}/image-commit.c
   ${CMAKE_CURRENT_LIST_DIR}/image-ops.c)
 target_link_libraries(berth-core PUBLIC PkgConfig::LIBARCHIVE PkgConfig::OPENSSL)

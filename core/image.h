@@ -94,7 +94,16 @@ int image_import(struct image_store *s, int tar_fd, const char *ref, const char 
 int image_add(struct image_store *s, const char *config, size_t config_len,
               const char *const *layer_paths, const char *const *names, char **ret_id,
               struct berth_err *err);
-/* A new temp file in the store (same filesystem, removed by the next open
+/* commit: a new image from `base_id` plus the writable layer of container
+ * `container_id` (the storage driver's diff), its config taken from the
+ * container's Config (Docker's shape) edited by `changes`; tagged `ref`
+ * ("repo[:tag]") or dangling. */
+int image_commit_container(struct image_store *s, const char *base_id, struct driver *storage,
+                           const char *container_id, json_t *container_config,
+                           const char *const *changes, const char *comment, const char *author,
+                           const char *ref, char **ret_id, struct berth_err *err);
+/* A new temp file in the store
+ (same filesystem, removed by the next open
  * if left behind): returns the fd, its path in *ret_path. */
 int image_store_tmpfile(struct image_store *s, char **ret_path, struct berth_err *err);
 

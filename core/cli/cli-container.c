@@ -418,3 +418,50 @@ const struct cli_command cli_container_sub[] = {
      cli_rm_opts, cli_cmd_rm, NULL, 1, -1, false},
     {0},
 };
+
+const struct cli_opt cli_commit_opts[] = {
+    {"author", 'a', CLI_STRING, "Author (e.g., \"John Hannibal Smith <hannibal@a-team.com>\")",
+     NULL},
+    {"change", 'c', CLI_LIST, "Apply Dockerfile instruction to the created image", NULL},
+    {"message", 'm', CLI_STRING, "Commit message", NULL},
+    {"pause", 'p', CLI_BOOL, "Pause container during commit", "true"},
+    {0},
+};
+
+int cli_cmd_commit(struct cli *cli, struct cli_args *a)
+{
+        struct berth_err err = {0};
+        int r = cli_connect(cli, &err);
+        if (r < 0)
+                return cli_fail(&err);
+        _cleanup_free_ char *c = cli_escape(a->pos[0]);
+        char *q = xasprintf("/commit?container=%s&pause=%d", c, cli_flag(a, "pause"));
+        const char *opts[][2] = {{"author", "author"}, {"message", "comment"}};
+        for (size_t i = 0; i < ELEMENTSOF(opts); i++) {
+                const char *v = cli_str(a, opts[i][0]);
+                if (!v)
+                        continue;
+                _cleanup_free_ char *e = cli_escape(v);
+                char *n = xasprintf("%s&%s=%s", q, opts[i][1], e);
+                free(q);
+                q = n;
+        }
+        for (char **ch = cli_list(a, "change"); ch && *ch; ch++) {
+                _cleanup_free_ char *e = cli_escape(*ch);
+                char *n = xasprintf("%s&changes=%s", q, e);
+                free(q);
+                q = n;
+        }
+        if (a->n_pos > 1) {
+                _cleanup_free_ char *e = cli_escape(a->pos[1]);
+                char *n = xasprintf("%s&repo=%s", q, e);
+                free(q);
+                q = n;
+        }
+        _cleanup_free_ char *path = q;
+        _cleanup_json_ json_t *res = NULL;
+        if (client_json(&cli->client, "POST", path, NULL, NULL, &res, &err) < 0)
+                return cli_fail(&err);
+        puts(json_get_str(res, "Id", ""));
+        return 0;
+}

@@ -121,7 +121,16 @@ tb export exp > "$T/exp2.tar"
 check "export to stdout" cmp "$T/exp.tar" "$T/exp2.tar"
 out=$(tb export nosuch 2>&1); rc=$?
 expect_eq "export of a missing container fails" "$rc" 1
+# commit: the container's changes become a layer of a new image
+out=$(tb commit -m "my change" -a "me" -c 'CMD ["cat", "/root/mark"]' exp committed:1); rc=$?
+expect_eq "commit exit status" "$rc" 0
+check "commit prints the new ID" bash -c "[[ '$out' =~ ^sha256:[0-9a-f]{64}$ ]]"
+expect_eq "the new image has one more layer" "$(b image inspect -f '{{json .RootFS.Layers}}' committed:1 | jq length)" 2
+expect_eq "commit --change applies" "$(b image inspect -f '{{json .Config.Cmd}}' committed:1)" '["cat","/root/mark"]'
+expect_eq "commit message in the history" "$(b image history --format '{{.Comment}}' committed:1 | head -1)" "my change"
+expect_eq "a container of the new image sees the change" "$(tb run --rm committed:1)" "exported"
 tb rm exp > /dev/null
+
 
 # restart policy
 
@@ -152,7 +161,12 @@ for d in /usr/local/bin/docker /usr/bin/docker; do
         out=$(D exec "$cid" nosuch 2>&1); rc=$?
         expect_eq "$d exec of a missing command exits 126" "$rc" 126
         check "$d export" bash -c "timeout -s KILL 30 '$d' -H 'unix://$SOCK' export '$cid' | tar t | grep -qx bin/busybox"
+        out=$(D commit "$cid" "dk/commit:${d##*/}"); rc=$?
+        expect_eq "$d commit exit status" "$rc" 0
+        check "$d commit made an image" D image inspect "dk/commit:${d##*/}"
+        D rmi "dk/commit:${d##*/}" > /dev/null
         check "$d pause" D pause "$cid"
+
 
 
         expect_contains "$d ps (Paused)" "$(D ps)" "(Paused)"

@@ -9,7 +9,8 @@ start_daemon
 b load -q -i "$T/bb.tar" > /dev/null
 export DOCKER_CONFIG=$T/docker-config; mkdir -p "$DOCKER_CONFIG"
 
-out=$(timeout -s KILL 30 script -qec "stty cols 100 rows 30; $BERTH -H unix://$SOCK run -it --rm busybox sh -c 'tty; stty size; exit 6'" /dev/null < /dev/null | tr -d '\r'); rc=$?
+out=$(sleep 2 | timeout -s KILL 30 script -qec "stty cols 100 rows 30; $BERTH -H unix://$SOCK run -it --rm busybox sh -c 'tty; stty size; exit 6'" /dev/null | tr -d '\r')
+
 expect_contains "run -it gets a PTY" "$out" "/dev/pts/"
 expect_contains "run -it passes the window size" "$out" "30 100"
 out=$( (sleep 0.5; printf 'echo typed-$((6*7))\n'; sleep 0.5; printf 'exit 3\n') |
@@ -24,7 +25,8 @@ expect_eq "the detached container runs on" "$(b inspect -f '{{.State.Running}}' 
 b rm -f det > /dev/null
 for d in /usr/local/bin/docker /usr/bin/docker; do
         [ -x "$d" ] || continue
-        out=$(timeout -s KILL 30 script -qec "stty cols 90 rows 20; $d -H unix://$SOCK run -it --rm busybox sh -c 'tty; exit 5'" /dev/null < /dev/null | tr -d '\r\000'); rc=$?
+        out=$(sleep 2 | timeout -s KILL 30 script -qec "stty cols 90 rows 20; $d -H unix://$SOCK run -it --rm busybox sh -c 'tty; exit 5'" /dev/null | tr -d '\r\000')
+
         expect_contains "$d run -it gets a PTY" "$out" "/dev/pts/"
         (sleep 0.5; printf 'exit 4\n') | timeout -s KILL 30 script -qec "$d -H unix://$SOCK run -it --rm busybox sh" /dev/null > /dev/null
         expect_eq "$d run -it exit code" "$?" 4

@@ -40,7 +40,16 @@ echo "$out" | grep -qx "pid=1" || fail "podman run: $out"
 echo "$out" | grep -q "CapEff:	00000000800405fb" || fail "podman's default capabilities: $out"
 ok "podman --runtime berth-runtime run --rm IMAGE works"
 
-out=$(script -qec "${P[*]} run --rm -it --network none ${limits[*]} localhost/berth-rt-busybox sh -c 'tty; exit 5'" /dev/null </dev/null | tr -d '\r\000') || rc=$?
+# script's stdin stays open (a sleep) so that script does not end the session
+# at its EOF before the container has spoken.
+set +e
+sleep 2 | script -qec "${P[*]} run --rm -it --network none ${limits[*]} localhost/berth-rt-busybox sh -c 'tty; exit 5'" /dev/null > "$T/podman-it.out"
+rc=${PIPESTATUS[1]}
+set -e
+
+out=$(tr -d '\r\000' < "$T/podman-it.out")
+
+
 echo "$out" | grep -q "/dev/pts/[0-9]" || fail "podman -it: $out"
 [ "${rc:-0}" = 5 ] || fail "podman -it exit code ${rc:-0}"
 ok "podman run -it (console socket) works and returns the exit code"
