@@ -42,6 +42,9 @@ static const struct cli_command top_sub[] = {
     {"system", NULL, "COMMAND", "Manage berth", "management", NULL, NULL, cli_system_sub, 0, -1,
      false},
 
+    {"attach", NULL, "[OPTIONS] CONTAINER",
+     "Attach local standard input, output, and error streams to a running container", NULL,
+     cli_attach_opts, cli_cmd_attach, NULL, 1, 1, false},
     {"commit", NULL, "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]",
      "Create a new image from a container's changes", NULL, cli_commit_opts, cli_cmd_commit, NULL,
      1, 2, false},

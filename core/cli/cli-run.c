@@ -587,3 +587,73 @@ int cli_cmd_exec(struct cli *cli, struct cli_args *a)
                 return cli_fail(&err);
         return (int)json_get_int(ins, "ExitCode", 126);
 }
+
+const struct cli_opt cli_attach_opts[] = {
+    {"detach-keys", 0, CLI_STRING, "Override the key sequence for detaching a container", NULL},
+    {"no-stdin", 0, CLI_BOOL, "Do not attach STDIN", NULL},
+    {"sig-proxy", 0, CLI_BOOL, "Proxy all received signals to the process", "true"},
+    {0},
+};
+
+int cli_cmd_attach(struct cli *cli, struct cli_args *a)
+{
+        struct berth_err err = {0};
+        int r = cli_connect(cli, &err);
+        if (r < 0)
+                return cli_fail(&err);
+        _cleanup_free_ char *e = cli_escape(a->pos[0]);
+        _cleanup_free_ char *ip = xasprintf("/containers/%s/json", e);
+        _cleanup_json_ json_t *j = NULL;
+        if (client_json(&cli->client, "GET", ip, NULL, NULL, &j, &err) < 0)
+                return cli_fail(&err);
+        json_t *st = json_object_get(j, "State");
+        if (!json_get_bool(st, "Running", false)) {
+                fprintf(stderr,
+                        "berth: You cannot attach to a stopped container, start it first\n");
+                return 1;
+        }
+        if (json_get_bool(st, "Paused", false)) {
+                fprintf(stderr,
+                        "berth: You cannot attach to a paused container, unpause it first\n");
+                return 1;
+        }
+        json_t *c = json_object_get(j, "Config");
+        bool tty = json_get_bool(c, "Tty", false);
+        bool in = !cli_flag(a, "no-stdin") && json_get_bool(c, "OpenStdin", false);
+        const char *id = json_get_str(j, "Id", "");
+        int afd = -1, wfd = -1;
+        bool chunked = false;
+        _cleanup_free_ char *ap = xasprintf("/containers/%s/attach?stream=1&stdout=1&stderr=1%s",
+                                            id, in ? "&stdin=1" : "");
+        if (client_raw(&cli->client, "POST", ap, NULL, true, &afd, NULL, NULL, &err) < 0)
+                return cli_fail(&err);
+        _cleanup_free_ char *wp = xasprintf("/containers/%s/wait?condition=next-exit", id);
+        if (client_raw(&cli->client, "POST", wp, NULL, false, &wfd, NULL, &chunked, &err) < 0) {
+                close(afd);
+                return cli_fail(&err);
+        }
+        struct tty_ctx tc = {.cli = cli, .winch_fd = -1};
+        _cleanup_free_ char *rp = xasprintf("/containers/%s/resize", id);
+        if (tty && isatty(STDOUT_FILENO)) {
+                sigset_t m;
+                sigemptyset(&m);
+                sigaddset(&m, SIGWINCH);
+                sigprocmask(SIG_BLOCK, &m, NULL);
+                tc.winch_fd = signalfd(-1, &m, SFD_CLOEXEC);
+                tc.resize_path = rp;
+                send_resize(&tc);
+        }
+        if (tty && in && isatty(STDIN_FILENO))
+                raw_terminal();
+        pump_tty(afd, tty, in, tty ? &tc : NULL);
+        close(afd);
+        restore_terminal();
+        if (tc.detached) {
+                close(wfd);
+                return 0;
+        }
+        int64_t code = 0;
+        r = wait_status(wfd, chunked, &code);
+        close(wfd);
+        return r < 0 ? 1 : (int)code;
+}

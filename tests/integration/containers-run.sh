@@ -132,7 +132,18 @@ expect_eq "a container of the new image sees the change" "$(tb run --rm committe
 tb rm exp > /dev/null
 
 
+# attach: stdin in, output out, the container's exit code back
+tb run -d -i --name att busybox sh -c 'read x; echo got $x; exit 9' > /dev/null
+out=$(echo hello | tb attach att); rc=$?
+expect_eq "attach passes stdin and shows the output" "$out" "got hello"
+expect_eq "attach returns the container's exit code" "$rc" 9
+out=$(tb attach att 2>&1); rc=$?
+expect_eq "attach to a stopped container fails" "$rc" 1
+expect_contains "attach to a stopped container says why" "$out" "You cannot attach to a stopped container, start it first"
+tb rm att > /dev/null
+
 # restart policy
+
 
 
 tb run -d --name flaky --restart on-failure:2 busybox sh -c 'exit 1' > /dev/null
