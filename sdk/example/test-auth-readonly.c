@@ -5,6 +5,7 @@
 
 #include <assert.h>
 #include <stdio.h>
+#include <unistd.h>
 
 extern const struct berth_plugin berth_plugin_entry;
 
@@ -29,6 +30,11 @@ int main(void)
         assert(ops->authorize_request(state, &root, 0, &err) == 0);
         assert(ops->authorize_request(state, &get, 1, &err) == -EINVAL); /* unknown flag */
         berth_plugin_entry.fini(state);
+        /* leave nothing behind: the mock host's directories */
+        for (int i = 0; i < 4; i++)
+                rmdir(m.paths[i]);
+        rmdir(m.root);
+
         puts("auth-readonly: 5 passed, 0 failed");
         return 0;
 }
