@@ -237,6 +237,20 @@ int rt_cgroup_enter(const struct rt_cgroup_layout *l, const char *path, pid_t pi
         return 0;
 }
 
+/* rt_cgroup_create made the parents of `path` (mkdir_p): remove those that
+ * are now empty, so the last container of "/berth/<id>" takes "/berth" with
+ * it. A parent still in use refuses (EBUSY/ENOTEMPTY) and stays. */
+static void rmdir_parents(const char *root, const char *path)
+{
+        _cleanup_free_ char *p = xstrdup(path);
+        for (char *slash = strrchr(p, '/'); slash && slash != p; slash = strrchr(p, '/')) {
+                *slash = '\0';
+                _cleanup_free_ char *dir = xasprintf("%s%s", root, p);
+                if (rmdir(dir) < 0)
+                        return;
+        }
+}
+
 int rt_cgroup_destroy(const struct rt_cgroup_layout *l, const char *path, struct berth_err *err)
 {
         int r, ret = 0;
@@ -244,12 +258,15 @@ int rt_cgroup_destroy(const struct rt_cgroup_layout *l, const char *path, struct
                 _cleanup_free_ char *dir = xasprintf("%s%s", l->unified, path);
                 if ((r = rmdir_wait(dir)) < 0)
                         return err_errno(err, r, "remove cgroup '%s'", dir);
+                rmdir_parents(l->unified, path);
                 return 0;
         }
         for (size_t i = 0; i < l->n_v1; i++) {
                 _cleanup_free_ char *dir = xasprintf("%s%s", l->v1[i].mountpoint, path);
                 if ((r = rmdir_wait(dir)) < 0 && ret == 0)
                         ret = err_errno(err, r, "remove cgroup '%s'", dir);
+                else if (r == 0)
+                        rmdir_parents(l->v1[i].mountpoint, path);
         }
         return ret;
 }

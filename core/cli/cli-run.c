@@ -151,6 +151,40 @@ static int wait_status(int fd, bool chunked, int64_t *ret)
         return 0;
 }
 
+/* The streaming part of run, start -a and attach: the terminal set up when
+ * there is a TTY (window size now and on SIGWINCH, raw mode for typed
+ * input), the attach stream pumped until it ends, then the wait answer.
+ * Returns 1 if the user detached (ctrl-p ctrl-q), 0 with the exit code in
+ * *ret_code, or -errno. Closes afd and wfd. */
+static int session(struct cli *cli, const char *id, int afd, int wfd, bool chunked, bool tty,
+                   bool in, int64_t *ret_code)
+{
+        struct tty_ctx tc = {.cli = cli, .winch_fd = -1};
+        _cleanup_free_ char *rp = xasprintf("/containers/%s/resize", id);
+        if (tty && isatty(STDOUT_FILENO)) {
+                sigset_t m;
+                sigemptyset(&m);
+                sigaddset(&m, SIGWINCH);
+                sigprocmask(SIG_BLOCK, &m, NULL);
+                tc.winch_fd = signalfd(-1, &m, SFD_CLOEXEC);
+                tc.resize_path = rp;
+                send_resize(&tc);
+        }
+        if (tty && in && isatty(STDIN_FILENO))
+                raw_terminal();
+        pump_tty(afd, tty, in, tty ? &tc : NULL);
+        close(afd);
+        restore_terminal();
+        safe_close(tc.winch_fd);
+        if (tc.detached) {
+                close(wfd);
+                return 1;
+        }
+        int r = wait_status(wfd, chunked, ret_code);
+        close(wfd);
+        return r;
+}
+
 /* The exit status of `run` for a start that failed: 127 for a command that
  * does not exist, 126 for one that cannot run, 125 otherwise. */
 static int start_failure_status(const char *msg)
@@ -203,30 +237,9 @@ int cli_cmd_run(struct cli *cli, struct cli_args *a)
                 cli_fail125(&err);
                 return st;
         }
-        struct tty_ctx tc = {.cli = cli, .winch_fd = -1};
-        _cleanup_free_ char *rp = xasprintf("/containers/%s/resize", sid);
-        if (tty && isatty(STDOUT_FILENO)) {
-                sigset_t m;
-                sigemptyset(&m);
-                sigaddset(&m, SIGWINCH);
-                sigprocmask(SIG_BLOCK, &m, NULL);
-                tc.winch_fd = signalfd(-1, &m, SFD_CLOEXEC);
-                tc.resize_path = rp;
-                send_resize(&tc);
-        }
-        if (tty && interactive && isatty(STDIN_FILENO))
-                raw_terminal();
-        pump_tty(attach_fd, tty, interactive, tty ? &tc : NULL);
-        close(attach_fd);
-        restore_terminal();
-        if (tc.detached) {
-                close(wait_fd);
-                return 0;
-        }
         int64_t code = 0;
-        int r = wait_status(wait_fd, wait_chunked, &code);
-        close(wait_fd);
-        return r < 0 ? 125 : (int)code;
+        int r = session(cli, id, attach_fd, wait_fd, wait_chunked, tty, interactive, &code);
+        return r == 1 ? 0 : r < 0 ? 125 : (int)code;
 }
 
 /* --- start, stop, restart, kill, wait ------------------------------------------- */
@@ -275,12 +288,10 @@ int cli_cmd_start(struct cli *cli, struct cli_args *a)
                         close(wfd);
                         return cli_fail(&err);
                 }
-                pump(afd, tty, interactive);
-                close(afd);
                 int64_t code = 0;
-                r = wait_status(wfd, chunked, &code);
-                close(wfd);
-                return r < 0 ? 1 : (int)code;
+                r = session(cli, json_get_str(j, "Id", a->pos[0]), afd, wfd, chunked, tty,
+                            interactive, &code);
+                return r == 1 ? 0 : r < 0 ? 1 : (int)code;
         }
         for (size_t i = 0; i < a->n_pos; i++) {
                 _cleanup_free_ char *e = cli_escape(a->pos[i]);
@@ -632,28 +643,7 @@ int cli_cmd_attach(struct cli *cli, struct cli_args *a)
                 close(afd);
                 return cli_fail(&err);
         }
-        struct tty_ctx tc = {.cli = cli, .winch_fd = -1};
-        _cleanup_free_ char *rp = xasprintf("/containers/%s/resize", id);
-        if (tty && isatty(STDOUT_FILENO)) {
-                sigset_t m;
-                sigemptyset(&m);
-                sigaddset(&m, SIGWINCH);
-                sigprocmask(SIG_BLOCK, &m, NULL);
-                tc.winch_fd = signalfd(-1, &m, SFD_CLOEXEC);
-                tc.resize_path = rp;
-                send_resize(&tc);
-        }
-        if (tty && in && isatty(STDIN_FILENO))
-                raw_terminal();
-        pump_tty(afd, tty, in, tty ? &tc : NULL);
-        close(afd);
-        restore_terminal();
-        if (tc.detached) {
-                close(wfd);
-                return 0;
-        }
         int64_t code = 0;
-        r = wait_status(wfd, chunked, &code);
-        close(wfd);
-        return r < 0 ? 1 : (int)code;
+        r = session(cli, id, afd, wfd, chunked, tty, in, &code);
+        return r == 1 ? 0 : r < 0 ? 1 : (int)code;
 }
