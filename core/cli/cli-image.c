@@ -470,10 +470,12 @@ static int save_data(void *ud, const char *data, size_t len)
         return 0;
 }
 
-int cli_cmd_save(struct cli *cli, struct cli_args *a)
+/* GET `path` into the file `out` (written beside its name, fsynced and
+ * renamed into place when whole) or to stdout, which must not be a terminal.
+ * `what` names the operation in messages ("save image"). */
+static int download(struct cli *cli, const char *path, const char *out, const char *what)
 {
         struct berth_err err = {0};
-        const char *out = cli_str(a, "output");
         if (!out && isatty(STDOUT_FILENO)) {
                 fprintf(stderr, "berth: cowardly refusing to save to a terminal. Use the -o flag "
                                 "or redirect\n");
@@ -487,20 +489,11 @@ int cli_cmd_save(struct cli *cli, struct cli_args *a)
         if (out) {
                 o.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
                 if (o.fd < 0) {
-                        fprintf(stderr, "berth: failed to save image: open %s: %s\n", out,
+                        fprintf(stderr, "berth: failed to %s: open %s: %s\n", what, out,
                                 strerror(errno));
                         return 1;
                 }
         }
-        char *q = xstrdup("");
-        for (size_t i = 0; i < a->n_pos; i++) {
-                _cleanup_free_ char *e = cli_escape(a->pos[i]);
-                char *n = xasprintf("%s%snames=%s", q, i ? "&" : "", e);
-                free(q);
-                q = n;
-        }
-        _cleanup_free_ char *path = xasprintf("/images/get?%s", q);
-        free(q);
         r = client_stream(&cli->client, "GET", path, NULL, -1, save_data, &o, NULL, &err);
         if (out) {
                 if (r >= 0 && !o.error && fsync(o.fd) < 0)
@@ -514,10 +507,24 @@ int cli_cmd_save(struct cli *cli, struct cli_args *a)
         if (r < 0)
                 return cli_fail(&err);
         if (o.error) {
-                fprintf(stderr, "berth: failed to save image: %s\n", strerror(-o.error));
+                fprintf(stderr, "berth: failed to %s: %s\n", what, strerror(-o.error));
                 return 1;
         }
         return 0;
+}
+
+int cli_cmd_save(struct cli *cli, struct cli_args *a)
+{
+        char *q = xstrdup("");
+        for (size_t i = 0; i < a->n_pos; i++) {
+                _cleanup_free_ char *e = cli_escape(a->pos[i]);
+                char *n = xasprintf("%s%snames=%s", q, i ? "&" : "", e);
+                free(q);
+                q = n;
+        }
+        _cleanup_free_ char *path = xasprintf("/images/get?%s", q);
+        free(q);
+        return download(cli, path, cli_str(a, "output"), "save image");
 }
 
 const struct cli_opt cli_import_opts[] = {
@@ -725,41 +732,7 @@ const struct cli_opt cli_export_opts[] = {
 
 int cli_cmd_export(struct cli *cli, struct cli_args *a)
 {
-        struct berth_err err = {0};
-        const char *out = cli_str(a, "output");
-        if (!out && isatty(STDOUT_FILENO)) {
-                fprintf(stderr, "berth: cowardly refusing to save to a terminal. Use the -o flag "
-                                "or redirect\n");
-                return 1;
-        }
-        int r = cli_connect(cli, &err);
-        if (r < 0)
-                return cli_fail(&err);
-        _cleanup_free_ char *tmp = out ? xasprintf("%s.berth-tmp", out) : NULL;
-        struct save_out o = {.fd = STDOUT_FILENO};
-        if (out) {
-                o.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-                if (o.fd < 0) {
-                        fprintf(stderr, "berth: failed to export container: open %s: %s\n", out,
-                                strerror(errno));
-                        return 1;
-                }
-        }
         _cleanup_free_ char *e = cli_escape(a->pos[0]);
         _cleanup_free_ char *path = xasprintf("/containers/%s/export", e);
-        r = client_stream(&cli->client, "GET", path, NULL, -1, save_data, &o, NULL, &err);
-        if (out) {
-                close(o.fd);
-                if (r < 0 || o.error)
-                        unlink(tmp);
-                else if (rename(tmp, out) < 0)
-                        o.error = -errno;
-        }
-        if (r < 0)
-                return cli_fail(&err);
-        if (o.error) {
-                fprintf(stderr, "berth: failed to export container: %s\n", strerror(-o.error));
-                return 1;
-        }
-        return 0;
+        return download(cli, path, cli_str(a, "output"), "export container");
 }
