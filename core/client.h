@@ -2,16 +2,18 @@
 #ifndef BERTH_CLIENT_H
 #define BERTH_CLIENT_H
 
-/* An Engine API client over the Unix socket, with libcurl. Used by the berth
- * CLI (and by tests). One connection, kept alive across requests. */
+/* An Engine API client over the Unix socket (HTTP/1.1, written here: see
+ * client.c). Used by the berth CLI (and by tests). One connection, kept alive
+ * across requests. */
 
-#include <curl/curl.h>
 #include "json.h"
 
 #define CLIENT_DEFAULT_HOST "unix:///run/berth/berth.sock"
 
 struct client {
-        CURL *curl;
+        int fd;     /* the kept-alive connection, or -1 */
+        char *rbuf; /* bytes read from it and not yet used */
+        size_t roff, rlen;
         char *socket_path;
         char *host;         /* as given: unix:///... */
         bool explicit_host; /* -H or BERTH_HOST: never start a daemon */

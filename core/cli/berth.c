@@ -193,7 +193,6 @@ int main(int argc, char **argv)
         int r;
 
         signal(SIGPIPE, SIG_IGN);
-        curl_global_init(CURL_GLOBAL_DEFAULT);
 
         /* Global flags stop at the command word. */
         if (cli_parse(&top, "berth", argc - 1, argv + 1, &g) < 0)
@@ -236,6 +235,5 @@ int main(int argc, char **argv)
         if (cli.connected)
                 client_done(&cli.client);
         cli_args_done(&g);
-        curl_global_cleanup();
         return r;
 }

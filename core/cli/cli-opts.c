@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cli.h"
 
+#include <ctype.h>
+
 static const char *type_word(enum cli_opt_type t)
 {
         switch (t) {
@@ -315,11 +317,15 @@ void cli_bytes_decimal(int64_t n, char *buf, size_t len)
 
 char *cli_escape(const char *s)
 {
-        CURL *c = curl_easy_init();
-        char *e = curl_easy_escape(c, s, 0);
-        char *r = xstrdup(e);
-        curl_free(e);
-        curl_easy_cleanup(c);
+        /* percent-encode all but RFC 3986's unreserved characters */
+        char *r = xmalloc(strlen(s) * 3 + 1), *o = r;
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+                if (isalnum(*p) || strchr("-._~", *p))
+                        *o++ = (char)*p;
+                else
+                        o += sprintf(o, "%%%02X", *p);
+        }
+        *o = '\0';
         return r;
 }
 
