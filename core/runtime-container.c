@@ -4,9 +4,14 @@
  *
  * create: the caller compiles seccomp, checks rlimits and the executable,
  * opens namespace paths and creates the cgroup, then clone()s once with
- * every new-namespace flag. The child waits for GO (id maps written, cgroup
- * joined), sets up the rootfs and the process, and either execs at once
- * (run) or blocks opening the exec fifo until `start` opens its other end.
+ * every new-namespace flag. The child waits for GO (id maps written), sets
+ * up the rootfs while the caller moves it into its cgroup, waits for
+ * CGROUP before anything runs in the container (and before it makes a
+ * cgroup namespace, whose root must be that cgroup), then either execs at
+ * once (run) or blocks opening the exec fifo until `start` opens its other
+ * end. Joining a cgroup v1 hierarchy waits for an RCU grace period (the
+ * kernel's cgroup_threadgroup_rwsem), 5-20 ms here: overlapping it with the
+ * mounts takes it off the path of every start.
  * Errors in the child travel back over the sync socket as a struct
  * berth_err; a successful execve closes the socket (CLOEXEC), which is how
  * the caller knows the exec happened. */
@@ -24,7 +29,7 @@
 
 #include "runtime-internal.h"
 
-enum { MSG_GO = 1, MSG_READY, MSG_ERROR };
+enum { MSG_GO = 1, MSG_READY, MSG_ERROR, MSG_CGROUP };
 
 struct sync_msg {
         int32_t type;
@@ -88,6 +93,30 @@ static int container_hooks(struct child_args *a, int which, const char *status,
         return rt_hooks_run(a->spec, which, st, err);
 }
 
+/* The caller failed while the child was setting up in parallel: if the
+ * child failed first, its error is the one to report. */
+static int child_error(int fd, int r, struct berth_err *err)
+{
+        struct sync_msg m;
+        ssize_t n = recv(fd, &m, sizeof(m), MSG_DONTWAIT);
+        if (n != (ssize_t)sizeof(m) || m.type != MSG_ERROR)
+                return r;
+        if (err) {
+                *err = m.err;
+                err_prefix(err, "container init");
+        }
+        return m.err.code < 0 ? m.err.code : -EIO;
+}
+
+static int wait_cgroup(int fd, struct berth_err *err)
+
+{
+        struct sync_msg m;
+        if (sync_recv(fd, &m) != MSG_CGROUP)
+                return err_set(err, -EPIPE, "the runtime went away before joining the cgroup");
+        return 0;
+}
+
 static int child_setup(struct child_args *a, struct berth_err *err)
 {
         const struct runtime_spec *s = a->spec;
@@ -128,9 +157,14 @@ static int child_setup(struct child_args *a, struct berth_err *err)
                 return r;
         /* After the caller moved us into our cgroup, so that it is the
          * namespace's root. */
-        if (s->ns[RT_NS_CGROUP].enabled && !s->ns[RT_NS_CGROUP].path &&
-            unshare(CLONE_NEWCGROUP) < 0)
-                return err_errno(err, -errno, "create the cgroup namespace");
+        bool in_cgroup = false;
+        if (s->ns[RT_NS_CGROUP].enabled && !s->ns[RT_NS_CGROUP].path) {
+                if ((r = wait_cgroup(a->sync_fd, err)) < 0)
+                        return r;
+                in_cgroup = true;
+                if (unshare(CLONE_NEWCGROUP) < 0)
+                        return err_errno(err, -errno, "create the cgroup namespace");
+        }
         if (s->hostname && *s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
                 return err_errno(err, -errno, "set hostname '%s'", s->hostname);
         if (s->process.has_oom_score_adj) {
@@ -165,6 +199,8 @@ static int child_setup(struct child_args *a, struct berth_err *err)
                         return r;
         }
         if ((r = rt_rootfs_finish(&mc, err)) < 0)
+                return r;
+        if (!in_cgroup && (r = wait_cgroup(a->sync_fd, err)) < 0)
                 return r;
         if (!a->opts->start_now) {
                 char path[64];
@@ -378,18 +414,30 @@ int runtime_create(const struct runtime_spec *spec, const struct runtime_create_
                     (r = rt_write_idmap(pid, "gid_map", spec->gid_maps, spec->n_gid_maps, err)) < 0)
                         goto fail;
         }
-        if ((r = rt_cgroup_enter(&cg, cg_path, pid, err)) < 0)
+        /* Hooks see the container before its set-up: then GO waits for
+         * them, and so for the cgroup. */
+        bool hooks = spec->n_hooks[RT_HOOK_PRESTART] || spec->n_hooks[RT_HOOK_CREATE_RUNTIME];
+        if (!hooks && sync_send(sp[0], MSG_GO, NULL) < 0) {
+                r = err_errno(err, -EPIPE, "container init died before set-up");
                 goto fail;
-        if (spec->n_hooks[RT_HOOK_PRESTART] || spec->n_hooks[RT_HOOK_CREATE_RUNTIME]) {
+        }
+        if ((r = rt_cgroup_enter(&cg, cg_path, pid, err)) < 0) {
+                r = child_error(sp[0], r, err);
+                goto fail;
+        }
+        if (hooks) {
                 _cleanup_free_ char *st = state_json_text(spec, opts->id, pid, "creating");
                 if ((r = rt_hooks_run(spec, RT_HOOK_PRESTART, st, err)) < 0 ||
                     (r = rt_hooks_run(spec, RT_HOOK_CREATE_RUNTIME, st, err)) < 0)
                         goto fail;
         }
-        if (sync_send(sp[0], MSG_GO, NULL) < 0) {
-                r = err_errno(err, -EPIPE, "container init died before set-up");
+        if ((hooks && sync_send(sp[0], MSG_GO, NULL) < 0) ||
+            sync_send(sp[0], MSG_CGROUP, NULL) < 0) {
+                r = child_error(sp[0], err_errno(err, -EPIPE, "container init died before set-up"),
+                                err);
                 goto fail;
         }
+
         r = sync_recv(sp[0], &m);
         if (r == MSG_ERROR) {
                 if (err)
