@@ -404,12 +404,12 @@ int container_start(struct container_store *s, const char *ref, struct berth_err
         if (r < 0)
                 goto fail;
         cfgpath = xasprintf("%s/config.json", sd);
-        r = json_save_path(cfgpath, spec, 0600, err);
+        r = json_save_volatile(cfgpath, spec, 0600, err);
         if (r < 0)
                 goto fail;
         shimcfg = shim_config(s, rc, sd, cdir);
         shimpath = xasprintf("%s/%s", sd, SHIM_CONFIG);
-        r = json_save_path(shimpath, shimcfg, 0600, err);
+        r = json_save_volatile(shimpath, shimcfg, 0600, err);
         if (r < 0)
                 goto fail;
         r = spawn_shim(s, id, sd, &sync_fd, &shim_pid, err);
@@ -1185,7 +1185,7 @@ int container_exec_start(struct container_store *s, const char *id, bool detach,
                 return rr;
         _cleanup_free_ char *sd = state_dir(s, cid);
         _cleanup_free_ char *pp = xasprintf("%s/exec-%s.json", sd, id);
-        rr = json_save_path(pp, proc, 0600, err);
+        rr = json_save_volatile(pp, proc, 0600, err);
         if (rr < 0)
                 return rr;
         bool in = json_get_bool(e->cfg, "AttachStdin", false) && !detach;

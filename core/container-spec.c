@@ -629,7 +629,7 @@ int container_write_etc(json_t *rec, const char *cdir, struct berth_err *err)
         const char *hostname = json_get_str(cfg, "Hostname", "");
         _cleanup_free_ char *hn = xasprintf("%s\n", hostname);
         _cleanup_free_ char *p = xasprintf("%s/hostname", cdir);
-        int r = write_file_atomic(p, hn, strlen(hn), 0644);
+        int r = write_file_replace(p, hn, strlen(hn), 0644);
         if (r < 0)
                 return err_errno(err, r, "write '%s'", p);
 
@@ -650,7 +650,7 @@ int container_write_etc(json_t *rec, const char *cdir, struct berth_err *err)
         }
         free(p);
         p = xasprintf("%s/hosts", cdir);
-        r = write_file_atomic(p, hosts, strlen(hosts), 0644);
+        r = write_file_replace(p, hosts, strlen(hosts), 0644);
         free(hosts);
         if (r < 0)
                 return err_errno(err, r, "write '%s'", p);
@@ -690,7 +690,7 @@ int container_write_etc(json_t *rec, const char *cdir, struct berth_err *err)
         }
         free(p);
         p = xasprintf("%s/resolv.conf", cdir);
-        r = write_file_atomic(p, rc, strlen(rc), 0644);
+        r = write_file_replace(p, rc, strlen(rc), 0644);
         free(rc);
         if (r < 0)
                 return err_errno(err, r, "write '%s'", p);

@@ -35,18 +35,30 @@ int json_load_path(const char *path, json_t **ret, struct berth_err *err)
         return 0;
 }
 
-int json_save_path(const char *path, json_t *j, mode_t mode, struct berth_err *err)
+static int save(const char *path, json_t *j, mode_t mode, bool durable, struct berth_err *err)
 {
         _cleanup_free_ char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
         if (!s)
                 return err_set(err, -ENOMEM, "cannot encode JSON for '%s'", path);
-        int r = write_file_atomic(path, s, strlen(s), mode);
+        int r = durable ? write_file_atomic(path, s, strlen(s), mode)
+                        : write_file_replace(path, s, strlen(s), mode);
         if (r < 0)
                 return err_errno(err, r, "write '%s'", path);
         return 0;
 }
 
+int json_save_path(const char *path, json_t *j, mode_t mode, struct berth_err *err)
+{
+        return save(path, j, mode, true, err);
+}
+
+int json_save_volatile(const char *path, json_t *j, mode_t mode, struct berth_err *err)
+{
+        return save(path, j, mode, false, err);
+}
+
 const char *json_get_str(json_t *o, const char *key, const char *def)
+
 {
         json_t *v = json_object_get(o, key);
         return json_is_string(v) ? json_string_value(v) : def;

@@ -18,6 +18,8 @@ int json_parse_body(const char *body, size_t len, json_t **ret, struct berth_err
 int json_load_path(const char *path, json_t **ret, struct berth_err *err);
 /* Write compact JSON atomically. */
 int json_save_path(const char *path, json_t *j, mode_t mode, struct berth_err *err);
+/* Without the fsyncs (write_file_replace): for the exec root. */
+int json_save_volatile(const char *path, json_t *j, mode_t mode, struct berth_err *err);
 
 /* Lenient getters: the default when the key is missing or null or of another type. */
 const char *json_get_str(json_t *o, const char *key, const char *def);

@@ -471,7 +471,7 @@ int runtime_create(const struct runtime_spec *spec, const struct runtime_create_
         if (opts->pid_file) {
                 char buf[32];
                 int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-                if ((r = write_file_atomic(opts->pid_file, buf, (size_t)n, 0644)) < 0) {
+                if ((r = write_file_replace(opts->pid_file, buf, (size_t)n, 0644)) < 0) {
                         err_errno(err, r, "write pid file '%s'", opts->pid_file);
                         goto fail;
                 }
@@ -858,7 +858,7 @@ int runtime_exec(const char *root, const char *id, const struct runtime_process 
         if (opts && opts->pid_file) {
                 char buf[32];
                 int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-                if ((r = write_file_atomic(opts->pid_file, buf, (size_t)n, 0644)) < 0)
+                if ((r = write_file_replace(opts->pid_file, buf, (size_t)n, 0644)) < 0)
                         err_errno(err, r, "write pid file '%s'", opts->pid_file);
         }
         if (ret_pid)

@@ -299,7 +299,7 @@ ssize_t loop_read(int fd, void *buf, size_t len)
         return (ssize_t)done;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+static int write_replace(const char *path, const void *data, size_t len, mode_t mode, bool durable)
 {
         _cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
         _cleanup_free_ char *dir = xstrdup(path);
@@ -309,7 +309,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
         if (fd < 0)
                 return -errno;
         r = loop_write(fd, data, len);
-        if (r >= 0 && fsync(fd) < 0)
+        if (r >= 0 && durable && fsync(fd) < 0)
                 r = -errno;
         if (r >= 0 && rename(tmp, path) < 0)
                 r = -errno;
@@ -317,10 +317,22 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
                 unlink(tmp);
                 return r;
         }
+        if (!durable)
+                return 0;
         _cleanup_close_ int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd >= 0)
                 (void)fsync(dfd);
         return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+        return write_replace(path, data, len, mode, true);
+}
+
+int write_file_replace(const char *path, const void *data, size_t len, mode_t mode)
+{
+        return write_replace(path, data, len, mode, false);
 }
 
 void human_duration(int64_t seconds, char *buf, size_t len)

@@ -135,6 +135,12 @@ int read_full_file(const char *path, char **ret, size_t *ret_len);
 int read_one_line(const char *path, char **ret); /* first line, without the newline */
 /* Write atomically: temp file in the same directory, fsync, rename, fsync dir. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* The same without the fsyncs: readers never see a partial file, but a power
+ * loss may lose it. For state that does not outlive a boot (the exec root, a
+ * tmpfs) or that is written again before it is used (a container's /etc
+ * files, made at each start). */
+int write_file_replace(const char *path, const void *data, size_t len, mode_t mode);
+
 int loop_write(int fd, const void *buf, size_t len);
 ssize_t loop_read(int fd, void *buf, size_t len); /* until len or EOF */
 

@@ -286,7 +286,7 @@ static void exec_finish(struct shim *s, struct exec_session *e)
         _cleanup_free_ char *path = xasprintf("%s/exec-%s.exit", s->dir, e->id);
         char buf[64];
         int l = snprintf(buf, sizeof(buf), "{\"ExitCode\":%d}\n", code);
-        write_file_atomic(path, buf, (size_t)l, 0644);
+        write_file_replace(path, buf, (size_t)l, 0644);
         if (e->client >= 0)
                 client_close(&s->clients[e->client]);
         safe_close(e->in_fd);
@@ -492,7 +492,7 @@ static void finish(struct shim *s, int status)
         json_t *ex = json_pack("{s:i, s:b, s:s}", "ExitCode", s->exit_code, "OOMKilled", oom,
                                "FinishedAt", finished);
         _cleanup_free_ char *path = xasprintf("%s/%s", s->dir, SHIM_EXIT);
-        json_save_path(path, ex, 0644, &err);
+        json_save_volatile(path, ex, 0644, &err);
         char *line = json_dumps(ex, JSON_COMPACT);
         json_decref(ex);
         for (int i = 0; i < MAX_CLIENTS; i++) {
@@ -653,7 +653,7 @@ static int run(struct shim *s)
         _cleanup_free_ char *pidf = xasprintf("%s/%s", s->dir, SHIM_PIDFILE);
         char buf[64];
         int l = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-        write_file_atomic(pidf, buf, (size_t)l, 0644);
+        write_file_replace(pidf, buf, (size_t)l, 0644);
         l = snprintf(buf, sizeof(buf), "{\"pid\":%d}\n", (int)s->pid);
         loop_write(s->sync_fd, buf, (size_t)l);
 
