@@ -203,10 +203,99 @@ int cli_cmd_info(struct cli *cli, struct cli_args *a)
         return 0;
 }
 
+/* --- system prune: the prunes of each kind, one after another, as the
+ * docker CLI composes them -------------------------------------------------- */
+
+static const struct cli_opt system_prune_opts[] = {
+    {"all", 'a', CLI_BOOL, "Remove all unused images not just dangling ones", NULL},
+    {"filter", 0, CLI_LIST, "Provide filter values (e.g. \"label=<key>=<value>\")", NULL},
+    {"force", 'f', CLI_BOOL, "Do not prompt for confirmation", NULL},
+    {"volumes", 0, CLI_BOOL, "Prune anonymous volumes", NULL},
+    {0},
+};
+
+static void print_list(json_t *res, const char *key, const char *title)
+{
+        json_t *del = json_object_get(res, key);
+        if (!json_array_size(del))
+                return;
+        size_t i;
+        json_t *x;
+        printf("%s:\n", title);
+        json_array_foreach (del, i, x) {
+                if (json_is_string(x)) {
+                        printf("%s\n", json_string_value(x));
+                        continue;
+                }
+                const char *u = json_get_str(x, "Untagged", NULL);
+                const char *d = json_get_str(x, "Deleted", NULL);
+                if (u)
+                        printf("untagged: %s\n", u);
+                if (d)
+                        printf("deleted: %s\n", d);
+        }
+        printf("\n");
+}
+
+static int cmd_system_prune(struct cli *cli, struct cli_args *a)
+{
+        struct berth_err err = {0};
+        bool all = cli_flag(a, "all"), volumes = cli_flag(a, "volumes");
+        if (!cli_flag(a, "force")) {
+                char line[16];
+                printf("WARNING! This will remove:\n  - all stopped containers\n  - all networks "
+                       "not used by at least one container\n%s  - %s\n\nAre you sure you want to "
+                       "continue? [y/N] ",
+                       volumes ? "  - all anonymous volumes not used by at least one container\n"
+                               : "",
+                       all ? "all images without at least one container associated to them"
+                           : "all dangling images");
+                fflush(stdout);
+                if (!fgets(line, sizeof(line), stdin) || (line[0] != 'y' && line[0] != 'Y'))
+                        return 0;
+        }
+        int r = cli_connect(cli, &err);
+        if (r < 0)
+                return cli_fail(&err);
+        char **filters = cli_list(a, "filter");
+        struct {
+                const char *path, *key, *title;
+                bool want;
+                const char *extra_key, *extra_value;
+        } steps[] = {
+            {"/containers/prune", "ContainersDeleted", "Deleted Containers", true, NULL, NULL},
+            {"/networks/prune", "NetworksDeleted", "Deleted Networks", true, NULL, NULL},
+            {"/volumes/prune", "VolumesDeleted", "Deleted Volumes", volumes, NULL, NULL},
+            {"/images/prune", "ImagesDeleted", "Deleted Images", true, "dangling",
+             all ? "false" : "true"},
+        };
+        int64_t reclaimed = 0;
+        for (size_t k = 0; k < ELEMENTSOF(steps); k++) {
+                if (!steps[k].want)
+                        continue;
+                char *fj = cli_filters_json(filters, steps[k].extra_key, steps[k].extra_value);
+                _cleanup_free_ char *fs = fj ? fj : xstrdup("{}");
+                _cleanup_free_ char *fq = cli_escape(fs);
+                _cleanup_free_ char *path = xasprintf("%s?filters=%s", steps[k].path, fq);
+                _cleanup_json_ json_t *res = NULL;
+                r = client_json(&cli->client, "POST", path, NULL, NULL, &res, &err);
+                if (r < 0)
+                        return cli_fail(&err);
+                print_list(res, steps[k].key, steps[k].title);
+                reclaimed += json_get_int(res, "SpaceReclaimed", 0);
+        }
+        char sz[32];
+        cli_bytes_decimal(reclaimed, sz, sizeof(sz));
+        printf("Total reclaimed space: %s\n", sz);
+        return 0;
+}
+
 const struct cli_command cli_system_sub[] = {
     {"df", NULL, "[OPTIONS]", "Show berth disk usage", NULL, cli_df_opts, cli_cmd_system_df, NULL,
      0, 0, false},
     {"info", NULL, "[OPTIONS]", "Display system-wide information", NULL, cli_info_opts,
      cli_cmd_info, NULL, 0, 0, false},
+    {"prune", NULL, "[OPTIONS]", "Remove unused data", NULL, system_prune_opts, cmd_system_prune,
+     NULL, 0, 0, false},
     {0},
 };
