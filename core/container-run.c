@@ -455,11 +455,8 @@ int container_start(struct container_store *s, const char *ref, struct berth_err
         }
         pthread_mutex_unlock(&s->lock);
 
-        mon_fd = monitor_connect(sock);
-        if (mon_fd < 0) {
-                r = err_errno(err, mon_fd, "connect to the shim of %s", id);
-                goto fail;
-        }
+        /* After "started", the shim writes the exit on this channel: it is
+         * the monitor's connection from then on (ct_restore connects anew). */
         if (loop_write(sync_fd, "start\n", 6) < 0 ||
             (r = read_line(sync_fd, line, sizeof(line), 60000)) <= 0) {
                 r = err_set(err, -EIO, "the shim of %s did not start the container", id);
@@ -472,7 +469,7 @@ int container_start(struct container_store *s, const char *ref, struct berth_err
                             json_get_str(msg, "error", "the container did not start"));
                 goto fail;
         }
-        close(sync_fd);
+        mon_fd = sync_fd;
         sync_fd = -1;
 
         pthread_mutex_lock(&s->lock);

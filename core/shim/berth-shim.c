@@ -465,6 +465,23 @@ static void accept_client(struct shim *s)
 
 /* --- exit ------------------------------------------------------------------ */
 
+/* After start, berthd keeps the sync channel as its monitor connection: the
+ * exit line goes there as to any "wait" client (one connection less on the
+ * path of every start). */
+static void sync_becomes_wait(struct shim *s)
+{
+        for (int i = 0; i < MAX_CLIENTS; i++) {
+                struct client *c = &s->clients[i];
+                if (c->fd >= 0)
+                        continue;
+                *c = (struct client){
+                    .fd = s->sync_fd, .exec = -1, .is_wait = true, .established = true};
+                s->sync_fd = -1;
+                return;
+        }
+        s->sync_fd = safe_close(s->sync_fd);
+}
+
 static void finish(struct shim *s, int status)
 {
         const char *root = json_get_str(s->cfg, "runtime_root", RUNTIME_DEFAULT_ROOT);
@@ -737,12 +754,13 @@ static int run(struct shim *s)
                                             json_get_str(s->cfg, "runtime_root", NULL), s->id,
                                             &err);
                                         started = true;
-                                        if (r < 0)
+                                        if (r < 0) {
                                                 fatal_sync(s, err_msg(&err));
-                                        else
+                                                s->sync_fd = safe_close(s->sync_fd);
+                                        } else {
                                                 loop_write(s->sync_fd, "{\"started\":true}\n", 17);
-                                        /* berthd no longer needs the channel */
-                                        s->sync_fd = safe_close(s->sync_fd);
+                                                sync_becomes_wait(s);
+                                        }
                                 }
                         }
                 }
