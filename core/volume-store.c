@@ -423,6 +423,28 @@ static int64_t tree_size(const char *path)
         return n;
 }
 
+json_t *volume_df(struct volume_store *s)
+{
+        json_t *out = json_array();
+        pthread_mutex_lock(&s->lock);
+        json_t *copy = json_deep_copy(s->recs);
+        pthread_mutex_unlock(&s->lock);
+        const char *k;
+        json_t *rec;
+        json_object_foreach (copy, k, rec) {
+                json_t *v = view(s, rec);
+                _cleanup_strv_ char **users = volume_users(s->e, k);
+                json_object_set_new(
+                    v, "UsageData",
+                    json_pack("{s:I, s:I}", "Size",
+                              (json_int_t)tree_size(json_get_str(v, "Mountpoint", "")), "RefCount",
+                              (json_int_t)strv_length(users)));
+                json_array_append_new(out, v);
+        }
+        json_decref(copy);
+        return out;
+}
+
 int volume_prune(struct volume_store *s, const char *filters, bool api_ge_142, json_t **ret,
                  struct berth_err *err)
 {

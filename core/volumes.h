@@ -39,6 +39,8 @@ int volume_remove(struct volume_store *s, const char *name, bool force, struct b
  * an "all" filter, api_ge_142 decides: only anonymous volumes (1.42+) or all. */
 int volume_prune(struct volume_store *s, const char *filters, bool api_ge_142, json_t **ret,
                  struct berth_err *err);
+/* GET /system/df's Volumes: each volume with UsageData {Size, RefCount}. */
+json_t *volume_df(struct volume_store *s);
 /* Names of the containers (IDs) that use a volume; NULL when none. */
 char **volume_users(struct engine *e, const char *name);
 /* For container mounts: find or create a volume (name NULL or "": an

@@ -153,6 +153,18 @@ check "rm without -v keeps the anonymous volume" test -d "$DATA/volumes/$anon/_d
 tb run --rm -v /anon2 -v named2:/n busybox true
 expect_eq "--rm keeps named volumes" "$(b volume ls -q --filter name=named2)" "named2"
 
+# copy-up keeps owners: an image made by commit with VOLUME /owned
+tb run --name prep busybox sh -c 'mkdir /owned && echo x > /owned/f && chown 1000:1001 /owned && chown 1002:1003 /owned/f && chmod 0750 /owned'
+b commit -c 'VOLUME /owned' prep owned:latest > /dev/null
+b rm prep > /dev/null
+cid=$(b create owned:latest true)
+oanon=$(mounts "$cid" .Name)
+tb start -a "$cid" > /dev/null
+vp=$DATA/volumes/$oanon/_data
+expect_eq "copy-up keeps the directory's owner and mode" "$(stat -c '%u:%g %a' "$vp")" "1000:1001 750"
+expect_eq "copy-up keeps file owners" "$(stat -c '%u:%g' "$vp/f")" "1002:1003"
+b rm -v "$cid" > /dev/null
+
 # --- --volumes-from -----------------------------------------------------------
 tb run --name src -v v1:/data -v "$T/host:/h" busybox true
 expect_eq "--volumes-from sees the volume" "$(tb run --rm --volumes-from src busybox cat /data/f /h/in)" "$(printf 'persisted\nfrom host')"
@@ -172,8 +184,16 @@ check "a bind on a symlinked mount point stays inside" test ! -e "/etc/$marker.b
 check "the bind write reached the bind source" test -e "$T/host/$marker.b"
 rm -f "/etc/$marker" "/etc/$marker.b"
 
-# --- prune --------------------------------------------------------------------
+# --- a restart of berthd keeps volumes and their users ------------------------
 keep=$(b create -v v1:/data busybox true)
+stop_daemon
+start_daemon
+expect_eq "volumes survive a restart" "$(b volume inspect -f '{{.Name}} {{.Labels.team}}' v1)" "v1 a"
+out=$(b volume rm v1 2>&1); rc=$?
+expect_eq "in use after a restart" "$rc" 1
+expect_eq "data survives a restart" "$(tb run --rm -v v1:/d busybox cat /d/f)" "persisted"
+
+# --- prune --------------------------------------------------------------------
 out=$(b volume prune -f); rc=$?
 expect_eq "prune exit status" "$rc" 0
 expect_contains "prune removes unused anonymous volumes" "$out" "$anon"

@@ -43,6 +43,7 @@ for d in "${clis[@]}"; do
         dk create --name holder -v dv:/data busybox true > /dev/null
         expect_eq "$cv: inspect Mounts" \
                 "$(dk inspect -f '{{range .Mounts}}{{.Type}} {{.Name}} {{.Destination}} {{.RW}}{{end}}' holder 2>&1)" "volume dv /data true"
+        expect_contains "$cv: system df counts volumes" "$(dk system df 2>&1 | tr -s ' ')" "Local Volumes 2 1"
         out=$(dk volume rm dv 2>&1); rc=$?
         expect_eq "$cv: volume rm in use fails" "$rc" 1
         expect_contains "$cv: volume rm in use message" "$out" "volume is in use"
