@@ -99,6 +99,28 @@ int volume_store_open(struct engine *e, struct volume_store **ret, struct berth_
                 void *ud[2] = {s, *dv};
                 berth_volume_list(*dv, adopt, ud, 0, NULL);
         }
+        /* Containers that kept running across a restart of berthd still use
+         * their volumes: tell the drivers again, so that the last user
+         * leaving (not the first) releases a mount. */
+        struct container_store *cs = e->containers;
+        if (cs) {
+                pthread_mutex_lock(&cs->lock);
+                for (size_t i = 0; i < cs->n; i++) {
+                        if (!ct_is_running(cs->recs[i]->j))
+                                continue;
+                        size_t k;
+                        json_t *m;
+                        json_array_foreach (json_object_get(cs->recs[i]->j, "Mounts"), k, m) {
+                                struct driver *vd = driver_of(s, json_get_str(m, "Driver", ""));
+                                char path[4096];
+                                if (vd && streq(json_get_str(m, "Type", ""), "volume"))
+                                        berth_volume_mount(vd, json_get_str(m, "Name", ""),
+                                                           cs->recs[i]->id, 0, path, sizeof(path),
+                                                           NULL);
+                        }
+                }
+                pthread_mutex_unlock(&cs->lock);
+        }
         *ret = s;
         return 0;
 }

@@ -150,8 +150,10 @@ cid=$(b create -v /anon busybox true)
 anon=$(mounts "$cid" .Name)
 b rm "$cid" > /dev/null
 check "rm without -v keeps the anonymous volume" test -d "$DATA/volumes/$anon/_data"
+n_vols=$(b volume ls -q | wc -l)
 tb run --rm -v /anon2 -v named2:/n busybox true
 expect_eq "--rm keeps named volumes" "$(b volume ls -q --filter name=named2)" "named2"
+expect_eq "--rm removes anonymous volumes" "$(b volume ls -q | wc -l)" "$((n_vols + 1))"
 
 # copy-up keeps owners: an image made by commit with VOLUME /owned
 tb run --name prep busybox sh -c 'mkdir /owned && echo x > /owned/f && chown 1000:1001 /owned && chown 1002:1003 /owned/f && chmod 0750 /owned'
@@ -186,8 +188,16 @@ rm -f "/etc/$marker" "/etc/$marker.b"
 
 # --- a restart of berthd keeps volumes and their users ------------------------
 keep=$(b create -v v1:/data busybox true)
+b volume create -o type=tmpfs -o o=size=1m tmpv > /dev/null
+t1=$(tb run -d -v tmpv:/t busybox sh -c 'echo one > /t/f; sleep 60')
 stop_daemon
 start_daemon
+t2=$(tb run -d -v tmpv:/t busybox sleep 60)
+b rm -f "$t2" > /dev/null
+expect_eq "a tmpfs volume stays mounted for a container from before the restart" \
+        "$(tb run --rm -v tmpv:/t busybox cat /t/f)" "one"
+b rm -f "$t1" > /dev/null
+b volume rm tmpv > /dev/null
 expect_eq "volumes survive a restart" "$(b volume inspect -f '{{.Name}} {{.Labels.team}}' v1)" "v1 a"
 out=$(b volume rm v1 2>&1); rc=$?
 expect_eq "in use after a restart" "$rc" 1
