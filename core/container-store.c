@@ -672,6 +672,9 @@ static bool match_filters(json_t *f, json_t *j)
                 if (!ok)
                         return false;
         }
+        if (filters_has(f, "volume") &&
+            !volume_filter_match(filters_get(f, "volume"), json_object_get(j, "Mounts")))
+                return false;
         if (filters_has(f, "health")) {
                 const char *h = json_get_str(json_object_get(state, "Health"), "Status", "none");
                 if (!filters_match_exact(f, "health", h))

@@ -781,7 +781,9 @@ void volume_container_stop(struct engine *e, json_t *rec)
 
 void volume_container_remove(struct engine *e, json_t *rec, bool anonymous)
 {
-        if (!anonymous)
+        /* An --rm container of before a restart may exit while the engine
+         * is still opening, before the volume store is there. */
+        if (!anonymous || !e->volumes)
                 return;
         size_t i;
         json_t *m;
@@ -795,4 +797,21 @@ void volume_container_remove(struct engine *e, json_t *rec, bool anonymous)
                 if (r < 0 && r != -EBUSY)
                         log_warn("remove volume %s: %s, ignoring", name, err_msg(&e2));
         }
+}
+
+bool volume_filter_match(json_t *values, json_t *mounts)
+{
+        size_t i, k;
+        json_t *v, *m;
+        json_array_foreach (values, i, v)
+                json_array_foreach (mounts, k, m) {
+                        const char *want = json_string_value(v);
+                        if (!want)
+                                continue;
+                        if (streq(json_get_str(m, "Destination", ""), want) ||
+                            (streq(json_get_str(m, "Type", ""), "volume") &&
+                             streq(json_get_str(m, "Name", ""), want)))
+                                return true;
+                }
+        return false;
 }

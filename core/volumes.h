@@ -53,6 +53,10 @@ bool volume_is_anonymous(struct volume_store *s, const char *name);
 /* Docker's volume name rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
 bool volume_name_valid(const char *name);
 
+/* ps --filter volume=X: whether one of `mounts` (a container's Mounts) has
+ * a value of `values` as its volume name or its destination. */
+bool volume_filter_match(json_t *values, json_t *mounts);
+
 /* The /volumes handlers (api-volume.c). */
 struct api_request;
 int api_volume_create(struct api_request *req, struct berth_err *err);

@@ -54,6 +54,9 @@ out=$(b volume rm v1 2>&1); rc=$?
 expect_eq "rm of a volume in use refused" "$rc" 1
 expect_contains "in-use message names the container" "$out" "volume is in use - [$(b inspect -f '{{.Id}}' writer)]"
 expect_eq "dangling=false lists it" "$(b volume ls -q --filter dangling=false)" "v1"
+expect_eq "ps --filter volume=NAME" "$(b ps -a --filter volume=v1 --format '{{.Names}}')" "writer"
+expect_eq "ps --filter volume=DESTINATION" "$(b ps -a --filter volume=/data --format '{{.Names}}')" "writer"
+expect_eq "ps --filter volume of an unused volume" "$(b ps -a --filter volume=tv --format '{{.Names}}')" ""
 b rm writer > /dev/null
 expect_eq "read in a second container after the first is gone" \
         "$(tb run --rm -v v1:/d:ro busybox cat /d/f)" "persisted"
