@@ -22,6 +22,8 @@ expect_eq "volume create of an existing name returns it" "$(b volume create v1)"
 check "data directory under the data root" test -d "$DATA/volumes/v1/_data"
 expect_eq "inspect" "$(b volume inspect -f '{{.Name}} {{.Driver}} {{.Scope}} {{.Mountpoint}}' v1)" \
         "v1 local local $DATA/volumes/v1/_data"
+expect_eq "berth inspect falls through to volumes" "$(b inspect -f '{{.Mountpoint}}' v1)" "$DATA/volumes/v1/_data"
+expect_eq "inspect --type volume" "$(b inspect --type volume -f '{{.Name}}' v1)" "v1"
 expect_eq "inspect labels" "$(b volume inspect -f '{{.Labels.team}}' v1)" "a"
 gen=$(b volume create)
 check "volume create without a name makes a 64-hex name" bash -c "[[ '$gen' =~ ^[0-9a-f]{64}$ ]]"
