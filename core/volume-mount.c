@@ -389,7 +389,6 @@ int volume_container_create(struct engine *e, const char *id, json_t *cfg, json_
         struct specs sp = {0};
         _cleanup_strv_ char **created = NULL;
         json_t *mounts = json_array();
-        (void)id;
         int r = collect(e, cfg, hc, &sp, err);
         if (r < 0)
                 goto fail;
@@ -411,7 +410,7 @@ int volume_container_create(struct engine *e, const char *id, json_t *cfg, json_
                         bool made = false;
                         _cleanup_free_ char *name = NULL, *drv = NULL;
                         r = volume_ensure(e->volumes, m->source, m->driver, m->driver_opts,
-                                          m->labels, &made, &name, err);
+                                          m->labels, id, &made, &name, err);
                         if (r < 0)
                                 goto fail;
                         if (made)
@@ -454,6 +453,7 @@ int volume_container_create(struct engine *e, const char *id, json_t *cfg, json_
         *ret_mounts = mounts;
         return 0;
 fail:
+        volume_unpin(e->volumes, id);
         remove_created(e, created);
         specs_done(&sp);
         json_decref(mounts);

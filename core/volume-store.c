@@ -16,6 +16,13 @@ struct volume_store {
         char *dir; /* <data-root>/volume-meta */
         pthread_mutex_t lock;
         json_t *recs; /* name -> {Name, Driver, Labels, Options, CreatedAt} */
+        /* name -> [container IDs]: containers being created with this
+         * volume, which their records do not show yet. A pin counts while
+         * its container's record exists, so it needs no release: a failed
+         * create drops the record, a finished one names the volume itself.
+         * This closes the window in which `volume rm` could remove a volume
+         * a container is being created with. */
+        json_t *pins;
 };
 
 bool volume_name_valid(const char *n)
@@ -61,6 +68,7 @@ int volume_store_open(struct engine *e, struct volume_store **ret, struct berth_
         s->dir = xasprintf("%s/volume-meta", e->cfg->data_root);
         pthread_mutex_init(&s->lock, NULL);
         s->recs = json_object();
+        s->pins = json_object();
         int r = mkdir_p(s->dir, 0700);
         if (r < 0) {
                 err_errno(err, r, "cannot create '%s'", s->dir);
@@ -130,6 +138,7 @@ struct volume_store *volume_store_close(struct volume_store *s)
         if (!s)
                 return NULL;
         json_decref(s->recs);
+        json_decref(s->pins);
         free(s->dir);
         pthread_mutex_destroy(&s->lock);
         free(s);
@@ -167,8 +176,21 @@ static void new_name(char ret[65])
                 snprintf(ret + 2 * i, 3, "%02x", b[i]);
 }
 
+static void pin_locked(struct volume_store *s, const char *name, const char *id)
+{
+        if (isempty(id))
+                return;
+        json_t *l = json_object_get(s->pins, name);
+        if (!l) {
+                l = json_array();
+                json_object_set_new(s->pins, name, l);
+        }
+        json_array_append_new(l, json_string(id));
+}
+
 int volume_ensure(struct volume_store *s, const char *name, const char *driver, json_t *opts,
-                  json_t *labels, bool *ret_created, char **ret_name, struct berth_err *err)
+                  json_t *labels, const char *pin, bool *ret_created, char **ret_name,
+                  struct berth_err *err)
 {
         char gen[65];
         bool anonymous = isempty(name);
@@ -209,6 +231,8 @@ int volume_ensure(struct volume_store *s, const char *name, const char *driver, 
         json_t *have = json_object_get(s->recs, name);
         if (have) {
                 const char *hd = json_get_str(have, "Driver", "");
+                if (streq(hd, driver))
+                        pin_locked(s, name, pin);
                 pthread_mutex_unlock(&s->lock);
                 if (!streq(hd, driver))
                         return err_set(
@@ -248,6 +272,7 @@ int volume_ensure(struct volume_store *s, const char *name, const char *driver, 
                 return r;
         }
         json_object_set_new(s->recs, name, rec);
+        pin_locked(s, name, pin);
         pthread_mutex_unlock(&s->lock);
         if (ret_created)
                 *ret_created = true;
@@ -262,7 +287,7 @@ int volume_create(struct volume_store *s, json_t *body, json_t **ret, struct ber
         _cleanup_free_ char *made = NULL;
         int r = volume_ensure(s, name, json_get_str(body, "Driver", ""),
                               json_object_get(body, "DriverOpts"), json_object_get(body, "Labels"),
-                              NULL, &made, err);
+                              NULL, NULL, &made, err);
         if (r < 0)
                 return r;
         /* A generated name is a named volume all the same (docker volume
@@ -314,24 +339,68 @@ bool volume_is_anonymous(struct volume_store *s, const char *name)
         return a;
 }
 
-char **volume_users(struct engine *e, const char *name)
+void volume_unpin(struct volume_store *s, const char *id)
 {
-        struct container_store *cs = e->containers;
+        pthread_mutex_lock(&s->lock);
+        const char *k;
+        void *tmp;
+        json_t *l;
+        json_object_foreach_safe (s->pins, tmp, k, l) {
+                for (size_t i = json_array_size(l); i-- > 0;)
+                        if (streq(json_string_value(json_array_get(l, i)), id))
+                                json_array_remove(l, i);
+                if (!json_array_size(l))
+                        json_object_del(s->pins, k);
+        }
+        pthread_mutex_unlock(&s->lock);
+}
+
+/* With s->lock held (it is taken before the container store's lock). */
+static char **users_locked(struct volume_store *s, const char *name)
+{
+        struct container_store *cs = s->e->containers;
         char **out = NULL;
         if (!cs)
                 return NULL;
+        json_t *pins = json_object_get(s->pins, name);
+        json_t *live = json_array();
         pthread_mutex_lock(&cs->lock);
         for (size_t i = 0; i < cs->n; i++) {
+                const char *id = cs->recs[i]->id;
+                bool user = false, pinned = false;
                 size_t k;
                 json_t *m;
                 json_array_foreach (json_object_get(cs->recs[i]->j, "Mounts"), k, m)
                         if (streq(json_get_str(m, "Type", ""), "volume") &&
-                            streq(json_get_str(m, "Name", ""), name)) {
-                                out = strv_push(out, xstrdup(cs->recs[i]->id));
-                                break;
-                        }
+                            streq(json_get_str(m, "Name", ""), name))
+                                user = true;
+                json_array_foreach (pins, k, m)
+                        if (streq(json_string_value(m), id))
+                                pinned = true;
+                if (pinned && !user)
+                        json_array_append_new(live, json_string(id));
+                if (user || pinned)
+                        out = strv_push(out, xstrdup(id));
         }
         pthread_mutex_unlock(&cs->lock);
+        /* Pins whose container is gone or names the volume itself are done. */
+        if (json_array_size(live))
+                json_object_set_new(s->pins, name, live);
+        else {
+                json_object_del(s->pins, name);
+                json_decref(live);
+        }
+        return out;
+}
+
+char **volume_users(struct engine *e, const char *name)
+{
+        struct volume_store *s = e->volumes;
+        if (!s)
+                return NULL;
+        pthread_mutex_lock(&s->lock);
+        char **out = users_locked(s, name);
+        pthread_mutex_unlock(&s->lock);
         return out;
 }
 
@@ -394,7 +463,7 @@ static int remove_one(struct volume_store *s, const char *name, struct berth_err
                 pthread_mutex_unlock(&s->lock);
                 return not_found(err, name);
         }
-        _cleanup_strv_ char **users = volume_users(s->e, name);
+        _cleanup_strv_ char **users = users_locked(s, name);
         if (users) {
                 _cleanup_free_ char *list = xstrdup("");
                 for (char **u = users; *u; u++) {

@@ -44,12 +44,17 @@ json_t *volume_df(struct volume_store *s);
 /* Names of the containers (IDs) that use a volume; NULL when none. */
 char **volume_users(struct engine *e, const char *name);
 /* For container mounts: find or create a volume (name NULL or "": an
- * anonymous one with a generated name); *ret_created says which. */
+ * anonymous one with a generated name); *ret_created says which. pin: the
+ * ID of the container being created with it (counted as a user while its
+ * record exists), or NULL. */
 int volume_ensure(struct volume_store *s, const char *name, const char *driver, json_t *opts,
-                  json_t *labels, bool *ret_created, char **ret_name, struct berth_err *err);
+                  json_t *labels, const char *pin, bool *ret_created, char **ret_name,
+                  struct berth_err *err);
 int volume_driver_of(struct volume_store *s, const char *name, char **ret_driver,
                      struct berth_err *err);
 bool volume_is_anonymous(struct volume_store *s, const char *name);
+/* Drop the pins of a container whose create is being undone. */
+void volume_unpin(struct volume_store *s, const char *id);
 /* Docker's volume name rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
 bool volume_name_valid(const char *name);
 

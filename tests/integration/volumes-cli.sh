@@ -116,6 +116,10 @@ expect_eq "relative -v target: exit 125" "$rc" 125
 out=$(tb run --rm -v v1:/x -v "$T/host:/x" busybox true 2>&1); rc=$?
 expect_eq "duplicate mount point: exit 125" "$rc" 125
 expect_contains "duplicate mount point message" "$out" "Duplicate mount point: /x"
+out=$(tb run --rm -v newa:/a --mount type=volume,source=newb,target=/b,volume-opt=foo=bar busybox true 2>&1); rc=$?
+expect_eq "a volume option the driver refuses: exit 125" "$rc" 125
+expect_contains "the refused option is named" "$out" '"foo"'
+check "volumes made before the refusal are removed again" test ! -e "$DATA/volumes/newa"
 expect_eq "no container left by refusals" "$(b ps -aq | wc -l)" "$n_before"
 expect_eq "no volume left by refusals" "$(b volume ls -q | wc -l)" "$v_before"
 
