@@ -374,11 +374,11 @@ static int collect(struct engine *e, json_t *cfg, json_t *hc, struct specs *out,
         return 0;
 }
 
-static void remove_created(struct engine *e, char **names)
+static void remove_created(struct engine *e, const char *id, char **names)
 {
         for (char **n = names; n && *n; n++) {
                 struct berth_err e2 = {0};
-                if (volume_remove(e->volumes, *n, true, &e2) < 0)
+                if (volume_remove_for(e->volumes, *n, id, &e2) < 0)
                         log_warn("volume %s: %s, ignoring", *n, err_msg(&e2));
         }
 }
@@ -454,7 +454,7 @@ int volume_container_create(struct engine *e, const char *id, json_t *cfg, json_
         return 0;
 fail:
         volume_unpin(e->volumes, id);
-        remove_created(e, created);
+        remove_created(e, id, created);
         specs_done(&sp);
         json_decref(mounts);
         return r;
@@ -793,8 +793,8 @@ void volume_container_remove(struct engine *e, json_t *rec, bool anonymous)
                     !volume_is_anonymous(e->volumes, name))
                         continue;
                 struct berth_err e2 = {0};
-                int r = volume_remove(e->volumes, name, true, &e2);
-                if (r < 0 && r != -EBUSY)
+                int r = volume_remove_for(e->volumes, name, json_get_str(rec, "Id", ""), &e2);
+                if (r < 0 && r != -EBUSY && r != -ENOENT)
                         log_warn("remove volume %s: %s, ignoring", name, err_msg(&e2));
         }
 }

@@ -455,7 +455,11 @@ int volume_list(struct volume_store *s, const char *filters, json_t **ret, struc
         return 0;
 }
 
-static int remove_one(struct volume_store *s, const char *name, struct berth_err *err)
+/* Remove a volume no container uses; `except` (a container ID or NULL) is
+ * not counted as a user: the container being removed, or whose create is
+ * undone. */
+static int remove_one(struct volume_store *s, const char *name, const char *except,
+                      struct berth_err *err)
 {
         pthread_mutex_lock(&s->lock);
         json_t *rec = json_object_get(s->recs, name);
@@ -464,6 +468,8 @@ static int remove_one(struct volume_store *s, const char *name, struct berth_err
                 return not_found(err, name);
         }
         _cleanup_strv_ char **users = users_locked(s, name);
+        if (users && except && streq(users[0], except) && !users[1])
+                users = strv_free(users);
         if (users) {
                 _cleanup_free_ char *list = xstrdup("");
                 for (char **u = users; *u; u++) {
@@ -487,9 +493,15 @@ static int remove_one(struct volume_store *s, const char *name, struct berth_err
         return 0;
 }
 
+int volume_remove_for(struct volume_store *s, const char *name, const char *container,
+                      struct berth_err *err)
+{
+        return remove_one(s, name, container, err);
+}
+
 int volume_remove(struct volume_store *s, const char *name, bool force, struct berth_err *err)
 {
-        int r = remove_one(s, name, err);
+        int r = remove_one(s, name, NULL, err);
         if (r == -ENOENT && force)
                 return 0;
         return r;
@@ -582,7 +594,7 @@ int volume_prune(struct volume_store *s, const char *filters, bool api_ge_142, j
                 if (d && berth_volume_path(d, k, 0, path, sizeof(path), NULL) == 0)
                         sz = tree_size(path);
                 struct berth_err e2 = {0};
-                if (remove_one(s, k, &e2) < 0) {
+                if (remove_one(s, k, NULL, &e2) < 0) {
                         log_warn("volume prune: %s, ignoring", err_msg(&e2));
                         continue;
                 }

@@ -53,6 +53,10 @@ int volume_ensure(struct volume_store *s, const char *name, const char *driver, 
 int volume_driver_of(struct volume_store *s, const char *name, char **ret_driver,
                      struct berth_err *err);
 bool volume_is_anonymous(struct volume_store *s, const char *name);
+/* Remove a volume that no container but `container` uses (the one being
+ * removed, or whose create is undone). */
+int volume_remove_for(struct volume_store *s, const char *name, const char *container,
+                      struct berth_err *err);
 /* Drop the pins of a container whose create is being undone. */
 void volume_unpin(struct volume_store *s, const char *id);
 /* Docker's volume name rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
