@@ -193,7 +193,12 @@ check "the write landed in the volume" test -e "$DATA/volumes/v1/_data/$marker"
 tb run --rm -v "$T/host:/data" hostile sh -c "echo y > /data/$marker.b" 2>&1
 check "a bind on a symlinked mount point stays inside" test ! -e "/etc/$marker.b"
 check "the bind write reached the bind source" test -e "$T/host/$marker.b"
-rm -f "/etc/$marker" "/etc/$marker.b"
+# a volume whose content plants a symlink where a nested mount point goes
+b volume create planted > /dev/null
+ln -s "/etc/$marker.dir" "$DATA/volumes/planted/_data/sub"
+tb run --rm -v planted:/data -v "$T/host:/data/sub" busybox true > /dev/null 2>&1
+check "a nested mount point never follows a volume's symlink out" test ! -e "/etc/$marker.dir"
+rm -rf "/etc/$marker" "/etc/$marker.b" "/etc/$marker.dir"
 
 # --- a restart of berthd keeps volumes and their users ------------------------
 keep=$(b create -v v1:/data busybox true)
