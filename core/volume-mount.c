@@ -303,6 +303,7 @@ static int collect(struct engine *e, json_t *cfg, json_t *hc, struct specs *out,
                         const char *p = json_get_str(m, "Propagation", "");
                         ms.propagation = *p ? xstrdup(p) : NULL;
                         ms.nocopy = true; /* the data is the other container's */
+                        ms.inherited = true;
                         if (streq(t, "volume"))
                                 ms.driver = xstrdup(json_get_str(m, "Driver", ""));
                         struct mount_spec *old = specs_find(out, ms.target);
@@ -313,7 +314,6 @@ static int collect(struct engine *e, json_t *cfg, json_t *hc, struct specs *out,
                                 specs_add(out, &ms);
                 }
         }
-        size_t first_own = out->n;
         json_array_foreach (json_object_get(hc, "Binds"), i, v) {
                 struct mount_spec ms;
                 if (!json_is_string(v))
@@ -323,7 +323,7 @@ static int collect(struct engine *e, json_t *cfg, json_t *hc, struct specs *out,
                         return r;
                 trim_target(&ms);
                 struct mount_spec *old = specs_find(out, ms.target);
-                if (old && (size_t)(old - out->v) >= first_own) {
+                if (old && !old->inherited) {
                         mount_spec_done(&ms);
                         return err_set(err, -EINVAL, "Duplicate mount point: %s", old->target);
                 }
@@ -340,7 +340,7 @@ static int collect(struct engine *e, json_t *cfg, json_t *hc, struct specs *out,
                         return r;
                 trim_target(&ms);
                 struct mount_spec *old = specs_find(out, ms.target);
-                if (old && (size_t)(old - out->v) >= first_own) {
+                if (old && !old->inherited) {
                         mount_spec_done(&ms);
                         return err_set(err, -EINVAL, "Duplicate mount point: %s", old->target);
                 }

@@ -92,6 +92,7 @@ struct mount_spec {
         json_t *labels;
         int64_t tmpfs_size; /* bytes, 0: none */
         int tmpfs_mode;     /* 0: none */
+        bool inherited;     /* from --volumes-from: the container's own mounts override it */
 };
 void mount_spec_done(struct mount_spec *m);
 /* "-v" syntax: NAME:/dst[:opts], /src:/dst[:opts], /dst (anonymous). */

@@ -181,6 +181,8 @@ tb run --name src -v v1:/data -v "$T/host:/h" busybox true
 expect_eq "--volumes-from sees the volume" "$(tb run --rm --volumes-from src busybox cat /data/f /h/in)" "$(printf 'persisted\nfrom host')"
 out=$(tb run --rm --volumes-from src:ro busybox sh -c 'echo x > /data/z' 2>&1); rc=$?
 check "--volumes-from :ro is read-only" test "$rc" -ne 0
+expect_eq "-v overrides a --volumes-from mount point" \
+        "$(tb run --rm --volumes-from src -v autov:/data busybox sh -c 'test -e /data/f && echo inherited || echo own')" "own"
 out=$(tb run --rm --volumes-from nosuch busybox true 2>&1); rc=$?
 expect_eq "--volumes-from of a missing container: exit 125" "$rc" 125
 b rm src > /dev/null
