@@ -123,6 +123,34 @@ check "volumes made before the refusal are removed again" test ! -e "$DATA/volum
 expect_eq "no container left by refusals" "$(b ps -aq | wc -l)" "$n_before"
 expect_eq "no volume left by refusals" "$(b volume ls -q | wc -l)" "$v_before"
 
+# the Engine API's statuses
+api POST /v1.41/containers/create -H 'Content-Type: application/json' \
+        -d '{"Image":"busybox","HostConfig":{"Mounts":[{"Type":"bind","Source":"/nonexistent-berth","Target":"/x"}]}}'
+expect_eq "API: bad mount spec is 400" "$API_STATUS" 400
+expect_contains "API: bad mount spec message" "$API_BODY" "bind source path does not exist: /nonexistent-berth"
+api POST /v1.41/containers/create -H 'Content-Type: application/json' \
+        -d '{"Image":"busybox","HostConfig":{"Binds":["relative/path:/x"]}}'
+expect_eq "API: relative bind source is 400" "$API_STATUS" 400
+api POST /v1.41/volumes/create -H 'Content-Type: application/json' -d '{"Name":"x/y"}'
+expect_eq "API: bad volume name is 400" "$API_STATUS" 400
+api POST /v1.41/volumes/create -H 'Content-Type: application/json' -d '{"Name":"apiv","Labels":{"a":"b"}}'
+expect_eq "API: volume create is 201" "$API_STATUS" 201
+expect_eq "API: created volume" "$(jq -r '"\(.Name) \(.Driver) \(.Scope) \(.Labels.a)"' <<<"$API_BODY")" "apiv local local b"
+api GET /v1.41/volumes/nosuch
+expect_eq "API: missing volume is 404" "$API_STATUS" 404
+expect_eq "API: missing volume message" "$(jq -r .message <<<"$API_BODY")" "get nosuch: no such volume"
+api GET '/v1.41/volumes?filters=%7B%22name%22%3A%7B%22apiv%22%3Atrue%7D%7D'
+expect_eq "API: list shape" "$(jq -c '[(.Volumes | map(.Name)), .Warnings]' <<<"$API_BODY")" '[["apiv"],null]'
+api GET '/v1.41/volumes?filters=%7B%22bogus%22%3A%7B%22x%22%3Atrue%7D%7D'
+expect_eq "API: unknown filter is 400" "$API_STATUS" 400
+holder=$(b create -v v1:/data busybox true)
+api DELETE /v1.41/volumes/v1
+expect_eq "API: rm in use is 409" "$API_STATUS" 409
+expect_eq "API: rm in use message" "$(jq -r .message <<<"$API_BODY")" "remove v1: volume is in use - [$holder]"
+b rm "$holder" > /dev/null
+api DELETE /v1.41/volumes/apiv
+expect_eq "API: rm is 204" "$API_STATUS" 204
+
 # --- tmpfs --------------------------------------------------------------------
 out=$(tb run --rm --mount type=tmpfs,target=/t,tmpfs-size=1m busybox sh -c 'dd if=/dev/zero of=/t/big bs=1k count=2048 2>&1; echo rc=$?')
 expect_contains "--mount tmpfs-size limits writes" "$out" "No space left on device"
