@@ -190,6 +190,9 @@ check "rm without -v keeps the anonymous volume" test -d "$DATA/volumes/$anon/_d
 n_vols=$(b volume ls -q | wc -l)
 tb run --rm -v /anon2 -v named2:/n busybox true
 expect_eq "--rm keeps named volumes" "$(b volume ls -q --filter name=named2)" "named2"
+# As in Docker, the volumes go just after the container (the wait for
+# "removed" may return in between).
+for _ in $(seq 50); do [ "$(b volume ls -q | wc -l)" = "$((n_vols + 1))" ] && break; sleep 0.1; done
 expect_eq "--rm removes anonymous volumes" "$(b volume ls -q | wc -l)" "$((n_vols + 1))"
 
 # copy-up keeps owners: an image made by commit with VOLUME /owned
