@@ -8,6 +8,7 @@
 #include "engine.h"
 #include "image.h"
 #include "log.h"
+#include "volumes.h"
 
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -164,8 +165,7 @@ int api_system_df(struct api_request *req, struct berth_err *err)
         if (!json_object_get(j, "Containers"))
                 json_object_set_new(j, "Containers", json_array());
 
-        if (!json_object_get(j, "Volumes"))
-                json_object_set_new(j, "Volumes", json_array());
+        json_object_set_new(j, "Volumes", volume_df(req->engine->volumes));
         if (!json_object_get(j, "BuildCache"))
                 json_object_set_new(j, "BuildCache", json_array());
         return api_reply_json(req, 200, j);

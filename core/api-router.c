@@ -2,6 +2,7 @@
 #include "api.h"
 #include "engine.h"
 #include "log.h"
+#include "volumes.h"
 
 #include <ctype.h>
 
@@ -50,6 +51,13 @@ static const struct api_route routes[] = {
     {"GET", "/images/{name*}/get", api_image_get_one, NULL},
     {"POST", "/images/{name*}/tag", api_image_tag, NULL},
     {"DELETE", "/images/{name*}", api_image_remove, NULL},
+
+    /* volumes */
+    {"GET", "/volumes", api_volume_list, NULL},
+    {"POST", "/volumes/create", api_volume_create, NULL},
+    {"POST", "/volumes/prune", api_volume_prune, NULL},
+    {"GET", "/volumes/{name}", api_volume_inspect, NULL},
+    {"DELETE", "/volumes/{name}", api_volume_remove, NULL},
 };
 
 int api_version_cmp(const char *a, const char *b)

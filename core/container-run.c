@@ -10,6 +10,7 @@
 #include "log.h"
 #include "runtime.h"
 #include "shim/shim.h"
+#include "volumes.h"
 
 #include <fcntl.h>
 #include <libgen.h>
@@ -146,6 +147,7 @@ static void handle_exit(struct container_store *s, const char *id, json_t *ex)
                 set_exited(s, r, ex);
                 struct berth_err err = {0};
                 berth_storage_put(e->storage, id, 0, &err);
+                volume_container_stop(e, r->j);
                 _cleanup_free_ char *sd = state_dir(s, id);
                 ct_remove_files(sd);
                 autoremove =
@@ -403,6 +405,9 @@ int container_start(struct container_store *s, const char *ref, struct berth_err
         r = container_spec(rec, rootfs, cdir, NULL, &spec, err);
         if (r < 0)
                 goto fail;
+        r = volume_container_start(e, rec, rootfs, spec, err);
+        if (r < 0)
+                goto fail;
         cfgpath = xasprintf("%s/config.json", sd);
         r = json_save_volatile(cfgpath, spec, 0600, err);
         if (r < 0)
@@ -504,8 +509,10 @@ fail:
                 close(mon_fd);
         if (pid > 0)
                 runtime_delete(s->runtime_root, id, true, NULL);
-        if (mounted)
+        if (mounted) {
+                volume_container_stop(e, rec);
                 berth_storage_put(e->storage, id, 0, NULL);
+        }
         pthread_mutex_lock(&s->lock);
         rc = ct_find_locked(s, id, &code);
         if (rc) {
@@ -997,6 +1004,7 @@ int ct_restore(struct container_store *s)
                 set_exited(s, r, ex);
                 json_decref(ex);
                 berth_storage_put(s->engine->storage, r->id, 0, &err);
+                volume_container_stop(s->engine, r->j);
                 ct_remove_files(sd);
                 ct_record_save(s, r, &err);
         }

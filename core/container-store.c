@@ -4,6 +4,7 @@
 #include "engine.h"
 #include "image.h"
 #include "json.h"
+#include "volumes.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -15,6 +16,7 @@
 #include <time.h>
 
 #include "container-internal.h"
+#include "volumes.h"
 
 /* --- names --------------------------------------------------------------- */
 
@@ -505,6 +507,13 @@ int container_create(struct container_store *s, const char *name, json_t *body, 
                 goto fail;
         }
 
+        json_t *mounts = NULL;
+        r = volume_container_create(e, id, cfg, hc, &mounts, err);
+        if (r < 0) {
+                berth_storage_remove(e->storage, id, 0, NULL);
+                goto fail;
+        }
+
         created = json_time_ns(now_ns());
         json_t *args = json_array();
         json_t *cmdline = json_array();
@@ -534,7 +543,7 @@ int container_create(struct container_store *s, const char *name, json_t *body, 
         json_object_set_new(j, "AppArmorProfile", json_string(""));
         json_object_set_new(j, "ExecIDs", json_null());
         json_object_set(j, "HostConfig", hc);
-        json_object_set_new(j, "Mounts", json_array());
+        json_object_set_new(j, "Mounts", mounts);
         json_object_set(j, "Config", cfg);
         json_object_set(j, "NetworkingConfig", json_is_object(net) ? net : json_object());
         json_object_set_new(j, "NetworkSettings",
@@ -545,6 +554,7 @@ int container_create(struct container_store *s, const char *name, json_t *body, 
         r = ct_record_save(s, rec, err);
         if (r < 0) {
                 berth_storage_remove(e->storage, id, 0, NULL);
+                volume_container_remove(e, rec->j, true);
                 goto fail;
         }
         *ret_id = xstrdup(id);
@@ -662,6 +672,9 @@ static bool match_filters(json_t *f, json_t *j)
                 if (!ok)
                         return false;
         }
+        if (filters_has(f, "volume") &&
+            !volume_filter_match(filters_get(f, "volume"), json_object_get(j, "Mounts")))
+                return false;
         if (filters_has(f, "health")) {
                 const char *h = json_get_str(json_object_get(state, "Health"), "Status", "none");
                 if (!filters_match_exact(f, "health", h))
@@ -831,8 +844,8 @@ int container_remove(struct container_store *s, const char *ref, bool force, boo
         int lr = berth_storage_remove(s->engine->storage, r->id, 0, &lerr);
         _cleanup_free_ char *dir = xasprintf("%s/%s", s->dir, r->id);
         ct_remove_files(dir);
+        volume_container_remove(s->engine, r->j, volumes);
         ct_record_free(r);
-        (void)volumes;
         if (lr < 0 && lr != -ENOENT)
                 return err_set(err, lr, "container removed, but its layer was not: %s", lerr.msg);
         return 0;

@@ -3,6 +3,7 @@
 #include "container.h"
 #include "image.h"
 #include "image-unpack.h"
+#include "volumes.h"
 
 #include <fcntl.h>
 #include <sys/random.h>
@@ -24,6 +25,8 @@ struct engine *engine_close(struct engine *e)
          * do nothing once they see `closing`. */
         e->closing = true;
         image_store_close(e->images);
+        /* The volume store stays, as the container store does: exit
+         * monitors may still release mounts. */
         drivers_free(e->auth);
         drivers_free(e->logging);
         drivers_free(e->volume);
@@ -130,6 +133,9 @@ int engine_open(struct berth_config *cfg, struct engine **ret, struct berth_err 
         if (r < 0)
                 return r;
         r = container_store_open(e, &e->containers, err);
+        if (r < 0)
+                return r;
+        r = volume_store_open(e, &e->volumes, err);
         if (r < 0)
                 return r;
         /* Images in use by a container are not removed. */

@@ -41,6 +41,8 @@ static const struct cli_command top_sub[] = {
      false},
     {"system", NULL, "COMMAND", "Manage berth", "management", NULL, NULL, cli_system_sub, 0, -1,
      false},
+    {"volume", NULL, "COMMAND", "Manage volumes", "management", NULL, NULL, cli_volume_sub, 0, -1,
+     false},
 
     {"attach", NULL, "[OPTIONS] CONTAINER",
      "Attach local standard input, output, and error streams to a running container", NULL,

@@ -13,6 +13,9 @@
 #               4: /data/.wh.file (whiteout of a file of layer 1)
 #   big       five layers, about 50 MB of incompressible data   (big:latest)
 #   gz        like busybox, but the layer gzip-compressed        (gz:latest)
+#   volume    busybox with VOLUME /data and content there:      (volume:latest)
+#               /data/hello (mode 0640), /data/sub/file, symlink /data/link -> hello
+#   hostile   busybox whose /data is a symlink to /etc            (hostile:latest)
 set -euo pipefail
 kind=${1:?usage: mkimage.sh busybox|multi|big|gz OUT.tar [NAME:TAG]}
 out=${2:?usage: mkimage.sh KIND OUT.tar [NAME:TAG]}
@@ -22,6 +25,8 @@ busybox) name=${3:-busybox:latest} ;;
 multi) name=${3:-multi:latest} ;;
 big) name=${3:-big:latest} ;;
 gz) name=${3:-gz:latest} ;;
+volume) name=${3:-volume:latest} ;;
+hostile) name=${3:-hostile:latest} ;;
 *) echo "mkimage.sh: unknown kind '$kind'" >&2; exit 2 ;;
 esac
 
@@ -32,6 +37,7 @@ diff_ids=()
 layer_paths=()
 history=()
 created=2024-01-01T00:00:00Z
+extra_config=
 
 # add_layer DIR "created_by" [gzip]
 add_layer() {
@@ -86,6 +92,22 @@ multi)
         : > "$work/r4/data/.wh.file"
         add_layer "$work/r4" "RUN rm /data/file"
         ;;
+volume)
+        "$here/mkrootfs.sh" "$work/r1" >/dev/null
+        mkdir -p "$work/r1/data/sub"
+        echo "from the image" > "$work/r1/data/hello"
+        chmod 0640 "$work/r1/data/hello"
+        echo "nested" > "$work/r1/data/sub/file"
+        ln -s hello "$work/r1/data/link"
+        add_layer "$work/r1" "ADD rootfs and /data"
+        extra_config=',"Volumes":{"/data":{}}'
+        ;;
+hostile)
+        "$here/mkrootfs.sh" "$work/r1" >/dev/null
+        rm -rf "$work/r1/data"
+        ln -s /etc "$work/r1/data"
+        add_layer "$work/r1" "ADD rootfs with /data -> /etc"
+        ;;
 big)
         "$here/mkrootfs.sh" "$work/r1" >/dev/null
         add_layer "$work/r1" "ADD busybox rootfs"
@@ -101,8 +123,8 @@ esac
 
 ids=$(printf '"%s",' "${diff_ids[@]}")
 hist=$(printf '%s,' "${history[@]}")
-printf '{"architecture":"amd64","os":"linux","created":"%s","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"],"Labels":{"org.berth.test":"%s"}},"rootfs":{"type":"layers","diff_ids":[%s]},"history":[%s]}' \
-        "$created" "$kind" "${ids%,}" "${hist%,}" > "$work/config.json"
+printf '{"architecture":"amd64","os":"linux","created":"%s","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"],"Labels":{"org.berth.test":"%s"}%s},"rootfs":{"type":"layers","diff_ids":[%s]},"history":[%s]}' \
+        "$created" "$kind" "$extra_config" "${ids%,}" "${hist%,}" > "$work/config.json"
 cid=$(sha256sum "$work/config.json" | cut -d' ' -f1)
 mv "$work/config.json" "$work/out/$cid.json"
 paths=$(printf '"%s",' "${layer_paths[@]}")
