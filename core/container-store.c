@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "container-internal.h"
+#include "network.h"
 
 /* --- names --------------------------------------------------------------- */
 
@@ -462,6 +463,12 @@ int container_create(struct container_store *s, const char *name, json_t *body, 
         set_default(hc, "ReadonlyRootfs", json_false());
         set_default(hc, "Mounts", json_null());
 
+        _cleanup_json_ json_t *networks = NULL;
+        r = network_container_create(e, hc, json_object_get(body, "NetworkingConfig"), &networks,
+                                     err);
+        if (r < 0)
+                return r;
+
         char id[65];
         new_id(id);
         if (!name || !*name)
@@ -542,6 +549,7 @@ int container_create(struct container_store *s, const char *name, json_t *body, 
                                       "Bridge", "", "SandboxID", "", "HairpinMode", 0, "SandboxKey",
                                       "", "Ports", "IPAddress", "", "IPPrefixLen", 0, "Gateway", "",
                                       "MacAddress", "", "Networks"));
+        json_object_set(json_object_get(j, "NetworkSettings"), "Networks", networks);
         r = ct_record_save(s, rec, err);
         if (r < 0) {
                 berth_storage_remove(e->storage, id, 0, NULL);

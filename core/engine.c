@@ -3,6 +3,7 @@
 #include "container.h"
 #include "image.h"
 #include "image-unpack.h"
+#include "network.h"
 
 #include <fcntl.h>
 #include <sys/random.h>
@@ -24,6 +25,7 @@ struct engine *engine_close(struct engine *e)
          * do nothing once they see `closing`. */
         e->closing = true;
         image_store_close(e->images);
+        network_store_close(e->networks);
         drivers_free(e->auth);
         drivers_free(e->logging);
         drivers_free(e->volume);
@@ -129,9 +131,13 @@ int engine_open(struct berth_config *cfg, struct engine **ret, struct berth_err 
         r = image_store_open(cfg->data_root, e->storage, &e->images, err);
         if (r < 0)
                 return r;
+        r = network_store_open(e, &e->networks, err);
+        if (r < 0)
+                return r;
         r = container_store_open(e, &e->containers, err);
         if (r < 0)
                 return r;
+        network_restore_containers(e);
         /* Images in use by a container are not removed. */
         image_store_set_usage_fn(e->images, container_image_usage, e->containers);
 

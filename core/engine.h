@@ -21,6 +21,7 @@ struct engine {
 
         struct image_store *images;
         struct container_store *containers;
+        struct network_store *networks;
         bool closing; /* set at shutdown: background threads stand still */
 };
 

@@ -39,6 +39,8 @@ static const struct cli_command top_sub[] = {
      0, -1, false},
     {"image", NULL, "COMMAND", "Manage images", "management", NULL, NULL, cli_image_sub, 0, -1,
      false},
+    {"network", NULL, "COMMAND", "Manage networks", "management", NULL, NULL, cli_network_sub, 0,
+     -1, false},
     {"system", NULL, "COMMAND", "Manage berth", "management", NULL, NULL, cli_system_sub, 0, -1,
      false},
 
@@ -78,6 +80,9 @@ static const struct cli_command top_sub[] = {
      cli_cmd_wait, NULL, 1, -1, false},
     {"load", NULL, "[OPTIONS]", "Load an image from a tar archive or STDIN", NULL, cli_load_opts,
      cli_cmd_load, NULL, 0, 0, false},
+    {"port", NULL, "CONTAINER [PRIVATE_PORT[/PROTO]]",
+     "List port mappings or a specific mapping for the container", NULL, NULL, cli_cmd_port, NULL,
+     1, 2, false},
     {"rename", NULL, "CONTAINER NEW_NAME", "Rename a container", NULL, NULL, cli_cmd_rename, NULL,
      2, 2, false},
     {"rm", NULL, "[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers", NULL,

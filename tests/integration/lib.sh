@@ -22,10 +22,21 @@ CONF=$T/berth.ini
 DAEMON_PID=
 DAEMON_LOG=$T/berthd.log
 
+# Each test daemon has a bridge, subnet and nftables table of its own, so
+# that tests run in parallel (ctest -j2): names from this shell's pid, which
+# no other running test shares; subnets in 10.64.0.0/10, apart from the
+# defaults (10.213.0.0/16, user networks from 10.214.0.0/15). The bridge
+# has the lower half of TEST_NET_PREFIX.0/24; tests give user networks
+# TEST_NET_PREFIX.128/26 and .192/26.
+TEST_BRIDGE=bt$$
+TEST_SUBNET=10.$((64 + ($$ >> 8 & 63))).$(($$ & 255)).0/25
+TEST_NET_PREFIX=10.$((64 + ($$ >> 8 & 63))).$(($$ & 255))
+
 write_config() { # extra ini text on stdin is appended
         {
                 printf '[daemon]\ndata-root = %s\nexec-root = %s\nhost = unix://%s\nplugin-dir = %s\n' \
                         "$DATA" "$RUN" "$SOCK" "$PLUGINS"
+                printf '[network.bridge]\nbridge = %s\nsubnet = %s\n' "$TEST_BRIDGE" "$TEST_SUBNET"
                 cat
         } > "$CONF"
 }
@@ -42,6 +53,14 @@ cleanup() {
         for pid in $(pgrep -f "berthd.*$T" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
         if [ -f "$RUN/berthd.pid" ]; then kill -KILL "$(cat "$RUN/berthd.pid")" 2>/dev/null; fi
         grep -q " $T" /proc/mounts && awk -v t="$T" '$2 ~ "^"t {print $2}' /proc/mounts | sort -r | xargs -r -n1 umount -l
+        # a daemon killed with containers joined leaves its network behind
+        if [ -e "/sys/class/net/$TEST_BRIDGE" ]; then
+                for l in /sys/class/net/$TEST_BRIDGE/brif/*; do
+                        [ -e "$l" ] && ip link del "${l##*/}" 2>/dev/null
+                done
+                ip link del "$TEST_BRIDGE" 2>/dev/null
+        fi
+        if command -v nft > /dev/null; then nft delete table ip "berth_$TEST_BRIDGE" 2>/dev/null; fi
         rm -rf "$T"
 }
 trap cleanup EXIT
