@@ -381,6 +381,24 @@ struct network_store *network_store_close(struct network_store *s)
         return NULL;
 }
 
+void network_shutdown(struct network_store *s)
+{
+        if (!s)
+                return;
+        pthread_mutex_lock(&s->lock);
+        bool busy = false;
+        for (size_t i = 0; i < s->n; i++)
+                if (json_object_size(json_object_get(s->v[i]->j, "Containers")))
+                        busy = true;
+        for (size_t i = 0; i < s->n && !busy; i++) {
+                struct netrec *n = s->v[i];
+                dns_stop(n);
+                if (n->drv && DRIVER_HAS(n->drv, berth_network_ops, delete_network))
+                        berth_network_delete_network(n->drv, n->id, 0, NULL);
+        }
+        pthread_mutex_unlock(&s->lock);
+}
+
 /* A copy for the API: without our private endpoint fields. */
 static json_t *view(struct netrec *n)
 {

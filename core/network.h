@@ -25,6 +25,11 @@ int network_store_open(struct engine *e, struct network_store **ret, struct bert
 /* Stops the DNS responders; kernel objects stay for running containers. */
 struct network_store *network_store_close(struct network_store *s);
 
+/* At daemon exit: with no container on any network, take the networks
+ * off the host (bridges, rules, DNS responders); the records stay and the
+ * next start builds them again. With containers running, leave all. */
+void network_shutdown(struct network_store *s);
+
 /* The Engine API's /networks endpoints. */
 int network_create(struct network_store *s, json_t *body, char **ret_id, struct berth_err *err);
 int network_inspect(struct network_store *s, const char *ref, json_t **ret, struct berth_err *err);

@@ -37,6 +37,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,11 +78,12 @@ struct drv {
         struct net *nets;
         struct reservation *res;
         long joined; /* endpoints joined (or restored) */
+        bool built;  /* the table: from the first network to the last one's removal */
 };
 
 static int nl_to_errno(int e)
 {
-        switch (-e < 0 ? -e : e) {
+        switch (e < 0 ? -e : e) {
         case NLE_EXIST:
                 return -EEXIST;
         case NLE_OBJ_NOTFOUND:
@@ -219,6 +221,7 @@ static int drv_init(const struct berth_host *host, void **ret_state, struct bert
                 free(d);
                 return r;
         }
+        d->built = true;
         /* Forwarding is what a bridge network is for (dockerd sets it too). */
         write_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
         *ret_state = d;
@@ -308,7 +311,15 @@ static int drv_create_network(void *state, const struct berth_net_config *cfg, u
                 pthread_mutex_unlock(&d->lock);
                 return r;
         }
-        /* A bridge of that name left by an earlier run is taken over. */
+        if (!d->built) {
+                r = table_build(d, err);
+                if (r < 0)
+                        goto out;
+                d->built = true;
+        }
+        /* A bridge of that name left by an earlier run is taken over (and
+         * then kept on failure: containers may still hang on it). */
+        bool existed = if_nametoindex(ifname) != 0;
         struct rtnl_link *l = rtnl_link_alloc();
         rtnl_link_set_type(l, "bridge");
         rtnl_link_set_name(l, ifname);
@@ -326,7 +337,8 @@ static int drv_create_network(void *state, const struct berth_net_config *cfg, u
         gw_cidr(cfg, cidr, sizeof(cidr));
         r = add_address(d->nl, ifindex, cidr);
         if (r < 0 && r != -EEXIST) {
-                link_delete(d->nl, ifname);
+                if (!existed)
+                        link_delete(d->nl, ifname);
                 r = berth_host_err(d->host, err, r, "add address %s to '%s': %s", cidr, ifname,
                                    strerror(-r));
                 goto out;
@@ -350,7 +362,8 @@ static int drv_create_network(void *state, const struct berth_net_config *cfg, u
                          d->table, cfg->subnet);
         r = nft_run(d, buf, err);
         if (r < 0) {
-                link_delete(d->nl, ifname);
+                if (!existed)
+                        link_delete(d->nl, ifname);
                 goto out;
         }
         struct net *net = calloc(1, sizeof(*net));
@@ -396,6 +409,12 @@ static int drv_delete_network(void *state, const char *network_id, uint64_t flag
                          d->table, n->ifname, n->subnet);
         nft_run(d, buf, NULL);
         int r = link_delete(d->nl, n->ifname);
+        if (!d->nets && d->joined <= 0) {
+                /* the last network: nothing needs the table until the next one */
+                snprintf(buf, sizeof(buf), "delete table ip %s\n", d->table);
+                nft_run(d, buf, NULL);
+                d->built = false;
+        }
         pthread_mutex_unlock(&d->lock);
         if (r < 0 && r != -ENODEV)
                 r = berth_host_err(d->host, err, r, "delete bridge '%s': %s", n->ifname,
