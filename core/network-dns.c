@@ -56,35 +56,60 @@ static int parse_question(const unsigned char *q, size_t len, char *name, size_t
         return 0;
 }
 
-/* The container address for name on this network, or false. */
-static bool lookup(struct dns *d, const char *name, struct in_addr *ret, bool *ret_gone)
+static bool ip_is(json_t *c, const char *ip)
+{
+        const char *v = json_get_str(c, "IPv4Address", "");
+        size_t l = strcspn(v, "/");
+        return l == strlen(ip) && strncmp(v, ip, l) == 0;
+}
+
+static bool find_in(struct netrec *n, const char *name, struct in_addr *ret)
+{
+        const char *cid;
+        json_t *c;
+        json_object_foreach (json_object_get(n->j, "Containers"), cid, c) {
+                bool match = strcasecmp(json_get_str(c, "Name", ""), name) == 0 ||
+                             (strlen(name) == 12 && strncmp(cid, name, 12) == 0);
+                size_t i;
+                json_t *a;
+                json_array_foreach (json_object_get(c, "Aliases"), i, a)
+                        if (strcasecmp(strempty(json_string_value(a)), name) == 0)
+                                match = true;
+                if (!match)
+                        continue;
+                char ip[32];
+                snprintf(ip, sizeof(ip), "%s", json_get_str(c, "IPv4Address", ""));
+                ip[strcspn(ip, "/")] = '\0';
+                if (inet_pton(AF_INET, ip, ret) == 1)
+                        return true;
+        }
+        return false;
+}
+
+/* The address of `name` for the container that asks from `src`: on this
+ * network, else on the other user-defined networks that container is
+ * connected to (as Docker's embedded DNS answers). */
+static bool lookup(struct dns *d, const char *name, const char *src, struct in_addr *ret,
+                   bool *ret_gone)
 {
         struct network_store *s = d->s;
         bool found = false;
         pthread_mutex_lock(&s->lock);
         struct netrec *n = nw_find_locked(s, d->netid);
         *ret_gone = !n || n->dns != d;
-        const char *cid;
-        json_t *c;
         if (!*ret_gone)
-                json_object_foreach (json_object_get(n->j, "Containers"), cid, c) {
-                        bool match = strcasecmp(json_get_str(c, "Name", ""), name) == 0 ||
-                                     (strlen(name) == 12 && strncmp(cid, name, 12) == 0);
-                        size_t i;
-                        json_t *a;
-                        json_array_foreach (json_object_get(c, "Aliases"), i, a)
-                                if (strcasecmp(strempty(json_string_value(a)), name) == 0)
-                                        match = true;
-                        if (!match)
-                                continue;
-                        char ip[32];
-                        snprintf(ip, sizeof(ip), "%s", json_get_str(c, "IPv4Address", ""));
-                        ip[strcspn(ip, "/")] = '\0';
-                        if (inet_pton(AF_INET, ip, ret) == 1) {
-                                found = true;
-                                break;
-                        }
-                }
+                found = find_in(n, name, ret);
+        if (!*ret_gone && !found) {
+                const char *cid = NULL, *k;
+                json_t *c;
+                json_object_foreach (json_object_get(n->j, "Containers"), k, c)
+                        if (ip_is(c, src))
+                                cid = k;
+                for (size_t i = 0; cid && !found && i < s->n; i++)
+                        if (s->v[i] != n && s->v[i]->dns &&
+                            json_object_get(json_object_get(s->v[i]->j, "Containers"), cid))
+                                found = find_in(s->v[i], name, ret);
+        }
         pthread_mutex_unlock(&s->lock);
         return found;
 }
@@ -173,7 +198,11 @@ static void *dns_main(void *p)
                 }
                 struct in_addr a;
                 bool gone = false;
-                if (lookup(d, name, &a, &gone))
+                char src[INET_ADDRSTRLEN] = "";
+                if (from.ss_family == AF_INET)
+                        inet_ntop(AF_INET, &((struct sockaddr_in *)&from)->sin_addr, src,
+                                  sizeof(src));
+                if (lookup(d, name, src, &a, &gone))
                         reply(d->fd, &from, fl, q, qend, 0, type == 1 ? &a : NULL);
                 else if (gone)
                         break;

@@ -25,7 +25,8 @@ int main(int argc, char **argv)
                 char buf[1500] = "echo:";
                 struct sockaddr_in from;
                 socklen_t fl = sizeof(from);
-                ssize_t n = recvfrom(fd, buf + 5, sizeof(buf) - 5, 0, (struct sockaddr *)&from, &fl);
+                ssize_t n =
+                    recvfrom(fd, buf + 5, sizeof(buf) - 5, 0, (struct sockaddr *)&from, &fl);
                 if (n >= 0)
                         sendto(fd, buf, (size_t)n + 5, 0, (struct sockaddr *)&from, fl);
         }
