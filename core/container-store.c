@@ -741,11 +741,12 @@ int container_list(struct container_store *s, const struct container_list_opts *
                 json_decref(cmd);
                 _cleanup_free_ char *status = status_text(state);
                 json_t *e = json_pack(
-                    "{s:s, s:[s], s:s, s:s, s:s, s:I, s:[], s:O, s:s, s:s, s:{s:s}, s:{s:O}, s:O}",
+                    "{s:s, s:[s], s:s, s:s, s:s, s:I, s:o, s:O, s:s, s:s, s:{s:s}, s:{s:O}, s:O}",
                     "Id", s->recs[k]->id, "Names", s->recs[k]->name, "Image",
                     json_get_str(cfg, "Image", ""), "ImageID", json_get_str(j, "Image", ""),
                     "Command", command, "Created",
-                    (json_int_t)ct_parse_time(json_get_str(j, "Created", "")), "Ports", "Labels",
+                    (json_int_t)ct_parse_time(json_get_str(j, "Created", "")), "Ports",
+                    network_list_ports(j), "Labels",
                     json_object_get(cfg, "Labels") ?: json_object(), "State", st, "Status", status,
                     "HostConfig", "NetworkMode",
                     json_get_str(json_object_get(j, "HostConfig"), "NetworkMode", "default"),

@@ -770,3 +770,34 @@ int network_disconnect(struct engine *e, const char *ref, json_t *body, struct b
         pthread_mutex_unlock(&cs->lock);
         return r;
 }
+
+json_t *network_list_ports(json_t *rec)
+{
+        json_t *l = json_array();
+        const char *key;
+        json_t *v;
+        json_object_foreach (json_object_get(json_object_get(rec, "NetworkSettings"), "Ports"), key,
+                             v) {
+                uint16_t cport;
+                uint32_t proto;
+                if (parse_port_key(key, &cport, &proto) < 0)
+                        continue;
+                const char *type = proto == BERTH_PROTO_UDP ? "udp" : "tcp";
+                if (!json_array_size(v)) {
+                        json_array_append_new(
+                            l, json_pack("{s:i, s:s}", "PrivatePort", cport, "Type", type));
+                        continue;
+                }
+                size_t i;
+                json_t *b;
+                json_array_foreach (v, i, b) {
+                        int64_t h = 0;
+                        parse_int64(json_get_str(b, "HostPort", "0"), &h);
+                        json_array_append_new(
+                            l, json_pack("{s:s, s:i, s:I, s:s}", "IP",
+                                         host_ip_of(json_get_str(b, "HostIp", "")), "PrivatePort",
+                                         cport, "PublicPort", (json_int_t)h, "Type", type));
+                }
+        }
+        return l;
+}

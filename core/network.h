@@ -56,6 +56,10 @@ void network_container_stop(struct engine *e, const char *id, json_t *rec);
 /* After a daemon restart, for a running container: let the drivers adopt
  * what the container uses again (port reservations, counts). */
 void network_container_restore(struct engine *e, const char *id, json_t *rec);
+/* The "Ports" of GET /containers/json: [{IP,PrivatePort,PublicPort,Type}]
+ * from NetworkSettings.Ports (exposed, unpublished ports without IP). */
+json_t *network_list_ports(json_t *rec);
+
 /* After a daemon restart: network_container_restore() for every running
  * container. */
 void network_restore_containers(struct engine *e);
