@@ -36,8 +36,9 @@ write_config() { # extra ini text on stdin is appended
         {
                 printf '[daemon]\ndata-root = %s\nexec-root = %s\nhost = unix://%s\nplugin-dir = %s\n' \
                         "$DATA" "$RUN" "$SOCK" "$PLUGINS"
-                printf '[network.bridge]\nbridge = %s\nsubnet = %s\n' "$TEST_BRIDGE" "$TEST_SUBNET"
                 cat
+                # after the caller's text, so that its FILE:LINE stay put
+                printf '\n[network.bridge]\nbridge = %s\nsubnet = %s\n' "$TEST_BRIDGE" "$TEST_SUBNET"
         } > "$CONF"
 }
 write_config < /dev/null
