@@ -169,11 +169,12 @@ int nw_endpoint_up_locked(struct network_store *s, struct netrec *n, const char 
         return 0;
 }
 
-void nw_endpoint_down_locked(struct network_store *s, struct netrec *n, const char *cid, json_t *es)
+void nw_endpoint_down_locked(struct network_store *s, struct netrec *n, const char *cid,
+                             const char *netns, json_t *es)
 {
         char addr[48];
         struct berth_endpoint ep;
-        endpoint_of(n, cid, es, NULL, NULL, addr, sizeof(addr), &ep);
+        endpoint_of(n, cid, es, netns, NULL, addr, sizeof(addr), &ep);
         struct berth_err err = {0};
         if (n->drv && berth_network_leave(n->drv, &ep, 0, &err) < 0)
                 log_warn("container %.12s: leave network %s: %s, ignoring", cid, nw_name(n),
@@ -617,8 +618,9 @@ void network_container_stop(struct engine *e, const char *id, json_t *rec)
                 if (!*json_get_str(es, "EndpointID", ""))
                         continue;
                 struct netrec *n = find_for(s, name, es);
+                /* No namespace: it goes away right after (see leave()). */
                 if (n)
-                        nw_endpoint_down_locked(s, n, id, es);
+                        nw_endpoint_down_locked(s, n, id, NULL, es);
                 else
                         json_object_set_new(es, "EndpointID", json_string(""));
         }
@@ -762,7 +764,11 @@ int network_disconnect(struct engine *e, const char *ref, json_t *body, struct b
                             "host network");
         if (r == 0) {
                 if (*json_get_str(es, "EndpointID", ""))
-                        nw_endpoint_down_locked(s, n, rc->id, es);
+                        nw_endpoint_down_locked(
+                            s, n, rc->id,
+                            json_get_str(json_object_get(rc->j, "NetworkSettings"), "SandboxKey",
+                                         NULL),
+                            es);
                 json_object_del(nets, nw_name(n));
                 r = ct_record_save(cs, rc, err);
         }

@@ -49,8 +49,10 @@ int nw_alloc_locked(struct netrec *n, const char *want, char ret_ip[16], struct 
 int nw_endpoint_up_locked(struct network_store *s, struct netrec *n, const char *cid,
                           const char *cname, const char *hostname, const char *netns,
                           const char *ifname, json_t *es, struct berth_err *err);
+/* netns: the container's namespace when it lives on (disconnect), NULL
+ * when it is removed right after (the container exited). */
 void nw_endpoint_down_locked(struct network_store *s, struct netrec *n, const char *cid,
-                             json_t *es);
+                             const char *netns, json_t *es);
 
 /* network-dns.c */
 int dns_start(struct network_store *s, struct netrec *n, struct berth_err *err);

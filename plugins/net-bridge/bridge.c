@@ -612,8 +612,13 @@ static int drv_leave(void *state, const struct berth_endpoint *ep, uint64_t flag
         char hname[IFNAMSIZ];
         host_ifname(ep, hname);
         pthread_mutex_lock(&d->lock);
-        int r = link_delete(d->nl, hname);
         d->joined--;
+        /* Without a namespace the engine is about to remove it (the
+         * container exited): the kernel then destroys the inner end and with
+         * it the host end, in its batched namespace cleanup. Deleting the
+         * pair here would wait for RCU grace periods, some 30-40 ms per
+         * container on the exit path, for nothing. */
+        int r = ep->netns_path ? link_delete(d->nl, hname) : 0;
         pthread_mutex_unlock(&d->lock);
         if (r < 0 && r != -ENODEV)
                 return berth_host_err(d->host, err, r, "delete veth '%s': %s", hname, strerror(-r));

@@ -11,6 +11,9 @@ start_daemon
 b load -q -i "$T/web.tar" > /dev/null
 tb() { timeout -s KILL 30 "$BERTH" -H "unix://$SOCK" "$@"; }
 GW=$TEST_NET_PREFIX.1
+# an exited container's veth goes with its namespace, which the kernel
+# cleans up asynchronously: wait a little for it
+gone() { local i; for i in $(seq 50); do [ -e "$1" ] || return 0; sleep 0.1; done; return 1; }
 
 # a free port on 127.0.0.1 (the kernel's pick; nothing listens on it after)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -77,10 +80,11 @@ b rm busy > /dev/null
 pl=$(free_port)
 python3 -c 'import socket,sys,time; s=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(); time.sleep(30)' "$pl" &
 lp=$!
-sleep 0.3
-out=$(tb run --rm -p "$pl:80" web 2>&1); rc=$?
+for _ in $(seq 50); do curl -s -m 1 "http://127.0.0.1:$pl/" > /dev/null 2>&1; [ $? = 7 ] || break; sleep 0.1; done
+out=$(tb run -d --name busy2 -p "$pl:80" web 2>&1); rc=$?
 expect_eq "a port a host process listens on fails the start" "$rc" 125
 expect_contains "that error names the port" "$out" "0.0.0.0:$pl/tcp"
+b rm -f busy2 > /dev/null
 kill "$lp" 2>/dev/null
 
 # -p ip:hostPort:containerPort, -p ip::containerPort, -P with EXPOSE
@@ -104,7 +108,7 @@ expect_eq "exposed but not published: null" "$(b inspect np | jq -c '.[0].Networ
 veth=vb$(b inspect -f '{{.NetworkSettings.Networks.bridge.EndpointID}}' p1 | cut -c1-11)
 check "the host end of the veth is on the bridge" test -e "/sys/class/net/$TEST_BRIDGE/brif/$veth"
 tb stop -t 1 p1 > /dev/null
-check "stop removes the veth" test ! -e "/sys/class/net/$veth"
+check "stop removes the veth" gone "/sys/class/net/$veth"
 check "stop removes the netns" test ! -e "$RUN/netns/$id1"
 expect_not_contains "stop removes the DNAT rule" "$(nft list table ip "berth_$TEST_BRIDGE")" ": $ip1 . 80"
 expect_eq "stop clears the address" "$(b inspect -f '{{.NetworkSettings.IPAddress}}' p1)" ""
@@ -126,7 +130,7 @@ out=$(tb run --rm web ip -4 -o addr show eth0)
 expect_not_contains "a new container does not get a running one's address" "$out" "$ip2/"
 veth=vb$(b inspect -f '{{.NetworkSettings.Networks.bridge.EndpointID}}' p2 | cut -c1-11)
 b rm -f p1 p2 pa np > /dev/null
-check "rm -f after a restart removes the veth" test ! -e "/sys/class/net/$veth"
+check "rm -f after a restart removes the veth" gone "/sys/class/net/$veth"
 expect_eq "no endpoint is left on the network" "$(b network inspect bridge | jq '.[0].Containers|length')" "0"
 check "no netns is left" test -z "$(ls "$RUN/netns")"
 
