@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The DNS responder of a user-defined network: UDP port 53 on the network's
- * gateway address, one thread with poll(). A queries for the name, an alias
+ * gateway address (and TCP port 53, one query per connection), one thread
+ * with poll(). A queries for the name, an alias
  * or the short ID of a container on the network are answered from the
  * network's record (other types for those names get an empty answer, so
  * resolvers do not go on asking elsewhere). A name with a dot is relayed
@@ -23,7 +24,8 @@
 struct dns {
         struct network_store *s;
         char netid[65];
-        int fd;
+        int fd;  /* UDP */
+        int tcp; /* listening */
         int wake[2];
 };
 
@@ -114,12 +116,12 @@ static bool lookup(struct dns *d, const char *name, const char *src, struct in_a
         return found;
 }
 
-static void reply(int fd, const struct sockaddr_storage *to, socklen_t to_len,
-                  const unsigned char *q, size_t qend, unsigned rcode, const struct in_addr *a)
+/* A reply to query q (the question ends at qend) into r; its length. */
+static size_t reply(unsigned char *r, size_t cap, const unsigned char *q, size_t qend,
+                    unsigned rcode, const struct in_addr *a)
 {
-        unsigned char r[512];
-        if (qend + 16 > sizeof(r))
-                return;
+        if (qend + 16 > cap)
+                return 0;
         memcpy(r, q, qend);
         r[2] = (unsigned char)(0x80 | (q[2] & 0x79) | 0x04); /* QR, opcode, AA, RD */
         r[3] = (unsigned char)(0x80 | rcode);                /* RA */
@@ -134,16 +136,16 @@ static void reply(int fd, const struct sockaddr_storage *to, socklen_t to_len,
                 memcpy(r + off, &a->s_addr, 4);
                 off += 4;
         }
-        sendto(fd, r, off, MSG_DONTWAIT, (const struct sockaddr *)to, to_len);
+        return off;
 }
 
-/* Relay a query to the host's first reachable resolver; false on failure. */
-static bool forward(int fd, const struct sockaddr_storage *to, socklen_t to_len,
-                    const unsigned char *q, size_t len)
+/* Relay a query to the host's first reachable resolver (over UDP); the
+ * answer's length in r, 0 on failure. */
+static size_t forward(unsigned char *r, size_t cap, const unsigned char *q, size_t len)
 {
         _cleanup_free_ char *conf = NULL;
         if (read_full_file("/etc/resolv.conf", &conf, NULL) < 0)
-                return false;
+                return 0;
         _cleanup_strv_ char **lines = strv_split(conf, "\n");
         for (char **l = lines; *l; l++) {
                 char ip[64];
@@ -159,87 +161,163 @@ static bool forward(int fd, const struct sockaddr_storage *to, socklen_t to_len,
                 struct pollfd p = {u, POLLIN, 0};
                 if (poll(&p, 1, 2000) != 1)
                         continue;
-                unsigned char buf[4096];
-                ssize_t n = recv(u, buf, sizeof(buf), 0);
-                if (n <= 0)
-                        continue;
-                sendto(fd, buf, (size_t)n, MSG_DONTWAIT, (const struct sockaddr *)to, to_len);
-                return true;
+                ssize_t n = recv(u, r, cap, 0);
+                if (n > 0)
+                        return (size_t)n;
         }
-        return false;
+        return 0;
+}
+
+/* The reply to one query from `src`, into r; 0: none. *ret_gone when the
+ * network has been removed (the thread ends). */
+static size_t answer(struct dns *d, const unsigned char *q, size_t n, const char *src,
+                     unsigned char *r, size_t cap, bool *ret_gone)
+{
+        *ret_gone = false;
+        if (n < 12 || (q[2] & 0x80))
+                return 0;
+        char name[256];
+        size_t qend;
+        uint16_t type;
+        if (parse_question(q, n, name, sizeof(name), &qend, &type) < 0)
+                return reply(r, cap, q, 12, 1 /* FORMERR */, NULL);
+        struct in_addr a;
+        if (lookup(d, name, src, &a, ret_gone))
+                return reply(r, cap, q, qend, 0, type == 1 ? &a : NULL);
+        if (*ret_gone)
+                return 0;
+        size_t len = strchr(name, '.') ? forward(r, cap, q, n) : 0;
+        return len ? len : reply(r, cap, q, qend, strchr(name, '.') ? 2 : 3, NULL);
+}
+
+/* One query over TCP (RFC 7766: a 2-byte length before each message);
+ * the connection is closed after the answer. */
+static bool serve_tcp(struct dns *d, int c, const char *src)
+{
+        unsigned char q[1502], r[4098];
+        struct pollfd p = {c, POLLIN, 0};
+        size_t got = 0, want = 2;
+        while (got < want) {
+                if (poll(&p, 1, 2000) != 1)
+                        return true;
+                ssize_t k = read(c, q + got, want - got);
+                if (k <= 0)
+                        return true;
+                got += (size_t)k;
+                if (got == 2) {
+                        want = 2 + (size_t)(q[0] << 8 | q[1]);
+                        if (want > sizeof(q))
+                                return true;
+                }
+        }
+        bool gone;
+        size_t len = answer(d, q + 2, want - 2, src, r + 2, sizeof(r) - 2, &gone);
+        if (len) {
+                r[0] = (unsigned char)(len >> 8);
+                r[1] = (unsigned char)len;
+                loop_write(c, r, len + 2);
+        }
+        return !gone;
 }
 
 static void *dns_main(void *p)
 {
         struct dns *d = p;
         for (;;) {
-                struct pollfd pf[2] = {{d->fd, POLLIN, 0}, {d->wake[0], POLLIN, 0}};
-                if (poll(pf, 2, -1) < 0) {
+                struct pollfd pf[3] = {
+                    {d->fd, POLLIN, 0}, {d->tcp, POLLIN, 0}, {d->wake[0], POLLIN, 0}};
+                if (poll(pf, 3, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         break;
                 }
-                if (pf[1].revents)
+                if (pf[2].revents)
                         break;
-                unsigned char q[1500];
                 struct sockaddr_storage from;
                 socklen_t fl = sizeof(from);
-                ssize_t n =
-                    recvfrom(d->fd, q, sizeof(q), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
-                if (n < 12 || (q[2] & 0x80))
-                        continue;
-                char name[256];
-                size_t qend;
-                uint16_t type;
-                if (parse_question(q, (size_t)n, name, sizeof(name), &qend, &type) < 0) {
-                        if (n >= 12)
-                                reply(d->fd, &from, fl, q, 12, 1 /* FORMERR */, NULL);
-                        continue;
-                }
-                struct in_addr a;
-                bool gone = false;
                 char src[INET_ADDRSTRLEN] = "";
-                if (from.ss_family == AF_INET)
-                        inet_ntop(AF_INET, &((struct sockaddr_in *)&from)->sin_addr, src,
-                                  sizeof(src));
-                if (lookup(d, name, src, &a, &gone))
-                        reply(d->fd, &from, fl, q, qend, 0, type == 1 ? &a : NULL);
-                else if (gone)
+                bool go_on = true;
+                if (pf[0].revents) {
+                        unsigned char q[1500], r[4096];
+                        ssize_t n = recvfrom(d->fd, q, sizeof(q), MSG_DONTWAIT,
+                                             (struct sockaddr *)&from, &fl);
+                        if (n > 0) {
+                                if (from.ss_family == AF_INET)
+                                        inet_ntop(AF_INET, &((struct sockaddr_in *)&from)->sin_addr,
+                                                  src, sizeof(src));
+                                bool gone;
+                                size_t len = answer(d, q, (size_t)n, src, r, sizeof(r), &gone);
+                                if (len)
+                                        sendto(d->fd, r, len, MSG_DONTWAIT,
+                                               (struct sockaddr *)&from, fl);
+                                go_on = !gone;
+                        }
+                }
+                if (go_on && pf[1].revents) {
+                        fl = sizeof(from);
+                        int c = accept4(d->tcp, (struct sockaddr *)&from, &fl,
+                                        SOCK_CLOEXEC | SOCK_NONBLOCK);
+                        if (c >= 0) {
+                                if (from.ss_family == AF_INET)
+                                        inet_ntop(AF_INET, &((struct sockaddr_in *)&from)->sin_addr,
+                                                  src, sizeof(src));
+                                go_on = serve_tcp(d, c, src);
+                                close(c);
+                        }
+                }
+                if (!go_on)
                         break;
-                else if (!strchr(name, '.') || !forward(d->fd, &from, fl, q, (size_t)n))
-                        reply(d->fd, &from, fl, q, qend, strchr(name, '.') ? 2 : 3, NULL);
         }
         close(d->fd);
+        close(d->tcp);
         close(d->wake[0]);
         free(d);
         return NULL;
+}
+
+static int bound_socket(const char *ip, int type, int *ret, struct berth_err *err)
+{
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(53)};
+        if (inet_pton(AF_INET, ip, &sa.sin_addr) != 1)
+                return err_set(err, -EINVAL, "invalid gateway '%s'", ip);
+        int fd = socket(AF_INET, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return err_errno(err, -errno, "socket");
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
+        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+            (type == SOCK_STREAM && listen(fd, 16) < 0)) {
+                int r = -errno;
+                close(fd);
+                return err_errno(err, r, "bind %s:53/%s", ip, type == SOCK_STREAM ? "tcp" : "udp");
+        }
+        *ret = fd;
+        return 0;
 }
 
 int dns_start(struct network_store *s, struct netrec *n, struct berth_err *err)
 {
         if (n->dns || !nw_gateway(n))
                 return 0;
-        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(53)};
-        if (inet_pton(AF_INET, nw_gateway(n), &sa.sin_addr) != 1)
-                return err_set(err, -EINVAL, "invalid gateway '%s'", nw_gateway(n));
-        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return err_errno(err, -errno, "socket");
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
-        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-                int r = -errno;
+        int fd = -1, tcp = -1;
+        int r = bound_socket(nw_gateway(n), SOCK_DGRAM, &fd, err);
+        if (r < 0)
+                return r;
+        r = bound_socket(nw_gateway(n), SOCK_STREAM, &tcp, err);
+        if (r < 0) {
                 close(fd);
-                return err_errno(err, r, "bind %s:53", nw_gateway(n));
+                return r;
         }
         struct dns *d = xzalloc(sizeof(*d));
         d->s = s;
         memcpy(d->netid, n->id, 65);
         d->fd = fd;
+        d->tcp = tcp;
         if (pipe2(d->wake, O_CLOEXEC) < 0) {
-                int r = -errno;
+                r = -errno;
                 close(fd);
+                close(tcp);
                 free(d);
                 return err_errno(err, r, "pipe");
         }
@@ -247,11 +325,12 @@ int dns_start(struct network_store *s, struct netrec *n, struct berth_err *err)
         pthread_attr_t at;
         pthread_attr_init(&at);
         pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-        pthread_attr_setstacksize(&at, 128 * 1024);
-        int r = pthread_create(&t, &at, dns_main, d);
+        pthread_attr_setstacksize(&at, 256 * 1024);
+        r = pthread_create(&t, &at, dns_main, d);
         pthread_attr_destroy(&at);
         if (r != 0) {
                 close(fd);
+                close(tcp);
                 close(d->wake[0]);
                 close(d->wake[1]);
                 free(d);

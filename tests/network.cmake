@@ -12,3 +12,5 @@ endforeach()
 add_test(NAME network-leaks COMMAND bash ${PROJECT_SOURCE_DIR}/tests/integration/network-leaks.sh)
 set_tests_properties(network-leaks PROPERTIES LABELS integration ENVIRONMENT "${BERTH_TEST_ENV}"
                      TIMEOUT 60 SKIP_RETURN_CODE 77 FIXTURES_CLEANUP berth_net_leaks)
+
+berth_unit_test(check-network-ipam ${CMAKE_CURRENT_LIST_DIR}/unit/check-network-ipam.c)

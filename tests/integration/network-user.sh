@@ -35,6 +35,7 @@ j=$(b network inspect neta)
 expect_eq "inspect Subnet" "$(jq -r '.[0].IPAM.Config[0].Subnet' <<< "$j")" "$NA"
 expect_eq "inspect Gateway" "$(jq -r '.[0].IPAM.Config[0].Gateway' <<< "$j")" "$TEST_NET_PREFIX.129"
 expect_eq "inspect Labels" "$(jq -r '.[0].Labels.team' <<< "$j")" "a"
+expect_eq "berth inspect falls through to networks" "$(b inspect -f '{{.Name}}' neta)" "neta"
 expect_eq "inspect netb Internal" "$(b network inspect -f '{{.Internal}}' netb)" "true"
 expect_eq "inspect netb Gateway" "$(b network inspect netb | jq -r '.[0].IPAM.Config[0].Gateway')" "$TEST_NET_PREFIX.254"
 out=$(b network inspect nosuch 2>&1); rc=$?
@@ -59,6 +60,24 @@ out=$(tb run --rm --network neta busybox nslookup "${idw:0:12}" 2>&1)
 expect_contains "nslookup by short ID" "$out" "Address: $ipw"
 out=$(tb run --rm --network neta busybox ping -c1 -W2 web 2>&1)
 expect_contains "ping by name" "$out" "1 packets received"
+# the responder over TCP too (asked from the host, on the network's gateway)
+out=$(python3 - "$TEST_NET_PREFIX.129" web << 'PY' 2>&1
+import socket, struct, sys
+q = struct.pack(">HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0)
+q += b"".join(bytes([len(p)]) + p.encode() for p in sys.argv[2].split(".")) + b"\0"
+q += struct.pack(">HH", 1, 1)
+s = socket.create_connection((sys.argv[1], 53), timeout=3)
+s.sendall(struct.pack(">H", len(q)) + q)
+data = b""
+while len(data) < 2 or len(data) < 2 + struct.unpack(">H", data[:2])[0]:
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+print(socket.inet_ntoa(data[-4:]) if struct.unpack(">H", data[8:10])[0] else "no answer")
+PY
+)
+expect_eq "the responder answers over TCP" "$out" "$ipw"
 out=$(tb run --rm --network neta busybox nslookup nosuchname 2>&1)
 expect_contains "an unknown single name is NXDOMAIN" "$out" "NXDOMAIN"
 out=$(tb run --rm --network neta --ip "$TEST_NET_PREFIX.140" busybox ip -4 -o addr show eth0)
