@@ -159,7 +159,6 @@ int nw_endpoint_up_locked(struct network_store *s, struct netrec *n, const char 
                             json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "Name", cname, "EndpointID",
                                       eid, "MacAddress", mac, "IPv4Address", addr, "IPv6Address",
                                       "", "Aliases", aliases));
-        nw_save(s, n, NULL);
         json_object_set_new(es, "NetworkID", json_string(n->id));
         json_object_set_new(es, "EndpointID", json_string(eid));
         json_object_set_new(es, "Gateway", json_string(ep.gateway ? ep.gateway : ""));
@@ -180,7 +179,6 @@ void nw_endpoint_down_locked(struct network_store *s, struct netrec *n, const ch
                 log_warn("container %.12s: leave network %s: %s, ignoring", cid, nw_name(n),
                          err_msg(&err));
         json_object_del(json_object_get(n->j, "Containers"), cid);
-        nw_save(s, n, NULL);
         json_object_set_new(es, "EndpointID", json_string(""));
         json_object_set_new(es, "Gateway", json_string(""));
         json_object_set_new(es, "IPAddress", json_string(""));
@@ -639,11 +637,24 @@ void network_container_restore(struct engine *e, const char *id, json_t *rec)
         json_t *nets = json_object_get(ns, "Networks");
         const char *name;
         json_t *es;
+        const char *cname = json_get_str(rec, "Name", "/");
+        cname += cname[0] == '/';
         pthread_mutex_lock(&s->lock);
         json_object_foreach (nets, name, es) {
                 struct netrec *n = find_for(s, name, es);
                 if (!n || !n->drv || !*json_get_str(es, "EndpointID", ""))
                         continue;
+                char cidr[48] = "";
+                if (*json_get_str(es, "IPAddress", ""))
+                        snprintf(cidr, sizeof(cidr), "%s/%lld", json_get_str(es, "IPAddress", ""),
+                                 (long long)json_get_int(es, "IPPrefixLen", 0));
+                json_object_set_new(
+                    json_object_get(n->j, "Containers"), id,
+                    json_pack("{s:s, s:s, s:s, s:s, s:s, s:O}", "Name", cname, "EndpointID",
+                              json_get_str(es, "EndpointID", ""), "MacAddress",
+                              json_get_str(es, "MacAddress", ""), "IPv4Address", cidr,
+                              "IPv6Address", "", "Aliases",
+                              json_object_get(es, "Aliases") ?: json_array()));
                 char addr[48];
                 struct berth_endpoint ep;
                 endpoint_of(n, id, es, json_get_str(ns, "SandboxKey", NULL), NULL, addr,

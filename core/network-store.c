@@ -342,6 +342,11 @@ int network_store_open(struct engine *e, struct network_store **ret, struct bert
                 struct netrec *n = xzalloc(sizeof(*n));
                 snprintf(n->id, sizeof(n->id), "%.64s", de->d_name);
                 n->j = j;
+                /* The live endpoints are rebuilt from the records of the
+                 * running containers (network_restore_containers()): one
+                 * place holds each allocation, and starting a container
+                 * writes no network record. */
+                json_object_set_new(j, "Containers", json_object());
                 n->drv = driver_for(e, json_get_str(j, "Driver", ""));
                 if (!n->drv)
                         log_warn("network %s: driver '%s' is not loaded", nw_name(n),

@@ -8,7 +8,10 @@
  * <data-root>/networks/<id>.json and written atomically. Its "Containers"
  * map holds the active endpoints (a container that runs and is joined); the
  * addresses there are the IPAM allocations, so an allocation exists exactly
- * as long as the endpoint and survives a daemon restart with the record.
+ * as long as the endpoint. That map lives in memory: the running
+ * containers' records (NetworkSettings) are what is persisted, and a
+ * daemon restart rebuilds the map from them, so a start or stop writes no
+ * network record and there is one place that holds each allocation.
  * bridge, host and none always exist (for the drivers that are loaded).
  *
  * Errors follow the Engine API: -ENOENT "network x not found" (404),

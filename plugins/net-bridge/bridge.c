@@ -612,7 +612,8 @@ static int drv_leave(void *state, const struct berth_endpoint *ep, uint64_t flag
         char hname[IFNAMSIZ];
         host_ifname(ep, hname);
         pthread_mutex_lock(&d->lock);
-        d->joined--;
+        if (d->joined > 0) /* not counted when it exited while berthd was away */
+                d->joined--;
         /* Without a namespace the engine is about to remove it (the
          * container exited): the kernel then destroys the inner end and with
          * it the host end, in its batched namespace cleanup. Deleting the
