@@ -5,7 +5,7 @@
 # use; hairpin; cleanup at stop and rm; a berthd restart with a container
 # running. Only 127.0.0.1 and addresses of containers made here are used.
 . "$(dirname "$0")/lib.sh"
-command -v nft > /dev/null || skip "nft (package nftables) is needed to look at the rules"
+command -v nft > /dev/null || { echo "nft is needed to look at the rules (apt-get install nftables)" >&2; exit 1; }
 UDPECHO=$BERTH_BUILD_DIR/tests/berth-udpecho bash "$BERTH_SOURCE_DIR/tests/lib/mkimage.sh" web "$T/web.tar" > /dev/null
 start_daemon
 b load -q -i "$T/web.tar" > /dev/null
