@@ -648,13 +648,12 @@ void network_container_restore(struct engine *e, const char *id, json_t *rec)
                 if (*json_get_str(es, "IPAddress", ""))
                         snprintf(cidr, sizeof(cidr), "%s/%lld", json_get_str(es, "IPAddress", ""),
                                  (long long)json_get_int(es, "IPPrefixLen", 0));
-                json_object_set_new(
-                    json_object_get(n->j, "Containers"), id,
-                    json_pack("{s:s, s:s, s:s, s:s, s:s, s:O}", "Name", cname, "EndpointID",
-                              json_get_str(es, "EndpointID", ""), "MacAddress",
-                              json_get_str(es, "MacAddress", ""), "IPv4Address", cidr,
-                              "IPv6Address", "", "Aliases",
-                              json_object_get(es, "Aliases") ?: json_array()));
+                json_object_set_new(json_object_get(n->j, "Containers"), id,
+                                    json_pack("{s:s, s:s, s:s, s:s, s:s, s:O}", "Name", cname,
+                                              "EndpointID", json_get_str(es, "EndpointID", ""),
+                                              "MacAddress", json_get_str(es, "MacAddress", ""),
+                                              "IPv4Address", cidr, "IPv6Address", "", "Aliases",
+                                              json_object_get(es, "Aliases") ?: json_array()));
                 char addr[48];
                 struct berth_endpoint ep;
                 endpoint_of(n, id, es, json_get_str(ns, "SandboxKey", NULL), NULL, addr,
