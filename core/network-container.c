@@ -773,6 +773,20 @@ int network_disconnect(struct engine *e, const char *ref, json_t *body, struct b
                             "container cannot be disconnected from host network or connected to "
                             "host network");
         if (r == 0) {
+                json_t *ns = json_object_get(rc->j, "NetworkSettings");
+                json_t *pes = NULL;
+                if (primary_locked(s, nets, &pes) == n && pes == es) {
+                        /* its published ports go with it */
+                        struct portmap m = {0};
+                        ports_recorded(ns, json_get_str(es, "IPAddress", ""), &m);
+                        char addr[48];
+                        struct berth_endpoint ep;
+                        endpoint_of(n, rc->id, es, NULL, "eth0", addr, sizeof(addr), &ep);
+                        if (m.n)
+                                berth_network_unpublish(n->drv, &ep, m.v, m.n, 0, NULL);
+                        portmap_done(&m);
+                        json_object_set_new(ns, "Ports", json_object());
+                }
                 if (*json_get_str(es, "EndpointID", ""))
                         nw_endpoint_down_locked(
                             s, n, rc->id,

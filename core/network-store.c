@@ -277,8 +277,13 @@ static int predefined(struct network_store *s, struct berth_err *err)
                         else
                                 ip_text(base + 1, gw);
                 }
-                if (n && subnet && !json_object_size(json_object_get(n->j, "Containers"))) {
-                        /* follow the configuration */
+                /* Follow the configuration, unless the bridge is still up: the
+                 * daemon takes it down at exit when no container uses it, so
+                 * then containers from before the restart still run on it. */
+                const char *old_if = n ? json_get_str(json_object_get(n->j, "Options"),
+                                                      "com.docker.network.bridge.name", "")
+                                       : "";
+                if (n && subnet && !(*old_if && if_nametoindex(old_if))) {
                         json_object_set_new(
                             json_object_get(n->j, "IPAM"), "Config",
                             json_pack("[{s:s, s:s}]", "Subnet", subnet, "Gateway", gw));

@@ -117,6 +117,16 @@ check "stop frees the host port" test $? = 0
 tb start p1 > /dev/null
 expect_eq "a restarted container publishes again" "$(get "$p1")" "$(b inspect -f '{{.Config.Hostname}}' p1)"
 
+# disconnect from the network that publishes: the ports go with it
+p5=$(free_port)
+tb run -d --name dp -p "$p5:80" web > /dev/null
+expect_eq "-p before disconnect" "$(get "$p5")" "$(b inspect -f '{{.Config.Hostname}}' dp)"
+b network disconnect bridge dp
+python3 -c 'import socket,sys; s=socket.socket(); s.bind(("0.0.0.0",int(sys.argv[1])))' "$p5"
+check "disconnect frees the published port" test $? = 0
+expect_eq "disconnect clears Ports" "$(b inspect dp | jq -c '.[0].NetworkSettings.Ports')" "{}"
+b rm -f dp > /dev/null
+
 # berthd restarts while containers run: addresses, ports and cleanup survive
 ip2=$(b inspect -f '{{.NetworkSettings.IPAddress}}' p2)
 h2=$(b inspect -f '{{.Config.Hostname}}' p2)
