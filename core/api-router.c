@@ -40,6 +40,15 @@ static const struct api_route routes[] = {
 
     {"DELETE", "/containers/{id}", api_container_remove, NULL},
 
+    /* networks */
+    {"GET", "/networks", api_network_list, NULL},
+    {"POST", "/networks/create", api_network_create, NULL},
+    {"POST", "/networks/prune", api_network_prune, NULL},
+    {"GET", "/networks/{id}", api_network_inspect, NULL},
+    {"DELETE", "/networks/{id}", api_network_remove, NULL},
+    {"POST", "/networks/{id}/connect", api_network_connect, NULL},
+    {"POST", "/networks/{id}/disconnect", api_network_disconnect, NULL},
+
     /* images: the fixed paths before the {name*} ones */
     {"GET", "/images/json", api_image_list, NULL},
     {"POST", "/images/load", NULL, api_image_load},

@@ -155,6 +155,15 @@ int api_exec_start(struct api_request *req, struct berth_err *err);
 int api_exec_inspect(struct api_request *req, struct berth_err *err);
 int api_exec_resize(struct api_request *req, struct berth_err *err);
 
+/* Networks (api-network.c). */
+int api_network_list(struct api_request *req, struct berth_err *err);
+int api_network_inspect(struct api_request *req, struct berth_err *err);
+int api_network_create(struct api_request *req, struct berth_err *err);
+int api_network_remove(struct api_request *req, struct berth_err *err);
+int api_network_prune(struct api_request *req, struct berth_err *err);
+int api_network_connect(struct api_request *req, struct berth_err *err);
+int api_network_disconnect(struct api_request *req, struct berth_err *err);
+
 /* Images (api-image.c). */
 int api_image_list(struct api_request *req, struct berth_err *err);
 int api_image_inspect(struct api_request *req, struct berth_err *err);

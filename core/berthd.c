@@ -2,6 +2,7 @@
 /* berthd: the engine daemon. Loads berth.ini and the driver plugins, owns the
  * data root, serves Docker's Engine API on a Unix socket. Flags follow
  * dockerd's so several daemons can run side by side. */
+#include "network.h"
 #include "api.h"
 #include "config.h"
 #include "engine.h"
@@ -370,8 +371,10 @@ out:
          * way. A failed start has no server and closes the engine. */
         if (!server)
                 engine_close(engine);
-        else if (engine)
+        else if (engine) {
+                network_shutdown(engine->networks);
                 engine->closing = true;
+        }
         if (lock_fd >= 0)
                 close(lock_fd);
         config_done(&cfg);

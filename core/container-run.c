@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "runtime.h"
+#include "network.h"
 #include "shim/shim.h"
 #include "volumes.h"
 
@@ -145,6 +146,7 @@ static void handle_exit(struct container_store *s, const char *id, json_t *ex)
         struct record *r = ct_find_locked(s, id, &code);
         if (r) {
                 set_exited(s, r, ex);
+                network_container_stop(e, id, r->j);
                 struct berth_err err = {0};
                 berth_storage_put(e->storage, id, 0, &err);
                 volume_container_stop(e, r->j);
@@ -235,7 +237,9 @@ static int monitor_spawn(struct container_store *s, const char *id, int fd, stru
         pthread_attr_t a;
         pthread_attr_init(&a);
         pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-        pthread_attr_setstacksize(&a, 64 * 1024);
+        /* The exit path calls network drivers (libnftables' parser wants
+         * far more than 64 KiB); untouched stack pages cost nothing. */
+        pthread_attr_setstacksize(&a, 1024 * 1024);
         int r = pthread_create(&t, &a, monitor_main, m);
         pthread_attr_destroy(&a);
         if (r != 0) {
@@ -381,7 +385,7 @@ int container_start(struct container_store *s, const char *ref, struct berth_err
         _cleanup_free_ char *cdir = xasprintf("%s/%s", s->dir, id);
         _cleanup_free_ char *sd = state_dir(s, id);
         char rootfs[4096];
-        bool mounted = false;
+        bool mounted = false, networked = false;
         int sync_fd = -1, mon_fd = -1;
         pid_t shim_pid = -1, pid = -1;
         _cleanup_json_ json_t *spec = NULL, *shimcfg = NULL, *msg = NULL;
@@ -399,6 +403,10 @@ int container_start(struct container_store *s, const char *ref, struct berth_err
         if (r < 0)
                 goto fail;
         mounted = true;
+        r = network_container_start(e, id, rec, err);
+        if (r < 0)
+                goto fail;
+        networked = true;
         r = container_write_etc(rec, cdir, err);
         if (r < 0)
                 goto fail;
@@ -489,6 +497,7 @@ int container_start(struct container_store *s, const char *ref, struct berth_err
                 json_object_set_new(st, "Error", json_string(""));
                 json_object_set_new(st, "StartedAt", json_string(now));
                 json_object_set_new(st, "OOMKilled", json_false());
+                json_object_set(rc->j, "NetworkSettings", json_object_get(rec, "NetworkSettings"));
                 free(rc->shim_socket);
                 rc->shim_socket = xstrdup(sock);
                 rc->starting = false;
@@ -509,6 +518,8 @@ fail:
                 close(mon_fd);
         if (pid > 0)
                 runtime_delete(s->runtime_root, id, true, NULL);
+        if (networked)
+                network_container_stop(e, id, rec);
         if (mounted) {
                 volume_container_stop(e, rec);
                 berth_storage_put(e->storage, id, 0, NULL);

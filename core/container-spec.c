@@ -545,7 +545,13 @@ int container_spec(json_t *rec, const char *rootfs, const char *cdir, const char
         json_t *ns = json_pack("[{s:s},{s:s},{s:s},{s:s}]", "type", "pid", "type", "ipc", "type",
                                "uts", "type", "mount");
         const char *netmode = json_get_str(hc, "NetworkMode", "default");
-        if (!streq(netmode, "host"))
+        /* the namespace berthd made and configured (network-container.c) */
+        const char *sandbox =
+            json_get_str(json_object_get(rec, "NetworkSettings"), "SandboxKey", "");
+        if (*sandbox)
+                json_array_append_new(ns,
+                                      json_pack("{s:s, s:s}", "type", "network", "path", sandbox));
+        else if (!streq(netmode, "host"))
                 json_array_append_new(ns, json_pack("{s:s}", "type", "network"));
         if (streq(json_get_str(hc, "PidMode", ""), "host"))
                 json_array_remove(ns, 0);

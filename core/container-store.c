@@ -17,6 +17,7 @@
 
 #include "container-internal.h"
 #include "volumes.h"
+#include "network.h"
 
 /* --- names --------------------------------------------------------------- */
 
@@ -464,6 +465,12 @@ int container_create(struct container_store *s, const char *name, json_t *body, 
         set_default(hc, "ReadonlyRootfs", json_false());
         set_default(hc, "Mounts", json_null());
 
+        _cleanup_json_ json_t *networks = NULL;
+        r = network_container_create(e, hc, json_object_get(body, "NetworkingConfig"), &networks,
+                                     err);
+        if (r < 0)
+                return r;
+
         char id[65];
         new_id(id);
         if (!name || !*name)
@@ -551,6 +558,7 @@ int container_create(struct container_store *s, const char *name, json_t *body, 
                                       "Bridge", "", "SandboxID", "", "HairpinMode", 0, "SandboxKey",
                                       "", "Ports", "IPAddress", "", "IPPrefixLen", 0, "Gateway", "",
                                       "MacAddress", "", "Networks"));
+        json_object_set(json_object_get(j, "NetworkSettings"), "Networks", networks);
         r = ct_record_save(s, rec, err);
         if (r < 0) {
                 berth_storage_remove(e->storage, id, 0, NULL);
@@ -746,11 +754,12 @@ int container_list(struct container_store *s, const struct container_list_opts *
                 json_decref(cmd);
                 _cleanup_free_ char *status = status_text(state);
                 json_t *e = json_pack(
-                    "{s:s, s:[s], s:s, s:s, s:s, s:I, s:[], s:O, s:s, s:s, s:{s:s}, s:{s:O}, s:O}",
+                    "{s:s, s:[s], s:s, s:s, s:s, s:I, s:o, s:O, s:s, s:s, s:{s:s}, s:{s:O}, s:O}",
                     "Id", s->recs[k]->id, "Names", s->recs[k]->name, "Image",
                     json_get_str(cfg, "Image", ""), "ImageID", json_get_str(j, "Image", ""),
                     "Command", command, "Created",
-                    (json_int_t)ct_parse_time(json_get_str(j, "Created", "")), "Ports", "Labels",
+                    (json_int_t)ct_parse_time(json_get_str(j, "Created", "")), "Ports",
+                    network_list_ports(j), "Labels",
                     json_object_get(cfg, "Labels") ?: json_object(), "State", st, "Status", status,
                     "HostConfig", "NetworkMode",
                     json_get_str(json_object_get(j, "HostConfig"), "NetworkMode", "default"),

@@ -4,6 +4,7 @@
 #include "image.h"
 #include "image-unpack.h"
 #include "volumes.h"
+#include "network.h"
 
 #include <fcntl.h>
 #include <sys/random.h>
@@ -27,6 +28,7 @@ struct engine *engine_close(struct engine *e)
         image_store_close(e->images);
         /* The volume store stays, as the container store does: exit
          * monitors may still release mounts. */
+        network_store_close(e->networks);
         drivers_free(e->auth);
         drivers_free(e->logging);
         drivers_free(e->volume);
@@ -132,12 +134,16 @@ int engine_open(struct berth_config *cfg, struct engine **ret, struct berth_err 
         r = image_store_open(cfg->data_root, e->storage, &e->images, err);
         if (r < 0)
                 return r;
+        r = network_store_open(e, &e->networks, err);
+        if (r < 0)
+                return r;
         r = container_store_open(e, &e->containers, err);
         if (r < 0)
                 return r;
         r = volume_store_open(e, &e->volumes, err);
         if (r < 0)
                 return r;
+        network_restore_containers(e);
         /* Images in use by a container are not removed. */
         image_store_set_usage_fn(e->images, container_image_usage, e->containers);
 

@@ -22,6 +22,7 @@ struct engine {
         struct image_store *images;
         struct container_store *containers;
         struct volume_store *volumes;
+        struct network_store *networks;
         bool closing; /* set at shutdown: background threads stand still */
 };
 

@@ -324,7 +324,8 @@ static int inspect_kind(struct cli *cli, struct cli_args *a, const char *only)
         if (r < 0)
                 return cli_fail(&err);
         const char *type = only ? only : cli_str(a, "type");
-        if (type && !streq(type, "container") && !streq(type, "image") && !streq(type, "volume")) {
+        if (type && !streq(type, "container") && !streq(type, "image") && !streq(type, "volume") &&
+            !streq(type, "network")) {
                 fprintf(stderr, "berth: \"%s\" is not a valid value for --type\n", type);
                 return 1;
         }
@@ -333,7 +334,8 @@ static int inspect_kind(struct cli *cli, struct cli_args *a, const char *only)
                 _cleanup_free_ char *e = cli_escape(a->pos[i]);
                 static const char *const kinds[][2] = {{"container", "/containers/%s/json"},
                                                        {"image", "/images/%s/json"},
-                                                       {"volume", "/volumes/%s"}};
+                                                       {"volume", "/volumes/%s"},
+                                                       {"network", "/networks/%s"}};
                 json_t *found = NULL;
                 for (size_t k = 0; k < ELEMENTSOF(kinds) && !found; k++) {
                         if (type && !streq(type, kinds[k][0]))

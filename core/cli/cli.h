@@ -115,6 +115,8 @@ extern const struct cli_command cli_system_sub[];
 extern const struct cli_command cli_image_sub[];
 extern const struct cli_command cli_container_sub[];
 extern const struct cli_command cli_volume_sub[]; /* cli-volume.c */
+extern const struct cli_command cli_network_sub[];
+int cli_cmd_port(struct cli *cli, struct cli_args *a);
 extern const struct cli_opt cli_create_opts[], cli_ps_opts[], cli_rm_opts[], cli_inspect_opts[];
 /* The create body from create/run flags; the image is a->pos[image_index]. */
 int cli_create_body(struct cli_args *a, size_t image_index, json_t **ret_body, char **ret_name);

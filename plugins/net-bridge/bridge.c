@@ -1,14 +1,771 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* net-bridge: a Linux bridge with one veth pair per container. */
+/* net-bridge: a Linux bridge with one veth pair per container.
+ *
+ * Links and addresses go through libnl-3 (route), filtering and NAT through
+ * libnftables: no ip(8) or nft(8) is forked, so joining a container costs a
+ * handful of netlink round trips.
+ *
+ * nftables: one table of this daemon's own, "ip berth_<bridge>" (the default
+ * network's bridge name, or the `table` option), rebuilt at start-up and
+ * deleted at shutdown when no container is joined. Every per-network and
+ * per-port change is an element added to or removed from a set or map of
+ * that table, so nothing is ever looked up by rule handle and a change is
+ * one small batch:
+ *   bridges  (ifname)            all bridges of this daemon
+ *   same     (ifname . ifname)   br . br: traffic within one network
+ *   internal (ifname)            --internal networks: nothing in or out
+ *   subnets  (ipv4 interval)     masqueraded on the way out
+ *   pub_any  (proto . port)      -> container ip . port, on every local address
+ *   pub_ip   (ip . proto . port) -> container ip . port, on one host address
+ *
+ * Published ports on 127.0.0.1 (the loopback path): DNAT in the nat output
+ * chain for locally generated packets, route_localnet=1 on the bridge so
+ * the kernel routes a 127.0.0.0/8 source out of it, and masquerade of that
+ * source to the bridge's address. No userland proxy process is needed.
+ * Hairpin (a container reaching a published port of its own network) is
+ * masqueraded too ("ct status dnat" from the subnet back into the bridge).
+ *
+ * A published port is reserved by a socket bound to it (no SO_REUSEADDR)
+ * that this driver holds until unpublish(): a port in use fails with
+ * -EADDRINUSE, and nothing else can take it while the container runs. */
 #include <berth/network.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
+#include <netlink/route/route.h>
+#include <nftables/libnftables.h>
+
+struct net {
+        struct net *next;
+        char id[65];
+        char ifname[IFNAMSIZ];
+        char subnet[64];
+        int internal;
+};
+
+struct reservation {
+        struct reservation *next;
+        char endpoint[65];
+        uint32_t proto;
+        uint16_t port;
+        char ip[64];
+        int fd;
+};
+
+struct drv {
+        const struct berth_host *host;
+        pthread_mutex_t lock;
+        char table[64];
+        unsigned mtu;
+        struct nl_sock *nl;
+        struct nft_ctx *nft;
+        struct net *nets;
+        struct reservation *res;
+        long joined; /* endpoints joined (or restored) */
+        bool built;  /* the table: from the first network to the last one's removal */
+};
+
+static int nl_to_errno(int e)
+{
+        switch (e < 0 ? -e : e) {
+        case NLE_EXIST:
+                return -EEXIST;
+        case NLE_OBJ_NOTFOUND:
+        case NLE_NODEV:
+                return -ENODEV;
+        case NLE_PERM:
+                return -EPERM;
+        case NLE_NOMEM:
+                return -ENOMEM;
+        case NLE_INVAL:
+                return -EINVAL;
+        case NLE_BUSY:
+                return -EBUSY;
+        case NLE_NOADDR:
+                return -EADDRNOTAVAIL;
+        case NLE_AF_NOSUPPORT:
+                return -EAFNOSUPPORT;
+        default:
+                return -EIO;
+        }
+}
+
+static int write_sysctl(const char *path, const char *value)
+{
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        ssize_t n = write(fd, value, strlen(value));
+        int r = n < 0 ? -errno : 0;
+        close(fd);
+        return r;
+}
+
+/* Run an nft batch; on failure the first line of libnftables' message. */
+static int nft_run(struct drv *d, const char *cmd, struct berth_err *err)
+{
+        if (nft_run_cmd_from_buffer(d->nft, cmd) == 0) {
+                nft_ctx_get_error_buffer(d->nft); /* drop warnings */
+                return 0;
+        }
+        const char *msg = nft_ctx_get_error_buffer(d->nft);
+        int len = msg ? (int)strcspn(msg, "\n") : 0;
+        return berth_host_err(d->host, err, -EIO, "nftables: %.*s (table ip %s)", len,
+                              msg ? msg : "", d->table);
+}
+
+static struct net *net_find(struct drv *d, const char *id)
+{
+        for (struct net *n = d->nets; n; n = n->next)
+                if (strcmp(n->id, id) == 0)
+                        return n;
+        return NULL;
+}
+
+static const char *opt(struct drv *d, const char *key, const char *def)
+{
+        const char *v = d->host->config_get(d->host->ctx, key, NULL);
+        return v && *v ? v : def;
+}
+
+static int table_build(struct drv *d, struct berth_err *err)
+{
+        char buf[4096];
+        /* "add" then "delete": the table starts empty whether it existed or not. */
+        snprintf(buf, sizeof(buf),
+                 "add table ip %1$s\n"
+                 "delete table ip %1$s\n"
+                 "table ip %1$s {\n"
+                 " set bridges { type ifname; }\n"
+                 " set internal { type ifname; }\n"
+                 " set same { type ifname . ifname; }\n"
+                 " set subnets { type ipv4_addr; flags interval; }\n"
+                 " map pub_any { type inet_proto . inet_service : ipv4_addr . inet_service; }\n"
+                 " map pub_ip { type ipv4_addr . inet_proto . inet_service : ipv4_addr . "
+                 "inet_service; }\n"
+                 " chain prerouting { type nat hook prerouting priority -100; policy accept;\n"
+                 "  fib daddr type local dnat ip to meta l4proto . th dport map @pub_any\n"
+                 "  dnat ip to ip daddr . meta l4proto . th dport map @pub_ip\n"
+                 " }\n"
+                 " chain output { type nat hook output priority -100; policy accept;\n"
+                 "  fib daddr type local dnat ip to meta l4proto . th dport map @pub_any\n"
+                 "  dnat ip to ip daddr . meta l4proto . th dport map @pub_ip\n"
+                 " }\n"
+                 " chain postrouting { type nat hook postrouting priority 100; policy accept;\n"
+                 "  oifname != @bridges ip saddr @subnets masquerade\n"
+                 "  oifname @bridges ip saddr 127.0.0.0/8 masquerade\n"
+                 "  oifname @bridges ct status dnat ip saddr @subnets masquerade\n"
+                 " }\n"
+                 " chain forward { type filter hook forward priority 0; policy accept;\n"
+                 "  iifname . oifname @same accept\n"
+                 "  iifname @internal drop\n"
+                 "  oifname @internal drop\n"
+                 "  iifname @bridges oifname @bridges drop\n"
+                 " }\n"
+                 "}\n",
+                 d->table);
+        return nft_run(d, buf, err);
+}
 
 static int drv_init(const struct berth_host *host, void **ret_state, struct berth_err *err)
 {
-        *ret_state = (void *)host;
+        struct drv *d = calloc(1, sizeof(*d));
+        if (!d)
+                return -ENOMEM;
+        d->host = host;
+        pthread_mutex_init(&d->lock, NULL);
+        const char *table = opt(d, "table", NULL);
+        const char *br = opt(d, "bridge", "berth0");
+        snprintf(d->table, sizeof(d->table), "%s%s", table ? "" : "berth_", table ? table : br);
+        for (char *p = d->table; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                      (*p >= '0' && *p <= '9') || *p == '_'))
+                        *p = '_';
+        d->mtu = (unsigned)atoi(opt(d, "mtu", "1500"));
+        if (d->mtu < 68 || d->mtu > 65535) {
+                int r = berth_host_err(host, err, -EINVAL, "invalid mtu '%s'", opt(d, "mtu", ""));
+                free(d);
+                return r;
+        }
+        d->nl = nl_socket_alloc();
+        int r = d->nl ? nl_connect(d->nl, NETLINK_ROUTE) : -NLE_NOMEM;
+        if (r < 0) {
+                if (d->nl)
+                        nl_socket_free(d->nl);
+                free(d);
+                return berth_host_err(host, err, nl_to_errno(r), "netlink: %s", nl_geterror(r));
+        }
+        d->nft = nft_ctx_new(NFT_CTX_DEFAULT);
+        nft_ctx_buffer_output(d->nft);
+        nft_ctx_buffer_error(d->nft);
+        r = table_build(d, err);
+        if (r < 0) {
+                nft_ctx_free(d->nft);
+                nl_socket_free(d->nl);
+                free(d);
+                return r;
+        }
+        d->built = true;
+        /* Forwarding is what a bridge network is for (dockerd sets it too). */
+        write_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
+        *ret_state = d;
         return 0;
+}
+
+static int link_delete(struct nl_sock *sk, const char *name)
+{
+        struct rtnl_link *l = rtnl_link_alloc();
+        rtnl_link_set_name(l, name);
+        int r = rtnl_link_delete(sk, l);
+        rtnl_link_put(l);
+        return r < 0 ? nl_to_errno(r) : 0;
+}
+
+static void drv_fini(void *state)
+{
+        struct drv *d = state;
+        if (!d)
+                return;
+        for (struct reservation *x = d->res, *next; x; x = next) {
+                next = x->next;
+                close(x->fd);
+                free(x);
+        }
+        /* With no container joined, nothing needs the bridges or the table:
+         * leave the host as it was (the next start builds them again). */
+        if (d->joined <= 0) {
+                for (struct net *n = d->nets; n; n = n->next)
+                        link_delete(d->nl, n->ifname);
+                char buf[160];
+                snprintf(buf, sizeof(buf), "delete table ip %s\n", d->table);
+                nft_run(d, buf, NULL);
+        }
+        for (struct net *n = d->nets, *next; n; n = next) {
+                next = n->next;
+                free(n);
+        }
+        nft_ctx_free(d->nft);
+        nl_socket_free(d->nl);
+        free(d);
+}
+
+static int add_address(struct nl_sock *sk, int ifindex, const char *cidr)
+{
+        struct nl_addr *a = NULL;
+        int r = nl_addr_parse(cidr, AF_INET, &a);
+        if (r < 0)
+                return -EINVAL;
+        struct rtnl_addr *ra = rtnl_addr_alloc();
+        rtnl_addr_set_ifindex(ra, ifindex);
+        rtnl_addr_set_local(ra, a);
+        r = rtnl_addr_add(sk, ra, 0);
+        rtnl_addr_put(ra);
+        nl_addr_put(a);
+        return r < 0 ? nl_to_errno(r) : 0;
+}
+
+/* "10.213.0.0/16" + "10.213.0.1" -> "10.213.0.1/16" */
+static void gw_cidr(const struct berth_net_config *cfg, char *buf, size_t len)
+{
+        const char *slash = strchr(cfg->subnet, '/');
+        snprintf(buf, len, "%s%s", cfg->gateway, slash ? slash : "/32");
+}
+
+static int drv_create_network(void *state, const struct berth_net_config *cfg, uint64_t flags,
+                              struct berth_err *err)
+{
+        struct drv *d = state;
+        BERTH_CHECK_FLAGS(flags, BERTH_NET_RESTORE);
+        if (!cfg->subnet || !cfg->gateway)
+                return berth_host_err(d->host, err, -EINVAL,
+                                      "the bridge driver needs a subnet and a gateway");
+        char ifname[IFNAMSIZ];
+        if (cfg->ifname && *cfg->ifname)
+                snprintf(ifname, sizeof(ifname), "%s", cfg->ifname);
+        else
+                snprintf(ifname, sizeof(ifname), "br-%.12s", cfg->id);
+        unsigned mtu = cfg->mtu ? cfg->mtu : d->mtu;
+        int r;
+
+        pthread_mutex_lock(&d->lock);
+        if (net_find(d, cfg->id)) {
+                r = (flags & BERTH_NET_RESTORE)
+                        ? 0
+                        : berth_host_err(d->host, err, -EEXIST, "network %s exists", cfg->id);
+                pthread_mutex_unlock(&d->lock);
+                return r;
+        }
+        if (!d->built) {
+                r = table_build(d, err);
+                if (r < 0)
+                        goto out;
+                d->built = true;
+        }
+        /* A bridge of that name left by an earlier run is taken over (and
+         * then kept on failure: containers may still hang on it). */
+        bool existed = if_nametoindex(ifname) != 0;
+        struct rtnl_link *l = rtnl_link_alloc();
+        rtnl_link_set_type(l, "bridge");
+        rtnl_link_set_name(l, ifname);
+        rtnl_link_set_mtu(l, mtu);
+        rtnl_link_set_flags(l, IFF_UP);
+        r = rtnl_link_add(d->nl, l, NLM_F_CREATE);
+        rtnl_link_put(l);
+        if (r < 0) {
+                r = berth_host_err(d->host, err, nl_to_errno(r), "create bridge '%s': %s", ifname,
+                                   nl_geterror(r));
+                goto out;
+        }
+        int ifindex = (int)if_nametoindex(ifname);
+        char cidr[80];
+        gw_cidr(cfg, cidr, sizeof(cidr));
+        r = add_address(d->nl, ifindex, cidr);
+        if (r < 0 && r != -EEXIST) {
+                if (!existed)
+                        link_delete(d->nl, ifname);
+                r = berth_host_err(d->host, err, r, "add address %s to '%s': %s", cidr, ifname,
+                                   strerror(-r));
+                goto out;
+        }
+        char path[128];
+        snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/route_localnet", ifname);
+        write_sysctl(path, "1");
+        snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+        write_sysctl(path, "1");
+
+        char buf[512];
+        int n = snprintf(buf, sizeof(buf),
+                         "add element ip %1$s bridges { \"%2$s\" }\n"
+                         "add element ip %1$s same { \"%2$s\" . \"%2$s\" }\n",
+                         d->table, ifname);
+        if (cfg->internal)
+                snprintf(buf + n, sizeof(buf) - (size_t)n,
+                         "add element ip %s internal { \"%s\" }\n", d->table, ifname);
+        else
+                snprintf(buf + n, sizeof(buf) - (size_t)n, "add element ip %s subnets { %s }\n",
+                         d->table, cfg->subnet);
+        r = nft_run(d, buf, err);
+        if (r < 0) {
+                if (!existed)
+                        link_delete(d->nl, ifname);
+                goto out;
+        }
+        struct net *net = calloc(1, sizeof(*net));
+        snprintf(net->id, sizeof(net->id), "%s", cfg->id);
+        snprintf(net->ifname, sizeof(net->ifname), "%s", ifname);
+        snprintf(net->subnet, sizeof(net->subnet), "%s", cfg->subnet);
+        net->internal = cfg->internal != 0;
+        net->next = d->nets;
+        d->nets = net;
+        r = 0;
+out:
+        pthread_mutex_unlock(&d->lock);
+        return r;
+}
+
+static int drv_delete_network(void *state, const char *network_id, uint64_t flags,
+                              struct berth_err *err)
+{
+        struct drv *d = state;
+        BERTH_CHECK_FLAGS(flags, 0);
+        pthread_mutex_lock(&d->lock);
+        struct net **pp = &d->nets;
+        while (*pp && strcmp((*pp)->id, network_id) != 0)
+                pp = &(*pp)->next;
+        struct net *n = *pp;
+        if (!n) {
+                pthread_mutex_unlock(&d->lock);
+                return berth_host_err(d->host, err, -ENOENT, "network %s is not known", network_id);
+        }
+        *pp = n->next;
+        char buf[512];
+        snprintf(buf, sizeof(buf),
+                 "delete element ip %1$s bridges { \"%2$s\" }\n"
+                 "delete element ip %1$s same { \"%2$s\" . \"%2$s\" }\n"
+                 "delete element ip %1$s %3$s { %4$s%2$s%4$s }\n",
+                 d->table, n->ifname, n->internal ? "internal" : "subnets",
+                 n->internal ? "\"" : "");
+        if (!n->internal) /* subnets holds the subnet, not the name */
+                snprintf(buf, sizeof(buf),
+                         "delete element ip %1$s bridges { \"%2$s\" }\n"
+                         "delete element ip %1$s same { \"%2$s\" . \"%2$s\" }\n"
+                         "delete element ip %1$s subnets { %3$s }\n",
+                         d->table, n->ifname, n->subnet);
+        nft_run(d, buf, NULL);
+        int r = link_delete(d->nl, n->ifname);
+        if (!d->nets && d->joined <= 0) {
+                /* the last network: nothing needs the table until the next one */
+                snprintf(buf, sizeof(buf), "delete table ip %s\n", d->table);
+                nft_run(d, buf, NULL);
+                d->built = false;
+        }
+        pthread_mutex_unlock(&d->lock);
+        if (r < 0 && r != -ENODEV)
+                r = berth_host_err(d->host, err, r, "delete bridge '%s': %s", n->ifname,
+                                   strerror(-r));
+        else
+                r = 0;
+        free(n);
+        return r;
+}
+
+/* A netlink socket in the network namespace at `path`: made while this
+ * thread is in it, it stays bound to it after the thread goes back. */
+static int ns_socket(const char *path, struct nl_sock **ret, int *ret_nsfd)
+{
+        int nsfd = open(path, O_RDONLY | O_CLOEXEC);
+        if (nsfd < 0)
+                return -errno;
+        int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (self < 0) {
+                int r = -errno;
+                close(nsfd);
+                return r;
+        }
+        if (setns(nsfd, CLONE_NEWNET) < 0) {
+                int r = -errno;
+                close(self);
+                close(nsfd);
+                return r;
+        }
+        struct nl_sock *sk = nl_socket_alloc();
+        int r = sk ? nl_connect(sk, NETLINK_ROUTE) : -NLE_NOMEM;
+        if (setns(self, CLONE_NEWNET) < 0)
+                abort(); /* a thread stuck in a container's namespace must not go on */
+        close(self);
+        if (r < 0) {
+                if (sk)
+                        nl_socket_free(sk);
+                close(nsfd);
+                return nl_to_errno(r);
+        }
+        *ret = sk;
+        *ret_nsfd = nsfd;
+        return 0;
+}
+
+static int link_up(struct nl_sock *sk, const char *name, int *ret_ifindex)
+{
+        struct rtnl_link *l = NULL;
+        int r = rtnl_link_get_kernel(sk, 0, name, &l);
+        if (r < 0)
+                return nl_to_errno(r);
+        if (ret_ifindex)
+                *ret_ifindex = rtnl_link_get_ifindex(l);
+        struct rtnl_link *c = rtnl_link_alloc();
+        rtnl_link_set_flags(c, IFF_UP);
+        r = rtnl_link_change(sk, l, c, 0);
+        rtnl_link_put(c);
+        rtnl_link_put(l);
+        return r < 0 ? nl_to_errno(r) : 0;
+}
+
+static void host_ifname(const struct berth_endpoint *ep, char buf[IFNAMSIZ])
+{
+        snprintf(buf, IFNAMSIZ, "vb%.11s", ep->endpoint_id);
+}
+
+static int drv_join(void *state, const struct berth_endpoint *ep, uint64_t flags,
+                    struct berth_err *err)
+{
+        struct drv *d = state;
+        BERTH_CHECK_FLAGS(flags, BERTH_NET_RESTORE);
+        char hname[IFNAMSIZ];
+        host_ifname(ep, hname);
+        if (flags & BERTH_NET_RESTORE) {
+                pthread_mutex_lock(&d->lock);
+                d->joined++;
+                pthread_mutex_unlock(&d->lock);
+                return 0;
+        }
+        if (!ep->netns_path || !ep->address)
+                return berth_host_err(d->host, err, -EINVAL,
+                                      "the bridge driver needs a namespace and an address");
+
+        pthread_mutex_lock(&d->lock);
+        struct net *n = net_find(d, ep->network_id);
+        int br = n ? (int)if_nametoindex(n->ifname) : 0;
+        pthread_mutex_unlock(&d->lock);
+        if (!br)
+                return berth_host_err(d->host, err, -ENOENT, "network %.12s has no bridge",
+                                      ep->network_id);
+
+        struct nl_sock *nsk = NULL;
+        int nsfd = -1;
+        int r = ns_socket(ep->netns_path, &nsk, &nsfd);
+        if (r < 0)
+                return berth_host_err(d->host, err, r, "enter network namespace '%s': %s",
+                                      ep->netns_path, strerror(-r));
+
+        /* The MAC Docker derives from the address: 02:42:a:b:c:d. */
+        struct in_addr ia = {0};
+        char ipbuf[64];
+        snprintf(ipbuf, sizeof(ipbuf), "%s", ep->address);
+        ipbuf[strcspn(ipbuf, "/")] = '\0';
+        inet_pton(AF_INET, ipbuf, &ia);
+        const unsigned char *b = (const unsigned char *)&ia.s_addr;
+        char mac[32];
+        if (ep->mac && *ep->mac)
+                snprintf(mac, sizeof(mac), "%s", ep->mac);
+        else
+                snprintf(mac, sizeof(mac), "02:42:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3]);
+        unsigned mtu = ep->mtu ? ep->mtu : d->mtu;
+
+        /* One request: the pair, its host end up on the bridge, its inner end
+         * created right in the namespace under its final name. */
+        struct rtnl_link *veth = rtnl_link_veth_alloc();
+        struct rtnl_link *peer = rtnl_link_veth_get_peer(veth);
+        rtnl_link_set_name(veth, hname);
+        rtnl_link_set_mtu(veth, mtu);
+        rtnl_link_set_master(veth, br);
+        rtnl_link_set_flags(veth, IFF_UP);
+        rtnl_link_set_name(peer, ep->ifname ? ep->ifname : "eth0");
+        rtnl_link_set_mtu(peer, mtu);
+        rtnl_link_set_ns_fd(peer, nsfd);
+        struct nl_addr *lladdr = NULL;
+        if (nl_addr_parse(mac, AF_LLC, &lladdr) == 0) {
+                rtnl_link_set_addr(peer, lladdr);
+                nl_addr_put(lladdr);
+        }
+        /* d->nl is shared: libnl sockets are not for concurrent use */
+        pthread_mutex_lock(&d->lock);
+        r = rtnl_link_add(d->nl, veth, NLM_F_CREATE | NLM_F_EXCL);
+        pthread_mutex_unlock(&d->lock);
+        rtnl_link_put(peer);
+        rtnl_link_veth_release(veth);
+        if (r < 0) {
+                r = berth_host_err(d->host, err, nl_to_errno(r), "create veth pair '%s': %s", hname,
+                                   nl_geterror(r));
+                goto out;
+        }
+
+        int ifindex = 0;
+        const char *what = "bring up lo";
+        r = link_up(nsk, "lo", NULL);
+        if (r >= 0) {
+                what = "bring up the container's interface";
+                r = link_up(nsk, ep->ifname ? ep->ifname : "eth0", &ifindex);
+        }
+        if (r >= 0) {
+                what = "add the container's address";
+                r = add_address(nsk, ifindex, ep->address);
+        }
+        if (r >= 0 && ep->gateway && *ep->gateway) {
+                what = "add the default route";
+                struct nl_addr *dst = NULL, *gw = NULL;
+                nl_addr_parse("0.0.0.0/0", AF_INET, &dst);
+                r = nl_addr_parse(ep->gateway, AF_INET, &gw);
+                if (r == 0) {
+                        struct rtnl_route *rt = rtnl_route_alloc();
+                        struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+                        rtnl_route_set_family(rt, AF_INET);
+                        rtnl_route_set_dst(rt, dst);
+                        rtnl_route_nh_set_gateway(nh, gw);
+                        rtnl_route_nh_set_ifindex(nh, ifindex);
+                        rtnl_route_add_nexthop(rt, nh);
+                        r = rtnl_route_add(nsk, rt, NLM_F_CREATE);
+                        r = r < 0 ? nl_to_errno(r) : 0;
+                        rtnl_route_put(rt);
+                } else
+                        r = -EINVAL;
+                nl_addr_put(dst);
+                if (gw)
+                        nl_addr_put(gw);
+        }
+        if (r < 0) {
+                pthread_mutex_lock(&d->lock);
+                link_delete(d->nl, hname);
+                pthread_mutex_unlock(&d->lock);
+                r = berth_host_err(d->host, err, r, "%s (%s): %s", what, ep->address, strerror(-r));
+                goto out;
+        }
+        pthread_mutex_lock(&d->lock);
+        d->joined++;
+        pthread_mutex_unlock(&d->lock);
+out:
+        nl_socket_free(nsk);
+        close(nsfd);
+        return r;
+}
+
+static int drv_leave(void *state, const struct berth_endpoint *ep, uint64_t flags,
+                     struct berth_err *err)
+{
+        struct drv *d = state;
+        BERTH_CHECK_FLAGS(flags, 0);
+        char hname[IFNAMSIZ];
+        host_ifname(ep, hname);
+        pthread_mutex_lock(&d->lock);
+        if (d->joined > 0) /* not counted when it exited while berthd was away */
+                d->joined--;
+        /* Without a namespace the engine is about to remove it (the
+         * container exited): the kernel then destroys the inner end and with
+         * it the host end, in its batched namespace cleanup. Deleting the
+         * pair here would wait for RCU grace periods, some 30-40 ms per
+         * container on the exit path, for nothing. */
+        int r = ep->netns_path ? link_delete(d->nl, hname) : 0;
+        pthread_mutex_unlock(&d->lock);
+        if (r < 0 && r != -ENODEV)
+                return berth_host_err(d->host, err, r, "delete veth '%s': %s", hname, strerror(-r));
+        return 0;
+}
+
+static bool any_ip(const char *ip)
+{
+        return !ip || !*ip || strcmp(ip, "0.0.0.0") == 0 || strcmp(ip, "::") == 0;
+}
+
+static const char *proto_name(uint32_t p)
+{
+        return p == BERTH_PROTO_UDP ? "udp" : "tcp";
+}
+
+/* Hold host_ip:port so that no one else binds it while it is published. */
+static int reserve(const struct berth_port_mapping *p, int *ret_fd)
+{
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(p->host_port)};
+        if (!any_ip(p->host_ip) && inet_pton(AF_INET, p->host_ip, &sa.sin_addr) != 1)
+                return -EAFNOSUPPORT;
+        int fd = socket(AF_INET,
+                        (p->proto == BERTH_PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        int one = 1;
+        setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
+        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
+static void element(char *buf, size_t len, const char *op, struct drv *d,
+                    const struct berth_port_mapping *p)
+{
+        if (any_ip(p->host_ip))
+                snprintf(buf, len, "%s element ip %s pub_any { %s . %u : %s . %u }\n", op, d->table,
+                         proto_name(p->proto), p->host_port, p->container_ip, p->container_port);
+        else
+                snprintf(buf, len, "%s element ip %s pub_ip { %s . %s . %u : %s . %u }\n", op,
+                         d->table, p->host_ip, proto_name(p->proto), p->host_port, p->container_ip,
+                         p->container_port);
+}
+
+static void release_locked(struct drv *d, const char *endpoint, const struct berth_port_mapping *p)
+{
+        for (struct reservation **pp = &d->res; *pp;) {
+                struct reservation *x = *pp;
+                if (strcmp(x->endpoint, endpoint) == 0 &&
+                    (!p || (x->proto == p->proto && x->port == p->host_port))) {
+                        *pp = x->next;
+                        close(x->fd);
+                        free(x);
+                } else
+                        pp = &x->next;
+        }
+}
+
+static int drv_publish(void *state, const struct berth_endpoint *ep,
+                       const struct berth_port_mapping *ports, size_t n_ports, uint64_t flags,
+                       struct berth_err *err)
+{
+        struct drv *d = state;
+        BERTH_CHECK_FLAGS(flags, BERTH_NET_RESTORE);
+        if (n_ports == 0)
+                return 0;
+        size_t cap = n_ports * 200 + 1;
+        char *buf = malloc(cap);
+        if (!buf)
+                return -ENOMEM;
+        size_t off = 0;
+        int r = 0;
+        pthread_mutex_lock(&d->lock);
+        for (size_t i = 0; i < n_ports; i++) {
+                const struct berth_port_mapping *p = &ports[i];
+                int fd = -1;
+                r = reserve(p, &fd);
+                if (r < 0 && !(flags & BERTH_NET_RESTORE)) {
+                        r = berth_host_err(d->host, err, r, "cannot publish %s:%u/%s: %s%s",
+                                           any_ip(p->host_ip) ? "0.0.0.0" : p->host_ip,
+                                           p->host_port, proto_name(p->proto),
+                                           r == -EADDRINUSE ? "port is already allocated: " : "",
+                                           strerror(-r));
+                        goto fail;
+                }
+                if (fd >= 0) {
+                        struct reservation *x = calloc(1, sizeof(*x));
+                        snprintf(x->endpoint, sizeof(x->endpoint), "%s", ep->endpoint_id);
+                        x->proto = p->proto;
+                        x->port = p->host_port;
+                        x->fd = fd;
+                        x->next = d->res;
+                        d->res = x;
+                }
+                element(buf + off, cap - off, "add", d, p);
+                off += strlen(buf + off);
+        }
+        r = nft_run(d, buf, err);
+        if (r < 0)
+                goto fail;
+        pthread_mutex_unlock(&d->lock);
+        free(buf);
+        return 0;
+fail:
+        release_locked(d, ep->endpoint_id, NULL);
+        pthread_mutex_unlock(&d->lock);
+        free(buf);
+        return r;
+}
+
+static int drv_unpublish(void *state, const struct berth_endpoint *ep,
+                         const struct berth_port_mapping *ports, size_t n_ports, uint64_t flags,
+                         struct berth_err *err)
+{
+        struct drv *d = state;
+        BERTH_CHECK_FLAGS(flags, 0);
+        (void)err;
+        pthread_mutex_lock(&d->lock);
+        for (size_t i = 0; i < n_ports; i++) {
+                char buf[256];
+                /* One by one: a batch fails whole on an element already gone. */
+                element(buf, sizeof(buf), "delete", d, &ports[i]);
+                nft_run(d, buf, NULL);
+                release_locked(d, ep->endpoint_id, &ports[i]);
+        }
+        pthread_mutex_unlock(&d->lock);
+        return 0;
+}
+
+static int drv_status(void *state, berth_kv_fn fn, void *userdata, uint64_t flags)
+{
+        struct drv *d = state;
+        BERTH_CHECK_FLAGS(flags, 0);
+        char n[32];
+        pthread_mutex_lock(&d->lock);
+        snprintf(n, sizeof(n), "%ld", d->joined);
+        pthread_mutex_unlock(&d->lock);
+        int r = fn(userdata, "nftables table", d->table);
+        if (r == 0)
+                r = fn(userdata, "endpoints", n);
+        return r;
 }
 
 static const struct berth_option drv_options[] = {
@@ -16,14 +773,23 @@ static const struct berth_option drv_options[] = {
     {"subnet", "10.213.0.0/16", "subnet of the default network"},
     {"gateway", "", "gateway of the default network (default: the subnet's first address)"},
     {"mtu", "1500", "MTU of bridges and veth pairs"},
+    {"table", "", "nftables table (family ip) of this daemon (default: berth_<bridge>)"},
     {0},
 };
 
 static const struct berth_network_ops drv_ops = {
     .size = sizeof(struct berth_network_ops),
+    .create_network = drv_create_network,
+    .delete_network = drv_delete_network,
+    .join = drv_join,
+    .leave = drv_leave,
+    .publish = drv_publish,
+    .unpublish = drv_unpublish,
+    .status = drv_status,
 };
 
-BERTH_PLUGIN_DEFINE(.kind = BERTH_KIND_NETWORK, .name = "bridge", .version = "0.1.0",
+BERTH_PLUGIN_DEFINE(.kind = BERTH_KIND_NETWORK, .name = "bridge", .version = "1.0.0",
                     .description = "a Linux bridge with one veth pair per container",
-                    .features = BERTH_NET_F_NEEDS_NETNS | BERTH_NET_F_USES_IPAM, .init = drv_init,
-                    .options = drv_options, .ops = &drv_ops);
+                    .features = BERTH_NET_F_NEEDS_NETNS | BERTH_NET_F_USES_IPAM |
+                                BERTH_NET_F_PORTS | BERTH_NET_F_USER_NETWORKS,
+                    .init = drv_init, .fini = drv_fini, .options = drv_options, .ops = &drv_ops);

@@ -16,8 +16,11 @@
 #   volume    busybox with VOLUME /data and content there:      (volume:latest)
 #               /data/hello (mode 0640), /data/sub/file, symlink /data/link -> hello
 #   hostile   busybox whose /data is a symlink to /etc            (hostile:latest)
+#   web       like busybox, with EXPOSE 80/tcp 53/udp and the command
+#             httpd -f -p 80 -h /etc, and /bin/udpecho if $UDPECHO
+#             names the built tests/lib/udpecho.c                (web:latest)
 set -euo pipefail
-kind=${1:?usage: mkimage.sh busybox|multi|big|gz OUT.tar [NAME:TAG]}
+kind=${1:?usage: mkimage.sh busybox|multi|big|gz|volume|hostile|web OUT.tar [NAME:TAG]}
 out=${2:?usage: mkimage.sh KIND OUT.tar [NAME:TAG]}
 here=$(cd "$(dirname "$0")" && pwd)
 case $kind in
@@ -27,6 +30,7 @@ big) name=${3:-big:latest} ;;
 gz) name=${3:-gz:latest} ;;
 volume) name=${3:-volume:latest} ;;
 hostile) name=${3:-hostile:latest} ;;
+web) name=${3:-web:latest} ;;
 *) echo "mkimage.sh: unknown kind '$kind'" >&2; exit 2 ;;
 esac
 
@@ -62,8 +66,10 @@ add_layer() {
 }
 
 case $kind in
-busybox | gz)
+busybox | gz | web)
         "$here/mkrootfs.sh" "$work/r1" >/dev/null
+        # web: the static UDP echo helper, when the caller built it
+        if [ "$kind" = web ] && [ -n "${UDPECHO:-}" ]; then cp "$UDPECHO" "$work/r1/bin/udpecho"; fi
         add_layer "$work/r1" "ADD busybox rootfs" "$([ "$kind" = gz ] && echo gz)"
         ;;
 multi)
@@ -123,8 +129,10 @@ esac
 
 ids=$(printf '"%s",' "${diff_ids[@]}")
 hist=$(printf '%s,' "${history[@]}")
-printf '{"architecture":"amd64","os":"linux","created":"%s","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"],"Labels":{"org.berth.test":"%s"}%s},"rootfs":{"type":"layers","diff_ids":[%s]},"history":[%s]}' \
-        "$created" "$kind" "$extra_config" "${ids%,}" "${hist%,}" > "$work/config.json"
+extra='"Cmd":["sh"]'
+[ "$kind" = web ] && extra='"Cmd":["httpd","-f","-p","80","-h","/etc"],"ExposedPorts":{"80/tcp":{},"53/udp":{}}'
+printf '{"architecture":"amd64","os":"linux","created":"%s","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],%s,"Labels":{"org.berth.test":"%s"}%s},"rootfs":{"type":"layers","diff_ids":[%s]},"history":[%s]}' \
+        "$created" "$extra" "$kind" "$extra_config" "${ids%,}" "${hist%,}" > "$work/config.json"
 cid=$(sha256sum "$work/config.json" | cut -d' ' -f1)
 mv "$work/config.json" "$work/out/$cid.json"
 paths=$(printf '"%s",' "${layer_paths[@]}")

@@ -87,7 +87,9 @@ struct berth_network_ops {
                     struct berth_err *err);
 
         /* Undo join(). Must succeed when the namespace is already gone (the
-         * container exited and the kernel removed its end of the pair). */
+         * container exited and the kernel removed its end of the pair).
+         * ep->netns_path is NULL when the engine removes the namespace right
+         * after (the container exited): what lives in it goes with it. */
         int (*leave)(void *drv, const struct berth_endpoint *ep, uint64_t flags,
                      struct berth_err *err);
 
