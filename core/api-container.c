@@ -463,11 +463,11 @@ int api_exec_start(struct api_request *req, struct berth_err *err)
         int r = api_body_json(req, &body, err);
         if (r < 0)
                 return r;
-        json_t *j = NULL;
+        _cleanup_json_ json_t *j = NULL;
         r = container_exec_inspect(req->engine->containers, req->param[0], &j, err);
         if (r < 0)
                 return r;
-        json_decref(j);
+        bool tty = json_get_bool(json_object_get(j, "ProcessConfig"), "tty", false);
         if (json_get_bool(body, "Detach", false)) {
                 r = container_exec_start(req->engine->containers, req->param[0], true, -1, NULL, 0,
                                          err);
@@ -478,7 +478,10 @@ int api_exec_start(struct api_request *req, struct berth_err *err)
         struct exec_job *job = xzalloc(sizeof(*job));
         job->s = req->engine->containers;
         snprintf(job->id, sizeof(job->id), "%s", req->param[0]);
-        return api_reply_upgrade(req, "application/vnd.docker.multiplexed-stream", exec_main, job);
+        return api_reply_upgrade(req,
+                                 tty ? "application/vnd.docker.raw-stream"
+                                     : "application/vnd.docker.multiplexed-stream",
+                                 exec_main, job);
 }
 
 int api_exec_inspect(struct api_request *req, struct berth_err *err)
@@ -490,10 +493,12 @@ int api_exec_inspect(struct api_request *req, struct berth_err *err)
 
 int api_exec_resize(struct api_request *req, struct berth_err *err)
 {
-        json_t *j = NULL;
-        int r = container_exec_inspect(req->engine->containers, req->param[0], &j, err);
-        json_decref(j);
-        /* execs have no TTY yet: nothing to resize */
+        int64_t h, w;
+        if (parse_int64(strempty(api_query(req, "h")), &h) < 0 ||
+            parse_int64(strempty(api_query(req, "w")), &w) < 0 || h < 0 || w < 0 || h > 65535 ||
+            w > 65535)
+                return err_set(err, -EINVAL, "invalid height or width for resize");
+        int r = container_exec_resize(req->engine->containers, req->param[0], (int)h, (int)w, err);
         return r < 0 ? r : api_reply_empty(req, 200);
 }
 

@@ -1015,9 +1015,11 @@ struct exec_rec {
         bool running, started, exited;
         int64_t exit_code;
         pid_t pid;
+        int want_h, want_w; /* a resize that came before the process ran */
         struct exec_rec *next;
 };
 static struct exec_rec *execs;
+static int exec_resize_shim(const char *sock, const char *id, int h, int w, struct berth_err *err);
 
 static struct exec_rec *exec_find_locked(const char *id)
 {
@@ -1034,10 +1036,6 @@ int container_exec_create(struct container_store *s, const char *ref, json_t *bo
         json_t *cmd = json_object_get(body, "Cmd");
         if (!json_array_size(cmd))
                 return err_set(err, -EINVAL, "No exec command specified");
-        if (json_get_bool(body, "Tty", false))
-                return err_set(
-                    err, -ENOTSUP,
-                    "exec with a TTY (-t) is not supported by this berth yet; run it without -t");
         pthread_mutex_lock(&s->lock);
         struct record *r = ct_find_locked(s, ref, &code);
         if (!r) {
@@ -1098,7 +1096,13 @@ static int exec_process(struct container_store *s, struct exec_rec *e, json_t **
                 return r;
         json_t *proc = json_deep_copy(json_object_get(spec, "process"));
         json_object_set(proc, "args", json_object_get(e->cfg, "Cmd"));
-        json_object_set_new(proc, "terminal", json_false());
+        json_object_set_new(proc, "terminal", json_boolean(json_get_bool(e->cfg, "Tty", false)));
+        json_t *cs = json_object_get(e->cfg, "ConsoleSize"); /* [h, w], API 1.42 */
+        if (json_get_bool(e->cfg, "Tty", false) && json_array_size(cs) == 2 &&
+            json_integer_value(json_array_get(cs, 0)) > 0)
+                json_object_set_new(proc, "consoleSize",
+                                    json_pack("{s:O, s:O}", "height", json_array_get(cs, 0),
+                                              "width", json_array_get(cs, 1)));
         json_t *env = json_deep_copy(json_object_get(proc, "env"));
         size_t i;
         json_t *v;
@@ -1193,8 +1197,9 @@ int container_exec_start(struct container_store *s, const char *id, bool detach,
         if (fd < 0)
                 return err_errno(err, fd, "connect to the shim of %s", cid);
         char req[128], line[BERTH_ERR_MSG_MAX];
-        int l = snprintf(req, sizeof(req), "exec %s%s%s\n", id, in ? " stdin" : "",
-                         detach ? " detach" : "");
+        int l =
+            snprintf(req, sizeof(req), "exec %s%s%s%s\n", id, in ? " stdin" : "",
+                     detach ? " detach" : "", json_get_bool(e->cfg, "Tty", false) ? " tty" : "");
         if (loop_write(fd, req, (size_t)l) < 0 || read_line(fd, line, sizeof(line), 30000) <= 0)
                 return err_set(err, -EIO, "the shim of %s did not answer the exec", cid);
         if (!startswith(line, "ok ")) {
@@ -1210,7 +1215,10 @@ int container_exec_start(struct container_store *s, const char *id, bool detach,
         pthread_mutex_lock(&s->lock);
         e->pid = (pid_t)atoi(line + 3);
         e->running = true;
+        int wh = e->want_h, ww = e->want_w;
         pthread_mutex_unlock(&s->lock);
+        if (wh) /* the docker CLI resizes right after the upgrade */
+                exec_resize_shim(sock, id, wh, ww, NULL);
         if (detach)
                 return 0;
         if (extra_len && in)
@@ -1247,16 +1255,54 @@ int container_exec_inspect(struct container_store *s, const char *id, json_t **r
         *ret = json_pack(
             "{s:s, s:b, s:O, s:{s:b, s:s, s:O, s:b, s:s}, s:b, s:b, s:b, s:b, s:s, s:s, s:i}", "ID",
             e->id, "Running", e->running && !e->exited, "ExitCode",
-            e->exited ? json_integer(e->exit_code) : json_null(), "ProcessConfig", "tty", 0,
-            "entrypoint", json_string_value(json_array_get(cmd, 0)) ?: "", "arguments", args,
-            "privileged", json_get_bool(e->cfg, "Privileged", false), "user",
-            json_get_str(e->cfg, "User", ""), "OpenStdin",
-            json_get_bool(e->cfg, "AttachStdin", false), "OpenStderr",
+            e->exited ? json_integer(e->exit_code) : json_null(), "ProcessConfig", "tty",
+            json_get_bool(e->cfg, "Tty", false), "entrypoint",
+            json_string_value(json_array_get(cmd, 0)) ?: "", "arguments", args, "privileged",
+            json_get_bool(e->cfg, "Privileged", false), "user", json_get_str(e->cfg, "User", ""),
+            "OpenStdin", json_get_bool(e->cfg, "AttachStdin", false), "OpenStderr",
             json_get_bool(e->cfg, "AttachStderr", false), "OpenStdout",
             json_get_bool(e->cfg, "AttachStdout", false), "CanRemove", 0, "ContainerID", e->cid,
             "DetachKeys", "", "Pid", (int)e->pid);
         json_decref(args);
         pthread_mutex_unlock(&s->lock);
+        return 0;
+}
+
+int container_exec_resize(struct container_store *s, const char *id, int h, int w,
+                          struct berth_err *err)
+{
+        if (h <= 0 || w <= 0)
+                return 0;
+        pthread_mutex_lock(&s->lock);
+        struct exec_rec *e = exec_find_locked(id);
+        if (!e) {
+                pthread_mutex_unlock(&s->lock);
+                return err_set(err, -ENOENT, "No such exec instance: %s", id);
+        }
+        bool tty = json_get_bool(e->cfg, "Tty", false);
+        bool live = tty && e->running && !e->exited;
+        if (tty && !e->running) {
+                e->want_h = h;
+                e->want_w = w;
+        }
+        int code;
+        struct record *r = ct_find_locked(s, e->cid, &code);
+        _cleanup_free_ char *sock = live && r && r->shim_socket ? xstrdup(r->shim_socket) : NULL;
+        pthread_mutex_unlock(&s->lock);
+        if (!sock) /* no terminal (or no longer, or not yet): as Docker */
+                return 0;
+        return exec_resize_shim(sock, id, h, w, err);
+}
+
+static int exec_resize_shim(const char *sock, const char *id, int h, int w, struct berth_err *err)
+{
+        _cleanup_close_ int fd = connect_unix(sock);
+        if (fd < 0)
+                return err_errno(err, fd, "connect to the shim");
+        char req[160], ok[16];
+        int l = snprintf(req, sizeof(req), "resize %d %d %s\n", h, w, id);
+        if (loop_write(fd, req, (size_t)l) < 0 || read_line(fd, ok, sizeof(ok), 5000) <= 0)
+                return err_set(err, -EIO, "cannot resize the terminal of exec %s", id);
         return 0;
 }
 

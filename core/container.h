@@ -84,6 +84,9 @@ int container_exec_create(struct container_store *s, const char *ref, json_t *bo
                           struct berth_err *err);
 int container_exec_start(struct container_store *s, const char *id, bool detach, int client,
                          const char *extra, size_t extra_len, struct berth_err *err);
+/* The window size of an exec's TTY (nothing to do for an exec without one). */
+int container_exec_resize(struct container_store *s, const char *id, int h, int w,
+                          struct berth_err *err);
 int container_exec_inspect(struct container_store *s, const char *id, json_t **ret,
                            struct berth_err *err);
 /* GET /containers/{id}/export: the container's filesystem as a tar. */

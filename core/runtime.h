@@ -110,6 +110,7 @@ struct runtime_resources {
 
 struct runtime_process {
         bool terminal;
+        unsigned short console_height, console_width; /* consoleSize; 0: not set */
         uint32_t uid, gid;
         uint32_t *gids;
         size_t n_gids;
@@ -212,6 +213,10 @@ int runtime_pids(const char *root, const char *id, pid_t **ret, size_t *ret_n,
 
 struct runtime_exec_opts {
         const char *console_socket;
+        /* Or, with has_console_fd, a connected socket (a socketpair end) to
+         * send the PTY master to: the shim receives it without a path. */
+        bool has_console_fd;
+        int console_fd;
         const char *pid_file;
         bool detach;
         unsigned preserve_fds;
