@@ -31,6 +31,7 @@ static const struct api_route routes[] = {
     {"POST", "/containers/{id}/unpause", api_container_unpause, NULL},
     {"GET", "/containers/{id}/top", api_container_top, NULL},
     {"GET", "/containers/{id}/export", api_container_export, NULL},
+    {"GET", "/containers/{id}/stats", api_container_stats, NULL},
 
     {"POST", "/containers/{id}/exec", api_exec_create, NULL},
     {"POST", "/exec/{id}/start", api_exec_start, NULL},

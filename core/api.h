@@ -136,6 +136,7 @@ int api_container_inspect(struct api_request *req, struct berth_err *err);
 int api_container_remove(struct api_request *req, struct berth_err *err);
 int api_container_rename(struct api_request *req, struct berth_err *err);
 int api_container_prune(struct api_request *req, struct berth_err *err);
+int api_container_stats(struct api_request *req, struct berth_err *err); /* api-stats.c */
 int api_container_start(struct api_request *req, struct berth_err *err);
 int api_container_stop(struct api_request *req, struct berth_err *err);
 int api_container_restart(struct api_request *req, struct berth_err *err);

@@ -96,6 +96,12 @@ int container_export(struct container_store *s, const char *ref, int out_fd, str
 int container_commit(struct container_store *s, const char *ref, const char *target,
                      const char *const *changes, const char *comment, const char *author,
                      bool pause, json_t *config_over, char **ret_id, struct berth_err *err);
+/* GET /containers/{id}/stats: write Docker's stats objects (one per line) to
+ * out_fd: one (one_shot: at once; else two samples a second apart), or one a
+ * second while stream is set, until the container is removed or out_fd fails
+ * (container-stats.c). */
+int container_stats(struct container_store *s, const char *id, bool stream, bool one_shot,
+                    int out_fd);
 int container_pause(struct container_store *s, const char *ref, bool pause, struct berth_err *err);
 /* GET /containers/{id}/top: {"Titles":[..],"Processes":[[..],..]} from /proc. */
 int container_top(struct container_store *s, const char *ref, json_t **ret, struct berth_err *err);

@@ -416,6 +416,9 @@ const struct cli_command cli_container_sub[] = {
      2, 2, false},
     {"rm", "remove", "[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers", NULL,
      cli_rm_opts, cli_cmd_rm, NULL, 1, -1, false},
+    {"stats", NULL, "[OPTIONS] [CONTAINER...]",
+     "Display a live stream of container(s) resource usage statistics", NULL, cli_stats_opts,
+     cli_cmd_stats, NULL, 0, -1, false},
     {0},
 };
 

@@ -1,0 +1,5 @@
+# Containers beyond the life cycle (issue 5): stats, cp (archive), events.
+target_sources(berth-core PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/runtime-stats.c
+  ${CMAKE_CURRENT_LIST_DIR}/container-stats.c
+  ${CMAKE_CURRENT_LIST_DIR}/api-stats.c)
