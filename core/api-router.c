@@ -32,6 +32,8 @@ static const struct api_route routes[] = {
     {"GET", "/containers/{id}/top", api_container_top, NULL},
     {"GET", "/containers/{id}/export", api_container_export, NULL},
     {"GET", "/containers/{id}/stats", api_container_stats, NULL},
+    {"GET", "/containers/{id}/archive", api_container_archive_get, NULL},
+    {"PUT", "/containers/{id}/archive", NULL, api_container_archive_put, true},
 
     {"POST", "/containers/{id}/exec", api_exec_create, NULL},
     {"POST", "/exec/{id}/start", api_exec_start, NULL},

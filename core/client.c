@@ -34,13 +34,14 @@ static size_t on_data(char *ptr, size_t size, size_t n, void *ud)
 struct hdrs {
         char api_version[16];
         char server[64];
+        char path_stat[1024];
 };
 
 static size_t on_header(char *ptr, size_t size, size_t n, void *ud)
 {
         struct hdrs *h = ud;
         size_t l = size * n;
-        char line[256];
+        char line[1100];
         if (l >= sizeof(line))
                 return l;
         memcpy(line, ptr, l);
@@ -51,6 +52,9 @@ static size_t on_header(char *ptr, size_t size, size_t n, void *ud)
                          line + 12 + strspn(line + 12, " "));
         else if (strncasecmp(line, "Server:", 7) == 0)
                 snprintf(h->server, sizeof(h->server), "%s", line + 7 + strspn(line + 7, " "));
+        else if (strncasecmp(line, "X-Docker-Container-Path-Stat:", 29) == 0)
+                snprintf(h->path_stat, sizeof(h->path_stat), "%s",
+                         line + 29 + strspn(line + 29, " "));
         return l;
 }
 
@@ -161,6 +165,7 @@ int client_request(struct client *c, const char *method, const char *path, const
                 free(out.data);
                 return transport_error(c, cc, err);
         }
+        memcpy(c->path_stat, h.path_stat, sizeof(c->path_stat));
         if (!out.data)
                 out.data = xstrdup("");
         if (ret_len)

@@ -19,6 +19,7 @@ struct client {
         char *exec_root;    /* where an auto-started berthd logs */
         char version[16];   /* negotiated API version */
         char server_version[64];
+        char path_stat[1024]; /* X-Docker-Container-Path-Stat of the last client_request */
 };
 
 /* Resolve the host: the argument, then $BERTH_HOST, then [daemon] host of

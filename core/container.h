@@ -102,6 +102,20 @@ int container_commit(struct container_store *s, const char *ref, const char *tar
  * (container-stats.c). */
 int container_stats(struct container_store *s, const char *id, bool stream, bool one_shot,
                     int out_fd);
+/* docker cp (container-archive.c), running or stopped containers; paths are
+ * resolved inside the container's root. stat: {name,size,mode,mtime,
+ * linkTarget} with Go's FileMode bits; get: a tar of the path to out_fd;
+ * put: a tar from tar_fd extracted into the directory path. */
+/* A tar of `name` in dirfd ("" for dirfd itself), its top entry called
+ * `top`, written to out_fd; symlinks are stored, never followed. */
+int archive_write_tree(int dirfd, const char *name, const char *top, int out_fd,
+                       struct berth_err *err);
+int container_archive_stat(struct container_store *s, const char *ref, const char *path,
+                           json_t **ret, struct berth_err *err);
+int container_archive_get(struct container_store *s, const char *ref, const char *path, int out_fd,
+                          struct berth_err *err);
+int container_archive_put(struct container_store *s, const char *ref, const char *path, int tar_fd,
+                          bool no_overwrite_dir_non_dir, bool copy_uid_gid, struct berth_err *err);
 int container_pause(struct container_store *s, const char *ref, bool pause, struct berth_err *err);
 /* GET /containers/{id}/top: {"Titles":[..],"Processes":[[..],..]} from /proc. */
 int container_top(struct container_store *s, const char *ref, json_t **ret, struct berth_err *err);

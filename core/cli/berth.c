@@ -64,6 +64,11 @@ static const struct cli_command top_sub[] = {
      NULL, NULL, cli_cmd_pause, NULL, 1, -1, false},
     {"top", NULL, "CONTAINER [ps OPTIONS]", "Display the running processes of a container", NULL,
      NULL, cli_cmd_top, NULL, 1, -1, false},
+    {"cp", NULL,
+     "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n  berth cp [OPTIONS] SRC_PATH|- "
+     "CONTAINER:DEST_PATH",
+     "Copy files/folders between a container and the local filesystem", NULL, cli_cp_opts,
+     cli_cmd_cp, NULL, 2, 2, false},
     {"stats", NULL, "[OPTIONS] [CONTAINER...]",
      "Display a live stream of container(s) resource usage statistics", NULL, cli_stats_opts,
      cli_cmd_stats, NULL, 0, -1, false},
