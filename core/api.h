@@ -141,6 +141,7 @@ int api_container_remove(struct api_request *req, struct berth_err *err);
 int api_container_rename(struct api_request *req, struct berth_err *err);
 int api_container_prune(struct api_request *req, struct berth_err *err);
 int api_container_stats(struct api_request *req, struct berth_err *err); /* api-stats.c */
+int api_events(struct api_request *req, struct berth_err *err);          /* api-events.c */
 /* api-archive.c */
 int api_container_archive_get(struct api_request *req, struct berth_err *err);
 int api_container_archive_put(struct api_request *req, int body_fd, int out_fd,

@@ -4,6 +4,7 @@
  * process), the exit monitor, stop, kill, wait, restart, attach and logs. */
 #include "container-internal.h"
 #include "container-spec.h"
+#include "events.h"
 #include "image.h"
 #include "image-unpack.h"
 
@@ -144,6 +145,10 @@ static void handle_exit(struct container_store *s, const char *id, json_t *ex)
         struct record *r = ct_find_locked(s, id, &code);
         if (r) {
                 set_exited(s, r, ex);
+                char ec[24];
+                snprintf(ec, sizeof(ec), "%lld",
+                         (long long)json_get_int(json_object_get(r->j, "State"), "ExitCode", 0));
+                events_container(r->j, "die", json_pack("{s:s}", "exitCode", ec));
                 struct berth_err err = {0};
                 berth_storage_put(e->storage, id, 0, &err);
                 _cleanup_free_ char *sd = state_dir(s, id);
@@ -492,6 +497,7 @@ int container_start(struct container_store *s, const char *ref, struct berth_err
                 rc->starting = false;
                 health_start_locked(s, rc);
                 ct_record_save(s, rc, NULL);
+                events_container(rc->j, "start", NULL);
         }
         pthread_cond_broadcast(&s->changed);
         pthread_mutex_unlock(&s->lock);
@@ -589,6 +595,7 @@ int container_pause(struct container_store *s, const char *ref, bool pause, stru
                 json_object_set_new(st, "Paused", json_boolean(pause));
                 json_object_set_new(st, "Status", json_string(pause ? "paused" : "running"));
                 ct_record_save(s, r, NULL);
+                events_container(r->j, pause ? "pause" : "unpause", NULL);
                 pthread_cond_broadcast(&s->changed);
         }
         pthread_mutex_unlock(&s->lock);
@@ -715,6 +722,9 @@ int container_kill(struct container_store *s, const char *ref, const char *signa
         }
         if (sig == SIGKILL || sig == SIGTERM || sig == SIGINT)
                 r->stop_requested = true;
+        char sn[16];
+        snprintf(sn, sizeof(sn), "%d", sig);
+        events_container(r->j, "kill", json_pack("{s:s}", "signal", sn));
         pthread_mutex_unlock(&s->lock);
         thaw_if_paused(s, id);
 
@@ -782,6 +792,10 @@ int container_stop(struct container_store *s, const char *ref, int timeout, stru
                         return err_set(err, -ETIMEDOUT, "container %s did not stop after SIGKILL",
                                        id);
         }
+        pthread_mutex_lock(&s->lock);
+        if ((r = ct_find_locked(s, id, &code)))
+                events_container(r->j, "stop", NULL);
+        pthread_mutex_unlock(&s->lock);
         return 0;
 }
 
@@ -797,6 +811,14 @@ int container_restart(struct container_store *s, const char *ref, int timeout,
         if (r < 0)
                 return r;
         r = container_start(s, ref, err);
+        if (r >= 0) {
+                int code;
+                pthread_mutex_lock(&s->lock);
+                struct record *rc = ct_find_locked(s, ref, &code);
+                if (rc)
+                        events_container(rc->j, "restart", NULL);
+                pthread_mutex_unlock(&s->lock);
+        }
         return r < 0 ? r : 0;
 }
 
@@ -895,6 +917,7 @@ int container_attach(struct container_store *s, const char *ref, int client, con
                 return ct_not_found(err, ref, code);
         }
         memcpy(id, r->id, 65);
+        events_container(r->j, "attach", NULL);
         if (r->shim_socket && ct_is_running(r->j)) {
                 sock = xstrdup(r->shim_socket);
         } else {
@@ -1019,6 +1042,21 @@ struct exec_rec {
         struct exec_rec *next;
 };
 static struct exec_rec *execs;
+
+/* "exec_start: sh -c echo" as Docker names exec events (a static buffer:
+ * called with the store's lock held) */
+static const char *exec_action(const char *what, json_t *cmd)
+{
+        static char buf[512];
+        size_t l = (size_t)snprintf(buf, sizeof(buf), "%s:", what);
+        size_t i;
+        json_t *v;
+        json_array_foreach (cmd, i, v)
+                if (l < sizeof(buf))
+                        l += (size_t)snprintf(buf + l, sizeof(buf) - l, " %s",
+                                              json_string_value(v) ?: "");
+        return buf;
+}
 static int exec_resize_shim(const char *sock, const char *id, int h, int w, struct berth_err *err);
 
 static struct exec_rec *exec_find_locked(const char *id)
@@ -1075,8 +1113,10 @@ int container_exec_create(struct container_store *s, const char *ref, json_t *bo
                 ids = json_array();
                 json_object_set_new(r->j, "ExecIDs", ids);
         }
-        if (!json_get_bool(body, "BerthHealthProbe", false))
+        if (!json_get_bool(body, "BerthHealthProbe", false)) {
                 json_array_append_new(ids, json_string(tmp));
+                events_container(r->j, exec_action("exec_create", cmd), NULL);
+        }
 
         memcpy(ret_id, tmp, 65);
         pthread_mutex_unlock(&s->lock);
@@ -1215,6 +1255,10 @@ int container_exec_start(struct container_store *s, const char *id, bool detach,
         pthread_mutex_lock(&s->lock);
         e->pid = (pid_t)atoi(line + 3);
         e->running = true;
+        if (!json_get_bool(e->cfg, "BerthHealthProbe", false) &&
+            (r = ct_find_locked(s, cid, &code)))
+                events_container(r->j, exec_action("exec_start", json_object_get(e->cfg, "Cmd")),
+                                 NULL);
         int wh = e->want_h, ww = e->want_w;
         pthread_mutex_unlock(&s->lock);
         if (wh) /* the docker CLI resizes right after the upgrade */
@@ -1519,6 +1563,7 @@ static void *health_main(void *p)
                         else if (!in_start_period)
                                 streak++;
                         const char *status = json_get_str(hs, "Status", "starting");
+                        _cleanup_free_ char *was = xstrdup(status);
                         if (ok)
                                 status = "healthy";
                         else if (streak >= retries)
@@ -1537,6 +1582,10 @@ static void *health_main(void *p)
                                             json_pack("{s:s, s:I, s:o}", "Status", status,
                                                       "FailingStreak", (json_int_t)streak, "Log",
                                                       log));
+                        if (!streq(was, status)) {
+                                _cleanup_free_ char *a = xasprintf("health_status: %s", status);
+                                events_container(r->j, a, NULL);
+                        }
                         ct_record_save(s, r, NULL);
                         pthread_cond_broadcast(&s->changed);
                 }

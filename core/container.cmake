@@ -4,4 +4,6 @@ target_sources(berth-core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/container-stats.c
   ${CMAKE_CURRENT_LIST_DIR}/api-stats.c
   ${CMAKE_CURRENT_LIST_DIR}/container-archive.c
-  ${CMAKE_CURRENT_LIST_DIR}/api-archive.c)
+  ${CMAKE_CURRENT_LIST_DIR}/api-archive.c
+  ${CMAKE_CURRENT_LIST_DIR}/events.c
+  ${CMAKE_CURRENT_LIST_DIR}/api-events.c)

@@ -69,6 +69,8 @@ static const struct cli_command top_sub[] = {
      "CONTAINER:DEST_PATH",
      "Copy files/folders between a container and the local filesystem", NULL, cli_cp_opts,
      cli_cmd_cp, NULL, 2, 2, false},
+    {"events", NULL, "[OPTIONS]", "Get real time events from the server", NULL, cli_events_opts,
+     cli_cmd_events, NULL, 0, 0, false},
     {"stats", NULL, "[OPTIONS] [CONTAINER...]",
      "Display a live stream of container(s) resource usage statistics", NULL, cli_stats_opts,
      cli_cmd_stats, NULL, 0, -1, false},
