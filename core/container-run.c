@@ -408,11 +408,14 @@ int container_start(struct container_store *s, const char *ref, struct berth_err
         r = container_spec(rec, rootfs, cdir, NULL, &spec, err);
         if (r < 0)
                 goto fail;
+        bool builtin_init = json_get_bool(json_object_get(rec, "HostConfig"), "Init", false) &&
+                            container_init_apply(spec, rootfs) < 0;
         cfgpath = xasprintf("%s/config.json", sd);
         r = json_save_path(cfgpath, spec, 0600, err);
         if (r < 0)
                 goto fail;
         shimcfg = shim_config(s, rc, sd, cdir);
+        json_object_set_new(shimcfg, "init", json_boolean(builtin_init));
         shimpath = xasprintf("%s/%s", sd, SHIM_CONFIG);
         r = json_save_path(shimpath, shimcfg, 0600, err);
         if (r < 0)

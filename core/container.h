@@ -116,6 +116,9 @@ int container_archive_get(struct container_store *s, const char *ref, const char
                           struct berth_err *err);
 int container_archive_put(struct container_store *s, const char *ref, const char *path, int tar_fd,
                           bool no_overwrite_dir_non_dir, bool copy_uid_gid, struct berth_err *err);
+/* run --init: mount berth-init into the OCI spec and put it before the
+ * command; -ENOENT when the program is not installed (container-init.c). */
+int container_init_apply(json_t *spec, const char *rootfs);
 int container_pause(struct container_store *s, const char *ref, bool pause, struct berth_err *err);
 /* GET /containers/{id}/top: {"Titles":[..],"Processes":[[..],..]} from /proc. */
 int container_top(struct container_store *s, const char *ref, json_t **ret, struct berth_err *err);
