@@ -14,5 +14,7 @@ target_compile_definitions(berth-core PRIVATE
 # berth-init: the init of run --init, bind-mounted into containers, so
 # static and free of the engine library.
 add_executable(berth-init ${CMAKE_CURRENT_LIST_DIR}/init/berth-init.c)
-target_link_options(berth-init PRIVATE -static)
+if(NOT BERTH_SANITIZE) # the sanitizers' runtimes do not link statically
+  target_link_options(berth-init PRIVATE -static)
+endif()
 install(TARGETS berth-init RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/berth)
