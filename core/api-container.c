@@ -440,6 +440,7 @@ int api_exec_create(struct api_request *req, struct berth_err *err)
 struct exec_job {
         struct container_store *s;
         char id[65];
+        bool tty;
 };
 
 static void exec_main(void *ud, int sock, const char *extra, size_t extra_len)
@@ -447,12 +448,14 @@ static void exec_main(void *ud, int sock, const char *extra, size_t extra_len)
         struct exec_job *j = ud;
         struct berth_err err = {0};
         if (container_exec_start(j->s, j->id, false, sock, extra, extra_len, &err) < 0) {
-                /* The stream is already raw: say it as a frame on stderr. */
+                /* The stream is already raw: say it as a frame on stderr
+                 * (as text with a TTY, which has no frames). */
                 char msg[BERTH_ERR_MSG_MAX + 2];
                 int l = snprintf(msg, sizeof(msg), "%s\n", err_msg(&err));
                 unsigned char hdr[8] = {
                     2, 0, 0, 0, 0, 0, (unsigned char)(l >> 8), (unsigned char)l};
-                loop_write(sock, hdr, sizeof(hdr));
+                if (!j->tty)
+                        loop_write(sock, hdr, sizeof(hdr));
                 loop_write(sock, msg, (size_t)l);
         }
 }
@@ -477,6 +480,7 @@ int api_exec_start(struct api_request *req, struct berth_err *err)
         }
         struct exec_job *job = xzalloc(sizeof(*job));
         job->s = req->engine->containers;
+        job->tty = tty;
         snprintf(job->id, sizeof(job->id), "%s", req->param[0]);
         return api_reply_upgrade(req,
                                  tty ? "application/vnd.docker.raw-stream"

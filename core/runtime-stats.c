@@ -66,7 +66,8 @@ static json_t *read_blkio_v1(const char *dir, const char *file)
                 unsigned long long v;
                 if (sscanf(*l, "%u:%u %15s %llu", &maj, &min, op, &v) == 4)
                         json_array_append_new(a, json_pack("{s:i, s:i, s:s, s:I}", "major", maj,
-                                                           "minor", min, "op", op, (json_int_t)v));
+                                                           "minor", min, "op", op, "value",
+                                                           (json_int_t)v));
         }
         return a;
 }
@@ -228,6 +229,20 @@ static void stats_v2(const struct rt_cgroup_layout *l, const char *path, json_t 
         json_object_set_new(bs, "io_serviced_recursive", ios);
 }
 
+json_t *rt_cgroup_stats(const struct rt_cgroup_layout *l, const char *path)
+{
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        json_t *o =
+            json_pack("{s:{s:I, s:i}, s:{}, s:{}, s:{}}", "cpu_stats", "system_cpu_usage",
+                      (json_int_t)system_cpu_ns(), "online_cpus", (int)(ncpu > 0 ? ncpu : 1),
+                      "memory_stats", "pids_stats", "blkio_stats");
+        if (l->version == 2)
+                stats_v2(l, path, o);
+        else
+                stats_v1(l, path, o);
+        return o;
+}
+
 int runtime_stats(const char *root, const char *id, json_t **ret, struct berth_err *err)
 {
         _cleanup_(runtime_state_freep) struct runtime_state *s = NULL;
@@ -239,16 +254,7 @@ int runtime_stats(const char *root, const char *id, json_t **ret, struct berth_e
                 return err_set(err, -ENOENT, "container '%s' has no cgroup", id);
         if ((r = rt_cgroup_layout_detect(&l, err)) < 0)
                 return r;
-        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        json_t *o =
-            json_pack("{s:{s:I, s:i}, s:{}, s:{}, s:{}}", "cpu_stats", "system_cpu_usage",
-                      (json_int_t)system_cpu_ns(), "online_cpus", (int)(ncpu > 0 ? ncpu : 1),
-                      "memory_stats", "pids_stats", "blkio_stats");
-        if (l.version == 2)
-                stats_v2(&l, s->cgroups_path, o);
-        else
-                stats_v1(&l, s->cgroups_path, o);
+        *ret = rt_cgroup_stats(&l, s->cgroups_path);
         rt_cgroup_layout_done(&l);
-        *ret = o;
         return 0;
 }
