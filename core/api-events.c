@@ -5,6 +5,7 @@
 #include "events.h"
 
 #include <fcntl.h>
+#include <microhttpd.h>
 #include <time.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -41,13 +42,13 @@ static int parse_ts(const char *s, int64_t *ret)
 struct events_job {
         int64_t since, until;
         json_t *filters;
-        int fd;
+        int fd, client_fd;
 };
 
 static void *events_main(void *p)
 {
         struct events_job *j = p;
-        events_stream(j->since, j->until, j->filters, j->fd);
+        events_stream(j->since, j->until, j->filters, j->fd, j->client_fd);
         close(j->fd);
         json_decref(j->filters);
         free(j);
@@ -76,7 +77,15 @@ int api_events(struct api_request *req, struct berth_err *err)
                 return err_errno(err, -errno, "pipe");
         }
         struct events_job *j = xzalloc(sizeof(*j));
-        *j = (struct events_job){.since = since, .until = until, .filters = f, .fd = p[1]};
+        /* the client's socket, to notice when it leaves an idle stream; it
+         * stays open while this stream's pipe does */
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *j = (struct events_job){.since = since,
+                                 .until = until,
+                                 .filters = f,
+                                 .fd = p[1],
+                                 .client_fd = ci ? ci->connect_fd : -1};
         pthread_t t;
         pthread_attr_t a;
         pthread_attr_init(&a);

@@ -152,13 +152,18 @@ static int write_event(int fd, json_t *e)
         return r;
 }
 
-static bool reader_gone(int fd)
+/* An idle stream writes nothing, so a client that left is only seen by
+ * looking: the pipe's reader closed, or the client's socket hung up. */
+static bool reader_gone(int fd, int client_fd)
 {
-        struct pollfd p = {fd, 0, 0};
-        return poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP));
+        struct pollfd p[2] = {{fd, 0, 0}, {client_fd, POLLRDHUP, 0}};
+        if (poll(p, 2, 0) <= 0)
+                return false;
+        return (p[0].revents & (POLLERR | POLLHUP)) ||
+               (p[1].revents & (POLLRDHUP | POLLERR | POLLHUP));
 }
 
-int events_stream(int64_t since_ns, int64_t until_ns, json_t *filters, int out_fd)
+int events_stream(int64_t since_ns, int64_t until_ns, json_t *filters, int out_fd, int client_fd)
 {
         pthread_once(&clock_once, init_cond);
         pthread_mutex_lock(&bus.lock);
@@ -184,7 +189,7 @@ int events_stream(int64_t since_ns, int64_t until_ns, json_t *filters, int out_f
                 if (until_ns && now_ns() > until_ns)
                         break;
                 pthread_mutex_unlock(&bus.lock);
-                bool gone = reader_gone(out_fd);
+                bool gone = reader_gone(out_fd, client_fd);
                 pthread_mutex_lock(&bus.lock);
                 if (gone)
                         break;

@@ -28,8 +28,9 @@ void events_container(json_t *rec, const char *action, json_t *extra);
 
 /* Stream events to out_fd, one JSON object per line: first those in the
  * ring from since_ns on, then live ones, until until_ns (0: no end) has
- * passed or out_fd's reader goes away. filters as filters_parse() gives
- * them (type, event, container, image, label, ...); NULL: all. */
-int events_stream(int64_t since_ns, int64_t until_ns, json_t *filters, int out_fd);
+ * passed, out_fd's reader goes away, or client_fd (the client's socket,
+ * only polled; -1: none) hangs up. filters as filters_parse() gives them
+ * (type, event, container, image, label, ...); NULL: all. */
+int events_stream(int64_t since_ns, int64_t until_ns, json_t *filters, int out_fd, int client_fd);
 
 #endif

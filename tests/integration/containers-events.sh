@@ -60,6 +60,13 @@ sleep 0.2
 out=$(b events --since "$t2" --until "$(date +%s.%N)" --filter type=image --format '{{.Action}}' | tr '\n' ' ')
 expect_eq "image tag and untag" "$out" "tag untag "
 
+# a client that leaves an idle stream: its stream ends (no thread left behind)
+n0=$(ls /proc/$DAEMON_PID/task | wc -l)
+for i in 1 2 3 4; do timeout 0.3 curl -sN --unix-socket "$SOCK" http://localhost/events > /dev/null; done
+sleep 1.5
+n1=$(ls /proc/$DAEMON_PID/task | wc -l)
+check "idle streams end when their clients leave ($n0 -> $n1 threads)" [ "$n1" -le "$n0" ]
+
 for d in /usr/local/bin/docker /usr/bin/docker; do
         [ -x "$d" ] || continue
         out=$(timeout 10 "$d" -H "unix://$SOCK" events --since "$t0" --until "$t1" --filter type=container --format '{{.Status}} {{.Actor.Attributes.name}}' | tr '\n' ',')

@@ -19,7 +19,7 @@ static char *collect(int64_t since, int64_t until, const char *filters)
         int fd = mkstemp(path);
         ck_assert_int_ge(fd, 0);
         unlink(path);
-        ck_assert_int_eq(events_stream(since, until, f, fd), 0);
+        ck_assert_int_eq(events_stream(since, until, f, fd, -1), 0);
         json_decref(f);
         lseek(fd, 0, SEEK_SET);
         char *out = xstrdup("");
@@ -90,7 +90,7 @@ START_TEST(test_shape)
         char path[] = "/tmp/check-events-XXXXXX";
         int fd = mkstemp(path);
         unlink(path);
-        ck_assert_int_eq(events_stream(t0, now_ns(), NULL, fd), 0);
+        ck_assert_int_eq(events_stream(t0, now_ns(), NULL, fd, -1), 0);
         lseek(fd, 0, SEEK_SET);
         char buf[2048] = {0};
         ck_assert_int_gt(read(fd, buf, sizeof(buf) - 1), 0);
