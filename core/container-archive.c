@@ -26,6 +26,7 @@ struct ct_root {
         char id[65];
         int fd; /* O_PATH of the container's / */
         bool mounted;
+        bool readonly; /* ReadonlyRootfs, for a stopped container's rootfs */
 };
 
 static void root_close(struct container_store *s, struct ct_root *cr)
@@ -50,6 +51,7 @@ static int root_open(struct container_store *s, const char *ref, struct ct_root 
                 return ct_not_found(err, ref, code);
         }
         memcpy(cr->id, r->id, 65);
+        cr->readonly = json_get_bool(json_object_get(r->j, "HostConfig"), "ReadonlyRootfs", false);
         pid_t pid = r->shim_socket && ct_is_running(r->j)
                         ? (pid_t)json_get_int(json_object_get(r->j, "State"), "Pid", 0)
                         : 0;
@@ -360,6 +362,10 @@ int container_archive_put(struct container_store *s, const char *ref, const char
                 return r;
         if (isempty(path))
                 r = err_set(err, -EINVAL, "path must not be empty");
+        /* a running one's read-only root refuses writes by itself (and its
+         * volumes take them); a stopped one's is mounted writable here */
+        else if (cr.readonly && cr.mounted)
+                r = err_set(err, -EROFS, "container rootfs is marked read-only");
         int fd = r < 0 ? -1 : open_in_root(cr.fd, path, O_RDONLY | O_DIRECTORY);
         if (r >= 0 && fd < 0) {
                 if (fd == -ENOENT)

@@ -113,6 +113,12 @@ b cp "$H/single" c1:/tmp/while-stopped
 b start c1 > /dev/null
 expect_eq "cp into a stopped container" "$(b exec c1 cat /tmp/while-stopped)" "single"
 
+b create --name ro --read-only busybox true > /dev/null
+b cp "$H/single" ro:/tmp 2> "$T/err"
+check "cp into a stopped read-only container fails" [ $? -ne 0 ]
+expect_contains "and says why" "$(cat "$T/err")" "read-only"
+b rm ro > /dev/null
+
 for d in /usr/local/bin/docker /usr/bin/docker; do
         [ -x "$d" ] || continue
         rm -rf "$H/d"; mkdir "$H/d"
