@@ -440,6 +440,7 @@ int api_exec_create(struct api_request *req, struct berth_err *err)
 struct exec_job {
         struct container_store *s;
         char id[65];
+        bool tty;
 };
 
 static void exec_main(void *ud, int sock, const char *extra, size_t extra_len)
@@ -447,12 +448,14 @@ static void exec_main(void *ud, int sock, const char *extra, size_t extra_len)
         struct exec_job *j = ud;
         struct berth_err err = {0};
         if (container_exec_start(j->s, j->id, false, sock, extra, extra_len, &err) < 0) {
-                /* The stream is already raw: say it as a frame on stderr. */
+                /* The stream is already raw: say it as a frame on stderr
+                 * (as text with a TTY, which has no frames). */
                 char msg[BERTH_ERR_MSG_MAX + 2];
                 int l = snprintf(msg, sizeof(msg), "%s\n", err_msg(&err));
                 unsigned char hdr[8] = {
                     2, 0, 0, 0, 0, 0, (unsigned char)(l >> 8), (unsigned char)l};
-                loop_write(sock, hdr, sizeof(hdr));
+                if (!j->tty)
+                        loop_write(sock, hdr, sizeof(hdr));
                 loop_write(sock, msg, (size_t)l);
         }
 }
@@ -463,11 +466,11 @@ int api_exec_start(struct api_request *req, struct berth_err *err)
         int r = api_body_json(req, &body, err);
         if (r < 0)
                 return r;
-        json_t *j = NULL;
+        _cleanup_json_ json_t *j = NULL;
         r = container_exec_inspect(req->engine->containers, req->param[0], &j, err);
         if (r < 0)
                 return r;
-        json_decref(j);
+        bool tty = json_get_bool(json_object_get(j, "ProcessConfig"), "tty", false);
         if (json_get_bool(body, "Detach", false)) {
                 r = container_exec_start(req->engine->containers, req->param[0], true, -1, NULL, 0,
                                          err);
@@ -477,8 +480,12 @@ int api_exec_start(struct api_request *req, struct berth_err *err)
         }
         struct exec_job *job = xzalloc(sizeof(*job));
         job->s = req->engine->containers;
+        job->tty = tty;
         snprintf(job->id, sizeof(job->id), "%s", req->param[0]);
-        return api_reply_upgrade(req, "application/vnd.docker.multiplexed-stream", exec_main, job);
+        return api_reply_upgrade(req,
+                                 tty ? "application/vnd.docker.raw-stream"
+                                     : "application/vnd.docker.multiplexed-stream",
+                                 exec_main, job);
 }
 
 int api_exec_inspect(struct api_request *req, struct berth_err *err)
@@ -490,10 +497,12 @@ int api_exec_inspect(struct api_request *req, struct berth_err *err)
 
 int api_exec_resize(struct api_request *req, struct berth_err *err)
 {
-        json_t *j = NULL;
-        int r = container_exec_inspect(req->engine->containers, req->param[0], &j, err);
-        json_decref(j);
-        /* execs have no TTY yet: nothing to resize */
+        int64_t h, w;
+        if (parse_int64(strempty(api_query(req, "h")), &h) < 0 ||
+            parse_int64(strempty(api_query(req, "w")), &w) < 0 || h < 0 || w < 0 || h > 65535 ||
+            w > 65535)
+                return err_set(err, -EINVAL, "invalid height or width for resize");
+        int r = container_exec_resize(req->engine->containers, req->param[0], (int)h, (int)w, err);
         return r < 0 ? r : api_reply_empty(req, 200);
 }
 

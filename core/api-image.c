@@ -2,6 +2,7 @@
 /* The image endpoints (docker-api.md §3.2, §3.4): list, inspect, history,
  * tag, remove, prune, load, save, import, system df. */
 #include "api.h"
+#include "events.h"
 #include "api-filters.h"
 #include "container.h"
 
@@ -122,6 +123,7 @@ int api_image_tag(struct api_request *req, struct berth_err *err)
         int r = image_tag(req->engine->images, req->param[0], target, err);
         if (r < 0)
                 return r;
+        events_emit("image", "tag", req->param[0], json_pack("{s:s}", "name", target));
         return api_reply_empty(req, 201);
 }
 
@@ -133,6 +135,16 @@ int api_image_remove(struct api_request *req, struct berth_err *err)
                          api_query_bool(req, "noprune", false), &j, err);
         if (r < 0)
                 return r;
+        size_t i;
+        json_t *x;
+        json_array_foreach (j, i, x) {
+                const char *u = json_get_str(x, "Untagged", NULL),
+                           *d = json_get_str(x, "Deleted", NULL);
+                if (u)
+                        events_emit("image", "untag", u, json_pack("{s:s}", "name", u));
+                if (d)
+                        events_emit("image", "delete", d, json_pack("{s:s}", "name", d));
+        }
         return api_reply_json(req, 200, j);
 }
 
@@ -181,6 +193,10 @@ struct load_ctx {
 static void load_progress(void *ud, const char *line)
 {
         struct load_ctx *c = ud;
+        const char *what =
+            startswith(line, "Loaded image ID: ") ?: startswith(line, "Loaded image: ");
+        if (what)
+                events_emit("image", "load", what, json_pack("{s:s}", "name", what));
         /* Docker's messages: {"stream":"Loaded image: busybox:latest\n"} */
         api_stream_json(c->out_fd, json_pack("{s:o}", "stream", json_sprintf("%s\n", line)));
 }
@@ -217,6 +233,7 @@ int api_image_create(struct api_request *req, int body_fd, int out_fd, struct be
                              api_query(req, "message"), &id, err);
         if (r < 0)
                 return r;
+        events_emit("image", "import", id, json_pack("{s:s}", "name", ref ? ref : id));
         return api_stream_json(out_fd, json_pack("{s:s}", "status", id));
 }
 

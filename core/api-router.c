@@ -32,6 +32,10 @@ static const struct api_route routes[] = {
     {"POST", "/containers/{id}/unpause", api_container_unpause, NULL},
     {"GET", "/containers/{id}/top", api_container_top, NULL},
     {"GET", "/containers/{id}/export", api_container_export, NULL},
+    {"GET", "/containers/{id}/stats", api_container_stats, NULL},
+    {"GET", "/events", api_events, NULL},
+    {"GET", "/containers/{id}/archive", api_container_archive_get, NULL},
+    {"PUT", "/containers/{id}/archive", NULL, api_container_archive_put, true},
 
     {"POST", "/containers/{id}/exec", api_exec_create, NULL},
     {"POST", "/exec/{id}/start", api_exec_start, NULL},

@@ -299,6 +299,8 @@ struct stream_job {
         int body_rd, body_wr;
         int out_rd, out_wr;
         bool started;
+        int result; /* reply_when_done routes */
+        struct berth_err err;
 };
 
 static void *stream_main(void *p)
@@ -307,7 +309,9 @@ static void *stream_main(void *p)
         struct berth_err err = {0};
         log_debug("%s %s (streamed body)", job->req->method, job->req->url);
         int r = job->req->route->stream(job->req, job->body_rd, job->out_wr, &err);
-        if (r < 0)
+        job->result = r;
+        job->err = err;
+        if (r < 0 && !job->req->route->reply_when_done)
                 api_stream_error(job->out_wr, err_msg(&err));
         /* Drain what the client still sends, so that it is never blocked
          * writing a body nobody reads. */
@@ -414,6 +418,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 if (req->replied)
                         return MHD_YES;
                 job->body_wr = safe_close(job->body_wr);
+                if (req->route->reply_when_done && job->started) {
+                        pthread_join(job->thread, NULL);
+                        job->started = false;
+                        if (job->result < 0)
+                                api_reply_error(req, api_status_for(job->result), "%s",
+                                                err_msg(&job->err));
+                        else
+                                api_reply_empty(req, 200);
+                        return MHD_YES;
+                }
                 int fd = job->out_rd;
                 job->out_rd = -1;
                 api_reply_stream(req, 200, "application/json", fd);

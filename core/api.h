@@ -38,6 +38,10 @@ struct api_route {
         const char *pattern;       /* "/containers/{id}/json"; "{name*}" spans '/' (image names) */
         api_handler handler;       /* NULL for streamed-body routes */
         api_stream_handler stream; /* streamed-body routes */
+        /* A streamed-body route whose reply waits for the handler: 200 with
+         * an empty body, or the error's own status (PUT .../archive). The
+         * handler writes nothing to out_fd. */
+        bool reply_when_done;
 };
 
 /* Write one JSON message and a newline to a stream (steals j); -EPIPE when
@@ -136,6 +140,12 @@ int api_container_inspect(struct api_request *req, struct berth_err *err);
 int api_container_remove(struct api_request *req, struct berth_err *err);
 int api_container_rename(struct api_request *req, struct berth_err *err);
 int api_container_prune(struct api_request *req, struct berth_err *err);
+int api_container_stats(struct api_request *req, struct berth_err *err); /* api-stats.c */
+int api_events(struct api_request *req, struct berth_err *err);          /* api-events.c */
+/* api-archive.c */
+int api_container_archive_get(struct api_request *req, struct berth_err *err);
+int api_container_archive_put(struct api_request *req, int body_fd, int out_fd,
+                              struct berth_err *err);
 int api_container_start(struct api_request *req, struct berth_err *err);
 int api_container_stop(struct api_request *req, struct berth_err *err);
 int api_container_restart(struct api_request *req, struct berth_err *err);

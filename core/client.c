@@ -44,6 +44,7 @@ struct resp {
         uint64_t len;
         char api_version[16];
         char server[64];
+        char path_stat[1024];
 };
 
 int client_init(struct client *c, const char *host, struct berth_err *err)
@@ -222,6 +223,8 @@ static void parse_header(struct resp *h, const char *line)
                 snprintf(h->api_version, sizeof(h->api_version), "%s", v);
         else if (k == 6 && strncasecmp(line, "Server", k) == 0)
                 snprintf(h->server, sizeof(h->server), "%s", v);
+        else if (k == 28 && strncasecmp(line, "X-Docker-Container-Path-Stat", k) == 0)
+                snprintf(h->path_stat, sizeof(h->path_stat), "%s", v);
 }
 
 static int read_head(struct client *c, struct resp *h)
@@ -419,6 +422,7 @@ int client_request(struct client *c, const char *method, const char *path, const
         int r = exchange(c, method, p, content_type, body, body_len, -1, &h, err);
         if (r < 0)
                 return r;
+        memcpy(c->path_stat, h.path_stat, sizeof(c->path_stat));
         r = read_body(c, method, &h, collect, &out);
         if (r < 0) {
                 free(out.data);
@@ -496,6 +500,7 @@ int client_stream(struct client *c, const char *method, const char *path, const 
         int r = exchange(c, method, p, content_type, NULL, 0, in_fd, &h, err);
         if (r < 0)
                 return r;
+        memcpy(c->path_stat, h.path_stat, sizeof(c->path_stat));
         if (ret_status)
                 *ret_status = h.status;
         if (h.status >= 400) {

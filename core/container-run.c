@@ -4,6 +4,7 @@
  * process), the exit monitor, stop, kill, wait, restart, attach and logs. */
 #include "container-internal.h"
 #include "container-spec.h"
+#include "events.h"
 #include "image.h"
 #include "image-unpack.h"
 
@@ -147,6 +148,10 @@ static void handle_exit(struct container_store *s, const char *id, json_t *ex)
         if (r) {
                 set_exited(s, r, ex);
                 network_container_stop(e, id, r->j);
+                char ec[24];
+                snprintf(ec, sizeof(ec), "%lld",
+                         (long long)json_get_int(json_object_get(r->j, "State"), "ExitCode", 0));
+                events_container(r->j, "die", json_pack("{s:s}", "exitCode", ec));
                 struct berth_err err = {0};
                 berth_storage_put(e->storage, id, 0, &err);
                 volume_container_stop(e, r->j);
@@ -416,11 +421,14 @@ int container_start(struct container_store *s, const char *ref, struct berth_err
         r = volume_container_start(e, rec, rootfs, spec, err);
         if (r < 0)
                 goto fail;
+        bool builtin_init = json_get_bool(json_object_get(rec, "HostConfig"), "Init", false) &&
+                            container_init_apply(spec, rootfs) < 0;
         cfgpath = xasprintf("%s/config.json", sd);
         r = json_save_volatile(cfgpath, spec, 0600, err);
         if (r < 0)
                 goto fail;
         shimcfg = shim_config(s, rc, sd, cdir);
+        json_object_set_new(shimcfg, "init", json_boolean(builtin_init));
         shimpath = xasprintf("%s/%s", sd, SHIM_CONFIG);
         r = json_save_volatile(shimpath, shimcfg, 0600, err);
         if (r < 0)
@@ -503,6 +511,7 @@ int container_start(struct container_store *s, const char *ref, struct berth_err
                 rc->starting = false;
                 health_start_locked(s, rc);
                 ct_record_save(s, rc, NULL);
+                events_container(rc->j, "start", NULL);
         }
         pthread_cond_broadcast(&s->changed);
         pthread_mutex_unlock(&s->lock);
@@ -604,6 +613,7 @@ int container_pause(struct container_store *s, const char *ref, bool pause, stru
                 json_object_set_new(st, "Paused", json_boolean(pause));
                 json_object_set_new(st, "Status", json_string(pause ? "paused" : "running"));
                 ct_record_save(s, r, NULL);
+                events_container(r->j, pause ? "pause" : "unpause", NULL);
                 pthread_cond_broadcast(&s->changed);
         }
         pthread_mutex_unlock(&s->lock);
@@ -730,6 +740,9 @@ int container_kill(struct container_store *s, const char *ref, const char *signa
         }
         if (sig == SIGKILL || sig == SIGTERM || sig == SIGINT)
                 r->stop_requested = true;
+        char sn[16];
+        snprintf(sn, sizeof(sn), "%d", sig);
+        events_container(r->j, "kill", json_pack("{s:s}", "signal", sn));
         pthread_mutex_unlock(&s->lock);
         thaw_if_paused(s, id);
 
@@ -797,6 +810,10 @@ int container_stop(struct container_store *s, const char *ref, int timeout, stru
                         return err_set(err, -ETIMEDOUT, "container %s did not stop after SIGKILL",
                                        id);
         }
+        pthread_mutex_lock(&s->lock);
+        if ((r = ct_find_locked(s, id, &code)))
+                events_container(r->j, "stop", NULL);
+        pthread_mutex_unlock(&s->lock);
         return 0;
 }
 
@@ -812,6 +829,14 @@ int container_restart(struct container_store *s, const char *ref, int timeout,
         if (r < 0)
                 return r;
         r = container_start(s, ref, err);
+        if (r >= 0) {
+                int code;
+                pthread_mutex_lock(&s->lock);
+                struct record *rc = ct_find_locked(s, ref, &code);
+                if (rc)
+                        events_container(rc->j, "restart", NULL);
+                pthread_mutex_unlock(&s->lock);
+        }
         return r < 0 ? r : 0;
 }
 
@@ -910,6 +935,7 @@ int container_attach(struct container_store *s, const char *ref, int client, con
                 return ct_not_found(err, ref, code);
         }
         memcpy(id, r->id, 65);
+        events_container(r->j, "attach", NULL);
         if (r->shim_socket && ct_is_running(r->j)) {
                 sock = xstrdup(r->shim_socket);
         } else {
@@ -1031,9 +1057,26 @@ struct exec_rec {
         bool running, started, exited;
         int64_t exit_code;
         pid_t pid;
+        int want_h, want_w; /* a resize that came before the process ran */
         struct exec_rec *next;
 };
 static struct exec_rec *execs;
+
+/* "exec_start: sh -c echo" as Docker names exec events (a static buffer:
+ * called with the store's lock held) */
+static const char *exec_action(const char *what, json_t *cmd)
+{
+        static char buf[512];
+        size_t l = (size_t)snprintf(buf, sizeof(buf), "%s:", what);
+        size_t i;
+        json_t *v;
+        json_array_foreach (cmd, i, v)
+                if (l < sizeof(buf))
+                        l += (size_t)snprintf(buf + l, sizeof(buf) - l, " %s",
+                                              json_string_value(v) ?: "");
+        return buf;
+}
+static int exec_resize_shim(const char *sock, const char *id, int h, int w, struct berth_err *err);
 
 static struct exec_rec *exec_find_locked(const char *id)
 {
@@ -1050,10 +1093,6 @@ int container_exec_create(struct container_store *s, const char *ref, json_t *bo
         json_t *cmd = json_object_get(body, "Cmd");
         if (!json_array_size(cmd))
                 return err_set(err, -EINVAL, "No exec command specified");
-        if (json_get_bool(body, "Tty", false))
-                return err_set(
-                    err, -ENOTSUP,
-                    "exec with a TTY (-t) is not supported by this berth yet; run it without -t");
         pthread_mutex_lock(&s->lock);
         struct record *r = ct_find_locked(s, ref, &code);
         if (!r) {
@@ -1093,8 +1132,10 @@ int container_exec_create(struct container_store *s, const char *ref, json_t *bo
                 ids = json_array();
                 json_object_set_new(r->j, "ExecIDs", ids);
         }
-        if (!json_get_bool(body, "BerthHealthProbe", false))
+        if (!json_get_bool(body, "BerthHealthProbe", false)) {
                 json_array_append_new(ids, json_string(tmp));
+                events_container(r->j, exec_action("exec_create", cmd), NULL);
+        }
 
         memcpy(ret_id, tmp, 65);
         pthread_mutex_unlock(&s->lock);
@@ -1114,7 +1155,13 @@ static int exec_process(struct container_store *s, struct exec_rec *e, json_t **
                 return r;
         json_t *proc = json_deep_copy(json_object_get(spec, "process"));
         json_object_set(proc, "args", json_object_get(e->cfg, "Cmd"));
-        json_object_set_new(proc, "terminal", json_false());
+        json_object_set_new(proc, "terminal", json_boolean(json_get_bool(e->cfg, "Tty", false)));
+        json_t *cs = json_object_get(e->cfg, "ConsoleSize"); /* [h, w], API 1.42 */
+        if (json_get_bool(e->cfg, "Tty", false) && json_array_size(cs) == 2 &&
+            json_integer_value(json_array_get(cs, 0)) > 0)
+                json_object_set_new(proc, "consoleSize",
+                                    json_pack("{s:O, s:O}", "height", json_array_get(cs, 0),
+                                              "width", json_array_get(cs, 1)));
         json_t *env = json_deep_copy(json_object_get(proc, "env"));
         size_t i;
         json_t *v;
@@ -1209,8 +1256,9 @@ int container_exec_start(struct container_store *s, const char *id, bool detach,
         if (fd < 0)
                 return err_errno(err, fd, "connect to the shim of %s", cid);
         char req[128], line[BERTH_ERR_MSG_MAX];
-        int l = snprintf(req, sizeof(req), "exec %s%s%s\n", id, in ? " stdin" : "",
-                         detach ? " detach" : "");
+        int l =
+            snprintf(req, sizeof(req), "exec %s%s%s%s\n", id, in ? " stdin" : "",
+                     detach ? " detach" : "", json_get_bool(e->cfg, "Tty", false) ? " tty" : "");
         if (loop_write(fd, req, (size_t)l) < 0 || read_line(fd, line, sizeof(line), 30000) <= 0)
                 return err_set(err, -EIO, "the shim of %s did not answer the exec", cid);
         if (!startswith(line, "ok ")) {
@@ -1226,7 +1274,14 @@ int container_exec_start(struct container_store *s, const char *id, bool detach,
         pthread_mutex_lock(&s->lock);
         e->pid = (pid_t)atoi(line + 3);
         e->running = true;
+        if (!json_get_bool(e->cfg, "BerthHealthProbe", false) &&
+            (r = ct_find_locked(s, cid, &code)))
+                events_container(r->j, exec_action("exec_start", json_object_get(e->cfg, "Cmd")),
+                                 NULL);
+        int wh = e->want_h, ww = e->want_w;
         pthread_mutex_unlock(&s->lock);
+        if (wh) /* the docker CLI resizes right after the upgrade */
+                exec_resize_shim(sock, id, wh, ww, NULL);
         if (detach)
                 return 0;
         if (extra_len && in)
@@ -1263,16 +1318,54 @@ int container_exec_inspect(struct container_store *s, const char *id, json_t **r
         *ret = json_pack(
             "{s:s, s:b, s:O, s:{s:b, s:s, s:O, s:b, s:s}, s:b, s:b, s:b, s:b, s:s, s:s, s:i}", "ID",
             e->id, "Running", e->running && !e->exited, "ExitCode",
-            e->exited ? json_integer(e->exit_code) : json_null(), "ProcessConfig", "tty", 0,
-            "entrypoint", json_string_value(json_array_get(cmd, 0)) ?: "", "arguments", args,
-            "privileged", json_get_bool(e->cfg, "Privileged", false), "user",
-            json_get_str(e->cfg, "User", ""), "OpenStdin",
-            json_get_bool(e->cfg, "AttachStdin", false), "OpenStderr",
+            e->exited ? json_integer(e->exit_code) : json_null(), "ProcessConfig", "tty",
+            json_get_bool(e->cfg, "Tty", false), "entrypoint",
+            json_string_value(json_array_get(cmd, 0)) ?: "", "arguments", args, "privileged",
+            json_get_bool(e->cfg, "Privileged", false), "user", json_get_str(e->cfg, "User", ""),
+            "OpenStdin", json_get_bool(e->cfg, "AttachStdin", false), "OpenStderr",
             json_get_bool(e->cfg, "AttachStderr", false), "OpenStdout",
             json_get_bool(e->cfg, "AttachStdout", false), "CanRemove", 0, "ContainerID", e->cid,
             "DetachKeys", "", "Pid", (int)e->pid);
         json_decref(args);
         pthread_mutex_unlock(&s->lock);
+        return 0;
+}
+
+int container_exec_resize(struct container_store *s, const char *id, int h, int w,
+                          struct berth_err *err)
+{
+        if (h <= 0 || w <= 0)
+                return 0;
+        pthread_mutex_lock(&s->lock);
+        struct exec_rec *e = exec_find_locked(id);
+        if (!e) {
+                pthread_mutex_unlock(&s->lock);
+                return err_set(err, -ENOENT, "No such exec instance: %s", id);
+        }
+        bool tty = json_get_bool(e->cfg, "Tty", false);
+        bool live = tty && e->running && !e->exited;
+        if (tty && !e->running) {
+                e->want_h = h;
+                e->want_w = w;
+        }
+        int code;
+        struct record *r = ct_find_locked(s, e->cid, &code);
+        _cleanup_free_ char *sock = live && r && r->shim_socket ? xstrdup(r->shim_socket) : NULL;
+        pthread_mutex_unlock(&s->lock);
+        if (!sock) /* no terminal (or no longer, or not yet): as Docker */
+                return 0;
+        return exec_resize_shim(sock, id, h, w, err);
+}
+
+static int exec_resize_shim(const char *sock, const char *id, int h, int w, struct berth_err *err)
+{
+        _cleanup_close_ int fd = connect_unix(sock);
+        if (fd < 0)
+                return err_errno(err, fd, "connect to the shim");
+        char req[160], ok[16];
+        int l = snprintf(req, sizeof(req), "resize %d %d %s\n", h, w, id);
+        if (loop_write(fd, req, (size_t)l) < 0 || read_line(fd, ok, sizeof(ok), 5000) <= 0)
+                return err_set(err, -EIO, "cannot resize the terminal of exec %s", id);
         return 0;
 }
 
@@ -1489,6 +1582,7 @@ static void *health_main(void *p)
                         else if (!in_start_period)
                                 streak++;
                         const char *status = json_get_str(hs, "Status", "starting");
+                        _cleanup_free_ char *was = xstrdup(status);
                         if (ok)
                                 status = "healthy";
                         else if (streak >= retries)
@@ -1507,6 +1601,10 @@ static void *health_main(void *p)
                                             json_pack("{s:s, s:I, s:o}", "Status", status,
                                                       "FailingStreak", (json_int_t)streak, "Log",
                                                       log));
+                        if (!streq(was, status)) {
+                                _cleanup_free_ char *a = xasprintf("health_status: %s", status);
+                                events_container(r->j, a, NULL);
+                        }
                         ct_record_save(s, r, NULL);
                         pthread_cond_broadcast(&s->changed);
                 }

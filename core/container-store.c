@@ -2,6 +2,7 @@
 #include "container.h"
 #include "api-filters.h"
 #include "engine.h"
+#include "events.h"
 #include "image.h"
 #include "json.h"
 #include "volumes.h"
@@ -567,6 +568,7 @@ int container_create(struct container_store *s, const char *name, json_t *body, 
         }
         *ret_id = xstrdup(id);
         *ret_warnings = json_array();
+        events_container(j, "create", NULL);
         return 0;
 
 fail:
@@ -840,6 +842,7 @@ int container_remove(struct container_store *s, const char *ref, bool force, boo
             json_get_int(json_object_get(r->j, "State"), "ExitCode", 0);
         s->tomb_next++;
         ct_drop_locked(s, r);
+        events_container(r->j, "destroy", NULL);
 
         pthread_cond_broadcast(&s->changed);
         pthread_mutex_unlock(&s->lock);
@@ -893,8 +896,11 @@ int container_rename(struct container_store *s, const char *ref, const char *new
                 free(r->name);
                 r->name = old;
                 json_object_set_new(r->j, "Name", json_string(old));
-        } else
+        } else {
+                events_container(r->j, "rename",
+                                 json_pack("{s:s}", "oldName", old[0] == '/' ? old + 1 : old));
                 free(old);
+        }
         pthread_mutex_unlock(&s->lock);
         return rr;
 }

@@ -84,6 +84,9 @@ int container_exec_create(struct container_store *s, const char *ref, json_t *bo
                           struct berth_err *err);
 int container_exec_start(struct container_store *s, const char *id, bool detach, int client,
                          const char *extra, size_t extra_len, struct berth_err *err);
+/* The window size of an exec's TTY (nothing to do for an exec without one). */
+int container_exec_resize(struct container_store *s, const char *id, int h, int w,
+                          struct berth_err *err);
 int container_exec_inspect(struct container_store *s, const char *id, json_t **ret,
                            struct berth_err *err);
 /* GET /containers/{id}/export: the container's filesystem as a tar. */
@@ -93,6 +96,29 @@ int container_export(struct container_store *s, const char *ref, int out_fd, str
 int container_commit(struct container_store *s, const char *ref, const char *target,
                      const char *const *changes, const char *comment, const char *author,
                      bool pause, json_t *config_over, char **ret_id, struct berth_err *err);
+/* GET /containers/{id}/stats: write Docker's stats objects (one per line) to
+ * out_fd: one (one_shot: at once; else two samples a second apart), or one a
+ * second while stream is set, until the container is removed or out_fd fails
+ * (container-stats.c). */
+int container_stats(struct container_store *s, const char *id, bool stream, bool one_shot,
+                    int out_fd);
+/* docker cp (container-archive.c), running or stopped containers; paths are
+ * resolved inside the container's root. stat: {name,size,mode,mtime,
+ * linkTarget} with Go's FileMode bits; get: a tar of the path to out_fd;
+ * put: a tar from tar_fd extracted into the directory path. */
+/* A tar of `name` in dirfd ("" for dirfd itself), its top entry called
+ * `top`, written to out_fd; symlinks are stored, never followed. */
+int archive_write_tree(int dirfd, const char *name, const char *top, int out_fd,
+                       struct berth_err *err);
+int container_archive_stat(struct container_store *s, const char *ref, const char *path,
+                           json_t **ret, struct berth_err *err);
+int container_archive_get(struct container_store *s, const char *ref, const char *path, int out_fd,
+                          struct berth_err *err);
+int container_archive_put(struct container_store *s, const char *ref, const char *path, int tar_fd,
+                          bool no_overwrite_dir_non_dir, bool copy_uid_gid, struct berth_err *err);
+/* run --init: mount berth-init into the OCI spec and put it before the
+ * command; -ENOENT when the program is not installed (container-init.c). */
+int container_init_apply(json_t *spec, const char *rootfs);
 int container_pause(struct container_store *s, const char *ref, bool pause, struct berth_err *err);
 /* GET /containers/{id}/top: {"Titles":[..],"Processes":[[..],..]} from /proc. */
 int container_top(struct container_store *s, const char *ref, json_t **ret, struct berth_err *err);

@@ -71,6 +71,7 @@ struct unpack {
         size_t n_dirs;
         int64_t size;
         int64_t free_bytes;
+        uint64_t flags; /* LAYER_UNPACK_* */
         struct berth_err *err;
 };
 
@@ -192,8 +193,9 @@ static int set_xattrs(struct unpack *u, struct archive_entry *e, int pfd, const 
 static int apply_meta(struct unpack *u, struct archive_entry *e, int pfd, const char *name,
                       const char *path, mode_t type)
 {
-        if (fchownat(pfd, name, archive_entry_uid(e), archive_entry_gid(e), AT_SYMLINK_NOFOLLOW) <
-            0)
+        bool root = u->flags & LAYER_UNPACK_OWNER_ROOT;
+        if (fchownat(pfd, name, root ? 0 : archive_entry_uid(e), root ? 0 : archive_entry_gid(e),
+                     AT_SYMLINK_NOFOLLOW) < 0)
                 return err_errno(u->err, -errno, "tar entry '%s': chown", path);
         if (type != AE_IFLNK && fchmodat(pfd, name, archive_entry_perm(e), 0) < 0)
                 return err_errno(u->err, -errno, "tar entry '%s': chmod", path);
@@ -315,13 +317,20 @@ static int unpack_entry(struct unpack *u, struct archive *a, struct archive_entr
         if (r < 0)
                 return r;
 
-        if (startswith(name, WH_PREFIX))
+        if (startswith(name, WH_PREFIX) && !(u->flags & LAYER_UNPACK_COPY))
                 return whiteout(u, e, path, pfd, name);
 
         json_object_set_new(u->seen, path, json_true());
 
         struct stat st;
         bool exists = fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+        if (exists && (u->flags & LAYER_UNPACK_NO_TYPE_CHANGE) && !hl &&
+            S_ISDIR(st.st_mode) != (type == AE_IFDIR))
+                return err_set(u->err, -EEXIST,
+                               S_ISDIR(st.st_mode)
+                                   ? "cannot overwrite directory \"%s\" with non-directory"
+                                   : "cannot overwrite non-directory \"%s\" with directory",
+                               path);
         if (exists && !(hl == NULL && type == AE_IFDIR && S_ISDIR(st.st_mode))) {
                 r = rm_rf_at(pfd, name);
                 if (r < 0)
@@ -386,12 +395,12 @@ static int unpack_entry(struct unpack *u, struct archive *a, struct archive_entr
 int layer_unpack(int tar_fd, const char *dest, uint32_t mode, uint64_t flags, int64_t *ret_size,
                  struct berth_err *err)
 {
-        if (flags)
+        if (flags & ~(LAYER_UNPACK_COPY | LAYER_UNPACK_OWNER_ROOT | LAYER_UNPACK_NO_TYPE_CHANGE))
                 return err_set(err, -EINVAL, "layer_unpack: unknown flags 0x%" PRIx64, flags);
         if (mode != BERTH_LAYER_WH_OVERLAY && mode != BERTH_LAYER_WH_DELETE)
                 return err_set(err, -EINVAL, "layer_unpack: unknown whiteout mode %u", mode);
 
-        struct unpack u = {.mode = mode, .err = err, .seen = json_object()};
+        struct unpack u = {.mode = mode, .flags = flags, .err = err, .seen = json_object()};
         struct statvfs sv;
         int r;
         struct archive *a = NULL;
@@ -791,6 +800,8 @@ out:
 int host_layer_unpack(void *ctx, int tar_fd, const char *dest, uint32_t mode, uint64_t flags,
                       int64_t *ret_size, struct berth_err *err)
 {
+        if (flags) /* the engine-only LAYER_UNPACK_* bits are not for drivers */
+                return err_set(err, -EINVAL, "layer_unpack: unknown flags 0x%" PRIx64, flags);
         return layer_unpack(tar_fd, dest, mode, flags, ret_size, err);
 }
 

@@ -11,6 +11,15 @@
 
 #include "err.h"
 
+/* Engine-only flags of layer_unpack (not part of the host table's contract):
+ * docker cp into a container. COPY: ".wh." names are plain files; OWNER_ROOT:
+ * everything is owned by 0:0 (docker cp without -a); NO_TYPE_CHANGE: refuse
+ * to replace a directory by a non-directory or the reverse
+ * (noOverwriteDirNonDir). */
+#define LAYER_UNPACK_COPY           (UINT64_C(1) << 63)
+#define LAYER_UNPACK_OWNER_ROOT     (UINT64_C(1) << 62)
+#define LAYER_UNPACK_NO_TYPE_CHANGE (UINT64_C(1) << 61)
+
 int layer_unpack(int tar_fd, const char *dest, uint32_t mode, uint64_t flags, int64_t *ret_size,
                  struct berth_err *err);
 int layer_diff(const char *dir, const char *const *lowers, uint32_t mode, int out_fd,

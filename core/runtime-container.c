@@ -20,6 +20,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -767,7 +768,7 @@ int runtime_exec(const char *root, const char *id, const struct runtime_process 
         if ((r = rt_rlimits_check(proc, err)) < 0 ||
             (r = rt_find_executable(rootfs, proc, &exe, err)) < 0)
                 return r;
-        if (proc->terminal && !(opts && opts->console_socket))
+        if (proc->terminal && !(opts && (opts->console_socket || opts->has_console_fd)))
                 return err_set(err, -EINVAL, "a terminal needs --console-socket");
         if (spec->seccomp) {
                 _cleanup_free_ char *cache =
@@ -775,7 +776,13 @@ int runtime_exec(const char *root, const char *id, const struct runtime_process 
                 if ((r = rt_seccomp_compile_cached(spec->seccomp, cache, &bpf, err)) < 0)
                         return r;
         }
-        if (proc->terminal && (console_fd = connect_console(opts->console_socket, err)) < 0) {
+        if (proc->terminal && opts->has_console_fd) {
+                if ((console_fd = fcntl(opts->console_fd, F_DUPFD_CLOEXEC, 3)) < 0) {
+                        r = err_errno(err, -errno, "duplicate the console socket");
+                        goto out;
+                }
+        } else if (proc->terminal &&
+                   (console_fd = connect_console(opts->console_socket, err)) < 0) {
                 r = console_fd;
                 goto out;
         }
@@ -817,6 +824,11 @@ int runtime_exec(const char *root, const char *id, const struct runtime_process 
                                 free(spec->rootfs);
                                 spec->rootfs = xstrdup("");
                                 r = rt_console_create(&mc, &master, &slave, &e);
+                                if (r >= 0 && proc->console_height) {
+                                        struct winsize ws = {.ws_row = proc->console_height,
+                                                             .ws_col = proc->console_width};
+                                        ioctl(slave, TIOCSWINSZ, &ws);
+                                }
                                 if (r >= 0)
                                         r = rt_console_send(console_fd, master, &e);
                                 if (r >= 0)

@@ -73,6 +73,8 @@ int rt_cgroup_pids(const struct rt_cgroup_layout *l, const char *path, pid_t **r
 int rt_cgroup_mount(const struct rt_cgroup_layout *l, const char *path, const char *dest,
                     unsigned long flags, bool cgroupns, struct berth_err *err);
 char *rt_cgroup_default_path(const char *id);
+/* Docker's stats shape from the cgroup at path (runtime-stats.c). */
+json_t *rt_cgroup_stats(const struct rt_cgroup_layout *l, const char *path);
 
 /* v1/v2 back ends (runtime-cgroup-v1.c, runtime-cgroup-v2.c) */
 int rt_cg_write(const struct rt_cgroup_layout *l, const char *dir, const char *file,

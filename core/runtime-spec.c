@@ -172,6 +172,15 @@ int runtime_process_parse(json_t *j, struct runtime_process *p, struct berth_err
                 return bad_type(err, "process", "an object");
         if ((r = get_bool(j, "terminal", "process.terminal", &p->terminal, err)) < 0)
                 return r;
+        json_t *cs = json_object_get(j, "consoleSize");
+        if (json_is_object(cs)) {
+                int64_t h = json_integer_value(json_object_get(cs, "height"));
+                int64_t w = json_integer_value(json_object_get(cs, "width"));
+                if (h > 0 && h <= 65535 && w > 0 && w <= 65535) {
+                        p->console_height = (unsigned short)h;
+                        p->console_width = (unsigned short)w;
+                }
+        }
         user = json_object_get(j, "user");
         if (user) {
                 n = 0;

@@ -110,6 +110,7 @@ struct runtime_resources {
 
 struct runtime_process {
         bool terminal;
+        unsigned short console_height, console_width; /* consoleSize; 0: not set */
         uint32_t uid, gid;
         uint32_t *gids;
         size_t n_gids;
@@ -206,12 +207,21 @@ int runtime_delete(const char *root, const char *id, bool force, struct berth_er
 int runtime_pause(const char *root, const char *id, bool pause, struct berth_err *err);
 /* Whether the kernel OOM-killed anything in the container's cgroup. */
 int runtime_oom_killed(const char *root, const char *id, bool *ret, struct berth_err *err);
+/* Resource usage from the container's cgroup in Docker's stats shape:
+ * {"cpu_stats":{"cpu_usage":{..},"system_cpu_usage","online_cpus",..},
+ *  "memory_stats":{"usage","limit","stats":{..}},"pids_stats","blkio_stats"}
+ * (runtime-stats.c). */
+int runtime_stats(const char *root, const char *id, json_t **ret, struct berth_err *err);
 /* The pids in the container's cgroup. */
 int runtime_pids(const char *root, const char *id, pid_t **ret, size_t *ret_n,
                  struct berth_err *err);
 
 struct runtime_exec_opts {
         const char *console_socket;
+        /* Or, with has_console_fd, a connected socket (a socketpair end) to
+         * send the PTY master to: the shim receives it without a path. */
+        bool has_console_fd;
+        int console_fd;
         const char *pid_file;
         bool detach;
         unsigned preserve_fds;

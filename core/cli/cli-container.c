@@ -419,6 +419,12 @@ const struct cli_command cli_container_sub[] = {
      2, 2, false},
     {"rm", "remove", "[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers", NULL,
      cli_rm_opts, cli_cmd_rm, NULL, 1, -1, false},
+    {"cp", NULL, "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-",
+     "Copy files/folders between a container and the local filesystem", NULL, cli_cp_opts,
+     cli_cmd_cp, NULL, 2, 2, false},
+    {"stats", NULL, "[OPTIONS] [CONTAINER...]",
+     "Display a live stream of container(s) resource usage statistics", NULL, cli_stats_opts,
+     cli_cmd_stats, NULL, 0, -1, false},
     {0},
 };
 

@@ -156,11 +156,11 @@ static int wait_status(int fd, bool chunked, int64_t *ret)
  * input), the attach stream pumped until it ends, then the wait answer.
  * Returns 1 if the user detached (ctrl-p ctrl-q), 0 with the exit code in
  * *ret_code, or -errno. Closes afd and wfd. */
-static int session(struct cli *cli, const char *id, int afd, int wfd, bool chunked, bool tty,
-                   bool in, int64_t *ret_code)
+/* The terminal part of a session: pump afd (closed here) with the window
+ * size sent to resize_path; true if the user detached. */
+static bool terminal_pump(struct cli *cli, const char *rp, int afd, bool tty, bool in)
 {
         struct tty_ctx tc = {.cli = cli, .winch_fd = -1};
-        _cleanup_free_ char *rp = xasprintf("/containers/%s/resize", id);
         if (tty && isatty(STDOUT_FILENO)) {
                 sigset_t m;
                 sigemptyset(&m);
@@ -176,7 +176,14 @@ static int session(struct cli *cli, const char *id, int afd, int wfd, bool chunk
         close(afd);
         restore_terminal();
         safe_close(tc.winch_fd);
-        if (tc.detached) {
+        return tc.detached;
+}
+
+static int session(struct cli *cli, const char *id, int afd, int wfd, bool chunked, bool tty,
+                   bool in, int64_t *ret_code)
+{
+        _cleanup_free_ char *rp = xasprintf("/containers/%s/resize", id);
+        if (terminal_pump(cli, rp, afd, tty, in)) {
                 close(wfd);
                 return 1;
         }
@@ -562,6 +569,11 @@ int cli_cmd_exec(struct cli *cli, struct cli_args *a)
         if (r < 0)
                 return cli_fail(&err);
         bool detach = cli_flag(a, "detach"), interactive = cli_flag(a, "interactive");
+        bool tty = cli_flag(a, "tty");
+        if (tty && interactive && !detach && !isatty(STDIN_FILENO)) {
+                fprintf(stderr, "berth: the input device is not a TTY\n");
+                return 1;
+        }
         json_t *cmd = json_array();
         for (size_t i = 1; i < a->n_pos; i++)
                 json_array_append_new(cmd, json_string(a->pos[i]));
@@ -571,8 +583,11 @@ int cli_cmd_exec(struct cli *cli, struct cli_args *a)
         _cleanup_json_ json_t *body = json_pack(
             "{s:o, s:o, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:s}", "Cmd", cmd, "Env", env,
             "AttachStdin", interactive && !detach, "AttachStdout", !detach, "AttachStderr", !detach,
-            "Detach", detach, "Tty", cli_flag(a, "tty"), "Privileged", cli_flag(a, "privileged"),
-            "User", strempty(cli_str(a, "user")), "WorkingDir", strempty(cli_str(a, "workdir")));
+            "Detach", detach, "Tty", tty, "Privileged", cli_flag(a, "privileged"), "User",
+            strempty(cli_str(a, "user")), "WorkingDir", strempty(cli_str(a, "workdir")));
+        struct winsize ws;
+        if (tty && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row)
+                json_object_set_new(body, "ConsoleSize", json_pack("[i, i]", ws.ws_row, ws.ws_col));
         _cleanup_free_ char *e = cli_escape(a->pos[0]);
         _cleanup_free_ char *p = xasprintf("/containers/%s/exec", e);
         _cleanup_json_ json_t *res = NULL;
@@ -587,11 +602,13 @@ int cli_cmd_exec(struct cli *cli, struct cli_args *a)
                 return 0;
         }
         int fd = -1;
-        if (client_raw(&cli->client, "POST", sp, "{\"Detach\":false,\"Tty\":false}", true, &fd,
-                       NULL, NULL, &err) < 0)
+        if (client_raw(&cli->client, "POST", sp,
+                       tty ? "{\"Detach\":false,\"Tty\":true}" : "{\"Detach\":false,\"Tty\":false}",
+                       true, &fd, NULL, NULL, &err) < 0)
                 return cli_fail(&err);
-        pump(fd, false, interactive);
-        close(fd);
+        _cleanup_free_ char *rp = xasprintf("/exec/%s/resize", id);
+        if (terminal_pump(cli, rp, fd, tty, interactive))
+                return 0;
         _cleanup_free_ char *ip = xasprintf("/exec/%s/json", id);
         _cleanup_json_ json_t *ins = NULL;
         if (client_json(&cli->client, "GET", ip, NULL, NULL, &ins, &err) < 0)

@@ -146,6 +146,12 @@ extern const struct cli_opt cli_commit_opts[];
 int cli_cmd_commit(struct cli *cli, struct cli_args *a);
 extern const struct cli_opt cli_attach_opts[];
 int cli_cmd_attach(struct cli *cli, struct cli_args *a);
+extern const struct cli_opt cli_stats_opts[];
+extern const struct cli_opt cli_events_opts[];
+int cli_cmd_events(struct cli *cli, struct cli_args *a);
+extern const struct cli_opt cli_cp_opts[];
+int cli_cmd_cp(struct cli *cli, struct cli_args *a);
+int cli_cmd_stats(struct cli *cli, struct cli_args *a);
 
 extern const struct cli_opt cli_images_opts[], cli_rmi_opts[], cli_load_opts[], cli_save_opts[],
     cli_import_opts[], cli_df_opts[];

@@ -53,6 +53,7 @@ struct shim {
                 pid_t pid;
                 int out_fd, err_fd, in_fd;
                 int client; /* -1: detached */
+                bool tty;   /* out_fd is the PTY master, err_fd unused */
                 bool exited;
                 int status;
         } execs[MAX_EXECS];
@@ -66,6 +67,8 @@ struct shim {
         bool exited;
         int exit_code;
 };
+
+static int recv_fd(int sock);
 
 static void fatal_sync(struct shim *s, const char *msg)
 {
@@ -165,18 +168,22 @@ static void client_close(struct client *c)
 }
 
 /* --- exec sessions ---------------------------------------------------------
- * "exec ID [stdin] [detach]": the process is <dir>/exec-ID.json (an OCI
+ * "exec ID [stdin] [detach] [tty]": the process is <dir>/exec-ID.json (an OCI
  * process), its exit code goes to <dir>/exec-ID.exit before its stream is
- * closed, so berthd can report it the moment the client sees the end. */
+ * closed, so berthd can report it the moment the client sees the end. With
+ * tty the runtime makes a PTY inside the container (as for the init of a
+ * `run -t`) and hands its master back over a socketpair; the stream is then
+ * raw. */
 
 static int start_exec(struct shim *s, struct client *c, int ci, char **w)
 {
         struct berth_err err = {0};
         const char *eid = w[1];
-        bool want_stdin = false, detach = false;
-        for (char **x = w + 2; *x; x++) {
-                want_stdin |= streq(*x, "stdin");
-                detach |= streq(*x, "detach");
+        bool want_stdin = false, detach = false, tty = false;
+        for (char **x = w + 1; *x && x[1]; x++) {
+                want_stdin |= streq(x[1], "stdin");
+                detach |= streq(x[1], "detach");
+                tty |= streq(x[1], "tty");
         }
         if (!eid || strlen(eid) != 64 || strspn(eid, "0123456789abcdef") != 64)
                 return err_set(&err, -EINVAL, "bad exec id"), -EINVAL;
@@ -194,29 +201,44 @@ static int start_exec(struct shim *s, struct client *c, int ci, char **w)
                 r = json_load_path(path, &j, &err);
         if (r >= 0)
                 r = runtime_process_parse(j, &proc, &err);
-        int in[2] = {-1, -1}, out[2] = {-1, -1}, er[2] = {-1, -1};
+        int in[2] = {-1, -1}, out[2] = {-1, -1}, er[2] = {-1, -1}, sp[2] = {-1, -1};
         pid_t pid = -1;
-        if (r >= 0 && ((want_stdin && pipe2(in, O_CLOEXEC) < 0) || pipe2(out, O_CLOEXEC) < 0 ||
-                       pipe2(er, O_CLOEXEC) < 0))
+        if (r >= 0 && tty && !proc.terminal)
+                r = err_set(&err, -EINVAL, "exec with a TTY: the process has no terminal");
+        if (r >= 0 && tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+                r = err_errno(&err, -errno, "socketpair");
+        if (r >= 0 && !tty &&
+            ((want_stdin && pipe2(in, O_CLOEXEC) < 0) || pipe2(out, O_CLOEXEC) < 0 ||
+             pipe2(er, O_CLOEXEC) < 0))
                 r = err_errno(&err, -errno, "pipe");
         if (r >= 0) {
+                struct runtime_exec_opts eo = {.has_console_fd = tty, .console_fd = sp[1]};
                 int saved[3] = {dup(0), dup(1), dup(2)};
-                if (want_stdin)
-                        dup2(in[0], 0);
-                else {
-                        int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-                        dup2(null, 0);
-                        close(null);
-                }
-                dup2(out[1], 1);
-                dup2(er[1], 2);
-                r = runtime_exec(json_get_str(s->cfg, "runtime_root", NULL), s->id, &proc, NULL,
+                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+                dup2(want_stdin && !tty ? in[0] : null, 0);
+                dup2(tty ? null : out[1], 1);
+                dup2(tty ? null : er[1], 2);
+                close(null);
+                r = runtime_exec(json_get_str(s->cfg, "runtime_root", NULL), s->id, &proc, &eo,
                                  &pid, &err);
                 for (int k = 0; k < 3; k++) {
                         dup2(saved[k], k);
                         close(saved[k]);
                 }
         }
+        if (r >= 0 && tty) {
+                int m = recv_fd(sp[0]);
+                if (m < 0) {
+                        r = err_errno(&err, m, "receive the exec's terminal from the runtime");
+                        kill(pid, SIGKILL);
+                } else {
+                        out[0] = m;
+                        if (want_stdin)
+                                in[1] = fcntl(m, F_DUPFD_CLOEXEC, 3);
+                }
+        }
+        safe_close(sp[0]);
+        safe_close(sp[1]);
         runtime_process_done(&proc);
         safe_close(in[0]);
         safe_close(out[1]);
@@ -238,6 +260,7 @@ static int start_exec(struct shim *s, struct client *c, int ci, char **w)
                                    .out_fd = out[0],
                                    .err_fd = er[0],
                                    .in_fd = in[1],
+                                   .tty = tty,
                                    .client = detach ? -1 : ci};
         snprintf(e->id, sizeof(e->id), "%s", eid);
         char ok[32];
@@ -259,12 +282,18 @@ static void exec_output(struct shim *s, struct exec_session *e, int stream)
         if (n <= 0) {
                 if (n < 0 && (errno == EINTR || errno == EAGAIN))
                         return;
+                /* EOF, or EIO from a PTY master once its slave is closed */
                 *fd = safe_close(*fd);
                 return;
         }
         if (e->client < 0 || s->clients[e->client].fd < 0)
                 return;
         size_t len = (size_t)n;
+        if (e->tty) {
+                if (loop_write(s->clients[e->client].fd, buf, len) < 0)
+                        client_close(&s->clients[e->client]);
+                return;
+        }
         unsigned char hdr[8] = {(unsigned char)stream,
                                 0,
                                 0,
@@ -363,9 +392,16 @@ static void parse_request(struct shim *s, struct client *c)
                 c->established = true;
                 (void)!write(c->fd, "ok\n", 3);
         } else if (streq(w[0], "resize") && w[1] && w[2]) {
+                /* "resize H W" for the container, "resize H W EXEC-ID" for
+                 * an exec session */
                 struct winsize ws = {.ws_row = (unsigned short)atoi(w[1]),
                                      .ws_col = (unsigned short)atoi(w[2])};
-                if (s->tty && s->out_fd >= 0)
+                if (w[3]) {
+                        for (int i = 0; i < MAX_EXECS; i++)
+                                if (s->execs[i].used && s->execs[i].tty &&
+                                    streq(s->execs[i].id, w[3]) && s->execs[i].out_fd >= 0)
+                                        ioctl(s->execs[i].out_fd, TIOCSWINSZ, &ws);
+                } else if (s->tty && s->out_fd >= 0)
                         ioctl(s->out_fd, TIOCSWINSZ, &ws);
                 (void)!write(c->fd, "ok\n", 3);
                 client_close(c);
@@ -775,6 +811,19 @@ static int run(struct shim *s)
                                 exec_output(s, e, 1);
                         if (p[ebase + 2 * i + 1].revents && e->err_fd >= 0)
                                 exec_output(s, e, 2);
+                        if (e->exited && e->tty && e->out_fd >= 0) {
+                                /* Processes the exec left behind may hold
+                                 * the PTY open: the session ends with its
+                                 * process, after what is already buffered. */
+                                fcntl(e->out_fd, F_SETFL, O_NONBLOCK);
+                                while (e->out_fd >= 0) {
+                                        struct pollfd q = {e->out_fd, POLLIN, 0};
+                                        if (poll(&q, 1, 0) <= 0)
+                                                break;
+                                        exec_output(s, e, 1);
+                                }
+                                e->out_fd = safe_close(e->out_fd);
+                        }
                         if (e->exited && e->out_fd < 0 && e->err_fd < 0)
                                 exec_finish(s, e);
                 }
