@@ -8,6 +8,7 @@
  * it by path (NetworkSettings.SandboxKey), so the drivers configure it
  * before the container's process exists, and it outlives the process until
  * the exit is handled, which makes cleanup independent of the kernel's. */
+#include "events.h"
 #include "network-internal.h"
 #include "container-internal.h"
 #include "log.h"
@@ -165,6 +166,9 @@ int nw_endpoint_up_locked(struct network_store *s, struct netrec *n, const char 
         json_object_set_new(es, "IPAddress", json_string(ip));
         json_object_set_new(es, "IPPrefixLen", json_integer(prefix));
         json_object_set_new(es, "MacAddress", json_string(mac));
+        events_emit("network", "connect", n->id,
+                    json_pack("{s:s, s:s, s:s}", "container", cid, "name", nw_name(n), "type",
+                              json_get_str(n->j, "Driver", "")));
         return 0;
 }
 
@@ -175,6 +179,9 @@ void nw_endpoint_down_locked(struct network_store *s, struct netrec *n, const ch
         struct berth_endpoint ep;
         endpoint_of(n, cid, es, netns, NULL, addr, sizeof(addr), &ep);
         struct berth_err err = {0};
+        events_emit("network", "disconnect", n->id,
+                    json_pack("{s:s, s:s, s:s}", "container", cid, "name", nw_name(n), "type",
+                              json_get_str(n->j, "Driver", "")));
         if (n->drv && berth_network_leave(n->drv, &ep, 0, &err) < 0)
                 log_warn("container %.12s: leave network %s: %s, ignoring", cid, nw_name(n),
                          err_msg(&err));

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Network records, IPAM and the /networks endpoints (docker-api.md §3.5). */
+#include "events.h"
 #include "network-internal.h"
 #include "api-filters.h"
 #include "container-internal.h"
@@ -682,6 +683,9 @@ int network_create(struct network_store *s, json_t *body, char **ret_id, struct 
                 return r;
         }
         add_locked(s, n);
+        events_emit(
+            "network", "create", id,
+            json_pack("{s:s, s:s}", "name", name, "type", json_get_str(n->j, "Driver", "")));
         pthread_mutex_unlock(&s->lock);
         *ret_id = xstrdup(id);
         return 0;
@@ -706,6 +710,9 @@ static int remove_locked(struct network_store *s, struct netrec *n, struct berth
         }
         _cleanup_free_ char *p = xasprintf("%s/%s.json", s->dir, n->id);
         unlink(p);
+        events_emit(
+            "network", "destroy", n->id,
+            json_pack("{s:s, s:s}", "name", nw_name(n), "type", json_get_str(n->j, "Driver", "")));
         for (size_t i = 0; i < s->n; i++)
                 if (s->v[i] == n) {
                         memmove(s->v + i, s->v + i + 1, (s->n - i - 1) * sizeof(*s->v));

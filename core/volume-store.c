@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Volume records, and the /volumes endpoints' operations. */
+#include "events.h"
 #include "volumes.h"
 #include "api-filters.h"
 #include "container-internal.h"
@@ -272,6 +273,7 @@ int volume_ensure(struct volume_store *s, const char *name, const char *driver, 
                 return r;
         }
         json_object_set_new(s->recs, name, rec);
+        events_emit("volume", "create", name, json_pack("{s:s}", "driver", driver));
         pin_locked(s, name, pin);
         pthread_mutex_unlock(&s->lock);
         if (ret_created)
@@ -488,6 +490,8 @@ static int remove_one(struct volume_store *s, const char *name, const char *exce
         }
         _cleanup_free_ char *p = rec_path(s, name);
         unlink(p);
+        events_emit("volume", "destroy", name,
+                    json_pack("{s:s}", "driver", json_get_str(rec, "Driver", "")));
         json_object_del(s->recs, name);
         pthread_mutex_unlock(&s->lock);
         return 0;

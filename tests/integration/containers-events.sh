@@ -60,6 +60,19 @@ sleep 0.2
 out=$(b events --since "$t2" --until "$(date +%s.%N)" --filter type=image --format '{{.Action}}' | tr '\n' ' ')
 expect_eq "image tag and untag" "$out" "tag untag "
 
+# networks and volumes report their life too
+t3=$(date +%s.%N)
+b network create evnet > /dev/null
+b volume create evvol > /dev/null
+b run --rm --network evnet -v evvol:/data busybox true
+b network rm evnet > /dev/null
+b volume rm evvol > /dev/null
+sleep 0.2
+out=$(b events --since "$t3" --until "$(date +%s.%N)" --filter type=network --format '{{.Action}} {{.Actor.Attributes.name}}' | tr '\n' ',')
+expect_eq "network events: create, connect, disconnect, destroy" "$out" "create evnet,connect evnet,disconnect evnet,destroy evnet,"
+out=$(b events --since "$t3" --until "$(date +%s.%N)" --filter type=volume --format '{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.driver}}' | tr '\n' ',')
+expect_eq "volume events: create, destroy" "$out" "create evvol local,destroy evvol local,"
+
 # a client that leaves an idle stream: its stream ends (no thread left behind)
 n0=$(ls /proc/$DAEMON_PID/task | wc -l)
 for i in 1 2 3 4; do timeout 0.3 curl -sN --unix-socket "$SOCK" http://localhost/events > /dev/null; done
