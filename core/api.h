@@ -132,6 +132,7 @@ int api_ping(struct api_request *req, struct berth_err *err);
 int api_version(struct api_request *req, struct berth_err *err);
 int api_info(struct api_request *req, struct berth_err *err);
 int api_system_df(struct api_request *req, struct berth_err *err);
+int api_build_prune(struct api_request *req, struct berth_err *err);
 
 /* Containers (api-container.c). */
 int api_container_create(struct api_request *req, struct berth_err *err);

@@ -241,22 +241,27 @@ static int cmd_system_prune(struct cli *cli, struct cli_args *a)
 {
         struct berth_err err = {0};
         bool all = cli_flag(a, "all"), volumes = cli_flag(a, "volumes");
+        int r = cli_connect(cli, &err);
+        if (r < 0)
+                return cli_fail(&err);
+        /* Before API 1.42 a volume prune takes every unused volume, after it
+         * only anonymous ones (unless all=true). */
+        bool anon_only = strverscmp(cli->client.version, "1.42") >= 0;
         if (!cli_flag(a, "force")) {
                 char line[16];
                 printf("WARNING! This will remove:\n  - all stopped containers\n  - all networks "
                        "not used by at least one container\n%s  - %s\n\nAre you sure you want to "
                        "continue? [y/N] ",
-                       volumes ? "  - all anonymous volumes not used by at least one container\n"
-                               : "",
+                       !volumes ? ""
+                       : anon_only
+                           ? "  - all anonymous volumes not used by at least one container\n"
+                           : "  - all volumes not used by at least one container\n",
                        all ? "all images without at least one container associated to them"
                            : "all dangling images");
                 fflush(stdout);
                 if (!fgets(line, sizeof(line), stdin) || (line[0] != 'y' && line[0] != 'Y'))
                         return 0;
         }
-        int r = cli_connect(cli, &err);
-        if (r < 0)
-                return cli_fail(&err);
         char **filters = cli_list(a, "filter");
         struct {
                 const char *path, *key, *title;
