@@ -291,6 +291,10 @@ int client_stream(struct client *c, const char *method, const char *path, const 
                 _cleanup_free_ char *ct = xasprintf("Content-Type: %s", content_type);
                 headers = curl_slist_append(headers, ct);
         }
+        if (c->registry_auth) {
+                _cleanup_free_ char *ra = xasprintf("X-Registry-Auth: %s", c->registry_auth);
+                headers = curl_slist_append(headers, ra);
+        }
         headers = curl_slist_append(headers, "Expect:");
         curl_easy_setopt(cu, CURLOPT_HTTPHEADER, headers);
         CURLcode cc = curl_easy_perform(cu);

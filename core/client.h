@@ -19,6 +19,7 @@ struct client {
         char *exec_root;    /* where an auto-started berthd logs */
         char version[16];   /* negotiated API version */
         char server_version[64];
+        const char *registry_auth; /* X-Registry-Auth sent by client_stream, or NULL */
 };
 
 /* Resolve the host: the argument, then $BERTH_HOST, then [daemon] host of

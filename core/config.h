@@ -42,6 +42,7 @@ struct berth_config {
         /* [registry] */
         char **registry_insecure;
         char *registry_ca;
+        int registry_timeout; /* seconds: connect, and a transfer without data */
 
         struct config_entry *entries;
         size_t n_entries;
