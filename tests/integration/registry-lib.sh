@@ -65,5 +65,11 @@ skopeo_put() {
 
 # the image ID a docker-archive's config has (sha256:<hex>)
 archive_id() {
-        tar -xOf "$1" ./manifest.json | python3 -c 'import json,sys; print("sha256:"+json.load(sys.stdin)[0]["Config"].split(".")[0])'
+        python3 - "$1" << 'PY'
+import json, sys, tarfile
+t = tarfile.open(sys.argv[1])
+m = next(n for n in t.getnames() if n.lstrip("./") == "manifest.json")
+c = json.load(t.extractfile(m))[0]["Config"]
+print("sha256:" + c.split("/")[-1].split(".")[0])
+PY
 }

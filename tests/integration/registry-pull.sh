@@ -141,7 +141,7 @@ layers_before=$(count_layers)
 b pull "127.0.0.1:$HP/test/multi:latest" > "$T/killed.out" 2>&1 &
 pull_pid=$!
 for _ in $(seq 100); do [ -e "$T/hung" ] && break; sleep 0.05; done
-kill -KILL "$hang_pid"
+kill -KILL "$hang_pid"; wait "$hang_pid" 2> /dev/null
 wait "$pull_pid"
 check "a pull from a registry killed mid-way fails" [ $? != 0 ]
 expect_contains "the failure says the registry went away" "$(cat "$T/killed.out")" "cannot connect to registry"
