@@ -38,6 +38,7 @@ struct layer_dl {
         bool z_init, z_end;
         bool fresh, bad;
         int64_t got;
+        int64_t written, flushed; /* bytes of the tar written, and handed to writeback */
         int64_t last_emit;
         unsigned char *out;
 };
@@ -103,8 +104,26 @@ static int dl_reset(struct layer_dl *d)
         d->z_end = false;
         d->z_broken = false;
         d->got = 0;
+        d->written = d->flushed = 0;
         if (ftruncate(d->fd, 0) < 0 || lseek(d->fd, 0, SEEK_SET) < 0)
                 return -errno;
+        return 0;
+}
+
+/* Write uncompressed bytes to the tar, starting writeback every few MiB
+ * so that the disk works while the download goes on and the fdatasync at
+ * the end has little left to wait for. */
+static int dl_write(struct layer_dl *d, const void *p, size_t n)
+{
+        int r = loop_write(d->fd, p, n);
+        if (r < 0)
+                return r;
+        d->written += (int64_t)n;
+        if (d->written - d->flushed >= (4 << 20)) {
+                (void)sync_file_range(d->fd, d->flushed, d->written - d->flushed,
+                                      SYNC_FILE_RANGE_WRITE);
+                d->flushed = d->written;
+        }
         return 0;
 }
 
@@ -133,7 +152,7 @@ static size_t dl_sink(void *ud, const char *p, size_t n, long status)
         d->got += (int64_t)n;
         if (!d->gz) {
                 EVP_DigestUpdate(d->dh, p, n);
-                if (loop_write(d->fd, p, n) < 0)
+                if (dl_write(d, p, n) < 0)
                         return dl_bad(d, -errno, "layer %s: write%s", "");
         } else {
                 d->z.next_in = (unsigned char *)p;
@@ -158,7 +177,7 @@ static size_t dl_sink(void *ud, const char *p, size_t n, long status)
                         size_t out = OUTBUF - d->z.avail_out;
                         if (out > 0) {
                                 EVP_DigestUpdate(d->dh, d->out, out);
-                                if (loop_write(d->fd, d->out, out) < 0)
+                                if (dl_write(d, d->out, out) < 0)
                                         return dl_bad(d, -errno, "layer %s: write%s", "");
                         } else if (zr == Z_BUF_ERROR)
                                 break;
@@ -263,6 +282,11 @@ static int download(struct layer_dl *d)
                                "layer %s: its content (diff ID %s) is not the layer the image "
                                "config names (%s)",
                                d->digest, diff, d->diff_id);
+        /* flushed here, in parallel with the other downloads, so that the
+         * store's fsync when it adopts the tar (in order, one at a time)
+         * finds nothing left to write */
+        if (fdatasync(d->fd) < 0)
+                return err_errno(err, -errno, "layer %s: fsync", d->digest);
         emit(p, reg_progress(d->id, "Download complete", -1, -1));
         return 0;
 }

@@ -104,6 +104,7 @@ static char *registry_auth_for(struct cli *cli, const char *domain)
 /* Docker's display: on a terminal one line per layer, rewritten in place;
  * otherwise a line per status change, without the bars. */
 struct progress {
+        FILE *out;
         bool tty, quiet;
         char **ids; /* lines on screen, in order */
         char error[BERTH_ERR_MSG_MAX];
@@ -131,17 +132,17 @@ static void show(struct progress *pg, json_t *m)
                 if (bar)
                         return;
                 if (id)
-                        printf("%s: %s\n", id, status);
+                        fprintf(pg->out, "%s: %s\n", id, status);
                 else
-                        printf("%s\n", status);
-                fflush(stdout);
+                        fprintf(pg->out, "%s\n", status);
+                fflush(pg->out);
                 return;
         }
         if (!id) {
-                printf("%s\n", status);
+                fprintf(pg->out, "%s\n", status);
                 strv_free(pg->ids);
                 pg->ids = NULL;
-                fflush(stdout);
+                fflush(pg->out);
                 return;
         }
         size_t n = strv_length(pg->ids), i;
@@ -149,12 +150,13 @@ static void show(struct progress *pg, json_t *m)
                 ;
         if (i == n) {
                 pg->ids = strv_push(pg->ids, xstrdup(id));
-                printf("%s: %s %s\n", id, status, strempty(bar));
+                fprintf(pg->out, "%s: %s %s\n", id, status, strempty(bar));
         } else {
                 size_t up = n - i;
-                printf("\033[%zuA\r\033[2K%s: %s %s\033[%zuB\r", up, id, status, strempty(bar), up);
+                fprintf(pg->out, "\033[%zuA\r\033[2K%s: %s %s\033[%zuB\r", up, id, status,
+                        strempty(bar), up);
         }
-        fflush(stdout);
+        fflush(pg->out);
 }
 
 static int progress_data(void *ud, const char *data, size_t len)
@@ -182,26 +184,44 @@ static int progress_data(void *ud, const char *data, size_t len)
         return 0;
 }
 
-static int run_stream(struct cli *cli, const char *path, const char *domain, bool quiet)
+static int stream_request(struct cli *cli, const char *path, const char *domain, bool quiet,
+                          FILE *out, struct berth_err *err)
 {
-        struct berth_err err = {0};
-        int r = cli_connect(cli, &err);
+        int r = cli_connect(cli, err);
         if (r < 0)
-                return cli_fail(&err);
+                return r;
         _cleanup_free_ char *ra = registry_auth_for(cli, domain);
         cli->client.registry_auth = ra;
-        struct progress pg = {.tty = isatty(STDOUT_FILENO), .quiet = quiet};
-        r = client_stream(&cli->client, "POST", path, NULL, -1, progress_data, &pg, NULL, &err);
+        struct progress pg = {.out = out, .tty = isatty(fileno(out)), .quiet = quiet};
+        r = client_stream(&cli->client, "POST", path, NULL, -1, progress_data, &pg, NULL, err);
         cli->client.registry_auth = NULL;
         free(pg.buf);
         strv_free(pg.ids);
+        if (r == 0 && pg.error[0])
+                r = err_set(err, -EIO, "%s", pg.error);
+        return r;
+}
+
+static char *pull_path(const struct image_ref *ref, bool all, const char *platform)
+{
+        _cleanup_free_ char *repo = image_ref_repo(ref);
+        _cleanup_free_ char *er = cli_escape(repo);
+        _cleanup_free_ char *et = cli_escape(all ? "" : ref->digest ? ref->digest : ref->tag);
+        _cleanup_free_ char *ep = platform ? cli_escape(platform) : NULL;
+        return xasprintf("/images/create?fromImage=%s&tag=%s%s%s", er, et, ep ? "&platform=" : "",
+                         strempty(ep));
+}
+
+int cli_pull_image(struct cli *cli, const char *name, const char *platform, struct berth_err *err)
+{
+        struct image_ref ref;
+        int r = image_ref_parse(name, &ref, err);
         if (r < 0)
-                return cli_fail(&err);
-        if (pg.error[0]) {
-                fprintf(stderr, "Error response from daemon: %s\n", pg.error);
-                return 1;
-        }
-        return 0;
+                return r;
+        _cleanup_free_ char *path = pull_path(&ref, false, platform);
+        r = stream_request(cli, path, ref.domain, false, stderr, err);
+        image_ref_done(&ref);
+        return r;
 }
 
 /* --- pull / push --------------------------------------------------------- */
@@ -229,22 +249,19 @@ int cli_cmd_pull(struct cli *cli, struct cli_args *a)
                 return 1;
         }
         _cleanup_free_ char *repo = image_ref_repo(&ref);
-        _cleanup_free_ char *er = cli_escape(repo);
-        _cleanup_free_ char *et = cli_escape(all ? "" : ref.digest ? ref.digest : ref.tag);
-        const char *platform = cli_str(a, "platform");
-        _cleanup_free_ char *ep = platform ? cli_escape(platform) : NULL;
-        _cleanup_free_ char *path = xasprintf("/images/create?fromImage=%s&tag=%s%s%s", er, et,
-                                              ep ? "&platform=" : "", strempty(ep));
+        _cleanup_free_ char *path = pull_path(&ref, all, cli_str(a, "platform"));
         _cleanup_free_ char *domain = xstrdup(ref.domain);
         _cleanup_free_ char *full = image_ref_full(&ref);
         image_ref_done(&ref);
         bool quiet = cli_flag(a, "quiet");
-        int r = run_stream(cli, path, domain, quiet);
-        if (r == 0 && quiet) {
+        int r = stream_request(cli, path, domain, quiet, stdout, &err);
+        if (r < 0)
+                return cli_fail(&err);
+        if (quiet) {
                 _cleanup_free_ char *fam = image_ref_familiar(all ? repo : full);
                 printf("%s\n", fam);
         }
-        return r;
+        return 0;
 }
 
 const struct cli_opt cli_push_opts[] = {
@@ -266,12 +283,14 @@ int cli_cmd_push(struct cli *cli, struct cli_args *a)
         _cleanup_free_ char *full = image_ref_full(&ref);
         image_ref_done(&ref);
         bool quiet = cli_flag(a, "quiet");
-        int r = run_stream(cli, path, domain, quiet);
-        if (r == 0 && quiet) {
+        int r = stream_request(cli, path, domain, quiet, stdout, &err);
+        if (r < 0)
+                return cli_fail(&err);
+        if (quiet) {
                 _cleanup_free_ char *fam = image_ref_familiar(full);
                 printf("%s\n", fam);
         }
-        return r;
+        return 0;
 }
 
 /* --- login / logout ------------------------------------------------------ */

@@ -117,6 +117,8 @@ int cli_cmd_pull(struct cli *cli, struct cli_args *a);
 int cli_cmd_push(struct cli *cli, struct cli_args *a);
 int cli_cmd_login(struct cli *cli, struct cli_args *a);
 int cli_cmd_logout(struct cli *cli, struct cli_args *a);
+/* Pull an image for run/create, progress on stderr (cli-registry.c). */
+int cli_pull_image(struct cli *cli, const char *name, const char *platform, struct berth_err *err);
 extern const struct cli_command cli_system_sub[];
 extern const struct cli_command cli_image_sub[];
 extern const struct cli_command cli_container_sub[];

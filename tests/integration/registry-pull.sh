@@ -61,6 +61,13 @@ expect_eq "pull -a pulls every tag" "$tags" "latest second "
 out=$(b pull -a "$R/test/busybox:latest" 2>&1)
 check "pull -a with a tag is refused" [ $? != 0 ]
 
+b rmi "$R/test/busybox:second" > /dev/null
+out=$(b run --rm --network none --pull never "$R/test/busybox:second" echo auto 2>&1)
+check "run --pull never does not pull a missing image" [ $? != 0 ]
+out=$(b run --rm --network none "$R/test/busybox:second" echo auto 2> "$T/run.err")
+expect_eq "run pulls a missing image and runs it" "$out" "auto"
+expect_contains "run says it pulls" "$(cat "$T/run.err")" "Unable to find image '$R/test/busybox:second' locally"
+
 # --- the API: Docker's progress messages ------------------------------------
 b rmi -f "$R/test/multi" > /dev/null
 api POST "/v1.41/images/create?fromImage=$R/test/multi&tag=latest"
