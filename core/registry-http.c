@@ -460,7 +460,7 @@ static int transport_error(struct reg *rg, const struct reg_req *q, const char *
 }
 
 /* The parameters of a WWW-Authenticate challenge: key="value",... */
-static char *challenge_param(const char *ch, const char *key)
+char *reg_challenge_param(const char *ch, const char *key)
 {
         size_t k = strlen(key);
         for (const char *p = ch; (p = strcasestr(p, key)); p += k) {
@@ -501,9 +501,9 @@ static char *url_escape(const char *s)
 /* Ask the token server of a Bearer challenge for a token of our scope. */
 static int fetch_token(struct reg *rg, const char *challenge, struct berth_err *err)
 {
-        _cleanup_free_ char *realm = challenge_param(challenge, "realm");
-        _cleanup_free_ char *service = challenge_param(challenge, "service");
-        _cleanup_free_ char *cscope = challenge_param(challenge, "scope");
+        _cleanup_free_ char *realm = reg_challenge_param(challenge, "realm");
+        _cleanup_free_ char *service = reg_challenge_param(challenge, "service");
+        _cleanup_free_ char *cscope = reg_challenge_param(challenge, "scope");
         if (!realm)
                 return err_set(err, -EPROTO,
                                "registry '%s' asks for a bearer token without a realm", rg->domain);

@@ -79,6 +79,8 @@ int reg_do(struct reg *rg, const struct reg_req *q, struct reg_resp *resp, struc
 /* An error from a registry's reply: its {"errors":[...]} as Docker words
  * them ("manifest unknown: manifest unknown"), with a code from the status. */
 int reg_http_error(const struct reg_resp *resp, const char *what, struct berth_err *err);
+/* A parameter of a WWW-Authenticate challenge (realm="...",service=...), or NULL. */
+char *reg_challenge_param(const char *challenge, const char *key);
 /* Is a transport error worth another try. */
 bool reg_retryable(CURLcode cc);
 

@@ -14,7 +14,8 @@
 
 #include "image-pull.h"
 
-#define CHUNK (32ll << 20)
+/* Blobs larger than this go up in PATCH chunks of this size. */
+#define CHUNK (8ll << 20)
 
 struct push {
         struct image_store *s;

@@ -47,6 +47,23 @@ expect_contains "it pulls back with the pushed digest" "$out" "Digest: $pdigest"
 expect_eq "it pulls back as the same image" "$(b image inspect -f '{{.Id}}' "$R/pushed/multi:v1")" "$id"
 expect_eq "the pulled-back image runs" "$(b run --rm --network none "$R/pushed/multi:v1" cat /etc/motd)" "welcome to multi"
 
+# layers over 8 MiB go up in chunks (PATCH, then PUT)
+bash "$MKIMAGE" big "$T/big.tar" > /dev/null
+b load -q -i "$T/big.tar" > /dev/null
+b tag big:latest "$R/pushed/big:v1"
+out=$(b push "$R/pushed/big:v1" 2>&1)
+check "push of a 50 MB five-layer image succeeds" [ $? = 0 ]
+bdigest=$(sed -n 's/^v1: digest: \(sha256:[0-9a-f]*\) size: [0-9]*$/\1/p' <<< "$out")
+expect_eq "skopeo sees the big image's digest" \
+        "$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$R/pushed/big:v1")" "$bdigest"
+skopeo copy -q --src-tls-verify=false "docker://$R/pushed/big:v1" "oci:$T/bigoci:v1"
+check "skopeo copies the chunked uploads back (digests verified)" [ $? = 0 ]
+bid=$(b image inspect -f '{{.Id}}' big:latest)
+b rmi -f "$bid" > /dev/null
+out=$(b pull "$R/pushed/big:v1" 2>&1)
+check "the big image pulls back" [ $? = 0 ]
+expect_eq "as the same image" "$(b image inspect -f '{{.Id}}' "$R/pushed/big:v1")" "$bid"
+
 out=$(b push "$R/no/such:v1" 2>&1)
 check "pushing an image that does not exist fails" [ $? != 0 ]
 expect_contains "and says so" "$out" "does not exist locally"
