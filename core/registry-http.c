@@ -191,6 +191,8 @@ struct reg *reg_close(struct reg *rg)
         free(rg->scope);
         free(rg->authz);
         free(rg->identity_token);
+        for (size_t i = 0; i < rg->n_pool; i++)
+                curl_easy_cleanup(rg->pool[i]);
         pthread_mutex_destroy(&rg->lock);
         free(rg);
         return NULL;
@@ -342,8 +344,16 @@ static char *get_authz(struct reg *rg)
 static int perform(struct reg *rg, const struct reg_req *q, const char *url, const char *authz,
                    bool verify, struct reg_resp *resp)
 {
-        CURL *cu = curl_easy_init();
-        if (!cu)
+        /* handles are kept for the next request: their connections, TLS
+         * sessions and CA store are reused */
+        CURL *cu = NULL;
+        pthread_mutex_lock(&rg->lock);
+        if (rg->n_pool > 0)
+                cu = rg->pool[--rg->n_pool];
+        pthread_mutex_unlock(&rg->lock);
+        if (cu)
+                curl_easy_reset(cu);
+        else if (!(cu = curl_easy_init()))
                 return -ENOMEM;
         struct xfer x = {.cu = cu, .q = q, .resp = resp};
         struct curl_slist *h = NULL;
@@ -418,7 +428,14 @@ static int perform(struct reg *rg, const struct reg_req *q, const char *url, con
                 resp->body = xstrdup(errbuf);
                 resp->len = strlen(errbuf);
         }
-        curl_easy_cleanup(cu);
+        pthread_mutex_lock(&rg->lock);
+        if (rg->n_pool < ELEMENTSOF(rg->pool)) {
+                rg->pool[rg->n_pool++] = cu;
+                cu = NULL;
+        }
+        pthread_mutex_unlock(&rg->lock);
+        if (cu)
+                curl_easy_cleanup(cu);
         return 0;
 }
 
@@ -643,7 +660,10 @@ int reg_do(struct reg *rg, const struct reg_req *q, struct reg_resp *resp, struc
 int reg_ping(struct reg *rg, struct berth_err *err)
 {
         /* https first; plain http only for an insecure registry whose https
-         * does not answer */
+         * does not answer. Where plain http is allowed, the https probe does
+         * not verify (it only asks whether TLS is spoken, and saves loading
+         * the CA store for a plain registry); a registry that does speak TLS
+         * is then asked again, verified, before anything is believed. */
         const char *schemes[] = {"https", "http"};
         struct reg_req q = {.method = "GET", .body_fd = -1};
         struct reg_resp resp;
@@ -651,7 +671,12 @@ int reg_ping(struct reg *rg, struct berth_err *err)
         for (size_t i = 0; i < (rg->insecure ? 2u : 1u); i++) {
                 _cleanup_free_ char *url = xasprintf("%s://%s/v2/", schemes[i], rg->host);
                 q.url = url;
-                perform(rg, &q, url, NULL, !rg->skip_verify, &resp);
+                bool probe = i == 0 && rg->insecure && !rg->skip_verify;
+                perform(rg, &q, url, NULL, !rg->skip_verify && !probe, &resp);
+                if (resp.cc == CURLE_OK && probe) {
+                        reg_resp_done(&resp);
+                        perform(rg, &q, url, NULL, true, &resp);
+                }
                 if (resp.cc == CURLE_OK) {
                         rg->base = xasprintf("%s://%s", schemes[i], rg->host);
                         break;
@@ -663,7 +688,7 @@ int reg_ping(struct reg *rg, struct berth_err *err)
                 /* a certificate that does not verify is not a reason to
                  * talk plain http; nor is a registry that does not answer */
                 if (cc == CURLE_OPERATION_TIMEDOUT || cc == CURLE_PEER_FAILED_VERIFICATION ||
-                    cc == CURLE_COULDNT_CONNECT)
+                    cc == CURLE_COULDNT_CONNECT || cc == CURLE_SSL_CACERT_BADFILE)
                         return r;
         }
         if (!rg->base)

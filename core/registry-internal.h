@@ -38,6 +38,8 @@ struct reg {
         pthread_mutex_t lock;
         char *authz;          /* "Bearer ..." / "Basic ..." for the scope, or NULL */
         char *identity_token; /* a refresh token the token server gave back */
+        CURL *pool[8];        /* idle handles, kept for their connections */
+        size_t n_pool;
 };
 
 /* A request. The response body goes to `sink` when the status is 200/206
