@@ -22,10 +22,10 @@ static void opts_of(struct engine *e, struct registry_opts *o)
         };
 }
 
-static void stream_progress(void *ud, json_t *msg)
+static int stream_progress(void *ud, json_t *msg)
 {
         int *fd = ud;
-        (void)api_stream_json(*fd, msg);
+        return api_stream_json(*fd, msg);
 }
 
 int api_image_pull(struct api_request *req, int body_fd, int out_fd, struct berth_err *err)

@@ -64,7 +64,11 @@ static void emit(struct pull *p, json_t *m)
                 return;
         }
         pthread_mutex_lock(&p->lock);
-        p->fn(p->ud, m);
+        if (p->fn(p->ud, m) < 0 && !p->abort) {
+                /* nobody to pull for any more */
+                p->abort = true;
+                pthread_cond_broadcast(&p->cond);
+        }
         pthread_mutex_unlock(&p->lock);
 }
 
@@ -744,7 +748,8 @@ int registry_pull(struct image_store *s, const struct registry_opts *o, const ch
         int r = image_ref_parse(refstr, &ref, err);
         if (r < 0)
                 return r;
-        if (all_tags && (ref.digest || (ref.tag && strchr(refstr + strcspn(refstr, "/"), ':')))) {
+        const char *last = strrchr(refstr, '/');
+        if (all_tags && (ref.digest || strchr(last ? last : refstr, ':'))) {
                 image_ref_done(&ref);
                 return err_set(err, -EINVAL, "tag can't be used with --all-tags/-a");
         }

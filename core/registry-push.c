@@ -28,7 +28,7 @@ struct push {
 static void emit(struct push *p, json_t *m)
 {
         if (p->fn)
-                p->fn(p->ud, m);
+                (void)p->fn(p->ud, m);
         else
                 json_decref(m);
 }

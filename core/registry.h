@@ -56,8 +56,9 @@ int registry_auth_decode(const char *header, struct registry_auth *ret, struct b
 /* The reverse, for clients. */
 char *registry_auth_encode(const char *username, const char *password, const char *server);
 
-/* A progress message (stolen). */
-typedef void (*registry_progress_fn)(void *userdata, json_t *msg);
+/* A progress message (stolen). A negative return (the client went away)
+ * cancels a pull. */
+typedef int (*registry_progress_fn)(void *userdata, json_t *msg);
 
 /* Pull `ref` (a reference as `berth pull` takes it; with all_tags, a
  * repository whose every tag is pulled). `platform` is "os/arch[/variant]"
