@@ -68,6 +68,40 @@ out=$(b run --rm --network none "$R/test/busybox:second" echo auto 2> "$T/run.er
 expect_eq "run pulls a missing image and runs it" "$out" "auto"
 expect_contains "run says it pulls" "$(cat "$T/run.err")" "Unable to find image '$R/test/busybox:second' locally"
 
+# --- manifest lists and OCI indexes: the platform asked for, else linux/amd64 ---
+skopeo_put "$T/bb.tar" "$R/test/list:bb"
+skopeo_put "$T/multi.tar" "$R/test/list:multi"
+python3 - "$R" << 'PY'
+import hashlib, json, sys, urllib.request
+r = sys.argv[1]
+def desc(tag, arch):
+    q = urllib.request.Request("http://%s/v2/test/list/manifests/%s" % (r, tag),
+        headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"})
+    b = urllib.request.urlopen(q).read()
+    return {"mediaType": "application/vnd.docker.distribution.manifest.v2+json", "size": len(b),
+            "digest": "sha256:" + hashlib.sha256(b).hexdigest(),
+            "platform": {"architecture": arch, "os": "linux"}}
+for tag, mt in (("list", "application/vnd.docker.distribution.manifest.list.v2+json"),
+                ("index", "application/vnd.oci.image.index.v1+json")):
+    body = json.dumps({"schemaVersion": 2, "mediaType": mt,
+                       "manifests": [desc("bb", "arm64"), desc("multi", "amd64")]}).encode()
+    q = urllib.request.Request("http://%s/v2/test/list/manifests/%s" % (r, tag), data=body,
+                               method="PUT", headers={"Content-Type": mt})
+    urllib.request.urlopen(q)
+PY
+check "a manifest list and an OCI index are in the registry" [ $? = 0 ]
+for kind in list index; do
+        out=$(b pull "$R/test/list:$kind" 2>&1)
+        check "pull of a $kind succeeds" [ $? = 0 ]
+        expect_eq "a $kind gives the linux/amd64 image" "$(b image inspect -f '{{.Id}}' "$R/test/list:$kind")" "$(archive_id "$T/multi.tar")"
+        out=$(b pull --platform linux/arm64 "$R/test/list:$kind" 2>&1)
+        check "pull --platform linux/arm64 of a $kind succeeds" [ $? = 0 ]
+        expect_eq "--platform picks the arm64 image of a $kind" "$(b image inspect -f '{{.Id}}' "$R/test/list:$kind")" "$(archive_id "$T/bb.tar")"
+done
+out=$(b pull --platform linux/s390x "$R/test/list:list" 2>&1)
+check "a platform the list lacks fails" [ $? != 0 ]
+expect_contains "and says so" "$out" "no matching manifest for linux/s390x"
+
 # --- the API: Docker's progress messages ------------------------------------
 b rmi -f "$R/test/multi" > /dev/null
 api POST "/v1.41/images/create?fromImage=$R/test/multi&tag=latest"
