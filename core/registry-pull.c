@@ -155,7 +155,7 @@ static size_t dl_sink(void *ud, const char *p, size_t n, long status)
         EVP_DigestUpdate(d->bh, p, n);
         d->got += (int64_t)n;
         if (!d->gz) {
-                EVP_DigestUpdate(d->dh, p, n);
+                /* uncompressed: the blob digest is the diff ID */
                 if (dl_write(d, p, n) < 0)
                         return dl_bad(d, -errno, "layer %s: write%s", "");
         } else {
@@ -280,7 +280,10 @@ static int download(struct layer_dl *d)
                 return err_set(err, -EBADMSG, "layer %s: not valid gzip data%s", d->digest,
                                d->z_broken ? "" : " (it ends early)");
         emit(p, reg_progress(d->id, "Verifying Checksum", -1, -1));
-        digest_final(d->dh, diff);
+        if (d->gz)
+                digest_final(d->dh, diff);
+        else
+                strcpy(diff, blob);
         if (!streq(diff, d->diff_id))
                 return err_set(err, -EBADMSG,
                                "layer %s: its content (diff ID %s) is not the layer the image "

@@ -102,8 +102,45 @@ out=$(b pull --platform linux/s390x "$R/test/list:list" 2>&1)
 check "a platform the list lacks fails" [ $? != 0 ]
 expect_contains "and says so" "$out" "no matching manifest for linux/s390x"
 
+# --- an OCI manifest with uncompressed layers (put by a client of our own) ---
+python3 - "$R" "$T/multi.tar" << 'PY'
+import hashlib, json, sys, tarfile, urllib.request
+r, archive = sys.argv[1], sys.argv[2]
+t = tarfile.open(archive)
+names = {n.lstrip("./"): n for n in t.getnames()}
+m = json.load(t.extractfile(names["manifest.json"]))[0]
+def put(data):
+    d = "sha256:" + hashlib.sha256(data).hexdigest()
+    q = urllib.request.Request("http://%s/v2/test/oci/blobs/uploads/" % r, data=b"", method="POST")
+    loc = urllib.request.urlopen(q).headers["Location"]
+    if loc.startswith("/"):
+        loc = "http://" + r + loc
+    q = urllib.request.Request(loc + ("&" if "?" in loc else "?") + "digest=" + d, data=data,
+                               method="PUT", headers={"Content-Type": "application/octet-stream"})
+    urllib.request.urlopen(q)
+    return d, len(data)
+cd, cs = put(t.extractfile(names[m["Config"]]).read())
+layers = []
+for l in m["Layers"]:
+    d, n = put(t.extractfile(names[l]).read())
+    layers.append({"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": d, "size": n})
+man = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                  "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": cs},
+                  "layers": layers}).encode()
+q = urllib.request.Request("http://%s/v2/test/oci/manifests/plain" % r, data=man, method="PUT",
+                           headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+urllib.request.urlopen(q)
+PY
+check "an OCI image with uncompressed layers is in the registry" [ $? = 0 ]
+b rmi -f "$(archive_id "$T/multi.tar")" > /dev/null 2>&1
+out=$(b pull "$R/test/oci:plain" 2>&1)
+check "pull of an OCI manifest with uncompressed layers succeeds" [ $? = 0 ]
+expect_eq "it is the same image" "$(b image inspect -f '{{.Id}}' "$R/test/oci:plain")" "$(archive_id "$T/multi.tar")"
+expect_eq "it runs" "$(b run --rm --network none "$R/test/oci:plain" cat /etc/motd)" "welcome to multi"
+b rmi -f "$(archive_id "$T/multi.tar")" > /dev/null
+
 # --- the API: Docker's progress messages ------------------------------------
-b rmi -f "$R/test/multi" > /dev/null
+b rmi -f "$R/test/multi" > /dev/null 2>&1
 api POST "/v1.41/images/create?fromImage=$R/test/multi&tag=latest"
 expect_eq "API pull answers 200" "$API_STATUS" "200"
 expect_contains "API pull streams Pulling fs layer" "$API_BODY" '"status":"Pulling fs layer"'
@@ -164,7 +201,7 @@ FP=$(free_port)
 python3 "$FAKE" proxy-drop "$FP" "$P" "$T/drop.log" &
 BG_PIDS+=($!)
 wait_port "$FP"
-b rmi -f "$R/test/multi" > /dev/null
+b rmi -f "$R/test/multi" > /dev/null 2>&1
 out=$(b pull "127.0.0.1:$FP/test/multi:latest" 2>&1)
 check "a pull whose blobs are cut off half-way succeeds" [ $? = 0 ]
 expect_contains "the download resumed with a Range request" "$(cat "$T/drop.log")" "bytes="
