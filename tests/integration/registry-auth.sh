@@ -69,6 +69,11 @@ out=$(bc pull "127.0.0.1:$TP/secure/bb" 2>&1)
 check "pull over TLS with an unknown CA fails" [ $? != 0 ]
 expect_contains "the failure names the certificate" "$out" "certificate"
 stop_daemon
+start_daemon --insecure-registry "127.0.0.1:$TP"
+out=$(bc pull "127.0.0.1:$TP/secure/bb" 2>&1)
+check "pull from a registry marked --insecure-registry skips verification" [ $? = 0 ]
+bc rmi "127.0.0.1:$TP/secure/bb" > /dev/null
+stop_daemon
 write_config <<< $'[registry]\ntimeout = 5\nca = '"$T/ca.pem"
 start_daemon
 out=$(bc pull "127.0.0.1:$TP/secure/bb" 2>&1)
