@@ -544,7 +544,7 @@ static int fetch_token(struct reg *rg, const char *challenge, struct berth_err *
                 qs = n;
         }
         const struct registry_auth *a = rg->auth;
-        struct reg_resp resp;
+        struct reg_resp resp = {0};
         struct reg_req q = {.method = "GET", .body_fd = -1, .max_body = 1u << 20};
         _cleanup_free_ char *url = NULL, *form = NULL, *authz = NULL;
         const char *form_hdr[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
@@ -575,7 +575,7 @@ static int fetch_token(struct reg *rg, const char *challenge, struct berth_err *
         if (resp.status != 200) {
                 int r = reg_http_error(&resp, NULL, err);
                 reg_resp_done(&resp);
-                if (r == -EACCES || resp.status == 401 || resp.status == 403)
+                if (r == -EACCES)
                         return r;
                 return err_prefix(err, "get a token from '%s'", realm);
         }
@@ -666,7 +666,7 @@ int reg_ping(struct reg *rg, struct berth_err *err)
          * is then asked again, verified, before anything is believed. */
         const char *schemes[] = {"https", "http"};
         struct reg_req q = {.method = "GET", .body_fd = -1};
-        struct reg_resp resp;
+        struct reg_resp resp = {0};
         int r = 0;
         for (size_t i = 0; i < (rg->insecure ? 2u : 1u); i++) {
                 _cleanup_free_ char *url = xasprintf("%s://%s/v2/", schemes[i], rg->host);

@@ -249,9 +249,10 @@ static int download(struct layer_dl *d)
                         r = err_set(err, -EIO, "layer %s: range not satisfiable", d->digest);
                 } else if (r == 0 && resp.status != 200 && resp.status != 206) {
                         _cleanup_free_ char *what = xasprintf("layer %s", d->digest);
+                        long status = resp.status;
                         r = reg_http_error(&resp, what, err);
                         reg_resp_done(&resp);
-                        if (resp.status < 500)
+                        if (status < 500) /* a server error may pass: try again */
                                 return r;
                 } else if (r == 0) {
                         reg_resp_done(&resp);
@@ -367,7 +368,7 @@ static int get_manifest(struct pull *p, const char *full, const char *reference,
                             .headers = manifest_accept,
                             .body_fd = -1,
                             .max_body = REG_MANIFEST_MAX};
-        struct reg_resp resp;
+        struct reg_resp resp = {0};
         int r = reg_do(p->rg, &q, &resp, err);
         if (r < 0)
                 return r;
@@ -482,7 +483,7 @@ static int get_config(struct pull *p, json_t *desc, char **ret, size_t *ret_len,
                 return err_set(err, -EBADMSG, "manifest: bad or oversized config descriptor");
         _cleanup_free_ char *url = xasprintf("/v2/%s/blobs/%s", p->path, digest);
         struct reg_req q = {.method = "GET", .url = url, .body_fd = -1, .max_body = REG_CONFIG_MAX};
-        struct reg_resp resp;
+        struct reg_resp resp = {0};
         int r = reg_do(p->rg, &q, &resp, err);
         if (r < 0)
                 return err_prefix(err, "image config %s", digest);
@@ -720,7 +721,7 @@ static int list_tags(struct pull *p, const char *repo, char ***ret, struct berth
 {
         _cleanup_free_ char *url = xasprintf("/v2/%s/tags/list", p->path);
         struct reg_req q = {.method = "GET", .url = url, .body_fd = -1, .max_body = 16u << 20};
-        struct reg_resp resp;
+        struct reg_resp resp = {0};
         int r = reg_do(p->rg, &q, &resp, err);
         if (r < 0)
                 return r;

@@ -47,7 +47,7 @@ static int blob_exists(struct push *p, const char *digest, bool *ret, struct ber
 {
         _cleanup_free_ char *url = xasprintf("/v2/%s/blobs/%s", p->path, digest);
         struct reg_req q = {.method = "HEAD", .url = url, .body_fd = -1};
-        struct reg_resp resp;
+        struct reg_resp resp = {0};
         int r = reg_do(p->rg, &q, &resp, err);
         if (r < 0)
                 return r;
@@ -77,7 +77,7 @@ static int start_upload(struct push *p, const char *mount, const char *from, cha
         } else
                 url = xasprintf("/v2/%s/blobs/uploads/", p->path);
         struct reg_req q = {.method = "POST", .url = url, .body_fd = -1};
-        struct reg_resp resp;
+        struct reg_resp resp = {0};
         int r = reg_do(p->rg, &q, &resp, err);
         if (r < 0)
                 return r;
@@ -114,7 +114,7 @@ static int upload(struct push *p, const char *loc, const char *digest, int fd, c
                                             .body_len = (size_t)n,
                                             .body_off = off,
                                             .body_size = n};
-                        struct reg_resp resp;
+                        struct reg_resp resp = {0};
                         r = reg_do(p->rg, &q, &resp, err);
                         if (r < 0)
                                 return r;
@@ -141,7 +141,7 @@ static int upload(struct push *p, const char *loc, const char *digest, int fd, c
                 if (fd < 0 && size == 0)
                         q.body = "";
         }
-        struct reg_resp resp;
+        struct reg_resp resp = {0};
         r = reg_do(p->rg, &q, &resp, err);
         if (r < 0)
                 return r;
@@ -370,7 +370,7 @@ int registry_push(struct image_store *s, const struct registry_opts *o, const ch
                                     .body = body,
                                     .body_len = len,
                                     .body_fd = -1};
-                struct reg_resp resp;
+                struct reg_resp resp = {0};
                 r = reg_do(p.rg, &q, &resp, err);
                 if (r < 0)
                         goto out;
@@ -404,7 +404,7 @@ int registry_login(const struct registry_opts *o, const struct registry_auth *au
                 /* the ping took the challenge and got a token or set basic
                  * auth; ask again with it to see that it is accepted */
                 struct reg_req q = {.method = "GET", .url = "/v2/", .body_fd = -1};
-                struct reg_resp resp;
+                struct reg_resp resp = {0};
                 r = reg_do(rg, &q, &resp, err);
                 if (r == 0 && resp.status != 200)
                         r = reg_http_error(&resp, NULL, err);
