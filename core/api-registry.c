@@ -95,12 +95,7 @@ int api_image_push(struct api_request *req, struct berth_err *err)
         if (r < 0)
                 return r;
         image_ref_done(&pr);
-        /* a missing image is a plain 404, before any progress */
-        _cleanup_free_ char *id = NULL;
-        r = image_resolve(req->engine->images, ref, &id, err);
-        if (r < 0)
-                return err_set(err, -ENOENT, "An image does not exist locally with the tag: %s",
-                               req->param[0]);
+        /* a missing image is reported inside the stream, as moby does */
         struct push_job *job = xzalloc(sizeof(*job));
         r = registry_auth_decode(api_header(req, "X-Registry-Auth"), &job->auth, err);
         if (r < 0) {

@@ -524,16 +524,13 @@ static int pull_image(struct pull *p, const struct image_ref *ref, const char *p
         size_t n_threads = 0;
         int r;
 
-        {
-                /* Docker's first line: {"status":"Pulling from library/busybox","id":"latest"} */
-                json_t *first =
-                    json_pack("{s:o, s:s}", "status", json_sprintf("Pulling from %s", p->path),
-                              "id", reference);
-                emit(p, first);
-        }
+        /* the first message once the manifest is there: a pull that fails
+         * before it (unknown name, auth) is a plain HTTP error */
         r = get_manifest(p, full, reference, ref->digest, &top, err);
         if (r < 0)
                 goto out;
+        emit(p, json_pack("{s:o, s:s}", "status", json_sprintf("Pulling from %s", p->path), "id",
+                          reference));
         struct manifest *img = &top;
         if (streq(top.media, MT_OCI_INDEX) || streq(top.media, MT_DOCKER_LIST)) {
                 json_t *desc = NULL;

@@ -163,6 +163,9 @@ fi
 out=$(b pull "$R/test/busybox:nope" 2>&1)
 check "an unknown tag fails" [ $? != 0 ]
 expect_contains "an unknown tag says not found" "$out" "manifest for $R/test/busybox:nope not found"
+api POST "/v1.41/images/create?fromImage=$R/test/busybox&tag=nope"
+expect_eq "API pull of an unknown tag is a 404 before any progress" "$API_STATUS" "404"
+expect_contains "with Docker's message" "$API_BODY" "manifest unknown"
 out=$(b pull "$R/no/such" 2>&1)
 check "an unknown repository fails" [ $? != 0 ]
 expect_contains "an unknown repository says so" "$out" "not found"

@@ -67,6 +67,9 @@ expect_eq "as the same image" "$(b image inspect -f '{{.Id}}' "$R/pushed/big:v1"
 out=$(b push "$R/no/such:v1" 2>&1)
 check "pushing an image that does not exist fails" [ $? != 0 ]
 expect_contains "and says so" "$out" "does not exist locally"
+api POST "/v1.41/images/$R/no/such/push?tag=v1"
+expect_eq "over the API a missing image answers 200" "$API_STATUS" "200"
+expect_contains "and the error is inside the stream" "$API_BODY" "An image does not exist locally with the tag: $R/no/such"
 
 if command -v podman > /dev/null; then
         pod() { podman --root "$T/podman/root" --runroot "$T/podman/run" --storage-driver vfs "$@"; }
