@@ -19,6 +19,7 @@ static void opts_of(struct engine *e, struct registry_opts *o)
             .ca = e->cfg->registry_ca,
             .timeout_s = e->cfg->registry_timeout,
             .retries = -1,
+            .parallel = e->cfg->registry_downloads,
         };
 }
 
