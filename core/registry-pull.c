@@ -607,6 +607,10 @@ static int pull_image(struct pull *p, const struct image_ref *ref, const char *p
         n_threads = (size_t)(o->parallel > 0 ? o->parallel : 4);
         if (n_threads > p->n)
                 n_threads = p->n;
+        /* the layers behind the first n_threads wait for a download slot */
+        for (size_t i = 0, k = 0; i < p->n; i++)
+                if (!p->l[i].skip && k++ >= n_threads)
+                        emit(p, reg_progress(p->l[i].id, "Waiting", -1, -1));
         threads = xzalloc((n_threads + 1) * sizeof(*threads));
         for (size_t i = 0; i < n_threads; i++)
                 if (pthread_create(&threads[i], NULL, worker, p) != 0) {

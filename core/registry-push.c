@@ -260,11 +260,21 @@ static int push_layer(struct push *p, const char *diff_id, const char *tar, json
         if (r == 0 && have)
                 emit(p, reg_progress(id, "Layer already exists", -1, -1));
         else if (r == 0) {
-                _cleanup_free_ char *loc = NULL;
-                bool mounted;
-                r = start_upload(p, NULL, NULL, &loc, &mounted, err);
-                if (r == 0)
-                        r = upload(p, loc, digest, fd, NULL, size, id, err);
+                /* a dropped connection or a registry that restarts: a new
+                 * upload session, after a back-off */
+                int retries = p->rg->o->retries >= 0 ? p->rg->o->retries : 3;
+                for (int attempt = 0;; attempt++) {
+                        _cleanup_free_ char *loc = NULL;
+                        bool mounted;
+                        r = start_upload(p, NULL, NULL, &loc, &mounted, err);
+                        if (r == 0)
+                                r = upload(p, loc, digest, fd, NULL, size, id, err);
+                        if (r == 0 || attempt >= retries ||
+                            !(r == -EIO || r == -ETIMEDOUT || r == -ECONNREFUSED))
+                                break;
+                        emit(p, reg_progress(id, "Retrying", -1, -1));
+                        usleep((useconds_t)(200000u << attempt));
+                }
                 if (r == 0)
                         emit(p, reg_progress(id, "Pushed", -1, -1));
         }
