@@ -521,6 +521,7 @@ static int pull_image(struct pull *p, const struct image_ref *ref, const char *p
         const char *reference = ref->digest ? ref->digest : ref->tag;
         struct manifest top = {0}, m = {0};
         _cleanup_free_ char *config = NULL;
+        _cleanup_json_ json_t *cfg = NULL;
         size_t config_len = 0;
         struct image_txn *txn = NULL;
         pthread_t *threads = NULL;
@@ -559,7 +560,6 @@ static int pull_image(struct pull *p, const struct image_ref *ref, const char *p
         r = get_config(p, json_object_get(img->j, "config"), &config, &config_len, err);
         if (r < 0)
                 goto out;
-        _cleanup_json_ json_t *cfg = NULL;
         r = json_parse_body(config, config_len, &cfg, err);
         if (r < 0)
                 goto out;
