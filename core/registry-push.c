@@ -23,14 +23,26 @@ struct push {
         const char *path;
         registry_progress_fn fn;
         void *ud;
+        pthread_mutex_t lock;
+        /* the layers, pushed by up to PUSH_THREADS threads */
+        char **diff_ids, **tars;
+        json_t **descs;
+        int *results;
+        struct berth_err *errs;
+        size_t n, next;
+        bool failed;
 };
+
+#define PUSH_THREADS 3
 
 static void emit(struct push *p, json_t *m)
 {
+        pthread_mutex_lock(&p->lock);
         if (p->fn)
                 (void)p->fn(p->ud, m);
         else
                 json_decref(m);
+        pthread_mutex_unlock(&p->lock);
 }
 
 static void hex_final(EVP_MD_CTX *c, char ret[72])
@@ -209,7 +221,7 @@ static int compress_layer(struct push *p, const char *tar, char **ret_path, int 
         return 0;
 }
 
-static int push_layer(struct push *p, const char *diff_id, const char *tar, json_t *ret_descs,
+static int push_layer(struct push *p, const char *diff_id, const char *tar, json_t **ret_desc,
                       struct berth_err *err)
 {
         char id[13];
@@ -241,11 +253,10 @@ static int push_layer(struct push *p, const char *diff_id, const char *tar, json
                         if (have)
                                 emit(p, reg_progress(id, "Layer already exists", -1, -1));
                         const char *mt = json_get_str(k, "mediaType", MT_DOCKER_LAYER);
-                        json_array_append_new(
-                            ret_descs,
-                            json_pack("{s:s, s:I, s:s}", "mediaType",
-                                      strstr(mt, "gzip") ? MT_DOCKER_LAYER : mt, "size",
-                                      (json_int_t)json_get_int(k, "size", 0), "digest", kd));
+                        *ret_desc =
+                            (json_pack("{s:s, s:I, s:s}", "mediaType",
+                                       strstr(mt, "gzip") ? MT_DOCKER_LAYER : mt, "size",
+                                       (json_int_t)json_get_int(k, "size", 0), "digest", kd));
                         return 0;
                 }
         }
@@ -282,9 +293,30 @@ static int push_layer(struct push *p, const char *diff_id, const char *tar, json
         if (r < 0)
                 return err_prefix(err, "layer %s", diff_id);
         image_dist_put(p->s, diff_id, p->rg->domain, p->path, digest, size, MT_DOCKER_LAYER);
-        json_array_append_new(ret_descs, json_pack("{s:s, s:I, s:s}", "mediaType", MT_DOCKER_LAYER,
-                                                   "size", (json_int_t)size, "digest", digest));
+        *ret_desc = (json_pack("{s:s, s:I, s:s}", "mediaType", MT_DOCKER_LAYER, "size",
+                               (json_int_t)size, "digest", digest));
         return 0;
+}
+
+static void *push_worker(void *ud)
+{
+        struct push *p = ud;
+        for (;;) {
+                pthread_mutex_lock(&p->lock);
+                size_t i = p->next;
+                bool stop = p->failed || i >= p->n;
+                if (!stop)
+                        p->next++;
+                pthread_mutex_unlock(&p->lock);
+                if (stop)
+                        return NULL;
+                int r = push_layer(p, p->diff_ids[i], p->tars[i], &p->descs[i], &p->errs[i]);
+                pthread_mutex_lock(&p->lock);
+                p->results[i] = r;
+                if (r < 0)
+                        p->failed = true;
+                pthread_mutex_unlock(&p->lock);
+        }
 }
 
 int registry_push(struct image_store *s, const struct registry_opts *o, const char *refstr,
@@ -305,6 +337,7 @@ int registry_push(struct image_store *s, const struct registry_opts *o, const ch
         _cleanup_strv_ char **diff_ids = NULL, **tars = NULL;
         size_t config_len = 0;
         struct push p = {.s = s, .path = ref.path, .fn = fn, .ud = userdata};
+        pthread_mutex_init(&p.lock, NULL);
         _cleanup_json_ json_t *descs = json_array();
 
         r = image_push_source(s, full, &id, &config, &config_len, &diff_ids, &tars, err);
@@ -338,11 +371,35 @@ int registry_push(struct image_store *s, const struct registry_opts *o, const ch
                 reg_short_id(*d, sid);
                 emit(&p, reg_progress(sid, "Preparing", -1, -1));
         }
-        for (size_t i = 0; diff_ids[i]; i++) {
-                r = push_layer(&p, diff_ids[i], tars[i], descs, err);
-                if (r < 0)
-                        goto out;
+        p.diff_ids = diff_ids;
+        p.tars = tars;
+        p.n = strv_length(diff_ids);
+        p.descs = xzalloc((p.n + 1) * sizeof(*p.descs));
+        p.results = xzalloc((p.n + 1) * sizeof(*p.results));
+        p.errs = xzalloc((p.n + 1) * sizeof(*p.errs));
+        {
+                pthread_t th[PUSH_THREADS];
+                size_t nt = 0;
+                for (; nt < PUSH_THREADS && nt < p.n; nt++)
+                        if (pthread_create(&th[nt], NULL, push_worker, &p) != 0)
+                                break;
+                if (nt == 0 && p.n > 0)
+                        push_worker(&p);
+                for (size_t i = 0; i < nt; i++)
+                        pthread_join(th[i], NULL);
         }
+        for (size_t i = 0; i < p.n && r == 0; i++) {
+                if (p.results[i] < 0) {
+                        *err = p.errs[i];
+                        r = p.results[i];
+                } else if (p.descs[i]) {
+                        json_array_append_new(descs, p.descs[i]);
+                        p.descs[i] = NULL;
+                } else
+                        r = err_set(err, -ECANCELED, "push cancelled");
+        }
+        if (r < 0)
+                goto out;
         /* the config */
         bool have = false;
         r = blob_exists(&p, id, &have, err);
@@ -397,6 +454,12 @@ int registry_push(struct image_store *s, const struct registry_opts *o, const ch
                 (void)image_add_name(s, id, name, NULL);
         }
 out:
+        for (size_t i = 0; p.descs && i < p.n; i++)
+                json_decref(p.descs[i]);
+        free(p.descs);
+        free(p.results);
+        free(p.errs);
+        pthread_mutex_destroy(&p.lock);
         reg_close(p.rg);
         image_ref_done(&ref);
         return r;
