@@ -214,10 +214,7 @@ int api_image_create(struct api_request *req, int body_fd, int out_fd, struct be
         const char *src = api_query(req, "fromSrc");
         const char *image = api_query(req, "fromImage");
         if (image && *image)
-                return err_set(err, -ENOTSUP,
-                               "pulling '%s' from a registry is not implemented in this berth yet; "
-                               "use 'berth load' or 'berth import'",
-                               image);
+                return api_image_pull(req, body_fd, out_fd, err);
         if (!src || !streq(src, "-"))
                 return err_set(err, -EINVAL,
                                "fromSrc must be '-' (a tarball in the request body)%s%s",

@@ -54,6 +54,8 @@ static const struct api_route routes[] = {
     {"POST", "/networks/{id}/connect", api_network_connect, NULL},
     {"POST", "/networks/{id}/disconnect", api_network_disconnect, NULL},
 
+    {"POST", "/auth", api_auth, NULL},
+
     /* images: the fixed paths before the {name*} ones */
     {"GET", "/images/json", api_image_list, NULL},
     {"POST", "/images/load", NULL, api_image_load},
@@ -64,6 +66,7 @@ static const struct api_route routes[] = {
     {"GET", "/images/{name*}/history", api_image_history, NULL},
     {"GET", "/images/{name*}/get", api_image_get_one, NULL},
     {"POST", "/images/{name*}/tag", api_image_tag, NULL},
+    {"POST", "/images/{name*}/push", api_image_push, NULL},
     {"DELETE", "/images/{name*}", api_image_remove, NULL},
 
     /* volumes */

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <stdarg.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sys/socket.h>
 
@@ -299,7 +300,12 @@ struct stream_job {
         int body_rd, body_wr;
         int out_rd, out_wr;
         bool started;
-        int result; /* reply_when_done routes */
+        /* moby's rule: a stream that fails before its reply has begun is
+         * answered with a plain HTTP error (a pull of an unknown image is a
+         * 404), later failures go into the stream */
+        pthread_mutex_t lock;
+        bool replying;
+        int result;
         struct berth_err err;
 };
 
@@ -309,10 +315,13 @@ static void *stream_main(void *p)
         struct berth_err err = {0};
         log_debug("%s %s (streamed body)", job->req->method, job->req->url);
         int r = job->req->route->stream(job->req, job->body_rd, job->out_wr, &err);
-        job->result = r;
-        job->err = err;
-        if (r < 0 && !job->req->route->reply_when_done)
+        pthread_mutex_lock(&job->lock);
+        if (r < 0 && (job->req->route->reply_when_done || !job->replying)) {
+                job->result = r;
+                job->err = err;
+        } else if (r < 0)
                 api_stream_error(job->out_wr, err_msg(&err));
+        pthread_mutex_unlock(&job->lock);
         /* Drain what the client still sends, so that it is never blocked
          * writing a body nobody reads. */
         char buf[16384];
@@ -328,6 +337,7 @@ static int stream_start(struct api_request *req)
         int bp[2], op[2];
         job->req = req;
         job->body_rd = job->body_wr = job->out_rd = job->out_wr = -1;
+        pthread_mutex_init(&job->lock, NULL);
         req->stream = job;
         if (pipe2(bp, O_CLOEXEC) < 0 || pipe2(op, O_CLOEXEC) < 0)
                 return api_reply_error(req, 500, "cannot make pipes: %s", strerror(errno));
@@ -351,6 +361,7 @@ static void stream_free(struct stream_job *job)
                 pthread_join(job->thread, NULL);
         safe_close(job->body_rd);
         safe_close(job->out_wr);
+        pthread_mutex_destroy(&job->lock);
         free(job);
 }
 
@@ -428,6 +439,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                 api_reply_empty(req, 200);
                         return MHD_YES;
                 }
+                /* the reply begins with the first message, or is an error */
+                struct pollfd pfd = {.fd = job->out_rd, .events = POLLIN};
+                while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+                        ;
+                pthread_mutex_lock(&job->lock);
+                job->replying = true;
+                int result = job->result;
+                pthread_mutex_unlock(&job->lock);
+                if (result < 0)
+                        return api_reply_error(req, api_status_for(result), "%s",
+                                               err_msg(&job->err)) == 0
+                                   ? MHD_YES
+                                   : MHD_NO;
                 int fd = job->out_rd;
                 job->out_rd = -1;
                 api_reply_stream(req, 200, "application/json", fd);

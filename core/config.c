@@ -40,6 +40,8 @@ void config_init(struct berth_config *cfg)
         set_str(&cfg->logging_default, "json-file");
         cfg->auth_drivers = xzalloc(sizeof(char *));
         cfg->registry_insecure = xzalloc(sizeof(char *));
+        cfg->registry_timeout = 30;
+        cfg->registry_downloads = 3;
         cfg->warnings = xzalloc(sizeof(char *));
 }
 
@@ -256,6 +258,28 @@ static int apply_insecure(struct berth_config *c, const char *v, const char **wh
         return 0;
 }
 
+static int apply_registry_timeout(struct berth_config *c, const char *v, const char **why)
+{
+        int64_t n;
+        if (parse_int64(v, &n) < 0 || n < 1 || n > 3600) {
+                *why = "must be a number of seconds from 1 to 3600";
+                return -EINVAL;
+        }
+        c->registry_timeout = (int)n;
+        return 0;
+}
+
+static int apply_registry_downloads(struct berth_config *c, const char *v, const char **why)
+{
+        int64_t n;
+        if (parse_int64(v, &n) < 0 || n < 1 || n > 32) {
+                *why = "must be a number from 1 to 32";
+                return -EINVAL;
+        }
+        c->registry_downloads = (int)n;
+        return 0;
+}
+
 static const struct {
         const char *section;
         const char *key;
@@ -278,6 +302,8 @@ static const struct {
     {"auth", "drivers", apply_auth_drivers},
     {"registry", "insecure", apply_insecure},
     {"registry", "ca", apply_registry_ca},
+    {"registry", "timeout", apply_registry_timeout},
+    {"registry", "max-concurrent-downloads", apply_registry_downloads},
 };
 
 static bool is_driver_section(const char *section)

@@ -42,6 +42,8 @@ struct berth_config {
         /* [registry] */
         char **registry_insecure;
         char *registry_ca;
+        int registry_timeout;   /* seconds: connect, and a transfer without data */
+        int registry_downloads; /* layers downloaded at once (dockerd's default: 3) */
 
         struct config_entry *entries;
         size_t n_entries;

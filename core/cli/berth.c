@@ -28,8 +28,16 @@ static const struct cli_command top_sub[] = {
     {"ps", NULL, "[OPTIONS]", "List containers", "common", cli_ps_opts, cli_cmd_ps, NULL, 0, 0,
      false},
 
+    {"pull", NULL, "[OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry", "common",
+     cli_pull_opts, cli_cmd_pull, NULL, 1, 1, false},
+    {"push", NULL, "[OPTIONS] NAME[:TAG]", "Upload an image to a registry", "common", cli_push_opts,
+     cli_cmd_push, NULL, 1, 1, false},
     {"images", NULL, "[OPTIONS] [REPOSITORY[:TAG]]", "List images", "common", cli_images_opts,
      cli_cmd_images, NULL, 0, 1, false},
+    {"login", NULL, "[OPTIONS] [SERVER]", "Log in to a registry", "common", cli_login_opts,
+     cli_cmd_login, NULL, 0, 1, false},
+    {"logout", NULL, "[SERVER]", "Log out from a registry", "common", NULL, cli_cmd_logout, NULL, 0,
+     1, false},
     {"info", NULL, "[OPTIONS]", "Display system-wide information", "common", cli_info_opts,
      cli_cmd_info, NULL, 0, 0, false},
     {"version", NULL, "[OPTIONS]", "Show the berth version information", "common", cli_version_opts,
@@ -221,6 +229,9 @@ int main(int argc, char **argv)
         }
         cli.host = cli_str(&g, "host");
         cli.debug = cli_flag(&g, "debug");
+        for (size_t i = 0; global_opts[i].name; i++)
+                if (streq(global_opts[i].name, "config") && g.values[i].set)
+                        cli.config_dir = g.values[i].str;
         if (g.n_pos == 0) {
                 cli_help(&top, "berth", stdout);
                 cli_args_done(&g);

@@ -23,12 +23,27 @@ int cli_create(struct cli *cli, struct cli_args *a, char ret_id[65], struct bert
             xasprintf("/containers/create%s%s", q ? "?name=" : "", strempty(q));
         _cleanup_json_ json_t *res = NULL;
         long status = 0;
-        r = client_json(&cli->client, "POST", path, body, &status, &res, err);
-        if (r < 0) {
-                if (status == 404 && strstr(err->msg, "No such image"))
-                        fprintf(stderr, "Unable to find image '%s' locally\n", a->pos[0]);
-                return r;
+        /* --pull: always, missing (the default: pull when create finds no
+         * image, then create again), never */
+        const char *pull = cli_str(a, "pull");
+        if (pull && streq(pull, "always")) {
+                r = cli_pull_image(cli, a->pos[0], cli_str(a, "platform"), err);
+                if (r < 0)
+                        return r;
         }
+        r = client_json(&cli->client, "POST", path, body, &status, &res, err);
+        if (r < 0 && status == 404 && strstr(err->msg, "No such image")) {
+                fprintf(stderr, "Unable to find image '%s' locally\n", a->pos[0]);
+                if (pull && streq(pull, "never"))
+                        return r;
+                err_clear(err);
+                r = cli_pull_image(cli, a->pos[0], cli_str(a, "platform"), err);
+                if (r < 0)
+                        return r;
+                r = client_json(&cli->client, "POST", path, body, &status, &res, err);
+        }
+        if (r < 0)
+                return r;
         snprintf(ret_id, 65, "%s", json_get_str(res, "Id", ""));
         json_t *w;
         size_t i;

@@ -39,6 +39,7 @@ struct cli {
         const char *host; /* -H, or NULL */
         bool connected;
         bool debug;
+        const char *config_dir; /* --config (client config files), or NULL */
 };
 
 struct cli_command {
@@ -111,6 +112,13 @@ void cli_human_duration(int64_t seconds, char *buf, size_t len);
 void cli_time_ago(int64_t unix_seconds, char *buf, size_t len);
 
 /* Commands (cli-*.c). */
+extern const struct cli_opt cli_pull_opts[], cli_push_opts[], cli_login_opts[];
+int cli_cmd_pull(struct cli *cli, struct cli_args *a);
+int cli_cmd_push(struct cli *cli, struct cli_args *a);
+int cli_cmd_login(struct cli *cli, struct cli_args *a);
+int cli_cmd_logout(struct cli *cli, struct cli_args *a);
+/* Pull an image for run/create, progress on stderr (cli-registry.c). */
+int cli_pull_image(struct cli *cli, const char *name, const char *platform, struct berth_err *err);
 extern const struct cli_command cli_system_sub[];
 extern const struct cli_command cli_image_sub[];
 extern const struct cli_command cli_container_sub[];

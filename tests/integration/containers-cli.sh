@@ -81,7 +81,8 @@ out=$(b create --rm --restart always busybox 2>&1)
 expect_contains "--rm with restart" "$out" "can't create 'AutoRemove' container with restart policy"
 out=$(b create --name 'bad name' busybox 2>&1)
 expect_contains "invalid name" "$out" "Invalid container name (bad name)"
-out=$(b create nosuchimage 2>&1); rc=$?
+# --pull never: create would otherwise try to pull it from Docker Hub
+out=$(b create --pull never nosuchimage 2>&1); rc=$?
 expect_eq "unknown image exit status" "$rc" 1
 expect_contains "unknown image message" "$out" "No such image: nosuchimage"
 out=$(b create --frobnicate busybox 2>&1); rc=$?
