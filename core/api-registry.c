@@ -2,6 +2,7 @@
 /* The registry endpoints (docker-api.md §3.2): POST /images/create with
  * fromImage (pull), POST /images/{name}/push, POST /auth. Progress goes out
  * as Docker's JSON messages while the work goes on. */
+#include "events.h"
 #include "api.h"
 
 #include <fcntl.h>
@@ -57,6 +58,8 @@ int api_image_pull(struct api_request *req, int body_fd, int out_fd, struct bert
         registry_auth_done(&auth);
         if (r < 0)
                 log_info("pull '%s': %s", ref, err_msg(err));
+        else
+                events_emit("image", "pull", ref, json_pack("{s:s}", "name", ref));
         return r;
 }
 
@@ -78,7 +81,8 @@ static void *push_main(void *p)
         if (r < 0) {
                 log_info("push '%s': %s", job->ref, err_msg(&err));
                 api_stream_error(job->fd, err_msg(&err));
-        }
+        } else
+                events_emit("image", "push", job->ref, json_pack("{s:s}", "name", job->ref));
         close(job->fd);
         free(job->ref);
         registry_auth_done(&job->auth);

@@ -21,8 +21,11 @@ write_config <<< $'[registry]\ntimeout = 2'
 start_daemon
 
 # --- pull and run ----------------------------------------------------------
+t0=$(date +%s.%N)
 out=$(b pull "$R/test/busybox" 2>&1)
 check "pull from the registry succeeds" [ $? = 0 ]
+ev=$(b events --since "$t0" --until "$(date +%s.%N)" --filter event=pull --format '{{.Type}} {{.Action}} {{.Actor.ID}}')
+expect_eq "a pull event names the reference" "$ev" "image pull $R/test/busybox:latest"
 expect_contains "pull shows the layer completing" "$out" "Pull complete"
 digest=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$R/test/busybox:latest")
 expect_contains "pull shows the manifest digest" "$out" "Digest: $digest"
