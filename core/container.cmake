@@ -4,11 +4,12 @@ target_sources(berth-core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/container-stats.c
   ${CMAKE_CURRENT_LIST_DIR}/api-stats.c
   ${CMAKE_CURRENT_LIST_DIR}/container-archive.c
+  ${CMAKE_CURRENT_LIST_DIR}/tar-tree.c
   ${CMAKE_CURRENT_LIST_DIR}/api-archive.c
   ${CMAKE_CURRENT_LIST_DIR}/events.c
   ${CMAKE_CURRENT_LIST_DIR}/api-events.c
   ${CMAKE_CURRENT_LIST_DIR}/container-init.c)
-target_compile_definitions(berth-core PRIVATE
+target_compile_definitions(berth-core PUBLIC
   BERTH_LIBEXECDIR="${CMAKE_INSTALL_FULL_LIBEXECDIR}")
 
 # berth-init: the init of run --init, bind-mounted into containers, so
@@ -18,3 +19,12 @@ if(NOT BERTH_SANITIZE) # the sanitizers' runtimes do not link statically
   target_link_options(berth-init PRIVATE -static)
 endif()
 install(TARGETS berth-init RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/berth)
+
+# berth-tar: the tar work of berth cp on the client's side (pack a local
+# tree, unpack into a local directory through the hardened unpacker), in a
+# program of its own so that the berth CLI does not load libarchive, and its
+# dependencies, for every command.
+add_executable(berth-tar ${CMAKE_CURRENT_LIST_DIR}/cli/berth-tar.c)
+target_link_libraries(berth-tar PRIVATE berth-core)
+target_link_options(berth-tar PRIVATE -Wl,--as-needed)
+install(TARGETS berth-tar RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/berth)

@@ -106,10 +106,6 @@ int container_stats(struct container_store *s, const char *id, bool stream, bool
  * resolved inside the container's root. stat: {name,size,mode,mtime,
  * linkTarget} with Go's FileMode bits; get: a tar of the path to out_fd;
  * put: a tar from tar_fd extracted into the directory path. */
-/* A tar of `name` in dirfd ("" for dirfd itself), its top entry called
- * `top`, written to out_fd; symlinks are stored, never followed. */
-int archive_write_tree(int dirfd, const char *name, const char *top, int out_fd,
-                       struct berth_err *err);
 int container_archive_stat(struct container_store *s, const char *ref, const char *path,
                            json_t **ret, struct berth_err *err);
 int container_archive_get(struct container_store *s, const char *ref, const char *path, int out_fd,

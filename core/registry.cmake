@@ -2,6 +2,7 @@
 pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib)
 pkg_check_modules(LIBSSL REQUIRED IMPORTED_TARGET libssl>=3.0)
 target_sources(berth-core PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/registry-auth.c
   ${CMAKE_CURRENT_LIST_DIR}/registry-http.c
   ${CMAKE_CURRENT_LIST_DIR}/registry-pull.c
   ${CMAKE_CURRENT_LIST_DIR}/registry-push.c

@@ -396,3 +396,55 @@ int unix_sockaddr(const char *path, struct sockaddr_un *sa, int *ret_dirfd)
         *ret_dirfd = fd;
         return 0;
 }
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+char *base64_encode(const void *data, size_t len)
+{
+        const unsigned char *p = data;
+        char *out = xmalloc(4 * ((len + 2) / 3) + 1), *o = out;
+        for (size_t i = 0; i < len; i += 3) {
+                uint32_t v = (uint32_t)p[i] << 16;
+                if (i + 1 < len)
+                        v |= (uint32_t)p[i + 1] << 8;
+                if (i + 2 < len)
+                        v |= p[i + 2];
+                *o++ = b64[v >> 18];
+                *o++ = b64[(v >> 12) & 63];
+                *o++ = i + 1 < len ? b64[(v >> 6) & 63] : '=';
+                *o++ = i + 2 < len ? b64[v & 63] : '=';
+        }
+        *o = '\0';
+        return out;
+}
+
+int base64_decode(const char *s, size_t len, unsigned char **ret, size_t *ret_len)
+{
+        unsigned char *out = xmalloc(len / 4 * 3 + 3), *o = out;
+        uint32_t v = 0;
+        int bits = 0;
+        size_t i = 0;
+        for (; i < len && s[i] != '='; i++) {
+                const char *c = memchr(b64, s[i], 64);
+                if (!c || !s[i]) {
+                        free(out);
+                        return -EINVAL;
+                }
+                v = (v << 6) | (uint32_t)(c - b64);
+                bits += 6;
+                if (bits >= 8) {
+                        bits -= 8;
+                        *o++ = (unsigned char)(v >> bits);
+                }
+        }
+        /* only padding may follow, and no more than it takes */
+        size_t pad = 0;
+        for (; i < len; i++, pad++)
+                if (s[i] != '=' || pad >= 2) {
+                        free(out);
+                        return -EINVAL;
+                }
+        *ret = out;
+        *ret_len = (size_t)(o - out);
+        return 0;
+}

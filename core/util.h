@@ -155,6 +155,11 @@ void human_duration(int64_t seconds, char *buf, size_t len);
 struct sockaddr_un;
 int unix_sockaddr(const char *path, struct sockaddr_un *sa, int *ret_dirfd);
 
+/* Standard base64 (RFC 4648 §4), with padding. decode refuses a character
+ * outside the alphabet; *ret (malloc'd) holds *ret_len bytes. */
+char *base64_encode(const void *data, size_t len);
+int base64_decode(const char *s, size_t len, unsigned char **ret, size_t *ret_len);
+
 int64_t now_ns(void);
 /* CLOCK_REALTIME */
 int64_t monotonic_ns(void); /* CLOCK_MONOTONIC */

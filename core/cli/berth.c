@@ -162,6 +162,8 @@ int cli_fail(const struct berth_err *err)
         case EIO:
                 fprintf(stderr, "Error response from daemon: %s\n", err->msg);
                 break;
+        case ECHILD: /* a helper program reported it on our stderr */
+                break;
         default:
                 fprintf(stderr, "berth: %s\n", err_msg(err));
         }

@@ -6,13 +6,11 @@
  * GET/PUT /containers/{id}/archive; on the host side it is unpacked by the
  * same hardened unpacker the engine uses for layers. */
 #include "cli.h"
-#include "container.h"
-#include "image-unpack.h"
 
 #include <fcntl.h>
 #include <ftw.h>
 #include <libgen.h>
-#include <openssl/evp.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 
 const struct cli_opt cli_cp_opts[] = {
@@ -79,13 +77,64 @@ static int remote_stat(struct cli *cli, const char *ctr, const char *path, json_
         }
         if (status >= 400)
                 return err_set(err, -EIO, "stat %s:%s: status %ld", ctr, path, status);
-        unsigned char dec[1024] = {0};
-        int n = EVP_DecodeBlock(dec, (const unsigned char *)cli->client.path_stat,
-                                (int)strlen(cli->client.path_stat));
+        _cleanup_free_ unsigned char *dec = NULL;
+        size_t n = 0;
         json_error_t je;
-        *ret = n > 0 ? json_loads((const char *)dec, JSON_DISABLE_EOF_CHECK, &je) : NULL;
+        *ret = base64_decode(cli->client.path_stat, strlen(cli->client.path_stat), &dec, &n) == 0
+                   ? json_loadb((const char *)dec, n, 0, &je)
+                   : NULL;
         if (!*ret)
                 return err_set(err, -EIO, "the daemon sent no stat of %s:%s", ctr, path);
+        return 0;
+}
+
+/* berth-tar (core/cli/berth-tar.c) does the tar work: next to this program,
+ * in ../libexec/berth, or where it is installed. */
+static char *find_tar_helper(void)
+{
+        char self[4096];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n > 0) {
+                self[n] = '\0';
+                char *dir = dirname(self);
+                const char *cands[] = {"%s/berth-tar", "%s/../libexec/berth/berth-tar"};
+                for (size_t i = 0; i < ELEMENTSOF(cands); i++) {
+                        _cleanup_free_ char *p = xasprintf(cands[i], dir);
+                        if (access(p, X_OK) == 0)
+                                return xstrdup(p);
+                }
+        }
+        if (access(BERTH_LIBEXECDIR "/berth/berth-tar", X_OK) == 0)
+                return xstrdup(BERTH_LIBEXECDIR "/berth/berth-tar");
+        return NULL;
+}
+
+/* Run berth-tar with in_fd as stdin, out_fd as stdout and dir_fd as fd 3
+ * (each -1: not given); its message (on our stderr) says what failed. */
+static int run_tar(char **argv, int in_fd, int out_fd, int dir_fd, struct berth_err *err)
+{
+        _cleanup_free_ char *helper = find_tar_helper();
+        if (!helper)
+                return err_set(err, -ENOENT, "berth-tar was not found next to berth or in %s",
+                               BERTH_LIBEXECDIR "/berth");
+        pid_t pid = fork();
+        if (pid < 0)
+                return err_errno(err, -errno, "fork");
+        if (pid == 0) {
+                if ((dir_fd >= 0 && dup2(dir_fd, 3) < 0) || (in_fd >= 0 && dup2(in_fd, 0) < 0) ||
+                    (out_fd >= 0 && dup2(out_fd, 1) < 0))
+                        _exit(127);
+                execv(helper, argv);
+                dprintf(2, "berth: cannot execute '%s': %m\n", helper);
+                _exit(127);
+        }
+        int st;
+        while (waitpid(pid, &st, 0) < 0)
+                if (errno != EINTR)
+                        return err_errno(err, -errno, "wait for berth-tar");
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+                /* berth-tar said why on stderr already */
+                return err_set(err, -ECHILD, "berth-tar failed");
         return 0;
 }
 
@@ -165,9 +214,10 @@ static int copy_from(struct cli *cli, struct cli_args *a, const char *ctr, const
                     : client_stream(&cli->client, "GET", p, NULL, -1, write_out, &tfd, NULL, &err);
         if (r >= 0 && lseek(tfd, 0, SEEK_SET) < 0)
                 r = err_errno(&err, -errno, "rewind the temporary file");
-        uint64_t flags = LAYER_UNPACK_COPY;
-        if (r >= 0)
-                r = layer_unpack(tfd, into ? into : tmp, BERTH_LAYER_WH_DELETE, flags, NULL, &err);
+        if (r >= 0) {
+                char *argv[] = {(char *)"berth-tar", (char *)"unpack", into ? into : tmp, NULL};
+                r = run_tar(argv, tfd, -1, -1, &err);
+        }
         if (tf)
                 fclose(tf);
         if (r >= 0 && tmp) {
@@ -248,11 +298,15 @@ static int copy_to(struct cli *cli, struct cli_args *a, const char *src, const c
                 r = err_errno(&err, -errno, "open '%s'", src);
         else if (cli_flag(a, "follow-link") && !contents) {
                 int ofd = open(src, O_PATH | O_CLOEXEC);
+                char *argv[] = {(char *)"berth-tar", (char *)"pack", (char *)"", (char *)top, NULL};
                 r = ofd < 0 ? err_errno(&err, -errno, "open '%s'", src)
-                            : archive_write_tree(ofd, "", top, tfd, &err);
+                            : run_tar(argv, -1, tfd, ofd, &err);
                 safe_close(ofd);
-        } else
-                r = archive_write_tree(dfd, name, top, tfd, &err);
+        } else {
+                char *argv[] = {(char *)"berth-tar", (char *)"pack", (char *)name, (char *)top,
+                                NULL};
+                r = run_tar(argv, -1, tfd, dfd, &err);
+        }
         if (dfd != pfd)
                 safe_close(dfd);
         close(pfd);

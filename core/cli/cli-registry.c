@@ -5,7 +5,6 @@
 #include "cli.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <termios.h>
 
@@ -88,9 +87,7 @@ static char *registry_auth_for(struct cli *cli, const char *domain)
                 _cleanup_json_ json_t *j =
                     json_pack("{s:s, s:s}", "identitytoken", a.identitytoken, "serveraddress", key);
                 _cleanup_free_ char *s = json_dumps(j, JSON_COMPACT);
-                size_t n = strlen(s);
-                r = xzalloc(4 * ((n + 2) / 3) + 1);
-                EVP_EncodeBlock((unsigned char *)r, (unsigned char *)s, (int)n);
+                r = base64_encode(s, strlen(s));
                 for (char *p = r; *p; p++)
                         *p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
         } else if (a.username)
@@ -391,9 +388,7 @@ int cli_cmd_login(struct cli *cli, struct cli_args *a)
                 entry = json_pack("{s:s, s:s}", "auth", "", "identitytoken", tok);
         else {
                 _cleanup_free_ char *up = xasprintf("%s:%s", user, pass);
-                size_t n = strlen(up);
-                _cleanup_free_ char *b = xzalloc(4 * ((n + 2) / 3) + 1);
-                EVP_EncodeBlock((unsigned char *)b, (unsigned char *)up, (int)n);
+                _cleanup_free_ char *b = base64_encode(up, strlen(up));
                 entry = json_pack("{s:s}", "auth", b);
         }
         json_object_set_new(auths, key, entry);

@@ -64,4 +64,9 @@ out=$("$BERTH" info 2>&1); rc=$?
 expect_eq "failed auto-start exit status" "$rc" 1
 expect_contains "failed auto-start reports berthd's error" "$out" "storage-nosuch.so' is missing"
 unset BERTH_CONFIG_FILE
+# the CLI stays light: every command pays for the libraries it loads
+libs=$(ldd "$BERTH")
+for l in libcurl libarchive libcrypto libssl libmicrohttpd libseccomp; do
+        expect_not_contains "berth does not load $l" "$libs" "$l"
+done
 finish

@@ -88,6 +88,44 @@ START_TEST(test_files)
 }
 END_TEST
 
+/* RFC 4648's test vectors, both ways; refusals. */
+START_TEST(test_base64)
+{
+        static const char *const v[][2] = {{"", ""},
+                                           {"f", "Zg=="},
+                                           {"fo", "Zm8="},
+                                           {"foo", "Zm9v"},
+                                           {"foob", "Zm9vYg=="},
+                                           {"fooba", "Zm9vYmE="},
+                                           {"foobar", "Zm9vYmFy"}};
+        for (size_t i = 0; i < ELEMENTSOF(v); i++) {
+                char *e = base64_encode(v[i][0], strlen(v[i][0]));
+                ck_assert_str_eq(e, v[i][1]);
+                free(e);
+                unsigned char *d = NULL;
+                size_t n = 0;
+                ck_assert_int_eq(base64_decode(v[i][1], strlen(v[i][1]), &d, &n), 0);
+                ck_assert_uint_eq(n, strlen(v[i][0]));
+                ck_assert(memcmp(d, v[i][0], n) == 0);
+                free(d);
+        }
+        unsigned char *d = NULL;
+        size_t n = 0;
+        ck_assert_int_eq(base64_decode("Zm9v!", 5, &d, &n), -EINVAL);
+        ck_assert_int_eq(base64_decode("Zg===", 5, &d, &n), -EINVAL);
+        ck_assert_int_eq(base64_decode("Zg=a", 4, &d, &n), -EINVAL);
+        ck_assert_int_eq(base64_decode("Zm9v", 4, &d, &n), 0); /* binary-safe */
+        free(d);
+        static const unsigned char bin[] = {0, 0xff, 0x10, 0x80};
+        char *e = base64_encode(bin, sizeof(bin));
+        ck_assert_int_eq(base64_decode(e, strlen(e), &d, &n), 0);
+        ck_assert_uint_eq(n, sizeof(bin));
+        ck_assert(memcmp(d, bin, n) == 0);
+        free(d);
+        free(e);
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s = suite_create("util");
@@ -96,6 +134,7 @@ static Suite *suite(void)
         tcase_add_test(tc, test_parse);
         tcase_add_test(tc, test_err_prefix);
         tcase_add_test(tc, test_files);
+        tcase_add_test(tc, test_base64);
         suite_add_tcase(s, tc);
         return s;
 }
