@@ -817,9 +817,31 @@ int container_stop(struct container_store *s, const char *ref, int timeout, stru
         return 0;
 }
 
+/* rm -f: SIGKILL at once, as Docker does (a stop signal first would go to a
+ * PID 1 that ignores it), then wait for the exit to be recorded. */
 int ct_kill_and_wait(struct container_store *s, const char *id, struct berth_err *err)
 {
-        return container_stop(s, id, 0, err) < 0 ? err->code : 0;
+        int code;
+        pthread_mutex_lock(&s->lock);
+        struct record *r = ct_find_locked(s, id, &code);
+        if (!r || !ct_is_running(r->j)) {
+                pthread_mutex_unlock(&s->lock);
+                return 0;
+        }
+        r->stop_requested = true;
+        uint64_t exits = r->exits;
+        events_container(r->j, "kill", json_pack("{s:s}", "signal", "9"));
+        pthread_mutex_unlock(&s->lock);
+
+        struct berth_err kerr = {0};
+        thaw_if_paused(s, id);
+        runtime_kill(s->runtime_root, id, SIGKILL, true, &kerr);
+        pthread_mutex_lock(&s->lock);
+        bool done = wait_exit_locked(s, id, exits, now_ns() + 30LL * 1000000000);
+        pthread_mutex_unlock(&s->lock);
+        if (!done)
+                return err_set(err, -ETIMEDOUT, "container %s did not stop after SIGKILL", id);
+        return 0;
 }
 
 int container_restart(struct container_store *s, const char *ref, int timeout,

@@ -103,11 +103,16 @@ int rt_caps_apply(const uint64_t caps[RT_CAP_MAX], struct berth_err *err)
         cap_free(c);
         if (r < 0)
                 return r;
-        /* Ambient capabilities must be permitted and inheritable; raise each. */
+        /* The kernel raises an ambient capability only if it is permitted
+         * and inheritable. One that is not is left out, as runc does (it
+         * warns and goes on): `runc spec` itself writes ambient sets that
+         * are not inheritable. */
         if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
                 return err_errno(err, -errno, "clear ambient capabilities");
+        uint64_t raisable =
+            caps[RT_CAP_AMBIENT] & caps[RT_CAP_PERMITTED] & caps[RT_CAP_INHERITABLE];
         for (int v = 0; v <= last; v++)
-                if (caps[RT_CAP_AMBIENT] & (UINT64_C(1) << v))
+                if (raisable & (UINT64_C(1) << v))
                         if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, v, 0, 0) < 0)
                                 return err_errno(err, -errno,
                                                  "raise ambient capability %d (it must also be "

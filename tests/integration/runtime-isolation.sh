@@ -28,6 +28,14 @@ out=$(run_out caps)
 [ "$out" = "CapEff:	00000000a80425fb" ] || fail "docker's capability set gives '$out'"
 ok "CapEff with Docker's default set is 00000000a80425fb"
 
+# runc spec's own bundle: ambient capabilities that are not inheritable are
+# left out (the kernel cannot raise them), as runc does, not refused
+mkbundle amb "c['process']['capabilities']={'bounding':['CAP_KILL','CAP_CHOWN'],'effective':['CAP_KILL','CAP_CHOWN'],'permitted':['CAP_KILL','CAP_CHOWN'],'inheritable':['CAP_CHOWN'],'ambient':['CAP_KILL','CAP_CHOWN']}" \
+        "c['process']['args']=['sh','-c','grep CapAmb /proc/self/status']"
+out=$(run_out amb) || fail "a bundle with non-inheritable ambient capabilities is refused: $out"
+[ "$out" = "CapAmb:	0000000000000001" ] || fail "ambient set: '$out' (want CAP_CHOWN only)"
+ok "ambient capabilities: the inheritable ones raised, the others left out"
+
 mkbundle ro "c['root']['readonly']=True" \
         "c['process']['args']=['sh','-c','touch /x 2>/dev/null && echo rootfs-writable; (echo 1 > /proc/sys/kernel/domainname) 2>/dev/null && echo procsys-writable; wc -c < /proc/timer_list; ls /sys/firmware | wc -l; touch /dev/shm/ok && echo shm-ok']"
 out=$(run_out ro)
