@@ -217,6 +217,38 @@ int rt_cgroup_create(const struct rt_cgroup_layout *l, const char *path,
         return 0;
 }
 
+int rt_cgroup_open_self(const struct rt_cgroup_layout *l, const char *path, int **ret_fds,
+                        size_t *ret_n, struct berth_err *err)
+{
+        *ret_fds = NULL;
+        *ret_n = 0;
+        if (l->version == 2 || l->fake || !l->n_v1)
+                return 0;
+        int *fds = xmalloc(l->n_v1 * sizeof(*fds));
+        for (size_t i = 0; i < l->n_v1; i++) {
+                _cleanup_free_ char *p = xasprintf("%s%s/tasks", l->v1[i].mountpoint, path);
+                fds[i] = open(p, O_WRONLY | O_CLOEXEC);
+                if (fds[i] < 0) {
+                        int r = err_errno(err, -errno, "open '%s'", p);
+                        while (i--)
+                                close(fds[i]);
+                        free(fds);
+                        return r;
+                }
+        }
+        *ret_fds = fds;
+        *ret_n = l->n_v1;
+        return 0;
+}
+
+int rt_cgroup_enter_self(const int *fds, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (write(fds[i], "0", 1) != 1)
+                        return -errno;
+        return 0;
+}
+
 int rt_cgroup_enter(const struct rt_cgroup_layout *l, const char *path, pid_t pid,
                     struct berth_err *err)
 {

@@ -48,6 +48,8 @@ struct child_args {
         const char *exe;
         const struct rt_cgroup_layout *cg;
         const char *cg_path;
+        const int *cg_self_fds; /* join the cgroup ourselves (v1), see rt_cgroup_open_self */
+        size_t n_cg_self;
         pid_t host_pid;
 };
 
@@ -139,6 +141,12 @@ static int child_setup(struct child_args *a, struct berth_err *err)
         r = sync_recv(a->sync_fd, &m);
         if (r != MSG_GO)
                 return err_set(err, -EPIPE, "the runtime went away before set-up");
+        bool in_cgroup = false;
+        if (a->n_cg_self) {
+                if ((r = rt_cgroup_enter_self(a->cg_self_fds, a->n_cg_self)) < 0)
+                        return err_errno(err, r, "join the cgroup '%s'", a->cg_path);
+                in_cgroup = true;
+        }
         if (userns && !s->ns[RT_NS_USER].path && maps_root(s->uid_maps, s->n_uid_maps) &&
             maps_root(s->gid_maps, s->n_gid_maps)) {
                 /* Become the mapped root so files we create are owned by it. */
@@ -158,9 +166,8 @@ static int child_setup(struct child_args *a, struct berth_err *err)
                 return r;
         /* After the caller moved us into our cgroup, so that it is the
          * namespace's root. */
-        bool in_cgroup = false;
         if (s->ns[RT_NS_CGROUP].enabled && !s->ns[RT_NS_CGROUP].path) {
-                if ((r = wait_cgroup(a->sync_fd, err)) < 0)
+                if (!in_cgroup && (r = wait_cgroup(a->sync_fd, err)) < 0)
                         return r;
                 in_cgroup = true;
                 if (unshare(CLONE_NEWCGROUP) < 0)
@@ -293,6 +300,8 @@ int runtime_create(const struct runtime_spec *spec, const struct runtime_create_
         struct rt_cgroup_layout cg = {0};
         int ns_fds[RT_NS_MAX], sp[2] = {-1, -1}, console_fd = -1, fifo_fd = -1, own_pidns = -1;
         bool cg_created = false, dir_created = false;
+        _cleanup_free_ int *self_fds = NULL;
+        size_t n_self = 0;
         pid_t pid = -1;
         int r, flags = SIGCHLD;
         struct sync_msg m;
@@ -366,6 +375,11 @@ int runtime_create(const struct runtime_spec *spec, const struct runtime_create_
         if ((r = rt_cgroup_create(&cg, cg_path, &spec->resources, err)) < 0)
                 goto fail;
         cg_created = true;
+        /* Hooks see the container before its set-up: then GO waits for
+         * them, and so for the cgroup, which we join for the child. */
+        bool hooks = spec->n_hooks[RT_HOOK_PRESTART] || spec->n_hooks[RT_HOOK_CREATE_RUNTIME];
+        if (!hooks && (r = rt_cgroup_open_self(&cg, cg_path, &self_fds, &n_self, err)) < 0)
+                goto fail;
 
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
                 r = err_errno(err, -errno, "socketpair");
@@ -395,7 +409,9 @@ int runtime_create(const struct runtime_spec *spec, const struct runtime_create_
                                        .bpf = &bpf,
                                        .exe = exe,
                                        .cg = &cg,
-                                       .cg_path = cg_path};
+                                       .cg_path = cg_path,
+                                       .cg_self_fds = self_fds,
+                                       .n_cg_self = n_self};
                 safe_close(sp[0]);
                 child_main(&a);
         }
@@ -406,6 +422,10 @@ int runtime_create(const struct runtime_spec *spec, const struct runtime_create_
                 own_pidns = safe_close(own_pidns);
         }
         sp[1] = safe_close(sp[1]);
+        for (size_t i = 0; i < n_self; i++)
+                close(self_fds[i]); /* the child has them */
+        free(self_fds);
+        self_fds = NULL;
         if (pid < 0)
                 goto fail;
 
@@ -415,14 +435,11 @@ int runtime_create(const struct runtime_spec *spec, const struct runtime_create_
                     (r = rt_write_idmap(pid, "gid_map", spec->gid_maps, spec->n_gid_maps, err)) < 0)
                         goto fail;
         }
-        /* Hooks see the container before its set-up: then GO waits for
-         * them, and so for the cgroup. */
-        bool hooks = spec->n_hooks[RT_HOOK_PRESTART] || spec->n_hooks[RT_HOOK_CREATE_RUNTIME];
         if (!hooks && sync_send(sp[0], MSG_GO, NULL) < 0) {
                 r = err_errno(err, -EPIPE, "container init died before set-up");
                 goto fail;
         }
-        if ((r = rt_cgroup_enter(&cg, cg_path, pid, err)) < 0) {
+        if (!n_self && (r = rt_cgroup_enter(&cg, cg_path, pid, err)) < 0) {
                 r = child_error(sp[0], r, err);
                 goto fail;
         }
@@ -433,7 +450,7 @@ int runtime_create(const struct runtime_spec *spec, const struct runtime_create_
                         goto fail;
         }
         if ((hooks && sync_send(sp[0], MSG_GO, NULL) < 0) ||
-            sync_send(sp[0], MSG_CGROUP, NULL) < 0) {
+            (!n_self && sync_send(sp[0], MSG_CGROUP, NULL) < 0)) {
                 r = child_error(sp[0], err_errno(err, -EPIPE, "container init died before set-up"),
                                 err);
                 goto fail;
@@ -503,6 +520,8 @@ fail:
         safe_close(sp[1]);
         safe_close(fifo_fd);
         safe_close(own_pidns);
+        for (size_t i = 0; self_fds && i < n_self; i++)
+                close(self_fds[i]);
         if (console_fd != opts->console_fd)
                 safe_close(console_fd);
         for (int i = 0; i < RT_NS_MAX; i++)

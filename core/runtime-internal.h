@@ -63,6 +63,15 @@ int rt_cgroup_create(const struct rt_cgroup_layout *l, const char *path,
                      const struct runtime_resources *res, struct berth_err *err);
 int rt_cgroup_enter(const struct rt_cgroup_layout *l, const char *path, pid_t pid,
                     struct berth_err *err);
+/* cgroup v1: a process moves its own (only) thread by writing "0" to each
+ * hierarchy's `tasks`, which the kernel does without the global
+ * cgroup_threadgroup_rwsem, so without its RCU grace period (6-20 ms on
+ * every start when the parent writes the pid to cgroup.procs). open_self
+ * opens those files before the clone (*ret_n = 0 on v2, where the parent
+ * moves the process); enter_self is called by the child itself. */
+int rt_cgroup_open_self(const struct rt_cgroup_layout *l, const char *path, int **ret_fds,
+                        size_t *ret_n, struct berth_err *err);
+int rt_cgroup_enter_self(const int *fds, size_t n);
 int rt_cgroup_destroy(const struct rt_cgroup_layout *l, const char *path, struct berth_err *err);
 int rt_cgroup_freeze(const struct rt_cgroup_layout *l, const char *path, bool freeze,
                      struct berth_err *err);
