@@ -345,16 +345,6 @@ static const struct cli_opt prune_opts[] = {
     {0},
 };
 
-static bool confirm(const char *warning)
-{
-        char line[16];
-        fprintf(stdout, "%s\nAre you sure you want to continue? [y/N] ", warning);
-        fflush(stdout);
-        if (!fgets(line, sizeof(line), stdin))
-                return false;
-        return line[0] == 'y' || line[0] == 'Y';
-}
-
 static int cmd_image_prune(struct cli *cli, struct cli_args *a)
 {
         struct berth_err err = {0};
@@ -362,39 +352,17 @@ static int cmd_image_prune(struct cli *cli, struct cli_args *a)
         if (check_filter_syntax(cli_list(a, "filter")) < 0)
                 return 125;
         if (!cli_flag(a, "force") &&
-            !confirm(all ? "WARNING! This will remove all images without at least one container "
-                           "associated to them."
-                         : "WARNING! This will remove all dangling images."))
+            !cli_confirm(all ? "WARNING! This will remove all images without at least one "
+                               "container associated to them."
+                             : "WARNING! This will remove all dangling images."))
                 return 0;
-        int r = cli_connect(cli, &err);
-        if (r < 0)
+        int64_t reclaimed = 0;
+        if (cli_connect(cli, &err) < 0 ||
+            cli_prune(cli, "/images/prune", cli_list(a, "filter"), "dangling",
+                      all ? "false" : "true", "ImagesDeleted", "Deleted Images", &reclaimed,
+                      &err) < 0)
                 return cli_fail(&err);
-        _cleanup_free_ char *filters =
-            cli_filters_json(cli_list(a, "filter"), "dangling", all ? "false" : "true");
-        _cleanup_free_ char *fq = cli_escape(filters);
-        _cleanup_free_ char *path = xasprintf("/images/prune?filters=%s", fq);
-        _cleanup_json_ json_t *res = NULL;
-        r = client_json(&cli->client, "POST", path, NULL, NULL, &res, &err);
-        if (r < 0)
-                return cli_fail(&err);
-        json_t *del = json_object_get(res, "ImagesDeleted");
-        if (json_array_size(del)) {
-                size_t i;
-                json_t *x;
-                printf("Deleted Images:\n");
-                json_array_foreach (del, i, x) {
-                        const char *u = json_get_str(x, "Untagged", NULL);
-                        const char *d = json_get_str(x, "Deleted", NULL);
-                        if (u)
-                                printf("untagged: %s\n", u);
-                        if (d)
-                                printf("deleted: %s\n", d);
-                }
-                printf("\n");
-        }
-        char sz[32];
-        cli_bytes_decimal(json_get_int(res, "SpaceReclaimed", 0), sz, sizeof(sz));
-        printf("Total reclaimed space: %s\n", sz);
+        cli_print_reclaimed(reclaimed);
         return 0;
 }
 

@@ -243,32 +243,14 @@ static const struct cli_opt prune_opts[] = {
 static int cmd_prune(struct cli *cli, struct cli_args *a)
 {
         struct berth_err err = {0};
-        if (!cli_flag(a, "force")) {
-                fprintf(stderr, "WARNING! This will remove all custom networks not used by at "
-                                "least one container.\nAre you sure you want to continue? [y/N] ");
-                char line[16] = "";
-                if (!fgets(line, sizeof(line), stdin) || (line[0] != 'y' && line[0] != 'Y'))
-                        return 0;
-        }
-        int r = cli_connect(cli, &err);
-        if (r < 0)
+        if (!cli_flag(a, "force") && !cli_confirm("WARNING! This will remove all custom networks "
+                                                  "not used by at least one container."))
+                return 0;
+        if (cli_connect(cli, &err) < 0)
                 return cli_fail(&err);
-        _cleanup_free_ char *filters = cli_filters_json(cli_list(a, "filter"), NULL, NULL);
-        _cleanup_free_ char *q = filters ? cli_escape(filters) : NULL;
-        _cleanup_free_ char *path =
-            xasprintf("/networks/prune%s%s", q ? "?filters=" : "", strempty(q));
-        _cleanup_json_ json_t *res = NULL;
-        r = client_json(&cli->client, "POST", path, NULL, NULL, &res, &err);
-        if (r < 0)
+        if (cli_prune(cli, "/networks/prune", cli_list(a, "filter"), NULL, NULL, "NetworksDeleted",
+                      "Deleted Networks", NULL, &err) < 0)
                 return fail(&err);
-        json_t *d = json_object_get(res, "NetworksDeleted");
-        if (json_array_size(d)) {
-                puts("Deleted Networks:");
-                size_t i;
-                json_t *v;
-                json_array_foreach (d, i, v)
-                        puts(json_string_value(v));
-        }
         return 0;
 }
 

@@ -357,3 +357,54 @@ char *cli_filters_json(char **flags, const char *extra_key, const char *extra_va
         json_decref(f);
         return s;
 }
+
+bool cli_confirm(const char *warning)
+{
+        char line[16];
+        printf("%s\nAre you sure you want to continue? [y/N] ", warning);
+        fflush(stdout);
+        return fgets(line, sizeof(line), stdin) && (line[0] == 'y' || line[0] == 'Y');
+}
+
+int cli_prune(struct cli *cli, const char *path, char **filters, const char *extra_key,
+              const char *extra_value, const char *key, const char *title, int64_t *ret_reclaimed,
+              struct berth_err *err)
+{
+        char *fj = cli_filters_json(filters, extra_key, extra_value);
+        _cleanup_free_ char *fs = fj ? fj : xstrdup("{}");
+        _cleanup_free_ char *fq = cli_escape(fs);
+        _cleanup_free_ char *p = xasprintf("%s?filters=%s", path, fq);
+        _cleanup_json_ json_t *res = NULL;
+        int r = client_json(&cli->client, "POST", p, NULL, NULL, &res, err);
+        if (r < 0)
+                return r;
+        json_t *del = json_object_get(res, key);
+        if (json_array_size(del)) {
+                size_t i;
+                json_t *x;
+                printf("%s:\n", title);
+                json_array_foreach (del, i, x) {
+                        if (json_is_string(x)) {
+                                printf("%s\n", json_string_value(x));
+                                continue;
+                        }
+                        const char *u = json_get_str(x, "Untagged", NULL);
+                        const char *d = json_get_str(x, "Deleted", NULL);
+                        if (u)
+                                printf("untagged: %s\n", u);
+                        if (d)
+                                printf("deleted: %s\n", d);
+                }
+                printf("\n");
+        }
+        if (ret_reclaimed)
+                *ret_reclaimed += json_get_int(res, "SpaceReclaimed", 0);
+        return 0;
+}
+
+void cli_print_reclaimed(int64_t bytes)
+{
+        char sz[32];
+        cli_bytes_decimal(bytes, sz, sizeof(sz));
+        printf("Total reclaimed space: %s\n", sz);
+}

@@ -214,29 +214,6 @@ static const struct cli_opt system_prune_opts[] = {
     {0},
 };
 
-static void print_list(json_t *res, const char *key, const char *title)
-{
-        json_t *del = json_object_get(res, key);
-        if (!json_array_size(del))
-                return;
-        size_t i;
-        json_t *x;
-        printf("%s:\n", title);
-        json_array_foreach (del, i, x) {
-                if (json_is_string(x)) {
-                        printf("%s\n", json_string_value(x));
-                        continue;
-                }
-                const char *u = json_get_str(x, "Untagged", NULL);
-                const char *d = json_get_str(x, "Deleted", NULL);
-                if (u)
-                        printf("untagged: %s\n", u);
-                if (d)
-                        printf("deleted: %s\n", d);
-        }
-        printf("\n");
-}
-
 static int cmd_system_prune(struct cli *cli, struct cli_args *a)
 {
         struct berth_err err = {0};
@@ -248,18 +225,15 @@ static int cmd_system_prune(struct cli *cli, struct cli_args *a)
          * only anonymous ones (unless all=true). */
         bool anon_only = strverscmp(cli->client.version, "1.42") >= 0;
         if (!cli_flag(a, "force")) {
-                char line[16];
-                printf("WARNING! This will remove:\n  - all stopped containers\n  - all networks "
-                       "not used by at least one container\n%s  - %s\n\nAre you sure you want to "
-                       "continue? [y/N] ",
-                       !volumes ? ""
-                       : anon_only
-                           ? "  - all anonymous volumes not used by at least one container\n"
-                           : "  - all volumes not used by at least one container\n",
-                       all ? "all images without at least one container associated to them"
-                           : "all dangling images");
-                fflush(stdout);
-                if (!fgets(line, sizeof(line), stdin) || (line[0] != 'y' && line[0] != 'Y'))
+                _cleanup_free_ char *w = xasprintf(
+                    "WARNING! This will remove:\n  - all stopped containers\n  - all networks not "
+                    "used by at least one container\n%s  - %s\n",
+                    !volumes    ? ""
+                    : anon_only ? "  - all anonymous volumes not used by at least one container\n"
+                                : "  - all volumes not used by at least one container\n",
+                    all ? "all images without at least one container associated to them"
+                        : "all dangling images");
+                if (!cli_confirm(w))
                         return 0;
         }
         char **filters = cli_list(a, "filter");
@@ -275,23 +249,12 @@ static int cmd_system_prune(struct cli *cli, struct cli_args *a)
              all ? "false" : "true"},
         };
         int64_t reclaimed = 0;
-        for (size_t k = 0; k < ELEMENTSOF(steps); k++) {
-                if (!steps[k].want)
-                        continue;
-                char *fj = cli_filters_json(filters, steps[k].extra_key, steps[k].extra_value);
-                _cleanup_free_ char *fs = fj ? fj : xstrdup("{}");
-                _cleanup_free_ char *fq = cli_escape(fs);
-                _cleanup_free_ char *path = xasprintf("%s?filters=%s", steps[k].path, fq);
-                _cleanup_json_ json_t *res = NULL;
-                r = client_json(&cli->client, "POST", path, NULL, NULL, &res, &err);
-                if (r < 0)
+        for (size_t k = 0; k < ELEMENTSOF(steps); k++)
+                if (steps[k].want &&
+                    cli_prune(cli, steps[k].path, filters, steps[k].extra_key, steps[k].extra_value,
+                              steps[k].key, steps[k].title, &reclaimed, &err) < 0)
                         return cli_fail(&err);
-                print_list(res, steps[k].key, steps[k].title);
-                reclaimed += json_get_int(res, "SpaceReclaimed", 0);
-        }
-        char sz[32];
-        cli_bytes_decimal(reclaimed, sz, sizeof(sz));
-        printf("Total reclaimed space: %s\n", sz);
+        cli_print_reclaimed(reclaimed);
         return 0;
 }
 

@@ -221,38 +221,18 @@ static int cmd_prune(struct cli *cli, struct cli_args *a)
         bool all = cli_flag(a, "all");
         if (bad_filters(cli_list(a, "filter")))
                 return 125;
-        if (!cli_flag(a, "force")) {
-                char line[16];
-                printf("WARNING! This will remove %s.\nAre you sure you want to continue? [y/N] ",
-                       all ? "all local volumes not used by at least one container"
-                           : "anonymous local volumes not used by at least one container");
-                fflush(stdout);
-                if (!fgets(line, sizeof(line), stdin) || (line[0] != 'y' && line[0] != 'Y'))
-                        return 0;
-        }
-        int r = cli_connect(cli, &err);
-        if (r < 0)
+        if (!cli_flag(a, "force") &&
+            !cli_confirm(all ? "WARNING! This will remove all local volumes not used by at least "
+                               "one container."
+                             : "WARNING! This will remove anonymous local volumes not used by at "
+                               "least one container."))
+                return 0;
+        int64_t reclaimed = 0;
+        if (cli_connect(cli, &err) < 0 ||
+            cli_prune(cli, "/volumes/prune", cli_list(a, "filter"), "all", all ? "true" : "false",
+                      "VolumesDeleted", "Deleted Volumes", &reclaimed, &err) < 0)
                 return cli_fail(&err);
-        char *fj = cli_filters_json(cli_list(a, "filter"), "all", all ? "true" : "false");
-        _cleanup_free_ char *fs = fj ? fj : xstrdup("{}");
-        _cleanup_free_ char *fq = cli_escape(fs);
-        _cleanup_free_ char *path = xasprintf("/volumes/prune?filters=%s", fq);
-        _cleanup_json_ json_t *res = NULL;
-        r = client_json(&cli->client, "POST", path, NULL, NULL, &res, &err);
-        if (r < 0)
-                return cli_fail(&err);
-        json_t *del = json_object_get(res, "VolumesDeleted");
-        if (json_array_size(del)) {
-                size_t i;
-                json_t *x;
-                printf("Deleted Volumes:\n");
-                json_array_foreach (del, i, x)
-                        printf("%s\n", json_string_value(x));
-                printf("\n");
-        }
-        char sz[32];
-        cli_bytes_decimal(json_get_int(res, "SpaceReclaimed", 0), sz, sizeof(sz));
-        printf("Total reclaimed space: %s\n", sz);
+        cli_print_reclaimed(reclaimed);
         return 0;
 }
 

@@ -77,6 +77,15 @@ int cli_connect(struct cli *cli, struct berth_err *err);
 /* Print "berth: message" (or docker's "Error response from daemon: ...")
  * and return the exit status to use. */
 int cli_fail(const struct berth_err *err);
+/* "WARNING! ...\nAre you sure you want to continue? [y/N] ": true for y. */
+bool cli_confirm(const char *warning);
+/* POST path?filters=... (the --filter flags, plus extra_key=extra_value if
+ * set); prints the list under `key` as "title:" lines as docker does and adds
+ * SpaceReclaimed to *ret_reclaimed (if given). */
+int cli_prune(struct cli *cli, const char *path, char **filters, const char *extra_key,
+              const char *extra_value, const char *key, const char *title, int64_t *ret_reclaimed,
+              struct berth_err *err);
+void cli_print_reclaimed(int64_t bytes);
 
 /* Go-template-like formatting: {{.A.B}}, {{json .X}}, {{.}}, with "table"
  * for headers; enough for the placeholders docker users write. */
