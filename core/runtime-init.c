@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
+#include "init/init-loop.h"
 #include "runtime-internal.h"
 
 int rt_init_run(const struct runtime_process *p, const char *path, int sync_fd,
@@ -32,25 +33,5 @@ int rt_init_run(const struct runtime_process *p, const char *path, int sync_fd,
         }
         safe_close(sync_fd);
         prctl(PR_SET_NAME, "berth-init", 0, 0, 0);
-        for (;;) {
-                siginfo_t si;
-                int sig = sigwaitinfo(&all, &si);
-                if (sig < 0)
-                        continue;
-                if (sig != SIGCHLD) {
-                        kill(child, sig);
-                        continue;
-                }
-                for (;;) {
-                        int st;
-                        pid_t w = waitpid(-1, &st, WNOHANG);
-                        if (w <= 0)
-                                break;
-                        if (w != child)
-                                continue;
-                        /* pid 1 cannot be killed by its own signal: report
-                         * the child's death the way a shell does. */
-                        _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-                }
-        }
+        init_wait_loop(child, &all);
 }

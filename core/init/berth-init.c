@@ -17,6 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "init-loop.h"
+
 int main(int argc, char **argv)
 {
         int first = 1;
@@ -49,27 +51,5 @@ int main(int argc, char **argv)
                 fprintf(stderr, "berth-init: exec %s: %s\n", argv[first], strerror(e));
                 _exit(e == ENOENT ? 127 : 126);
         }
-        for (;;) {
-                siginfo_t si;
-                int sig = sigwaitinfo(&all, &si);
-                if (sig < 0)
-                        continue;
-                if (sig != SIGCHLD) {
-                        /* SIGSTOP and SIGKILL never get here: the kernel
-                         * does not deliver them to a pid 1 from inside */
-                        kill(child, sig);
-                        continue;
-                }
-                for (;;) {
-                        int st;
-                        pid_t w = waitpid(-1, &st, WNOHANG);
-                        if (w <= 0)
-                                break;
-                        if (w != child)
-                                continue; /* an orphan, reaped */
-                        if (WIFEXITED(st))
-                                return WEXITSTATUS(st);
-                        return 128 + WTERMSIG(st);
-                }
-        }
+        init_wait_loop(child, &all);
 }
