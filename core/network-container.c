@@ -221,11 +221,22 @@ int network_container_create(struct engine *e, json_t *hc, json_t *netcfg, json_
         const char *mode = json_get_str(hc, "NetworkMode", "default");
         if (!*mode)
                 mode = "default";
-        if (startswith(mode, "container:"))
-                return err_set(err, -ENOTSUP,
-                               "--network %s: sharing another container's network is not "
-                               "supported by this berth",
-                               mode);
+        const char *other = startswith(mode, "container:");
+        if (other) {
+                /* --network container:X: no network of its own; X must exist
+                 * now and run at start */
+                char tid[65];
+                int r = container_resolve(e->containers, other, tid, err);
+                if (r < 0)
+                        return r;
+                if (json_object_size(json_object_get(hc, "PortBindings")) ||
+                    json_get_bool(hc, "PublishAllPorts", false))
+                        return err_set(err, -EINVAL,
+                                       "conflicting options: port publishing and the container "
+                                       "type network mode");
+                *ret_networks = json_object();
+                return 0;
+        }
         json_t *epc = json_object_get(netcfg, "EndpointsConfig");
         json_t *nets = json_object();
         const char *net = default_network(e, mode);
@@ -495,8 +506,57 @@ static void etc_inputs(struct network_store *s, json_t *rec, const char *hostnam
         }
 }
 
+/* --network container:X: join the namespace of X, which must be running
+ * (SandboxKey names it; stop leaves it alone), with X's names and DNS in
+ * the /etc files. */
+static int join_other(struct engine *e, json_t *rec, const char *other, struct berth_err *err)
+{
+        struct network_store *s = e->networks;
+        struct container_store *cs = e->containers;
+        json_t *ns = json_object_get(rec, "NetworkSettings");
+        json_t *hc = json_object_get(rec, "HostConfig");
+        const char *hostname = json_get_str(json_object_get(rec, "Config"), "Hostname", "");
+        int code;
+        pthread_mutex_lock(&cs->lock);
+        struct record *t = ct_find_locked(cs, other, &code);
+        if (!t) {
+                pthread_mutex_unlock(&cs->lock);
+                return ct_not_found(err, other, code);
+        }
+        if (!ct_is_running(t->j)) {
+                pthread_mutex_unlock(&cs->lock);
+                return err_set(err, -EEXIST, "cannot join network of a non running container: %s",
+                               t->id);
+        }
+        json_t *tns = json_object_get(t->j, "NetworkSettings");
+        const char *tmode = json_get_str(json_object_get(t->j, "HostConfig"), "NetworkMode", "");
+        /* a host-mode X: the host's namespace, by the path of berthd's pid 1 */
+        _cleanup_free_ char *key =
+            xstrdup(streq(tmode, "host") ? "/proc/1/ns/net" : json_get_str(tns, "SandboxKey", ""));
+        _cleanup_json_ json_t *tnets = json_deep_copy(json_object_get(tns, "Networks"));
+        pthread_mutex_unlock(&cs->lock);
+        if (!*key)
+                return err_set(err, -EINVAL, "container %s has no network namespace to join",
+                               other);
+        json_object_set_new(ns, "SandboxKey", json_string(key));
+        /* our name on X's address, X's DNS (etc_inputs on a view sharing our
+         * HostConfig) */
+        _cleanup_json_ json_t *view =
+            json_pack("{s:O, s:{s:O}}", "HostConfig", hc, "NetworkSettings", "Networks",
+                      tnets ? tnets : json_object());
+        pthread_mutex_lock(&s->lock);
+        etc_inputs(s, view, hostname);
+        pthread_mutex_unlock(&s->lock);
+        return 0;
+}
+
 int network_container_start(struct engine *e, const char *id, json_t *rec, struct berth_err *err)
 {
+        const char *other = startswith(
+            json_get_str(json_object_get(rec, "HostConfig"), "NetworkMode", ""), "container:");
+        if (other)
+                return join_other(e, rec, other, err);
+
         struct network_store *s = e->networks;
         json_t *ns = json_object_get(rec, "NetworkSettings");
         json_t *nets = json_object_get(ns, "Networks");
@@ -630,8 +690,11 @@ void network_container_stop(struct engine *e, const char *id, json_t *rec)
                         json_object_set_new(es, "EndpointID", json_string(""));
         }
         pthread_mutex_unlock(&s->lock);
+        /* the namespace of another container (--network container:X) is not
+         * ours to remove */
         const char *sk = json_get_str(ns, "SandboxKey", "");
-        if (*sk)
+        if (*sk && !startswith(json_get_str(json_object_get(rec, "HostConfig"), "NetworkMode", ""),
+                               "container:"))
                 netns_remove(sk);
         if (ns)
                 clear_live(ns);
@@ -725,6 +788,12 @@ int network_connect(struct engine *e, const char *ref, json_t *body, struct bert
                 goto out;
         }
         const char *mode = json_get_str(json_object_get(rc->j, "HostConfig"), "NetworkMode", "");
+        if (startswith(mode, "container:")) {
+                r = err_set(err, -EPERM,
+                            "container sharing network namespace with another container or host "
+                            "cannot be connected to any other network");
+                goto out;
+        }
         if (nw_predefined(nw_name(n)) || streq(mode, "host") || streq(mode, "none")) {
                 r = err_set(err, -EPERM,
                             "container cannot be disconnected from host network or connected to "

@@ -2,7 +2,8 @@
 # User-defined networks through the berth CLI: create/ls/inspect/rm/prune,
 # name resolution by name, alias and short ID through the network's DNS
 # responder, isolation between networks, --internal, --ip, connect and
-# disconnect (with --alias) of running and stopped containers, rm refused
+# disconnect (with --alias) of running and stopped containers, --network
+# container:X, rm refused
 # while in use, and a berthd restart. Only addresses of the networks and
 # containers made here are used; no name is ever resolved outside.
 . "$(dirname "$0")/lib.sh"
@@ -131,6 +132,28 @@ stop_daemon
 start_daemon
 out=$(tb run --rm --network neta busybox nslookup www 2>&1)
 expect_contains "after a berthd restart the alias resolves" "$out" "Address: $ipw"
+# --network container:X: X's namespace, its address and names; X's stays
+tb run -d --name side --network container:web busybox sh -c 'echo hello > /tmp/i; exec httpd -f -p 8080 -h /tmp' > /dev/null
+out=$(tb run --rm --network container:web busybox ip -4 addr show eth0)
+expect_contains "container:X has X's address" "$out" "inet $ipw/"
+out=$(tb run --rm --network container:web busybox sh -c 'for i in 1 2 3 4 5; do wget -qO- http://127.0.0.1:8080/i && break; sleep 0.2; done')
+expect_eq "containers in X's namespace reach each other on 127.0.0.1" "$out" "hello"
+out=$(tb run --rm --network container:web busybox nslookup www 2>&1)
+expect_contains "and resolve the names of X's network" "$out" "Address: $ipw"
+b rm -f side > /dev/null
+check "X's namespace outlives those that joined it" b exec web ip -4 addr show eth0
+out=$(b run --rm --network container:nosuch busybox true 2>&1); rc=$?
+expect_eq "container:X of a missing X fails" "$rc" 125
+expect_contains "and names it" "$out" "No such container: nosuch"
+out=$(b run --rm -p 8081:80 --network container:web busybox true 2>&1)
+expect_contains "container:X with -p is refused" "$out" "conflicting options: port publishing"
+b create --name idle busybox true > /dev/null
+out=$(b run --rm --network container:idle busybox true 2>&1)
+expect_contains "container:X of a stopped X is refused" "$out" "cannot join network of a non running container"
+b create --name joined --network container:web busybox true > /dev/null
+out=$(b network connect neta joined 2>&1)
+expect_contains "a container in X's namespace cannot be connected" "$out" "cannot be connected to any other network"
+b rm idle joined > /dev/null
 b rm -f web c1 > /dev/null
 expect_eq "rm releases the endpoint" "$(b network inspect neta | jq '.[0].Containers|length')" "0"
 brA=br-${ida:0:12}
