@@ -49,6 +49,9 @@ for d in "${clis[@]}"; do
         out=$(D run --rm --network "$net" web nslookup "srv$i" 2>&1)
         expect_contains "$cv: nslookup by name" "$out" "Address: $(D inspect -f "{{(index .NetworkSettings.Networks \"$net\").IPAddress}}" "srv$i")"
 
+        out=$(D run --rm --network "container:srv$i" web wget -q -O - http://127.0.0.1/hostname 2>&1)
+        expect_eq "$cv: --network container:X reaches X's server on 127.0.0.1" "$out" "$(D inspect -f '{{.Config.Hostname}}' "srv$i")"
+
         D create --name "cc$i" web > /dev/null
         D network connect --alias other "$net" "cc$i"
         expect_contains "$cv: network connect (created container)" "$(D inspect -f '{{json .NetworkSettings.Networks}}' "cc$i")" "\"$net\""
