@@ -770,6 +770,8 @@ int runtime_exec(const char *root, const char *id, const struct runtime_process 
         _cleanup_close_ int pfd = -1, own_pidns = -1, console_fd = -1;
         struct rt_bpf bpf = {0};
         struct rt_cgroup_layout l = {0};
+        _cleanup_free_ int *self_fds = NULL;
+        size_t n_self = 0;
         int sp[2] = {-1, -1}, r, nsflags = 0;
         pid_t pid = -1;
         struct sync_msg m;
@@ -819,6 +821,11 @@ int runtime_exec(const char *root, const char *id, const struct runtime_process 
                         goto out;
                 }
         }
+        /* v1: the child joins the container's cgroups itself (see
+         * rt_cgroup_open_self); v2, or if that cannot be set up: we move it */
+        bool have_cg = !isempty(s->cgroups_path) && rt_cgroup_layout_detect(&l, NULL) >= 0;
+        if (have_cg && rt_cgroup_open_self(&l, s->cgroups_path, &self_fds, &n_self, NULL) < 0)
+                n_self = 0;
         pid = fork();
         if (pid == 0) {
                 struct berth_err e = {0};
@@ -830,7 +837,10 @@ int runtime_exec(const char *root, const char *id, const struct runtime_process 
                         _exit(127);
                 /* One setns() with the pidfd enters them all at once, the
                  * user namespace first. */
-                if (nsflags && setns(pfd, nsflags) < 0)
+                int jr = n_self ? rt_cgroup_enter_self(self_fds, n_self) : 0;
+                if (jr < 0)
+                        err_errno(&e, jr, "join the cgroup of '%s'", id);
+                else if (nsflags && setns(pfd, nsflags) < 0)
                         err_errno(&e, -errno, "join the namespaces of '%s'", id);
                 else if (chdir("/") < 0)
                         err_errno(&e, -errno, "chdir /");
@@ -869,10 +879,11 @@ int runtime_exec(const char *root, const char *id, const struct runtime_process 
         if (own_pidns >= 0)
                 (void)setns(own_pidns, CLONE_NEWPID);
         sp[1] = safe_close(sp[1]);
+        for (size_t i = 0; i < n_self; i++)
+                close(self_fds[i]); /* the child has them */
         if (pid < 0)
                 goto out;
-        if (!isempty(s->cgroups_path) && rt_cgroup_layout_detect(&l, NULL) >= 0 &&
-            (r = rt_cgroup_enter(&l, s->cgroups_path, pid, err)) < 0)
+        if (have_cg && !n_self && (r = rt_cgroup_enter(&l, s->cgroups_path, pid, err)) < 0)
                 goto out;
         sync_send(sp[0], MSG_GO, NULL);
         r = sync_recv(sp[0], &m);

@@ -26,6 +26,9 @@ else
         # The container sees its own cgroup at /sys/fs/cgroup/<ctrl>.
         inside=$(rt exec res cat /sys/fs/cgroup/pids/pids.max) || fail "exec: $inside"
         [ "$inside" = 50 ] || fail "cgroup mount inside: $inside"
+        # an exec'd process joins every cgroup of the container's init
+        same=$(rt exec res sh -c 'a=$(cat /proc/self/cgroup); b=$(cat /proc/1/cgroup); [ "$a" = "$b" ] && echo same || { echo "$a"; echo ---; echo "$b"; }')
+        [ "$same" = same ] || fail "exec'd process outside the container's cgroups: $same"
 fi
 rt delete --force res
 assert_clean "delete"
