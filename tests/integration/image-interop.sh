@@ -65,7 +65,7 @@ for drv in vfs overlay2; do
         # podman (storage only, no containers: fine on this host) reads it,
         # keeps the ID, and its own save loads back into berth
         if command -v podman >/dev/null; then
-                P() { timeout 120 podman --root "$work/podman-$drv" --runroot "$work/pr-$drv" --storage-driver vfs "$@"; }
+                P() { timeout 120 podman --root "$work/podman-$drv" --runroot "$work/pr-$drv" --tmpdir "$work/pt-$drv" --storage-driver vfs "$@"; }
                 P load -i "$work/saved-$drv.tar" >"$work/podman.log" 2>&1 || fail "$drv: podman load of berth save: $(tail -3 "$work/podman.log")"
                 [ "$(P images --noheading --format '{{.ID}}' docker.io/library/multi:latest)" = "${saved_id:7:12}" ] ||
                         fail "$drv: podman sees another ID than $saved_id"

@@ -72,7 +72,7 @@ expect_eq "over the API a missing image answers 200" "$API_STATUS" "200"
 expect_contains "and the error is inside the stream" "$API_BODY" "An image does not exist locally with the tag: $R/no/such"
 
 if command -v podman > /dev/null; then
-        pod() { podman --root "$T/podman/root" --runroot "$T/podman/run" --storage-driver vfs "$@"; }
+        pod() { podman --root "$T/podman/root" --runroot "$T/podman/run" --tmpdir "$T/podman/tmp" --storage-driver vfs "$@"; }
         out=$(pod pull -q --tls-verify=false "$R/pushed/multi:v1" 2>&1)
         check "podman pulls what berth pushed" [ $? = 0 ]
         expect_eq "podman sees the pushed digest" "$(pod image inspect --format '{{.Digest}}' "$R/pushed/multi:v1")" "$pdigest"

@@ -8,7 +8,10 @@ command -v podman >/dev/null && command -v conmon >/dev/null || { echo "SKIP: po
 command -v script >/dev/null || { echo "SKIP: script(1) missing"; exit 77; }
 
 had_libpod=$( (ls -d /sys/fs/cgroup/*/libpod_parent /sys/fs/cgroup/libpod_parent 2>/dev/null || true) | wc -l)
-P=(podman --root "$T/podman/root" --runroot "$T/podman/run" --cgroup-manager cgroupfs
+# --tmpdir: podman's lock and alive files in $T, not in /run/libpod. (podman
+# 4.3 still makes an empty /run/containers/networks, netavark's run directory,
+# whatever its flags; it is podman's shared state, left alone.)
+P=(podman --root "$T/podman/root" --runroot "$T/podman/run" --tmpdir "$T/podman/tmp" --cgroup-manager cgroupfs
    --events-backend file --runtime "$RT_BIN" --runtime-flag "root=$T/podman/rt")
 podman_cleanup() {
         "${P[@]}" rm -af >/dev/null 2>&1 || true
