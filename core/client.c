@@ -6,7 +6,6 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include <libgen.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -543,20 +542,10 @@ static int ping(struct client *c, struct berth_err *err)
 
 char *client_find_daemon(void)
 {
-        char self[4096];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (n > 0) {
-                self[n] = '\0';
-                char *dir = dirname(self);
-                const char *cands[] = {"%s/berthd", "%s/../sbin/berthd"};
-                for (size_t i = 0; i < ELEMENTSOF(cands); i++) {
-                        _cleanup_free_ char *p = xasprintf(cands[i], dir);
-                        if (access(p, X_OK) == 0)
-                                return realpath(p, NULL);
-                }
-        }
-        if (access(BERTH_SBINDIR "/berthd", X_OK) == 0)
-                return xstrdup(BERTH_SBINDIR "/berthd");
+        static const char *const rel[] = {".", "../sbin", NULL};
+        char *found = find_program("berthd", rel, BERTH_SBINDIR);
+        if (found)
+                return found;
         const char *path = getenv("PATH");
         _cleanup_strv_ char **dirs = strv_split(path ? path : "/usr/sbin:/usr/bin", ":");
         for (char **d = dirs; *d; d++) {

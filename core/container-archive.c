@@ -18,9 +18,7 @@
 #include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 struct ct_root {
@@ -77,13 +75,6 @@ static int root_open(struct container_store *s, const char *ref, struct ct_root 
                 return rr;
         }
         return 0;
-}
-
-static int open_in_root(int rootfd, const char *path, int flags)
-{
-        struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC), .resolve = RESOLVE_IN_ROOT};
-        int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-        return fd < 0 ? -errno : fd;
 }
 
 /* A path as the client gave it, split Docker's way: the directory (resolved
@@ -162,10 +153,10 @@ static int resolve(int rootfd, const struct cpath *cp, const char *shown, const 
         const char *name;
         if (cp->follow || !*cp->base) {
                 _cleanup_free_ char *full = xasprintf("%s/%s", cp->dir, cp->base);
-                fd = open_in_root(rootfd, full, O_PATH);
+                fd = openat_in_root(rootfd, full, O_PATH);
                 name = "";
         } else {
-                fd = open_in_root(rootfd, cp->dir, O_PATH | O_DIRECTORY);
+                fd = openat_in_root(rootfd, cp->dir, O_PATH | O_DIRECTORY);
                 name = cp->base;
         }
         if (fd < 0 && (fd == -ENOENT || fd == -ENOTDIR))
@@ -268,7 +259,7 @@ int container_archive_put(struct container_store *s, const char *ref, const char
          * volumes take them); a stopped one's is mounted writable here */
         else if (cr.readonly && cr.mounted)
                 r = err_set(err, -EROFS, "container rootfs is marked read-only");
-        int fd = r < 0 ? -1 : open_in_root(cr.fd, path, O_RDONLY | O_DIRECTORY);
+        int fd = r < 0 ? -1 : openat_in_root(cr.fd, path, O_RDONLY | O_DIRECTORY);
         if (r >= 0 && fd < 0) {
                 if (fd == -ENOENT)
                         r = err_set(err, -ENOENT, "Could not find the file %s in container %s",

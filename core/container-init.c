@@ -7,32 +7,16 @@
 #include "json.h"
 
 #include <fcntl.h>
-#include <libgen.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #define INIT_PATH_IN_CONTAINER "/sbin/docker-init"
 
 static char *find_init(void)
 {
-        char self[4096];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (n > 0) {
-                self[n] = '\0';
-                const char *dir = dirname(self);
-                /* the build tree (beside berthd), then ../libexec/berth */
-                _cleanup_free_ char *a = xasprintf("%s/berth-init", dir);
-                if (access(a, X_OK) == 0)
-                        return TAKE_PTR(a);
-                _cleanup_free_ char *b = xasprintf("%s/../libexec/berth/berth-init", dir);
-                if (access(b, X_OK) == 0)
-                        return TAKE_PTR(b);
-        }
-        if (access(BERTH_LIBEXECDIR "/berth/berth-init", X_OK) == 0)
-                return xstrdup(BERTH_LIBEXECDIR "/berth/berth-init");
-        return NULL;
+        /* the build tree (beside berthd), then ../libexec/berth */
+        static const char *const rel[] = {".", "../libexec/berth", NULL};
+        return find_program("berth-init", rel, BERTH_LIBEXECDIR "/berth");
 }
 
 /* The mount point, in the container's own layer (as Docker's mount points
@@ -42,15 +26,13 @@ static int make_mountpoint(const char *rootfs)
         _cleanup_close_ int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (root < 0)
                 return -errno;
-        struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-                               .resolve = RESOLVE_IN_ROOT};
-        _cleanup_close_ int sbin = (int)syscall(SYS_openat2, root, "/sbin", &how, sizeof(how));
+        _cleanup_close_ int sbin = openat_in_root(root, "/sbin", O_PATH | O_DIRECTORY);
         if (sbin < 0) {
                 if (mkdirat(root, "sbin", 0755) < 0 && errno != EEXIST)
                         return -errno;
-                sbin = (int)syscall(SYS_openat2, root, "/sbin", &how, sizeof(how));
+                sbin = openat_in_root(root, "/sbin", O_PATH | O_DIRECTORY);
                 if (sbin < 0)
-                        return -errno;
+                        return sbin;
         }
         _cleanup_close_ int f =
             openat(sbin, "docker-init", O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0755);

@@ -15,7 +15,6 @@
 #include "volumes.h"
 
 #include <fcntl.h>
-#include <libgen.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -38,17 +37,8 @@ static char *state_dir(struct container_store *s, const char *id)
 
 static char *find_shim(void)
 {
-        char self[4096];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (n > 0) {
-                self[n] = '\0';
-                _cleanup_free_ char *p = xasprintf("%s/berth-shim", dirname(self));
-                if (access(p, X_OK) == 0)
-                        return TAKE_PTR(p);
-        }
-        if (access(BERTH_SBINDIR "/berth-shim", X_OK) == 0)
-                return xstrdup(BERTH_SBINDIR "/berth-shim");
-        return NULL;
+        static const char *const rel[] = {".", NULL};
+        return find_program("berth-shim", rel, BERTH_SBINDIR);
 }
 
 static int connect_unix(const char *path)

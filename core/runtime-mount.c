@@ -8,7 +8,6 @@
  * still names the directory underneath. */
 
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -18,27 +17,13 @@
 
 #include "runtime-internal.h"
 
-static int open_in_root(int rootfd, const char *path, int flags)
-{
-        struct open_how how = {
-            .flags = (uint64_t)(flags | O_CLOEXEC),
-            .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-        };
-        while (*path == '/')
-                path++;
-        if (!*path)
-                path = ".";
-        int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-        return fd < 0 ? -errno : fd;
-}
-
 /* Create dest (a directory, or an empty file if is_file) and its parents
  * inside the rootfs; return an O_PATH fd of it. */
 static int mkdir_in_root(int rootfd, const char *dest, bool is_file)
 {
         _cleanup_free_ char *p = xstrdup(dest);
         size_t len = strlen(p);
-        int fd = open_in_root(rootfd, p, O_PATH);
+        int fd = openat_in_root(rootfd, p, O_PATH);
         if (fd >= 0 || fd != -ENOENT)
                 return fd;
         for (size_t i = 1; i <= len; i++) {
@@ -46,11 +31,11 @@ static int mkdir_in_root(int rootfd, const char *dest, bool is_file)
                         continue;
                 char saved = p[i];
                 p[i] = '\0';
-                int cfd = open_in_root(rootfd, p, O_PATH);
+                int cfd = openat_in_root(rootfd, p, O_PATH);
                 if (cfd == -ENOENT) {
                         char *slash = strrchr(p, '/');
                         *slash = '\0';
-                        _cleanup_close_ int parent = open_in_root(rootfd, p, O_PATH);
+                        _cleanup_close_ int parent = openat_in_root(rootfd, p, O_PATH);
                         *slash = '/';
                         if (parent < 0)
                                 return parent;
@@ -63,7 +48,7 @@ static int mkdir_in_root(int rootfd, const char *dest, bool is_file)
                         } else if (mkdirat(parent, slash + 1, 0755) < 0 && errno != EEXIST) {
                                 return -errno;
                         }
-                        cfd = open_in_root(rootfd, p, O_PATH);
+                        cfd = openat_in_root(rootfd, p, O_PATH);
                 }
                 if (cfd < 0)
                         return cfd;
@@ -136,7 +121,7 @@ static int do_mount(const struct rt_mount_ctx *c, int rootfd, const struct runti
                                          m->destination);
                 if (base) {
                         safe_close(fd);
-                        fd = open_in_root(rootfd, m->destination, O_PATH);
+                        fd = openat_in_root(rootfd, m->destination, O_PATH);
                         if (fd < 0)
                                 return err_errno(err, fd, "reopen '%s'", m->destination);
                         free(target);
@@ -161,7 +146,7 @@ static int do_mount(const struct rt_mount_ctx *c, int rootfd, const struct runti
         }
         if (m->propagation) {
                 safe_close(fd);
-                fd = open_in_root(rootfd, m->destination, O_PATH);
+                fd = openat_in_root(rootfd, m->destination, O_PATH);
                 if (fd < 0)
                         return err_errno(err, fd, "reopen '%s'", m->destination);
                 free(target);
@@ -239,7 +224,7 @@ static int setup_dev(const struct rt_mount_ctx *c, int rootfd, struct berth_err 
                         if ((r = make_device(c, rootfd, defaults[i].path, 'c', defaults[i].major,
                                              defaults[i].minor, 0666, 0, 0, err)) < 0)
                                 return r;
-                _cleanup_close_ int dev = open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY);
+                _cleanup_close_ int dev = openat_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY);
                 if (dev < 0)
                         return err_errno(err, dev, "open /dev in the rootfs");
                 for (size_t i = 0; i < ELEMENTSOF(links); i++)

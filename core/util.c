@@ -8,6 +8,8 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/openat2.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -447,4 +449,31 @@ int base64_decode(const char *s, size_t len, unsigned char **ret, size_t *ret_le
         *ret = out;
         *ret_len = (size_t)(o - out);
         return 0;
+}
+
+int openat_in_root(int rootfd, const char *path, int flags)
+{
+        struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
+                               .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+        while (*path == '/')
+                path++;
+        int fd = (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof(how));
+        return fd < 0 ? -errno : fd;
+}
+
+char *find_program(const char *name, const char *const *rel_dirs, const char *installed_dir)
+{
+        char self[4096];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n > 0) {
+                self[n] = '\0';
+                const char *dir = dirname(self);
+                for (size_t i = 0; rel_dirs && rel_dirs[i]; i++) {
+                        _cleanup_free_ char *p = xasprintf("%s/%s/%s", dir, rel_dirs[i], name);
+                        if (access(p, X_OK) == 0)
+                                return realpath(p, NULL);
+                }
+        }
+        _cleanup_free_ char *p = xasprintf("%s/%s", installed_dir, name);
+        return access(p, X_OK) == 0 ? TAKE_PTR(p) : NULL;
 }

@@ -160,6 +160,16 @@ int unix_sockaddr(const char *path, struct sockaddr_un *sa, int *ret_dirfd);
 char *base64_encode(const void *data, size_t len);
 int base64_decode(const char *s, size_t len, unsigned char **ret, size_t *ret_len);
 
+/* openat2() of path below rootfd with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS
+ * and O_CLOEXEC: ".." and absolute symlinks stay inside the root. A leading
+ * "/" is dropped, "" or "/" opens the root itself. The fd, or -errno. */
+int openat_in_root(int rootfd, const char *path, int flags);
+
+/* One of berth's programs: `name` in each of rel_dirs (NULL-terminated,
+ * relative to the directory of the running program: "." for beside it, as
+ * in a build tree), then in installed_dir. NULL if none is executable. */
+char *find_program(const char *name, const char *const *rel_dirs, const char *installed_dir);
+
 int64_t now_ns(void);
 /* CLOCK_REALTIME */
 int64_t monotonic_ns(void); /* CLOCK_MONOTONIC */

@@ -15,9 +15,7 @@
 #include "log.h"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/xattr.h>
 
 void mount_spec_done(struct mount_spec *m)
@@ -462,16 +460,6 @@ fail:
 
 /* --- start ------------------------------------------------------------------- */
 
-static int open_in_root(int rootfd, const char *path, int flags)
-{
-        struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
-                               .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-        while (*path == '/')
-                path++;
-        int fd = (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof(how));
-        return fd < 0 ? -errno : fd;
-}
-
 static void copy_xattrs(int src, int dst)
 {
         char names[4096];
@@ -610,7 +598,7 @@ static int copy_up(const char *rootfs, const char *target, const char *volpath,
         _cleanup_close_ int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
                 return err_errno(err, -errno, "open the rootfs '%s'", rootfs);
-        _cleanup_close_ int src = open_in_root(rootfd, target, O_RDONLY | O_DIRECTORY);
+        _cleanup_close_ int src = openat_in_root(rootfd, target, O_RDONLY | O_DIRECTORY);
         if (src < 0)
                 return 0; /* nothing there (or not a directory): nothing to copy */
         _cleanup_close_ int dst = open(volpath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

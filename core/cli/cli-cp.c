@@ -92,21 +92,8 @@ static int remote_stat(struct cli *cli, const char *ctr, const char *path, json_
  * in ../libexec/berth, or where it is installed. */
 static char *find_tar_helper(void)
 {
-        char self[4096];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (n > 0) {
-                self[n] = '\0';
-                char *dir = dirname(self);
-                const char *cands[] = {"%s/berth-tar", "%s/../libexec/berth/berth-tar"};
-                for (size_t i = 0; i < ELEMENTSOF(cands); i++) {
-                        _cleanup_free_ char *p = xasprintf(cands[i], dir);
-                        if (access(p, X_OK) == 0)
-                                return xstrdup(p);
-                }
-        }
-        if (access(BERTH_LIBEXECDIR "/berth/berth-tar", X_OK) == 0)
-                return xstrdup(BERTH_LIBEXECDIR "/berth/berth-tar");
-        return NULL;
+        static const char *const rel[] = {".", "../libexec/berth", NULL};
+        return find_program("berth-tar", rel, BERTH_LIBEXECDIR "/berth");
 }
 
 /* Run berth-tar with in_fd as stdin, out_fd as stdout and dir_fd as fd 3
