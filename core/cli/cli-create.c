@@ -396,13 +396,7 @@ int cli_create_body(struct cli_args *a, size_t image_index, json_t **ret_body, c
                 json_array_append_new(env, json_string(*e));
         }
         json_object_set(body, "Env", env);
-        json_t *labels = json_object();
-        for (char **l = cli_list(a, "label"); l && *l; l++) {
-                const char *eq = strchr(*l, '=');
-                _cleanup_free_ char *k = eq ? xstrndup(*l, (size_t)(eq - *l)) : xstrdup(*l);
-                json_object_set_new(labels, k, json_string(eq ? eq + 1 : ""));
-        }
-        json_object_set_new(body, "Labels", labels);
+        json_object_set_new(body, "Labels", cli_kv_object(cli_list(a, "label"), false, NULL));
         if ((s = cli_str(a, "workdir")))
                 json_object_set_new(body, "WorkingDir", json_string(s));
         if ((s = cli_str(a, "user")))
@@ -596,16 +590,11 @@ int cli_create_body(struct cli_args *a, size_t image_index, json_t **ret_body, c
         json_object_set_new(hc, "ReadonlyRootfs", json_boolean(cli_flag(a, "read-only")));
         if (cli_flag(a, "init"))
                 json_object_set_new(hc, "Init", json_true());
-        json_t *sysctls = json_object();
-        for (char **x = cli_list(a, "sysctl"); x && *x; x++) {
-                const char *eq = strchr(*x, '=');
-                if (!eq) {
-                        json_decref(sysctls);
-                        r = bad_value("sysctl", *x, "expected key=value");
-                        goto out;
-                }
-                _cleanup_free_ char *k = xstrndup(*x, (size_t)(eq - *x));
-                json_object_set_new(sysctls, k, json_string(eq + 1));
+        const char *bad = NULL;
+        json_t *sysctls = cli_kv_object(cli_list(a, "sysctl"), true, &bad);
+        if (!sysctls) {
+                r = bad_value("sysctl", bad, "expected key=value");
+                goto out;
         }
         json_object_set_new(hc, "Sysctls", sysctls);
         json_t *ulimits = json_array();
@@ -630,16 +619,10 @@ int cli_create_body(struct cli_args *a, size_t image_index, json_t **ret_body, c
                         json_object_set_new(hc, modes[i][1], json_string(s));
 
         /* logging */
-        json_t *lcfg = json_object();
-        for (char **o = cli_list(a, "log-opt"); o && *o; o++) {
-                const char *eq = strchr(*o, '=');
-                if (!eq) {
-                        json_decref(lcfg);
-                        r = bad_value("log-opt", *o, "expected key=value");
-                        goto out;
-                }
-                _cleanup_free_ char *k = xstrndup(*o, (size_t)(eq - *o));
-                json_object_set_new(lcfg, k, json_string(eq + 1));
+        json_t *lcfg = cli_kv_object(cli_list(a, "log-opt"), true, &bad);
+        if (!lcfg) {
+                r = bad_value("log-opt", bad, "expected key=value");
+                goto out;
         }
         json_object_set_new(
             hc, "LogConfig",

@@ -19,17 +19,6 @@ static const struct cli_opt create_opts[] = {
     {0},
 };
 
-static json_t *kv_object(char **list)
-{
-        json_t *o = json_object();
-        for (char **l = list; l && *l; l++) {
-                const char *eq = strchr(*l, '=');
-                _cleanup_free_ char *k = eq ? xstrndup(*l, (size_t)(eq - *l)) : xstrdup(*l);
-                json_object_set_new(o, k, json_string(eq ? eq + 1 : ""));
-        }
-        return o;
-}
-
 static int cmd_create(struct cli *cli, struct cli_args *a)
 {
         struct berth_err err = {0};
@@ -45,12 +34,12 @@ static int cmd_create(struct cli *cli, struct cli_args *a)
                 fprintf(stderr, "berth: no matching subnet for gateway %s\n", gw[0]);
                 return 1;
         }
-        _cleanup_json_ json_t *body =
-            json_pack("{s:s, s:b, s:s, s:{s:s, s:{}, s:o}, s:b, s:b, s:o, s:o}", "Name", a->pos[0],
-                      "CheckDuplicate", 1, "Driver", cli_str(a, "driver"), "IPAM", "Driver",
-                      "default", "Options", "Config", cfg, "Internal", cli_flag(a, "internal"),
-                      "Attachable", cli_flag(a, "attachable"), "Options",
-                      kv_object(cli_list(a, "opt")), "Labels", kv_object(cli_list(a, "label")));
+        _cleanup_json_ json_t *body = json_pack(
+            "{s:s, s:b, s:s, s:{s:s, s:{}, s:o}, s:b, s:b, s:o, s:o}", "Name", a->pos[0],
+            "CheckDuplicate", 1, "Driver", cli_str(a, "driver"), "IPAM", "Driver", "default",
+            "Options", "Config", cfg, "Internal", cli_flag(a, "internal"), "Attachable",
+            cli_flag(a, "attachable"), "Options", cli_kv_object(cli_list(a, "opt"), false, NULL),
+            "Labels", cli_kv_object(cli_list(a, "label"), false, NULL));
         int r = cli_connect(cli, &err);
         if (r < 0)
                 return cli_fail(&err);

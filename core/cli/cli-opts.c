@@ -408,3 +408,20 @@ void cli_print_reclaimed(int64_t bytes)
         cli_bytes_decimal(bytes, sz, sizeof(sz));
         printf("Total reclaimed space: %s\n", sz);
 }
+
+json_t *cli_kv_object(char **list, bool need_eq, const char **ret_bad)
+{
+        json_t *o = json_object();
+        for (char **i = list; i && *i; i++) {
+                const char *eq = strchr(*i, '=');
+                if (need_eq && !eq) {
+                        if (ret_bad)
+                                *ret_bad = *i;
+                        json_decref(o);
+                        return NULL;
+                }
+                _cleanup_free_ char *k = eq ? xstrndup(*i, (size_t)(eq - *i)) : xstrdup(*i);
+                json_object_set_new(o, k, json_string(eq ? eq + 1 : ""));
+        }
+        return o;
+}

@@ -15,26 +15,6 @@ static int bad_filters(char **flags)
         return 0;
 }
 
-/* "k=v" flags into a JSON object; NULL (and a message) on a bad one. */
-static json_t *kv_object(char **list, const char *flag)
-{
-        json_t *o = json_object();
-        for (char **i = list; i && *i; i++) {
-                const char *eq = strchr(*i, '=');
-                if (flag[0] == 'o' && !eq) {
-                        fprintf(stderr,
-                                "berth: invalid argument \"%s\" for \"-%s\" flag: invalid key "
-                                "value pair format in driver options\n",
-                                *i, flag);
-                        json_decref(o);
-                        return NULL;
-                }
-                _cleanup_free_ char *k = eq ? xstrndup(*i, (size_t)(eq - *i)) : xstrdup(*i);
-                json_object_set_new(o, k, json_string(eq ? eq + 1 : ""));
-        }
-        return o;
-}
-
 static const struct cli_opt create_opts[] = {
     {"driver", 'd', CLI_STRING, "Specify volume driver name", "local"},
     {"label", 0, CLI_LIST, "Set metadata for a volume", NULL},
@@ -52,10 +32,16 @@ static int cmd_create(struct cli *cli, struct cli_args *a)
                                 "positional arg, not both\n");
                 return 1;
         }
-        json_t *opts = kv_object(cli_list(a, "opt"), "o");
-        if (!opts)
+        const char *bad = NULL;
+        json_t *opts = cli_kv_object(cli_list(a, "opt"), true, &bad);
+        if (!opts) {
+                fprintf(stderr,
+                        "berth: invalid argument \"%s\" for \"-o\" flag: invalid key value pair "
+                        "format in driver options\n",
+                        bad);
                 return 125;
-        json_t *labels = kv_object(cli_list(a, "label"), "label");
+        }
+        json_t *labels = cli_kv_object(cli_list(a, "label"), false, NULL);
         _cleanup_json_ json_t *body =
             json_pack("{s:s, s:s, s:o, s:o}", "Name", strempty(name), "Driver",
                       cli_str(a, "driver"), "DriverOpts", opts, "Labels", labels);

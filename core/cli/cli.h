@@ -79,6 +79,10 @@ int cli_connect(struct cli *cli, struct berth_err *err);
 int cli_fail(const struct berth_err *err);
 /* "WARNING! ...\nAre you sure you want to continue? [y/N] ": true for y. */
 bool cli_confirm(const char *warning);
+/* "k=v" flag values (--label, --opt, --sysctl ...) as a JSON object, "k"
+ * alone as "k": "". With need_eq, an entry without '=' makes it NULL and is
+ * put in *ret_bad for the caller's message. */
+json_t *cli_kv_object(char **list, bool need_eq, const char **ret_bad);
 /* POST path?filters=... (the --filter flags, plus extra_key=extra_value if
  * set); prints the list under `key` as "title:" lines as docker does and adds
  * SpaceReclaimed to *ret_reclaimed (if given). */
