@@ -660,63 +660,17 @@ int client_connect(struct client *c, struct berth_err *err)
 
 /* --- raw connections (attach, wait) ------------------------------------------ */
 
-static int read_byte(int fd, char *c)
-{
-        for (;;) {
-                ssize_t n = read(fd, c, 1);
-                if (n == 1)
-                        return 0;
-                if (n == 0)
-                        return -EPIPE;
-                if (errno != EINTR)
-                        return -errno;
-        }
-}
-
-static int read_fd_line(int fd, char *buf, size_t len)
-{
-        size_t n = 0;
-        for (;;) {
-                char c;
-                int r = read_byte(fd, &c);
-                if (r < 0)
-                        return r;
-                if (c == '\n')
-                        break;
-                if (n + 1 < len && c != '\r')
-                        buf[n++] = c;
-        }
-        buf[n] = '\0';
-        return (int)n;
-}
-
 int client_read_body(int fd, bool chunked, char **ret, size_t *ret_len)
 {
+        /* the buffered reader of the kept connection, on a copy of fd (it
+         * closes what it reads to the end) */
+        char rbuf[RBUF_SIZE];
+        struct client c = {.fd = fcntl(fd, F_DUPFD_CLOEXEC, 3), .rbuf = rbuf};
+        struct resp h = {.status = 200, .chunked = chunked};
         struct buf b = {0};
-        char line[64];
-        if (!chunked) {
-                char tmp[4096];
-                ssize_t n;
-                while ((n = read(fd, tmp, sizeof(tmp))) > 0)
-                        buf_add(&b, tmp, (size_t)n);
-        } else {
-                for (;;) {
-                        int r = read_fd_line(fd, line, sizeof(line));
-                        if (r < 0)
-                                break;
-                        unsigned long size = strtoul(line, NULL, 16);
-                        if (size == 0)
-                                break;
-                        char *chunk = xmalloc(size);
-                        if (loop_read(fd, chunk, size) != (ssize_t)size) {
-                                free(chunk);
-                                break;
-                        }
-                        buf_add(&b, chunk, size);
-                        free(chunk);
-                        read_fd_line(fd, line, sizeof(line)); /* CRLF after the chunk */
-                }
-        }
+        if (c.fd >= 0)
+                (void)read_body(&c, "POST", &h, collect, &b);
+        safe_close(c.fd);
         *ret = b.data ? b.data : xstrdup("");
         if (ret_len)
                 *ret_len = b.len;
