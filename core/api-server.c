@@ -535,7 +535,6 @@ static void reset(struct conn *c)
         free(c->body);
         free(c->userdata);
         safe_close(c->stream_fd);
-        c->query = strv_free(c->query);
         c->ctype = c->body = NULL;
         c->userdata = NULL;
         c->upgrade = NULL;
@@ -680,6 +679,7 @@ out:
                 r = -1;
         reset(c); /* closes a relayed stream first: its writer must not block the join */
         request_free(req);
+        c->query = strv_free(c->query); /* after the join: a streamed-body handler reads it */
         return r;
 }
 
