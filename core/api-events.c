@@ -5,7 +5,6 @@
 #include "events.h"
 
 #include <fcntl.h>
-#include <microhttpd.h>
 #include <time.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -79,13 +78,11 @@ int api_events(struct api_request *req, struct berth_err *err)
         struct events_job *j = xzalloc(sizeof(*j));
         /* the client's socket, to notice when it leaves an idle stream; it
          * stays open while this stream's pipe does */
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         *j = (struct events_job){.since = since,
                                  .until = until,
                                  .filters = f,
                                  .fd = p[1],
-                                 .client_fd = ci ? ci->connect_fd : -1};
+                                 .client_fd = api_conn_fd(req)};
         pthread_t t;
         pthread_attr_t a;
         pthread_attr_init(&a);

@@ -259,8 +259,12 @@ int api_resolve(struct api_request *req)
                 const struct api_route *rt = &routes[i];
                 char *params[API_MAX_PARAMS] = {0};
                 size_t n = 0;
-                if (!api_route_match(rt->pattern, req->path, params, &n))
+                if (!api_route_match(rt->pattern, req->path, params, &n)) {
+                        /* a partial match leaves its parameters behind */
+                        for (size_t k = 0; k < n; k++)
+                                free(params[k]);
                         continue;
+                }
                 path_matched = true;
                 if (!streq(rt->method, req->method) && !(req->head && streq(rt->method, "GET"))) {
                         for (size_t k = 0; k < n; k++)

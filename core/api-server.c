@@ -1,31 +1,112 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "api.h"
 #include "engine.h"
+#include "http.h"
 #include "log.h"
 
 #include <ctype.h>
 #include <fcntl.h>
-#include <microhttpd.h>
-#include <stdarg.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <sys/socket.h>
+
+/* The HTTP/1.1 server of the API socket: one thread accepts, each
+ * connection gets a detached thread of its own that reads requests one
+ * after the other (keep-alive), runs the handler and writes its reply, so
+ * that a handler may block (a wait, a log follow, an attach) without
+ * stalling anyone else. A hand-written server rather than libmicrohttpd,
+ * whose GnuTLS and its eight libraries cost berthd 2.5 MB of RSS for a
+ * plain-text Unix socket. */
 
 /* Request bodies over this size are refused (JSON bodies are small; the
  * streamed bodies of load/build/import get their own path). */
 #define BODY_MAX (64u << 20)
+/* The request line and header fields: more is 431. */
+#define HEAD_MAX        (64u << 10)
+#define MAX_CONNECTIONS 1024
+/* between requests, and the longest silence inside one */
+#define IDLE_TIMEOUT_S 300
+/* handlers parse JSON (jansson recurses up to 2048 levels) and use 64 KiB
+ * buffers; 2 MiB leaves ample room */
+#define THREAD_STACK (2u << 20)
+
+struct conn;
 
 struct api_server {
-        struct MHD_Daemon *mhd;
         struct engine *engine;
+        int listen_fd;
+        int wake[2]; /* api_server_stop wakes the accepting thread */
+        pthread_t acceptor;
+        pthread_mutex_t lock;
+        pthread_cond_t idle; /* n == 0 */
+        struct conn *conns;
+        unsigned n;
+        bool stopping;
 };
 
-static void add_common_headers(struct MHD_Response *resp)
+struct conn {
+        struct api_server *s;
+        struct conn *prev, *next;
+        int fd;
+        struct ucred cred;
+        struct http_reader rd;
+        struct http_head head;
+        char **query;     /* decoded key, value, key, value, ... */
+        bool close;       /* after this request */
+        bool linger;      /* the client may still be sending: drain before closing */
+        bool upgrade_req; /* the request asked for Upgrade */
+        /* the reply the handler chose */
+        unsigned status;
+        char *ctype;
+        char *body;
+        size_t len;
+        int stream_fd;
+        api_upgrade_fn upgrade;
+        void *userdata;
+};
+
+static const char *reason(unsigned status)
 {
-        MHD_add_response_header(resp, "Api-Version", API_VERSION);
-        MHD_add_response_header(resp, "Docker-Experimental", "false");
-        MHD_add_response_header(resp, "Ostype", "linux");
-        MHD_add_response_header(resp, "Server", "berth/" BERTH_VERSION " (linux)");
+        static const struct {
+                unsigned s;
+                const char *t;
+        } t[] = {{100, "Continue"},
+                 {101, "UPGRADED"},
+                 {200, "OK"},
+                 {201, "Created"},
+                 {204, "No Content"},
+                 {304, "Not Modified"},
+                 {400, "Bad Request"},
+                 {401, "Unauthorized"},
+                 {403, "Forbidden"},
+                 {404, "Not Found"},
+                 {405, "Method Not Allowed"},
+                 {409, "Conflict"},
+                 {413, "Request Entity Too Large"},
+                 {431, "Request Header Fields Too Large"},
+                 {500, "Internal Server Error"},
+                 {501, "Not Implemented"},
+                 {503, "Service Unavailable"}};
+        for (size_t i = 0; i < ELEMENTSOF(t); i++)
+                if (t[i].s == status)
+                        return t[i].t;
+        return "Unknown";
+}
+
+static int send_all(int fd, const void *p, size_t l)
+{
+        for (const char *s = p; l;) {
+                ssize_t n = send(fd, s, l, MSG_NOSIGNAL);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                s += n;
+                l -= (size_t)n;
+        }
+        return 0;
 }
 
 void api_add_header(struct api_request *req, const char *name, const char *value)
@@ -33,18 +114,28 @@ void api_add_header(struct api_request *req, const char *name, const char *value
         req->extra_headers = strv_push(req->extra_headers, xasprintf("%s: %s", name, value));
 }
 
-static int queue(struct api_request *req, unsigned status, struct MHD_Response *resp)
+/* Take the reply (the first one a request gets; later ones are dropped). */
+static bool set_reply(struct api_request *req, unsigned status, const char *content_type)
 {
-        add_common_headers(resp);
-        for (char **h = req->extra_headers; h && *h; h++) {
-                char *colon = strchr(*h, ':');
-                *colon = '\0';
-                MHD_add_response_header(resp, *h, colon + 2);
+        struct conn *c = req->conn;
+        if (req->replied) {
+                log_debug("%s %s: a second reply (%u) dropped", req->method, req->url, status);
+                return false;
         }
-        if (MHD_queue_response(req->conn, status, resp) != MHD_YES)
-                log_debug("cannot queue response %u for %s %s", status, req->method, req->url);
-        MHD_destroy_response(resp);
         req->replied = true;
+        c->status = status;
+        c->ctype = content_type ? xstrdup(content_type) : NULL;
+        return true;
+}
+
+int api_reply_text(struct api_request *req, unsigned status, const char *content_type,
+                   const char *text)
+{
+        struct conn *c = req->conn;
+        if (set_reply(req, status, content_type)) {
+                c->len = strlen(text);
+                c->body = xstrdup(text);
+        }
         return 0;
 }
 
@@ -58,19 +149,9 @@ int api_reply_json(struct api_request *req, unsigned status, json_t *j)
         s = xrealloc(s, l + 2);
         s[l++] = '\n'; /* as moby's encoder writes it */
         s[l] = '\0';
-        struct MHD_Response *resp = MHD_create_response_from_buffer(l, s, MHD_RESPMEM_MUST_FREE);
-        MHD_add_response_header(resp, "Content-Type", "application/json");
-        return queue(req, status, resp);
-}
-
-int api_reply_text(struct api_request *req, unsigned status, const char *content_type,
-                   const char *text)
-{
-        struct MHD_Response *resp =
-            MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
-        if (content_type)
-                MHD_add_response_header(resp, "Content-Type", content_type);
-        return queue(req, status, resp);
+        api_reply_text(req, status, "application/json", s);
+        free(s);
+        return 0;
 }
 
 int api_reply_empty(struct api_request *req, unsigned status)
@@ -94,101 +175,27 @@ int api_reply_error(struct api_request *req, unsigned status, const char *fmt, .
         return api_reply_json(req, status, json_pack("{s:s}", "message", msg));
 }
 
-static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
-{
-        int fd = (int)(intptr_t)cls;
-        for (;;) {
-                ssize_t n = read(fd, buf, max);
-                if (n > 0)
-                        return n;
-                if (n == 0)
-                        return MHD_CONTENT_READER_END_OF_STREAM;
-                if (errno != EINTR)
-                        return MHD_CONTENT_READER_END_WITH_ERROR;
-        }
-}
-
-static void reply_stream_free(void *cls)
-{
-        close((int)(intptr_t)cls);
-}
-
 int api_reply_stream(struct api_request *req, unsigned status, const char *content_type, int fd)
 {
-        struct MHD_Response *resp = MHD_create_response_from_callback(
-            MHD_SIZE_UNKNOWN, 64 * 1024, stream_read, (void *)(intptr_t)fd, reply_stream_free);
-        if (content_type)
-                MHD_add_response_header(resp, "Content-Type", content_type);
-        return queue(req, status, resp);
-}
-
-struct upgrade {
-        api_upgrade_fn fn;
-        void *userdata;
-        int sock;
-        char *extra;
-        size_t extra_len;
-        struct MHD_UpgradeResponseHandle *urh;
-};
-
-static void *upgrade_main(void *p)
-{
-        struct upgrade *u = p;
-        u->fn(u->userdata, u->sock, u->extra, u->extra_len);
-        MHD_upgrade_action(u->urh, MHD_UPGRADE_ACTION_CLOSE);
-        free(u->userdata);
-        free(u->extra);
-        free(u);
-        return NULL;
-}
-
-static void on_upgrade(void *cls, struct MHD_Connection *connection, void *con_cls,
-                       const char *extra_in, size_t extra_in_size, MHD_socket sock,
-                       struct MHD_UpgradeResponseHandle *urh)
-{
-        struct upgrade *u = cls;
-        u->sock = sock;
-        u->urh = urh;
-        if (extra_in_size) {
-                u->extra = xmalloc(extra_in_size);
-                memcpy(u->extra, extra_in, extra_in_size);
-                u->extra_len = extra_in_size;
-        }
-        /* The socket is non-blocking under MHD; the stream code wants it
-         * blocking. */
-        int fl = fcntl(sock, F_GETFL);
-        if (fl >= 0)
-                fcntl(sock, F_SETFL, fl & ~O_NONBLOCK);
-        pthread_t t;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        if (pthread_create(&t, &attr, upgrade_main, u) != 0) {
-                MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
-                free(u->userdata);
-                free(u->extra);
-                free(u);
-        }
-        pthread_attr_destroy(&attr);
+        struct conn *c = req->conn;
+        if (set_reply(req, status, content_type))
+                c->stream_fd = fd;
+        else
+                close(fd);
+        return 0;
 }
 
 int api_reply_upgrade(struct api_request *req, const char *content_type, api_upgrade_fn fn,
                       void *userdata)
 {
-        struct upgrade *u = xzalloc(sizeof(*u));
-        u->fn = fn;
-        u->userdata = userdata;
-        struct MHD_Response *resp = MHD_create_response_for_upgrade(on_upgrade, u);
-        if (!resp) {
-                free(u);
+        struct conn *c = req->conn;
+        if (!set_reply(req, 101, content_type)) {
                 free(userdata);
-                return api_reply_error(req, 500, "cannot upgrade the connection");
+                return 0;
         }
-        MHD_add_response_header(resp, "Connection", "Upgrade");
-        MHD_add_response_header(resp, "Upgrade", "tcp");
-        if (content_type)
-                MHD_add_response_header(resp, "Content-Type", content_type);
-        return queue(req, 101, resp);
+        c->upgrade = fn;
+        c->userdata = userdata;
+        return 0;
 }
 
 unsigned api_status_for(int code)
@@ -218,9 +225,46 @@ unsigned api_status_for(int code)
         }
 }
 
+/* A query component: %XX and '+' decoded (a bad escape stays as it is). */
+static char *query_decode(const char *s, size_t l)
+{
+        char *out = xmalloc(l + 1), *o = out;
+        for (size_t i = 0; i < l; i++) {
+                if (s[i] == '%' && i + 2 < l && isxdigit((unsigned char)s[i + 1]) &&
+                    isxdigit((unsigned char)s[i + 2])) {
+                        char hex[3] = {s[i + 1], s[i + 2], 0};
+                        *o++ = (char)strtol(hex, NULL, 16);
+                        i += 2;
+                } else
+                        *o++ = s[i] == '+' ? ' ' : s[i];
+        }
+        *o = '\0';
+        return out;
+}
+
+static char **query_parse(const char *q)
+{
+        char **v = xzalloc(sizeof(char *));
+        while (q && *q) {
+                size_t l = strcspn(q, "&");
+                const char *eq = memchr(q, '=', l);
+                size_t kl = eq ? (size_t)(eq - q) : l;
+                if (l) {
+                        v = strv_push(v, query_decode(q, kl));
+                        v = strv_push(v, eq ? query_decode(eq + 1, l - kl - 1) : xstrdup(""));
+                }
+                q += l + (q[l] == '&');
+        }
+        return v;
+}
+
 const char *api_query(struct api_request *req, const char *key)
 {
-        return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
+        struct conn *c = req->conn;
+        for (char **q = c->query; q && q[0]; q += 2)
+                if (streq(q[0], key))
+                        return q[1];
+        return NULL;
 }
 
 bool api_query_bool(struct api_request *req, const char *key, bool def)
@@ -241,30 +285,24 @@ bool api_query_bool(struct api_request *req, const char *key, bool def)
                  streq(t, "none"));
 }
 
-struct collect {
-        const char *key;
-        char **v;
-};
-
-static enum MHD_Result collect_values(void *cls, enum MHD_ValueKind kind, const char *key,
-                                      const char *value)
-{
-        struct collect *c = cls;
-        if (key && streq(key, c->key))
-                c->v = strv_push(c->v, xstrdup(strempty(value)));
-        return MHD_YES;
-}
-
 char **api_query_all(struct api_request *req, const char *key)
 {
-        struct collect c = {key, xzalloc(sizeof(char *))};
-        MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, collect_values, &c);
-        return c.v;
+        struct conn *c = req->conn;
+        char **v = xzalloc(sizeof(char *));
+        for (char **q = c->query; q && q[0]; q += 2)
+                if (streq(q[0], key))
+                        v = strv_push(v, xstrdup(q[1]));
+        return v;
 }
 
 const char *api_header(struct api_request *req, const char *name)
 {
-        return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+        return http_header(&((struct conn *)req->conn)->head, name);
+}
+
+int api_conn_fd(struct api_request *req)
+{
+        return ((struct conn *)req->conn)->fd;
 }
 
 int api_body_json(struct api_request *req, json_t **ret, struct berth_err *err)
@@ -331,7 +369,7 @@ static void *stream_main(void *p)
         return NULL;
 }
 
-static int stream_start(struct api_request *req)
+static void stream_start(struct api_request *req)
 {
         struct stream_job *job = xzalloc(sizeof(*job));
         int bp[2], op[2];
@@ -339,16 +377,47 @@ static int stream_start(struct api_request *req)
         job->body_rd = job->body_wr = job->out_rd = job->out_wr = -1;
         pthread_mutex_init(&job->lock, NULL);
         req->stream = job;
-        if (pipe2(bp, O_CLOEXEC) < 0 || pipe2(op, O_CLOEXEC) < 0)
-                return api_reply_error(req, 500, "cannot make pipes: %s", strerror(errno));
+        if (pipe2(bp, O_CLOEXEC) < 0 || pipe2(op, O_CLOEXEC) < 0) {
+                api_reply_error(req, 500, "cannot make pipes: %s", strerror(errno));
+                return;
+        }
         job->body_rd = bp[0];
         job->body_wr = bp[1];
         job->out_rd = op[0];
         job->out_wr = op[1];
-        if (pthread_create(&job->thread, NULL, stream_main, job) != 0)
-                return api_reply_error(req, 500, "cannot start a thread for %s", req->url);
+        if (pthread_create(&job->thread, NULL, stream_main, job) != 0) {
+                api_reply_error(req, 500, "cannot start a thread for %s", req->url);
+                return;
+        }
         job->started = true;
-        return 0;
+}
+
+/* The body is over: reply when the handler is done (reply_when_done), or
+ * with its stream once it begins, or with the error it failed with first. */
+static void stream_reply(struct api_request *req)
+{
+        struct stream_job *job = req->stream;
+        job->body_wr = safe_close(job->body_wr);
+        if (req->route->reply_when_done) {
+                pthread_join(job->thread, NULL);
+                job->started = false;
+                if (job->result < 0)
+                        api_reply_error(req, api_status_for(job->result), "%s", err_msg(&job->err));
+                else
+                        api_reply_empty(req, 200);
+                return;
+        }
+        struct pollfd pfd = {.fd = job->out_rd, .events = POLLIN};
+        while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+                ;
+        pthread_mutex_lock(&job->lock);
+        job->replying = true;
+        int result = job->result;
+        pthread_mutex_unlock(&job->lock);
+        if (result < 0)
+                api_reply_error(req, api_status_for(result), "%s", err_msg(&job->err));
+        else
+                api_reply_stream(req, 200, "application/json", TAKE_FD(job->out_rd));
 }
 
 static void stream_free(struct stream_job *job)
@@ -365,10 +434,117 @@ static void stream_free(struct stream_job *job)
         free(job);
 }
 
+/* --- one connection -------------------------------------------------------- */
+
+static int send_head(struct conn *c, struct api_request *req, const char *framing)
+{
+        _cleanup_free_ char *h = NULL;
+        size_t hl = 0;
+        FILE *f = open_memstream(&h, &hl);
+        if (!f)
+                return -ENOMEM;
+        fprintf(f, "HTTP/1.1 %u %s\r\n", c->status, reason(c->status));
+        fprintf(f, "Api-Version: " API_VERSION "\r\nDocker-Experimental: false\r\n"
+                   "Ostype: linux\r\nServer: berth/" BERTH_VERSION " (linux)\r\n");
+        for (char **x = req ? req->extra_headers : NULL; x && *x; x++)
+                fprintf(f, "%s\r\n", *x);
+        if (c->ctype)
+                fprintf(f, "Content-Type: %s\r\n", c->ctype);
+        fprintf(f, "%s%s\r\n", framing, c->close && !c->upgrade ? "Connection: close\r\n" : "");
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        return send_all(c->fd, h, hl);
+}
+
+/* Copy the stream's pipe to the client, in chunks (or raw to EOF for an
+ * HTTP/1.0 client), until the producer closes it or the client goes away. */
+static int relay(struct conn *c, int fd, bool chunked)
+{
+        char buf[16 + 32768 + 2];
+        for (;;) {
+                struct pollfd p[2] = {{fd, POLLIN, 0}, {c->fd, POLLRDHUP, 0}};
+                if (poll(p, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (p[1].revents & (POLLRDHUP | POLLHUP | POLLERR))
+                        return -EPIPE;
+                if (!p[0].revents)
+                        continue;
+                ssize_t n = read(fd, buf + 16, 32768);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (!chunked) {
+                        int r = n ? send_all(c->fd, buf + 16, (size_t)n) : 0;
+                        if (r < 0 || n == 0)
+                                return r;
+                        continue;
+                }
+                char size[16];
+                int sl = snprintf(size, sizeof(size), "%zx\r\n", (size_t)n);
+                memcpy(buf + 16 - sl, size, (size_t)sl);
+                memcpy(buf + 16 + n, "\r\n", 2);
+                int r = send_all(c->fd, buf + 16 - sl, (size_t)sl + (size_t)n + 2);
+                if (r < 0 || n == 0)
+                        return r;
+        }
+}
+
+static void send_reply(struct conn *c, struct api_request *req)
+{
+        bool head = req && req->head;
+        int r;
+        if (c->upgrade) {
+                /* Docker's 101, or, when the client did not ask for an
+                 * upgrade (old clients), a 200 and the raw stream */
+                if (!c->upgrade_req)
+                        c->status = 200;
+                r = send_head(c, req,
+                              c->upgrade_req ? "Connection: Upgrade\r\nUpgrade: tcp\r\n" : "");
+                struct timeval none = {0};
+                setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
+                if (r == 0)
+                        c->upgrade(c->userdata, c->fd, c->rd.buf + c->rd.off,
+                                   c->rd.len - c->rd.off);
+                c->close = true;
+        } else if (c->stream_fd >= 0) {
+                bool chunked = !c->close && !head;
+                r = send_head(c, req, chunked ? "Transfer-Encoding: chunked\r\n" : "");
+                if (r == 0 && !head)
+                        r = relay(c, c->stream_fd, chunked);
+                if (r < 0 || !chunked)
+                        c->close = true;
+        } else {
+                char len[48] = "";
+                if (c->status >= 200 && c->status != 204 && c->status != 304)
+                        snprintf(len, sizeof(len), "Content-Length: %zu\r\n", c->len);
+                r = send_head(c, req, len);
+                if (r == 0 && !head && c->len)
+                        r = send_all(c->fd, c->body, c->len);
+                if (r < 0)
+                        c->close = true;
+        }
+}
+
+static void reset(struct conn *c)
+{
+        free(c->ctype);
+        free(c->body);
+        free(c->userdata);
+        safe_close(c->stream_fd);
+        c->ctype = c->body = NULL;
+        c->userdata = NULL;
+        c->upgrade = NULL;
+        c->stream_fd = -1;
+        c->status = 0;
+        c->len = 0;
+}
+
 static void request_free(struct api_request *req)
 {
-        if (!req)
-                return;
         stream_free(req->stream);
         free(req->path);
         for (size_t i = 0; i < API_MAX_PARAMS; i++)
@@ -378,128 +554,242 @@ static void request_free(struct api_request *req)
         free(req);
 }
 
-static void peer_credentials(struct api_request *req)
+/* The request body: into the handler's pipe for a streamed-body route
+ * (blocking while the handler is behind: back-pressure on the client, not
+ * memory), else into req->body up to BODY_MAX; once a reply is chosen it is
+ * read and dropped. */
+static int read_body(struct conn *c, struct api_request *req, struct http_body *b)
 {
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        struct ucred uc;
-        socklen_t l = sizeof(uc);
-        req->peer_uid = (uid_t)-1;
-        req->peer_gid = (gid_t)-1;
-        if (ci && getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED, &uc, &l) == 0) {
-                req->peer_uid = uc.uid;
-                req->peer_gid = uc.gid;
-                req->peer_pid = uc.pid;
+        struct stream_job *job = req->replied ? NULL : req->stream;
+        char buf[16384];
+        for (;;) {
+                ssize_t n = http_body_read(&c->rd, b, buf, sizeof(buf));
+                if (n <= 0)
+                        return (int)n;
+                if (job) {
+                        if (job->body_wr >= 0 && loop_write(job->body_wr, buf, (size_t)n) < 0)
+                                job->body_wr = safe_close(job->body_wr);
+                        continue;
+                }
+                if (req->replied || req->body_error)
+                        continue;
+                if (req->body_len + (size_t)n > BODY_MAX) {
+                        req->body_error = -EFBIG;
+                        return 0;
+                }
+                if (req->body_len + (size_t)n + 1 > req->body_cap) {
+                        req->body_cap = (req->body_len + (size_t)n + 1) * 2;
+                        req->body = xrealloc(req->body, req->body_cap);
+                }
+                memcpy(req->body + req->body_len, buf, (size_t)n);
+                req->body_len += (size_t)n;
+                req->body[req->body_len] = '\0';
         }
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **con_cls)
+/* One request and its reply: 0 to go on with the next, <0 to close. */
+static int serve_one(struct conn *c)
 {
-        struct api_server *s = cls;
-        struct api_request *req = *con_cls;
-
-        if (!req) {
-                /* First call: headers only. */
-                req = xzalloc(sizeof(*req));
-                req->engine = s->engine;
-                req->conn = conn;
-                req->method = method;
-                req->url = url;
-                peer_credentials(req);
-                *con_cls = req;
-                api_resolve(req);
-                /* A streamed body is handed to its handler while it arrives. */
-                if (!req->replied && req->route->stream && api_authorize(req) == 0)
-                        stream_start(req);
-                return MHD_YES;
+        _cleanup_free_ char *raw = NULL;
+        ssize_t hl = http_read_head(&c->rd, &raw);
+        if (hl == 0 || (hl < 0 && hl != -E2BIG && hl != -EBADMSG))
+                return -1; /* EOF, the idle timeout, or the client went away */
+        struct api_request *req = xzalloc(sizeof(*req));
+        *req = (struct api_request){.engine = c->s->engine,
+                                    .conn = c,
+                                    .method = "",
+                                    .url = "",
+                                    .peer_uid = c->cred.uid,
+                                    .peer_gid = c->cred.gid,
+                                    .peer_pid = c->cred.pid};
+        c->head = (struct http_head){0};
+        c->upgrade_req = false;
+        int r = hl < 0 ? (int)hl : http_parse_request(raw, &c->head);
+        struct http_body body = {0};
+        if (r == 0) {
+                req->method = c->head.method;
+                char *q = strchr(c->head.target, '?');
+                if (q)
+                        *q++ = '\0';
+                req->url = c->head.target;
+                c->query = query_parse(q);
+                c->close = c->head.minor == 0 || http_header_has(&c->head, "Connection", "close");
+                c->upgrade_req = http_header(&c->head, "Upgrade") != NULL;
+                r = http_body_init(&body, &c->head, true);
+                if (http_header(&c->head, "Transfer-Encoding") &&
+                    http_header(&c->head, "Content-Length"))
+                        c->close = true; /* which length a proxy saw is unknown */
         }
-        struct stream_job *job = req->stream;
-        if (job) {
-                if (*upload_data_size > 0) {
-                        /* Blocks while the handler is behind: back-pressure
-                         * on the client, not memory. */
-                        if (job->body_wr >= 0 &&
-                            loop_write(job->body_wr, upload_data, *upload_data_size) < 0)
-                                job->body_wr = safe_close(job->body_wr);
-                        *upload_data_size = 0;
-                        return MHD_YES;
-                }
-                if (req->replied)
-                        return MHD_YES;
-                job->body_wr = safe_close(job->body_wr);
-                if (req->route->reply_when_done && job->started) {
-                        pthread_join(job->thread, NULL);
-                        job->started = false;
-                        if (job->result < 0)
-                                api_reply_error(req, api_status_for(job->result), "%s",
-                                                err_msg(&job->err));
-                        else
-                                api_reply_empty(req, 200);
-                        return MHD_YES;
-                }
-                /* the reply begins with the first message, or is an error */
-                struct pollfd pfd = {.fd = job->out_rd, .events = POLLIN};
-                while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
-                        ;
-                pthread_mutex_lock(&job->lock);
-                job->replying = true;
-                int result = job->result;
-                pthread_mutex_unlock(&job->lock);
-                if (result < 0)
-                        return api_reply_error(req, api_status_for(result), "%s",
-                                               err_msg(&job->err)) == 0
-                                   ? MHD_YES
-                                   : MHD_NO;
-                int fd = job->out_rd;
-                job->out_rd = -1;
-                api_reply_stream(req, 200, "application/json", fd);
-                return MHD_YES;
+        if (r < 0) {
+                c->close = c->linger = true;
+                if (r == -E2BIG)
+                        api_reply_error(req, 431, "request header fields too large");
+                else if (r == -ENOTSUP)
+                        api_reply_error(req, 501, "transfer coding not supported: %s",
+                                        http_header(&c->head, "Transfer-Encoding"));
+                else
+                        api_reply_error(req, 400, "malformed HTTP request");
+                goto reply;
         }
-        if (*upload_data_size > 0) {
-                size_t n = *upload_data_size;
-                *upload_data_size = 0;
-                if (req->replied || req->body_error)
-                        return MHD_YES;
-                if (req->body_len + n > BODY_MAX) {
-                        req->body_error = -EFBIG;
-                        return MHD_YES;
-                }
-                if (req->body_len + n + 1 > req->body_cap) {
-                        req->body_cap = (req->body_len + n + 1) * 2;
-                        req->body = xrealloc(req->body, req->body_cap);
-                }
-                memcpy(req->body + req->body_len, upload_data, n);
-                req->body_len += n;
-                req->body[req->body_len] = '\0';
-                return MHD_YES;
-        }
-        if (req->replied)
-                return MHD_YES;
-        if (req->body_error) {
+        bool has_body = body.framing == HTTP_BODY_CHUNKED || body.left > 0;
+        api_resolve(req);
+        if (!req->replied && body.framing == HTTP_BODY_LENGTH && body.left > BODY_MAX &&
+            !req->route->stream) {
+                c->close = c->linger = true;
                 api_reply_error(req, 413, "request body larger than %u bytes", BODY_MAX);
-                return MHD_YES;
+                goto reply;
+        }
+        if (has_body && http_header_has(&c->head, "Expect", "100-continue")) {
+                if (req->replied) { /* the client will not send the body */
+                        c->close = c->linger = true;
+                        goto reply;
+                }
+                if (c->head.minor > 0 && send_all(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25) < 0)
+                        goto out;
+        }
+        if (!req->replied && req->route->stream && api_authorize(req) == 0)
+                stream_start(req);
+        bool streamed = req->stream && !req->replied;
+        r = read_body(c, req, &body);
+        if (r < 0) {
+                c->close = true;
+                if (r != -EPROTO || streamed)
+                        goto out; /* the client went away, or no reply can go out */
+                c->linger = true;
+                if (!req->replied)
+                        api_reply_error(req, 400, "malformed chunked request body");
+                goto reply;
+        }
+        if (streamed) {
+                stream_reply(req);
+                goto reply;
+        }
+        if (req->body_error) {
+                c->close = c->linger = true;
+                api_reply_error(req, 413, "request body larger than %u bytes", BODY_MAX);
         }
         api_invoke(req);
         if (!req->replied)
-                api_reply_error(req, 500, "handler for %s %s sent no reply", method, url);
-        return MHD_YES;
+                api_reply_error(req, 500, "handler for %s %s sent no reply", req->method, req->url);
+reply:
+        send_reply(c, req);
+        r = c->close ? -1 : 0;
+out:
+        if (!req->replied || hl < 0)
+                r = -1;
+        reset(c); /* closes a relayed stream first: its writer must not block the join */
+        request_free(req);
+        c->query = strv_free(c->query); /* after the join: a streamed-body handler reads it */
+        return r;
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
+/* Close after an error reply while the client may still be sending: read
+ * what it sends for a while, so that it reads the reply rather than a
+ * reset connection. */
+static void linger_close(int fd)
 {
-        request_free(*con_cls);
-        *con_cls = NULL;
+        char buf[16384];
+        int64_t end = monotonic_ns() + 2000000000LL;
+        shutdown(fd, SHUT_WR);
+        struct pollfd p = {fd, POLLIN, 0};
+        while (monotonic_ns() < end && poll(&p, 1, 500) > 0 && read(fd, buf, sizeof(buf)) > 0)
+                ;
+        close(fd);
 }
 
-static void on_mhd_error(void *cls, const char *fmt, va_list ap)
+static void *conn_main(void *p)
 {
-        char buf[512];
-        vsnprintf(buf, sizeof(buf), fmt, ap);
-        buf[strcspn(buf, "\n")] = '\0';
-        log_debug("http: %s", buf);
+        struct conn *c = p;
+        struct api_server *s = c->s;
+        while (serve_one(c) == 0 && !__atomic_load_n(&s->stopping, __ATOMIC_RELAXED))
+                ;
+        pthread_mutex_lock(&s->lock);
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                s->conns = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        if (--s->n == 0)
+                pthread_cond_broadcast(&s->idle);
+        pthread_mutex_unlock(&s->lock);
+        if (c->linger)
+                linger_close(c->fd);
+        else
+                close(c->fd);
+        free(c->rd.buf);
+        free(c);
+        return NULL;
+}
+
+static void refuse(int fd)
+{
+        static const char body[] = "{\"message\":\"too many connections\"}\n";
+        char msg[256];
+        int l = snprintf(msg, sizeof(msg),
+                         "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                         "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                         sizeof(body) - 1, body);
+        (void)!send(fd, msg, (size_t)l, MSG_NOSIGNAL | MSG_DONTWAIT);
+        close(fd);
+}
+
+static void *accept_main(void *p)
+{
+        struct api_server *s = p;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&attr, THREAD_STACK);
+        for (;;) {
+                struct pollfd pf[2] = {{s->listen_fd, POLLIN, 0}, {s->wake[0], POLLIN, 0}};
+                if (poll(pf, 2, -1) < 0 && errno != EINTR)
+                        break;
+                if (pf[1].revents)
+                        break;
+                if (!pf[0].revents)
+                        continue;
+                int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+                if (fd < 0) {
+                        if (errno == EMFILE || errno == ENFILE)
+                                poll(NULL, 0, 100); /* let connections end */
+                        continue;
+                }
+                struct conn *c = xzalloc(sizeof(*c));
+                *c = (struct conn){.s = s, .fd = fd, .stream_fd = -1};
+                c->rd = (struct http_reader){.fd = fd, .buf = xmalloc(HEAD_MAX), .cap = HEAD_MAX};
+                socklen_t l = sizeof(c->cred);
+                if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &l) < 0)
+                        c->cred = (struct ucred){.uid = (uid_t)-1, .gid = (gid_t)-1};
+                struct timeval tv = {.tv_sec = IDLE_TIMEOUT_S};
+                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+                pthread_mutex_lock(&s->lock);
+                bool full = s->n >= MAX_CONNECTIONS;
+                if (!full) {
+                        c->next = s->conns;
+                        if (s->conns)
+                                s->conns->prev = c;
+                        s->conns = c;
+                        s->n++;
+                }
+                pthread_t t;
+                if (!full && pthread_create(&t, &attr, conn_main, c) != 0) {
+                        s->conns = c->next;
+                        if (c->next)
+                                c->next->prev = NULL;
+                        s->n--;
+                        full = true;
+                }
+                pthread_mutex_unlock(&s->lock);
+                if (full) {
+                        log_debug("refusing a connection: %u open", s->n);
+                        refuse(fd);
+                        free(c->rd.buf);
+                        free(c);
+                }
+        }
+        pthread_attr_destroy(&attr);
+        return NULL;
 }
 
 int api_server_start(struct engine *engine, int listen_fd, struct api_server **ret,
@@ -507,14 +797,14 @@ int api_server_start(struct engine *engine, int listen_fd, struct api_server **r
 {
         struct api_server *s = xzalloc(sizeof(*s));
         s->engine = engine;
-        s->mhd = MHD_start_daemon(
-            MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_UPGRADE |
-                MHD_USE_ERROR_LOG | MHD_USE_ITC,
-            0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, listen_fd,
-            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT,
-            (unsigned)0, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, s,
-            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024), MHD_OPTION_END);
-        if (!s->mhd) {
+        s->listen_fd = listen_fd;
+        s->wake[0] = s->wake[1] = -1;
+        pthread_mutex_init(&s->lock, NULL);
+        pthread_cond_init(&s->idle, NULL);
+        if (pipe2(s->wake, O_CLOEXEC) < 0 ||
+            pthread_create(&s->acceptor, NULL, accept_main, s) != 0) {
+                safe_close(s->wake[0]);
+                safe_close(s->wake[1]);
                 free(s);
                 return err_set(err, -EIO, "cannot start the HTTP server on the API socket");
         }
@@ -526,10 +816,32 @@ void api_server_stop(struct api_server *s)
 {
         if (!s)
                 return;
-        /* Stop accepting. Requests in flight (a wait, a log follow, an
-         * attach) are not waited for: they may last as long as a container,
-         * and the daemon is going away; the process exit closes them. */
-        MHD_socket fd = MHD_quiesce_daemon(s->mhd);
-        if (fd != MHD_INVALID_SOCKET)
-                close(fd);
+        /* Stop accepting, then end every connection: idle ones at once,
+         * streams and upgraded ones as their threads see the socket shut.
+         * A handler still busy (a stop with a timeout, say) gets 5 s. */
+        pthread_mutex_lock(&s->lock);
+        s->stopping = true;
+        pthread_mutex_unlock(&s->lock);
+        (void)!write(s->wake[1], "", 1);
+        pthread_join(s->acceptor, NULL);
+        close(s->listen_fd);
+        close(s->wake[0]);
+        close(s->wake[1]);
+        struct timespec deadline;
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += 5;
+        pthread_mutex_lock(&s->lock);
+        for (struct conn *c = s->conns; c; c = c->next)
+                shutdown(c->fd, SHUT_RDWR);
+        while (s->n > 0 && pthread_cond_timedwait(&s->idle, &s->lock, &deadline) == 0)
+                ;
+        bool done = s->n == 0;
+        pthread_mutex_unlock(&s->lock);
+        if (!done) {
+                log_info("%u API connections still busy at shutdown", s->n);
+                return; /* their threads still use s */
+        }
+        pthread_mutex_destroy(&s->lock);
+        pthread_cond_destroy(&s->idle);
+        free(s);
 }

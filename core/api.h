@@ -4,8 +4,9 @@
 
 /* Docker's Engine API over a Unix socket (docs: ../shared/docker-api.md).
  *
- * libmicrohttpd runs one thread per connection, so a handler may block (a
- * wait, a log follow) without stalling other clients. A handler answers with
+ * The server (api-server.c, HTTP/1.1 of http.c) runs one thread per
+ * connection, so a handler may block (a wait, a log follow) without stalling
+ * other clients. A handler answers with
  * one of the api_reply_*() calls, or returns -errno with a message in *err,
  * which becomes Docker's {"message": ...} with the status the code maps to
  * (api_status_for()). */
@@ -52,7 +53,7 @@ int api_stream_error(int fd, const char *msg);
 
 struct api_request {
         struct engine *engine;
-        void *conn; /* struct MHD_Connection */
+        void *conn; /* the connection (api-server.c) */
         const char *method;
         const char *url;  /* as received, without the query */
         char *path;       /* percent-decoded, without the /vX.Y prefix */
@@ -84,6 +85,9 @@ bool api_query_bool(struct api_request *req, const char *key, bool def);
 char **api_query_all(struct api_request *req, const char *key);
 /* A header of the request, or NULL. */
 const char *api_header(struct api_request *req, const char *name);
+/* The client's socket, to notice it going away (POLLRDHUP) during a long
+ * reply; not to be read or written. */
+int api_conn_fd(struct api_request *req);
 /* The body as JSON (empty and "null" give {}); -EINVAL with a message. */
 int api_body_json(struct api_request *req, json_t **ret, struct berth_err *err);
 
@@ -97,7 +101,8 @@ int api_reply_error(struct api_request *req, unsigned status, const char *fmt, .
  * reply owns it) as a chunked body; headers go out at once. */
 int api_reply_stream(struct api_request *req, unsigned status, const char *content_type, int fd);
 
-/* Answer 101 and hand the raw connection to fn, in a thread of its own:
+/* Answer 101 (or 200 when the client sent no Upgrade, as old clients do)
+ * and hand the raw connection to fn, in the connection's thread:
  * fn(userdata, sock, extra, extra_len) owns the conversation (extra are
  * bytes the client sent after the request, already read) and returns when
  * it is over; the connection is then closed. userdata is freed with free()

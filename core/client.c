@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "client.h"
 #include "config.h"
+#include "http.h"
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -39,8 +40,8 @@ static void buf_add(struct buf *b, const char *p, size_t l)
 /* The head of a response. */
 struct resp {
         long status;
-        bool chunked, close, has_len;
-        uint64_t len;
+        bool close;
+        struct http_body body;
         char api_version[16];
         char server[64];
         char path_stat[1024];
@@ -48,7 +49,7 @@ struct resp {
 
 int client_init(struct client *c, const char *host, struct berth_err *err)
 {
-        *c = (struct client){.fd = -1};
+        *c = (struct client){.conn.fd = -1};
         const char *env = getenv("BERTH_HOST");
         const char *cfg_env = getenv("BERTH_CONFIG_FILE");
         c->explicit_host = host || (env && *env);
@@ -74,26 +75,27 @@ int client_init(struct client *c, const char *host, struct berth_err *err)
                 return err_set(err, -EINVAL,
                                "invalid host '%s': berth talks to unix:///absolute/path sockets",
                                c->host);
-        c->rbuf = xmalloc(RBUF_SIZE);
+        c->conn.buf = xmalloc(RBUF_SIZE);
+        c->conn.cap = RBUF_SIZE;
         snprintf(c->version, sizeof(c->version), "1.41");
         return 0;
 }
 
 static void drop_conn(struct client *c)
 {
-        c->fd = safe_close(c->fd);
-        c->roff = c->rlen = 0;
+        c->conn.fd = safe_close(c->conn.fd);
+        c->conn.off = c->conn.len = 0;
 }
 
 void client_done(struct client *c)
 {
         drop_conn(c);
-        free(c->rbuf);
+        free(c->conn.buf);
         free(c->socket_path);
         free(c->host);
         free(c->config_file);
         free(c->exec_root);
-        *c = (struct client){.fd = -1};
+        *c = (struct client){.conn.fd = -1};
 }
 
 static int connect_daemon(struct client *c, struct berth_err *err)
@@ -144,107 +146,37 @@ static int send_all(int fd, const void *p, size_t l)
         return 0;
 }
 
-/* Buffered reading of the kept connection. */
-static ssize_t fill(struct client *c)
+/* The parts of a response head the client uses. */
+static int parse_resp(char *head, struct resp *h)
 {
-        if (c->roff == c->rlen)
-                c->roff = c->rlen = 0;
-        if (c->rlen == RBUF_SIZE) { /* compact */
-                memmove(c->rbuf, c->rbuf + c->roff, c->rlen - c->roff);
-                c->rlen -= c->roff;
-                c->roff = 0;
-                if (c->rlen == RBUF_SIZE)
-                        return -E2BIG;
-        }
-        for (;;) {
-                ssize_t n = read(c->fd, c->rbuf + c->rlen, RBUF_SIZE - c->rlen);
-                if (n >= 0) {
-                        c->rlen += (size_t)n;
-                        return n;
-                }
-                if (errno != EINTR)
-                        return -errno;
-        }
-}
-
-/* One line without its CRLF; -EPIPE at EOF. */
-static int read_line(struct client *c, char *line, size_t len)
-{
-        for (;;) {
-                char *nl = memchr(c->rbuf + c->roff, '\n', c->rlen - c->roff);
-                if (nl) {
-                        size_t l = (size_t)(nl - (c->rbuf + c->roff));
-                        size_t keep = l && nl[-1] == '\r' ? l - 1 : l;
-                        if (keep >= len)
-                                keep = len - 1;
-                        memcpy(line, c->rbuf + c->roff, keep);
-                        line[keep] = '\0';
-                        c->roff += l + 1;
-                        return (int)keep;
-                }
-                ssize_t n = fill(c);
-                if (n < 0)
-                        return (int)n;
-                if (n == 0)
-                        return -EPIPE;
-        }
-}
-
-/* Up to max bytes: what is buffered first, else one read. 0 at EOF. */
-static ssize_t read_some(struct client *c, char *dst, size_t max)
-{
-        if (c->roff == c->rlen) {
-                ssize_t n = fill(c);
-                if (n <= 0)
-                        return n;
-        }
-        size_t l = c->rlen - c->roff < max ? c->rlen - c->roff : max;
-        memcpy(dst, c->rbuf + c->roff, l);
-        c->roff += l;
-        return (ssize_t)l;
-}
-
-static void parse_header(struct resp *h, const char *line)
-{
-        const char *v = strchr(line, ':');
-        if (!v)
-                return;
-        size_t k = (size_t)(v - line);
-        v += 1 + strspn(v + 1, " \t");
-        if (k == 17 && strncasecmp(line, "Transfer-Encoding", k) == 0)
-                h->chunked = strcasestr(v, "chunked") != NULL;
-        else if (k == 14 && strncasecmp(line, "Content-Length", k) == 0) {
-                h->has_len = true;
-                h->len = strtoull(v, NULL, 10);
-        } else if (k == 10 && strncasecmp(line, "Connection", k) == 0)
-                h->close = strcasestr(v, "close") != NULL;
-        else if (k == 11 && strncasecmp(line, "Api-Version", k) == 0)
+        struct http_head hh;
+        *h = (struct resp){0};
+        if (http_parse_response(head, &hh) < 0)
+                return -EPROTO;
+        h->status = hh.status;
+        if (http_body_init(&h->body, &hh, false) < 0)
+                return -EPROTO;
+        h->close = http_header_has(&hh, "Connection", "close");
+        const char *v;
+        if ((v = http_header(&hh, "Api-Version")))
                 snprintf(h->api_version, sizeof(h->api_version), "%s", v);
-        else if (k == 6 && strncasecmp(line, "Server", k) == 0)
+        if ((v = http_header(&hh, "Server")))
                 snprintf(h->server, sizeof(h->server), "%s", v);
-        else if (k == 28 && strncasecmp(line, "X-Docker-Container-Path-Stat", k) == 0)
+        if ((v = http_header(&hh, "X-Docker-Container-Path-Stat")))
                 snprintf(h->path_stat, sizeof(h->path_stat), "%s", v);
+        return 0;
 }
 
 static int read_head(struct client *c, struct resp *h)
 {
-        char line[2048];
         for (;;) {
-                *h = (struct resp){0};
-                int r = read_line(c, line, sizeof(line));
+                _cleanup_free_ char *head = NULL;
+                ssize_t n = http_read_head(&c->conn, &head);
+                if (n <= 0)
+                        return n == 0 ? -EPIPE : n == -EBADMSG ? -EPROTO : (int)n;
+                int r = parse_resp(head, h);
                 if (r < 0)
                         return r;
-                if (strncmp(line, "HTTP/1.", 7) != 0)
-                        return -EPROTO;
-                h->status = strtol(line + strcspn(line, " "), NULL, 10);
-                for (;;) {
-                        r = read_line(c, line, sizeof(line));
-                        if (r < 0)
-                                return r;
-                        if (r == 0)
-                                break;
-                        parse_header(h, line);
-                }
                 if (h->status >= 200 || h->status == 101)
                         return 0;
                 /* 1xx: an interim answer, the real one follows */
@@ -258,79 +190,24 @@ typedef int (*body_fn)(void *userdata, const char *data, size_t len);
 static int read_body(struct client *c, const char *method, struct resp *h, body_fn fn, void *ud)
 {
         char tmp[RBUF_SIZE];
-        int r = 0;
-        if (streq(method, "HEAD") || h->status == 204 || h->status == 304)
-                goto done;
-        if (h->chunked) {
-                char line[128];
-                for (;;) {
-                        if ((r = read_line(c, line, sizeof(line))) < 0)
-                                goto broken;
-                        char *end;
-                        uint64_t size = strtoull(line, &end, 16);
-                        if (end == line)
-                                goto broken_proto;
-                        if (size == 0) {
-                                while ((r = read_line(c, line, sizeof(line))) > 0)
-                                        ; /* trailers */
-                                if (r < 0)
-                                        goto broken;
-                                goto done;
-                        }
-                        while (size) {
-                                ssize_t n =
-                                    read_some(c, tmp, size < sizeof(tmp) ? size : sizeof(tmp));
-                                if (n <= 0) {
-                                        r = n < 0 ? (int)n : -EPIPE;
-                                        goto broken;
-                                }
-                                size -= (uint64_t)n;
-                                if (fn(ud, tmp, (size_t)n) != 0)
-                                        goto stopped;
-                        }
-                        if ((r = read_line(c, line, sizeof(line))) < 0)
-                                goto broken;
-                }
-        }
-        if (h->has_len) {
-                uint64_t left = h->len;
-                while (left) {
-                        ssize_t n = read_some(c, tmp, left < sizeof(tmp) ? left : sizeof(tmp));
-                        if (n <= 0) {
-                                r = n < 0 ? (int)n : -EPIPE;
-                                goto broken;
-                        }
-                        left -= (uint64_t)n;
-                        if (fn(ud, tmp, (size_t)n) != 0)
-                                goto stopped;
-                }
-                goto done;
-        }
-        for (;;) { /* until the server closes */
-                ssize_t n = read_some(c, tmp, sizeof(tmp));
+        if (streq(method, "HEAD"))
+                h->body.framing = HTTP_BODY_NONE;
+        for (;;) {
+                ssize_t n = http_body_read(&c->conn, &h->body, tmp, sizeof(tmp));
                 if (n < 0) {
-                        r = (int)n;
-                        goto broken;
+                        drop_conn(c);
+                        return (int)n;
                 }
                 if (n == 0)
                         break;
-                if (fn(ud, tmp, (size_t)n) != 0)
-                        goto stopped;
+                if (fn(ud, tmp, (size_t)n) != 0) {
+                        drop_conn(c);
+                        return 1;
+                }
         }
-        drop_conn(c);
-        return 0;
-done:
-        if (h->close)
+        if (h->close || h->body.framing == HTTP_BODY_EOF)
                 drop_conn(c);
         return 0;
-stopped:
-        drop_conn(c);
-        return 1;
-broken_proto:
-        r = -EPROTO;
-broken:
-        drop_conn(c);
-        return r;
 }
 
 /* Send a request on the kept connection (opened if needed) and read the head
@@ -355,16 +232,16 @@ static int exchange(struct client *c, const char *method, const char *path, cons
                          method, path, ctype ? "Content-Type: " : "", ctype ? ctype : "",
                          ctype ? "\r\n" : "", len_hdr, auth ? auth : "");
         for (int attempt = 0;; attempt++) {
-                bool reused = c->fd >= 0;
+                bool reused = c->conn.fd >= 0;
                 if (!reused) {
                         int fd = connect_daemon(c, err);
                         if (fd < 0)
                                 return fd;
-                        c->fd = fd;
+                        c->conn.fd = fd;
                 }
-                int r = send_all(c->fd, head, strlen(head));
+                int r = send_all(c->conn.fd, head, strlen(head));
                 if (r == 0 && body_len)
-                        r = send_all(c->fd, body, body_len);
+                        r = send_all(c->conn.fd, body, body_len);
                 if (r == 0 && in_fd >= 0) {
                         char chunk[65536];
                         for (;;) {
@@ -377,14 +254,14 @@ static int exchange(struct client *c, const char *method, const char *path, cons
                                 }
                                 char sz[24];
                                 int sl = snprintf(sz, sizeof(sz), "%zx\r\n", (size_t)n);
-                                if ((r = send_all(c->fd, sz, (size_t)sl)) < 0)
+                                if ((r = send_all(c->conn.fd, sz, (size_t)sl)) < 0)
                                         break;
                                 if (n == 0) {
-                                        r = send_all(c->fd, "\r\n", 2);
+                                        r = send_all(c->conn.fd, "\r\n", 2);
                                         break;
                                 }
-                                if ((r = send_all(c->fd, chunk, (size_t)n)) < 0 ||
-                                    (r = send_all(c->fd, "\r\n", 2)) < 0)
+                                if ((r = send_all(c->conn.fd, chunk, (size_t)n)) < 0 ||
+                                    (r = send_all(c->conn.fd, "\r\n", 2)) < 0)
                                         break;
                         }
                         /* A daemon that refused the upload early may have
@@ -660,20 +537,28 @@ int client_connect(struct client *c, struct berth_err *err)
 
 /* --- raw connections (attach, wait) ------------------------------------------ */
 
-int client_read_body(int fd, bool chunked, char **ret, size_t *ret_len)
+/* A whole body from fd, delimited as h says. */
+static char *read_fd_body(int fd, struct resp *h, size_t *ret_len)
 {
         /* the buffered reader of the kept connection, on a copy of fd (it
          * closes what it reads to the end) */
         char rbuf[RBUF_SIZE];
-        struct client c = {.fd = fcntl(fd, F_DUPFD_CLOEXEC, 3), .rbuf = rbuf};
-        struct resp h = {.status = 200, .chunked = chunked};
+        struct client c = {
+            .conn = {.fd = fcntl(fd, F_DUPFD_CLOEXEC, 3), .buf = rbuf, .cap = sizeof(rbuf)}};
         struct buf b = {0};
-        if (c.fd >= 0)
-                (void)read_body(&c, "POST", &h, collect, &b);
-        safe_close(c.fd);
-        *ret = b.data ? b.data : xstrdup("");
+        if (c.conn.fd >= 0)
+                (void)read_body(&c, "POST", h, collect, &b);
+        safe_close(c.conn.fd);
         if (ret_len)
                 *ret_len = b.len;
+        return b.data ? b.data : xstrdup("");
+}
+
+int client_read_body(int fd, bool chunked, char **ret, size_t *ret_len)
+{
+        struct resp h = {.status = 200,
+                         .body.framing = chunked ? HTTP_BODY_CHUNKED : HTTP_BODY_EOF};
+        *ret = read_fd_body(fd, &h, ret_len);
         return 0;
 }
 
@@ -726,23 +611,13 @@ int client_raw(struct client *c, const char *method, const char *path, const cha
         ssize_t hl = read_raw_head(fd, head, sizeof(head));
         if (hl < 0)
                 return io_error(c, (int)hl, err);
-        struct resp h = {0};
-        char *save = NULL;
-        char *line = strtok_r(head, "\r\n", &save);
-        if (!line || strncmp(line, "HTTP/1.", 7) != 0)
+        struct resp h;
+        if (parse_resp(head, &h) < 0)
                 return err_set(err, -EPROTO, "%s does not answer like a berth daemon", c->host);
-        h.status = strtol(line + strcspn(line, " "), NULL, 10);
-        while ((line = strtok_r(NULL, "\r\n", &save)))
-                parse_header(&h, line);
         if (ret_status)
                 *ret_status = h.status;
         if (h.status >= 400) {
-                _cleanup_free_ char *b = NULL;
-                if (h.has_len) {
-                        b = xzalloc((size_t)h.len + 1);
-                        loop_read(fd, b, (size_t)h.len);
-                } else
-                        client_read_body(fd, h.chunked, &b, NULL);
+                _cleanup_free_ char *b = read_fd_body(fd, &h, NULL);
                 json_error_t je;
                 json_t *j = json_loads(b, 0, &je);
                 err_set(err, code_for_status(h.status), "%s", json_get_str(j, "message", b));
@@ -750,7 +625,7 @@ int client_raw(struct client *c, const char *method, const char *path, const cha
                 return err->code;
         }
         if (ret_chunked)
-                *ret_chunked = h.chunked;
+                *ret_chunked = h.body.framing == HTTP_BODY_CHUNKED;
         *ret_fd = TAKE_FD(fd);
         return 0;
 }

@@ -6,14 +6,13 @@
  * client.c). Used by the berth CLI (and by tests). One connection, kept alive
  * across requests. */
 
+#include "http.h"
 #include "json.h"
 
 #define CLIENT_DEFAULT_HOST "unix:///run/berth/berth.sock"
 
 struct client {
-        int fd;     /* the kept-alive connection, or -1 */
-        char *rbuf; /* bytes read from it and not yet used */
-        size_t roff, rlen;
+        struct http_reader conn; /* the kept-alive connection (fd -1 if none) */
         char *socket_path;
         char *host;         /* as given: unix:///... */
         bool explicit_host; /* -H or BERTH_HOST: never start a daemon */

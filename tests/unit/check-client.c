@@ -150,7 +150,7 @@ START_TEST(test_length_and_keepalive)
         ck_assert_str_eq(json_get_str(j, "a", ""), "b c");
         json_decref(j);
         ck_assert(strstr(sc.last_request, "GET /v1.41/x HTTP/1.1\r\n"));
-        int fd = c.fd;
+        int fd = c.conn.fd;
         long st = 0;
         ck_assert_int_eq(client_json(&c, "POST", "/y", NULL, &st, NULL, &err), 0);
         ck_assert_int_eq(st, 204);
@@ -159,7 +159,7 @@ START_TEST(test_length_and_keepalive)
         ck_assert_int_eq(client_json(&c, "GET", "/z", NULL, NULL, &j, &err), 0);
         ck_assert(json_is_array(j));
         json_decref(j);
-        ck_assert_int_eq(c.fd, fd); /* one connection for all three */
+        ck_assert_int_eq(c.conn.fd, fd); /* one connection for all three */
         stop(&sc, &c);
 }
 END_TEST
@@ -185,7 +185,7 @@ START_TEST(test_chunked_and_interim)
         ck_assert_int_eq(client_stream(&c, "GET", "/logs", NULL, -1, concat, out, &st, &err), 0);
         ck_assert_int_eq(st, 200);
         ck_assert_str_eq(out, "hello 0123456789");
-        ck_assert_int_ge(c.fd, 0); /* reusable after a chunked body */
+        ck_assert_int_ge(c.conn.fd, 0); /* reusable after a chunked body */
         stop(&sc, &c);
 }
 END_TEST
@@ -203,7 +203,7 @@ START_TEST(test_eof_body)
         ck_assert_int_eq(client_request(&c, "GET", "/e", NULL, NULL, 0, &st, &body, NULL, &err), 0);
         ck_assert_str_eq(body, "until the end");
         free(body);
-        ck_assert_int_eq(c.fd, -1);
+        ck_assert_int_eq(c.conn.fd, -1);
         stop(&sc, &c);
 }
 END_TEST
