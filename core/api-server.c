@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -710,7 +711,8 @@ static void *conn_main(void *p)
                 s->conns = c->next;
         if (c->next)
                 c->next->prev = c->prev;
-        if (--s->n == 0)
+        bool idle = --s->n == 0;
+        if (idle)
                 pthread_cond_broadcast(&s->idle);
         pthread_mutex_unlock(&s->lock);
         if (c->linger)
@@ -719,6 +721,11 @@ static void *conn_main(void *p)
                 close(c->fd);
         free(c->rd.buf);
         free(c);
+        /* The last client gone: give back what the requests freed (a pull's
+         * or a load's JSON, the arenas of the connection threads), so that an
+         * idle berthd is as small after work as before it. */
+        if (idle)
+                malloc_trim(0);
         return NULL;
 }
 
