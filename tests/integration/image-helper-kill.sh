@@ -1,0 +1,62 @@
+#!/bin/bash
+# The tar helper (berth-tar) killed in the middle of a load, while it spools
+# the archive and while it unpacks a layer: the load fails with a message
+# that names what happened, and the store is as it was (the earlier image
+# whole, no half layer, nothing in tmp/), and loads again cleanly.
+set -euo pipefail
+[ "$(id -u)" = 0 ] || { echo "needs root"; exit 77; }
+tool=$BERTH_BUILD_DIR/tests/image-tool
+lib=$BERTH_SOURCE_DIR/tests/lib
+work=$(mktemp -d /tmp/berth-image-helper-kill.XXXXXX)
+cleanup() {
+        grep -o " $work[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+        rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# kill -9 the berth-tar child of $1 running subcommand $2, once it runs
+kill_helper() {
+        local parent=$1 sub=$2 hp i
+        for i in $(seq 2000); do
+                hp=$(pgrep -P "$parent" -f "berth-tar $sub" || true)
+                if [ -n "$hp" ]; then
+                        kill -9 $hp
+                        return 0
+                fi
+                kill -0 "$parent" 2>/dev/null || return 1
+                sleep 0.005
+        done
+        return 1
+}
+
+"$lib/mkimage.sh" big "$work/big.tar"
+"$lib/mkimage.sh" multi "$work/multi.tar"
+for drv in vfs overlay2; do
+        root=$work/root-$drv
+        t() { "$tool" -r "$root" -d "$drv" "$@"; }
+        t load "$work/multi.tar" > /dev/null
+        layers_before=$(find "$root/$drv" -mindepth 2 -maxdepth 2 ! -path '*/l/*' | sort)
+        for sub in spool unpack; do
+                "$tool" -r "$root" -d "$drv" load "$work/big.tar" > "$work/out" 2>&1 &
+                pid=$!
+                kill_helper "$pid" "$sub" || fail "$drv: no berth-tar $sub seen"
+                st=0
+                wait "$pid" || st=$?
+                [ "$st" != 0 ] || fail "$drv/$sub: the load succeeded with its helper killed"
+                grep -q "tar helper killed by signal 9" "$work/out" ||
+                        fail "$drv/$sub: the message does not say so: $(cat "$work/out")"
+                list=$(t ls)
+                echo "$list" | grep -q '"multi:latest"' || fail "$drv/$sub: the earlier image is gone"
+                ! echo "$list" | grep -q '"big:latest"' || fail "$drv/$sub: big is listed"
+                [ -z "$(ls -A "$root/image/$drv/tmp")" ] ||
+                        fail "$drv/$sub: leftovers in image/tmp: $(ls "$root/image/$drv/tmp")"
+                layers=$(find "$root/$drv" -mindepth 2 -maxdepth 2 ! -path '*/l/*' | sort)
+                [ "$layers" = "$layers_before" ] || fail "$drv/$sub: driver layers changed: $layers"
+        done
+        t load "$work/big.tar" | grep -qx "Loaded image: big:latest" || fail "$drv: load after the kills"
+        t rm big > /dev/null
+        t rm multi > /dev/null
+        [ "$(t ls)" = "[]" ] || fail "$drv: images left"
+done
+echo "image-helper-kill: ok"
