@@ -6,7 +6,6 @@
 #include "log.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -18,8 +17,7 @@ static int stat_header(struct api_request *req, const char *path, struct berth_e
                 return r;
         _cleanup_free_ char *j = json_dumps(st, JSON_COMPACT);
         size_t l = strlen(j);
-        _cleanup_free_ char *b64 = xzalloc(4 * ((l + 2) / 3) + 1);
-        EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)j, (int)l);
+        _cleanup_free_ char *b64 = base64_encode(j, l);
         api_add_header(req, "X-Docker-Container-Path-Stat", b64);
         return 0;
 }

@@ -8,14 +8,12 @@
  * and absolute symlinks stay inside the container, as they would for a
  * process in it. Tars going out are written by walking directories with
  * O_NOFOLLOW descriptors; tars coming in go through the hardened unpacker
- * (image-unpack.c), which refuses entries that climb out or pass through a
+ * (berth-tar, through layer_unpack), which refuses entries that climb out or pass through a
  * symlink. */
 #include "container-internal.h"
 #include "image-unpack.h"
-#include "tar-tree.h"
+#include "tar-helper.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -237,7 +235,7 @@ int container_archive_get(struct container_store *s, const char *ref, const char
                 const char *top = l >= 2 && streq(path + l - 2, "/.") ? "."
                                   : *cp.base                          ? cp.base
                                                                       : ".";
-                r = archive_write_tree(dfd, name, top, out_fd, err);
+                r = tar_pack_tree(dfd, name, top, out_fd, err);
         }
         cpath_done(&cp);
         root_close(s, &cr);

@@ -4,7 +4,7 @@ target_sources(berth-core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/container-stats.c
   ${CMAKE_CURRENT_LIST_DIR}/api-stats.c
   ${CMAKE_CURRENT_LIST_DIR}/container-archive.c
-  ${CMAKE_CURRENT_LIST_DIR}/tar-tree.c
+  ${CMAKE_CURRENT_LIST_DIR}/tar-helper.c
   ${CMAKE_CURRENT_LIST_DIR}/api-archive.c
   ${CMAKE_CURRENT_LIST_DIR}/events.c
   ${CMAKE_CURRENT_LIST_DIR}/api-events.c
@@ -20,11 +20,10 @@ if(NOT BERTH_SANITIZE) # the sanitizers' runtimes do not link statically
 endif()
 install(TARGETS berth-init RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/berth)
 
-# berth-tar: the tar work of berth cp on the client's side (pack a local
-# tree, unpack into a local directory through the hardened unpacker), in a
-# program of its own so that the berth CLI does not load libarchive, and its
-# dependencies, for every command.
+# berth-tar: all the tar work of berthd (layers, load, save, import,
+# export, cp) and of berth cp, in a program of its own so that neither maps
+# libarchive and its dependencies (tar-helper.h).
 add_executable(berth-tar ${CMAKE_CURRENT_LIST_DIR}/cli/berth-tar.c)
-target_link_libraries(berth-tar PRIVATE berth-core)
+target_link_libraries(berth-tar PRIVATE berth-archive)
 target_link_options(berth-tar PRIVATE -Wl,--as-needed)
 install(TARGETS berth-tar RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/berth)

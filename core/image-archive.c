@@ -17,9 +17,8 @@
  */
 #include "image-internal.h"
 #include "image-unpack.h"
+#include "tar-helper.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <sys/stat.h>
@@ -135,6 +134,7 @@ static int spool_read(struct spool *sp, const char *path, size_t max, char **ret
         return 0;
 }
 
+/* The helper writes the files under <dir>/f and says what it wrote. */
 static int spool_archive(struct image_store *s, int fd, struct spool *sp, struct berth_err *err)
 {
         int r;
@@ -150,123 +150,18 @@ static int spool_archive(struct image_store *s, int fd, struct spool *sp, struct
         _cleanup_free_ char *files = xasprintf("%s/f", sp->dir);
         if (mkdir(files, 0700) < 0)
                 return err_errno(err, -errno, "create '%s'", files);
-        struct statvfs sv;
-        int64_t avail =
-            statvfs(s->tmp, &sv) == 0 ? (int64_t)(sv.f_bavail * sv.f_frsize) : INT64_MAX;
-
-        struct archive *a = archive_read_new();
-        archive_read_support_filter_all(a);
-        archive_read_support_format_tar(a);
-        if (archive_read_open_fd(a, fd, 256 * 1024) != ARCHIVE_OK) {
-                r = err_set(err, -EINVAL, "invalid image archive: %s",
-                            strempty(archive_error_string(a)));
-                goto out;
-        }
-        int n_entries = 0;
-        for (;;) {
-                struct archive_entry *e;
-                int ar = archive_read_next_header(a, &e);
-                if (ar == ARCHIVE_EOF)
-                        break;
-                if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN) {
-                        r = err_set(err, -EINVAL, "invalid or truncated image archive: %s",
-                                    strempty(archive_error_string(a)));
-                        goto out;
-                }
-                n_entries++;
-                const char *raw = archive_entry_pathname(e);
-                _cleanup_free_ char *path = NULL;
-                if (!raw || raw[0] == '/' || layer_clean_path(raw, &path) < 0) {
-                        r = err_set(err, -EXDEV,
-                                    "image archive entry '%s' would land outside the archive "
-                                    "(absolute path or '..')",
-                                    strempty(raw));
-                        goto out;
-                }
-                if (!path)
-                        continue;
-                const char *hl = archive_entry_hardlink(e);
-                mode_t type = archive_entry_filetype(e);
-                if (hl) {
-                        json_object_set_new(sp->links, path, json_sprintf("/%s", hl));
-                        continue;
-                }
-                if (type == AE_IFLNK) {
-                        json_object_set_new(sp->links, path, json_string(archive_entry_symlink(e)));
-                        continue;
-                }
-                if (type == AE_IFDIR) {
-                        _cleanup_free_ char *d = xasprintf("%s/%s", files, path);
-                        (void)mkdir_p(d, 0700);
-                        (void)mkdir(d, 0700);
-                        continue;
-                }
-                if (type != AE_IFREG)
-                        continue;
-                int64_t size = archive_entry_size(e);
-                if (size < 0 || size > avail) {
-                        r = err_set(err, -EFBIG,
-                                    "image archive entry '%s' declares %" PRId64
-                                    " bytes, more than the %" PRId64 " bytes free in the store",
-                                    path, size, avail);
-                        goto out;
-                }
-                _cleanup_free_ char *full = xasprintf("%s/%s", files, path);
-                _cleanup_free_ char *parent = xstrdup(full);
-                *strrchr(parent, '/') = '\0';
-                (void)mkdir_p(parent, 0700);
-                (void)mkdir(parent, 0700);
-                _cleanup_close_ int out =
-                    open(full, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-                if (out < 0) {
-                        r = err_errno(err, -errno, "spool archive entry '%s'", path);
-                        goto out;
-                }
-                struct hasher h;
-                hasher_init(&h);
-                const void *buf;
-                size_t len;
-                la_int64_t off;
-                int64_t pos = 0;
-                while ((ar = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
-                        if (off != pos) { /* sparse: hash the hole's zeros */
-                                static const char zeros[4096];
-                                while (pos < off) {
-                                        size_t z = (size_t)(off - pos) < sizeof(zeros)
-                                                       ? (size_t)(off - pos)
-                                                       : sizeof(zeros);
-                                        hasher_update(&h, zeros, z);
-                                        pos += (int64_t)z;
-                                }
-                        }
-                        hasher_update(&h, buf, len);
-                        r = loop_write(out, buf, len);
-                        if (r < 0) {
-                                hasher_done(&h);
-                                err_errno(err, r, "spool archive entry '%s'", path);
-                                goto out;
-                        }
-                        pos += (int64_t)len;
-                }
-                if (ar != ARCHIVE_EOF) {
-                        hasher_done(&h);
-                        r = err_set(err, -EINVAL, "invalid or truncated image archive at '%s': %s",
-                                    path, strempty(archive_error_string(a)));
-                        goto out;
-                }
-                char dg[72];
-                hasher_final(&h, dg);
-                json_object_set_new(sp->hashes, path, json_string(dg));
-                avail -= size;
-        }
-        if (n_entries == 0) {
-                r = err_set(err, -EINVAL, "invalid image archive: it is empty");
-                goto out;
-        }
-        r = 0;
-out:
-        archive_read_free(a);
-        return r;
+        const char *args[] = {"spool", files, NULL};
+        _cleanup_json_p_ json_t *res = NULL;
+        r = tar_helper_run(args, &(struct tar_helper_io){.in = fd, .out = -1, .dir = -1}, &res,
+                           err);
+        if (r < 0)
+                return r;
+        json_t *h = json_object_get(res, "hashes"), *l = json_object_get(res, "links");
+        if (!json_is_object(h) || !json_is_object(l))
+                return err_set(err, -EPROTO, "the tar helper sent no table of the archive");
+        json_object_update(sp->hashes, h);
+        json_object_update(sp->links, l);
+        return 0;
 }
 
 /* --- phase 1: what the archive holds ------------------------------------ */
@@ -333,34 +228,21 @@ static int layer_file_prepare(struct image_store *s, const char *full, const cha
                 if (out < 0)
                         return out;
         }
-        struct archive *a = archive_read_new();
-        archive_read_support_filter_all(a);
-        archive_read_support_format_raw(a);
-        struct archive_entry *e;
-        struct hasher h;
-        hasher_init(&h);
-        int r = 0;
-        if (archive_read_open_filename(a, full, 256 * 1024) != ARCHIVE_OK ||
-            archive_read_next_header(a, &e) != ARCHIVE_OK)
-                r = err_set(err, -EINVAL, "layer '%s': cannot read: %s", what,
-                            strempty(archive_error_string(a)));
-        char buf[256 * 1024];
-        ssize_t n;
-        while (r == 0 && (n = archive_read_data(a, buf, sizeof(buf))) != 0) {
-                if (n < 0) {
-                        r = err_set(err, -EINVAL, "layer '%s': corrupt or truncated: %s", what,
-                                    strempty(archive_error_string(a)));
-                        break;
-                }
-                hasher_update(&h, buf, (size_t)n);
-                if (out >= 0) {
-                        int q = loop_write(out, buf, (size_t)n);
-                        if (q < 0)
-                                r = err_errno(err, q, "layer '%s': write uncompressed copy", what);
-                }
+        _cleanup_close_ int in = open(full, O_RDONLY | O_CLOEXEC);
+        int r;
+        if (in < 0)
+                r = err_errno(err, -errno, "open layer '%s'", what);
+        else if (!compressed) {
+                /* a plain tar: hashed (and copied) here */
+                r = hash_fd(in, out, ret_diff, NULL);
+                if (r < 0)
+                        err_errno(err, r, "layer '%s': read", what);
+        } else {
+                _cleanup_free_ char *rm = xasprintf("layer '%s': cannot read", what);
+                _cleanup_free_ char *dm = xasprintf("layer '%s': corrupt or truncated", what);
+                _cleanup_free_ char *wm = xasprintf("layer '%s': write uncompressed copy", what);
+                r = tar_decompress_run(in, out, rm, dm, wm, ret_diff, NULL, err);
         }
-        archive_read_free(a);
-        hasher_final(&h, ret_diff);
         if (r < 0) {
                 if (tar)
                         unlink(tar);
@@ -945,64 +827,13 @@ out:
 
 /* --- save ----------------------------------------------------------------- */
 
-static int tar_add_mem(struct archive *a, const char *name, const void *p, size_t n,
-                       struct berth_err *err)
+/* An entry of a tar plan (tar-archive.h): a directory (key NULL), or a
+ * "file" path or inline "data" (taken, freed here). */
+static void plan_add(json_t *plan, const char *name, const char *key, char *take)
 {
-        struct archive_entry *e = archive_entry_new();
-        archive_entry_set_pathname(e, name);
-        archive_entry_set_filetype(e, AE_IFREG);
-        archive_entry_set_perm(e, 0644);
-        archive_entry_set_size(e, (la_int64_t)n);
-        archive_entry_set_mtime(e, 0, 0);
-        int r = 0;
-        if (archive_write_header(a, e) != ARCHIVE_OK ||
-            (n && archive_write_data(a, p, n) != (la_ssize_t)n))
-                r = err_set(err, -EIO, "write '%s' to the archive: %s", name,
-                            strempty(archive_error_string(a)));
-        archive_entry_free(e);
-        return r;
-}
-
-static int tar_add_dir(struct archive *a, const char *name, struct berth_err *err)
-{
-        struct archive_entry *e = archive_entry_new();
-        archive_entry_set_pathname(e, name);
-        archive_entry_set_filetype(e, AE_IFDIR);
-        archive_entry_set_perm(e, 0755);
-        archive_entry_set_mtime(e, 0, 0);
-        int r = archive_write_header(a, e) == ARCHIVE_OK
-                    ? 0
-                    : err_set(err, -EIO, "write '%s' to the archive: %s", name,
-                              strempty(archive_error_string(a)));
-        archive_entry_free(e);
-        return r;
-}
-
-static int tar_add_file(struct archive *a, const char *name, const char *path,
-                        struct berth_err *err)
-{
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        struct stat st;
-        if (fd < 0 || fstat(fd, &st) < 0)
-                return err_errno(err, -errno, "open '%s'", path);
-        struct archive_entry *e = archive_entry_new();
-        archive_entry_set_pathname(e, name);
-        archive_entry_set_filetype(e, AE_IFREG);
-        archive_entry_set_perm(e, 0644);
-        archive_entry_set_size(e, st.st_size);
-        archive_entry_set_mtime(e, 0, 0);
-        int r = 0;
-        if (archive_write_header(a, e) != ARCHIVE_OK)
-                r = err_set(err, -EIO, "write '%s' to the archive: %s", name,
-                            strempty(archive_error_string(a)));
-        char buf[256 * 1024];
-        ssize_t n;
-        while (r == 0 && (n = read(fd, buf, sizeof(buf))) > 0)
-                if (archive_write_data(a, buf, (size_t)n) != n)
-                        r = err_set(err, -EIO, "write '%s' to the archive: %s", name,
-                                    strempty(archive_error_string(a)));
-        archive_entry_free(e);
-        return r;
+        json_array_append_new(plan, key ? json_pack("{s:s, s:s}", "name", name, key, take)
+                                        : json_pack("{s:s, s:b}", "name", name, "dir", 1));
+        free(take);
 }
 
 static json_t *oci_manifest_for(struct image_store *s, struct image *img)
@@ -1059,19 +890,14 @@ int image_save(struct image_store *s, const char *const *refs, int out_fd, uint3
         json_t *manifest = json_array();
         json_t *index = json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2, "mediaType",
                                   "application/vnd.oci.image.index.v1+json", "manifests");
-        struct archive *a = archive_write_new();
-        archive_write_set_format_pax_restricted(a);
-        if (archive_write_open_fd(a, out_fd) != ARCHIVE_OK) {
-                r = err_set(err, -EIO, "save: %s", strempty(archive_error_string(a)));
-                goto out;
-        }
-        r = tar_add_dir(a, "blobs/", err);
-        if (r == 0)
-                r = tar_add_dir(a, "blobs/sha256/", err);
-        for (size_t i = 0; r == 0 && i < n; i++) {
+        /* berth-tar writes the tar from a plan of it (tar_write_plan) */
+        json_t *plan = json_array();
+        plan_add(plan, "blobs/", NULL, NULL);
+        plan_add(plan, "blobs/sha256/", NULL, NULL);
+        for (size_t i = 0; i < n; i++) {
                 struct image *img = imgs[i];
                 json_t *mlayers = json_array();
-                for (char **c = img->chain; r == 0 && *c; c++) {
+                for (char **c = img->chain; *c; c++) {
                         struct layer *l = layer_find(s, *c);
                         _cleanup_free_ char *name =
                             xasprintf("blobs/sha256/%s", digest_hex(l->diff_id));
@@ -1079,14 +905,12 @@ int image_save(struct image_store *s, const char *const *refs, int out_fd, uint3
                         if (json_object_get(seen, l->diff_id))
                                 continue;
                         json_object_set_new(seen, l->diff_id, json_true());
-                        _cleanup_free_ char *bp = blob_path(s, l->diff_id);
-                        r = tar_add_file(a, name, bp, err);
+                        plan_add(plan, name, "file", blob_path(s, l->diff_id));
                 }
                 _cleanup_free_ char *cname = xasprintf("blobs/sha256/%s", digest_hex(img->id));
-                if (r == 0 && !json_object_get(seen, img->id)) {
+                if (!json_object_get(seen, img->id)) {
                         json_object_set_new(seen, img->id, json_true());
-                        _cleanup_free_ char *bp = blob_path(s, img->id);
-                        r = tar_add_file(a, cname, bp, err);
+                        plan_add(plan, cname, "file", blob_path(s, img->id));
                 }
                 json_t *om = oci_manifest_for(s, img);
                 _cleanup_free_ char *omtxt = json_dumps(om, JSON_COMPACT);
@@ -1094,9 +918,9 @@ int image_save(struct image_store *s, const char *const *refs, int out_fd, uint3
                 char mdg[72];
                 sha256_digest(omtxt, strlen(omtxt), mdg);
                 _cleanup_free_ char *mname = xasprintf("blobs/sha256/%s", digest_hex(mdg));
-                if (r == 0 && !json_object_get(seen, mdg)) {
+                if (!json_object_get(seen, mdg)) {
                         json_object_set_new(seen, mdg, json_true());
-                        r = tar_add_mem(a, mname, omtxt, strlen(omtxt), err);
+                        plan_add(plan, mname, "data", xstrdup(omtxt));
                 }
                 json_t *desc = json_pack("{s:s, s:s, s:I}", "mediaType",
                                          "application/vnd.oci.image.manifest.v1+json", "digest",
@@ -1115,22 +939,17 @@ int image_save(struct image_store *s, const char *const *refs, int out_fd, uint3
                 json_array_append_new(manifest, json_pack("{s:s, s:o, s:o}", "Config", cname,
                                                           "RepoTags", tags, "Layers", mlayers));
         }
-        if (r == 0) {
-                const char *layout = "{\"imageLayoutVersion\":\"1.0.0\"}";
-                r = tar_add_mem(a, "oci-layout", layout, strlen(layout), err);
-        }
-        if (r == 0) {
-                _cleanup_free_ char *t = json_dumps(index, JSON_COMPACT);
-                r = tar_add_mem(a, "index.json", t, strlen(t), err);
-        }
-        if (r == 0 && format == IMAGE_SAVE_DOCKER) {
-                _cleanup_free_ char *t = json_dumps(manifest, JSON_COMPACT);
-                r = tar_add_mem(a, "manifest.json", t, strlen(t), err);
-        }
-        if (r == 0 && archive_write_close(a) != ARCHIVE_OK)
-                r = err_set(err, -EIO, "save: %s", strempty(archive_error_string(a)));
-out:
-        archive_write_free(a);
+        plan_add(plan, "oci-layout", "data", xstrdup("{\"imageLayoutVersion\":\"1.0.0\"}"));
+        plan_add(plan, "index.json", "data", json_dumps(index, JSON_COMPACT));
+        if (format == IMAGE_SAVE_DOCKER)
+                plan_add(plan, "manifest.json", "data", json_dumps(manifest, JSON_COMPACT));
+        char *txt = json_dumps(plan, JSON_COMPACT);
+        json_decref(plan);
+        const char *args[] = {"save", NULL};
+        r = tar_helper_run(
+            args, &(struct tar_helper_io){.in = -1, .out = out_fd, .dir = -1, .input = txt}, NULL,
+            err);
+        free(txt);
         json_decref(seen);
         json_decref(manifest);
         json_decref(index);

@@ -15,17 +15,9 @@ static int hash_file(const char *path, char ret[72], struct berth_err *err)
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return err_errno(err, -errno, "open '%s'", path);
-        struct hasher h;
-        hasher_init(&h);
-        char buf[65536];
-        ssize_t n;
-        while ((n = read(fd, buf, sizeof(buf))) > 0)
-                hasher_update(&h, buf, (size_t)n);
-        if (n < 0) {
-                hasher_done(&h);
-                return err_errno(err, -errno, "read '%s'", path);
-        }
-        hasher_final(&h, ret);
+        int r = hash_fd(fd, -1, ret, NULL);
+        if (r < 0)
+                return err_errno(err, r, "read '%s'", path);
         return 0;
 }
 

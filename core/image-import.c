@@ -1,11 +1,30 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* berth import: a rootfs tarball to a one-layer image, with --change. */
 #include "image-internal.h"
+#include "json.h"
+#include "tar-helper.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <ctype.h>
 #include <sys/utsname.h>
+
+int tar_decompress_run(int in_fd, int out_fd, const char *read_msg, const char *data_msg,
+                       const char *write_msg, char ret_digest[72], int64_t *ret_size,
+                       struct berth_err *err)
+{
+        const char *args[] = {"decompress", read_msg, data_msg, write_msg, NULL};
+        _cleanup_json_ json_t *res = NULL;
+        int r = tar_helper_run(args, &(struct tar_helper_io){.in = in_fd, .out = out_fd, .dir = -1},
+                               &res, err);
+        if (r < 0)
+                return r;
+        const char *d = json_get_str(res, "digest", "");
+        if (!digest_valid(d))
+                return err_set(err, -EPROTO, "the tar helper sent no digest");
+        snprintf(ret_digest, 72, "%s", d);
+        if (ret_size)
+                *ret_size = json_get_int(res, "size", 0);
+        return 0;
+}
 
 /* "CMD [\"a\",\"b\"]" (exec form) or "CMD a b" (shell form). */
 static json_t *cmd_value(const char *v, struct berth_err *err)
@@ -144,39 +163,15 @@ int image_import(struct image_store *s, int tar_fd, const char *ref, const char 
         bool locked = false;
         _cleanup_free_ char *tmp = NULL;
         int out = store_tmpfile(s, "import", &tmp, err);
-        struct archive *a = NULL;
         char diff[72] = "";
+        int64_t total = 0;
         if (out < 0) {
                 r = out;
                 goto out;
         }
-        a = archive_read_new();
-        archive_read_support_filter_all(a);
-        archive_read_support_format_raw(a);
-        struct archive_entry *e;
-        struct hasher h;
-        hasher_init(&h);
-        r = 0;
-        if (archive_read_open_fd(a, tar_fd, 256 * 1024) != ARCHIVE_OK ||
-            archive_read_next_header(a, &e) != ARCHIVE_OK)
-                r = err_set(err, -EINVAL, "import: cannot read the tarball: %s",
-                            strempty(archive_error_string(a)));
-        char buf[256 * 1024];
-        ssize_t n;
-        int64_t total = 0;
-        while (r == 0 && (n = archive_read_data(a, buf, sizeof(buf))) != 0) {
-                if (n < 0) {
-                        r = err_set(err, -EINVAL, "import: corrupt or truncated tarball: %s",
-                                    strempty(archive_error_string(a)));
-                        break;
-                }
-                hasher_update(&h, buf, (size_t)n);
-                total += n;
-                int q = loop_write(out, buf, (size_t)n);
-                if (q < 0)
-                        r = err_errno(err, q, "import: spool the tarball");
-        }
-        hasher_final(&h, diff);
+        r = tar_decompress_run(tar_fd, out, "import: cannot read the tarball",
+                               "import: corrupt or truncated tarball", "import: spool the tarball",
+                               diff, &total, err);
         out = safe_close(out);
         if (r < 0)
                 goto out;
@@ -221,8 +216,6 @@ int image_import(struct image_store *s, int tar_fd, const char *ref, const char 
         if (r == 0 && ret_id)
                 *ret_id = xstrdup(img->id);
 out:
-        if (a)
-                archive_read_free(a);
         safe_close(out);
         if (tmp)
                 unlink(tmp);

@@ -17,7 +17,7 @@
 
 #include <fcntl.h>
 #include <inttypes.h>
-#include <openssl/rand.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -25,31 +25,26 @@
 
 void hasher_init(struct hasher *h)
 {
-        h->ctx = EVP_MD_CTX_new();
-        if (!h->ctx || EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1)
-                abort(); /* out of memory, as xmalloc */
+        sha256_init(&h->ctx);
 }
 
 void hasher_update(struct hasher *h, const void *p, size_t n)
 {
-        EVP_DigestUpdate(h->ctx, p, n);
+        sha256_update(&h->ctx, n, p);
 }
 
 void hasher_final(struct hasher *h, char buf[72])
 {
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int len = 0;
-        EVP_DigestFinal_ex(h->ctx, md, &len);
+        uint8_t md[SHA256_DIGEST_SIZE];
+        nettle_sha256_digest(&h->ctx, sizeof(md), md);
         strcpy(buf, "sha256:");
-        for (unsigned i = 0; i < len && i < 32; i++)
+        for (unsigned i = 0; i < sizeof(md); i++)
                 sprintf(buf + 7 + 2 * i, "%02x", md[i]);
-        hasher_done(h);
 }
 
 void hasher_done(struct hasher *h)
 {
-        EVP_MD_CTX_free(h->ctx);
-        h->ctx = NULL;
+        (void)h; /* nettle's context holds nothing to free */
 }
 
 void sha256_digest(const void *p, size_t n, char buf[72])
@@ -58,6 +53,32 @@ void sha256_digest(const void *p, size_t n, char buf[72])
         hasher_init(&h);
         hasher_update(&h, p, n);
         hasher_final(&h, buf);
+}
+
+int hash_fd(int fd, int copy_fd, char ret[72], int64_t *ret_size)
+{
+        struct hasher h;
+        hasher_init(&h);
+        _cleanup_free_ char *buf = xmalloc(256 * 1024);
+        ssize_t n;
+        int64_t total = 0;
+        while ((n = read(fd, buf, 256 * 1024)) != 0) {
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                hasher_update(&h, buf, (size_t)n);
+                total += n;
+                if (copy_fd >= 0) {
+                        int r = loop_write(copy_fd, buf, (size_t)n);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        hasher_final(&h, ret);
+        if (ret_size)
+                *ret_size = total;
+        return 0;
 }
 
 bool digest_valid(const char *d)
@@ -284,7 +305,7 @@ static char *layer_record_path(struct image_store *s, const char *chain_id)
 static void random_id(char buf[65])
 {
         unsigned char b[32];
-        if (RAND_bytes(b, sizeof(b)) != 1)
+        if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
                 abort();
         for (int i = 0; i < 32; i++)
                 sprintf(buf + 2 * i, "%02x", b[i]);

@@ -3,7 +3,7 @@
  * descriptor: what GET /containers/{id}/archive sends and what berth cp
  * uploads (through berth-tar, so that the CLI itself does not load
  * libarchive). */
-#include "tar-tree.h"
+#include "tar-archive.h"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -6,6 +6,8 @@
  * GET/PUT /containers/{id}/archive; on the host side it is unpacked by the
  * same hardened unpacker the engine uses for layers. */
 #include "cli.h"
+#include "image-unpack.h"
+#include "tar-helper.h"
 
 #include <fcntl.h>
 #include <ftw.h>
@@ -88,43 +90,6 @@ static int remote_stat(struct cli *cli, const char *ctr, const char *path, json_
         return 0;
 }
 
-/* berth-tar (core/cli/berth-tar.c) does the tar work: next to this program,
- * in ../libexec/berth, or where it is installed. */
-static char *find_tar_helper(void)
-{
-        static const char *const rel[] = {".", "../libexec/berth", NULL};
-        return find_program("berth-tar", rel, BERTH_LIBEXECDIR "/berth");
-}
-
-/* Run berth-tar with in_fd as stdin, out_fd as stdout and dir_fd as fd 3
- * (each -1: not given); its message (on our stderr) says what failed. */
-static int run_tar(char **argv, int in_fd, int out_fd, int dir_fd, struct berth_err *err)
-{
-        _cleanup_free_ char *helper = find_tar_helper();
-        if (!helper)
-                return err_set(err, -ENOENT, "berth-tar was not found next to berth or in %s",
-                               BERTH_LIBEXECDIR "/berth");
-        pid_t pid = fork();
-        if (pid < 0)
-                return err_errno(err, -errno, "fork");
-        if (pid == 0) {
-                if ((dir_fd >= 0 && dup2(dir_fd, 3) < 0) || (in_fd >= 0 && dup2(in_fd, 0) < 0) ||
-                    (out_fd >= 0 && dup2(out_fd, 1) < 0))
-                        _exit(127);
-                execv(helper, argv);
-                dprintf(2, "berth: cannot execute '%s': %m\n", helper);
-                _exit(127);
-        }
-        int st;
-        while (waitpid(pid, &st, 0) < 0)
-                if (errno != EINTR)
-                        return err_errno(err, -errno, "wait for berth-tar");
-        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-                /* berth-tar said why on stderr already */
-                return err_set(err, -ECHILD, "berth-tar failed");
-        return 0;
-}
-
 static bool mode_is_dir(json_t *st)
 {
         return (json_integer_value(json_object_get(st, "mode")) >> 31) & 1;
@@ -202,8 +167,10 @@ static int copy_from(struct cli *cli, struct cli_args *a, const char *ctr, const
         if (r >= 0 && lseek(tfd, 0, SEEK_SET) < 0)
                 r = err_errno(&err, -errno, "rewind the temporary file");
         if (r >= 0) {
-                char *argv[] = {(char *)"berth-tar", (char *)"unpack", into ? into : tmp, NULL};
-                r = run_tar(argv, tfd, -1, -1, &err);
+                /* through berth-tar: the hardened unpacker, without
+                 * libarchive in this program */
+                r = layer_unpack(tfd, into ? into : tmp, BERTH_LAYER_WH_DELETE, LAYER_UNPACK_COPY,
+                                 NULL, &err);
         }
         if (tf)
                 fclose(tf);
@@ -285,14 +252,11 @@ static int copy_to(struct cli *cli, struct cli_args *a, const char *src, const c
                 r = err_errno(&err, -errno, "open '%s'", src);
         else if (cli_flag(a, "follow-link") && !contents) {
                 int ofd = open(src, O_PATH | O_CLOEXEC);
-                char *argv[] = {(char *)"berth-tar", (char *)"pack", (char *)"", (char *)top, NULL};
                 r = ofd < 0 ? err_errno(&err, -errno, "open '%s'", src)
-                            : run_tar(argv, -1, tfd, ofd, &err);
+                            : tar_pack_tree(ofd, "", top, tfd, &err);
                 safe_close(ofd);
         } else {
-                char *argv[] = {(char *)"berth-tar", (char *)"pack", (char *)name, (char *)top,
-                                NULL};
-                r = run_tar(argv, -1, tfd, dfd, &err);
+                r = tar_pack_tree(dfd, name, top, tfd, &err);
         }
         if (dfd != pfd)
                 safe_close(dfd);

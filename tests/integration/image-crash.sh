@@ -1,7 +1,11 @@
 #!/bin/bash
 # kill -9 in the middle of a load, many times at different moments: the next
 # open lists no half image, leaves no temp files, and loads again cleanly;
-# removing everything then leaves no layer behind.
+# removing everything then leaves no layer behind. And the tar helper
+# (berth-tar) killed while it spools the archive and while it unpacks a
+# layer: the load fails with a message that names what happened, and the
+# store is as it was (the earlier image whole, no half layer, nothing in
+# tmp/).
 set -euo pipefail
 [ "$(id -u)" = 0 ] || { echo "needs root"; exit 77; }
 tool=$BERTH_BUILD_DIR/tests/image-tool
@@ -13,6 +17,21 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# kill -9 the berth-tar child of $1 running subcommand $2, once it runs
+kill_helper() {
+        local parent=$1 sub=$2 hp
+        for _ in $(seq 2000); do
+                hp=$(pgrep -P "$parent" -f "berth-tar $sub" || true)
+                if [ -n "$hp" ]; then
+                        kill -9 $hp
+                        return 0
+                fi
+                kill -0 "$parent" 2> /dev/null || return 1
+                sleep 0.005
+        done
+        return 1
+}
 
 "$lib/mkimage.sh" big "$work/big.tar"
 "$lib/mkimage.sh" multi "$work/multi.tar"
@@ -39,6 +58,24 @@ for drv in vfs overlay2; do
                         t rm big >/dev/null
                 fi
                 [ -z "$(ls -A "$root/image/$drv/tmp")" ] || fail "$drv: leftovers in image/tmp: $(ls "$root/image/$drv/tmp")"
+        done
+        layers_before=$(find "$root/$drv" -mindepth 2 -maxdepth 2 ! -path '*/l/*' | sort)
+        for sub in spool unpack; do
+                "$tool" -r "$root" -d "$drv" load "$work/big.tar" > "$work/out" 2>&1 &
+                pid=$!
+                kill_helper "$pid" "$sub" || fail "$drv: no berth-tar $sub seen"
+                st=0
+                wait "$pid" || st=$?
+                [ "$st" != 0 ] || fail "$drv/$sub: the load succeeded with its helper killed"
+                grep -q "tar helper killed by signal 9" "$work/out" ||
+                        fail "$drv/$sub: the message does not say so: $(cat "$work/out")"
+                list=$(t ls)
+                echo "$list" | grep -q '"multi:latest"' || fail "$drv/$sub: the earlier image is gone"
+                ! echo "$list" | grep -q '"big:latest"' || fail "$drv/$sub: big is listed"
+                [ -z "$(ls -A "$root/image/$drv/tmp")" ] ||
+                        fail "$drv/$sub: leftovers in image/tmp: $(ls "$root/image/$drv/tmp")"
+                layers=$(find "$root/$drv" -mindepth 2 -maxdepth 2 ! -path '*/l/*' | sort)
+                [ "$layers" = "$layers_before" ] || fail "$drv/$sub: driver layers changed: $layers"
         done
         t load "$work/big.tar" | grep -qx "Loaded image: big:latest" || fail "$drv: load after crashes"
         t rm big >/dev/null
