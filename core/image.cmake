@@ -19,17 +19,4 @@ add_library(berth-archive STATIC
   ${CMAKE_CURRENT_LIST_DIR}/tar-unpack.c
   ${CMAKE_CURRENT_LIST_DIR}/tar-tree.c
   ${CMAKE_CURRENT_LIST_DIR}/tar-image.c)
-# Statically where Debian ships libarchive.a: then only the formats and
-# filters berth uses are linked, and no libxml2/ICU/libstdc++ (only the xar
-# format needs them; tar-static.c), which halves the helper's start.
-find_library(LIBARCHIVE_STATIC_A NAMES libarchive.a)
-if(LIBARCHIVE_STATIC_A)
-  set(_la_deps ${LIBARCHIVE_STATIC_LIBRARIES})
-  list(REMOVE_ITEM _la_deps archive)
-  # in the program itself, ahead of libarchive.a in the link
-  target_sources(berth-archive INTERFACE ${CMAKE_CURRENT_LIST_DIR}/tar-static.c)
-  target_include_directories(berth-archive PUBLIC ${LIBARCHIVE_INCLUDE_DIRS})
-  target_link_libraries(berth-archive PUBLIC berth-core ${LIBARCHIVE_STATIC_A} ${_la_deps})
-else()
-  target_link_libraries(berth-archive PUBLIC berth-core PkgConfig::LIBARCHIVE)
-endif()
+target_link_libraries(berth-archive PUBLIC berth-core PkgConfig::LIBARCHIVE)
