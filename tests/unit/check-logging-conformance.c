@@ -6,6 +6,11 @@
  * compression, tail, since/until, follow, remove, options. The plugins are
  * loaded from the build's plugin directory through the core's loader and
  * called only through the core's wrappers, as the engine calls them.
+ *
+ * Built a second time as check-logging-builtin, with LOGGING_BUILTIN: the
+ * same suite against the same sources linked in as built-in drivers, as the
+ * static berth-shim has them (OpenSSL's providers: one suite, in-tree and
+ * as a module).
  */
 #include "check-main.h"
 #include "driver.h"
@@ -30,8 +35,17 @@ static char root[64];
 static char *logdir;
 static struct berth_config cfg;
 
+#ifdef LOGGING_BUILTIN
+extern const struct berth_plugin berth_builtin_log_jsonfile, berth_builtin_log_none;
+static const struct berth_plugin *const builtins[] = {&berth_builtin_log_jsonfile,
+                                                      &berth_builtin_log_none, NULL};
+#endif
+
 static void setup(void)
 {
+#ifdef LOGGING_BUILTIN
+        driver_set_builtins(builtins);
+#endif
         const char *dir = getenv("BERTH_PLUGIN_DIR");
         ck_assert_msg(dir != NULL, "BERTH_PLUGIN_DIR is not set (run through ctest)");
         strcpy(root, "/tmp/berth-check-logging.XXXXXX");
@@ -63,6 +77,9 @@ static struct driver *load_ini(const char *name, const char *ini)
                 ck_assert_int_eq(config_load_string(&cfg, "t.ini", ini, &e), 0);
         int r = driver_load(&cfg, BERTH_KIND_LOGGING, name, &d, &e);
         ck_assert_msg(r == 0, "load %s: %s", name, e.msg);
+#ifdef LOGGING_BUILTIN
+        ck_assert_msg(strstr(d->path, "built into"), "%s: loaded from '%s'", name, d->path);
+#endif
         return d;
 }
 
