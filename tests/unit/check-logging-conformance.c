@@ -355,6 +355,35 @@ static char *slurp(const char *path)
         return buf;
 }
 
+/* The writer formats dates by arithmetic: the same as gmtime_r() on every
+ * day from 1900 to 2257, the range of int64 nanoseconds (leap years, 2000
+ * and 2100, before 1970). */
+START_TEST(test_json_dates)
+{
+        struct driver *d = load("json-file");
+        void *w = open_writer(d, NULL);
+        const int64_t day = 86400, first = -25567 * day, last = 105000 * day; /* 1900, 2257 */
+        int n = 0;
+        for (int64_t t = first; t <= last; t += day + 3607, n++) /* and the hours move */
+                put(d, w, BERTH_LOG_STDOUT, t * SEC, "x\n", 0);
+        ck_assert_int_eq(berth_logging_close(d, w, 0), 0);
+        _cleanup_free_ char *path = log_file("");
+        _cleanup_free_ char *text = slurp(path);
+        char *save = NULL, *l = strtok_r(text, "\n", &save);
+        for (int64_t t = first; t <= last; t += day + 3607, l = strtok_r(NULL, "\n", &save)) {
+                ck_assert_ptr_nonnull(l);
+                time_t tt = (time_t)t;
+                struct tm tm;
+                char want[64];
+                gmtime_r(&tt, &tm);
+                strftime(want, sizeof(want), "\"time\":\"%Y-%m-%dT%H:%M:%SZ\"}", &tm);
+                ck_assert_msg(strstr(l, want), "%lld: want %s in %s", (long long)t, want, l);
+        }
+        ck_assert_int_gt(n, 100000);
+        driver_unload(d);
+}
+END_TEST
+
 START_TEST(test_json_line_format)
 {
         struct driver *d = load("json-file");
@@ -902,6 +931,7 @@ static Suite *suite(void)
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, test_json_line_format);
+        tcase_add_test(tc, test_json_dates);
         tcase_add_test(tc, test_json_escaping);
         tcase_add_test(tc, test_json_rotation);
         tcase_add_test(tc, test_json_compress);
