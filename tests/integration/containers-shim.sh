@@ -5,7 +5,7 @@
 # which dlopens it. Logs (with rotation and compression), exec, attach, wait
 # and the exit code work after the shim has given the runtime's pages back.
 # Each shim's VmRSS, Pss and Private are printed, not asserted: weight is
-# measured (bench/), not a pass/fail line.
+# measured (bench/shim-memory), not a pass/fail line.
 . "$(dirname "$0")/lib.sh"
 [ -x "$BERTH_BUILD_DIR/core/berth-shim-dynamic" ] ||
         skip "berth-shim is built dynamic here (sanitizer build, or no static libraries)"
