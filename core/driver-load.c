@@ -2,7 +2,6 @@
 #include "driver.h"
 #include "log.h"
 
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -181,6 +180,32 @@ void driver_set_layer_services(berth_layer_unpack_fn unpack, berth_layer_diff_fn
         layer_services.diff = diff;
 }
 
+/* --- built-in drivers ------------------------------------------------ */
+
+/* Drivers linked into the program instead of loaded from a .so: the static
+ * berth-shim has the standard logging drivers built in, from the same source
+ * as their plugins (it does not dlopen). They pass the same checks. */
+static const struct berth_plugin *const *builtins;
+
+void driver_set_builtins(const struct berth_plugin *const *list)
+{
+        builtins = list;
+}
+
+static const struct berth_plugin *builtin_find(uint32_t kind, const char *name)
+{
+        for (size_t i = 0; builtins && builtins[i]; i++)
+                if (builtins[i]->kind == kind && builtins[i]->name &&
+                    streq(builtins[i]->name, name))
+                        return builtins[i];
+        return NULL;
+}
+
+bool driver_is_builtin(uint32_t kind, const char *name)
+{
+        return builtin_find(kind, name) != NULL;
+}
+
 /* --- loading ---------------------------------------------------------- */
 
 /* The size of the descriptor as ABI 1.0 defined it: everything up to and
@@ -245,22 +270,15 @@ int driver_load(struct berth_config *cfg, uint32_t kind, const char *name, struc
         d->cfg = cfg;
         d->section = xasprintf("%s.%s", kname, name);
 
-        if (access(d->path, F_OK) < 0)
-                return err_errno(err, -errno, "%s driver '%s': plugin file '%s' is missing", kname,
-                                 name, d->path);
-
-        void *dl = dlopen(d->path, RTLD_NOW | RTLD_LOCAL);
-        if (!dl)
-                return err_set(err, -ENOEXEC, "%s driver '%s': cannot load plugin '%s': %s", kname,
-                               name, d->path, dlerror());
-
-        dlerror();
-        const struct berth_plugin *desc = dlsym(dl, BERTH_PLUGIN_SYMBOL_NAME);
-        const char *dle = dlerror();
-        if (!desc || dle)
-                return err_set(err, -ENOEXEC,
-                               "%s driver '%s': '%s' is not a berth plugin (no symbol '%s')", kname,
-                               name, d->path, BERTH_PLUGIN_SYMBOL_NAME);
+        const struct berth_plugin *desc = builtin_find(kind, name);
+        if (desc) {
+                free(d->path);
+                d->path = xasprintf("(built into %s)", program_invocation_short_name);
+        } else {
+                r = driver_dlopen(d->path, kname, name, &desc, err);
+                if (r < 0)
+                        return r;
+        }
 
         /* ABI major, struct size and kind before anything else. */
         if (desc->abi_major != BERTH_ABI_MAJOR)

@@ -45,6 +45,16 @@ typedef int (*berth_layer_diff_fn)(void *ctx, const char *dir, const char *const
                                    struct berth_err *err);
 void driver_set_layer_services(berth_layer_unpack_fn unpack, berth_layer_diff_fn diff);
 
+/* Drivers built into this program (a NULL-terminated list of descriptors,
+ * kept by reference): driver_load() takes one of these before it looks in
+ * the plugin directory. */
+void driver_set_builtins(const struct berth_plugin *const *list);
+bool driver_is_builtin(uint32_t kind, const char *name);
+/* dlopen the plugin at path and find its descriptor (driver-dlopen.c; the
+ * static berth-shim replaces it with one that refuses). */
+int driver_dlopen(const char *path, const char *kname, const char *name,
+                  const struct berth_plugin **ret, struct berth_err *err);
+
 /* Load, check and initialise one driver. Every refusal names the file. */
 int driver_load(struct berth_config *cfg, uint32_t kind, const char *name, struct driver **ret,
                 struct berth_err *err);

@@ -9,9 +9,12 @@
 #include "runtime.h"
 
 #include <fcntl.h>
+#include <link.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -23,6 +26,7 @@
 #define MAX_CLIENTS  64
 #define LINE_MAX_LOG (16 * 1024)
 #define MAX_EXECS    16
+#define SHED_IDLE_MS 5000 /* see shed_memory() */
 
 struct client {
         int fd;
@@ -69,6 +73,7 @@ struct shim {
 };
 
 static int recv_fd(int sock);
+static void shed_memory(void);
 
 static void fatal_sync(struct shim *s, const char *msg)
 {
@@ -121,10 +126,15 @@ static void log_flush(struct shim *s)
                 }
 }
 
+static const char *log_driver(json_t *cfg)
+{
+        return json_get_str(json_object_get(cfg, "log"), "driver", "json-file");
+}
+
 static int open_log(struct shim *s, struct berth_err *err)
 {
         json_t *lc = json_object_get(s->cfg, "log");
-        const char *driver = json_get_str(lc, "driver", "json-file");
+        const char *driver = log_driver(s->cfg);
         config_init(&s->bcfg);
         const char *cf = json_get_str(s->cfg, "config_file", NULL);
         if (cf) {
@@ -271,6 +281,7 @@ static int start_exec(struct shim *s, struct client *c, int ci, char **w)
                 c->established = true;
                 c->want_in = want_stdin;
         }
+        shed_memory(); /* the runtime's exec path */
         return detach ? 1 : 0;
 }
 
@@ -322,6 +333,7 @@ static void exec_finish(struct shim *s, struct exec_session *e)
         safe_close(e->out_fd);
         safe_close(e->err_fd);
         *e = (struct exec_session){0};
+        shed_memory();
 }
 
 /* Send output to each attached client that asked for the stream. A client
@@ -566,6 +578,40 @@ static void finish(struct shim *s, int status)
         exit(0);
 }
 
+/* --- memory ----------------------------------------------------------------
+ * The shim stays for the container's whole life, and most of the code it ran
+ * to get there (the runtime: the spec, mounts, cgroups, seccomp's compiler)
+ * it will not run again. After such work (the start, an exec's set-up and
+ * end) and after SHED_IDLE_MS without any event, it gives those pages back:
+ * the read-only segments of the program and of every object it maps (code
+ * and constants: clean file pages, which come back from the page cache on
+ * their next use) leave its page tables, and free heap goes back to the
+ * kernel. What the monitor loop runs comes back on first use, 64 KiB around
+ * each fault (the kernel's fault-around). Writable segments are not touched:
+ * MADV_DONTNEED would lose their data. The cost is a few page faults after
+ * each shed; the gain is a shim whose resident set is what it runs now. */
+
+static int shed_object(struct dl_phdr_info *info, size_t size, void *data)
+{
+        uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+        for (int i = 0; i < info->dlpi_phnum; i++) {
+                const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+                if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W))
+                        continue;
+                uintptr_t a = (info->dlpi_addr + ph->p_vaddr) & ~(page - 1);
+                uintptr_t b =
+                    (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + page - 1) & ~(page - 1);
+                madvise((void *)a, b - a, MADV_DONTNEED);
+        }
+        return 0;
+}
+
+static void shed_memory(void)
+{
+        malloc_trim(0);
+        dl_iterate_phdr(shed_object, NULL);
+}
+
 /* --- setup ----------------------------------------------------------------- */
 
 static int recv_fd(int sock)
@@ -712,7 +758,7 @@ static int run(struct shim *s)
 
         for (int i = 0; i < MAX_CLIENTS; i++)
                 s->clients[i] = (struct client){.fd = -1, .exec = -1};
-        bool started = false;
+        bool started = false, shed = true;
         for (;;) {
                 struct pollfd p[MAX_CLIENTS + 5 + 2 * MAX_EXECS];
 
@@ -739,11 +785,21 @@ static int run(struct shim *s)
                             (struct pollfd){s->execs[i].used ? s->execs[i].err_fd : -1, POLLIN, 0};
                 }
 
-                if (poll(p, (nfds_t)n, -1) < 0) {
+                /* Once things have been quiet for a while, give back what
+                 * the last burst of work touched (a log rotation, its
+                 * compression, an attach): an idle shim stays small. */
+                int ready = poll(p, (nfds_t)n, shed ? -1 : SHED_IDLE_MS);
+                if (ready < 0) {
                         if (errno == EINTR)
                                 continue;
                         break;
                 }
+                if (ready == 0) {
+                        shed_memory();
+                        shed = true;
+                        continue;
+                }
+                shed = false;
                 if (p[0].revents) {
                         struct signalfd_siginfo si;
                         if (read(s->sig_fd, &si, sizeof(si)) == sizeof(si) &&
@@ -796,6 +852,7 @@ static int run(struct shim *s)
                                         } else {
                                                 loop_write(s->sync_fd, "{\"started\":true}\n", 17);
                                                 sync_becomes_wait(s);
+                                                shed_memory();
                                         }
                                 }
                         }
@@ -846,14 +903,20 @@ int main(int argc, char **argv)
         }
         if (fcntl(SHIM_SYNC_FD, F_GETFD) < 0)
                 s.sync_fd = -1;
-        else
-                fcntl(SHIM_SYNC_FD, F_SETFD, FD_CLOEXEC);
         s.dir = argv[1];
         _cleanup_free_ char *cfgp = xasprintf("%s/%s", s.dir, SHIM_CONFIG);
         if (json_load_path(cfgp, &s.cfg, &err) < 0) {
                 fatal_sync(&s, err.msg);
                 return 1;
         }
+#ifdef BERTH_SHIM_STATIC
+        if (shim_static_logging(argv, log_driver(s.cfg), &err) < 0) {
+                fatal_sync(&s, err.msg);
+                return 1;
+        }
+#endif
+        if (s.sync_fd >= 0)
+                fcntl(s.sync_fd, F_SETFD, FD_CLOEXEC);
         s.id = json_get_str(s.cfg, "id", "");
         s.tty = json_get_bool(s.cfg, "tty", false);
         s.open_stdin = json_get_bool(s.cfg, "open_stdin", false);

@@ -34,4 +34,12 @@
 #define SHIM_PIDFILE "shim.pid"
 #define SHIM_SYNC_FD 3
 
+#include "err.h"
+
+/* The static berth-shim (shim-static.c): registers its built-in logging
+ * drivers and returns 0 if `driver` is one of them; for any other driver,
+ * execs berth-shim-dynamic with argv (the same fds) and returns only on
+ * failure. */
+int shim_static_logging(char **argv, const char *driver, struct berth_err *err);
+
 #endif

@@ -464,6 +464,31 @@ static int put_escaped(struct writer *w, const unsigned char *s, size_t n)
         return start < n ? emit(w, s + start, n - start) : 0;
 }
 
+/* The proleptic Gregorian date of a day count since 1970-01-01 (Howard
+ * Hinnant's civil_from_days). By hand rather than gmtime_r(): glibc's
+ * gmtime_r() initialises the time zone first (reads /etc/localtime through
+ * stdio), which is most of what a writer would touch in a long-lived
+ * shim. */
+static void civil_from_days(int64_t z, int64_t *ret_y, int *ret_m, int *ret_d)
+{
+        z += 719468;
+        int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+        int64_t doe = z - era * 146097;                                      /* [0, 146096] */
+        int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+        int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* [0, 365] */
+        int64_t mp = (5 * doy + 2) / 153;                                    /* [0, 11] */
+        *ret_d = (int)(doy - (153 * mp + 2) / 5 + 1);
+        *ret_m = (int)(mp < 10 ? mp + 3 : mp - 9);
+        *ret_y = yoe + era * 400 + (*ret_m <= 2);
+}
+
+static char *put_digits(char *p, int64_t v, int width)
+{
+        for (int i = width - 1; i >= 0; i--, v /= 10)
+                p[i] = (char)('0' + v % 10);
+        return p + width;
+}
+
 /* Go's time.RFC3339Nano in UTC: fraction without trailing zeros, none at
  * all for a whole second. The date part is cached per second. */
 static size_t format_time(struct writer *w, int64_t ns, char *out)
@@ -474,22 +499,37 @@ static size_t format_time(struct writer *w, int64_t ns, char *out)
                 sec--;
         }
         if (sec != w->ts_sec || !w->ts_prefix[0]) {
-                struct tm tm;
-                time_t t = (time_t)sec;
-                gmtime_r(&t, &tm);
-                snprintf(w->ts_prefix, sizeof(w->ts_prefix), "%04d-%02d-%02dT%02d:%02d:%02d",
-                         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                         tm.tm_sec);
+                int64_t days = sec / 86400, tod = sec % 86400, y;
+                int m, d;
+                if (tod < 0) {
+                        tod += 86400;
+                        days--;
+                }
+                civil_from_days(days, &y, &m, &d);
+                if (y >= 0 && y <= 9999) {
+                        char *p = put_digits(w->ts_prefix, y, 4);
+                        *p++ = '-';
+                        p = put_digits(p, m, 2);
+                        *p++ = '-';
+                        p = put_digits(p, d, 2);
+                        *p++ = 'T';
+                        p = put_digits(p, tod / 3600, 2);
+                        *p++ = ':';
+                        p = put_digits(p, tod / 60 % 60, 2);
+                        *p++ = ':';
+                        p = put_digits(p, tod % 60, 2);
+                        *p = '\0';
+                } else
+                        snprintf(w->ts_prefix, sizeof(w->ts_prefix),
+                                 "%04lld-%02d-%02dT%02d:%02d:%02d", (long long)y, m, d,
+                                 (int)(tod / 3600), (int)(tod / 60 % 60), (int)(tod % 60));
                 w->ts_sec = sec;
         }
         size_t n = strlen(w->ts_prefix);
         memcpy(out, w->ts_prefix, n);
         if (frac) {
                 char digits[9];
-                for (int i = 8; i >= 0; i--) {
-                        digits[i] = (char)('0' + frac % 10);
-                        frac /= 10;
-                }
+                put_digits(digits, frac, 9);
                 int nd = 9;
                 while (digits[nd - 1] == '0')
                         nd--;

@@ -13,6 +13,14 @@ libdir=$(grep -m1 '^CMAKE_INSTALL_LIBDIR:' "$BERTH_BUILD_DIR/CMakeCache.txt" | c
 confdir=$(grep -m1 '^BERTH_CONFDIR:' "$BERTH_BUILD_DIR/CMakeCache.txt" | cut -d= -f2)
 check "berth in bin" test -x "$STAGE$prefix/bin/berth"
 check "berthd in sbin" test -x "$STAGE$prefix/sbin/berthd"
+check "berth-shim in sbin" test -x "$STAGE$prefix/sbin/berth-shim"
+if [ -x "$BERTH_BUILD_DIR/core/berth-shim-dynamic" ]; then # the shim is static
+        libexecdir=$(grep -m1 '^CMAKE_INSTALL_LIBEXECDIR:' "$BERTH_BUILD_DIR/CMakeCache.txt" | cut -d= -f2)
+        check "berth-shim-dynamic, for plugin logging drivers, in libexec/berth" \
+                test -x "$STAGE$prefix/$libexecdir/berth/berth-shim-dynamic"
+        check "the installed berth-shim is static" \
+                bash -c "file -L '$STAGE$prefix/sbin/berth-shim' | grep -q 'statically linked'"
+fi
 for p in storage-overlay2 storage-vfs net-bridge net-host net-none volume-local log-jsonfile log-none; do
         check "plugin $p installed" test -f "$STAGE$prefix/$libdir/berth/plugins/$p.so"
 done

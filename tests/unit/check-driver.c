@@ -116,6 +116,59 @@ START_TEST(test_good)
 }
 END_TEST
 
+/* A built-in driver (as the static berth-shim has): found before the
+ * plugin directory, named as built in, and checked as a plugin is. */
+static int bi_init(const struct berth_host *host, void **ret_state, struct berth_err *err)
+{
+        *ret_state = NULL;
+        return 0;
+}
+static int bi_exists(void *drv, const char *id, uint64_t flags)
+{
+        return 42;
+}
+static const struct berth_storage_ops bi_ops = {.size = sizeof(struct berth_storage_ops),
+                                                .exists = bi_exists};
+static const struct berth_plugin bi_good = {.abi_major = BERTH_ABI_MAJOR,
+                                            .abi_minor = BERTH_ABI_MINOR,
+                                            .struct_size = sizeof(struct berth_plugin),
+                                            .kind = BERTH_KIND_STORAGE,
+                                            .name = "good", /* also a file in the plugin dir */
+                                            .init = bi_init,
+                                            .ops = &bi_ops};
+static const struct berth_plugin bi_abi = {.abi_major = 99,
+                                           .struct_size = sizeof(struct berth_plugin),
+                                           .kind = BERTH_KIND_STORAGE,
+                                           .name = "old",
+                                           .init = bi_init,
+                                           .ops = &bi_ops};
+
+START_TEST(test_builtin)
+{
+        static const struct berth_plugin *const list[] = {&bi_good, &bi_abi, NULL};
+        driver_set_builtins(list);
+        struct driver *d = NULL;
+        struct berth_err e = {0};
+        ck_assert(driver_is_builtin(BERTH_KIND_STORAGE, "good"));
+        ck_assert(!driver_is_builtin(BERTH_KIND_LOGGING, "good"));
+        ck_assert(!driver_is_builtin(BERTH_KIND_STORAGE, "other"));
+        int r = driver_load(&cfg, BERTH_KIND_STORAGE, "good", &d, &e);
+        ck_assert_msg(r == 0, "%s", e.msg);
+        ck_assert_ptr_eq(d->desc, &bi_good);
+        ck_assert_msg(strstr(d->path, "built into"), "%s", d->path);
+        ck_assert_int_eq(berth_storage_exists(d, "x", 0), 42);
+        driver_unload(d);
+        r = driver_load(&cfg, BERTH_KIND_STORAGE, "old", &d, &e);
+        ck_assert_int_eq(r, -EPROTO);
+        ck_assert_msg(
+            strstr(e.msg, "plugin '(built into check-driver)' was built for plugin ABI 99"), "%s",
+            e.msg);
+        /* other names still come from the plugin directory */
+        expect_refusal("absent", BERTH_KIND_STORAGE, -ENOENT, "is missing");
+        driver_set_builtins(NULL);
+}
+END_TEST
+
 START_TEST(test_missing)
 {
         expect_refusal("absent", BERTH_KIND_STORAGE, -ENOENT, "is missing");
@@ -183,6 +236,7 @@ static Suite *suite(void)
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_file_name_rule);
         tcase_add_test(tc, test_good);
+        tcase_add_test(tc, test_builtin);
         tcase_add_test(tc, test_missing);
         tcase_add_test(tc, test_corrupt);
         tcase_add_test(tc, test_no_entry);

@@ -6,6 +6,11 @@
  * compression, tail, since/until, follow, remove, options. The plugins are
  * loaded from the build's plugin directory through the core's loader and
  * called only through the core's wrappers, as the engine calls them.
+ *
+ * Built a second time as check-logging-builtin, with LOGGING_BUILTIN: the
+ * same suite against the same sources linked in as built-in drivers, as the
+ * static berth-shim has them (OpenSSL's providers: one suite, in-tree and
+ * as a module).
  */
 #include "check-main.h"
 #include "driver.h"
@@ -30,8 +35,17 @@ static char root[64];
 static char *logdir;
 static struct berth_config cfg;
 
+#ifdef LOGGING_BUILTIN
+extern const struct berth_plugin berth_builtin_log_jsonfile, berth_builtin_log_none;
+static const struct berth_plugin *const builtins[] = {&berth_builtin_log_jsonfile,
+                                                      &berth_builtin_log_none, NULL};
+#endif
+
 static void setup(void)
 {
+#ifdef LOGGING_BUILTIN
+        driver_set_builtins(builtins);
+#endif
         const char *dir = getenv("BERTH_PLUGIN_DIR");
         ck_assert_msg(dir != NULL, "BERTH_PLUGIN_DIR is not set (run through ctest)");
         strcpy(root, "/tmp/berth-check-logging.XXXXXX");
@@ -63,6 +77,9 @@ static struct driver *load_ini(const char *name, const char *ini)
                 ck_assert_int_eq(config_load_string(&cfg, "t.ini", ini, &e), 0);
         int r = driver_load(&cfg, BERTH_KIND_LOGGING, name, &d, &e);
         ck_assert_msg(r == 0, "load %s: %s", name, e.msg);
+#ifdef LOGGING_BUILTIN
+        ck_assert_msg(strstr(d->path, "built into"), "%s: loaded from '%s'", name, d->path);
+#endif
         return d;
 }
 
@@ -337,6 +354,35 @@ static char *slurp(const char *path)
         fclose(m);
         return buf;
 }
+
+/* The writer formats dates by arithmetic: the same as gmtime_r() on every
+ * day from 1900 to 2257, the range of int64 nanoseconds (leap years, 2000
+ * and 2100, before 1970). */
+START_TEST(test_json_dates)
+{
+        struct driver *d = load("json-file");
+        void *w = open_writer(d, NULL);
+        const int64_t day = 86400, first = -25567 * day, last = 105000 * day; /* 1900, 2257 */
+        int n = 0;
+        for (int64_t t = first; t <= last; t += day + 3607, n++) /* and the hours move */
+                put(d, w, BERTH_LOG_STDOUT, t * SEC, "x\n", 0);
+        ck_assert_int_eq(berth_logging_close(d, w, 0), 0);
+        _cleanup_free_ char *path = log_file("");
+        _cleanup_free_ char *text = slurp(path);
+        char *save = NULL, *l = strtok_r(text, "\n", &save);
+        for (int64_t t = first; t <= last; t += day + 3607, l = strtok_r(NULL, "\n", &save)) {
+                ck_assert_ptr_nonnull(l);
+                time_t tt = (time_t)t;
+                struct tm tm;
+                char want[64];
+                gmtime_r(&tt, &tm);
+                strftime(want, sizeof(want), "\"time\":\"%Y-%m-%dT%H:%M:%SZ\"}", &tm);
+                ck_assert_msg(strstr(l, want), "%lld: want %s in %s", (long long)t, want, l);
+        }
+        ck_assert_int_gt(n, 100000);
+        driver_unload(d);
+}
+END_TEST
 
 START_TEST(test_json_line_format)
 {
@@ -885,6 +931,7 @@ static Suite *suite(void)
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, test_json_line_format);
+        tcase_add_test(tc, test_json_dates);
         tcase_add_test(tc, test_json_escaping);
         tcase_add_test(tc, test_json_rotation);
         tcase_add_test(tc, test_json_compress);
