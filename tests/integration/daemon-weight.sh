@@ -57,7 +57,7 @@ b rm -f "$cid" > /dev/null
 echo "# berthd VmRSS after use: $(rss "$DAEMON_PID")"
 expect_eq "after registry, tar and port work berthd maps no heavy library" \
         "$(heavy_maps "$DAEMON_PID")" ""
-check "no berth-registry or berth-tar helper is left" \
-        bash -c "! pgrep -f 'berth-(registry|tar)' > /dev/null"
+check "no berth-registry or berth-tar helper of this daemon is left" \
+        bash -c "! pgrep -P $DAEMON_PID -f 'berth-(registry|tar)' > /dev/null"
 
 finish
