@@ -49,6 +49,9 @@ int main(int argc, char **argv)
         (void)argv;
         /* dies with berthd, which holds the other end of everything */
         (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+        /* a descriptor berthd's other threads made without O_CLOEXEC (a
+         * client's pipe) must not stay open here */
+        (void)close_range(REGISTRY_HELPER_FD + 1, ~0u, 0);
         signal(SIGPIPE, SIG_IGN);
         struct stat st;
         if (argc != 1 || fstat(REGISTRY_HELPER_FD, &st) < 0 || !S_ISSOCK(st.st_mode)) {
