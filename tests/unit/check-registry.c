@@ -157,9 +157,17 @@ static int collect(void *ud, json_t *msg)
         return 0;
 }
 
+static int client_gone(void *ud, json_t *msg)
+{
+        json_decref(msg);
+        return -EPIPE;
+}
+
 /* --- berthd's side of the helper protocol, against stand-in helpers ---- */
 
-/* Run a shell script as the helper (no image store): its result. */
+/* Run a shell script as the helper (no image store): its result. Progress
+ * goes into the array `progress`, or to a client that went away (GONE). */
+#define GONE ((json_t *)1)
 static int run_script(const char *body, json_t **ret_done, json_t *progress, struct berth_err *err)
 {
         char dir[] = "/tmp/berth-check-registry.XXXXXX";
@@ -168,8 +176,8 @@ static int run_script(const char *body, json_t **ret_done, json_t *progress, str
         _cleanup_free_ char *text = xasprintf("#!/bin/sh\nread -r req <&3\n%s\n", body);
         ck_assert_int_eq(write_file_atomic(path, text, strlen(text), 0755), 0);
         json_t *req = json_pack("{s:s, s:{s:s}}", "op", "login", "auth", "password", "s3cret");
-        int r = registry_helper_run(path, NULL, req, 5, progress ? collect : NULL, progress,
-                                    ret_done, err);
+        registry_progress_fn fn = progress == GONE ? client_gone : progress ? collect : NULL;
+        int r = registry_helper_run(path, NULL, req, 5, fn, progress, ret_done, err);
         json_decref(req);
         unlink(path);
         rmdir(dir);
@@ -218,6 +226,11 @@ START_TEST(test_helper_failures)
         ck_assert_int_eq(
             run_script("echo '{\"call\":\"txn_begin\"}' >&3\nexec sleep 30", NULL, NULL, &err),
             -EPROTO);
+        ck_assert(monotonic_ns() - t0 < 20000000000LL);
+        /* a client that went away: the helper is ended, not waited for */
+        ck_assert_int_eq(run_script("echo '{\"progress\":{\"status\":\"x\"}}' >&3\nexec sleep 30",
+                                    NULL, GONE, &err),
+                         -ECANCELED);
         ck_assert(monotonic_ns() - t0 < 20000000000LL);
         /* a helper that dies says how */
         ck_assert_int_eq(run_script("kill -9 $$", NULL, NULL, &err), -EIO);
