@@ -13,13 +13,15 @@ target_sources(berth-core PRIVATE
 # conversation with berthd. A library for the helper and the unit tests.
 pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib)
 pkg_check_modules(LIBSSL REQUIRED IMPORTED_TARGET libssl>=3.0)
+# the registry client's digests (EVP sha256)
+pkg_check_modules(LIBCRYPTO REQUIRED IMPORTED_TARGET libcrypto>=3.0)
 add_library(berth-registry-client STATIC
   ${CMAKE_CURRENT_LIST_DIR}/registry-http.c
   ${CMAKE_CURRENT_LIST_DIR}/registry-pull.c
   ${CMAKE_CURRENT_LIST_DIR}/registry-push.c
   ${CMAKE_CURRENT_LIST_DIR}/registry-remote.c)
 target_link_libraries(berth-registry-client PUBLIC berth-core PkgConfig::CURL PkgConfig::ZLIB
-                                                   PkgConfig::LIBSSL)
+                                                   PkgConfig::LIBSSL PkgConfig::LIBCRYPTO)
 
 add_executable(berth-registry ${CMAKE_CURRENT_LIST_DIR}/registry/berth-registry.c)
 target_link_libraries(berth-registry PRIVATE berth-registry-client)
