@@ -282,18 +282,11 @@ static int spawn_shim(struct container_store *s, const char *id, const char *sd,
         posix_spawn_file_actions_t fa;
         posix_spawnattr_t at;
         posix_spawn_file_actions_init(&fa);
-        posix_spawnattr_init(&at);
+        spawnattr_init_clean(&at, POSIX_SPAWN_SETSID);
         posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
         posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
         posix_spawn_file_actions_addopen(&fa, 2, logp, O_WRONLY | O_CREAT | O_APPEND, 0600);
         posix_spawn_file_actions_adddup2(&fa, sp[1], SHIM_SYNC_FD);
-        sigset_t none, all;
-        sigemptyset(&none);
-        sigfillset(&all);
-        posix_spawnattr_setsigmask(&at, &none);
-        posix_spawnattr_setsigdefault(&at, &all);
-        posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
-                                          POSIX_SPAWN_SETSIGDEF);
         char *argv[] = {(char *)"berth-shim", (char *)sd, NULL};
         pid_t pid;
         int r = posix_spawn(&pid, shim, &fa, &at, argv, environ);

@@ -37,16 +37,30 @@ void image_chain_id(const char *parent_chain, const char *diff_id, char ret[72])
         chain_id_next(parent_chain, diff_id, ret);
 }
 
-int image_store_tmp_named(struct image_store *s, const char *prefix, char **ret_path,
-                          struct berth_err *err)
+int image_store_tmp_dir(struct image_store *s, const char *prefix, char **ret_path,
+                        struct berth_err *err)
 {
-        return store_tmpfile(s, prefix, ret_path, err);
+        char *p = xasprintf("%s/%s-XXXXXX", s->tmp, prefix);
+        if (!mkdtemp(p)) {
+                int r = err_errno(err, -errno, "create a temp directory in '%s'", s->tmp);
+                free(p);
+                return r;
+        }
+        *ret_path = p;
+        return 0;
+}
+
+void image_store_tmp_dir_remove(const char *path)
+{
+        (void)rm_rf_path(path);
 }
 
 int image_txn_layer(struct image_txn *t, const char *tar_path, const char *diff_id,
                     struct berth_err *err)
 {
         struct image_store *s = t->s;
+        if (!digest_valid(diff_id))
+                return err_set(err, -EBADMSG, "'%s' is not a layer digest", diff_id);
         pthread_mutex_lock(&s->lock);
         struct layer *l;
         bool created = false;

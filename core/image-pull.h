@@ -11,9 +11,10 @@
  * without a commit, it removes the layers it created: all or nothing. */
 struct image_txn;
 int image_txn_begin(struct image_store *s, struct image_txn **ret);
-/* A verified, uncompressed layer tar in the store's tmp/ (image_store_tmp_named),
- * whose digest is diff_id; moved into the store (or removed if the store
- * has the layer already). */
+/* A verified, uncompressed layer tar in the store's tmp/ (in a directory of
+ * image_store_tmp_dir), whose digest is diff_id (checked to be a digest:
+ * it names files); moved into the store (or removed if the store has the
+ * layer already). tar_path NULL: a layer the store has. */
 int image_txn_layer(struct image_txn *t, const char *tar_path, const char *diff_id,
                     struct berth_err *err);
 /* Record the image (its config's diff IDs must be the layers added) and
@@ -24,8 +25,13 @@ struct image_txn *image_txn_free(struct image_txn *t);
 
 bool image_store_has_chain(struct image_store *s, const char *chain_id);
 void image_chain_id(const char *parent_chain, const char *diff_id, char ret[72]);
-int image_store_tmp_named(struct image_store *s, const char *prefix, char **ret_path,
-                          struct berth_err *err);
+/* A new directory in the store's tmp/ (same filesystem as the store) for the
+ * files of one pull or push, removed with what is in it by
+ * image_store_tmp_dir_remove(). Left behind by a crash, the next open of
+ * the store removes it. */
+int image_store_tmp_dir(struct image_store *s, const char *prefix, char **ret_path,
+                        struct berth_err *err);
+void image_store_tmp_dir_remove(const char *path);
 int image_has(struct image_store *s, const char *id);
 /* Point one more name at an existing image. */
 int image_add_name(struct image_store *s, const char *id, const char *name, struct berth_err *err);

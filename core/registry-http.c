@@ -217,6 +217,7 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
 {
         (void)dt, (void)dn, (void)ut, (void)un;
         struct xfer *x = ud;
+        reg_heartbeat(); /* curl calls this at least once a second */
         if (x->q->abort_fn && x->q->abort_fn(x->q->sink_ud)) {
                 x->stopped = true;
                 return 1;
@@ -278,11 +279,9 @@ static int perform(struct reg *rg, const struct reg_req *q, const char *url, con
         curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, on_data);
         curl_easy_setopt(cu, CURLOPT_WRITEDATA, &x);
         curl_easy_setopt(cu, CURLOPT_BUFFERSIZE, 256L * 1024);
-        if (q->abort_fn) {
-                curl_easy_setopt(cu, CURLOPT_NOPROGRESS, 0L);
-                curl_easy_setopt(cu, CURLOPT_XFERINFOFUNCTION, on_progress);
-                curl_easy_setopt(cu, CURLOPT_XFERINFODATA, &x);
-        }
+        curl_easy_setopt(cu, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(cu, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(cu, CURLOPT_XFERINFODATA, &x);
         if (!verify) {
                 curl_easy_setopt(cu, CURLOPT_SSL_VERIFYPEER, 0L);
                 curl_easy_setopt(cu, CURLOPT_SSL_VERIFYHOST, 0L);

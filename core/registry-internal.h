@@ -2,7 +2,11 @@
 #ifndef BERTH_REGISTRY_INTERNAL_H
 #define BERTH_REGISTRY_INTERNAL_H
 
-/* Shared between the registry-*.c files. */
+/* Shared between the files of berth-registry, the helper process that
+ * berthd runs for each pull, push and login (registry-proto.h): the HTTP
+ * client (registry-http.c), pull and push, and the helper's side of the
+ * conversation with berthd (registry-remote.c). Only the helper links
+ * these, and with them libcurl and OpenSSL. */
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -85,6 +89,49 @@ int reg_http_error(const struct reg_resp *resp, const char *what, struct berth_e
 char *reg_challenge_param(const char *challenge, const char *key);
 /* Is a transport error worth another try. */
 bool reg_retryable(CURLcode cc);
+
+/* The operations themselves, in the helper; as registry_pull/push/login
+ * in registry.h, with the image store reached through the rstore_* calls. */
+int reg_pull(const struct registry_opts *o, const char *ref, bool all_tags, const char *platform,
+             const struct registry_auth *auth, registry_progress_fn fn, void *userdata,
+             char **ret_id, struct berth_err *err);
+int reg_push(const struct registry_opts *o, const char *ref, const struct registry_auth *auth,
+             registry_progress_fn fn, void *userdata, struct berth_err *err);
+int reg_login(const struct registry_opts *o, const struct registry_auth *auth, char **ret_token,
+              struct berth_err *err);
+
+/* --- the image store, in berthd (registry-remote.c) ---------------------
+ * Each call is a request that berthd answers (image-pull.h does the work);
+ * calls from several threads are served one at a time. */
+
+/* Start the conversation on fd with berthd: the operation's request, and
+ * the directory (in the store's tmp/) where the helper's files go. */
+int remote_open(int fd, json_t **ret_request, struct berth_err *err);
+/* A message to berthd (stolen). */
+int remote_send(json_t *m);
+/* The progress callback of the operations: {"progress": msg}. */
+int remote_progress(void *userdata, json_t *msg);
+/* Tell berthd the helper is alive, at most once a second: called from
+ * where the work waits (transfers, compression, back-off). */
+void reg_heartbeat(void);
+
+/* A new file in the operation's directory: its fd, its path in *ret_path. */
+int rstore_tmpfile(const char *prefix, char **ret_path, struct berth_err *err);
+/* Which layers (bottom first; a layer counts with all below it) the store has. */
+int rstore_layers_present(char *const *diff_ids, bool *ret, struct berth_err *err);
+bool rstore_has_image(const char *id);
+/* image_txn_begin/layer/commit/free; tar_path NULL: a layer the store has. */
+int rstore_txn_begin(struct berth_err *err);
+int rstore_txn_layer(const char *tar_path, const char *diff_id, struct berth_err *err);
+int rstore_txn_commit(const char *config, size_t config_len, const char *const *names,
+                      char **ret_id, struct berth_err *err);
+void rstore_txn_abort(void);
+int rstore_push_source(const char *ref, char **ret_id, char **ret_config, size_t *ret_len,
+                       char ***ret_diff_ids, char ***ret_tars, struct berth_err *err);
+json_t *rstore_dist_get(const char *diff_id);
+void rstore_dist_put(const char *diff_id, const char *domain, const char *repository,
+                     const char *digest, int64_t size, const char *media_type);
+int rstore_add_name(const char *id, const char *name, struct berth_err *err);
 
 /* Docker's progress messages. */
 json_t *reg_progress(const char *id, const char *status, int64_t current, int64_t total);

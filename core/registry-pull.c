@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
-#include "image-pull.h"
+#include "image.h"
 
 #define OUTBUF (256u * 1024)
 
@@ -44,7 +44,6 @@ struct layer_dl {
 };
 
 struct pull {
-        struct image_store *s;
         struct reg *rg;
         const char *path; /* repository path */
         registry_progress_fn fn;
@@ -205,7 +204,7 @@ static int download(struct layer_dl *d)
 {
         struct pull *p = d->p;
         struct berth_err *err = &d->err;
-        d->fd = image_store_tmp_named(p->s, "pull", &d->tar, err);
+        d->fd = rstore_tmpfile("layer", &d->tar, err);
         if (d->fd < 0)
                 return d->fd;
         d->bh = EVP_MD_CTX_new();
@@ -270,8 +269,10 @@ static int download(struct layer_dl *d)
                 /* back off (0.2, 0.4, 0.8 s ...), then resume where it broke */
                 int64_t wait = 200000000LL << (attempt < 5 ? attempt : 5);
                 emit(p, reg_progress(d->id, "Retrying", -1, -1));
-                for (int64_t t = 0; t < wait && !p->abort; t += 20000000)
+                for (int64_t t = 0; t < wait && !p->abort; t += 20000000) {
                         usleep(20000);
+                        reg_heartbeat();
+                }
         }
         char blob[72], diff[72];
         digest_final(d->bh, blob);
@@ -523,7 +524,7 @@ static int pull_image(struct pull *p, const struct image_ref *ref, const char *p
         _cleanup_free_ char *config = NULL;
         _cleanup_json_ json_t *cfg = NULL;
         size_t config_len = 0;
-        struct image_txn *txn = NULL;
+        bool txn = false;
         pthread_t *threads = NULL;
         size_t n_threads = 0;
         int r;
@@ -574,11 +575,10 @@ static int pull_image(struct pull *p, const struct image_ref *ref, const char *p
         }
         char id[72];
         sha256_of(config, config_len, id);
-        bool had = image_has(p->s, id);
+        bool had = rstore_has_image(id);
 
         p->n = json_array_size(layers);
         p->l = xzalloc((p->n + 1) * sizeof(*p->l));
-        char chain[72] = "";
         for (size_t i = 0; i < p->n; i++) {
                 json_t *ld = json_array_get(layers, i);
                 struct layer_dl *d = &p->l[i];
@@ -602,10 +602,21 @@ static int pull_image(struct pull *p, const struct image_ref *ref, const char *p
                                     r == -ENOTSUP ? "cannot unpack yet" : "does not know");
                         goto out;
                 }
-                image_chain_id(chain[0] ? chain : NULL, d->diff_id, chain);
-                d->skip = image_store_has_chain(p->s, chain);
-                emit(p,
-                     reg_progress(d->id, d->skip ? "Already exists" : "Pulling fs layer", -1, -1));
+        }
+        {
+                _cleanup_strv_ char **ids = xzalloc((p->n + 1) * sizeof(char *));
+                _cleanup_free_ bool *have = xzalloc((p->n + 1) * sizeof(bool));
+                for (size_t i = 0; i < p->n; i++)
+                        ids[i] = xstrdup(p->l[i].diff_id);
+                r = rstore_layers_present(ids, have, err);
+                if (r < 0)
+                        goto out;
+                for (size_t i = 0; i < p->n; i++) {
+                        p->l[i].skip = have[i];
+                        emit(p,
+                             reg_progress(p->l[i].id,
+                                          have[i] ? "Already exists" : "Pulling fs layer", -1, -1));
+                }
         }
         n_threads = (size_t)(o->parallel > 0 ? o->parallel : 4);
         if (n_threads > p->n)
@@ -621,7 +632,8 @@ static int pull_image(struct pull *p, const struct image_ref *ref, const char *p
                         r = err_set(err, -EAGAIN, "cannot start a download thread");
                         goto out;
                 }
-        r = image_txn_begin(p->s, &txn);
+        r = rstore_txn_begin(err);
+        txn = r == 0;
         for (size_t i = 0; r == 0 && i < p->n; i++) {
                 struct layer_dl *d = &p->l[i];
                 if (!d->skip) {
@@ -636,13 +648,13 @@ static int pull_image(struct pull *p, const struct image_ref *ref, const char *p
                         }
                         emit(p, reg_progress(d->id, "Extracting", d->size, d->size));
                 }
-                r = image_txn_layer(txn, d->skip ? NULL : d->tar, d->diff_id, err);
+                r = rstore_txn_layer(d->skip ? NULL : d->tar, d->diff_id, err);
                 if (r < 0) {
                         err_prefix(err, "layer %s", d->digest);
                         break;
                 }
                 if (!d->skip) {
-                        free(d->tar); /* now the store's */
+                        free(d->tar); /* now the store's: moved by berthd */
                         d->tar = NULL;
                         emit(p, reg_progress(d->id, "Pull complete", -1, -1));
                 }
@@ -681,13 +693,14 @@ static int pull_image(struct pull *p, const struct image_ref *ref, const char *p
                         names[k++] = tagged = xasprintf("%s:%s", repo, ref->tag);
                 names[k++] = digested = xasprintf("%s@%s", repo, top.digest);
                 _cleanup_free_ char *new_id = NULL;
-                r = image_txn_commit(txn, config, config_len, names, &new_id, err);
+                r = rstore_txn_commit(config, config_len, names, &new_id, err);
                 if (r < 0)
                         goto out;
+                txn = false;
                 for (size_t i = 0; i < p->n; i++)
                         if (!p->l[i].skip)
-                                image_dist_put(p->s, p->l[i].diff_id, p->rg->domain, p->path,
-                                               p->l[i].digest, p->l[i].size, p->l[i].media);
+                                rstore_dist_put(p->l[i].diff_id, p->rg->domain, p->path,
+                                                p->l[i].digest, p->l[i].size, p->l[i].media);
                 json_t *dm = json_pack("{s:o}", "status", json_sprintf("Digest: %s", top.digest));
                 emit(p, dm);
                 json_t *sm = json_pack(
@@ -709,7 +722,8 @@ out:
                         pthread_join(threads[i], NULL);
         }
         free(threads);
-        image_txn_free(txn);
+        if (txn)
+                rstore_txn_abort();
         for (size_t i = 0; p->l && i < p->n; i++)
                 dl_done(&p->l[i]);
         free(p->l);
@@ -748,9 +762,9 @@ static int list_tags(struct pull *p, const char *repo, char ***ret, struct berth
         return 0;
 }
 
-int registry_pull(struct image_store *s, const struct registry_opts *o, const char *refstr,
-                  bool all_tags, const char *platform, const struct registry_auth *auth,
-                  registry_progress_fn fn, void *userdata, char **ret_id, struct berth_err *err)
+int reg_pull(const struct registry_opts *o, const char *refstr, bool all_tags, const char *platform,
+             const struct registry_auth *auth, registry_progress_fn fn, void *userdata,
+             char **ret_id, struct berth_err *err)
 {
         struct image_ref ref;
         int r = image_ref_parse(refstr, &ref, err);
@@ -762,8 +776,7 @@ int registry_pull(struct image_store *s, const struct registry_opts *o, const ch
                 return err_set(err, -EINVAL, "tag can't be used with --all-tags/-a");
         }
         _cleanup_free_ char *scope = xasprintf("repository:%s:pull", ref.path);
-        struct pull p = {.s = s,
-                         .path = ref.path,
+        struct pull p = {.path = ref.path,
                          .fn = fn,
                          .ud = userdata,
                          .retries = o->retries >= 0 ? o->retries : 3};

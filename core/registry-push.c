@@ -12,13 +12,12 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
-#include "image-pull.h"
+#include "image.h"
 
 /* Blobs larger than this go up in PATCH chunks of this size. */
 #define CHUNK (8ll << 20)
 
 struct push {
-        struct image_store *s;
         struct reg *rg;
         const char *path;
         registry_progress_fn fn;
@@ -173,7 +172,7 @@ static int compress_layer(struct push *p, const char *tar, char **ret_path, int 
         if (in < 0)
                 return err_errno(err, -errno, "open layer '%s'", tar);
         _cleanup_free_ char *path = NULL;
-        _cleanup_close_ int out = image_store_tmp_named(p->s, "push", &path, err);
+        _cleanup_close_ int out = rstore_tmpfile("push", &path, err);
         if (out < 0)
                 return out;
         z_stream z = {0};
@@ -200,6 +199,7 @@ static int compress_layer(struct push *p, const char *tar, char **ret_path, int 
                 z.next_out = ob;
                 z.avail_out = (unsigned)bs;
                 zr = deflate(&z, eof ? Z_FINISH : Z_NO_FLUSH);
+                reg_heartbeat();
                 size_t m = bs - z.avail_out;
                 if (m) {
                         EVP_DigestUpdate(h, ob, m);
@@ -228,7 +228,7 @@ static int push_layer(struct push *p, const char *diff_id, const char *tar, json
         reg_short_id(diff_id, id);
         bool have = false;
         int r;
-        _cleanup_json_ json_t *known = image_dist_get(p->s, diff_id);
+        _cleanup_json_ json_t *known = rstore_dist_get(diff_id);
         json_t *k = json_object_get(known, p->rg->domain);
         const char *kd = json_get_str(k, "digest", NULL);
         if (kd) {
@@ -284,7 +284,10 @@ static int push_layer(struct push *p, const char *diff_id, const char *tar, json
                             !(r == -EIO || r == -ETIMEDOUT || r == -ECONNREFUSED))
                                 break;
                         emit(p, reg_progress(id, "Retrying", -1, -1));
-                        usleep((useconds_t)(200000u << attempt));
+                        for (unsigned t = 0; t < (10u << attempt); t++) {
+                                usleep(20000);
+                                reg_heartbeat();
+                        }
                 }
                 if (r == 0)
                         emit(p, reg_progress(id, "Pushed", -1, -1));
@@ -292,7 +295,7 @@ static int push_layer(struct push *p, const char *diff_id, const char *tar, json
         unlink(gz);
         if (r < 0)
                 return err_prefix(err, "layer %s", diff_id);
-        image_dist_put(p->s, diff_id, p->rg->domain, p->path, digest, size, MT_DOCKER_LAYER);
+        rstore_dist_put(diff_id, p->rg->domain, p->path, digest, size, MT_DOCKER_LAYER);
         *ret_desc = (json_pack("{s:s, s:I, s:s}", "mediaType", MT_DOCKER_LAYER, "size",
                                (json_int_t)size, "digest", digest));
         return 0;
@@ -319,9 +322,8 @@ static void *push_worker(void *ud)
         }
 }
 
-int registry_push(struct image_store *s, const struct registry_opts *o, const char *refstr,
-                  const struct registry_auth *auth, registry_progress_fn fn, void *userdata,
-                  struct berth_err *err)
+int reg_push(const struct registry_opts *o, const char *refstr, const struct registry_auth *auth,
+             registry_progress_fn fn, void *userdata, struct berth_err *err)
 {
         struct image_ref ref;
         int r = image_ref_parse(refstr, &ref, err);
@@ -336,11 +338,11 @@ int registry_push(struct image_store *s, const struct registry_opts *o, const ch
         _cleanup_free_ char *id = NULL, *config = NULL, *scope = NULL;
         _cleanup_strv_ char **diff_ids = NULL, **tars = NULL;
         size_t config_len = 0;
-        struct push p = {.s = s, .path = ref.path, .fn = fn, .ud = userdata};
+        struct push p = {.path = ref.path, .fn = fn, .ud = userdata};
         pthread_mutex_init(&p.lock, NULL);
         _cleanup_json_ json_t *descs = json_array();
 
-        r = image_push_source(s, full, &id, &config, &config_len, &diff_ids, &tars, err);
+        r = rstore_push_source(full, &id, &config, &config_len, &diff_ids, &tars, err);
         if (r < 0) {
                 if (r == -ENOENT)
                         err_set(err, r, "An image does not exist locally with the tag: %s", repo);
@@ -351,7 +353,7 @@ int registry_push(struct image_store *s, const struct registry_opts *o, const ch
         /* scopes of the repositories a mount may read from, too */
         scope = xasprintf("repository:%s:pull,push", ref.path);
         for (char **d = diff_ids; *d; d++) {
-                _cleanup_json_ json_t *known = image_dist_get(s, *d);
+                _cleanup_json_ json_t *known = rstore_dist_get(*d);
                 const char *from =
                     json_get_str(json_object_get(known, ref.domain), "repository", NULL);
                 _cleanup_free_ char *fs = from ? xasprintf("repository:%s:pull", from) : NULL;
@@ -451,7 +453,7 @@ int registry_push(struct image_store *s, const struct registry_opts *o, const ch
                 emit(&p, json_pack("{s:{}, s:{s:s, s:s, s:I}}", "progressDetail", "aux", "Tag",
                                    ref.tag, "Digest", digest, "Size", (json_int_t)len));
                 _cleanup_free_ char *name = xasprintf("%s@%s", repo, digest);
-                (void)image_add_name(s, id, name, NULL);
+                (void)rstore_add_name(id, name, NULL);
         }
 out:
         for (size_t i = 0; p.descs && i < p.n; i++)
@@ -465,8 +467,8 @@ out:
         return r;
 }
 
-int registry_login(const struct registry_opts *o, const struct registry_auth *auth,
-                   char **ret_token, struct berth_err *err)
+int reg_login(const struct registry_opts *o, const struct registry_auth *auth, char **ret_token,
+              struct berth_err *err)
 {
         _cleanup_free_ char *domain = registry_server_name(auth->serveraddress);
         struct reg *rg = NULL;

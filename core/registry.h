@@ -8,6 +8,12 @@
  * progress messages ({"status","id","progressDetail","progress"}) through a
  * callback, which the API streams as they come and the CLI draws.
  *
+ * The HTTP work runs in berth-registry, a helper process per operation
+ * (registry-proto.h), so that berthd never loads libcurl and OpenSSL; these
+ * functions run it and do the image store's part in the caller's process.
+ * A helper that fails, is killed, or is silent past the timeout is an error
+ * ("registry helper killed by signal 9"), and the pull leaves nothing.
+ *
  * Pull: the manifest is negotiated (OCI index/manifest, Docker manifest
  * list/schema 2; the platform asked for or linux/amd64), then the layers
  * the store does not have are downloaded several at a time. Each blob is

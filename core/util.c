@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <sys/stat.h>
@@ -459,6 +460,17 @@ int openat_in_root(int rootfd, const char *path, int flags)
                 path++;
         int fd = (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof(how));
         return fd < 0 ? -errno : fd;
+}
+
+void spawnattr_init_clean(posix_spawnattr_t *at, short extra_flags)
+{
+        sigset_t none, all;
+        sigemptyset(&none);
+        sigfillset(&all);
+        posix_spawnattr_init(at);
+        posix_spawnattr_setsigmask(at, &none);
+        posix_spawnattr_setsigdefault(at, &all);
+        posix_spawnattr_setflags(at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | extra_flags);
 }
 
 char *find_program(const char *name, const char *const *rel_dirs, const char *installed_dir)

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <spawn.h>
 
 #define _cleanup_(f)       __attribute__((cleanup(f)))
 #define _cleanup_free_     _cleanup_(freep)
@@ -169,6 +170,11 @@ int openat_in_root(int rootfd, const char *path, int flags);
  * relative to the directory of the running program: "." for beside it, as
  * in a build tree), then in installed_dir. NULL if none is executable. */
 char *find_program(const char *name, const char *const *rel_dirs, const char *installed_dir);
+
+/* posix_spawn attributes for one of berth's helpers: every signal at its
+ * default and none blocked (berthd's threads block its shutdown signals),
+ * plus extra_flags (POSIX_SPAWN_SETSID ...). */
+void spawnattr_init_clean(posix_spawnattr_t *at, short extra_flags);
 
 int64_t now_ns(void);
 /* CLOCK_REALTIME */

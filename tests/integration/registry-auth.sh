@@ -54,6 +54,9 @@ if [ -x /usr/local/bin/docker ]; then
         out=$(DOCKER_HOST=unix://$SOCK DOCKER_CONFIG=$T/dockercfg /usr/local/bin/docker pull "$R/private/bb" 2>&1)
         check "docker pull with docker's credentials through berthd succeeds" [ $? = 0 ]
 fi
+# the registry client ran in berth-registry: the daemon never loaded it
+expect_eq "after pull, push and login berthd maps no libcurl or libssl" \
+        "$(grep -E 'libcurl|libssl' "/proc/$DAEMON_PID/maps")" ""
 stop_daemon
 
 # --- TLS with a CA of our own ---------------------------------------------------
@@ -81,6 +84,8 @@ check "pull over TLS with the CA from berth.ini succeeds" [ $? = 0 ]
 bc tag "127.0.0.1:$TP/secure/bb" "127.0.0.1:$TP/secure/again:v2"
 out=$(bc push "127.0.0.1:$TP/secure/again:v2" 2>&1)
 check "push over TLS succeeds" [ $? = 0 ]
+expect_eq "after TLS pulls and pushes berthd maps no libcurl or libssl" \
+        "$(grep -E 'libcurl|libssl' "/proc/$DAEMON_PID/maps")" ""
 
 # --- bearer tokens --------------------------------------------------------------
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/tok.key" -out "$T/tok.pem" -days 2 -subj /CN=berth-token 2> /dev/null

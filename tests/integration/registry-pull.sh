@@ -3,8 +3,8 @@
 # independent client (skopeo) filled: berth pull, run, pull by digest, -a,
 # the API's progress stream, the docker CLI against berthd, and the faults:
 # unknown names, a corrupt blob, a dropped connection (resumed by Range), a
-# registry killed mid-pull, an unknown manifest type, a huge manifest, and a
-# registry that does not answer.
+# registry killed mid-pull, the registry helper killed or stopped mid-pull, an
+# unknown manifest type, a huge manifest, and a registry that does not answer.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/registry-lib.sh"
 
@@ -237,6 +237,35 @@ BG_PIDS+=($!)
 wait_port "$HP"
 out=$(b pull "127.0.0.1:$HP/test/multi:latest" 2>&1)
 check "the retry after the registry came back succeeds" [ $? = 0 ]
+
+# --- the registry helper (berth-registry) killed or stuck mid-pull: berthd says
+# so, rolls the store back, and leaves no helper behind ---------------------------
+b rmi -f "$(archive_id "$T/multi.tar")" > /dev/null 2>&1
+for how in KILL STOP; do
+        SP=$(free_port)
+        python3 "$FAKE" proxy-hang "$SP" "$P" "$T/stall-$how" &
+        BG_PIDS+=($!)
+        wait_port "$SP"
+        images_before=$(b image ls -q --no-trunc | sort)
+        layers_before=$(count_layers)
+        b pull "127.0.0.1:$SP/test/multi:latest" > "$T/helper-$how.out" 2>&1 &
+        pull_pid=$!
+        for _ in $(seq 100); do [ -e "$T/stall-$how" ] && break; sleep 0.05; done
+        helper=$(pgrep -P "$DAEMON_PID" -x berth-registry)
+        check "a berth-registry process does the pull ($how)" [ -n "$helper" ]
+        [ -n "$helper" ] && kill -"$how" $helper
+        start=$(date +%s)
+        wait "$pull_pid"
+        check "the pull fails when its helper is sent SIG$how" [ $? != 0 ]
+        took=$(($(date +%s) - start))
+        expect_eq "image ls is unchanged after SIG$how" "$(b image ls -q --no-trunc | sort)" "$images_before"
+        expect_eq "no layer is left after SIG$how" "$(count_layers)" "$layers_before"
+        expect_eq "the store's tmp dir is empty after SIG$how" "$(count_tmp)" "0"
+        check "no berth-registry process is left after SIG$how" bash -c "! pgrep -P $DAEMON_PID -x berth-registry"
+done
+expect_contains "the failure names the killed helper" "$(cat "$T/helper-KILL.out")" "registry helper killed by signal 9"
+expect_contains "a stuck helper is ended after the timeout (2 s) and a margin" "$(cat "$T/helper-STOP.out")" "registry helper sent nothing for 12 s, killed"
+check "berthd did not wait for the stuck helper much longer ($took s)" [ "$took" -lt 25 ]
 
 # --- bad manifests and a silent registry ------------------------------------------
 XP=$(free_port)

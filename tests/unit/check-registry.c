@@ -5,6 +5,9 @@
 #include "check-main.h"
 
 #include "registry-internal.h"
+#include "registry-proto.h"
+
+#include <sys/stat.h>
 
 START_TEST(test_auth_roundtrip)
 {
@@ -148,6 +151,97 @@ START_TEST(test_progress)
 }
 END_TEST
 
+static int collect(void *ud, json_t *msg)
+{
+        json_array_append_new(ud, msg);
+        return 0;
+}
+
+static int client_gone(void *ud, json_t *msg)
+{
+        json_decref(msg);
+        return -EPIPE;
+}
+
+/* --- berthd's side of the helper protocol, against stand-in helpers ---- */
+
+/* Run a shell script as the helper (no image store): its result. Progress
+ * goes into the array `progress`, or to a client that went away (GONE). */
+#define GONE ((json_t *)1)
+static int run_script(const char *body, json_t **ret_done, json_t *progress, struct berth_err *err)
+{
+        char dir[] = "/tmp/berth-check-registry.XXXXXX";
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        _cleanup_free_ char *path = xasprintf("%s/helper", dir);
+        _cleanup_free_ char *text = xasprintf("#!/bin/sh\nread -r req <&3\n%s\n", body);
+        ck_assert_int_eq(write_file_atomic(path, text, strlen(text), 0755), 0);
+        json_t *req = json_pack("{s:s, s:{s:s}}", "op", "login", "auth", "password", "s3cret");
+        registry_progress_fn fn = progress == GONE ? client_gone : progress ? collect : NULL;
+        int r = registry_helper_run(path, NULL, req, 5, fn, progress, ret_done, err);
+        json_decref(req);
+        unlink(path);
+        rmdir(dir);
+        return r;
+}
+
+START_TEST(test_helper_protocol)
+{
+        struct berth_err err = {0};
+        json_t *done = NULL;
+        json_t *progress = json_array();
+        /* the request arrives on fd 3 (not in argv or the environment);
+         * progress passes through unchanged */
+        ck_assert_int_eq(run_script("echo '{\"progress\":{\"status\":\"x\",\"id\":\"y\"}}' >&3\n"
+                                    "echo '{\"alive\":true}' >&3\n"
+                                    "printf '{\"done\":%s}\\n' \"$req\" >&3",
+                                    &done, progress, &err),
+                         0);
+        ck_assert_str_eq(json_get_str(done, "op", ""), "login");
+        ck_assert_str_eq(json_get_str(json_object_get(done, "auth"), "password", ""), "s3cret");
+        ck_assert_int_eq(json_array_size(progress), 1);
+        ck_assert_str_eq(json_get_str(json_array_get(progress, 0), "id", ""), "y");
+        json_decref(done);
+        json_decref(progress);
+        /* an error the helper reports keeps its code */
+        ck_assert_int_eq(run_script("echo '{\"error\":{\"code\":-2,\"message\":\"manifest "
+                                    "unknown\"}}' >&3",
+                                    NULL, NULL, &err),
+                         -ENOENT);
+        ck_assert_str_eq(err_msg(&err), "manifest unknown");
+}
+END_TEST
+
+START_TEST(test_helper_failures)
+{
+        struct berth_err err = {0};
+        int64_t t0 = monotonic_ns();
+        /* malformed or unknown messages end the helper (it would sleep on) */
+        ck_assert_int_eq(run_script("echo 'not json' >&3\nexec sleep 30", NULL, NULL, &err),
+                         -EBADMSG);
+        ck_assert_ptr_nonnull(strstr(err_msg(&err), "registry helper"));
+        ck_assert_int_eq(run_script("echo '{\"what\":1}' >&3\nexec sleep 30", NULL, NULL, &err),
+                         -EPROTO);
+        ck_assert_ptr_nonnull(strstr(err_msg(&err), "unknown message"));
+        /* a store call where there is no store */
+        ck_assert_int_eq(
+            run_script("echo '{\"call\":\"txn_begin\"}' >&3\nexec sleep 30", NULL, NULL, &err),
+            -EPROTO);
+        ck_assert(monotonic_ns() - t0 < 20000000000LL);
+        /* a client that went away: the helper is ended, not waited for */
+        ck_assert_int_eq(run_script("echo '{\"progress\":{\"status\":\"x\"}}' >&3\nexec sleep 30",
+                                    NULL, GONE, &err),
+                         -ECANCELED);
+        ck_assert(monotonic_ns() - t0 < 20000000000LL);
+        /* a helper that dies says how */
+        ck_assert_int_eq(run_script("kill -9 $$", NULL, NULL, &err), -EIO);
+        ck_assert_str_eq(err_msg(&err), "registry helper killed by signal 9");
+        ck_assert_int_eq(run_script("exit 3", NULL, NULL, &err), -EIO);
+        ck_assert_str_eq(err_msg(&err), "registry helper exited with status 3");
+        ck_assert_int_eq(run_script("printf '{\"done\":' >&3", NULL, NULL, &err), -EIO);
+        ck_assert_str_eq(err_msg(&err), "registry helper exited without a result");
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s = suite_create("registry");
@@ -158,6 +252,10 @@ static Suite *suite(void)
         tcase_add_test(tc, test_challenge);
         tcase_add_test(tc, test_http_error);
         tcase_add_test(tc, test_progress);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("helper");
+        tcase_add_test(tc, test_helper_protocol);
+        tcase_add_test(tc, test_helper_failures);
         suite_add_tcase(s, tc);
         return s;
 }
