@@ -272,6 +272,13 @@ int main(int argc, char **argv)
         bool pidfile_written = false, socket_bound = false;
         sigset_t mask;
 
+        /* One malloc arena for every thread: a thread per connection would
+         * otherwise leave arenas of its own holding freed memory that the
+         * idle trim cannot return (measured: 1.1 MB of an idle daemon's RSS
+         * after a pull, a push and a load); berthd's threads wait on I/O,
+         * not on malloc. */
+        mallopt(M_ARENA_MAX, 1);
+
         if (parse_flags(argc, argv, &fl) < 0)
                 return 125;
         log_setup("berthd", BERTH_LOG_INFO);
