@@ -383,8 +383,9 @@ int layer_add(struct image_store *s, const char *tar_path, const char *diff_id, 
         *ret_created = true;
         return 0;
 fail:
-        (void)berth_storage_remove(s->drv, cache_id, 0, NULL);
-        unlink(pending);
+        /* the marker stays if the driver layer does: the next open removes it */
+        if (berth_storage_remove(s->drv, cache_id, 0, NULL) >= 0)
+                unlink(pending);
         return r;
 }
 
@@ -749,11 +750,25 @@ static void repair(struct image_store *s)
                 if (de->d_name[0] == '.')
                         continue;
                 const char *cache = startswith(de->d_name, "pending-");
+                if (cache && strchr(cache, '.')) /* a marker's own temp file */
+                        cache = NULL;
                 bool used = false;
                 for (size_t i = 0; cache && i < s->n_layers; i++)
                         used |= streq(s->layers[i]->cache_id, cache);
-                if (cache && !used)
-                        (void)berth_storage_remove(s->drv, cache, 0, NULL);
+                /* The marker goes only with the layer. A removal can fail
+                 * while the tar helper of a killed process is still writing
+                 * into the layer (it dies of its parent's death a moment
+                 * later): try for up to 0.2 s, then leave it to the next open. */
+                if (cache && !used) {
+                        int r = -EAGAIN;
+                        for (int i = 0; i < 20 && r < 0 && r != -ENOENT; i++) {
+                                if (i > 0)
+                                        usleep(10000);
+                                r = berth_storage_remove(s->drv, cache, 0, NULL);
+                        }
+                        if (r < 0 && r != -ENOENT)
+                                continue;
+                }
                 (void)rm_rf_at(dirfd(d), de->d_name);
         }
         /* layers no image uses (a load that crashed before its image record),
