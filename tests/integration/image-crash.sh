@@ -18,13 +18,31 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-# kill -9 the berth-tar child of $1 running subcommand $2, once it runs
+# The helper kills run a copy of image-tool with a berth-tar of the test's
+# own beside it (found first: find_program looks next to the program). For
+# the subcommand named by HOLD_TAR it runs the real berth-tar on its input
+# through a feeder that stops after 1 MiB: the helper is then mid-spool or
+# mid-unpack however loaded the machine is, and the test kills it there.
+mkdir -p "$work/bin"
+cp "$tool" "$work/bin/image-tool"
+cat > "$work/bin/berth-tar" << EOF
+#!/bin/sh
+[ "\$1" = "\$HOLD_TAR" ] || exec $BERTH_BUILD_DIR/core/berth-tar "\$@"
+sh -c 'head -c 1048576; kill -STOP \$\$; exec cat' | $BERTH_BUILD_DIR/core/berth-tar "\$@"
+EOF
+chmod +x "$work/bin/berth-tar"
+
+# kill -9 the berth-tar child of $1 running subcommand $2, once it has
+# read 1 MiB (the real helper then dies with its parent: PDEATHSIG)
 kill_helper() {
-        local parent=$1 sub=$2 hp
+        local parent=$1 sub=$2 hp feeder
         for _ in $(seq 2000); do
                 hp=$(pgrep -P "$parent" -f "berth-tar $sub" || true)
-                if [ -n "$hp" ]; then
-                        kill -9 $hp
+                feeder=$([ -n "$hp" ] && pgrep -P "$hp" -f "head -c 1048576" || true)
+                if [ -n "$hp" ] && [ -n "$feeder" ] &&
+                        grep -q '^State:[[:space:]]*T' "/proc/$feeder/status" 2> /dev/null; then
+                        kill -9 "$hp"
+                        kill -9 "$feeder"
                         return 0
                 fi
                 kill -0 "$parent" 2> /dev/null || return 1
@@ -61,7 +79,8 @@ for drv in vfs overlay2; do
         done
         layers_before=$(find "$root/$drv" -mindepth 2 -maxdepth 2 ! -path '*/l/*' | sort)
         for sub in spool unpack; do
-                "$tool" -r "$root" -d "$drv" load "$work/big.tar" > "$work/out" 2>&1 &
+                HOLD_TAR=$sub "$work/bin/image-tool" -r "$root" -d "$drv" load "$work/big.tar" \
+                        > "$work/out" 2>&1 &
                 pid=$!
                 kill_helper "$pid" "$sub" || fail "$drv: no berth-tar $sub seen"
                 st=0
