@@ -4,7 +4,6 @@
 #include "json.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <spawn.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -41,7 +40,7 @@ static int spawn_helper(const char *path, const char *const *args, int in, int o
         posix_spawn_file_actions_t fa;
         posix_spawnattr_t at;
         posix_spawn_file_actions_init(&fa);
-        posix_spawnattr_init(&at);
+        spawnattr_init_clean(&at, 0);
         for (int i = 0; i < 5 && r == 0; i++) {
                 if (i == 2)
                         continue; /* stderr: ours */
@@ -53,13 +52,6 @@ static int spawn_helper(const char *path, const char *const *args, int in, int o
                 else
                         posix_spawn_file_actions_addclose(&fa, i);
         }
-        /* a clean signal state: a daemon thread's mask is not the helper's */
-        sigset_t none, all;
-        sigemptyset(&none);
-        sigfillset(&all);
-        posix_spawnattr_setsigmask(&at, &none);
-        posix_spawnattr_setsigdefault(&at, &all);
-        posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
         if (r == 0)
                 r = -posix_spawn(ret_pid, path, &fa, &at, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
