@@ -12,13 +12,6 @@
 
 #define INIT_PATH_IN_CONTAINER "/sbin/docker-init"
 
-static char *find_init(void)
-{
-        /* the build tree (beside berthd), then ../libexec/berth */
-        static const char *const rel[] = {".", "../libexec/berth", NULL};
-        return find_program("berth-init", rel, BERTH_LIBEXECDIR "/berth");
-}
-
 /* The mount point, in the container's own layer (as Docker's mount points
  * are): the runtime looks the command up before it mounts anything. */
 static int make_mountpoint(const char *rootfs)
@@ -43,7 +36,7 @@ static int make_mountpoint(const char *rootfs)
 
 int container_init_apply(json_t *spec, const char *rootfs)
 {
-        _cleanup_free_ char *init = find_init();
+        _cleanup_free_ char *init = find_libexec_program("berth-init");
         if (!init || make_mountpoint(rootfs) < 0)
                 return -ENOENT;
         json_t *mounts = json_object_get(spec, "mounts");

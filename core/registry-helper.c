@@ -29,12 +29,6 @@ struct helper {
         struct jline_reader rd;
 };
 
-static char *find_helper(void)
-{
-        static const char *const rel[] = {".", "../libexec/berth", NULL};
-        return find_program("berth-registry", rel, BERTH_LIBEXECDIR "/berth");
-}
-
 static int spawn(struct helper *h, const char *program, struct berth_err *err)
 {
         int sp[2];
@@ -328,7 +322,7 @@ static int run(struct image_store *s, const struct registry_opts *o, json_t *req
                const struct registry_auth *auth, registry_progress_fn fn, void *userdata,
                json_t **ret_done, struct berth_err *err)
 {
-        _cleanup_free_ char *program = find_helper();
+        _cleanup_free_ char *program = find_libexec_program("berth-registry");
         if (!program)
                 return err_set(err, -ENOENT, "berth-registry was not found next to berthd or in %s",
                                BERTH_LIBEXECDIR "/berth");

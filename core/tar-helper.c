@@ -13,14 +13,6 @@
 
 extern char **environ;
 
-/* Next to this program (build tree: core/ for berthd and berth, ../core for
- * the test programs), or in the libexec directory. */
-static char *find_tar_helper(void)
-{
-        static const char *const rel[] = {".", "../core", "../libexec/berth", NULL};
-        return find_program("berth-tar", rel, BERTH_LIBEXECDIR "/berth");
-}
-
 static int spawn_helper(const char *path, const char *const *args, int in, int out, int dir,
                         int result, pid_t *ret_pid)
 {
@@ -90,7 +82,7 @@ static int read_reply(int fd, char **ret, size_t *ret_len)
 int tar_helper_run(const char *const *args, const struct tar_helper_io *io, json_t **ret,
                    struct berth_err *err)
 {
-        _cleanup_free_ char *path = find_tar_helper();
+        _cleanup_free_ char *path = find_libexec_program("berth-tar");
         if (!path)
                 return err_set(err, -ENOENT, "the tar helper berth-tar was not found in %s",
                                BERTH_LIBEXECDIR "/berth");

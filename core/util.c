@@ -489,3 +489,9 @@ char *find_program(const char *name, const char *const *rel_dirs, const char *in
         _cleanup_free_ char *p = xasprintf("%s/%s", installed_dir, name);
         return access(p, X_OK) == 0 ? TAKE_PTR(p) : NULL;
 }
+
+char *find_libexec_program(const char *name)
+{
+        static const char *const rel[] = {".", "../core", "../libexec/berth", NULL};
+        return find_program(name, rel, BERTH_LIBEXECDIR "/berth");
+}

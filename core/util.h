@@ -170,6 +170,11 @@ int openat_in_root(int rootfd, const char *path, int flags);
  * relative to the directory of the running program: "." for beside it, as
  * in a build tree), then in installed_dir. NULL if none is executable. */
 char *find_program(const char *name, const char *const *rel_dirs, const char *installed_dir);
+/* One of berth's helpers (berth-tar, berth-registry, berth-init,
+ * berth-shim-dynamic): beside the running program (a build tree: core/, or
+ * ../core for the test programs), in ../libexec/berth from it, or in
+ * <libexecdir>/berth. */
+char *find_libexec_program(const char *name);
 
 /* posix_spawn attributes for one of berth's helpers: every signal at its
  * default and none blocked (berthd's threads block its shutdown signals),

@@ -34,9 +34,7 @@ int shim_static_logging(char **argv, const char *driver, struct berth_err *err)
                 return 0;
         /* A plugin: the same program, linked dynamically, takes over with
          * the same arguments and fds (the sync socket stays fd 3). */
-        static const char *const rel[] = {".", "../libexec/berth", NULL};
-        _cleanup_free_ char *dyn =
-            find_program("berth-shim-dynamic", rel, BERTH_LIBEXECDIR "/berth");
+        _cleanup_free_ char *dyn = find_libexec_program("berth-shim-dynamic");
         if (!dyn)
                 return err_set(err, -ENOENT,
                                "logging driver '%s' is a plugin, and berth-shim-dynamic, which "
