@@ -96,20 +96,6 @@ static const char *reason(unsigned status)
         return "Unknown";
 }
 
-static int send_all(int fd, const void *p, size_t l)
-{
-        for (const char *s = p; l;) {
-                ssize_t n = send(fd, s, l, MSG_NOSIGNAL);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                s += n;
-                l -= (size_t)n;
-        }
-        return 0;
-}
-
 void api_add_header(struct api_request *req, const char *name, const char *value)
 {
         req->extra_headers = strv_push(req->extra_headers, xasprintf("%s: %s", name, value));
@@ -454,7 +440,7 @@ static int send_head(struct conn *c, struct api_request *req, const char *framin
         fprintf(f, "%s%s\r\n", framing, c->close && !c->upgrade ? "Connection: close\r\n" : "");
         if (fclose(f) != 0)
                 return -ENOMEM;
-        return send_all(c->fd, h, hl);
+        return http_send_all(c->fd, h, hl);
 }
 
 /* Copy the stream's pipe to the client, in chunks (or raw to EOF for an
@@ -479,7 +465,7 @@ static int relay(struct conn *c, int fd, bool chunked)
                 if (n < 0)
                         return -errno;
                 if (!chunked) {
-                        int r = n ? send_all(c->fd, buf + 16, (size_t)n) : 0;
+                        int r = n ? http_send_all(c->fd, buf + 16, (size_t)n) : 0;
                         if (r < 0 || n == 0)
                                 return r;
                         continue;
@@ -488,7 +474,7 @@ static int relay(struct conn *c, int fd, bool chunked)
                 int sl = snprintf(size, sizeof(size), "%zx\r\n", (size_t)n);
                 memcpy(buf + 16 - sl, size, (size_t)sl);
                 memcpy(buf + 16 + n, "\r\n", 2);
-                int r = send_all(c->fd, buf + 16 - sl, (size_t)sl + (size_t)n + 2);
+                int r = http_send_all(c->fd, buf + 16 - sl, (size_t)sl + (size_t)n + 2);
                 if (r < 0 || n == 0)
                         return r;
         }
@@ -524,7 +510,7 @@ static void send_reply(struct conn *c, struct api_request *req)
                         snprintf(len, sizeof(len), "Content-Length: %zu\r\n", c->len);
                 r = send_head(c, req, len);
                 if (r == 0 && !head && c->len)
-                        r = send_all(c->fd, c->body, c->len);
+                        r = http_send_all(c->fd, c->body, c->len);
                 if (r < 0)
                         c->close = true;
         }
@@ -645,7 +631,8 @@ static int serve_one(struct conn *c)
                         c->close = c->linger = true;
                         goto reply;
                 }
-                if (c->head.minor > 0 && send_all(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25) < 0)
+                if (c->head.minor > 0 &&
+                    http_send_all(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25) < 0)
                         goto out;
         }
         if (!req->replied && req->route->stream && api_authorize(req) == 0)

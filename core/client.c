@@ -130,22 +130,6 @@ static int io_error(struct client *c, int r, struct berth_err *err)
         return err_errno(err, r, "error talking to the berth daemon at %s", c->host);
 }
 
-static int send_all(int fd, const void *p, size_t l)
-{
-        const char *s = p;
-        while (l) {
-                ssize_t n = send(fd, s, l, MSG_NOSIGNAL);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                s += n;
-                l -= (size_t)n;
-        }
-        return 0;
-}
-
 /* The parts of a response head the client uses. */
 static int parse_resp(char *head, struct resp *h)
 {
@@ -239,9 +223,9 @@ static int exchange(struct client *c, const char *method, const char *path, cons
                                 return fd;
                         c->conn.fd = fd;
                 }
-                int r = send_all(c->conn.fd, head, strlen(head));
+                int r = http_send_all(c->conn.fd, head, strlen(head));
                 if (r == 0 && body_len)
-                        r = send_all(c->conn.fd, body, body_len);
+                        r = http_send_all(c->conn.fd, body, body_len);
                 if (r == 0 && in_fd >= 0) {
                         char chunk[65536];
                         for (;;) {
@@ -254,14 +238,14 @@ static int exchange(struct client *c, const char *method, const char *path, cons
                                 }
                                 char sz[24];
                                 int sl = snprintf(sz, sizeof(sz), "%zx\r\n", (size_t)n);
-                                if ((r = send_all(c->conn.fd, sz, (size_t)sl)) < 0)
+                                if ((r = http_send_all(c->conn.fd, sz, (size_t)sl)) < 0)
                                         break;
                                 if (n == 0) {
-                                        r = send_all(c->conn.fd, "\r\n", 2);
+                                        r = http_send_all(c->conn.fd, "\r\n", 2);
                                         break;
                                 }
-                                if ((r = send_all(c->conn.fd, chunk, (size_t)n)) < 0 ||
-                                    (r = send_all(c->conn.fd, "\r\n", 2)) < 0)
+                                if ((r = http_send_all(c->conn.fd, chunk, (size_t)n)) < 0 ||
+                                    (r = http_send_all(c->conn.fd, "\r\n", 2)) < 0)
                                         break;
                         }
                         /* A daemon that refused the upload early may have
@@ -605,7 +589,7 @@ int client_raw(struct client *c, const char *method, const char *path, const cha
             "\r\nContent-Length: %zu\r\n%s%s\r\n%s",
             method, c->version, path, bl, body ? "Content-Type: application/json\r\n" : "",
             upgrade ? "Connection: Upgrade\r\nUpgrade: tcp\r\n" : "", body ? body : "");
-        if ((r = send_all(fd, req, strlen(req))) < 0)
+        if ((r = http_send_all(fd, req, strlen(req))) < 0)
                 return io_error(c, r, err);
         char head[8192];
         ssize_t hl = read_raw_head(fd, head, sizeof(head));

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 ssize_t http_fill(struct http_reader *r)
@@ -332,4 +333,18 @@ ssize_t http_body_read(struct http_reader *r, struct http_body *b, void *dst, si
         if (n > 0)
                 b->left -= (uint64_t)n;
         return n;
+}
+
+int http_send_all(int fd, const void *p, size_t l)
+{
+        for (const char *s = p; l;) {
+                ssize_t n = send(fd, s, l, MSG_NOSIGNAL);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                s += n;
+                l -= (size_t)n;
+        }
+        return 0;
 }

@@ -75,4 +75,7 @@ int http_body_init(struct http_body *b, const struct http_head *h, bool request)
  * size, -EPIPE when the connection ends inside it, -errno. */
 ssize_t http_body_read(struct http_reader *r, struct http_body *b, void *dst, size_t max);
 
+/* All of p to the socket (MSG_NOSIGNAL: a peer gone is -EPIPE, not SIGPIPE). */
+int http_send_all(int fd, const void *p, size_t l);
+
 #endif
