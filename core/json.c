@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "json.h"
 
+#include <poll.h>
+
 #include <time.h>
 
 int json_parse_body(const char *body, size_t len, json_t **ret, struct berth_err *err)
@@ -88,4 +90,72 @@ char *json_time_ns(int64_t ns)
         gmtime_r(&s, &tm);
         strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
         return xasprintf("%s.%09lldZ", buf, (long long)(ns % 1000000000));
+}
+
+int jline_read(struct jline_reader *r, int timeout_ms, json_t **ret, struct berth_err *err)
+{
+        for (;;) {
+                char *nl = r->len ? memchr(r->buf, '\n', r->len) : NULL;
+                if (nl) {
+                        size_t n = (size_t)(nl - r->buf);
+                        json_error_t je;
+                        json_t *j = json_loadb(r->buf, n, 0, &je);
+                        memmove(r->buf, nl + 1, r->len - n - 1);
+                        r->len -= n + 1;
+                        if (!json_is_object(j)) {
+                                json_decref(j);
+                                return err_set(err, -EBADMSG, "not a JSON object: %s",
+                                               j ? "another JSON value" : je.text);
+                        }
+                        *ret = j;
+                        return 0;
+                }
+                size_t max = r->max ? r->max : JLINE_MAX;
+                if (r->len >= max)
+                        return err_set(err, -EBADMSG, "a line longer than %zu bytes", max);
+                if (timeout_ms >= 0) {
+                        struct pollfd p = {.fd = r->fd, .events = POLLIN};
+                        int k = poll(&p, 1, timeout_ms);
+                        if (k < 0 && errno == EINTR)
+                                continue;
+                        if (k < 0)
+                                return err_errno(err, -errno, "poll");
+                        if (k == 0)
+                                return err_set(err, -ETIMEDOUT, "no message for %d s",
+                                               timeout_ms / 1000);
+                }
+                if (r->cap - r->len < 65536) {
+                        r->cap = r->cap ? r->cap * 2 : 131072;
+                        r->buf = xrealloc(r->buf, r->cap);
+                }
+                ssize_t n = read(r->fd, r->buf + r->len, r->cap - r->len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return err_errno(err, -errno, "read");
+                if (n == 0)
+                        return err_set(err, -EPIPE, "end of stream%s",
+                                       r->len ? " in the middle of a line" : "");
+                r->len += (size_t)n;
+        }
+}
+
+void jline_reader_done(struct jline_reader *r)
+{
+        free(r->buf);
+        r->buf = NULL;
+        r->len = r->cap = 0;
+}
+
+int jline_write(int fd, json_t *j)
+{
+        char *s = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+        if (!s)
+                return -ENOMEM;
+        size_t n = strlen(s);
+        s[n] = '\n'; /* the terminating NUL is not written */
+        int r = loop_write(fd, s, n + 1);
+        free(s);
+        return r;
 }

@@ -26,6 +26,22 @@ const char *json_get_str(json_t *o, const char *key, const char *def);
 int64_t json_get_int(json_t *o, const char *key, int64_t def);
 bool json_get_bool(json_t *o, const char *key, bool def);
 
+/* JSON lines, one object per line: how berthd talks with its helpers
+ * (berth-registry, berth-tar). */
+#define JLINE_MAX (32u << 20) /* the default longest line: an image config (16 MiB) in base64 */
+struct jline_reader {
+        int fd;
+        size_t max; /* longest line; 0: JLINE_MAX */
+        char *buf;
+        size_t len, cap;
+};
+/* The next line as a JSON object. timeout_ms < 0 waits for ever. -EPIPE at
+ * the end of the stream, -ETIMEDOUT, -EBADMSG (not a JSON object, too long). */
+int jline_read(struct jline_reader *r, int timeout_ms, json_t **ret, struct berth_err *err);
+void jline_reader_done(struct jline_reader *r);
+/* Write j (stolen) and a newline. */
+int jline_write(int fd, json_t *j);
+
 /* RFC 3339 with nanoseconds, UTC ("2026-11-27T20:46:50.123456789Z"). */
 char *json_time_ns(int64_t ns);
 

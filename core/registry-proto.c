@@ -1,79 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The JSON lines between berthd and berth-registry (registry-proto.h):
- * framing, and the request's options and credentials. Both sides link it;
+ * the request's options and credentials (the framing is json.c's). Both sides link it;
  * it needs neither libcurl nor OpenSSL. */
 #include "registry-proto.h"
 #include "json.h"
-
-#include <poll.h>
-
-int jline_read(struct jline_reader *r, int timeout_ms, json_t **ret, struct berth_err *err)
-{
-        for (;;) {
-                char *nl = r->len ? memchr(r->buf, '\n', r->len) : NULL;
-                if (nl) {
-                        size_t n = (size_t)(nl - r->buf);
-                        json_error_t je;
-                        json_t *j = json_loadb(r->buf, n, 0, &je);
-                        memmove(r->buf, nl + 1, r->len - n - 1);
-                        r->len -= n + 1;
-                        if (!json_is_object(j)) {
-                                json_decref(j);
-                                return err_set(err, -EBADMSG, "not a JSON object: %s",
-                                               j ? "another JSON value" : je.text);
-                        }
-                        *ret = j;
-                        return 0;
-                }
-                if (r->len >= REGISTRY_LINE_MAX)
-                        return err_set(err, -EBADMSG, "a line longer than %u bytes",
-                                       REGISTRY_LINE_MAX);
-                if (timeout_ms >= 0) {
-                        struct pollfd p = {.fd = r->fd, .events = POLLIN};
-                        int k = poll(&p, 1, timeout_ms);
-                        if (k < 0 && errno == EINTR)
-                                continue;
-                        if (k < 0)
-                                return err_errno(err, -errno, "poll");
-                        if (k == 0)
-                                return err_set(err, -ETIMEDOUT, "no message for %d s",
-                                               timeout_ms / 1000);
-                }
-                if (r->cap - r->len < 65536) {
-                        r->cap = r->cap ? r->cap * 2 : 131072;
-                        r->buf = xrealloc(r->buf, r->cap);
-                }
-                ssize_t n = read(r->fd, r->buf + r->len, r->cap - r->len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return err_errno(err, -errno, "read");
-                if (n == 0)
-                        return err_set(err, -EPIPE, "end of stream%s",
-                                       r->len ? " in the middle of a line" : "");
-                r->len += (size_t)n;
-        }
-}
-
-void jline_reader_done(struct jline_reader *r)
-{
-        free(r->buf);
-        r->buf = NULL;
-        r->len = r->cap = 0;
-}
-
-int jline_write(int fd, json_t *j)
-{
-        char *s = json_dumps(j, JSON_COMPACT);
-        json_decref(j);
-        if (!s)
-                return -ENOMEM;
-        size_t n = strlen(s);
-        s[n] = '\n'; /* the terminating NUL is not written */
-        int r = loop_write(fd, s, n + 1);
-        free(s);
-        return r;
-}
 
 json_t *jline_strv(char *const *v)
 {

@@ -36,26 +36,11 @@
 #include <stdbool.h>
 
 #include "err.h"
+#include "json.h"
 #include "registry.h"
 
 /* The helper's end of the socketpair. */
 #define REGISTRY_HELPER_FD 3
-/* Longest line either side reads: an image config (16 MiB) in base64. */
-#define REGISTRY_LINE_MAX (32u << 20)
-
-/* Buffered reading of JSON lines. */
-struct jline_reader {
-        int fd;
-        char *buf;
-        size_t len, cap;
-};
-/* The next line as a JSON object. timeout_ms < 0 waits for ever. -EPIPE at
- * the end of the stream, -ETIMEDOUT, -EBADMSG (not a JSON object, too long). */
-int jline_read(struct jline_reader *r, int timeout_ms, json_t **ret, struct berth_err *err);
-void jline_reader_done(struct jline_reader *r);
-/* Write j (stolen) and a newline. */
-int jline_write(int fd, json_t *j);
-
 /* String vectors as JSON arrays, and back (NULL unless an array of strings). */
 json_t *jline_strv(char *const *v);
 char **jline_strv_parse(json_t *a);

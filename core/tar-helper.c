@@ -53,32 +53,6 @@ static int spawn_helper(const char *path, const char *const *args, int in, int o
         return r;
 }
 
-static int read_reply(int fd, char **ret, size_t *ret_len)
-{
-        size_t len = 0, cap = 4096;
-        char *buf = xmalloc(cap);
-        for (;;) {
-                if (cap - len < 4096) {
-                        cap *= 2;
-                        buf = xrealloc(buf, cap);
-                }
-                ssize_t n = read(fd, buf + len, cap - len - 1);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        break;
-                len += (size_t)n;
-                if (len > REPLY_MAX) {
-                        free(buf);
-                        return -EFBIG;
-                }
-        }
-        buf[len] = '\0';
-        *ret = buf;
-        *ret_len = len;
-        return 0;
-}
-
 int tar_helper_run(const char *const *args, const struct tar_helper_io *io, json_t **ret,
                    struct berth_err *err)
 {
@@ -112,9 +86,11 @@ int tar_helper_run(const char *const *args, const struct tar_helper_io *io, json
                 (void)loop_write(ip[1], io->input, strlen(io->input));
                 close(ip[1]);
         }
-        _cleanup_free_ char *reply = NULL;
-        size_t reply_len = 0;
-        int rr = read_reply(rp[0], &reply, &reply_len);
+        struct jline_reader rd = {.fd = rp[0], .max = REPLY_MAX};
+        _cleanup_json_ json_t *j = NULL;
+        struct berth_err why = {0};
+        int rr = jline_read(&rd, -1, &j, &why);
+        jline_reader_done(&rd);
         close(rp[0]);
         int st;
         while (waitpid(pid, &st, 0) < 0)
@@ -122,10 +98,10 @@ int tar_helper_run(const char *const *args, const struct tar_helper_io *io, json
                         return err_errno(err, -errno, "wait for the tar helper");
         if (WIFSIGNALED(st))
                 return err_set(err, -ECHILD, "tar helper killed by signal %d", WTERMSIG(st));
-        _cleanup_json_ json_t *j = rr == 0 ? json_loadb(reply, reply_len, 0, NULL) : NULL;
-        if (!json_is_object(j))
-                return err_set(err, -EPROTO, "tar helper exited with status %d and no %s",
-                               WEXITSTATUS(st), rr == 0 ? "valid reply" : "reply it could send");
+        if (rr < 0)
+                return err_set(err, -EPROTO,
+                               "tar helper exited with status %d and no valid reply (%s)",
+                               WEXITSTATUS(st), err_msg(&why));
         json_t *e = json_object_get(j, "error");
         if (e) {
                 int code = (int)json_integer_value(json_object_get(j, "errno"));
@@ -147,12 +123,9 @@ int tar_pack_tree(int dirfd, const char *name, const char *top, int out_fd, stru
 
 int tar_helper_reply(int r, json_t *result, const struct berth_err *err)
 {
-        _cleanup_json_ json_t *j = r < 0
-                                       ? json_pack("{s:s, s:i}", "error", err_msg(err), "errno", r)
-                                       : (result ? json_incref(result) : json_object());
-        _cleanup_free_ char *t = json_dumps(j, JSON_COMPACT);
-        if (!t || loop_write(TAR_HELPER_RESULT_FD, t, strlen(t)) < 0 ||
-            loop_write(TAR_HELPER_RESULT_FD, "\n", 1) < 0)
+        json_t *j = r < 0 ? json_pack("{s:s, s:i}", "error", err_msg(err), "errno", r)
+                          : (result ? json_incref(result) : json_object());
+        if (jline_write(TAR_HELPER_RESULT_FD, j) < 0)
                 return 1;
         return r < 0 ? 1 : 0;
 }
