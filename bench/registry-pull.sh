@@ -37,10 +37,10 @@ bash "$here/../tests/lib/mkimage.sh" big "$t/big.tar" > /dev/null
 skopeo copy -q --dest-tls-verify=false "docker-archive:$t/big.tar" "docker://127.0.0.1:$port/bench/big:latest"
 printf '[daemon]\ndata-root = %s/data\nexec-root = %s/run\nhost = unix://%s/b.sock\nplugin-dir = %s/plugins\n' \
         "$t" "$t" "$t" "$build" > "$t/berth.ini"
-"$build/core/berthd" --config-file "$t/berth.ini" > "$t/berthd.log" 2>&1 &
+"$build/bin/berthd" --config-file "$t/berth.ini" > "$t/berthd.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do [ -S "$t/b.sock" ] && break; sleep 0.05; done
-b="$build/core/berth -H unix://$t/b.sock"
+b="$build/bin/berth -H unix://$t/b.sock"
 img=127.0.0.1:$port/bench/big:latest
 cmds=(-n "berth pull" -p "$b rmi -f $img > /dev/null 2>&1; $b image prune -af > /dev/null 2>&1; true" "$b pull -q $img"
       -n "skopeo copy (OCI dir)" -p "rm -rf $t/oci" "skopeo copy -q --src-tls-verify=false docker://$img oci:$t/oci:big")

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "engine.h"
-#include "container.h"
-#include "image.h"
-#include "image-unpack.h"
-#include "volumes.h"
-#include "network.h"
+#include "container/container.h"
+#include "image/image.h"
+#include "image/image-unpack.h"
+#include "volume/volume.h"
+#include "network/network.h"
 
 #include <fcntl.h>
 #include <sys/random.h>

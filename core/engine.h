@@ -5,8 +5,8 @@
 /* The engine: the configuration, the loaded drivers and (as later parts land)
  * the stores of images, containers, volumes and networks. One per berthd. */
 
-#include "config.h"
-#include "driver.h"
+#include "base/config.h"
+#include "driver/driver.h"
 
 struct engine {
         struct berth_config *cfg;

@@ -1,5 +1,5 @@
 #!/bin/bash
-# berthd's HTTP/1.1 server (core/api-server.c): malformed requests, limits
+# berthd's HTTP/1.1 server (core/api/api-server.c): malformed requests, limits
 # (431, 413, 501), Expect: 100-continue, keep-alive, HTTP/1.0, HEAD, the
 # upgrade without Upgrade of old clients, a stalled client that blocks no
 # one, and threads freed when a client leaves a stream (events, logs -f).

@@ -27,8 +27,8 @@ mkdir -p "$work/bin"
 cp "$tool" "$work/bin/image-tool"
 cat > "$work/bin/berth-tar" << EOF
 #!/bin/sh
-[ "\$1" = "\$HOLD_TAR" ] || exec $BERTH_BUILD_DIR/core/berth-tar "\$@"
-sh -c 'head -c 1048576; kill -STOP \$\$; exec cat' | $BERTH_BUILD_DIR/core/berth-tar "\$@"
+[ "\$1" = "\$HOLD_TAR" ] || exec $BERTH_BUILD_DIR/bin/berth-tar "\$@"
+sh -c 'head -c 1048576; kill -STOP \$\$; exec cat' | $BERTH_BUILD_DIR/bin/berth-tar "\$@"
 EOF
 chmod +x "$work/bin/berth-tar"
 

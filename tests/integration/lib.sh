@@ -4,8 +4,8 @@
 set -uo pipefail
 
 : "${BERTH_BUILD_DIR:?run through ctest (BERTH_BUILD_DIR is not set)}"
-BERTH=$BERTH_BUILD_DIR/core/berth
-BERTHD=$BERTH_BUILD_DIR/core/berthd
+BERTH=$BERTH_BUILD_DIR/bin/berth
+BERTHD=$BERTH_BUILD_DIR/bin/berthd
 PLUGINS=${BERTH_PLUGIN_DIR:-$BERTH_BUILD_DIR/plugins}
 TEST_NAME=$(basename "$0" .sh)
 PASSED=0

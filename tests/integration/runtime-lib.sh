@@ -9,7 +9,7 @@ set -euo pipefail
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
 BERTH_BUILD_DIR=${BERTH_BUILD_DIR:?}
 BERTH_SOURCE_DIR=${BERTH_SOURCE_DIR:?}
-RT_BIN=$BERTH_BUILD_DIR/core/berth-runtime
+RT_BIN=$BERTH_BUILD_DIR/bin/berth-runtime
 [ -x "$RT_BIN" ] || { echo "SKIP: $RT_BIN not built"; exit 77; }
 command -v python3 >/dev/null || { echo "SKIP: python3 missing"; exit 77; }
 

@@ -14,7 +14,7 @@ confdir=$(grep -m1 '^BERTH_CONFDIR:' "$BERTH_BUILD_DIR/CMakeCache.txt" | cut -d=
 check "berth in bin" test -x "$STAGE$prefix/bin/berth"
 check "berthd in sbin" test -x "$STAGE$prefix/sbin/berthd"
 check "berth-shim in sbin" test -x "$STAGE$prefix/sbin/berth-shim"
-if [ -x "$BERTH_BUILD_DIR/core/berth-shim-dynamic" ]; then # the shim is static
+if [ -x "$BERTH_BUILD_DIR/bin/berth-shim-dynamic" ]; then # the shim is static
         libexecdir=$(grep -m1 '^CMAKE_INSTALL_LIBEXECDIR:' "$BERTH_BUILD_DIR/CMakeCache.txt" | cut -d= -f2)
         check "berth-shim-dynamic, for plugin logging drivers, in libexec/berth" \
                 test -x "$STAGE$prefix/$libexecdir/berth/berth-shim-dynamic"

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Routing rules of the Engine API (docker-api.md §1). */
 #include "check-main.h"
-#include "api.h"
-#include "api-filters.h"
+#include "api/api.h"
+#include "base/filters.h"
 
 static int matches(const char *pattern, const char *path, char **out)
 {

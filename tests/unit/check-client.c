@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The CLI's HTTP/1.1 client (core/client.c) against a scripted server on a
+/* The CLI's HTTP/1.1 client (core/client/client.c) against a scripted server on a
  * Unix socket: bodies by length, chunks and EOF, keep-alive and reconnect,
  * interim answers, errors, chunked uploads and the upgrade of attach. The
  * server writes its answers a few bytes at a time so that every parser state
  * sees a partial read. */
 #include "check-main.h"
-#include "client.h"
+#include "client/client.h"
 
 #include <pthread.h>
 #include <sys/socket.h>

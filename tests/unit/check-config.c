@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "check-main.h"
-#include "config.h"
+#include "base/config.h"
 
 static bool has_warning(struct berth_config *c, const char *needle)
 {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The plugin loader: a good plugin, and every refusal with the file named. */
 #include "check-main.h"
-#include "driver.h"
+#include "driver/driver.h"
 
 static char root[64];
 static struct berth_config cfg;

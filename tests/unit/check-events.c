@@ -2,8 +2,8 @@
 /* The event bus: since/until replay from the ring, in order, filters,
  * the legacy fields, and a ring that wrapped. */
 #include "check-main.h"
-#include "api-filters.h"
-#include "events.h"
+#include "base/filters.h"
+#include "base/events.h"
 
 #include <fcntl.h>
 #include <unistd.h>

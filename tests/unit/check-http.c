@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The HTTP/1.1 message parser both ends share (core/http.c): heads of
+/* The HTTP/1.1 message parser both ends share (core/base/http.c): heads of
  * requests and responses, header folding and limits, bodies by length and
  * by chunks, fed through a pipe and a small buffer so that lines straddle
  * reads and the buffer compacts. */
 #include "check-main.h"
-#include "http.h"
-#include "util.h"
+#include "base/http.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -13,7 +13,7 @@
  * as a module).
  */
 #include "check-main.h"
-#include "driver.h"
+#include "driver/driver.h"
 
 #include <dirent.h>
 #include <jansson.h>

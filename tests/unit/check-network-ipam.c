@@ -2,7 +2,7 @@
 /* IPAM of network records: subnets, the first free address, --ip, and that
  * an address is free again once its endpoint is gone. */
 #include "check-main.h"
-#include "network-internal.h"
+#include "network/network-internal.h"
 
 static struct netrec *net(const char *subnet, const char *gateway)
 {

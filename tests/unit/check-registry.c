@@ -4,8 +4,8 @@
  * registry error bodies; and the progress messages it sends. */
 #include "check-main.h"
 
-#include "registry-internal.h"
-#include "registry-proto.h"
+#include "registry/registry-internal.h"
+#include "registry/registry-proto.h"
 
 #include <sys/stat.h>
 

@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 
 #include "check-main.h"
-#include "runtime-internal.h"
+#include "runtime/runtime-internal.h"
 
 static char tree[] = "/tmp/berth-rt-unit-cgroup.XXXXXX";
 

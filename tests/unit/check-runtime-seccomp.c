@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 
 #include "check-main.h"
-#include "runtime-internal.h"
+#include "runtime/runtime-internal.h"
 
 static json_t *load(const char *text)
 {

@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 
 #include "check-main.h"
-#include "runtime-internal.h"
+#include "runtime/runtime-internal.h"
 
 static char bundle[] = "/tmp/berth-rt-unit-spec.XXXXXX";
 

@@ -5,8 +5,8 @@
 #include <sys/stat.h>
 
 #include "check-main.h"
-#include "json.h"
-#include "runtime-internal.h"
+#include "base/json.h"
+#include "runtime/runtime-internal.h"
 
 static char tree[64];
 

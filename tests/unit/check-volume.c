@@ -10,7 +10,7 @@
 #include <sys/statfs.h>
 
 #include "check-main.h"
-#include "volumes.h"
+#include "volume/volume.h"
 
 /* --- -v ---------------------------------------------------------------------- */
 

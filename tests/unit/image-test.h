@@ -12,9 +12,9 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
-#include "driver.h"
-#include "image-internal.h"
-#include "image-unpack.h"
+#include "driver/driver.h"
+#include "image/image-internal.h"
+#include "image/image-unpack.h"
 
 struct tstore {
         char root[64];

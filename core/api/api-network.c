@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The network endpoints (docker-api.md §3.5). */
+#include "api.h"
+#include "engine.h"
+#include "network/network.h"
+
+int api_network_list(struct api_request *req, struct berth_err *err)
+{
+        json_t *l = NULL;
+        int r = network_list(req->engine->networks, api_query(req, "filters"), &l, err);
+        if (r < 0)
+                return r;
+        return api_reply_json(req, 200, l);
+}
+
+int api_network_inspect(struct api_request *req, struct berth_err *err)
+{
+        json_t *j = NULL;
+        int r = network_inspect(req->engine->networks, req->param[0], &j, err);
+        if (r < 0)
+                return r;
+        return api_reply_json(req, 200, j);
+}
+
+int api_network_create(struct api_request *req, struct berth_err *err)
+{
+        _cleanup_json_ json_t *body = NULL;
+        int r = api_body_json(req, &body, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *id = NULL;
+        r = network_create(req->engine->networks, body, &id, err);
+        if (r < 0)
+                return r;
+        return api_reply_json(req, 201, json_pack("{s:s, s:s}", "Id", id, "Warning", ""));
+}
+
+int api_network_remove(struct api_request *req, struct berth_err *err)
+{
+        int r = network_remove(req->engine->networks, req->param[0], err);
+        if (r < 0)
+                return r;
+        return api_reply_empty(req, 204);
+}
+
+int api_network_prune(struct api_request *req, struct berth_err *err)
+{
+        json_t *j = NULL;
+        int r = network_prune(req->engine->networks, api_query(req, "filters"), &j, err);
+        if (r < 0)
+                return r;
+        return api_reply_json(req, 200, j);
+}
+
+int api_network_connect(struct api_request *req, struct berth_err *err)
+{
+        _cleanup_json_ json_t *body = NULL;
+        int r = api_body_json(req, &body, err);
+        if (r < 0)
+                return r;
+        r = network_connect(req->engine, req->param[0], body, err);
+        if (r < 0)
+                return r;
+        return api_reply_empty(req, 200);
+}
+
+int api_network_disconnect(struct api_request *req, struct berth_err *err)
+{
+        _cleanup_json_ json_t *body = NULL;
+        int r = api_body_json(req, &body, err);
+        if (r < 0)
+                return r;
+        r = network_disconnect(req->engine, req->param[0], body, err);
+        if (r < 0)
+                return r;
+        return api_reply_empty(req, 200);
+}

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef BERTH_API_API_H
+#define BERTH_API_API_H
+
+/* Docker's Engine API over a Unix socket (docs: ../shared/docker-api.md).
+ *
+ * The server (api-server.c, HTTP/1.1 of http.c) runs one thread per
+ * connection, so a handler may block (a wait, a log follow) without stalling
+ * other clients. A handler answers with
+ * one of the api_reply_*() calls, or returns -errno with a message in *err,
+ * which becomes Docker's {"message": ...} with the status the code maps to
+ * (api_status_for()). */
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include "base/json.h"
+
+#define API_VERSION     "1.41"
+#define API_MIN_VERSION "1.24"
+#define API_MAX_PARAMS  4
+
+struct engine;
+struct api_request;
+struct api_server;
+
+typedef int (*api_handler)(struct api_request *req, struct berth_err *err);
+
+/* A handler of a streamed request body (load, import, build): it runs in a
+ * thread of its own from the moment the headers arrive, reads the body from
+ * body_fd until EOF while the client is still sending it, and writes its
+ * reply body (JSON messages, api_stream_json()) to out_fd. The reply is 200,
+ * chunked, application/json; an error returned from the handler is appended
+ * as Docker's in-stream {"errorDetail":{"message":...},"error":...}. */
+typedef int (*api_stream_handler)(struct api_request *req, int body_fd, int out_fd,
+                                  struct berth_err *err);
+
+struct api_route {
+        const char *method;        /* "GET"; "HEAD" requests also match "GET" routes */
+        const char *pattern;       /* "/containers/{id}/json"; "{name*}" spans '/' (image names) */
+        api_handler handler;       /* NULL for streamed-body routes */
+        api_stream_handler stream; /* streamed-body routes */
+        /* A streamed-body route whose reply waits for the handler: 200 with
+         * an empty body, or the error's own status (PUT .../archive). The
+         * handler writes nothing to out_fd. */
+        bool reply_when_done;
+};
+
+/* Write one JSON message and a newline to a stream (steals j); -EPIPE when
+ * the client went away. */
+int api_stream_json(int fd, json_t *j);
+/* Docker's in-stream error message. */
+int api_stream_error(int fd, const char *msg);
+
+struct api_request {
+        struct engine *engine;
+        void *conn; /* the connection (api-server.c) */
+        const char *method;
+        const char *url;  /* as received, without the query */
+        char *path;       /* percent-decoded, without the /vX.Y prefix */
+        char version[16]; /* from the prefix, or API_VERSION */
+        const struct api_route *route;
+        char *param[API_MAX_PARAMS]; /* the {..} parts of the pattern, in order */
+        char *body;
+        size_t body_len;
+        size_t body_cap;
+        int body_error; /* -EFBIG when the body was over the limit */
+        uid_t peer_uid;
+        gid_t peer_gid;
+        pid_t peer_pid;
+        char **extra_headers; /* "Name: value" added to the reply */
+        void *stream;         /* a streamed-body job (api-server.c) */
+        bool replied;
+        bool head;
+};
+
+/* Add a header to the reply this request will get. */
+void api_add_header(struct api_request *req, const char *name, const char *value);
+
+/* Query parameters. */
+const char *api_query(struct api_request *req, const char *key);
+/* moby's rule: false iff "", "0", "no", "false", "none" (trimmed, any case);
+ * an absent key gives def. */
+bool api_query_bool(struct api_request *req, const char *key, bool def);
+/* All values of a repeated key (names=a&names=b), NULL-terminated; free with strv_free. */
+char **api_query_all(struct api_request *req, const char *key);
+/* A header of the request, or NULL. */
+const char *api_header(struct api_request *req, const char *name);
+/* The client's socket, to notice it going away (POLLRDHUP) during a long
+ * reply; not to be read or written. */
+int api_conn_fd(struct api_request *req);
+/* The body as JSON (empty and "null" give {}); -EINVAL with a message. */
+int api_body_json(struct api_request *req, json_t **ret, struct berth_err *err);
+
+/* Replies. Each returns 0, so a handler can end with `return api_reply_...`. */
+int api_reply_json(struct api_request *req, unsigned status, json_t *j); /* steals j */
+int api_reply_empty(struct api_request *req, unsigned status);
+int api_reply_text(struct api_request *req, unsigned status, const char *content_type,
+                   const char *text);
+int api_reply_error(struct api_request *req, unsigned status, const char *fmt, ...) _printf_(3, 4);
+/* Stream the bytes a producer writes into `fd` (a pipe's read end; the
+ * reply owns it) as a chunked body; headers go out at once. */
+int api_reply_stream(struct api_request *req, unsigned status, const char *content_type, int fd);
+
+/* Answer 101 (or 200 when the client sent no Upgrade, as old clients do)
+ * and hand the raw connection to fn, in the connection's thread:
+ * fn(userdata, sock, extra, extra_len) owns the conversation (extra are
+ * bytes the client sent after the request, already read) and returns when
+ * it is over; the connection is then closed. userdata is freed with free()
+ * after fn returns. */
+typedef void (*api_upgrade_fn)(void *userdata, int sock, const char *extra, size_t extra_len);
+int api_reply_upgrade(struct api_request *req, const char *content_type, api_upgrade_fn fn,
+                      void *userdata);
+
+unsigned api_status_for(int code);
+
+/* Routing (api-router.c): resolve (version prefix, path, route; replies
+ * itself on failure), then invoke (authorization, handler). */
+int api_resolve(struct api_request *req);
+/* Ask the configured authorization drivers; on a denial reply 403 and
+ * return -EACCES. */
+int api_authorize(struct api_request *req);
+int api_invoke(struct api_request *req);
+int api_dispatch(struct api_request *req);
+/* Match a path against a route pattern; the {..} parts go to params
+ * (allocated; n_params counts them). */
+bool api_route_match(const char *pattern, const char *path, char **params, size_t *n_params);
+/* Compare "1.24" style versions: <0, 0, >0. */
+int api_version_cmp(const char *a, const char *b);
+
+/* The server (api-server.c). listen_fd is a bound, listening Unix socket. */
+int api_server_start(struct engine *engine, int listen_fd, struct api_server **ret,
+                     struct berth_err *err);
+void api_server_stop(struct api_server *s);
+
+/* Handlers of the system endpoints (api-system.c). */
+int api_ping(struct api_request *req, struct berth_err *err);
+int api_version(struct api_request *req, struct berth_err *err);
+int api_info(struct api_request *req, struct berth_err *err);
+int api_system_df(struct api_request *req, struct berth_err *err);
+int api_build_prune(struct api_request *req, struct berth_err *err);
+
+/* Containers (api-container.c). */
+int api_container_create(struct api_request *req, struct berth_err *err);
+int api_container_list(struct api_request *req, struct berth_err *err);
+int api_container_inspect(struct api_request *req, struct berth_err *err);
+int api_container_remove(struct api_request *req, struct berth_err *err);
+int api_container_rename(struct api_request *req, struct berth_err *err);
+int api_container_prune(struct api_request *req, struct berth_err *err);
+int api_container_stats(struct api_request *req, struct berth_err *err); /* api-stats.c */
+int api_events(struct api_request *req, struct berth_err *err);          /* api-events.c */
+/* api-archive.c */
+int api_container_archive_get(struct api_request *req, struct berth_err *err);
+int api_container_archive_put(struct api_request *req, int body_fd, int out_fd,
+                              struct berth_err *err);
+int api_container_start(struct api_request *req, struct berth_err *err);
+int api_container_stop(struct api_request *req, struct berth_err *err);
+int api_container_restart(struct api_request *req, struct berth_err *err);
+int api_container_kill(struct api_request *req, struct berth_err *err);
+int api_container_wait(struct api_request *req, struct berth_err *err);
+int api_container_attach(struct api_request *req, struct berth_err *err);
+int api_container_resize(struct api_request *req, struct berth_err *err);
+int api_container_logs(struct api_request *req, struct berth_err *err);
+int api_container_pause(struct api_request *req, struct berth_err *err);
+int api_container_unpause(struct api_request *req, struct berth_err *err);
+int api_container_top(struct api_request *req, struct berth_err *err);
+int api_container_export(struct api_request *req, struct berth_err *err);
+int api_commit(struct api_request *req, struct berth_err *err);
+
+int api_exec_create(struct api_request *req, struct berth_err *err);
+int api_exec_start(struct api_request *req, struct berth_err *err);
+int api_exec_inspect(struct api_request *req, struct berth_err *err);
+int api_exec_resize(struct api_request *req, struct berth_err *err);
+
+/* Networks (api-network.c). */
+int api_network_list(struct api_request *req, struct berth_err *err);
+int api_network_inspect(struct api_request *req, struct berth_err *err);
+int api_network_create(struct api_request *req, struct berth_err *err);
+int api_network_remove(struct api_request *req, struct berth_err *err);
+int api_network_prune(struct api_request *req, struct berth_err *err);
+int api_network_connect(struct api_request *req, struct berth_err *err);
+int api_network_disconnect(struct api_request *req, struct berth_err *err);
+
+/* Images (api-image.c). */
+int api_image_list(struct api_request *req, struct berth_err *err);
+int api_image_inspect(struct api_request *req, struct berth_err *err);
+int api_image_history(struct api_request *req, struct berth_err *err);
+int api_image_tag(struct api_request *req, struct berth_err *err);
+int api_image_remove(struct api_request *req, struct berth_err *err);
+int api_image_prune(struct api_request *req, struct berth_err *err);
+int api_image_get(struct api_request *req, struct berth_err *err);
+int api_image_get_one(struct api_request *req, struct berth_err *err);
+int api_image_load(struct api_request *req, int body_fd, int out_fd, struct berth_err *err);
+int api_image_create(struct api_request *req, int body_fd, int out_fd, struct berth_err *err);
+/* Registry (api-registry.c): pull (create with fromImage), push, auth. */
+int api_image_pull(struct api_request *req, int body_fd, int out_fd, struct berth_err *err);
+int api_image_push(struct api_request *req, struct berth_err *err);
+int api_auth(struct api_request *req, struct berth_err *err);
+
+#endif

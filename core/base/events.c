@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The event bus: a ring of the last EVENTS_RING events, a sequence number
+ * per event, and a condition variable the streams wait on. Emitting never
+ * blocks on a subscriber: a stream that falls more than the ring behind
+ * skips what was overwritten. */
+#include "events.h"
+#include "filters.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <time.h>
+
+static struct {
+        pthread_mutex_t lock;
+        pthread_cond_t changed;
+        json_t *ring[EVENTS_RING];
+        uint64_t next; /* sequence number of the next event */
+} bus = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {0}, 0};
+
+static pthread_once_t clock_once = PTHREAD_ONCE_INIT;
+static void init_cond(void)
+{
+        /* timed waits against CLOCK_MONOTONIC */
+        pthread_condattr_t a;
+        pthread_condattr_init(&a);
+        pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+        pthread_cond_init(&bus.changed, &a);
+        pthread_condattr_destroy(&a);
+}
+
+void events_emit(const char *type, const char *action, const char *actor_id, json_t *attrs)
+{
+        pthread_once(&clock_once, init_cond);
+        if (!attrs)
+                attrs = json_object();
+        int64_t t = now_ns();
+        json_t *e =
+            json_pack("{s:s, s:s, s:{s:s, s:o}, s:s, s:I, s:I}", "Type", type, "Action", action,
+                      "Actor", "ID", actor_id, "Attributes", attrs, "scope", "local", "time",
+                      (json_int_t)(t / 1000000000), "timeNano", (json_int_t)t);
+        /* the fields of API < 1.22 that compose v1 still reads */
+        if (streq(type, "container") || streq(type, "image")) {
+                json_object_set_new(e, "status", json_string(action));
+                json_object_set_new(e, "id", json_string(actor_id));
+                const char *from = json_get_str(attrs, "image", NULL);
+                if (from && streq(type, "container"))
+                        json_object_set_new(e, "from", json_string(from));
+        }
+        pthread_mutex_lock(&bus.lock);
+        json_t **slot = &bus.ring[bus.next % EVENTS_RING];
+        json_decref(*slot);
+        *slot = e;
+        bus.next++;
+        pthread_cond_broadcast(&bus.changed);
+        pthread_mutex_unlock(&bus.lock);
+}
+
+json_t *events_container_attrs(json_t *rec)
+{
+        json_t *cfg = json_object_get(rec, "Config");
+        json_t *a = json_object();
+        const char *k;
+        json_t *v;
+        json_object_foreach (json_object_get(cfg, "Labels"), k, v)
+                if (json_is_string(v))
+                        json_object_set(a, k, v);
+        json_object_set_new(a, "image", json_string(json_get_str(cfg, "Image", "")));
+        const char *name = json_get_str(rec, "Name", "");
+        json_object_set_new(a, "name", json_string(name[0] == '/' ? name + 1 : name));
+        return a;
+}
+
+void events_container(json_t *rec, const char *action, json_t *extra)
+{
+        json_t *a = events_container_attrs(rec);
+        if (extra) {
+                json_object_update(a, extra);
+                json_decref(extra);
+        }
+        events_emit("container", action, json_get_str(rec, "Id", ""), a);
+}
+
+/* "exec_start: sh -c x" is the event "exec_start" for filtering. */
+static bool match_action(json_t *f, const char *action)
+{
+        json_t *vals = filters_get(f, "event");
+        if (!json_array_size(vals))
+                return true;
+        size_t n = strcspn(action, ":"), i;
+        json_t *v;
+        json_array_foreach (vals, i, v) {
+                const char *s = json_string_value(v);
+                if (s && (streq(s, action) || (strlen(s) == n && strncmp(s, action, n) == 0)))
+                        return true;
+        }
+        return false;
+}
+
+static bool match_any(json_t *f, const char *key, const char *a, const char *b)
+{
+        json_t *vals = filters_get(f, key);
+        if (!json_array_size(vals))
+                return true;
+        size_t i;
+        json_t *v;
+        json_array_foreach (vals, i, v) {
+                const char *s = json_string_value(v);
+                if (!s)
+                        continue;
+                if ((a && (streq(s, a) || (strlen(s) >= 1 && startswith(a, s) &&
+                                           strspn(s, "0123456789abcdef") == strlen(s)))) ||
+                    (b && streq(s, b)))
+                        return true;
+        }
+        return false;
+}
+
+static bool match(json_t *f, json_t *e)
+{
+        if (!f)
+                return true;
+        const char *type = json_get_str(e, "Type", "");
+        json_t *actor = json_object_get(e, "Actor");
+        json_t *attrs = json_object_get(actor, "Attributes");
+        const char *id = json_get_str(actor, "ID", "");
+        if (!filters_match_exact(f, "type", type) ||
+            !match_action(f, json_get_str(e, "Action", "")))
+                return false;
+        if (filters_has(f, "container") &&
+            (!streq(type, "container") ||
+             !match_any(f, "container", id, json_get_str(attrs, "name", NULL))))
+                return false;
+        if (filters_has(f, "image")) {
+                const char *img = streq(type, "image") ? id : json_get_str(attrs, "image", NULL);
+                if (!img || !match_any(f, "image", img, json_get_str(attrs, "name", NULL)))
+                        return false;
+        }
+        for (const char *const *k = (const char *const[]){"network", "volume", "daemon", NULL}; *k;
+             k++)
+                if (filters_has(f, *k) && (!streq(type, *k) || !match_any(f, *k, id, NULL)))
+                        return false;
+        return filters_match_labels(f, "label", attrs);
+}
+
+static int write_event(int fd, json_t *e)
+{
+        char *t = json_dumps(e, JSON_COMPACT);
+        int r = loop_write(fd, t, strlen(t));
+        if (r >= 0)
+                r = loop_write(fd, "\n", 1);
+        free(t);
+        return r;
+}
+
+/* An idle stream writes nothing, so a client that left is only seen by
+ * looking: the pipe's reader closed, or the client's socket hung up. */
+static bool reader_gone(int fd, int client_fd)
+{
+        struct pollfd p[2] = {{fd, 0, 0}, {client_fd, POLLRDHUP, 0}};
+        if (poll(p, 2, 0) <= 0)
+                return false;
+        return (p[0].revents & (POLLERR | POLLHUP)) ||
+               (p[1].revents & (POLLRDHUP | POLLERR | POLLHUP));
+}
+
+int events_stream(int64_t since_ns, int64_t until_ns, json_t *filters, int out_fd, int client_fd)
+{
+        pthread_once(&clock_once, init_cond);
+        pthread_mutex_lock(&bus.lock);
+        uint64_t seq = bus.next > EVENTS_RING ? bus.next - EVENTS_RING : 0;
+        if (!since_ns && !until_ns) /* neither: only what happens from now on */
+                seq = bus.next;
+        for (;;) {
+                if (seq + EVENTS_RING < bus.next) /* overwritten meanwhile */
+                        seq = bus.next - EVENTS_RING;
+                while (seq < bus.next) {
+                        json_t *e = json_incref(bus.ring[seq % EVENTS_RING]);
+                        seq++;
+                        int64_t t = json_get_int(e, "timeNano", 0);
+                        bool pass =
+                            t >= since_ns && (!until_ns || t <= until_ns) && match(filters, e);
+                        pthread_mutex_unlock(&bus.lock);
+                        int r = pass ? write_event(out_fd, e) : 0;
+                        json_decref(e);
+                        if (r < 0)
+                                return r;
+                        pthread_mutex_lock(&bus.lock);
+                }
+                if (until_ns && now_ns() > until_ns)
+                        break;
+                pthread_mutex_unlock(&bus.lock);
+                bool gone = reader_gone(out_fd, client_fd);
+                pthread_mutex_lock(&bus.lock);
+                if (gone)
+                        break;
+                struct timespec ts;
+                clock_gettime(CLOCK_MONOTONIC, &ts);
+                int64_t wait_ns = 1000000000;
+                if (until_ns) {
+                        int64_t left = until_ns - now_ns() + 1000000;
+                        if (left < wait_ns)
+                                wait_ns = left > 0 ? left : 0;
+                }
+                ts.tv_sec += (ts.tv_nsec + wait_ns) / 1000000000;
+                ts.tv_nsec = (ts.tv_nsec + wait_ns) % 1000000000;
+                if (seq == bus.next)
+                        pthread_cond_timedwait(&bus.changed, &bus.lock, &ts);
+        }
+        pthread_mutex_unlock(&bus.lock);
+        return 0;
+}

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef BERTH_BASE_UTIL_H
+#define BERTH_BASE_UTIL_H
+
+/* Small things every part of the core uses: scope-bound cleanup (systemd's
+ * _cleanup_ / TAKE_PTR), string and file helpers. */
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <dirent.h>
+#include <spawn.h>
+
+#define _cleanup_(f)       __attribute__((cleanup(f)))
+#define _cleanup_free_     _cleanup_(freep)
+#define _cleanup_close_    _cleanup_(closep)
+#define _cleanup_fclose_   _cleanup_(fclosep)
+#define _cleanup_closedir_ _cleanup_(closedirp)
+#define _cleanup_strv_     _cleanup_(strv_freep)
+#define _unused_           __attribute__((unused))
+#define _printf_(a, b)     __attribute__((format(printf, a, b)))
+#define _noreturn_         __attribute__((noreturn))
+#define _likely_(x)        __builtin_expect(!!(x), 1)
+#define _unlikely_(x)      __builtin_expect(!!(x), 0)
+
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+
+/* Hand ownership out of a _cleanup_ variable. */
+#define TAKE_PTR(p)                      \
+        ({                               \
+                __typeof__(p) _p_ = (p); \
+                (p) = NULL;              \
+                _p_;                     \
+        })
+#define TAKE_FD(fd)              \
+        ({                       \
+                int _fd_ = (fd); \
+                (fd) = -1;       \
+                _fd_;            \
+        })
+
+static inline void freep(void *p)
+{
+        free(*(void **)p);
+}
+static inline void closep(int *fd)
+{
+        if (*fd >= 0) {
+                int saved = errno;
+                close(*fd);
+                errno = saved;
+        }
+}
+static inline void fclosep(FILE **f)
+{
+        if (*f)
+                fclose(*f);
+}
+static inline void closedirp(DIR **d)
+{
+        if (*d)
+                closedir(*d);
+}
+
+/* Destructors take NULL and return NULL, so `p = foo_free(p);` is safe. */
+static inline int safe_close(int fd)
+{
+        if (fd >= 0) {
+                int saved = errno;
+                close(fd);
+                errno = saved;
+        }
+        return -1;
+}
+
+static inline bool streq(const char *a, const char *b)
+{
+        return strcmp(a, b) == 0;
+}
+static inline bool streq_ptr(const char *a, const char *b)
+{
+        if (!a || !b)
+                return a == b;
+        return strcmp(a, b) == 0;
+}
+static inline const char *strempty(const char *s)
+{
+        return s ? s : "";
+}
+static inline bool isempty(const char *s)
+{
+        return !s || !*s;
+}
+/* The rest of `s` after `prefix`, or NULL if `s` does not start with it. */
+static inline const char *startswith(const char *s, const char *prefix)
+{
+        size_t l = strlen(prefix);
+        return strncmp(s, prefix, l) == 0 ? s + l : NULL;
+}
+bool endswith(const char *s, const char *suffix);
+
+/* Allocation that cannot fail: berth aborts on out-of-memory, as systemd's
+ * programs effectively do; a container engine that cannot allocate a few
+ * bytes cannot report anything useful either. */
+void *xmalloc(size_t n);
+void *xzalloc(size_t n);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) _printf_(1, 2);
+
+/* NULL-terminated string vectors. */
+char **strv_free(char **v);
+static inline void strv_freep(char ***v)
+{
+        strv_free(*v);
+}
+size_t strv_length(char *const *v);
+char **strv_push(char **v, char *s);                      /* takes s; returns the new vector */
+char **strv_split(const char *s, const char *separators); /* empty fields dropped */
+bool strv_contains(char *const *v, const char *s);
+
+/* Parse helpers: 0 or -EINVAL/-ERANGE. */
+int parse_bool(const char *s, bool *ret); /* true/false/yes/no/on/off/1/0 */
+int parse_int64(const char *s, int64_t *ret);
+int parse_size(const char *s, uint64_t *ret); /* "10", "10k", "64m", "1g" (1024-based) */
+
+/* Files. */
+int mkdir_p(const char *path, mode_t mode);
+int read_full_file(const char *path, char **ret, size_t *ret_len);
+int read_one_line(const char *path, char **ret); /* first line, without the newline */
+/* Write atomically: temp file in the same directory, fsync, rename, fsync dir. */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* The same without the fsyncs: readers never see a partial file, but a power
+ * loss may lose it. For state that does not outlive a boot (the exec root, a
+ * tmpfs) or that is written again before it is used (a container's /etc
+ * files, made at each start). */
+int write_file_replace(const char *path, const void *data, size_t len, mode_t mode);
+
+int loop_write(int fd, const void *buf, size_t len);
+ssize_t loop_read(int fd, void *buf, size_t len); /* until len or EOF */
+
+/* "2 minutes", "About an hour", "3 days" (Go's units.HumanDuration, as
+ * docker prints "Up 2 minutes" and "3 days ago"). */
+void human_duration(int64_t seconds, char *buf, size_t len);
+
+/* Fill a sockaddr_un for `path`. A path longer than sun_path (deep exec
+ * roots and 64-hex IDs get there) is reached through /proc/self/fd/N/NAME
+ * with N an O_PATH descriptor of its directory, returned in *ret_dirfd (-1
+ * when not needed) for the caller to close after bind() or connect(). */
+struct sockaddr_un;
+int unix_sockaddr(const char *path, struct sockaddr_un *sa, int *ret_dirfd);
+
+/* Standard base64 (RFC 4648 §4), with padding. decode refuses a character
+ * outside the alphabet; *ret (malloc'd) holds *ret_len bytes. */
+char *base64_encode(const void *data, size_t len);
+int base64_decode(const char *s, size_t len, unsigned char **ret, size_t *ret_len);
+
+/* openat2() of path below rootfd with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS
+ * and O_CLOEXEC: ".." and absolute symlinks stay inside the root. A leading
+ * "/" is dropped, "" or "/" opens the root itself. The fd, or -errno. */
+int openat_in_root(int rootfd, const char *path, int flags);
+
+/* One of berth's programs: `name` in each of rel_dirs (NULL-terminated,
+ * relative to the directory of the running program: "." for beside it, as
+ * in a build tree), then in installed_dir. NULL if none is executable. */
+char *find_program(const char *name, const char *const *rel_dirs, const char *installed_dir);
+/* One of berth's helpers (berth-tar, berth-registry, berth-init,
+ * berth-shim-dynamic): beside the running program (a build tree: core/, or
+ * ../core for the test programs), in ../libexec/berth from it, or in
+ * <libexecdir>/berth. */
+char *find_libexec_program(const char *name);
+
+/* posix_spawn attributes for one of berth's helpers: every signal at its
+ * default and none blocked (berthd's threads block its shutdown signals),
+ * plus extra_flags (POSIX_SPAWN_SETSID ...). */
+void spawnattr_init_clean(posix_spawnattr_t *at, short extra_flags);
+
+int64_t now_ns(void);
+/* CLOCK_REALTIME */
+int64_t monotonic_ns(void); /* CLOCK_MONOTONIC */
+
+#endif

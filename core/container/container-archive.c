@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* docker cp on the engine side: GET/HEAD/PUT /containers/{id}/archive.
+ *
+ * The container's files are reached from a descriptor of its root: the
+ * running container's own view (/proc/PID/root, with its volumes and
+ * tmpfs), or the rootfs the storage driver mounts for a stopped one. Every
+ * path from the client is resolved with openat2(RESOLVE_IN_ROOT), so ".."
+ * and absolute symlinks stay inside the container, as they would for a
+ * process in it. Tars going out are written by walking directories with
+ * O_NOFOLLOW descriptors; tars coming in go through the hardened unpacker
+ * (berth-tar, through layer_unpack), which refuses entries that climb out or pass through a
+ * symlink. */
+#include "container-internal.h"
+#include "image/image-unpack.h"
+#include "tar/tar-helper.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct ct_root {
+        char id[65];
+        int fd; /* O_PATH of the container's / */
+        bool mounted;
+        bool readonly; /* ReadonlyRootfs, for a stopped container's rootfs */
+};
+
+static void root_close(struct container_store *s, struct ct_root *cr)
+{
+        cr->fd = safe_close(cr->fd);
+        if (cr->mounted) {
+                struct berth_err perr = {0};
+                berth_storage_put(s->engine->storage, cr->id, 0, &perr);
+                cr->mounted = false;
+        }
+}
+
+static int root_open(struct container_store *s, const char *ref, struct ct_root *cr,
+                     struct berth_err *err)
+{
+        *cr = (struct ct_root){.fd = -1};
+        int code;
+        pthread_mutex_lock(&s->lock);
+        struct record *r = ct_find_locked(s, ref, &code);
+        if (!r) {
+                pthread_mutex_unlock(&s->lock);
+                return ct_not_found(err, ref, code);
+        }
+        memcpy(cr->id, r->id, 65);
+        cr->readonly = json_get_bool(json_object_get(r->j, "HostConfig"), "ReadonlyRootfs", false);
+        pid_t pid = r->shim_socket && ct_is_running(r->j)
+                        ? (pid_t)json_get_int(json_object_get(r->j, "State"), "Pid", 0)
+                        : 0;
+        pthread_mutex_unlock(&s->lock);
+        if (pid > 0) {
+                _cleanup_free_ char *p = xasprintf("/proc/%d/root", (int)pid);
+                cr->fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (cr->fd >= 0)
+                        return 0;
+                /* it exited meanwhile: go on with its rootfs */
+        }
+        char rootfs[4096];
+        int rr =
+            berth_storage_get(s->engine->storage, cr->id, NULL, 0, rootfs, sizeof(rootfs), err);
+        if (rr < 0)
+                return rr;
+        cr->mounted = true;
+        cr->fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (cr->fd < 0) {
+                rr = err_errno(err, -errno, "open the root of container %s", cr->id);
+                root_close(s, cr);
+                return rr;
+        }
+        return 0;
+}
+
+/* A path as the client gave it, split Docker's way: the directory (resolved
+ * through symlinks), the last component (a symlink there is not followed,
+ * unless the path ends in "/" or "/."), and whether it asserts a directory. */
+struct cpath {
+        char *dir, *base; /* base "" for the root itself */
+        bool follow;
+};
+
+static void cpath_done(struct cpath *p)
+{
+        free(p->dir);
+        free(p->base);
+}
+
+static int cpath_parse(const char *path, struct cpath *ret, struct berth_err *err)
+{
+        if (isempty(path))
+                return err_set(err, -EINVAL, "path must not be empty");
+        _cleanup_free_ char *p = path[0] == '/' ? xstrdup(path) : xasprintf("/%s", path);
+        size_t l = strlen(p);
+        bool follow = false;
+        if (l > 1 && (p[l - 1] == '/' || (l >= 2 && streq(p + l - 2, "/.")))) {
+                follow = true;
+                while (l > 1 && (p[l - 1] == '/' || (p[l - 1] == '.' && p[l - 2] == '/')))
+                        p[--l] = '\0';
+        }
+        char *slash = strrchr(p, '/');
+        ret->follow = follow;
+        ret->base = xstrdup(slash + 1);
+        *slash = '\0';
+        ret->dir = xstrdup(*p ? p : "/");
+        return 0;
+}
+
+/* Go's os.FileMode bits, which the stat header carries. */
+static uint32_t go_mode(mode_t m)
+{
+        uint32_t g = m & 0777;
+        switch (m & S_IFMT) {
+        case S_IFDIR:
+                g |= 1u << 31;
+                break;
+        case S_IFLNK:
+                g |= 1u << 27;
+                break;
+        case S_IFIFO:
+                g |= 1u << 25;
+                break;
+        case S_IFSOCK:
+                g |= 1u << 24;
+                break;
+        case S_IFBLK:
+                g |= 1u << 26;
+                break;
+        case S_IFCHR:
+                g |= (1u << 26) | (1u << 21);
+                break;
+        }
+        if (m & S_ISUID)
+                g |= 1u << 23;
+        if (m & S_ISGID)
+                g |= 1u << 22;
+        if (m & S_ISVTX)
+                g |= 1u << 20;
+        return g;
+}
+
+/* Open what the path names: *ret_dirfd is its directory, *ret_name its name
+ * there ("." for the root or a followed path, with *ret_dirfd the object). */
+static int resolve(int rootfd, const struct cpath *cp, const char *shown, const char *cid,
+                   int *ret_dirfd, char **ret_name, struct stat *ret_st, struct berth_err *err)
+{
+        int fd;
+        const char *name;
+        if (cp->follow || !*cp->base) {
+                _cleanup_free_ char *full = xasprintf("%s/%s", cp->dir, cp->base);
+                fd = openat_in_root(rootfd, full, O_PATH);
+                name = "";
+        } else {
+                fd = openat_in_root(rootfd, cp->dir, O_PATH | O_DIRECTORY);
+                name = cp->base;
+        }
+        if (fd < 0 && (fd == -ENOENT || fd == -ENOTDIR))
+                return err_set(err, -ENOENT, "Could not find the file %s in container %s", shown,
+                               cid);
+        if (fd < 0)
+                return err_errno(err, fd, "resolve '%s' in container %s", shown, cid);
+        if (fstatat(fd, name, ret_st, AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH)) < 0) {
+                int r = -errno;
+                close(fd);
+                if (r == -ENOENT)
+                        return err_set(err, -ENOENT, "Could not find the file %s in container %s",
+                                       shown, cid);
+                return err_errno(err, r, "stat '%s' in container %s", shown, cid);
+        }
+        *ret_dirfd = fd;
+        *ret_name = xstrdup(name);
+        return 0;
+}
+
+int container_archive_stat(struct container_store *s, const char *ref, const char *path,
+                           json_t **ret, struct berth_err *err)
+{
+        struct ct_root cr;
+        int r = root_open(s, ref, &cr, err);
+        if (r < 0)
+                return r;
+        struct cpath cp = {0};
+        _cleanup_close_ int dfd = -1;
+        _cleanup_free_ char *name = NULL;
+        struct stat st;
+        r = cpath_parse(path, &cp, err);
+        if (r >= 0)
+                r = resolve(cr.fd, &cp, path, cr.id, &dfd, &name, &st, err);
+        if (r >= 0) {
+                char target[4096] = "";
+                if (S_ISLNK(st.st_mode)) {
+                        ssize_t n = readlinkat(dfd, name, target, sizeof(target) - 1);
+                        target[n > 0 ? n : 0] = '\0';
+                }
+                _cleanup_free_ char *lt =
+                    !*target ? xstrdup("")
+                    : target[0] == '/'
+                        ? xstrdup(target)
+                        : xasprintf("%s%s%s", cp.dir, streq(cp.dir, "/") ? "" : "/", target);
+                _cleanup_free_ char *mtime =
+                    json_time_ns((int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec);
+                *ret = json_pack("{s:s, s:I, s:I, s:s, s:s}", "name", *cp.base ? cp.base : "/",
+                                 "size", (json_int_t)st.st_size, "mode",
+                                 (json_int_t)go_mode(st.st_mode), "mtime", mtime, "linkTarget", lt);
+        }
+        cpath_done(&cp);
+        root_close(s, &cr);
+        return r;
+}
+
+/* --- GET: the tar ------------------------------------------------------------- */
+
+int container_archive_get(struct container_store *s, const char *ref, const char *path, int out_fd,
+                          struct berth_err *err)
+{
+        struct ct_root cr;
+        int r = root_open(s, ref, &cr, err);
+        if (r < 0)
+                return r;
+        struct cpath cp = {0};
+        _cleanup_close_ int dfd = -1;
+        _cleanup_free_ char *name = NULL;
+        struct stat st;
+        r = cpath_parse(path, &cp, err);
+        if (r >= 0)
+                r = resolve(cr.fd, &cp, path, cr.id, &dfd, &name, &st, err);
+        if (r >= 0) {
+                /* The top entry is named as the path's last component; a
+                 * path ending in "/." gives the directory's contents under
+                 * ".", which is what the clients rebase from. */
+                size_t l = strlen(path);
+                const char *top = l >= 2 && streq(path + l - 2, "/.") ? "."
+                                  : *cp.base                          ? cp.base
+                                                                      : ".";
+                r = tar_pack_tree(dfd, name, top, out_fd, err);
+        }
+        cpath_done(&cp);
+        root_close(s, &cr);
+        return r;
+}
+
+/* --- PUT: extract into a directory ------------------------------------------------- */
+
+int container_archive_put(struct container_store *s, const char *ref, const char *path, int tar_fd,
+                          bool no_overwrite_dir_non_dir, bool copy_uid_gid, struct berth_err *err)
+{
+        struct ct_root cr;
+        int r = root_open(s, ref, &cr, err);
+        if (r < 0)
+                return r;
+        if (isempty(path))
+                r = err_set(err, -EINVAL, "path must not be empty");
+        /* a running one's read-only root refuses writes by itself (and its
+         * volumes take them); a stopped one's is mounted writable here */
+        else if (cr.readonly && cr.mounted)
+                r = err_set(err, -EROFS, "container rootfs is marked read-only");
+        int fd = r < 0 ? -1 : openat_in_root(cr.fd, path, O_RDONLY | O_DIRECTORY);
+        if (r >= 0 && fd < 0) {
+                if (fd == -ENOENT)
+                        r = err_set(err, -ENOENT, "Could not find the file %s in container %s",
+                                    path, cr.id);
+                else if (fd == -ENOTDIR)
+                        r = err_set(err, -EINVAL, "extraction point is not a directory");
+                else
+                        r = err_errno(err, fd, "open '%s' in container %s", path, cr.id);
+        }
+        if (r >= 0) {
+                /* The unpacker opens the directory by this name: the magic
+                 * link is the very directory resolved above. */
+                _cleanup_free_ char *dest = xasprintf("/proc/self/fd/%d", fd);
+                uint64_t flags = LAYER_UNPACK_COPY | (copy_uid_gid ? 0 : LAYER_UNPACK_OWNER_ROOT) |
+                                 (no_overwrite_dir_non_dir ? LAYER_UNPACK_NO_TYPE_CHANGE : 0);
+                r = layer_unpack(tar_fd, dest, BERTH_LAYER_WH_DELETE, flags, NULL, err);
+                if (r == -EXDEV) /* a hostile tar: the client's fault */
+                {
+                        char m[BERTH_ERR_MSG_MAX];
+                        snprintf(m, sizeof(m), "%s", err_msg(err));
+                        r = err_set(err, -EINVAL, "%s", m);
+                }
+                if (r < 0)
+                        err_prefix(err, "copy into %s:%s", cr.id, path);
+        }
+        safe_close(fd);
+        root_close(s, &cr);
+        return r;
+}

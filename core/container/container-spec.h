@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef BERTH_CONTAINER_CONTAINER_SPEC_H
+#define BERTH_CONTAINER_CONTAINER_SPEC_H
+
+#include <jansson.h>
+#include "base/err.h"
+
+/* The OCI runtime spec for a container record (Docker's inspect shape),
+ * whose root filesystem is mounted at rootfs and whose generated files
+ * (hostname, hosts, resolv.conf) live in cdir. cgroup_parent: NULL for
+ * "/berth". */
+int container_spec(json_t *rec, const char *rootfs, const char *cdir, const char *cgroup_parent,
+                   json_t **ret, struct berth_err *err);
+
+/* Write cdir/hostname, cdir/hosts and cdir/resolv.conf. */
+int container_write_etc(json_t *rec, const char *cdir, struct berth_err *err);
+
+/* berth's default seccomp profile (linux.seccomp JSON). */
+json_t *seccomp_default_profile(void);
+
+/* USER[:GROUP] (names or ids) -> {"uid","gid","additionalGids"}, reading the
+ * image's /etc/passwd and /etc/group inside rootfs without following links
+ * out of it. */
+int container_resolve_user(const char *rootfs, const char *user, json_t *group_add, json_t **ret,
+                           struct berth_err *err);
+
+#endif

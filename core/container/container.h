@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef BERTH_CONTAINER_CONTAINER_H
+#define BERTH_CONTAINER_CONTAINER_H
+
+/* Containers: records, names, and the Docker-shaped views of them.
+ *
+ * A container's record is one JSON document in Docker's inspect shape (so
+ * that inspect is the record, with a few live fields filled in), kept at
+ * <data-root>/containers/<id>/config.v2.json and written atomically. The
+ * store keeps every record in memory behind one lock; lookups are by full
+ * ID, name (with or without '/'), or unique ID prefix.
+ *
+ * Errors follow the Engine API: -ENOENT "No such container: X", -EEXIST
+ * for a name in use (409), -EINVAL for bad input (400). */
+
+#include <jansson.h>
+#include <stdbool.h>
+#include "base/err.h"
+
+struct engine;
+struct container_store;
+
+int container_store_open(struct engine *e, struct container_store **ret, struct berth_err *err);
+struct container_store *container_store_close(struct container_store *s);
+
+/* POST /containers/create: body is the request (Config fields at the top
+ * level, HostConfig, NetworkingConfig); name may be NULL (one is made up).
+ * *ret_id gets the 64-hex ID, *ret_warnings a JSON array (may be empty). */
+int container_create(struct container_store *s, const char *name, json_t *body, char **ret_id,
+                     json_t **ret_warnings, struct berth_err *err);
+
+/* Resolve a reference to the full ID. */
+int container_resolve(struct container_store *s, const char *ref, char ret_id[65],
+                      struct berth_err *err);
+
+/* GET /containers/{id}/json: a copy of the record with live fields. */
+int container_inspect(struct container_store *s, const char *ref, json_t **ret,
+                      struct berth_err *err);
+
+struct container_list_opts {
+        bool all;
+        int64_t limit; /* <= 0: no limit */
+        bool size;
+        const char *filters; /* the API's JSON */
+};
+/* GET /containers/json */
+int container_list(struct container_store *s, const struct container_list_opts *o, json_t **ret,
+                   struct berth_err *err);
+
+/* DELETE /containers/{id}. A running container needs force (which kills it
+ * first, once containers can run). */
+int container_remove(struct container_store *s, const char *ref, bool force, bool volumes,
+                     struct berth_err *err);
+
+/* POST /containers/{id}/rename */
+int container_rename(struct container_store *s, const char *ref, const char *new_name,
+                     struct berth_err *err);
+
+/* POST /containers/prune: {"ContainersDeleted":[..]|null,"SpaceReclaimed":N} */
+int container_prune(struct container_store *s, const char *filters, json_t **ret,
+                    struct berth_err *err);
+
+/* Running (container-run.c). start returns 1 when the container already
+ * runs (304), stop returns 1 when it is not running (304). timeout -1: the
+ * container's StopTimeout or 10 s. */
+int container_start(struct container_store *s, const char *ref, struct berth_err *err);
+int container_stop(struct container_store *s, const char *ref, int timeout, struct berth_err *err);
+int container_restart(struct container_store *s, const char *ref, int timeout,
+                      struct berth_err *err);
+int container_kill(struct container_store *s, const char *ref, const char *signal,
+                   struct berth_err *err);
+/* condition: "not-running" (default), "next-exit", "removed". */
+int container_wait(struct container_store *s, const char *ref, const char *condition,
+                   int64_t *ret_code, struct berth_err *err);
+/* Serve an attach on the client's raw connection until the container's
+ * output ends; blocks. extra: stdin bytes already read with the request. */
+int container_attach(struct container_store *s, const char *ref, int client, const char *extra,
+                     size_t extra_len, bool want_in, bool want_out, bool want_err,
+                     struct berth_err *err);
+/* Exec (docker exec): create an exec instance in a running container, start
+ * it (detached, or streaming on the client's raw connection until the
+ * process ends; its ExitCode is final when this returns), inspect it. */
+int container_exec_create(struct container_store *s, const char *ref, json_t *body, char ret_id[65],
+                          struct berth_err *err);
+int container_exec_start(struct container_store *s, const char *id, bool detach, int client,
+                         const char *extra, size_t extra_len, struct berth_err *err);
+/* The window size of an exec's TTY (nothing to do for an exec without one). */
+int container_exec_resize(struct container_store *s, const char *id, int h, int w,
+                          struct berth_err *err);
+int container_exec_inspect(struct container_store *s, const char *id, json_t **ret,
+                           struct berth_err *err);
+/* GET /containers/{id}/export: the container's filesystem as a tar. */
+int container_export(struct container_store *s, const char *ref, int out_fd, struct berth_err *err);
+/* POST /commit: a new image from the container's writable layer; target is
+ * "repo[:tag]" or NULL (dangling). */
+int container_commit(struct container_store *s, const char *ref, const char *target,
+                     const char *const *changes, const char *comment, const char *author,
+                     bool pause, json_t *config_over, char **ret_id, struct berth_err *err);
+/* GET /containers/{id}/stats: write Docker's stats objects (one per line) to
+ * out_fd: one (one_shot: at once; else two samples a second apart), or one a
+ * second while stream is set, until the container is removed or out_fd fails
+ * (container-stats.c). */
+int container_stats(struct container_store *s, const char *id, bool stream, bool one_shot,
+                    int out_fd);
+/* docker cp (container-archive.c), running or stopped containers; paths are
+ * resolved inside the container's root. stat: {name,size,mode,mtime,
+ * linkTarget} with Go's FileMode bits; get: a tar of the path to out_fd;
+ * put: a tar from tar_fd extracted into the directory path. */
+int container_archive_stat(struct container_store *s, const char *ref, const char *path,
+                           json_t **ret, struct berth_err *err);
+int container_archive_get(struct container_store *s, const char *ref, const char *path, int out_fd,
+                          struct berth_err *err);
+int container_archive_put(struct container_store *s, const char *ref, const char *path, int tar_fd,
+                          bool no_overwrite_dir_non_dir, bool copy_uid_gid, struct berth_err *err);
+/* run --init: mount berth-init into the OCI spec and put it before the
+ * command; -ENOENT when the program is not installed (container-init.c). */
+int container_init_apply(json_t *spec, const char *rootfs);
+int container_pause(struct container_store *s, const char *ref, bool pause, struct berth_err *err);
+/* GET /containers/{id}/top: {"Titles":[..],"Processes":[[..],..]} from /proc. */
+int container_top(struct container_store *s, const char *ref, json_t **ret, struct berth_err *err);
+int container_resize(struct container_store *s, const char *ref, int h, int w,
+                     struct berth_err *err);
+
+/* Counts for /info. */
+void container_counts(struct container_store *s, int64_t *total, int64_t *running, int64_t *paused,
+                      int64_t *stopped);
+
+/* How many containers use image_id; the first one's ID in ret_container. */
+int container_image_usage(void *userdata, const char *image_id, char *ret_container,
+                          size_t ret_len);
+
+/* Names: [a-zA-Z0-9][a-zA-Z0-9_.-]+ (with an optional leading '/'). */
+bool container_name_valid(const char *name);
+/* A random "adjective_noun" name. */
+char *container_name_generate(void);
+
+#endif

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef BERTH_NETWORK_NETWORK_INTERNAL_H
+#define BERTH_NETWORK_NETWORK_INTERNAL_H
+
+/* Shared by network-store.c (records, IPAM, API), network-container.c
+ * (container hooks) and network-dns.c (the DNS responder). Lock order:
+ * the container store's lock before the network store's. */
+
+#include <pthread.h>
+#include <stdint.h>
+#include "driver/driver.h"
+#include "engine.h"
+#include "base/json.h"
+#include "network.h"
+
+struct dns;
+
+struct netrec {
+        char id[65];
+        json_t *j; /* the inspect shape; Containers[cid].Aliases is ours (stripped on output) */
+        struct driver *drv;
+        struct dns *dns; /* user-defined bridge networks */
+};
+
+struct network_store {
+        struct engine *e;
+        char *dir;
+        pthread_mutex_t lock;
+        struct netrec **v;
+        size_t n;
+};
+
+struct netrec *nw_find_locked(struct network_store *s, const char *ref);
+int nw_not_found(struct berth_err *err, const char *ref);
+int nw_save(struct network_store *s, struct netrec *n, struct berth_err *err);
+const char *nw_name(struct netrec *n);
+/* The first IPAM config's subnet and gateway, or NULL. */
+const char *nw_subnet(struct netrec *n);
+const char *nw_gateway(struct netrec *n);
+bool nw_predefined(const char *name);
+/* "10.1.0.0/16" -> network address (host order) and prefix. */
+int nw_parse_cidr(const char *s, uint32_t *ret_addr, int *ret_prefix);
+
+/* Pick an address: `want` if given (and free), else the first free one. */
+int nw_alloc_locked(struct netrec *n, const char *want, char ret_ip[16], struct berth_err *err);
+
+/* network-container.c: one endpoint of a running container up or down,
+ * with the network store's lock held. es is NetworkSettings.Networks.<n>. */
+int nw_endpoint_up_locked(struct network_store *s, struct netrec *n, const char *cid,
+                          const char *cname, const char *hostname, const char *netns,
+                          const char *ifname, json_t *es, struct berth_err *err);
+/* netns: the container's namespace when it lives on (disconnect), NULL
+ * when it is removed right after (the container exited). */
+void nw_endpoint_down_locked(struct network_store *s, struct netrec *n, const char *cid,
+                             const char *netns, json_t *es);
+
+/* network-dns.c */
+int dns_start(struct network_store *s, struct netrec *n, struct berth_err *err);
+void dns_stop(struct netrec *n);
+
+#endif

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef BERTH_TAR_TAR_ARCHIVE_H
+#define BERTH_TAR_TAR_ARCHIVE_H
+
+/* The libarchive side: the library berth-archive, linked into berth-tar
+ * only (tar-helper.h says why and how the engine runs it). */
+
+#include <jansson.h>
+
+#include "base/err.h"
+#include "base/util.h"
+
+/* The hardened unpacker (tar-unpack.c): the tar on tar_fd into dest, with
+ * a whiteout mode and LAYER_UNPACK_* flags (image-unpack.h). */
+int tar_layer_unpack(int tar_fd, const char *dest, uint32_t mode, uint64_t flags, int64_t *ret_size,
+                     struct berth_err *err);
+/* The changes of dir over lowers (layer_walk) as a tar on out_fd. */
+int tar_layer_diff(const char *dir, const char *const *lowers, uint32_t mode, int out_fd,
+                   int64_t *ret_size, struct berth_err *err);
+
+/* A tar of `name` in dirfd ("" for dirfd itself), its top entry called
+ * `top`, written to out_fd; symlinks are stored, never followed
+ * (tar-tree.c). */
+int archive_write_tree(int dirfd, const char *name, const char *top, int out_fd,
+                       struct berth_err *err);
+
+/* An image archive (tar, possibly compressed) on fd spooled into the
+ * directory `files`: regular files written there and their digests in
+ * hashes (path -> "sha256:..."), symlinks and hard links in links (path ->
+ * target; "/x" for a hard link); nothing outside `files` (tar-image.c). */
+int tar_spool(int fd, const char *files, json_t *hashes, json_t *links, struct berth_err *err);
+/* The data of in_fd, decompressed if it is gz/xz/bz2/zstd, to out_fd, with
+ * its digest and size. The messages start with read_msg (the input is not
+ * readable), data_msg (it is corrupt) or write_msg. */
+int tar_decompress(int in_fd, int out_fd, const char *read_msg, const char *data_msg,
+                   const char *write_msg, char ret_digest[72], int64_t *ret_size,
+                   struct berth_err *err);
+/* A tar from a plan: a JSON array of {"name", "dir": true} | {"name",
+ * "file": PATH} | {"name", "data": STRING}, each as a 0644 file (0755
+ * directory) of mtime 0, in that order. */
+int tar_write_plan(json_t *plan, int out_fd, struct berth_err *err);
+
+#endif

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef BERTH_TAR_TAR_HELPER_H
+#define BERTH_TAR_TAR_HELPER_H
+
+/* All tar work runs in berth-tar (programs/berth-tar/), a process of its
+ * own: berthd and the berth CLI then never map libarchive and what it brings
+ * (libxml2, ICU, libstdc++, the compressors), and a hostile tar that crashes
+ * the reader takes down the helper, not the daemon.
+ *
+ * The protocol: the caller gives the helper its fds (stdin, stdout, a
+ * directory as fd 3) and arguments; the helper writes one JSON object on
+ * fd 4 before it exits: its result, or {"error": MESSAGE, "errno": -N}. */
+
+#include <jansson.h>
+
+#include "base/err.h"
+
+#define TAR_HELPER_DIR_FD    3
+#define TAR_HELPER_RESULT_FD 4
+
+struct tar_helper_io {
+        int in;            /* its stdin; -1: /dev/null (or `input`) */
+        int out;           /* its stdout; -1: /dev/null */
+        int dir;           /* its fd 3; -1: none */
+        const char *input; /* when in is -1 and this is set: bytes for its stdin */
+};
+
+/* Run "berth-tar ARGS..." with those fds and wait for it. 0 and its result
+ * object (in *ret if not NULL), or its error as it said it, or a message
+ * naming what happened to it ("tar helper killed by signal 9"). */
+int tar_helper_run(const char *const *args, const struct tar_helper_io *io, json_t **ret,
+                   struct berth_err *err);
+
+/* berth-tar pack: a tar of `name` in dirfd ("" for dirfd itself), its top
+ * entry called `top`, to out_fd (archive_write_tree in tar-archive.h). */
+int tar_pack_tree(int dirfd, const char *name, const char *top, int out_fd, struct berth_err *err);
+
+/* The helper's side: write the reply for r (result, or err's message when
+ * r < 0) on fd 4; returns the exit status to use. */
+int tar_helper_reply(int r, json_t *result, const struct berth_err *err);
+
+#endif

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* berth-tar: all the tar work of berthd and berth cp, never run by users
+ * (tar-helper.h: why a process of its own, and the protocol).
+ *
+ *   berth-tar pack NAME TOP        a tar of NAME in the directory open as fd
+ *                                  3 ("" for fd 3 itself), its top entry
+ *                                  called TOP, to stdout
+ *   berth-tar unpack MODE FLAGS    the tar on stdin unpacked into the
+ *                                  directory open as fd 3 (whiteout MODE,
+ *                                  LAYER_UNPACK_* FLAGS), refusing entries
+ *                                  that climb out of it or pass through a
+ *                                  symlink; replies {"size"}
+ *   berth-tar diff MODE DIR [LOWER...]
+ *                                  the changes of DIR over the LOWERs as a
+ *                                  tar on stdout; replies {"size"}
+ *   berth-tar spool DIR            the image archive on stdin into DIR;
+ *                                  replies {"hashes", "links"}
+ *   berth-tar decompress READ-MSG DATA-MSG WRITE-MSG
+ *                                  stdin decompressed to stdout; replies
+ *                                  {"digest", "size"}
+ *   berth-tar save                 a tar of the plan on stdin to stdout
+ *
+ * The reply, or {"error", "errno"}, goes to fd 4 as one JSON line; the exit
+ * status is 0 or 1 (2 for a wrong invocation). */
+#include "image/image-unpack.h"
+#include "base/json.h"
+#include "tar/tar-archive.h"
+#include "tar/tar-helper.h"
+
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+
+#define DIR_FD_PATH "/proc/self/fd/3"
+
+static int cmd_unpack(char **argv, json_t *res, struct berth_err *err)
+{
+        int64_t size = 0;
+        int r = tar_layer_unpack(STDIN_FILENO, DIR_FD_PATH, (uint32_t)strtoul(argv[0], NULL, 10),
+                                 strtoull(argv[1], NULL, 10), &size, err);
+        json_object_set_new(res, "size", json_integer(size));
+        return r;
+}
+
+static int cmd_diff(char **argv, json_t *res, struct berth_err *err)
+{
+        int64_t size = 0;
+        int r = tar_layer_diff(argv[1], (const char *const *)argv + 2,
+                               (uint32_t)strtoul(argv[0], NULL, 10), STDOUT_FILENO, &size, err);
+        json_object_set_new(res, "size", json_integer(size));
+        return r;
+}
+
+static int cmd_spool(char **argv, json_t *res, struct berth_err *err)
+{
+        json_t *hashes = json_object(), *links = json_object();
+        json_object_set_new(res, "hashes", hashes);
+        json_object_set_new(res, "links", links);
+        return tar_spool(STDIN_FILENO, argv[0], hashes, links, err);
+}
+
+static int cmd_decompress(char **argv, json_t *res, struct berth_err *err)
+{
+        char digest[72];
+        int64_t size = 0;
+        int r = tar_decompress(STDIN_FILENO, STDOUT_FILENO, argv[0], argv[1], argv[2], digest,
+                               &size, err);
+        json_object_set_new(res, "digest", json_string(digest));
+        json_object_set_new(res, "size", json_integer(size));
+        return r;
+}
+
+static int cmd_save(char **argv, json_t *res, struct berth_err *err)
+{
+        json_error_t je;
+        _cleanup_json_ json_t *plan = json_loadf(stdin, 0, &je);
+        if (!json_is_array(plan))
+                return err_set(err, -EINVAL, "tar plan: %s", plan ? "not an array" : je.text);
+        return tar_write_plan(plan, STDOUT_FILENO, err);
+}
+
+static int cmd_pack(char **argv, json_t *res, struct berth_err *err)
+{
+        return archive_write_tree(TAR_HELPER_DIR_FD, argv[0], argv[1], STDOUT_FILENO, err);
+}
+
+static const struct {
+        const char *name;
+        int min_args, max_args;
+        int (*fn)(char **argv, json_t *res, struct berth_err *err);
+} cmds[] = {
+    {"pack", 2, 2, cmd_pack},
+    {"unpack", 2, 2, cmd_unpack},
+    {"diff", 2, INT32_MAX, cmd_diff},
+    {"spool", 1, 1, cmd_spool},
+    {"decompress", 3, 3, cmd_decompress},
+    {"save", 0, 0, cmd_save},
+};
+
+int main(int argc, char **argv)
+{
+        /* gone with the engine; nothing of it but the fds of the protocol */
+        (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+        (void)close_range(TAR_HELPER_RESULT_FD + 1, ~0U, 0);
+        signal(SIGPIPE, SIG_IGN); /* a reader that went away: EPIPE, said in the reply */
+        for (size_t i = 0; argc >= 2 && i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+                if (!streq(argv[1], cmds[i].name))
+                        continue;
+                if (argc - 2 < cmds[i].min_args || argc - 2 > cmds[i].max_args)
+                        break;
+                struct berth_err err = {0};
+                _cleanup_json_ json_t *res = json_object();
+                int r = cmds[i].fn(argv + 2, res, &err);
+                return tar_helper_reply(r, res, &err);
+        }
+        fprintf(stderr, "usage: berth-tar pack|unpack|diff|spool|decompress|save ARGS "
+                        "(run by berth, see berth-tar.c)\n");
+        return 2;
+}
