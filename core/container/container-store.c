@@ -49,15 +49,21 @@ static const char *const nouns[] = {
     "skiff",  "sloop",   "spar",   "stern",   "tide",       "tugboat", "wharf",    "yawl",
 };
 
-char *container_name_generate(void)
+char *container_name_generate(unsigned attempt)
 {
-        uint32_t r[2];
+        uint32_t r[3];
         if (getrandom(r, sizeof(r), 0) != sizeof(r)) {
                 r[0] = (uint32_t)now_ns();
                 r[1] = (uint32_t)(now_ns() >> 20);
+                r[2] = (uint32_t)(now_ns() >> 10);
         }
-        return xasprintf("%s_%s", adjectives[r[0] % ELEMENTSOF(adjectives)],
-                         nouns[r[1] % ELEMENTSOF(nouns)]);
+        const char *a = adjectives[r[0] % ELEMENTSOF(adjectives)];
+        const char *n = nouns[r[1] % ELEMENTSOF(nouns)];
+        /* 1,920 pairs: after a few clashes, a number makes room (Docker
+         * appends a digit on a retry). */
+        if (attempt < 4)
+                return xasprintf("%s_%s", a, n);
+        return xasprintf("%s_%s%u", a, n, r[2] % (attempt < 8 ? 10u : 100000u));
 }
 
 /* 64 hex; like Docker, never one whose 12-char short form is all digits
@@ -474,8 +480,9 @@ int container_create(struct container_store *s, const char *name, json_t *body, 
 
         char id[65];
         new_id(id);
-        if (!name || !*name)
-                name = gen_name = container_name_generate();
+        bool generated = !name || !*name;
+        if (generated)
+                name = gen_name = container_name_generate(0);
         _cleanup_free_ char *full_name = xasprintf("/%s", name[0] == '/' ? name + 1 : name);
         if (!json_is_string(json_object_get(cfg, "Hostname")) ||
             !*json_get_str(cfg, "Hostname", ""))
@@ -485,6 +492,15 @@ int container_create(struct container_store *s, const char *name, json_t *body, 
         pthread_mutex_lock(&s->lock);
         int code;
         struct record *clash = ct_find_locked(s, full_name, &code);
+        /* A generated name is drawn again until it is free. */
+        for (unsigned attempt = 1; generated && clash && streq(clash->name, full_name);
+             attempt++) {
+                free(full_name);
+                free(gen_name);
+                gen_name = container_name_generate(attempt);
+                full_name = xasprintf("/%s", gen_name);
+                clash = ct_find_locked(s, full_name, &code);
+        }
         if (clash && streq(clash->name, full_name)) {
                 pthread_mutex_unlock(&s->lock);
                 return err_set(

@@ -131,7 +131,8 @@ int container_image_usage(void *userdata, const char *image_id, char *ret_contai
 
 /* Names: [a-zA-Z0-9][a-zA-Z0-9_.-]+ (with an optional leading '/'). */
 bool container_name_valid(const char *name);
-/* A random "adjective_noun" name. */
-char *container_name_generate(void);
+/* A random "adjective_noun" name; from the fourth attempt on, with a
+ * number appended, so that drawing again always finds a free one. */
+char *container_name_generate(unsigned attempt);
 
 #endif
