@@ -493,8 +493,7 @@ int container_create(struct container_store *s, const char *name, json_t *body, 
         int code;
         struct record *clash = ct_find_locked(s, full_name, &code);
         /* A generated name is drawn again until it is free. */
-        for (unsigned attempt = 1; generated && clash && streq(clash->name, full_name);
-             attempt++) {
+        for (unsigned attempt = 1; generated && clash && streq(clash->name, full_name); attempt++) {
                 free(full_name);
                 free(gen_name);
                 gen_name = container_name_generate(attempt);
