@@ -97,6 +97,10 @@ int layer_add(struct image_store *s, const char *tar_path, const char *diff_id, 
 int layer_delete(struct image_store *s, struct layer *l, struct berth_err *err);
 
 struct image *image_find(struct image_store *s, const char *id);
+/* An image by reference, ID or unambiguous ID prefix; -ENOENT "No such
+ * image: REF". */
+int image_resolve_locked(struct image_store *s, const char *ref, struct image **ret,
+                         struct berth_err *err);
 /* Record an image whose layers exist: config bytes (their digest is the
  * ID), optional parent image id. Refs of the layers are taken. If the image
  * exists, returns it. */
@@ -116,8 +120,6 @@ int refs_save(struct image_store *s, struct berth_err *err);
 int ref_set(struct image_store *s, const char *full, const char *id, struct berth_err *err);
 /* Names (full) pointing at an image, sorted. */
 char **image_names(struct image_store *s, const char *id);
-int image_resolve_locked(struct image_store *s, const char *ref, struct image **ret,
-                         struct berth_err *err);
 int64_t image_size(struct image_store *s, const struct image *img);
 
 /* RFC 3339 time parsing/formatting */
