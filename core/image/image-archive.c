@@ -16,7 +16,7 @@
  * So a load adds all its images or none.
  */
 #include "image-internal.h"
-#include "image-unpack.h"
+#include "tar/tar-layer.h"
 #include "tar/tar-helper.h"
 
 #include <fcntl.h>
