@@ -4,8 +4,11 @@
 #include "base/log.h"
 
 #include <ctype.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <unistd.h>
 
 struct api_request *api_request_new(struct engine *engine, int fd, const struct http_head *http)
 {
@@ -90,6 +93,55 @@ int api_reply_stream(struct api_request *req, unsigned status, const char *conte
         else
                 close(fd);
         return 0;
+}
+
+struct thread_reply {
+        api_thread_fn fn;
+        void *job;
+        void (*free_job)(void *job);
+        int fd;
+};
+
+static void thread_reply_free(struct thread_reply *t)
+{
+        safe_close(t->fd);
+        if (t->free_job)
+                t->free_job(t->job);
+        free(t);
+}
+
+static void *thread_reply_main(void *p)
+{
+        struct thread_reply *t = p;
+        t->fn(t->job, t->fd);
+        thread_reply_free(t);
+        return NULL;
+}
+
+int api_reply_from_thread(struct api_request *req, const char *content_type, api_thread_fn fn,
+                          void *job, void (*free_job)(void *job), struct berth_err *err)
+{
+        struct thread_reply *t = xzalloc(sizeof(*t));
+        *t = (struct thread_reply){.fn = fn, .job = job, .free_job = free_job, .fd = -1};
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0) {
+                int r = err_errno(err, -errno, "pipe");
+                thread_reply_free(t);
+                return r;
+        }
+        t->fd = p[1];
+        pthread_attr_t a;
+        pthread_attr_init(&a);
+        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+        pthread_t thread;
+        int r = pthread_create(&thread, &a, thread_reply_main, t);
+        pthread_attr_destroy(&a);
+        if (r != 0) {
+                close(p[0]);
+                thread_reply_free(t);
+                return err_set(err, -r, "cannot start a thread for %s", req->url);
+        }
+        return api_reply_stream(req, 200, content_type, p[0]);
 }
 
 int api_reply_upgrade(struct api_request *req, const char *content_type, api_upgrade_fn fn,

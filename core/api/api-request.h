@@ -99,6 +99,15 @@ int api_reply_error(struct api_request *req, unsigned status, const char *fmt, .
  * reply owns it) as a chunked body; headers go out at once. */
 int api_reply_stream(struct api_request *req, unsigned status, const char *content_type, int fd);
 
+/* A 200 whose body fn writes from a detached thread of its own:
+ * fn(job, fd) writes into fd, the write end of a pipe that the reply
+ * streams; when fn returns, fd is closed and free_job(job) called (if not
+ * NULL). When no thread can be started the job is freed all the same and
+ * -errno returned with a message. */
+typedef void (*api_thread_fn)(void *job, int fd);
+int api_reply_from_thread(struct api_request *req, const char *content_type, api_thread_fn fn,
+                          void *job, void (*free_job)(void *job), struct berth_err *err);
+
 /* Answer 101 (or 200 when the client sent no Upgrade, as old clients do)
  * and hand the raw connection to fn (api_upgrade_fn). */
 int api_reply_upgrade(struct api_request *req, const char *content_type, api_upgrade_fn fn,
