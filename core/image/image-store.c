@@ -267,7 +267,7 @@ int layer_add(struct image_store *s, const char *tar_path, const char *diff_id, 
         r = berth_storage_create(s->drv, cache_id, pl ? pl->cache_id : NULL, NULL, 0, err);
         if (r < 0) {
                 unlink(pending);
-                return err_prefix(err, "create layer %s", diff_id);
+                return err_wrap(err, r, "create layer %s", diff_id);
         }
         _cleanup_close_ int fd = open(tar_path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
@@ -278,7 +278,7 @@ int layer_add(struct image_store *s, const char *tar_path, const char *diff_id, 
         r = berth_storage_apply_diff(s->drv, cache_id, pl ? pl->cache_id : NULL, fd,
                                      BERTH_WHITEOUT_AUFS, 0, &size, err);
         if (r < 0) {
-                err_prefix(err, "apply layer %s", diff_id);
+                err_wrap(err, r, "apply layer %s", diff_id);
                 goto fail;
         }
         struct layer *l = xzalloc(sizeof(*l));
@@ -337,7 +337,7 @@ int layer_delete(struct image_store *s, struct layer *l, struct berth_err *err)
                 return err_errno(err, -errno, "remove '%s'", rp);
         int r = berth_storage_remove(s->drv, l->cache_id, 0, err);
         if (r < 0 && r != -ENOENT)
-                return err_prefix(err, "remove layer %s", l->chain_id);
+                return err_wrap(err, r, "remove layer %s", l->chain_id);
         unlink(pending);
         if (!diff_id_in_use(s, l->diff_id, l)) {
                 _cleanup_free_ char *bp = blob_path(s, l->diff_id);
@@ -833,7 +833,7 @@ int image_store_open(const char *data_root, struct driver *storage, struct image
         return 0;
 fail:
         image_store_close(s);
-        return err_prefix(err, "open image store in '%s'", data_root);
+        return err_wrap(err, r, "open image store in '%s'", data_root);
 }
 
 struct image_store *image_store_close(struct image_store *s)
