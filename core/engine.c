@@ -2,7 +2,7 @@
 #include "engine.h"
 #include "container/container.h"
 #include "image/image.h"
-#include "image/image-unpack.h"
+#include "tar/tar-layer.h"
 #include "volume/volume.h"
 #include "network/network.h"
 

@@ -5,10 +5,6 @@
 #include "engine.h"
 #include "base/log.h"
 
-#include <fcntl.h>
-#include <pthread.h>
-#include <unistd.h>
-
 static int stat_header(struct api_request *req, const char *path, struct berth_err *err)
 {
         _cleanup_json_ json_t *st = NULL;
@@ -25,20 +21,22 @@ static int stat_header(struct api_request *req, const char *path, struct berth_e
 struct get_job {
         struct container_store *s;
         char *ref, *path;
-        int fd;
 };
 
-static void *get_main(void *p)
+static void get_main(void *p, int fd)
 {
         struct get_job *j = p;
         struct berth_err err = {0};
-        if (container_archive_get(j->s, j->ref, j->path, j->fd, &err) < 0)
+        if (container_archive_get(j->s, j->ref, j->path, fd, &err) < 0)
                 log_error("copy from %s:%s: %s", j->ref, j->path, err_msg(&err));
-        close(j->fd);
+}
+
+static void get_job_free(void *p)
+{
+        struct get_job *j = p;
         free(j->ref);
         free(j->path);
         free(j);
-        return NULL;
 }
 
 int api_container_archive_get(struct api_request *req, struct berth_err *err)
@@ -51,29 +49,11 @@ int api_container_archive_get(struct api_request *req, struct berth_err *err)
                 return r;
         if (req->head)
                 return api_reply_empty(req, 200);
-        int p[2];
-        if (pipe2(p, O_CLOEXEC) < 0)
-                return err_errno(err, -errno, "pipe");
         struct get_job *j = xzalloc(sizeof(*j));
         j->s = req->engine->containers;
         j->ref = xstrdup(req->param[0]);
         j->path = xstrdup(path);
-        j->fd = p[1];
-        pthread_t t;
-        pthread_attr_t a;
-        pthread_attr_init(&a);
-        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-        r = pthread_create(&t, &a, get_main, j);
-        pthread_attr_destroy(&a);
-        if (r != 0) {
-                close(p[0]);
-                close(p[1]);
-                free(j->ref);
-                free(j->path);
-                free(j);
-                return err_set(err, -EAGAIN, "cannot start a thread");
-        }
-        return api_reply_stream(req, 200, "application/x-tar", p[0]);
+        return api_reply_from_thread(req, "application/x-tar", get_main, j, get_job_free, err);
 }
 
 int api_container_archive_put(struct api_request *req, int body_fd, int out_fd,

@@ -6,9 +6,6 @@
 #include "engine.h"
 #include "base/log.h"
 
-#include <fcntl.h>
-#include <pthread.h>
-
 int api_container_create(struct api_request *req, struct berth_err *err)
 {
         _cleanup_json_ json_t *body = NULL;
@@ -155,10 +152,9 @@ struct wait_job {
         struct container_store *s;
         char id[65];
         char *condition;
-        int fd;
 };
 
-static void *wait_main(void *p)
+static void wait_main(void *p, int fd)
 {
         struct wait_job *w = p;
         struct berth_err err = {0};
@@ -167,11 +163,14 @@ static void *wait_main(void *p)
         json_t *j =
             r < 0 ? json_pack("{s:i, s:{s:s}}", "StatusCode", -1, "Error", "Message", err_msg(&err))
                   : json_pack("{s:I, s:n}", "StatusCode", (json_int_t)code, "Error");
-        api_stream_json(w->fd, j);
-        close(w->fd);
+        api_stream_json(fd, j);
+}
+
+static void wait_job_free(void *p)
+{
+        struct wait_job *w = p;
         free(w->condition);
         free(w);
-        return NULL;
 }
 
 int api_container_wait(struct api_request *req, struct berth_err *err)
@@ -184,28 +183,11 @@ int api_container_wait(struct api_request *req, struct berth_err *err)
         if (cond && *cond && !streq(cond, "not-running") && !streq(cond, "next-exit") &&
             !streq(cond, "removed"))
                 return err_set(err, -EINVAL, "invalid condition: \"%s\"", cond);
-        int p[2];
-        if (pipe2(p, O_CLOEXEC) < 0)
-                return err_errno(err, -errno, "pipe");
         struct wait_job *w = xzalloc(sizeof(*w));
         w->s = req->engine->containers;
         memcpy(w->id, id, 65);
         w->condition = xstrdup(strempty(cond));
-        w->fd = p[1];
-        pthread_t t;
-        pthread_attr_t a;
-        pthread_attr_init(&a);
-        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-        if (pthread_create(&t, &a, wait_main, w) != 0) {
-                close(p[0]);
-                close(p[1]);
-                free(w->condition);
-                free(w);
-                pthread_attr_destroy(&a);
-                return err_set(err, -EAGAIN, "cannot start a thread");
-        }
-        pthread_attr_destroy(&a);
-        return api_reply_stream(req, 200, "application/json", p[0]);
+        return api_reply_from_thread(req, "application/json", wait_main, w, wait_job_free, err);
 }
 
 struct attach_job {
@@ -293,21 +275,25 @@ static int logs_msg(void *ud, const struct berth_log_msg *m)
         return 0;
 }
 
-static void *logs_main(void *p)
+static void logs_job_free(void *p)
 {
         struct logs_job *j = p;
+        free(j->name);
+        free(j->dir);
+        strv_free(j->opts);
+        free(j);
+}
+
+static void logs_main(void *p, int fd)
+{
+        struct logs_job *j = p;
+        j->fd = fd;
         struct berth_log_info info = {.container_id = j->id,
                                       .container_name = j->name,
                                       .log_dir = j->dir,
                                       .options = (const char *const *)j->opts};
         struct berth_err err = {0};
         berth_logging_read(j->drv, &info, &j->rd, logs_msg, j, 0, &err);
-        close(j->fd);
-        free(j->name);
-        free(j->dir);
-        strv_free(j->opts);
-        free(j);
-        return NULL;
 }
 
 static int parse_unix_time(const char *s, int64_t *ret)
@@ -369,33 +355,14 @@ int api_container_logs(struct api_request *req, struct berth_err *err)
         const char *since = api_query(req, "since"), *until = api_query(req, "until");
         if ((since && *since && parse_unix_time(since, &job->rd.since_ns) < 0) ||
             (until && *until && parse_unix_time(until, &job->rd.until_ns) < 0)) {
-                free(job->name);
-                free(job->dir);
-                strv_free(job->opts);
-                free(job);
+                logs_job_free(job);
                 return err_set(err, -EINVAL, "invalid since/until value");
         }
         bool running = json_get_bool(json_object_get(rec, "State"), "Running", false);
         job->rd.follow = api_query_bool(req, "follow", false) && running;
-        int p[2];
-        if (pipe2(p, O_CLOEXEC) < 0) {
-                free(job->name);
-                free(job->dir);
-                strv_free(job->opts);
-                free(job);
-                return err_errno(err, -errno, "pipe");
-        }
-        job->fd = p[1];
-        pthread_t t;
-        pthread_attr_t a;
-        pthread_attr_init(&a);
-        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-        pthread_create(&t, &a, logs_main, job);
-        pthread_attr_destroy(&a);
-        return api_reply_stream(req, 200,
-                                job->tty ? "application/vnd.docker.raw-stream"
-                                         : "application/vnd.docker.multiplexed-stream",
-                                p[0]);
+        const char *ctype = job->tty ? "application/vnd.docker.raw-stream"
+                                     : "application/vnd.docker.multiplexed-stream";
+        return api_reply_from_thread(req, ctype, logs_main, job, logs_job_free, err);
 }
 
 int api_container_pause(struct api_request *req, struct berth_err *err)
@@ -509,18 +476,14 @@ int api_exec_resize(struct api_request *req, struct berth_err *err)
 struct export_job {
         struct container_store *s;
         char id[65];
-        int fd;
 };
 
-static void *export_main(void *p)
+static void export_main(void *p, int fd)
 {
         struct export_job *j = p;
         struct berth_err err = {0};
-        if (container_export(j->s, j->id, j->fd, &err) < 0)
+        if (container_export(j->s, j->id, fd, &err) < 0)
                 log_error("export of %s: %s", j->id, err_msg(&err));
-        close(j->fd);
-        free(j);
-        return NULL;
 }
 
 int api_container_export(struct api_request *req, struct berth_err *err)
@@ -529,26 +492,10 @@ int api_container_export(struct api_request *req, struct berth_err *err)
         int r = container_resolve(req->engine->containers, req->param[0], id, err);
         if (r < 0)
                 return r;
-        int p[2];
-        if (pipe2(p, O_CLOEXEC) < 0)
-                return err_errno(err, -errno, "pipe");
         struct export_job *j = xzalloc(sizeof(*j));
         j->s = req->engine->containers;
         memcpy(j->id, id, 65);
-        j->fd = p[1];
-        pthread_t t;
-        pthread_attr_t a;
-        pthread_attr_init(&a);
-        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-        if (pthread_create(&t, &a, export_main, j) != 0) {
-                close(p[0]);
-                close(p[1]);
-                free(j);
-                pthread_attr_destroy(&a);
-                return err_set(err, -EAGAIN, "cannot start a thread");
-        }
-        pthread_attr_destroy(&a);
-        return api_reply_stream(req, 200, "application/x-tar", p[0]);
+        return api_reply_from_thread(req, "application/x-tar", export_main, j, free, err);
 }
 
 int api_commit(struct api_request *req, struct berth_err *err)

@@ -4,9 +4,7 @@
 #include "api.h"
 #include "base/events.h"
 
-#include <fcntl.h>
 #include <time.h>
-#include <pthread.h>
 #include <unistd.h>
 
 /* "seconds[.nanoseconds]" as the clients send it; RFC3339 is accepted too. */
@@ -41,17 +39,20 @@ static int parse_ts(const char *s, int64_t *ret)
 struct events_job {
         int64_t since, until;
         json_t *filters;
-        int fd, client_fd;
+        int client_fd;
 };
 
-static void *events_main(void *p)
+static void events_main(void *p, int fd)
 {
         struct events_job *j = p;
-        events_stream(j->since, j->until, j->filters, j->fd, j->client_fd);
-        close(j->fd);
+        events_stream(j->since, j->until, j->filters, fd, j->client_fd);
+}
+
+static void events_job_free(void *p)
+{
+        struct events_job *j = p;
         json_decref(j->filters);
         free(j);
-        return NULL;
 }
 
 int api_events(struct api_request *req, struct berth_err *err)
@@ -70,31 +71,10 @@ int api_events(struct api_request *req, struct berth_err *err)
         int r = filters_parse(api_query(req, "filters"), allowed, &f, err);
         if (r < 0)
                 return r;
-        int p[2];
-        if (pipe2(p, O_CLOEXEC) < 0) {
-                json_decref(f);
-                return err_errno(err, -errno, "pipe");
-        }
         struct events_job *j = xzalloc(sizeof(*j));
         /* the client's socket, to notice when it leaves an idle stream; it
          * stays open while this stream's pipe does */
-        *j = (struct events_job){.since = since,
-                                 .until = until,
-                                 .filters = f,
-                                 .fd = p[1],
-                                 .client_fd = api_conn_fd(req)};
-        pthread_t t;
-        pthread_attr_t a;
-        pthread_attr_init(&a);
-        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-        r = pthread_create(&t, &a, events_main, j);
-        pthread_attr_destroy(&a);
-        if (r != 0) {
-                close(p[0]);
-                close(p[1]);
-                json_decref(f);
-                free(j);
-                return err_set(err, -EAGAIN, "cannot start a thread");
-        }
-        return api_reply_stream(req, 200, "application/json", p[0]);
+        *j = (struct events_job){
+            .since = since, .until = until, .filters = f, .client_fd = api_conn_fd(req)};
+        return api_reply_from_thread(req, "application/json", events_main, j, events_job_free, err);
 }

@@ -11,9 +11,7 @@
 #include "base/log.h"
 #include "volume/volume.h"
 
-#include <fcntl.h>
 #include <fnmatch.h>
-#include <pthread.h>
 
 static const char *const image_list_filters[] = {"reference", "dangling", "label",
                                                  "before",    "since",    NULL};
@@ -239,68 +237,55 @@ int api_image_create(struct api_request *req, int body_fd, int out_fd, struct be
 struct save_job {
         struct engine *engine;
         char **refs;
-        int fd;
 };
 
-static void *save_main(void *p)
+static void save_main(void *p, int fd)
 {
         struct save_job *job = p;
         struct berth_err err = {0};
-        int r = image_save(job->engine->images, (const char *const *)job->refs, job->fd,
+        int r = image_save(job->engine->images, (const char *const *)job->refs, fd,
                            IMAGE_SAVE_DOCKER, &err);
         if (r < 0)
                 /* The tar stream is cut short; the client sees a truncated
                  * archive and fails on it. The daemon log says why. */
                 log_error("save: %s", err_msg(&err));
-        close(job->fd);
-        strv_free(job->refs);
-        free(job);
-        return NULL;
 }
 
+static void save_job_free(void *p)
+{
+        struct save_job *job = p;
+        strv_free(job->refs);
+        free(job);
+}
+
+/* Takes refs. */
 static int save_refs(struct api_request *req, char **refs, struct berth_err *err)
 {
-        if (strv_length(refs) == 0)
+        if (strv_length(refs) == 0) {
+                strv_free(refs);
                 return err_set(err, -EINVAL, "no image names given");
+        }
         /* Resolve first, so that a missing image is a plain 404. */
         for (char **i = refs; *i; i++) {
                 _cleanup_free_ char *id = NULL;
                 int r = image_resolve(req->engine->images, *i, &id, err);
-                if (r < 0)
+                if (r < 0) {
+                        strv_free(refs);
                         return r;
+                }
         }
-        int p[2];
-        if (pipe2(p, O_CLOEXEC) < 0)
-                return err_errno(err, -errno, "pipe");
         struct save_job *job = xzalloc(sizeof(*job));
         job->engine = req->engine;
         job->refs = refs;
-        job->fd = p[1];
-        pthread_t t;
-        if (pthread_create(&t, NULL, save_main, job) != 0) {
-                close(p[0]);
-                close(p[1]);
-                free(job);
-                return err_set(err, -EAGAIN, "cannot start a thread for save");
-        }
-        pthread_detach(t);
-        return api_reply_stream(req, 200, "application/x-tar", p[0]);
+        return api_reply_from_thread(req, "application/x-tar", save_main, job, save_job_free, err);
 }
 
 int api_image_get(struct api_request *req, struct berth_err *err)
 {
-        char **refs = api_query_all(req, "names");
-        int r = save_refs(req, refs, err);
-        if (r < 0)
-                strv_free(refs);
-        return r;
+        return save_refs(req, api_query_all(req, "names"), err);
 }
 
 int api_image_get_one(struct api_request *req, struct berth_err *err)
 {
-        char **refs = strv_push(NULL, xstrdup(req->param[0]));
-        int r = save_refs(req, refs, err);
-        if (r < 0)
-                strv_free(refs);
-        return r;
+        return save_refs(req, strv_push(NULL, xstrdup(req->param[0])), err);
 }

@@ -2,15 +2,11 @@
 /* The registry endpoints (docker-api.md §3.2): POST /images/create with
  * fromImage (pull), POST /images/{name}/push, POST /auth. Progress goes out
  * as Docker's JSON messages while the work goes on. */
-#include "base/events.h"
 #include "api.h"
-
-#include <fcntl.h>
-#include <pthread.h>
-
 #include "engine.h"
-#include "image/image.h"
+#include "base/events.h"
 #include "base/log.h"
+#include "image/image.h"
 #include "registry/registry.h"
 
 static void opts_of(struct engine *e, struct registry_opts *o)
@@ -70,10 +66,19 @@ struct push_job {
         int fd;
 };
 
-static void *push_main(void *p)
+static void push_job_free(void *p)
+{
+        struct push_job *job = p;
+        free(job->ref);
+        registry_auth_done(&job->auth);
+        free(job);
+}
+
+static void push_main(void *p, int fd)
 {
         struct push_job *job = p;
         struct berth_err err = {0};
+        job->fd = fd; /* stream_progress writes there */
         struct registry_opts o;
         opts_of(job->engine, &o);
         int r = registry_push(job->engine->images, &o, job->ref, &job->auth, stream_progress,
@@ -83,11 +88,6 @@ static void *push_main(void *p)
                 api_stream_error(job->fd, err_msg(&err));
         } else
                 events_emit("image", "push", job->ref, json_pack("{s:s}", "name", job->ref));
-        close(job->fd);
-        free(job->ref);
-        registry_auth_done(&job->auth);
-        free(job);
-        return NULL;
 }
 
 int api_image_push(struct api_request *req, struct berth_err *err)
@@ -107,26 +107,9 @@ int api_image_push(struct api_request *req, struct berth_err *err)
                 free(job);
                 return r;
         }
-        int p[2];
-        if (pipe2(p, O_CLOEXEC) < 0) {
-                registry_auth_done(&job->auth);
-                free(job);
-                return err_errno(err, -errno, "pipe");
-        }
         job->engine = req->engine;
         job->ref = TAKE_PTR(ref);
-        job->fd = p[1];
-        pthread_t t;
-        if (pthread_create(&t, NULL, push_main, job) != 0) {
-                close(p[0]);
-                close(p[1]);
-                registry_auth_done(&job->auth);
-                free(job->ref);
-                free(job);
-                return err_set(err, -EAGAIN, "cannot start a thread for push");
-        }
-        pthread_detach(t);
-        return api_reply_stream(req, 200, "application/json", p[0]);
+        return api_reply_from_thread(req, "application/json", push_main, job, push_job_free, err);
 }
 
 int api_auth(struct api_request *req, struct berth_err *err)

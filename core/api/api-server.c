@@ -4,12 +4,10 @@
 #include "base/http.h"
 #include "base/log.h"
 
-#include <ctype.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <sys/socket.h>
 
@@ -54,18 +52,9 @@ struct conn {
         struct ucred cred;
         struct http_reader rd;
         struct http_head head;
-        char **query;     /* decoded key, value, key, value, ... */
         bool close;       /* after this request */
         bool linger;      /* the client may still be sending: drain before closing */
         bool upgrade_req; /* the request asked for Upgrade */
-        /* the reply the handler chose */
-        unsigned status;
-        char *ctype;
-        char *body;
-        size_t len;
-        int stream_fd;
-        api_upgrade_fn upgrade;
-        void *userdata;
 };
 
 static const char *reason(unsigned status)
@@ -94,227 +83,6 @@ static const char *reason(unsigned status)
                 if (t[i].s == status)
                         return t[i].t;
         return "Unknown";
-}
-
-void api_add_header(struct api_request *req, const char *name, const char *value)
-{
-        req->extra_headers = strv_push(req->extra_headers, xasprintf("%s: %s", name, value));
-}
-
-/* Take the reply (the first one a request gets; later ones are dropped). */
-static bool set_reply(struct api_request *req, unsigned status, const char *content_type)
-{
-        struct conn *c = req->conn;
-        if (req->replied) {
-                log_debug("%s %s: a second reply (%u) dropped", req->method, req->url, status);
-                return false;
-        }
-        req->replied = true;
-        c->status = status;
-        c->ctype = content_type ? xstrdup(content_type) : NULL;
-        return true;
-}
-
-int api_reply_text(struct api_request *req, unsigned status, const char *content_type,
-                   const char *text)
-{
-        struct conn *c = req->conn;
-        if (set_reply(req, status, content_type)) {
-                c->len = strlen(text);
-                c->body = xstrdup(text);
-        }
-        return 0;
-}
-
-int api_reply_json(struct api_request *req, unsigned status, json_t *j)
-{
-        char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
-        json_decref(j);
-        if (!s)
-                return api_reply_error(req, 500, "cannot encode the response");
-        size_t l = strlen(s);
-        s = xrealloc(s, l + 2);
-        s[l++] = '\n'; /* as moby's encoder writes it */
-        s[l] = '\0';
-        api_reply_text(req, status, "application/json", s);
-        free(s);
-        return 0;
-}
-
-int api_reply_empty(struct api_request *req, unsigned status)
-{
-        return api_reply_text(req, status, NULL, "");
-}
-
-int api_reply_error(struct api_request *req, unsigned status, const char *fmt, ...)
-{
-        char msg[BERTH_ERR_MSG_MAX];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-        if (status >= 500)
-                log_error("%s %s: %s", req->method, req->url, msg);
-        else
-                log_debug("%s %s: %u %s", req->method, req->url, status, msg);
-        /* Content-Type exactly "application/json": the Go client compares it
-         * as a plain string before it decodes the message. */
-        return api_reply_json(req, status, json_pack("{s:s}", "message", msg));
-}
-
-int api_reply_stream(struct api_request *req, unsigned status, const char *content_type, int fd)
-{
-        struct conn *c = req->conn;
-        if (set_reply(req, status, content_type))
-                c->stream_fd = fd;
-        else
-                close(fd);
-        return 0;
-}
-
-int api_reply_upgrade(struct api_request *req, const char *content_type, api_upgrade_fn fn,
-                      void *userdata)
-{
-        struct conn *c = req->conn;
-        if (!set_reply(req, 101, content_type)) {
-                free(userdata);
-                return 0;
-        }
-        c->upgrade = fn;
-        c->userdata = userdata;
-        return 0;
-}
-
-unsigned api_status_for(int code)
-{
-        switch (-code) {
-        case ENOENT:
-        case ESRCH:
-                return 404;
-        case EEXIST:
-        case EBUSY:
-        case ENOTEMPTY:
-                return 409;
-        case EINVAL:
-        case E2BIG:
-        case ENAMETOOLONG:
-        case EBADMSG:
-        case ERANGE:
-                return 400;
-        case EACCES:
-        case EPERM:
-                return 403;
-        case ENOTSUP:
-        case ENOSYS:
-                return 501;
-        default:
-                return 500;
-        }
-}
-
-/* A query component: %XX and '+' decoded (a bad escape stays as it is). */
-static char *query_decode(const char *s, size_t l)
-{
-        char *out = xmalloc(l + 1), *o = out;
-        for (size_t i = 0; i < l; i++) {
-                if (s[i] == '%' && i + 2 < l && isxdigit((unsigned char)s[i + 1]) &&
-                    isxdigit((unsigned char)s[i + 2])) {
-                        char hex[3] = {s[i + 1], s[i + 2], 0};
-                        *o++ = (char)strtol(hex, NULL, 16);
-                        i += 2;
-                } else
-                        *o++ = s[i] == '+' ? ' ' : s[i];
-        }
-        *o = '\0';
-        return out;
-}
-
-static char **query_parse(const char *q)
-{
-        char **v = xzalloc(sizeof(char *));
-        while (q && *q) {
-                size_t l = strcspn(q, "&");
-                const char *eq = memchr(q, '=', l);
-                size_t kl = eq ? (size_t)(eq - q) : l;
-                if (l) {
-                        v = strv_push(v, query_decode(q, kl));
-                        v = strv_push(v, eq ? query_decode(eq + 1, l - kl - 1) : xstrdup(""));
-                }
-                q += l + (q[l] == '&');
-        }
-        return v;
-}
-
-const char *api_query(struct api_request *req, const char *key)
-{
-        struct conn *c = req->conn;
-        for (char **q = c->query; q && q[0]; q += 2)
-                if (streq(q[0], key))
-                        return q[1];
-        return NULL;
-}
-
-bool api_query_bool(struct api_request *req, const char *key, bool def)
-{
-        const char *v = api_query(req, key);
-        if (!v)
-                return def;
-        while (isspace((unsigned char)*v))
-                v++;
-        char t[8];
-        size_t n = strcspn(v, " \t");
-        if (n >= sizeof(t))
-                return true;
-        for (size_t i = 0; i < n; i++)
-                t[i] = (char)tolower((unsigned char)v[i]);
-        t[n] = '\0';
-        return !(streq(t, "") || streq(t, "0") || streq(t, "no") || streq(t, "false") ||
-                 streq(t, "none"));
-}
-
-char **api_query_all(struct api_request *req, const char *key)
-{
-        struct conn *c = req->conn;
-        char **v = xzalloc(sizeof(char *));
-        for (char **q = c->query; q && q[0]; q += 2)
-                if (streq(q[0], key))
-                        v = strv_push(v, xstrdup(q[1]));
-        return v;
-}
-
-const char *api_header(struct api_request *req, const char *name)
-{
-        return http_header(&((struct conn *)req->conn)->head, name);
-}
-
-int api_conn_fd(struct api_request *req)
-{
-        return ((struct conn *)req->conn)->fd;
-}
-
-int api_body_json(struct api_request *req, json_t **ret, struct berth_err *err)
-{
-        return json_parse_body(req->body ? req->body : "", req->body_len, ret, err);
-}
-
-int api_stream_json(int fd, json_t *j)
-{
-        char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
-        json_decref(j);
-        if (!s)
-                return -ENOMEM;
-        size_t l = strlen(s);
-        s = xrealloc(s, l + 2);
-        s[l++] = '\n';
-        int r = loop_write(fd, s, l);
-        free(s);
-        return r;
-}
-
-int api_stream_error(int fd, const char *msg)
-{
-        return api_stream_json(
-            fd, json_pack("{s:{s:s}, s:s}", "errorDetail", "message", msg, "error", msg));
 }
 
 /* A streamed-body request: the handler's thread, the pipe it reads the body
@@ -425,19 +193,20 @@ static void stream_free(struct stream_job *job)
 
 static int send_head(struct conn *c, struct api_request *req, const char *framing)
 {
+        const struct api_reply *rp = &req->reply;
         _cleanup_free_ char *h = NULL;
         size_t hl = 0;
         FILE *f = open_memstream(&h, &hl);
         if (!f)
                 return -ENOMEM;
-        fprintf(f, "HTTP/1.1 %u %s\r\n", c->status, reason(c->status));
+        fprintf(f, "HTTP/1.1 %u %s\r\n", rp->status, reason(rp->status));
         fprintf(f, "Api-Version: " API_VERSION "\r\nDocker-Experimental: false\r\n"
                    "Ostype: linux\r\nServer: berth/" BERTH_VERSION " (linux)\r\n");
-        for (char **x = req ? req->extra_headers : NULL; x && *x; x++)
+        for (char **x = req->extra_headers; x && *x; x++)
                 fprintf(f, "%s\r\n", *x);
-        if (c->ctype)
-                fprintf(f, "Content-Type: %s\r\n", c->ctype);
-        fprintf(f, "%s%s\r\n", framing, c->close && !c->upgrade ? "Connection: close\r\n" : "");
+        if (rp->ctype)
+                fprintf(f, "Content-Type: %s\r\n", rp->ctype);
+        fprintf(f, "%s%s\r\n", framing, c->close && !rp->upgrade ? "Connection: close\r\n" : "");
         if (fclose(f) != 0)
                 return -ENOMEM;
         return http_send_all(c->fd, h, hl);
@@ -482,63 +251,39 @@ static int relay(struct conn *c, int fd, bool chunked)
 
 static void send_reply(struct conn *c, struct api_request *req)
 {
-        bool head = req && req->head;
+        struct api_reply *rp = &req->reply;
+        bool head = req->head;
         int r;
-        if (c->upgrade) {
+        if (rp->upgrade) {
                 /* Docker's 101, or, when the client did not ask for an
                  * upgrade (old clients), a 200 and the raw stream */
                 if (!c->upgrade_req)
-                        c->status = 200;
+                        rp->status = 200;
                 r = send_head(c, req,
                               c->upgrade_req ? "Connection: Upgrade\r\nUpgrade: tcp\r\n" : "");
                 struct timeval none = {0};
                 setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
                 if (r == 0)
-                        c->upgrade(c->userdata, c->fd, c->rd.buf + c->rd.off,
-                                   c->rd.len - c->rd.off);
+                        rp->upgrade(rp->userdata, c->fd, c->rd.buf + c->rd.off,
+                                    c->rd.len - c->rd.off);
                 c->close = true;
-        } else if (c->stream_fd >= 0) {
+        } else if (rp->stream_fd >= 0) {
                 bool chunked = !c->close && !head;
                 r = send_head(c, req, chunked ? "Transfer-Encoding: chunked\r\n" : "");
                 if (r == 0 && !head)
-                        r = relay(c, c->stream_fd, chunked);
+                        r = relay(c, rp->stream_fd, chunked);
                 if (r < 0 || !chunked)
                         c->close = true;
         } else {
                 char len[48] = "";
-                if (c->status >= 200 && c->status != 204 && c->status != 304)
-                        snprintf(len, sizeof(len), "Content-Length: %zu\r\n", c->len);
+                if (rp->status >= 200 && rp->status != 204 && rp->status != 304)
+                        snprintf(len, sizeof(len), "Content-Length: %zu\r\n", rp->len);
                 r = send_head(c, req, len);
-                if (r == 0 && !head && c->len)
-                        r = http_send_all(c->fd, c->body, c->len);
+                if (r == 0 && !head && rp->len)
+                        r = http_send_all(c->fd, rp->body, rp->len);
                 if (r < 0)
                         c->close = true;
         }
-}
-
-static void reset(struct conn *c)
-{
-        free(c->ctype);
-        free(c->body);
-        free(c->userdata);
-        safe_close(c->stream_fd);
-        c->ctype = c->body = NULL;
-        c->userdata = NULL;
-        c->upgrade = NULL;
-        c->stream_fd = -1;
-        c->status = 0;
-        c->len = 0;
-}
-
-static void request_free(struct api_request *req)
-{
-        stream_free(req->stream);
-        free(req->path);
-        for (size_t i = 0; i < API_MAX_PARAMS; i++)
-                free(req->param[i]);
-        free(req->body);
-        strv_free(req->extra_headers);
-        free(req);
 }
 
 /* The request body: into the handler's pipe for a streamed-body route
@@ -581,15 +326,11 @@ static int serve_one(struct conn *c)
         ssize_t hl = http_read_head(&c->rd, &raw);
         if (hl == 0 || (hl < 0 && hl != -E2BIG && hl != -EBADMSG))
                 return -1; /* EOF, the idle timeout, or the client went away */
-        struct api_request *req = xzalloc(sizeof(*req));
-        *req = (struct api_request){.engine = c->s->engine,
-                                    .conn = c,
-                                    .method = "",
-                                    .url = "",
-                                    .peer_uid = c->cred.uid,
-                                    .peer_gid = c->cred.gid,
-                                    .peer_pid = c->cred.pid};
         c->head = (struct http_head){0};
+        struct api_request *req = api_request_new(c->s->engine, c->fd, &c->head);
+        req->peer_uid = c->cred.uid;
+        req->peer_gid = c->cred.gid;
+        req->peer_pid = c->cred.pid;
         c->upgrade_req = false;
         int r = hl < 0 ? (int)hl : http_parse_request(raw, &c->head);
         struct http_body body = {0};
@@ -599,7 +340,7 @@ static int serve_one(struct conn *c)
                 if (q)
                         *q++ = '\0';
                 req->url = c->head.target;
-                c->query = query_parse(q);
+                api_request_set_query(req, q);
                 c->close = c->head.minor == 0 || http_header_has(&c->head, "Connection", "close");
                 c->upgrade_req = http_header(&c->head, "Upgrade") != NULL;
                 r = http_body_init(&body, &c->head, true);
@@ -665,9 +406,10 @@ reply:
 out:
         if (!req->replied || hl < 0)
                 r = -1;
-        reset(c); /* closes a relayed stream first: its writer must not block the join */
-        request_free(req);
-        c->query = strv_free(c->query); /* after the join: a streamed-body handler reads it */
+        api_reply_clear(
+            req); /* closes a relayed stream first: its writer must not block the join */
+        stream_free(req->stream);
+        api_request_free(req); /* after the join: a streamed-body handler reads it */
         return r;
 }
 
@@ -750,7 +492,7 @@ static void *accept_main(void *p)
                         continue;
                 }
                 struct conn *c = xzalloc(sizeof(*c));
-                *c = (struct conn){.s = s, .fd = fd, .stream_fd = -1};
+                *c = (struct conn){.s = s, .fd = fd};
                 c->rd = (struct http_reader){.fd = fd, .buf = xmalloc(HEAD_MAX), .cap = HEAD_MAX};
                 socklen_t l = sizeof(c->cred);
                 if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &l) < 0)

@@ -6,21 +6,18 @@
  *
  * The server (api-server.c, HTTP/1.1 of http.c) runs one thread per
  * connection, so a handler may block (a wait, a log follow) without stalling
- * other clients. A handler answers with
- * one of the api_reply_*() calls, or returns -errno with a message in *err,
- * which becomes Docker's {"message": ...} with the status the code maps to
- * (api_status_for()). */
+ * other clients. The order runs one way: server -> router (api-router.c) ->
+ * handlers (api-<area>.c) -> the request object (api-request.h). */
 
 #include <stdbool.h>
 #include <sys/types.h>
+#include "api-request.h"
 #include "base/json.h"
 
 #define API_VERSION     "1.41"
 #define API_MIN_VERSION "1.24"
-#define API_MAX_PARAMS  4
 
 struct engine;
-struct api_request;
 struct api_server;
 
 typedef int (*api_handler)(struct api_request *req, struct berth_err *err);
@@ -44,74 +41,6 @@ struct api_route {
          * handler writes nothing to out_fd. */
         bool reply_when_done;
 };
-
-/* Write one JSON message and a newline to a stream (steals j); -EPIPE when
- * the client went away. */
-int api_stream_json(int fd, json_t *j);
-/* Docker's in-stream error message. */
-int api_stream_error(int fd, const char *msg);
-
-struct api_request {
-        struct engine *engine;
-        void *conn; /* the connection (api-server.c) */
-        const char *method;
-        const char *url;  /* as received, without the query */
-        char *path;       /* percent-decoded, without the /vX.Y prefix */
-        char version[16]; /* from the prefix, or API_VERSION */
-        const struct api_route *route;
-        char *param[API_MAX_PARAMS]; /* the {..} parts of the pattern, in order */
-        char *body;
-        size_t body_len;
-        size_t body_cap;
-        int body_error; /* -EFBIG when the body was over the limit */
-        uid_t peer_uid;
-        gid_t peer_gid;
-        pid_t peer_pid;
-        char **extra_headers; /* "Name: value" added to the reply */
-        void *stream;         /* a streamed-body job (api-server.c) */
-        bool replied;
-        bool head;
-};
-
-/* Add a header to the reply this request will get. */
-void api_add_header(struct api_request *req, const char *name, const char *value);
-
-/* Query parameters. */
-const char *api_query(struct api_request *req, const char *key);
-/* moby's rule: false iff "", "0", "no", "false", "none" (trimmed, any case);
- * an absent key gives def. */
-bool api_query_bool(struct api_request *req, const char *key, bool def);
-/* All values of a repeated key (names=a&names=b), NULL-terminated; free with strv_free. */
-char **api_query_all(struct api_request *req, const char *key);
-/* A header of the request, or NULL. */
-const char *api_header(struct api_request *req, const char *name);
-/* The client's socket, to notice it going away (POLLRDHUP) during a long
- * reply; not to be read or written. */
-int api_conn_fd(struct api_request *req);
-/* The body as JSON (empty and "null" give {}); -EINVAL with a message. */
-int api_body_json(struct api_request *req, json_t **ret, struct berth_err *err);
-
-/* Replies. Each returns 0, so a handler can end with `return api_reply_...`. */
-int api_reply_json(struct api_request *req, unsigned status, json_t *j); /* steals j */
-int api_reply_empty(struct api_request *req, unsigned status);
-int api_reply_text(struct api_request *req, unsigned status, const char *content_type,
-                   const char *text);
-int api_reply_error(struct api_request *req, unsigned status, const char *fmt, ...) _printf_(3, 4);
-/* Stream the bytes a producer writes into `fd` (a pipe's read end; the
- * reply owns it) as a chunked body; headers go out at once. */
-int api_reply_stream(struct api_request *req, unsigned status, const char *content_type, int fd);
-
-/* Answer 101 (or 200 when the client sent no Upgrade, as old clients do)
- * and hand the raw connection to fn, in the connection's thread:
- * fn(userdata, sock, extra, extra_len) owns the conversation (extra are
- * bytes the client sent after the request, already read) and returns when
- * it is over; the connection is then closed. userdata is freed with free()
- * after fn returns. */
-typedef void (*api_upgrade_fn)(void *userdata, int sock, const char *extra, size_t extra_len);
-int api_reply_upgrade(struct api_request *req, const char *content_type, api_upgrade_fn fn,
-                      void *userdata);
-
-unsigned api_status_for(int code);
 
 /* Routing (api-router.c): resolve (version prefix, path, route; replies
  * itself on failure), then invoke (authorization, handler). */

@@ -32,22 +32,41 @@ int err_errno(struct berth_err *err, int code, const char *fmt, ...)
         return code;
 }
 
-int err_prefix(struct berth_err *err, const char *fmt, ...)
+static int err_wrapv(struct berth_err *err, int code, const char *fmt, va_list ap)
 {
         char prefix[BERTH_ERR_MSG_MAX];
         char old[BERTH_ERR_MSG_MAX];
-        va_list ap;
 
+        if (code >= 0)
+                code = -EIO; /* a caller passing up success is a bug: keep it an error */
         if (!err)
-                return -EIO;
-        va_start(ap, fmt);
+                return code;
         vsnprintf(prefix, sizeof(prefix), fmt, ap);
-        va_end(ap);
-        snprintf(old, sizeof(old), "%s", err_msg(err));
+        if (err->msg[0])
+                snprintf(old, sizeof(old), "%s", err->msg);
+        else
+                snprintf(old, sizeof(old), "%s", strerror(-code));
         snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
-        if (err->code == 0)
-                err->code = -EIO;
-        return err->code;
+        err->code = code;
+        return code;
+}
+
+int err_wrap(struct berth_err *err, int code, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        code = err_wrapv(err, code, fmt, ap);
+        va_end(ap);
+        return code;
+}
+
+int err_prefix(struct berth_err *err, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        int code = err_wrapv(err, err ? err->code : -EIO, fmt, ap);
+        va_end(ap);
+        return code;
 }
 
 void err_clear(struct berth_err *err)

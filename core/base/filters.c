@@ -13,7 +13,7 @@ int filters_parse(const char *s, const char *const *allowed, json_t **ret, struc
                 return 0;
         int r = json_parse_body(s, strlen(s), &in, err);
         if (r < 0)
-                return err_prefix(err, "invalid filters '%s'", s);
+                return err_wrap(err, r, "invalid filters '%s'", s);
         if (!json_is_object(in))
                 return err_set(err, -EINVAL, "invalid filters '%s': not a JSON object", s);
         json_object_foreach (in, key, v) {

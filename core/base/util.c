@@ -400,6 +400,53 @@ int unix_sockaddr(const char *path, struct sockaddr_un *sa, int *ret_dirfd)
         return 0;
 }
 
+/* Room for one descriptor, aligned for a cmsghdr. */
+union fd_cmsg {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+};
+
+int fd_send(int sock, int fd)
+{
+        char data = 'T';
+        struct iovec iov = {.iov_base = &data, .iov_len = 1};
+        union fd_cmsg u = {0};
+        struct msghdr msg = {.msg_iov = &iov,
+                             .msg_iovlen = 1,
+                             .msg_control = u.buf,
+                             .msg_controllen = sizeof(u.buf)};
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &fd, sizeof(int));
+        while (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        return 0;
+}
+
+int fd_recv(int sock)
+{
+        char data;
+        struct iovec iov = {.iov_base = &data, .iov_len = 1};
+        union fd_cmsg u;
+        struct msghdr msg = {.msg_iov = &iov,
+                             .msg_iovlen = 1,
+                             .msg_control = u.buf,
+                             .msg_controllen = sizeof(u.buf)};
+        while (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+            c->cmsg_len != CMSG_LEN(sizeof(int)))
+                return -EBADMSG;
+        int fd;
+        memcpy(&fd, CMSG_DATA(c), sizeof(int));
+        return fd;
+}
+
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 char *base64_encode(const void *data, size_t len)

@@ -156,6 +156,12 @@ void human_duration(int64_t seconds, char *buf, size_t len);
 struct sockaddr_un;
 int unix_sockaddr(const char *path, struct sockaddr_un *sa, int *ret_dirfd);
 
+/* Pass a descriptor over a Unix socket (SCM_RIGHTS, with one data byte):
+ * fd_send returns 0 or -errno; fd_recv returns the descriptor (close on
+ * exec), or -errno, -EBADMSG when the message carried none. */
+int fd_send(int sock, int fd);
+int fd_recv(int sock);
+
 /* Standard base64 (RFC 4648 §4), with padding. decode refuses a character
  * outside the alphabet; *ret (malloc'd) holds *ret_len bytes. */
 char *base64_encode(const void *data, size_t len);

@@ -11,7 +11,7 @@
  * (berth-tar, through layer_unpack), which refuses entries that climb out or pass through a
  * symlink. */
 #include "container-internal.h"
-#include "image/image-unpack.h"
+#include "tar/tar-layer.h"
 #include "tar/tar-helper.h"
 
 #include <dirent.h>

@@ -6,7 +6,7 @@
 #include "container-spec.h"
 #include "base/events.h"
 #include "image/image.h"
-#include "image/image-unpack.h"
+#include "tar/tar-layer.h"
 
 #include "base/log.h"
 #include "runtime/runtime.h"

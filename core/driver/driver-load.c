@@ -342,7 +342,7 @@ int driver_load(struct berth_config *cfg, uint32_t kind, const char *name, struc
             .config_get = host_config_get,
             .path = host_path,
             .run_helper = host_run_helper,
-            /* ABI 1.1, implemented in image-unpack.c */
+            /* ABI 1.1, implemented in tar/tar-layer.c */
             .layer_unpack = layer_services.unpack,
             .layer_diff = layer_services.diff,
         };

@@ -16,7 +16,7 @@
  * So a load adds all its images or none.
  */
 #include "image-internal.h"
-#include "image-unpack.h"
+#include "tar/tar-layer.h"
 #include "tar/tar-helper.h"
 
 #include <fcntl.h>
@@ -378,9 +378,11 @@ static int parse_tags(json_t *arr, char ***ret, struct berth_err *err)
         json_t *v;
         json_array_foreach (arr, i, v) {
                 struct image_ref ref;
-                if (!json_is_string(v) || image_ref_parse(json_string_value(v), &ref, err) < 0) {
+                int r = json_is_string(v) ? image_ref_parse(json_string_value(v), &ref, err)
+                                          : err_set(err, -EINVAL, "not a string");
+                if (r < 0) {
                         strv_free(tags);
-                        return err_prefix(err, "invalid RepoTags entry");
+                        return err_wrap(err, r, "invalid RepoTags entry");
                 }
                 if (ref.digest) {
                         image_ref_done(&ref);
@@ -736,7 +738,7 @@ out:
                 pthread_mutex_unlock(&s->lock);
         if (r < 0) {
                 json_decref(results);
-                return err_prefix(err, "load");
+                return err_wrap(err, r, "load");
         }
         if (ret_results)
                 *ret_results = results;
@@ -959,5 +961,5 @@ out_unlocked_free:
         for (size_t i = 0; i < n + 1; i++)
                 free(names[i]);
         free(names);
-        return r < 0 ? err_prefix(err, "save") : 0;
+        return r < 0 ? err_wrap(err, r, "save") : 0;
 }

@@ -4,10 +4,10 @@
 
 /* Shared between the image-*.c files; not for other subsystems. */
 
-#include <nettle/sha2.h>
 #include <pthread.h>
 
 #include "image.h"
+#include "base/sha256.h"
 
 #define _cleanup_json_p_ _cleanup_(json_decrefp)
 
@@ -47,28 +47,11 @@ struct image_store {
         void *usage_ud;
 };
 
-/* sha256 (nettle: small, and no more than a hash is needed; OpenSSL's
- * libcrypto alone would cost berthd 1.4 MB of RSS) */
-#undef sha256_digest /* nettle's name for its final step: ours is below */
-struct hasher {
-        struct sha256_ctx ctx;
-};
-void hasher_init(struct hasher *h);
-void hasher_update(struct hasher *h, const void *p, size_t n);
-/* "sha256:<hex>" into buf (72 bytes) */
-void hasher_final(struct hasher *h, char buf[72]);
-void hasher_done(struct hasher *h);
-void sha256_digest(const void *p, size_t n, char buf[72]);
-/* Hash what fd holds from its offset to its end, copying it to copy_fd if
- * that is not -1; -errno. */
-int hash_fd(int fd, int copy_fd, char ret[72], int64_t *ret_size);
 /* berth-tar decompress (tar_decompress in tar-archive.h): in_fd's data,
  * decompressed, to out_fd (-1: nowhere), its digest and size. */
 int tar_decompress_run(int in_fd, int out_fd, const char *read_msg, const char *data_msg,
                        const char *write_msg, char ret_digest[72], int64_t *ret_size,
                        struct berth_err *err);
-bool digest_valid(const char *d);      /* sha256:<64 lowercase hex> */
-const char *digest_hex(const char *d); /* the hex part */
 
 char *blob_path(struct image_store *s, const char *digest);
 /* Store bytes as a blob; if `expect` is not NULL the digest must match. */
@@ -97,6 +80,10 @@ int layer_add(struct image_store *s, const char *tar_path, const char *diff_id, 
 int layer_delete(struct image_store *s, struct layer *l, struct berth_err *err);
 
 struct image *image_find(struct image_store *s, const char *id);
+/* An image by reference, ID or unambiguous ID prefix; -ENOENT "No such
+ * image: REF". */
+int image_resolve_locked(struct image_store *s, const char *ref, struct image **ret,
+                         struct berth_err *err);
 /* Record an image whose layers exist: config bytes (their digest is the
  * ID), optional parent image id. Refs of the layers are taken. If the image
  * exists, returns it. */
@@ -116,8 +103,6 @@ int refs_save(struct image_store *s, struct berth_err *err);
 int ref_set(struct image_store *s, const char *full, const char *id, struct berth_err *err);
 /* Names (full) pointing at an image, sorted. */
 char **image_names(struct image_store *s, const char *id);
-int image_resolve_locked(struct image_store *s, const char *ref, struct image **ret,
-                         struct berth_err *err);
 int64_t image_size(struct image_store *s, const struct image *img);
 
 /* RFC 3339 time parsing/formatting */

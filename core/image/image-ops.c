@@ -6,53 +6,6 @@
 #include <fnmatch.h>
 #include <inttypes.h>
 
-static bool is_hex(const char *s)
-{
-        return *s && strspn(s, "0123456789abcdef") == strlen(s);
-}
-
-static int no_such_image(struct berth_err *err, const char *ref)
-{
-        return err_set(err, -ENOENT, "No such image: %s", ref);
-}
-
-int image_resolve_locked(struct image_store *s, const char *ref, struct image **ret,
-                         struct berth_err *err)
-{
-        if (isempty(ref))
-                return no_such_image(err, "");
-        const char *hex = startswith(ref, "sha256:");
-        if (!hex) {
-                struct image_ref r;
-                if (image_ref_parse(ref, &r, NULL) == 0) {
-                        _cleanup_free_ char *full = image_ref_full(&r);
-                        image_ref_done(&r);
-                        const char *id = json_string_value(json_object_get(s->refs, full));
-                        struct image *img = id ? image_find(s, id) : NULL;
-                        if (img) {
-                                *ret = img;
-                                return 0;
-                        }
-                }
-                hex = ref;
-        }
-        if (!is_hex(hex) || strlen(hex) > 64)
-                return no_such_image(err, ref);
-        struct image *found = NULL;
-        for (size_t i = 0; i < s->n_images; i++)
-                if (startswith(s->images[i]->id + 7, hex)) {
-                        if (found)
-                                return err_set(err, -ENOENT,
-                                               "No such image: %s (the ID prefix is ambiguous)",
-                                               ref);
-                        found = s->images[i];
-                }
-        if (!found)
-                return no_such_image(err, ref);
-        *ret = found;
-        return 0;
-}
-
 int image_resolve(struct image_store *s, const char *ref, char **ret_id, struct berth_err *err)
 {
         pthread_mutex_lock(&s->lock);

@@ -105,7 +105,7 @@ int image_txn_commit(struct image_txn *t, const char *config, size_t config_len,
         _cleanup_json_p_ json_t *cfg = NULL;
         int r = json_parse_body(config, config_len, &cfg, err);
         if (r < 0)
-                return err_prefix(err, "image config");
+                return err_wrap(err, r, "image config");
         r = config_check(cfg, "image config", err);
         if (r < 0)
                 return r;

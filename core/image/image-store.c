@@ -13,85 +13,13 @@
  * layers no image uses, blobs nothing refers to, references to missing images.
  */
 #include "image-internal.h"
-#include "image-unpack.h"
+#include "tar/tar-layer.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
-
-/* --- hashing ------------------------------------------------------------- */
-
-void hasher_init(struct hasher *h)
-{
-        sha256_init(&h->ctx);
-}
-
-void hasher_update(struct hasher *h, const void *p, size_t n)
-{
-        sha256_update(&h->ctx, n, p);
-}
-
-void hasher_final(struct hasher *h, char buf[72])
-{
-        uint8_t md[SHA256_DIGEST_SIZE];
-        nettle_sha256_digest(&h->ctx, sizeof(md), md);
-        strcpy(buf, "sha256:");
-        for (unsigned i = 0; i < sizeof(md); i++)
-                sprintf(buf + 7 + 2 * i, "%02x", md[i]);
-}
-
-void hasher_done(struct hasher *h)
-{
-        (void)h; /* nettle's context holds nothing to free */
-}
-
-void sha256_digest(const void *p, size_t n, char buf[72])
-{
-        struct hasher h;
-        hasher_init(&h);
-        hasher_update(&h, p, n);
-        hasher_final(&h, buf);
-}
-
-int hash_fd(int fd, int copy_fd, char ret[72], int64_t *ret_size)
-{
-        struct hasher h;
-        hasher_init(&h);
-        _cleanup_free_ char *buf = xmalloc(256 * 1024);
-        ssize_t n;
-        int64_t total = 0;
-        while ((n = read(fd, buf, 256 * 1024)) != 0) {
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                hasher_update(&h, buf, (size_t)n);
-                total += n;
-                if (copy_fd >= 0) {
-                        int r = loop_write(copy_fd, buf, (size_t)n);
-                        if (r < 0)
-                                return r;
-                }
-        }
-        hasher_final(&h, ret);
-        if (ret_size)
-                *ret_size = total;
-        return 0;
-}
-
-bool digest_valid(const char *d)
-{
-        const char *h = d ? startswith(d, "sha256:") : NULL;
-        return h && strlen(h) == 64 && strspn(h, "0123456789abcdef") == 64;
-}
-
-const char *digest_hex(const char *d)
-{
-        const char *h = startswith(d, "sha256:");
-        return h ? h : d;
-}
 
 /* --- files --------------------------------------------------------------- */
 
@@ -339,7 +267,7 @@ int layer_add(struct image_store *s, const char *tar_path, const char *diff_id, 
         r = berth_storage_create(s->drv, cache_id, pl ? pl->cache_id : NULL, NULL, 0, err);
         if (r < 0) {
                 unlink(pending);
-                return err_prefix(err, "create layer %s", diff_id);
+                return err_wrap(err, r, "create layer %s", diff_id);
         }
         _cleanup_close_ int fd = open(tar_path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
@@ -350,7 +278,7 @@ int layer_add(struct image_store *s, const char *tar_path, const char *diff_id, 
         r = berth_storage_apply_diff(s->drv, cache_id, pl ? pl->cache_id : NULL, fd,
                                      BERTH_WHITEOUT_AUFS, 0, &size, err);
         if (r < 0) {
-                err_prefix(err, "apply layer %s", diff_id);
+                err_wrap(err, r, "apply layer %s", diff_id);
                 goto fail;
         }
         struct layer *l = xzalloc(sizeof(*l));
@@ -409,7 +337,7 @@ int layer_delete(struct image_store *s, struct layer *l, struct berth_err *err)
                 return err_errno(err, -errno, "remove '%s'", rp);
         int r = berth_storage_remove(s->drv, l->cache_id, 0, err);
         if (r < 0 && r != -ENOENT)
-                return err_prefix(err, "remove layer %s", l->chain_id);
+                return err_wrap(err, r, "remove layer %s", l->chain_id);
         unlink(pending);
         if (!diff_id_in_use(s, l->diff_id, l)) {
                 _cleanup_free_ char *bp = blob_path(s, l->diff_id);
@@ -434,6 +362,55 @@ struct image *image_find(struct image_store *s, const char *id)
                 if (streq(s->images[i]->id, id))
                         return s->images[i];
         return NULL;
+}
+
+static bool is_hex(const char *s)
+{
+        return *s && strspn(s, "0123456789abcdef") == strlen(s);
+}
+
+static int no_such_image(struct berth_err *err, const char *ref)
+{
+        return err_set(err, -ENOENT, "No such image: %s", ref);
+}
+
+/* The index lookup: a reference (name:tag, name@digest), a full ID, or an
+ * unambiguous prefix of one, with or without "sha256:". */
+int image_resolve_locked(struct image_store *s, const char *ref, struct image **ret,
+                         struct berth_err *err)
+{
+        if (isempty(ref))
+                return no_such_image(err, "");
+        const char *hex = startswith(ref, "sha256:");
+        if (!hex) {
+                struct image_ref r;
+                if (image_ref_parse(ref, &r, NULL) == 0) {
+                        _cleanup_free_ char *full = image_ref_full(&r);
+                        image_ref_done(&r);
+                        const char *id = json_string_value(json_object_get(s->refs, full));
+                        struct image *img = id ? image_find(s, id) : NULL;
+                        if (img) {
+                                *ret = img;
+                                return 0;
+                        }
+                }
+                hex = ref;
+        }
+        if (!is_hex(hex) || strlen(hex) > 64)
+                return no_such_image(err, ref);
+        struct image *found = NULL;
+        for (size_t i = 0; i < s->n_images; i++)
+                if (startswith(s->images[i]->id + 7, hex)) {
+                        if (found)
+                                return err_set(err, -ENOENT,
+                                               "No such image: %s (the ID prefix is ambiguous)",
+                                               ref);
+                        found = s->images[i];
+                }
+        if (!found)
+                return no_such_image(err, ref);
+        *ret = found;
+        return 0;
 }
 
 static struct image *image_free(struct image *img)
@@ -856,7 +833,7 @@ int image_store_open(const char *data_root, struct driver *storage, struct image
         return 0;
 fail:
         image_store_close(s);
-        return err_prefix(err, "open image store in '%s'", data_root);
+        return err_wrap(err, r, "open image store in '%s'", data_root);
 }
 
 struct image_store *image_store_close(struct image_store *s)

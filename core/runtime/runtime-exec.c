@@ -184,24 +184,9 @@ int rt_process_exec(const struct runtime_process *p, const char *path, bool init
 
 int rt_console_send(int sock, int master, struct berth_err *err)
 {
-        char data = 'T';
-        struct iovec iov = {.iov_base = &data, .iov_len = 1};
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } u;
-        struct msghdr msg = {.msg_iov = &iov,
-                             .msg_iovlen = 1,
-                             .msg_control = u.buf,
-                             .msg_controllen = sizeof(u.buf)};
-        memset(u.buf, 0, sizeof(u.buf));
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &master, sizeof(int));
-        if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
-                return err_errno(err, -errno, "send the pty master to the console socket");
+        int r = fd_send(sock, master);
+        if (r < 0)
+                return err_errno(err, r, "send the pty master to the console socket");
         return 0;
 }
 

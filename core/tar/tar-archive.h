@@ -11,7 +11,7 @@
 #include "base/util.h"
 
 /* The hardened unpacker (tar-unpack.c): the tar on tar_fd into dest, with
- * a whiteout mode and LAYER_UNPACK_* flags (image-unpack.h). */
+ * a whiteout mode and LAYER_UNPACK_* flags (tar-layer.h). */
 int tar_layer_unpack(int tar_fd, const char *dest, uint32_t mode, uint64_t flags, int64_t *ret_size,
                      struct berth_err *err);
 /* The changes of dir over lowers (layer_walk) as a tar on out_fd. */

@@ -3,9 +3,9 @@
  * archive into a directory, decompress a layer, write a tar from a plan
  * (tar-archive.h). The engine's side is image-archive.c and
  * image-import.c. */
-#include "image/image-internal.h"
-#include "image/image-unpack.h"
 #include "tar-archive.h"
+#include "tar-layer.h"
+#include "base/sha256.h"
 
 #include <archive.h>
 #include <archive_entry.h>

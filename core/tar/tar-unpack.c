@@ -12,7 +12,7 @@
  * above it) throws the layer away on any failure, so a refusal leaves the
  * store as it was.
  */
-#include "image/image-unpack.h"
+#include "tar-layer.h"
 #include "tar-archive.h"
 
 #include <archive.h>

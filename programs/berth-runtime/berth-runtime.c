@@ -228,28 +228,6 @@ static int cmd_create(int argc, char **argv)
         return 0;
 }
 
-static int recv_fd(int sock)
-{
-        char data;
-        struct iovec iov = {.iov_base = &data, .iov_len = 1};
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } u;
-        struct msghdr msg = {.msg_iov = &iov,
-                             .msg_iovlen = 1,
-                             .msg_control = u.buf,
-                             .msg_controllen = sizeof(u.buf)};
-        if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0)
-                return -errno;
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        if (!c || c->cmsg_type != SCM_RIGHTS)
-                return -EBADMSG;
-        int fd;
-        memcpy(&fd, CMSG_DATA(c), sizeof(int));
-        return fd;
-}
-
 static void copy_once(int from, int to, bool *eof)
 {
         char buf[8192];
@@ -367,7 +345,7 @@ static int cmd_run(int argc, char **argv)
                 return fail_err(&e);
         if (sp[0] >= 0) {
                 safe_close(sp[1]);
-                master = recv_fd(sp[0]);
+                master = fd_recv(sp[0]);
                 safe_close(sp[0]);
         }
         int status = supervise(pid, master);

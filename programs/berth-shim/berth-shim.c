@@ -72,7 +72,6 @@ struct shim {
         int exit_code;
 };
 
-static int recv_fd(int sock);
 static void shed_memory(void);
 
 static void fatal_sync(struct shim *s, const char *msg)
@@ -237,7 +236,7 @@ static int start_exec(struct shim *s, struct client *c, int ci, char **w)
                 }
         }
         if (r >= 0 && tty) {
-                int m = recv_fd(sp[0]);
+                int m = fd_recv(sp[0]);
                 if (m < 0) {
                         r = err_errno(&err, m, "receive the exec's terminal from the runtime");
                         kill(pid, SIGKILL);
@@ -614,28 +613,6 @@ static void shed_memory(void)
 
 /* --- setup ----------------------------------------------------------------- */
 
-static int recv_fd(int sock)
-{
-        char dummy;
-        struct iovec iov = {.iov_base = &dummy, .iov_len = 1};
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } u;
-        struct msghdr msg = {.msg_iov = &iov,
-                             .msg_iovlen = 1,
-                             .msg_control = u.buf,
-                             .msg_controllen = sizeof(u.buf)};
-        if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) < 0)
-                return -errno;
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        if (!c || c->cmsg_type != SCM_RIGHTS)
-                return -EBADMSG;
-        int fd;
-        memcpy(&fd, CMSG_DATA(c), sizeof(int));
-        return fd;
-}
-
 static int listen_socket(struct shim *s, struct berth_err *err)
 {
         struct sockaddr_un sa;
@@ -695,7 +672,7 @@ static int create_container(struct shim *s, struct berth_err *err)
         if (s->tty) {
                 close(sp[1]);
                 if (r >= 0) {
-                        int m = recv_fd(sp[0]);
+                        int m = fd_recv(sp[0]);
                         if (m < 0)
                                 r = err_errno(err, m, "receive the console from the runtime");
                         else {

@@ -22,7 +22,7 @@
  *
  * The reply, or {"error", "errno"}, goes to fd 4 as one JSON line; the exit
  * status is 0 or 1 (2 for a wrong invocation). */
-#include "image/image-unpack.h"
+#include "tar/tar-layer.h"
 #include "base/json.h"
 #include "tar/tar-archive.h"
 #include "tar/tar-helper.h"

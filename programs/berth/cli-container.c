@@ -5,6 +5,17 @@
 #include <fcntl.h>
 #include <time.h>
 
+/* Whether the daemon lacks the image: a create's 404 may as well be a
+ * missing network or volume, so ask by the image's own inspect (its code),
+ * not by the words of create's message. */
+static bool image_missing(struct cli *cli, const char *image)
+{
+        _cleanup_free_ char *e = cli_escape(image);
+        _cleanup_free_ char *path = xasprintf("/images/%s/json", e);
+        struct berth_err err = {0};
+        return client_json(&cli->client, "GET", path, NULL, NULL, NULL, &err) == -ENOENT;
+}
+
 int cli_create(struct cli *cli, struct cli_args *a, char ret_id[65], struct berth_err *err)
 {
         _cleanup_json_ json_t *body = NULL;
@@ -32,7 +43,7 @@ int cli_create(struct cli *cli, struct cli_args *a, char ret_id[65], struct bert
                         return r;
         }
         r = client_json(&cli->client, "POST", path, body, &status, &res, err);
-        if (r < 0 && status == 404 && strstr(err->msg, "No such image")) {
+        if (r < 0 && status == 404 && image_missing(cli, a->pos[0])) {
                 fprintf(stderr, "Unable to find image '%s' locally\n", a->pos[0]);
                 if (pull && streq(pull, "never"))
                         return r;

@@ -6,7 +6,7 @@
  * GET/PUT /containers/{id}/archive; on the host side it is unpacked by the
  * same hardened unpacker the engine uses for layers. */
 #include "cli.h"
-#include "image/image-unpack.h"
+#include "tar/tar-layer.h"
 #include "tar/tar-helper.h"
 
 #include <fcntl.h>

@@ -18,7 +18,7 @@
 
 #include "driver/driver.h"
 #include "image/image-internal.h"
-#include "image/image-unpack.h"
+#include "tar/tar-layer.h"
 
 static void line(void *ud, const char *s)
 {

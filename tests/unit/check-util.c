@@ -63,6 +63,24 @@ START_TEST(test_err_prefix)
 }
 END_TEST
 
+START_TEST(test_err_wrap)
+{
+        /* The code passed up is kept, also with no err to fill... */
+        ck_assert_int_eq(err_wrap(NULL, -ENOENT, "load"), -ENOENT);
+        /* ...and when the callee returned it without a message. */
+        struct berth_err e = {0};
+        ck_assert_int_eq(err_wrap(&e, -EBUSY, "remove layer %s", "x"), -EBUSY);
+        ck_assert_int_eq(e.code, -EBUSY);
+        ck_assert_str_eq(e.msg, "remove layer x: Device or resource busy");
+        ck_assert_int_eq(err_wrap(&e, -EBUSY, "image store"), -EBUSY);
+        ck_assert_str_eq(e.msg, "image store: remove layer x: Device or resource busy");
+        /* what is returned is what err says */
+        struct berth_err f = {0};
+        err_set(&f, -EINVAL, "bad");
+        ck_assert_int_eq(err_wrap(&f, -EINVAL, "parse"), f.code);
+}
+END_TEST
+
 START_TEST(test_files)
 {
         char dir[] = "/tmp/berth-check-util.XXXXXX";
@@ -133,6 +151,7 @@ static Suite *suite(void)
         tcase_add_test(tc, test_strv_split);
         tcase_add_test(tc, test_parse);
         tcase_add_test(tc, test_err_prefix);
+        tcase_add_test(tc, test_err_wrap);
         tcase_add_test(tc, test_files);
         tcase_add_test(tc, test_base64);
         suite_add_tcase(s, tc);

@@ -14,7 +14,7 @@
 
 #include "driver/driver.h"
 #include "image/image-internal.h"
-#include "image/image-unpack.h"
+#include "tar/tar-layer.h"
 
 struct tstore {
         char root[64];

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#ifndef BERTH_IMAGE_IMAGE_UNPACK_H
-#define BERTH_IMAGE_IMAGE_UNPACK_H
+#ifndef BERTH_TAR_TAR_LAYER_H
+#define BERTH_TAR_TAR_LAYER_H
 
 /* Layer tars in and out: the one hardened tar reader and writer that every
  * storage driver uses through the host services layer_unpack/layer_diff

@@ -6,9 +6,9 @@
  * its changes (for the change list in-process, for the tar in the helper)
  * and the host services that run the helper.
  */
-#include "image-unpack.h"
+#include "tar-layer.h"
+#include "tar-helper.h"
 #include "base/json.h"
-#include "tar/tar-helper.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
