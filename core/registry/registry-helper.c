@@ -257,7 +257,7 @@ static int converse(struct helper *h, json_t *request, int silence_ms, registry_
                         return err_set(err, r, "registry helper sent nothing for %d s, killed",
                                        silence_ms / 1000);
                 if (r < 0)
-                        return err_prefix(err, "registry helper");
+                        return err_wrap(err, r, "registry helper");
                 json_t *v;
                 if ((v = json_object_get(m, "progress"))) {
                         if (!json_is_object(v))

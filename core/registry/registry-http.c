@@ -478,7 +478,7 @@ static int fetch_token(struct reg *rg, const char *challenge, struct berth_err *
                 reg_resp_done(&resp);
                 if (r == -EACCES)
                         return r;
-                return err_prefix(err, "get a token from '%s'", realm);
+                return err_wrap(err, r, "get a token from '%s'", realm);
         }
         json_error_t je;
         _cleanup_json_ json_t *j = json_loadb(resp.body ? resp.body : "", resp.len, 0, &je);
@@ -604,7 +604,7 @@ int reg_ping(struct reg *rg, struct berth_err *err)
         } else if (resp.status >= 500) {
                 r = reg_http_error(&resp, NULL, err);
                 reg_resp_done(&resp);
-                return err_prefix(err, "registry '%s'", rg->domain);
+                return err_wrap(err, r, "registry '%s'", rg->domain);
         }
         reg_resp_done(&resp);
         return 0;

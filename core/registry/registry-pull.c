@@ -265,7 +265,7 @@ static int download(struct layer_dl *d)
                 } else if (r != -ETIMEDOUT && r != -ECONNREFUSED && r != -EIO)
                         return r;
                 if (attempt >= p->retries)
-                        return err_prefix(err, "after %d attempts", attempt + 1);
+                        return err_wrap(err, r, "after %d attempts", attempt + 1);
                 /* back off (0.2, 0.4, 0.8 s ...), then resume where it broke */
                 int64_t wait = 200000000LL << (attempt < 5 ? attempt : 5);
                 emit(p, reg_progress(d->id, "Retrying", -1, -1));
@@ -490,7 +490,7 @@ static int get_config(struct pull *p, json_t *desc, char **ret, size_t *ret_len,
         struct reg_resp resp = {0};
         int r = reg_do(p->rg, &q, &resp, err);
         if (r < 0)
-                return err_prefix(err, "image config %s", digest);
+                return err_wrap(err, r, "image config %s", digest);
         if (resp.status != 200 || resp.truncated) {
                 _cleanup_free_ char *what = xasprintf("image config %s", digest);
                 r = resp.truncated ? err_set(err, -EBADMSG, "%s: too large", what)
@@ -650,7 +650,7 @@ static int pull_image(struct pull *p, const struct image_ref *ref, const char *p
                 }
                 r = rstore_txn_layer(d->skip ? NULL : d->tar, d->diff_id, err);
                 if (r < 0) {
-                        err_prefix(err, "layer %s", d->digest);
+                        err_wrap(err, r, "layer %s", d->digest);
                         break;
                 }
                 if (!d->skip) {

@@ -294,7 +294,7 @@ static int push_layer(struct push *p, const char *diff_id, const char *tar, json
         }
         unlink(gz);
         if (r < 0)
-                return err_prefix(err, "layer %s", diff_id);
+                return err_wrap(err, r, "layer %s", diff_id);
         rstore_dist_put(diff_id, p->rg->domain, p->path, digest, size, MT_DOCKER_LAYER);
         *ret_desc = (json_pack("{s:s, s:I, s:s}", "mediaType", MT_DOCKER_LAYER, "size",
                                (json_int_t)size, "digest", digest));
@@ -413,7 +413,7 @@ int reg_push(const struct registry_opts *o, const char *refstr, const struct reg
                         r = upload(&p, loc, id, -1, config, (int64_t)config_len, NULL, err);
         }
         if (r < 0) {
-                err_prefix(err, "image config");
+                err_wrap(err, r, "image config");
                 goto out;
         }
         {

@@ -23,7 +23,7 @@ int remote_open(int fd, json_t **ret_request, struct berth_err *err)
         chan.rd.fd = fd;
         int r = jline_read(&chan.rd, -1, ret_request, err);
         if (r < 0)
-                return err_prefix(err, "read the request");
+                return err_wrap(err, r, "read the request");
         const char *tmp = json_get_str(*ret_request, "tmp", NULL);
         chan.tmp = tmp ? xstrdup(tmp) : NULL;
         return 0;

@@ -107,8 +107,9 @@ int rt_cg_v1_apply(const struct rt_cgroup_layout *l, const char *path,
                 const char *file =
                     f && (l->fake || access(f, F_OK) == 0) ? "blkio.weight" : "blkio.bfq.weight";
                 if ((r = set(l, "blkio", path, file, err, "%" PRId64, res->blkio_weight)) < 0)
-                        return err_prefix(err, "blockIO.weight (needs the BFQ or CFQ I/O "
-                                               "scheduler)");
+                        return err_wrap(err, r,
+                                        "blockIO.weight (needs the BFQ or CFQ I/O "
+                                        "scheduler)");
         }
         for (int k = 0; k < 4; k++)
                 for (size_t i = 0; i < res->n_throttle[k]; i++)

@@ -461,7 +461,7 @@ int runtime_create(const struct runtime_spec *spec, const struct runtime_create_
                 if (err)
                         *err = m.err;
                 r = m.err.code < 0 ? m.err.code : -EIO;
-                err_prefix(err, "container init");
+                err_wrap(err, r, "container init");
                 goto fail;
         }
         if (r < 0 || (r == 0 && !opts->start_now)) {
@@ -891,7 +891,7 @@ int runtime_exec(const char *root, const char *id, const struct runtime_process 
                 if (err)
                         *err = m.err;
                 r = m.err.code < 0 ? m.err.code : -EIO;
-                err_prefix(err, "exec in '%s'", id);
+                err_wrap(err, r, "exec in '%s'", id);
                 goto out;
         }
         if (r < 0)

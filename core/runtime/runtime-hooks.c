@@ -65,7 +65,7 @@ int rt_hooks_run(const struct runtime_spec *spec, int which, const char *state,
         for (size_t i = 0; i < spec->n_hooks[which]; i++) {
                 int r = run_one(&spec->hooks[which][i], state, err);
                 if (r < 0)
-                        return err_prefix(err, "%s hook", hook_name(which));
+                        return err_wrap(err, r, "%s hook", hook_name(which));
         }
         return 0;
 }

@@ -217,7 +217,7 @@ int rt_seccomp_compile(json_t *sc, struct rt_bpf *ret, struct berth_err *err)
         }
         json_array_foreach (json_object_get(sc, "syscalls"), i, e)
                 if ((r = add_rule(ctx, e, i, def_action, def_errno, err)) < 0)
-                        return err_prefix(err, "linux.seccomp");
+                        return err_wrap(err, r, "linux.seccomp");
 
         /* libseccomp 2.5 exports only to a file descriptor. */
         _cleanup_close_ int fd = memfd_create("berth-seccomp", MFD_CLOEXEC);

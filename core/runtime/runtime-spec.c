@@ -228,7 +228,7 @@ int runtime_process_parse(json_t *j, struct runtime_process *p, struct berth_err
         v = json_object_get(j, "capabilities");
         if (v) {
                 if ((r = rt_caps_parse(v, p->caps, err)) < 0)
-                        return err_prefix(err, "process.capabilities");
+                        return err_wrap(err, r, "process.capabilities");
                 p->has_caps = true;
         }
         if ((r = parse_rlimits(json_object_get(j, "rlimits"), p, err)) < 0)
@@ -723,7 +723,7 @@ int runtime_spec_load(const char *bundle, struct runtime_spec **ret, struct bert
         r = runtime_spec_parse(j, abs, ret, err);
         json_decref(j);
         if (r < 0)
-                return err_prefix(err, "'%s'", path);
+                return err_wrap(err, r, "'%s'", path);
         return 0;
 }
 
