@@ -6,7 +6,7 @@
 
 #include <ctype.h>
 
-/* Every endpoint berth serves. Later subsystems add their rows here. */
+/* Every endpoint berth serves. */
 static const struct api_route routes[] = {
     {"GET", "/_ping", api_ping, NULL},
     {"GET", "/version", api_version, NULL},

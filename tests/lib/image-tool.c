@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * image-tool: a thin command line over the image store API, for the
- * integration tests and the load benchmark until the berth CLI and API
- * server are wired to it. Not installed.
+ * image-tool: a thin command line over the image store, without a daemon,
+ * for the integration tests (image-interop, image-crash) and the load
+ * benchmark. Not installed.
  *
  *   image-tool -r ROOT [-d DRIVER] load FILE|-
  *   image-tool -r ROOT [-d DRIVER] save [--oci] OUT REF...
