@@ -386,15 +386,27 @@ int api_container_logs(struct api_request *req, struct berth_err *err)
                 return err_errno(err, -errno, "pipe");
         }
         job->fd = p[1];
+        /* the job is the thread's from here on: it may be done and freed
+         * before pthread_create() returns */
+        bool tty = job->tty;
         pthread_t t;
         pthread_attr_t a;
         pthread_attr_init(&a);
         pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-        pthread_create(&t, &a, logs_main, job);
+        r = pthread_create(&t, &a, logs_main, job);
         pthread_attr_destroy(&a);
+        if (r != 0) {
+                close(p[0]);
+                close(p[1]);
+                free(job->name);
+                free(job->dir);
+                strv_free(job->opts);
+                free(job);
+                return err_set(err, -EAGAIN, "cannot start a thread");
+        }
         return api_reply_stream(req, 200,
-                                job->tty ? "application/vnd.docker.raw-stream"
-                                         : "application/vnd.docker.multiplexed-stream",
+                                tty ? "application/vnd.docker.raw-stream"
+                                    : "application/vnd.docker.multiplexed-stream",
                                 p[0]);
 }
 
