@@ -31,6 +31,11 @@ expect_eq "health probe: nothing ignored or blocked" "$(b exec sig cat /tmp/prob
 out=$(timeout 20 "$BERTH" -H "unix://$SOCK" run --rm busybox sh -c 'yes | head -c 8000000 | wc -c'); rc=$?
 expect_eq "yes | head ends: SIGPIPE kills yes" "$rc" 0
 expect_eq "yes | head passes 8000000 bytes" "$(tr -d ' ' <<< "$out")" 8000000
+# busybox's yes stops at a write error; a shell loop does not: with SIGPIPE
+# ignored it would write into the closed pipe forever
+out=$(timeout 20 "$BERTH" -H "unix://$SOCK" run --rm busybox sh -c 'while :; do echo y; done | head -c 1000 | wc -c'); rc=$?
+expect_eq "a shell loop into a closed pipe ends" "$rc" 0
+expect_eq "the loop's first 1000 bytes" "$(tr -d ' ' <<< "$out")" 1000
 out=$(timeout 20 "$BERTH" -H "unix://$SOCK" exec sig sh -c 'yes | head -c 8000000 | wc -c'); rc=$?
 expect_eq "exec: yes | head ends" "$rc" 0
 expect_eq "exec: yes | head passes 8000000 bytes" "$(tr -d ' ' <<< "$out")" 8000000

@@ -18,4 +18,10 @@ out=$(bash -c 'trap "" PIPE; exec timeout 20 "$@"' _ "$RT_BIN" --root "$STATE" r
         fail "yes | head did not end"
 [ "$(tr -d ' ' <<< "$out")" = 8000000 ] || fail "yes | head: $out"
 ok "yes | head ends"
+# busybox's yes stops at a write error; a shell loop would not
+mkbundle loop "c['process']['args'] = ['sh', '-c', 'while :; do echo y; done | head -c 1000 | wc -c']"
+out=$(bash -c 'trap "" PIPE; exec timeout 20 "$@"' _ "$RT_BIN" --root "$STATE" run -b "$T/loop" l1 < /dev/null) ||
+        fail "a shell loop into a closed pipe did not end"
+[ "$(tr -d ' ' <<< "$out")" = 1000 ] || fail "shell loop | head: $out"
+ok "a shell loop into a closed pipe ends"
 assert_clean
