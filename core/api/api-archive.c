@@ -12,6 +12,8 @@ static int stat_header(struct api_request *req, const char *path, struct berth_e
         if (r < 0)
                 return r;
         _cleanup_free_ char *j = json_dumps(st, JSON_COMPACT);
+        if (!j)
+                return err_set(err, -EINVAL, "cannot encode the stat of '%s'", path);
         size_t l = strlen(j);
         _cleanup_free_ char *b64 = base64_encode(j, l);
         api_add_header(req, "X-Docker-Container-Path-Stat", b64);

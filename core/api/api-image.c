@@ -74,6 +74,8 @@ int api_image_list(struct api_request *req, struct berth_err *err)
                         f = json_object();
                 json_object_set_new(f, "reference", json_pack("[s]", legacy));
                 merged = json_dumps(f, JSON_COMPACT);
+                if (!merged)
+                        return err_set(err, -EINVAL, "invalid filter '%s'", legacy);
                 filters = merged;
         }
         int r = filters_check(filters, image_list_filters, err);

@@ -2,20 +2,33 @@
 /* The event bus: a ring of the last EVENTS_RING events, a sequence number
  * per event, and a condition variable the streams wait on. Emitting never
  * blocks on a subscriber: a stream that falls more than the ring behind
- * skips what was overwritten. */
+ * skips what was overwritten.
+ *
+ * An event is serialized once, when it is published. Its json_t stays
+ * private to the bus and is only read under the bus lock (to filter);
+ * streams copy the line out and write that. jansson marks an object while
+ * it dumps it in some versions, so a json_t dumped by two streams at once
+ * fails there; and nothing a subscriber does can touch an object that a
+ * publisher still holds. */
 #include "events.h"
 #include "filters.h"
+#include "log.h"
 
 #include <poll.h>
 #include <pthread.h>
 #include <time.h>
 
+struct event {
+        json_t *j;  /* for filtering, under bus.lock only */
+        char *line; /* the event's JSON and a newline */
+};
+
 static struct {
         pthread_mutex_t lock;
         pthread_cond_t changed;
-        json_t *ring[EVENTS_RING];
+        struct event ring[EVENTS_RING];
         uint64_t next; /* sequence number of the next event */
-} bus = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {0}, 0};
+} bus = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {{0}}, 0};
 
 static pthread_once_t clock_once = PTHREAD_ONCE_INIT;
 static void init_cond(void)
@@ -28,28 +41,59 @@ static void init_cond(void)
         pthread_condattr_destroy(&a);
 }
 
+/* A JSON string of s, whatever its bytes: json_string() refuses invalid
+ * UTF-8 (an action cut short in the middle of a character, a name from
+ * outside), and an event must not be lost, nor be NULL, for that. */
+static json_t *string_lossy(const char *s)
+{
+        json_t *j = json_string(s ?: "");
+        if (j)
+                return j;
+        _cleanup_free_ char *c = xstrdup(s);
+        for (char *p = c; *p; p++)
+                if ((unsigned char)*p >= 0x80)
+                        *p = '?';
+        return json_string(c);
+}
+
 void events_emit(const char *type, const char *action, const char *actor_id, json_t *attrs)
 {
         pthread_once(&clock_once, init_cond);
         if (!attrs)
                 attrs = json_object();
         int64_t t = now_ns();
-        json_t *e =
-            json_pack("{s:s, s:s, s:{s:s, s:o}, s:s, s:I, s:I}", "Type", type, "Action", action,
-                      "Actor", "ID", actor_id, "Attributes", attrs, "scope", "local", "time",
-                      (json_int_t)(t / 1000000000), "timeNano", (json_int_t)t);
+        json_t *actor = json_object();
+        json_object_set_new(actor, "ID", string_lossy(actor_id));
+        json_object_set_new(actor, "Attributes", attrs);
+        json_t *e = json_object();
+        json_object_set_new(e, "Type", string_lossy(type));
+        json_object_set_new(e, "Action", string_lossy(action));
+        json_object_set_new(e, "Actor", actor);
+        json_object_set_new(e, "scope", json_string("local"));
+        json_object_set_new(e, "time", json_integer((json_int_t)(t / 1000000000)));
+        json_object_set_new(e, "timeNano", json_integer((json_int_t)t));
         /* the fields of API < 1.22 that compose v1 still reads */
         if (streq(type, "container") || streq(type, "image")) {
-                json_object_set_new(e, "status", json_string(action));
-                json_object_set_new(e, "id", json_string(actor_id));
+                json_object_set_new(e, "status", string_lossy(action));
+                json_object_set_new(e, "id", string_lossy(actor_id));
                 const char *from = json_get_str(attrs, "image", NULL);
                 if (from && streq(type, "container"))
                         json_object_set_new(e, "from", json_string(from));
         }
+        char *dump = json_dumps(e, JSON_COMPACT);
+        if (!dump) {
+                log_warn("event %s %s of '%s' cannot be encoded, dropping", type, action,
+                         actor_id ?: "");
+                json_decref(e);
+                return;
+        }
+        char *line = xasprintf("%s\n", dump);
+        free(dump);
         pthread_mutex_lock(&bus.lock);
-        json_t **slot = &bus.ring[bus.next % EVENTS_RING];
-        json_decref(*slot);
-        *slot = e;
+        struct event *slot = &bus.ring[bus.next % EVENTS_RING];
+        json_decref(slot->j);
+        free(slot->line);
+        *slot = (struct event){e, line};
         bus.next++;
         pthread_cond_broadcast(&bus.changed);
         pthread_mutex_unlock(&bus.lock);
@@ -62,8 +106,8 @@ json_t *events_container_attrs(json_t *rec)
         const char *k;
         json_t *v;
         json_object_foreach (json_object_get(cfg, "Labels"), k, v)
-                if (json_is_string(v))
-                        json_object_set(a, k, v);
+                if (json_is_string(v)) /* a copy: the record is not the bus's */
+                        json_object_set_new(a, k, json_string(json_string_value(v)));
         json_object_set_new(a, "image", json_string(json_get_str(cfg, "Image", "")));
         const char *name = json_get_str(rec, "Name", "");
         json_object_set_new(a, "name", json_string(name[0] == '/' ? name + 1 : name));
@@ -142,16 +186,6 @@ static bool match(json_t *f, json_t *e)
         return filters_match_labels(f, "label", attrs);
 }
 
-static int write_event(int fd, json_t *e)
-{
-        char *t = json_dumps(e, JSON_COMPACT);
-        int r = loop_write(fd, t, strlen(t));
-        if (r >= 0)
-                r = loop_write(fd, "\n", 1);
-        free(t);
-        return r;
-}
-
 /* An idle stream writes nothing, so a client that left is only seen by
  * looking: the pipe's reader closed, or the client's socket hung up. */
 static bool reader_gone(int fd, int client_fd)
@@ -174,14 +208,14 @@ int events_stream(int64_t since_ns, int64_t until_ns, json_t *filters, int out_f
                 if (seq + EVENTS_RING < bus.next) /* overwritten meanwhile */
                         seq = bus.next - EVENTS_RING;
                 while (seq < bus.next) {
-                        json_t *e = json_incref(bus.ring[seq % EVENTS_RING]);
+                        const struct event *e = &bus.ring[seq % EVENTS_RING];
                         seq++;
-                        int64_t t = json_get_int(e, "timeNano", 0);
-                        bool pass =
-                            t >= since_ns && (!until_ns || t <= until_ns) && match(filters, e);
+                        int64_t t = json_get_int(e->j, "timeNano", 0);
+                        if (t < since_ns || (until_ns && t > until_ns) || !match(filters, e->j))
+                                continue;
+                        _cleanup_free_ char *line = xstrdup(e->line);
                         pthread_mutex_unlock(&bus.lock);
-                        int r = pass ? write_event(out_fd, e) : 0;
-                        json_decref(e);
+                        int r = loop_write(out_fd, line, strlen(line));
                         if (r < 0)
                                 return r;
                         pthread_mutex_lock(&bus.lock);

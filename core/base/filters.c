@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "filters.h"
 
+#include <pthread.h>
+
 int filters_parse(const char *s, const char *const *allowed, json_t **ret, struct berth_err *err)
 {
         _cleanup_json_ json_t *in = NULL;
@@ -50,14 +52,20 @@ int filters_parse(const char *s, const char *const *allowed, json_t **ret, struc
         return 0;
 }
 
+/* One empty array for every thread, made once: API threads filter at once. */
+static json_t *empty;
+static void make_empty(void)
+{
+        empty = json_array();
+}
+
 json_t *filters_get(json_t *f, const char *key)
 {
-        static json_t *empty;
+        static pthread_once_t once = PTHREAD_ONCE_INIT;
         json_t *v = json_object_get(f, key);
         if (v)
                 return v;
-        if (!empty)
-                empty = json_array();
+        pthread_once(&once, make_empty);
         return empty;
 }
 

@@ -16,7 +16,8 @@ int filters_parse(const char *s, const char *const *allowed, json_t **ret, struc
 /* Only validate: parse and drop. */
 int filters_check(const char *s, const char *const *allowed, struct berth_err *err);
 
-/* The values of a key (a JSON array, possibly empty; never NULL). */
+/* The values of a key (a JSON array, possibly empty, never NULL; read only:
+ * the empty one is shared by every thread). */
 json_t *filters_get(json_t *f, const char *key);
 bool filters_has(json_t *f, const char *key);
 

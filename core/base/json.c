@@ -159,3 +159,13 @@ int jline_write(int fd, json_t *j)
         free(s);
         return r;
 }
+
+int json_print(FILE *f, const json_t *j, size_t flags)
+{
+        _cleanup_free_ char *s = json_dumps(j, flags);
+        if (!s)
+                return -EINVAL;
+        fputs(s, f);
+        fputc('\n', f);
+        return 0;
+}

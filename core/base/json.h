@@ -5,6 +5,7 @@
 /* jansson with cleanup attributes and a few shapes the API uses often. */
 
 #include <jansson.h>
+#include <stdio.h>
 #include "err.h"
 
 /* jansson provides json_decrefp (for json_auto_t). */
@@ -44,5 +45,9 @@ int jline_write(int fd, json_t *j);
 
 /* RFC 3339 with nanoseconds, UTC ("2026-11-27T20:46:50.123456789Z"). */
 char *json_time_ns(int64_t ns);
+
+/* j and a newline on f, for the programs' output; -EINVAL and nothing
+ * written if j cannot be encoded (json_dumps() returned NULL). */
+int json_print(FILE *f, const json_t *j, size_t flags);
 
 #endif

@@ -326,6 +326,8 @@ int client_json(struct client *c, const char *method, const char *path, json_t *
         _cleanup_free_ char *resp = NULL;
         size_t len = 0;
         long status = 0;
+        if (body && !req)
+                return err_set(err, -EINVAL, "cannot encode the request to %s %s", method, path);
         int r = client_request(c, method, path, req ? "application/json" : NULL, req,
                                req ? strlen(req) : 0, &status, &resp, &len, err);
         if (r < 0)

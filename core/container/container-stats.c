@@ -101,6 +101,8 @@ static int emit(int fd, json_t *cur, json_t *prev)
                 json_object_set_new(cur, "preread", json_string("0001-01-01T00:00:00Z"));
         }
         char *t = json_dumps(cur, JSON_COMPACT);
+        if (!t)
+                return -EINVAL;
         int r = loop_write(fd, t, strlen(t));
         if (r >= 0)
                 r = loop_write(fd, "\n", 1);

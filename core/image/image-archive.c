@@ -830,12 +830,14 @@ out:
 /* --- save ----------------------------------------------------------------- */
 
 /* An entry of a tar plan (tar-archive.h): a directory (key NULL), or a
- * "file" path or inline "data" (taken, freed here). */
-static void plan_add(json_t *plan, const char *name, const char *key, char *take)
+ * "file" path or inline "data" (taken, freed here). -1 if the entry could
+ * not be made (take is NULL: its JSON could not be encoded). */
+static int plan_add(json_t *plan, const char *name, const char *key, char *take)
 {
-        json_array_append_new(plan, key ? json_pack("{s:s, s:s}", "name", name, key, take)
-                                        : json_pack("{s:s, s:b}", "name", name, "dir", 1));
+        int r = json_array_append_new(plan, key ? json_pack("{s:s, s:s}", "name", name, key, take)
+                                                : json_pack("{s:s, s:b}", "name", name, "dir", 1));
         free(take);
+        return r;
 }
 
 static json_t *oci_manifest_for(struct image_store *s, struct image *img)
@@ -894,6 +896,7 @@ int image_save(struct image_store *s, const char *const *refs, int out_fd, uint3
                                   "application/vnd.oci.image.index.v1+json", "manifests");
         /* berth-tar writes the tar from a plan of it (tar_write_plan) */
         json_t *plan = json_array();
+        bool unencodable = false;
         plan_add(plan, "blobs/", NULL, NULL);
         plan_add(plan, "blobs/sha256/", NULL, NULL);
         for (size_t i = 0; i < n; i++) {
@@ -917,6 +920,10 @@ int image_save(struct image_store *s, const char *const *refs, int out_fd, uint3
                 json_t *om = oci_manifest_for(s, img);
                 _cleanup_free_ char *omtxt = json_dumps(om, JSON_COMPACT);
                 json_decref(om);
+                if (!omtxt) {
+                        unencodable = true;
+                        break;
+                }
                 char mdg[72];
                 sha256_digest(omtxt, strlen(omtxt), mdg);
                 _cleanup_free_ char *mname = xasprintf("blobs/sha256/%s", digest_hex(mdg));
@@ -942,15 +949,19 @@ int image_save(struct image_store *s, const char *const *refs, int out_fd, uint3
                                                           "RepoTags", tags, "Layers", mlayers));
         }
         plan_add(plan, "oci-layout", "data", xstrdup("{\"imageLayoutVersion\":\"1.0.0\"}"));
-        plan_add(plan, "index.json", "data", json_dumps(index, JSON_COMPACT));
-        if (format == IMAGE_SAVE_DOCKER)
-                plan_add(plan, "manifest.json", "data", json_dumps(manifest, JSON_COMPACT));
-        char *txt = json_dumps(plan, JSON_COMPACT);
+        if (plan_add(plan, "index.json", "data", json_dumps(index, JSON_COMPACT)) < 0)
+                unencodable = true;
+        if (format == IMAGE_SAVE_DOCKER &&
+            plan_add(plan, "manifest.json", "data", json_dumps(manifest, JSON_COMPACT)) < 0)
+                unencodable = true;
+        char *txt = unencodable ? NULL : json_dumps(plan, JSON_COMPACT);
         json_decref(plan);
         const char *args[] = {"save", NULL};
-        r = tar_helper_run(
-            args, &(struct tar_helper_io){.in = -1, .out = out_fd, .dir = -1, .input = txt}, NULL,
-            err);
+        r = txt ? tar_helper_run(
+                      args,
+                      &(struct tar_helper_io){.in = -1, .out = out_fd, .dir = -1, .input = txt},
+                      NULL, err)
+                : err_set(err, -EINVAL, "cannot encode the archive's manifests");
         free(txt);
         json_decref(seen);
         json_decref(manifest);

@@ -111,6 +111,10 @@ int image_commit_container(struct image_store *s, const char *base_id, struct dr
                 json_object_set_new(h, "comment", json_string(comment));
         json_array_append_new(hist, h);
         _cleanup_free_ char *out = json_dumps(cfg, JSON_COMPACT);
+        if (!out) {
+                unlink(tmp);
+                return err_set(err, -EINVAL, "cannot encode the image config");
+        }
 
         paths = strv_push(paths, xstrdup(tmp));
         const char *names[2] = {ref, NULL};

@@ -203,7 +203,8 @@ int image_import(struct image_store *s, int tar_fd, const char *ref, const char 
         txt = json_dumps(cfg, JSON_COMPACT);
         json_decref(cfg);
         struct image *img;
-        r = image_commit(s, txt, strlen(txt), NULL, &img, err);
+        r = txt ? image_commit(s, txt, strlen(txt), NULL, &img, err)
+                : err_set(err, -EINVAL, "cannot encode the image config");
         if (r < 0) {
                 if (created && ly->refs == 0)
                         (void)layer_delete(s, ly, NULL);

@@ -75,6 +75,8 @@ char *registry_auth_encode(const char *username, const char *password, const cha
             json_pack("{s:s, s:s, s:s}", "username", strempty(username), "password",
                       strempty(password), "serveraddress", strempty(server));
         _cleanup_free_ char *s = json_dumps(j, JSON_COMPACT);
+        if (!s)
+                return NULL;
         char *out = base64_encode(s, strlen(s));
         for (char *p = out; *p; p++)
                 *p = *p == '+' ? '-' : *p == '/' ? '_' : *p;

@@ -422,6 +422,10 @@ int reg_push(const struct registry_opts *o, const char *refstr, const struct reg
                               MT_DOCKER_MANIFEST, "config", "mediaType", MT_DOCKER_CONFIG, "size",
                               (json_int_t)config_len, "digest", id, "layers", descs);
                 _cleanup_free_ char *body = json_dumps(man, JSON_INDENT(3));
+                if (!body) {
+                        r = err_set(err, -EINVAL, "cannot encode the manifest");
+                        goto out;
+                }
                 size_t len = strlen(body);
                 char digest[72];
                 {

@@ -59,7 +59,7 @@ int registry_auth_from_json(json_t *j, struct registry_auth *ret, struct berth_e
 /* X-Registry-Auth: base64url (padded or not) of that JSON; "" or NULL gives
  * no credentials. */
 int registry_auth_decode(const char *header, struct registry_auth *ret, struct berth_err *err);
-/* The reverse, for clients. */
+/* The reverse, for clients; NULL if they cannot be encoded (not UTF-8). */
 char *registry_auth_encode(const char *username, const char *password, const char *server);
 
 /* A progress message (stolen). A negative return (the client went away)

@@ -9,8 +9,30 @@
  * only: berth-init is linked statically without the engine library. */
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* Right before execve() of a container's process: every signal at its
+ * default disposition and none blocked. An ignored disposition survives
+ * execve(), and berthd and the shim ignore SIGPIPE (a `yes | head` in the
+ * container would spin forever) and may hold the signals glibc keeps for
+ * its threads (32, 33) ignored too. glibc's sigaction() refuses those two,
+ * so this talks to the kernel directly; SIGKILL and SIGSTOP it refuses,
+ * and they are never ignored anyway. */
+static inline void exec_reset_signals(void)
+{
+        struct {
+                void *handler;
+                unsigned long flags;
+                void *restorer;
+                unsigned long mask;
+        } dfl = {0}; /* SIG_DFL, the kernel's struct sigaction */
+        unsigned long none = 0;
+        for (int sig = 1; sig <= 64; sig++)
+                (void)syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
+        (void)syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof(none));
+}
 
 static inline __attribute__((noreturn)) void init_wait_loop(pid_t child, const sigset_t *all)
 {

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "init-loop.h"
 #include "runtime-internal.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -177,6 +178,7 @@ int rt_process_exec(const struct runtime_process *p, const char *path, bool init
         extern char **environ;
         if (init)
                 return rt_init_run(p, path, sync_fd, err);
+        exec_reset_signals();
         environ = p->env;
         execv(path, p->args);
         return err_errno(err, -errno, "exec '%s'", path);

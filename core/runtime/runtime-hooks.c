@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "init-loop.h"
 #include "runtime-internal.h"
 
 static const char *hook_name(int which)
@@ -30,6 +31,7 @@ static int run_one(const struct runtime_hook *h, const char *state, struct berth
                 return err_errno(err, -errno, "fork");
         }
         if (pid == 0) {
+                exec_reset_signals(); /* not berthd's or the shim's ignored SIGPIPE */
                 dup2(p[0], STDIN_FILENO);
                 char *argv0[] = {h->path, NULL};
                 execve(h->path, strv_length(h->args) ? h->args : argv0, h->env);
@@ -62,6 +64,9 @@ static int run_one(const struct runtime_hook *h, const char *state, struct berth
 int rt_hooks_run(const struct runtime_spec *spec, int which, const char *state,
                  struct berth_err *err)
 {
+        if (spec->n_hooks[which] && !state)
+                return err_set(err, -EINVAL, "%s hook: cannot encode the container's state",
+                               hook_name(which));
         for (size_t i = 0; i < spec->n_hooks[which]; i++) {
                 int r = run_one(&spec->hooks[which][i], state, err);
                 if (r < 0)

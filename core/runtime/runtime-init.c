@@ -15,16 +15,16 @@ int rt_init_run(const struct runtime_process *p, const char *path, int sync_fd,
                 struct berth_err *err)
 {
         extern char **environ;
-        sigset_t all, old;
+        sigset_t all;
         pid_t child;
 
         sigfillset(&all);
-        sigprocmask(SIG_BLOCK, &all, &old);
+        sigprocmask(SIG_BLOCK, &all, NULL);
         child = fork();
         if (child < 0)
                 return err_errno(err, -errno, "init: fork");
         if (child == 0) {
-                sigprocmask(SIG_SETMASK, &old, NULL);
+                exec_reset_signals();
                 environ = p->env;
                 execv(path, p->args);
                 /* The parent still listens on sync_fd until this exec. */

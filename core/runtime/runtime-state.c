@@ -67,6 +67,8 @@ int rt_state_save(const char *root, const struct runtime_state *s, struct berth_
                       s->init, "annotations", s->annotations ? s->annotations : json_object());
         _cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
         json_decref(j);
+        if (!text)
+                return err_set(err, -EINVAL, "cannot encode the state of '%s'", s->id);
         int r = write_file_replace(path, text, strlen(text), 0600);
         if (r < 0)
                 return err_errno(err, r, "write '%s'", path);

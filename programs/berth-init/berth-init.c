@@ -28,23 +28,28 @@ int main(int argc, char **argv)
                 fprintf(stderr, "usage: berth-init [--] COMMAND [ARG...]\n");
                 return 2;
         }
-        sigset_t all, old;
+        sigset_t all;
         sigfillset(&all);
-        sigprocmask(SIG_BLOCK, &all, &old);
+        sigprocmask(SIG_BLOCK, &all, NULL);
         pid_t child = fork();
         if (child < 0) {
                 fprintf(stderr, "berth-init: fork: %s\n", strerror(errno));
                 return 1;
         }
         if (child == 0) {
-                sigprocmask(SIG_SETMASK, &old, NULL);
+                /* the command starts as a container's first process would,
+                 * whatever berth-init inherited */
+                exec_reset_signals();
                 /* its own process group, the terminal's foreground one if
                  * there is a terminal, so ctrl-c reaches it */
                 setpgid(0, 0);
                 if (isatty(STDIN_FILENO)) {
-                        signal(SIGTTOU, SIG_IGN);
+                        sigset_t ttou, old;
+                        sigemptyset(&ttou);
+                        sigaddset(&ttou, SIGTTOU);
+                        sigprocmask(SIG_BLOCK, &ttou, &old);
                         tcsetpgrp(STDIN_FILENO, getpgrp());
-                        signal(SIGTTOU, SIG_DFL);
+                        sigprocmask(SIG_SETMASK, &old, NULL);
                 }
                 execvp(argv[first], argv + first);
                 int e = errno;

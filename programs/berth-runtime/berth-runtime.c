@@ -40,7 +40,8 @@ static void log_line(const char *level, const char *msg)
         if (opt_log_json) {
                 json_t *j = json_pack("{s:s,s:s,s:s}", "level", level, "msg", msg, "time", ts);
                 char *s = json_dumps(j, JSON_COMPACT);
-                fprintf(f, "%s\n", s);
+                if (s)
+                        fprintf(f, "%s\n", s);
                 free(s);
                 json_decref(j);
         } else {

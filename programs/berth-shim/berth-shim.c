@@ -79,7 +79,7 @@ static void fatal_sync(struct shim *s, const char *msg)
         char buf[BERTH_ERR_MSG_MAX + 32];
         json_t *j = json_pack("{s:s}", "error", msg);
         char *t = json_dumps(j, JSON_COMPACT);
-        snprintf(buf, sizeof(buf), "%s\n", t);
+        snprintf(buf, sizeof(buf), "%s\n", t ? t : "{\"error\":\"(not UTF-8)\"}");
         free(t);
         json_decref(j);
         if (s->sync_fd >= 0)
@@ -563,7 +563,7 @@ static void finish(struct shim *s, int status)
                 struct client *c = &s->clients[i];
                 if (c->fd < 0)
                         continue;
-                if (c->is_wait) {
+                if (c->is_wait && line) {
                         loop_write(c->fd, line, strlen(line));
                         loop_write(c->fd, "\n", 1);
                 }

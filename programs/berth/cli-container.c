@@ -217,9 +217,7 @@ int cli_cmd_ps(struct cli *cli, struct cli_args *a)
                             "State", json_get_str(c, "State", ""), "Ports", ports, "Names", name,
                             "Size", size, "Labels", json_object_get(c, "Labels") ?: json_object());
                         if (streq(fmt, "json")) {
-                                char *s = json_dumps(row, JSON_COMPACT);
-                                puts(s);
-                                free(s);
+                                (void)json_print(stdout, row, JSON_COMPACT);
                         } else if (cli_format(fmt, row, stdout, &ferr) < 0) {
                                 fprintf(stderr, "berth: %s\n", ferr.msg);
                                 rc = 64;
@@ -375,9 +373,7 @@ static int inspect_kind(struct cli *cli, struct cli_args *a, const char *only)
                 return rc;
         }
         if (json_array_size(all) || !rc) {
-                char *s = json_dumps(all, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
-                puts(s);
-                free(s);
+                (void)json_print(stdout, all, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
         }
         return rc;
 }

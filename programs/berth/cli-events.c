@@ -73,9 +73,7 @@ static int cmp_key(const void *a, const void *b)
 static void print_event(struct printer *p, json_t *e)
 {
         if (p->fmt && streq(p->fmt, "json")) {
-                char *s = json_dumps(e, JSON_COMPACT);
-                puts(s);
-                free(s);
+                (void)json_print(stdout, e, JSON_COMPACT);
         } else if (p->fmt) {
                 struct berth_err err = {0};
                 if (cli_format(p->fmt, e, stdout, &err) < 0) {

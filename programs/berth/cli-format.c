@@ -110,7 +110,7 @@ int cli_format(const char *tmpl, json_t *data, FILE *out, struct berth_err *err)
                 } else if (fnlen == 4 && strncmp(fn, "json", 4) == 0) {
                         char *s =
                             v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : xstrdup("null");
-                        fputs(s, out);
+                        fputs(s ? s : "", out);
                         free(s);
                 } else if ((fnlen == 5 && strncmp(fn, "upper", 5) == 0) ||
                            (fnlen == 5 && strncmp(fn, "lower", 5) == 0)) {

@@ -53,15 +53,11 @@ static int print_json_or_format(const char *fmt, json_t *items)
         if (!fmt || streq(fmt, "json")) {
                 if (fmt) {
                         json_array_foreach (items, i, x) {
-                                char *s = json_dumps(x, JSON_COMPACT);
-                                puts(s);
-                                free(s);
+                                (void)json_print(stdout, x, JSON_COMPACT);
                         }
                         return 0;
                 }
-                char *s = json_dumps(items, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
-                puts(s);
-                free(s);
+                (void)json_print(stdout, items, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
                 return 0;
         }
         json_array_foreach (items, i, x)

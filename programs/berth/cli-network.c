@@ -94,9 +94,7 @@ static int cmd_ls(struct cli *cli, struct cli_args *a)
                             "Scope", json_get_str(n, "Scope", ""), "Internal",
                             json_get_bool(n, "Internal", false));
                         if (streq(fmt, "json")) {
-                                char *s = json_dumps(row, JSON_COMPACT);
-                                puts(s);
-                                free(s);
+                                (void)json_print(stdout, row, JSON_COMPACT);
                         } else if (cli_format(fmt, row, stdout, &err) < 0) {
                                 cli_table_free(t);
                                 return cli_fail(&err);
@@ -147,9 +145,7 @@ static int cmd_inspect(struct cli *cli, struct cli_args *a)
                 json_array_append_new(all, res);
         }
         if (!fmt) {
-                char *s = json_dumps(all, JSON_INDENT(4));
-                puts(s);
-                free(s);
+                (void)json_print(stdout, all, JSON_INDENT(4));
         }
         return rc;
 }

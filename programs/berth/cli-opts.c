@@ -355,6 +355,10 @@ char *cli_filters_json(char **flags, const char *extra_key, const char *extra_va
         }
         char *s = json_dumps(f, JSON_COMPACT);
         json_decref(f);
+        if (!s) { /* never read as "no filters": a prune would take everything */
+                fputs("berth: cannot encode the filters\n", stderr);
+                exit(1);
+        }
         return s;
 }
 

@@ -87,8 +87,8 @@ static char *registry_auth_for(struct cli *cli, const char *domain)
                 _cleanup_json_ json_t *j =
                     json_pack("{s:s, s:s}", "identitytoken", a.identitytoken, "serveraddress", key);
                 _cleanup_free_ char *s = json_dumps(j, JSON_COMPACT);
-                r = base64_encode(s, strlen(s));
-                for (char *p = r; *p; p++)
+                r = s ? base64_encode(s, strlen(s)) : NULL;
+                for (char *p = r; p && *p; p++)
                         *p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
         } else if (a.username)
                 r = registry_auth_encode(a.username, a.password, key);

@@ -148,9 +148,7 @@ static int print_round(struct target *ts, size_t n, struct cli_args *a)
                         continue;
                 _cleanup_json_ json_t *r = row(&ts[i], no_trunc);
                 if (fmt && streq(fmt, "json")) {
-                        char *s = json_dumps(r, JSON_COMPACT);
-                        puts(s);
-                        free(s);
+                        (void)json_print(stdout, r, JSON_COMPACT);
                 } else if (fmt) {
                         struct berth_err err = {0};
                         if (cli_format(fmt, r, stdout, &err) < 0) {

@@ -42,9 +42,7 @@ static int print_formatted(const char *fmt, json_t *data)
 {
         struct berth_err err = {0};
         if (streq(fmt, "json") || streq(fmt, "{{json .}}")) {
-                char *s = json_dumps(data, JSON_COMPACT);
-                puts(s);
-                free(s);
+                (void)json_print(stdout, data, JSON_COMPACT);
                 return 0;
         }
         if (cli_format(fmt, data, stdout, &err) < 0) {

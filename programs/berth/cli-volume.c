@@ -105,9 +105,7 @@ static int cmd_ls(struct cli *cli, struct cli_args *a)
                 if (fmt) {
                         struct berth_err ferr = {0};
                         if (streq(fmt, "json")) {
-                                char *s = json_dumps(v[i], JSON_COMPACT);
-                                puts(s);
-                                free(s);
+                                (void)json_print(stdout, v[i], JSON_COMPACT);
                         } else if (cli_format(fmt, v[i], stdout, &ferr) < 0) {
                                 fprintf(stderr, "berth: %s\n", ferr.msg);
                                 rc = 64;
@@ -160,9 +158,7 @@ static int cmd_inspect(struct cli *cli, struct cli_args *a)
                         json_array_append_new(all, res);
         }
         if (!fmt) {
-                char *s = json_dumps(all, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
-                puts(s);
-                free(s);
+                (void)json_print(stdout, all, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
         }
         json_decref(all);
         return rc;

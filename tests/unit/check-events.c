@@ -6,6 +6,7 @@
 #include "base/events.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 /* The events between since and until, as "Type Action ID" lines. */
@@ -127,6 +128,51 @@ START_TEST(test_ring_wraps)
 }
 END_TEST
 
+/* An action cut in the middle of a UTF-8 character (a long exec command)
+ * is still an event, and every stream open then goes on. */
+START_TEST(test_invalid_utf8)
+{
+        int64_t t0 = now_ns();
+        events_emit("container", "exec_start: echo \xc3", "c9", NULL);
+        events_emit("container", "die", "c9", NULL);
+        _cleanup_free_ char *all = collect(t0, now_ns(), NULL);
+        ck_assert_str_eq(all, "container exec_start: echo ? c9\ncontainer die c9\n");
+}
+END_TEST
+
+/* Several streams write the same events at once, each whole. */
+static void *stream_main(void *p)
+{
+        int64_t *t = p;
+        return collect(t[0], t[1], NULL);
+}
+
+START_TEST(test_concurrent_streams)
+{
+        int64_t t[2] = {now_ns(), 0};
+        json_t *rec = json_pack("{s:s, s:s, s:{s:s, s:{s:s}}}", "Id", "c2", "Name", "/db", "Config",
+                                "Image", "busybox", "Labels", "team", "red");
+        for (int i = 0; i < 200; i++)
+                events_container(rec, "start", NULL);
+        json_decref(rec);
+        t[1] = now_ns();
+        pthread_t th[4];
+        for (int i = 0; i < 4; i++)
+                ck_assert_int_eq(pthread_create(&th[i], NULL, stream_main, t), 0);
+        char *first = NULL;
+        for (int i = 0; i < 4; i++) {
+                char *out;
+                pthread_join(th[i], (void **)&out);
+                ck_assert_uint_eq(strlen(out), 200 * strlen("container start c2\n"));
+                if (first)
+                        ck_assert_str_eq(out, first);
+                free(first);
+                first = out;
+        }
+        free(first);
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s = suite_create("events");
@@ -134,6 +180,8 @@ static Suite *suite(void)
         tcase_add_test(tc, test_replay_and_filters);
         tcase_add_test(tc, test_shape);
         tcase_add_test(tc, test_ring_wraps);
+        tcase_add_test(tc, test_invalid_utf8);
+        tcase_add_test(tc, test_concurrent_streams);
         suite_add_tcase(s, tc);
         return s;
 }
