@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Start: mount the rootfs, write the bundle, spawn berth-shim, connect the
+ * attaches that wait for the start, release the process; the exit monitor,
+ * the exit's handling and the restart policy; and after a daemon restart,
+ * the watch on the containers that still run. */
+#include "container-internal.h"
+#include "container-spec.h"
+#include "base/events.h"
+#include "base/log.h"
+#include "runtime/runtime.h"
+#include "network/network.h"
+#include "shim-proto.h"
+#include "volume/volume.h"
+
+#include <sys/stat.h>
+#include <time.h>
+
+/* --- the exit monitor ------------------------------------------------------ */
+
+struct monitor {
+        struct container_store *s;
+        char id[65];
+        int fd;
+};
+
+static void set_exited(struct container_store *s, struct record *r, json_t *ex)
+{
+        json_t *st = json_object_get(r->j, "State");
+        json_object_set_new(st, "Status", json_string("exited"));
+        json_object_set_new(st, "Running", json_false());
+        json_object_set_new(st, "Paused", json_false());
+        json_object_set_new(st, "Restarting", json_false());
+        json_object_set_new(st, "Pid", json_integer(0));
+        json_object_set_new(st, "ExitCode", json_integer(json_get_int(ex, "ExitCode", 255)));
+        json_object_set_new(st, "OOMKilled", json_boolean(json_get_bool(ex, "OOMKilled", false)));
+        _cleanup_free_ char *now = json_time_ns(now_ns());
+        json_object_set_new(st, "FinishedAt", json_string(json_get_str(ex, "FinishedAt", now)));
+        r->exits++;
+        free(r->shim_socket);
+        r->shim_socket = NULL;
+}
+
+static bool should_restart(struct record *r)
+{
+        json_t *rp = json_object_get(json_object_get(r->j, "HostConfig"), "RestartPolicy");
+        const char *name = json_get_str(rp, "Name", "no");
+        int code = (int)json_get_int(json_object_get(r->j, "State"), "ExitCode", 0);
+        if (r->stop_requested || r->removed)
+                return false;
+        if (streq(name, "always") || streq(name, "unless-stopped"))
+                return true;
+        if (streq(name, "on-failure")) {
+                int64_t max = json_get_int(rp, "MaximumRetryCount", 0);
+                return code != 0 && (max == 0 || json_get_int(r->j, "RestartCount", 0) < max);
+        }
+        return false;
+}
+
+/* The container exited (the shim told the monitor, or berthd found its exit
+ * record at start-up): record it, unmount, and apply --rm or the restart
+ * policy. */
+static void handle_exit(struct container_store *s, const char *id, json_t *ex)
+{
+        struct engine *e = s->engine;
+        int code;
+        bool autoremove = false, restart = false;
+        int64_t restarts = 0;
+        pthread_mutex_lock(&s->lock);
+        struct record *r = ct_find_locked(s, id, &code);
+        if (r) {
+                set_exited(s, r, ex);
+                network_container_stop(e, id, r->j);
+                char ec[24];
+                snprintf(ec, sizeof(ec), "%lld",
+                         (long long)json_get_int(json_object_get(r->j, "State"), "ExitCode", 0));
+                events_container(r->j, "die", json_pack("{s:s}", "exitCode", ec));
+                struct berth_err err = {0};
+                berth_storage_put(e->storage, id, 0, &err);
+                volume_container_stop(e, r->j);
+                _cleanup_free_ char *sd = ct_state_dir(s, id);
+                ct_remove_files(sd);
+                autoremove =
+                    json_get_bool(json_object_get(r->j, "HostConfig"), "AutoRemove", false);
+                restart = !autoremove && should_restart(r);
+                if (restart) {
+                        restarts = json_get_int(r->j, "RestartCount", 0) + 1;
+                        json_object_set_new(r->j, "RestartCount", json_integer(restarts));
+                }
+                if (ct_record_save(s, r, &err) < 0)
+                        log_error("container %s: %s", id, err.msg);
+                pthread_cond_broadcast(&s->changed);
+        }
+        pthread_mutex_unlock(&s->lock);
+        if (!r)
+                return;
+        struct berth_err err = {0};
+        if (autoremove) {
+                if (container_remove(s, id, false, true, &err) < 0)
+                        log_error("container %s: --rm: %s", id, err.msg);
+        } else if (restart) {
+                /* Docker's back-off starts at 100 ms and doubles. */
+                int64_t n = restarts;
+                struct timespec ts = {0, 100000000L};
+                for (int64_t i = 1; i < n && i < 8; i++) {
+                        ts.tv_nsec *= 2;
+                        if (ts.tv_nsec >= 1000000000L) {
+                                ts.tv_sec += ts.tv_nsec / 1000000000L;
+                                ts.tv_nsec %= 1000000000L;
+                        }
+                }
+                nanosleep(&ts, NULL);
+                if (container_start(s, id, &err) < 0)
+                        log_error("container %s: restart: %s", id, err.msg);
+        }
+}
+
+static void *monitor_main(void *p)
+{
+        struct monitor *m = p;
+        char line[1024];
+        int r = ct_read_line(m->fd, line, sizeof(line), -1);
+        close(m->fd);
+        json_error_t je;
+        json_t *ex = r > 0 ? json_loads(line, 0, &je) : NULL;
+        if (!ex) {
+                /* The shim went away without a word: it was killed. Its
+                 * container's init died with it (PDEATHSIG) or is orphaned;
+                 * an exit.json may still be there. */
+                _cleanup_free_ char *sd = ct_state_dir(m->s, m->id);
+                _cleanup_free_ char *ep = xasprintf("%s/%s", sd, SHIM_EXIT);
+                struct berth_err err = {0};
+                if (json_load_path(ep, &ex, &err) < 0)
+                        ex = json_pack("{s:i, s:b}", "ExitCode", 255, "OOMKilled", 0);
+        }
+        if (!m->s->engine->closing)
+                handle_exit(m->s, m->id, ex);
+        json_decref(ex);
+        free(m);
+        return NULL;
+}
+
+/* The monitor's connection is made before the process is released, so that
+ * even an instant exit is seen; the thread that reads it starts after the
+ * record says "running". */
+static int monitor_connect(const char *sock)
+{
+        int fd = ct_connect_unix(sock);
+        if (fd < 0)
+                return fd;
+        if (loop_write(fd, "wait\n", 5) < 0) {
+                close(fd);
+                return -EPIPE;
+        }
+        return fd;
+}
+
+static int monitor_spawn(struct container_store *s, const char *id, int fd, struct berth_err *err)
+{
+        struct monitor *m = xzalloc(sizeof(*m));
+        m->s = s;
+        snprintf(m->id, sizeof(m->id), "%s", id);
+        m->fd = fd;
+        pthread_t t;
+        pthread_attr_t a;
+        pthread_attr_init(&a);
+        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+        /* The exit path calls network drivers (libnftables' parser wants
+         * far more than 64 KiB); untouched stack pages cost nothing. */
+        pthread_attr_setstacksize(&a, 1024 * 1024);
+        int r = pthread_create(&t, &a, monitor_main, m);
+        pthread_attr_destroy(&a);
+        if (r != 0) {
+                close(fd);
+                free(m);
+                return err_set(err, -r, "cannot start a monitor thread");
+        }
+        return 0;
+}
+
+static int start_monitor(struct container_store *s, const char *id, const char *sock,
+                         struct berth_err *err)
+{
+        int fd = monitor_connect(sock);
+        if (fd < 0)
+                return err_errno(err, fd, "connect to the shim of %s", id);
+        return monitor_spawn(s, id, fd, err);
+}
+
+/* --- start ------------------------------------------------------------------ */
+
+int container_start(struct container_store *s, const char *ref, struct berth_err *err)
+{
+        struct engine *e = s->engine;
+        int code, r;
+        char id[65];
+        _cleanup_json_ json_t *rec = NULL;
+
+        struct record *rc;
+        int lr = ct_lock_find(s, ref, &rc, err);
+        if (lr < 0)
+                return lr;
+        if (ct_is_running(rc->j) || rc->starting) {
+                pthread_mutex_unlock(&s->lock);
+                return 1; /* already started: 304 */
+        }
+        rc->starting = true;
+        rc->stop_requested = false;
+        memcpy(id, rc->id, 65);
+        rec = json_deep_copy(rc->j);
+        pthread_mutex_unlock(&s->lock);
+
+        _cleanup_free_ char *cdir = xasprintf("%s/%s", s->dir, id);
+        _cleanup_free_ char *sd = ct_state_dir(s, id);
+        char rootfs[4096];
+        bool mounted = false, networked = false;
+        int sync_fd = -1, mon_fd = -1;
+        pid_t shim_pid = -1, pid = -1;
+        _cleanup_json_ json_t *spec = NULL, *shimcfg = NULL, *msg = NULL;
+        _cleanup_free_ char *cfgpath = NULL, *shimpath = NULL, *sock = NULL;
+        json_error_t je;
+        char line[2048];
+
+        ct_remove_files(sd);
+        r = mkdir_p(sd, 0700);
+        if (r < 0) {
+                err_errno(err, r, "cannot create '%s'", sd);
+                goto fail;
+        }
+        r = berth_storage_get(e->storage, id, NULL, 0, rootfs, sizeof(rootfs), err);
+        if (r < 0)
+                goto fail;
+        mounted = true;
+        r = network_container_start(e, id, rec, err);
+        if (r < 0)
+                goto fail;
+        networked = true;
+        r = container_write_etc(rec, cdir, err);
+        if (r < 0)
+                goto fail;
+        r = container_spec(rec, rootfs, cdir, NULL, &spec, err);
+        if (r < 0)
+                goto fail;
+        r = volume_container_start(e, rec, rootfs, spec, err);
+        if (r < 0)
+                goto fail;
+        bool builtin_init = json_get_bool(json_object_get(rec, "HostConfig"), "Init", false) &&
+                            container_init_apply(spec, rootfs) < 0;
+        cfgpath = xasprintf("%s/config.json", sd);
+        r = json_save_volatile(cfgpath, spec, 0600, err);
+        if (r < 0)
+                goto fail;
+        shimcfg = ct_shim_config(s, rc, sd, cdir);
+        json_object_set_new(shimcfg, "init", json_boolean(builtin_init));
+        shimpath = xasprintf("%s/%s", sd, SHIM_CONFIG);
+        r = json_save_volatile(shimpath, shimcfg, 0600, err);
+        if (r < 0)
+                goto fail;
+        r = ct_spawn_shim(s, id, sd, &sync_fd, &shim_pid, err);
+        if (r < 0)
+                goto fail;
+        ct_reap_later(shim_pid);
+
+        r = ct_read_line(sync_fd, line, sizeof(line), 60000);
+        msg = r > 0 ? json_loads(line, 0, &je) : NULL;
+        if (!msg || !json_get_int(msg, "pid", 0)) {
+                const char *m = json_get_str(msg, "error", NULL);
+                if (m)
+                        r = err_set(err, -EIO, "%s", m);
+                else {
+                        _cleanup_free_ char *logp = xasprintf("%s/shim.log", sd);
+                        _cleanup_free_ char *tail = NULL;
+                        read_full_file(logp, &tail, NULL);
+                        r = err_set(err, -EIO, "the shim did not start the container%s%s",
+                                    tail && *tail ? ": " : "", strempty(tail));
+                }
+                goto fail;
+        }
+        pid = (pid_t)json_get_int(msg, "pid", 0);
+        sock = xasprintf("%s/%s", sd, SHIM_SOCKET);
+
+        /* Let the attaches that wait for this start connect first. */
+        pthread_mutex_lock(&s->lock);
+        for (struct pending_attach *pa = ct_pending; pa; pa = pa->next)
+                if (streq(pa->id, id) && !pa->cancelled && !pa->socket)
+                        pa->socket = xstrdup(sock);
+        pthread_cond_broadcast(&s->changed);
+        struct timespec deadline;
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += 5;
+        for (;;) {
+                bool waiting = false;
+                for (struct pending_attach *pa = ct_pending; pa; pa = pa->next)
+                        if (streq(pa->id, id) && !pa->cancelled && pa->socket && !pa->connected)
+                                waiting = true;
+                if (!waiting ||
+                    pthread_cond_timedwait(&s->changed, &s->lock, &deadline) == ETIMEDOUT)
+                        break;
+        }
+        pthread_mutex_unlock(&s->lock);
+
+        /* After "started", the shim writes the exit on this channel: it is
+         * the monitor's connection from then on (ct_restore connects anew). */
+        if (loop_write(sync_fd, "start\n", 6) < 0 ||
+            (r = ct_read_line(sync_fd, line, sizeof(line), 60000)) <= 0) {
+                r = err_set(err, -EIO, "the shim of %s did not start the container", id);
+                goto fail;
+        }
+        json_decref(msg);
+        msg = json_loads(line, 0, &je);
+        if (!json_get_bool(msg, "started", false)) {
+                r = err_set(err, -EIO, "%s",
+                            json_get_str(msg, "error", "the container did not start"));
+                goto fail;
+        }
+        mon_fd = sync_fd;
+        sync_fd = -1;
+
+        pthread_mutex_lock(&s->lock);
+        rc = ct_find_locked(s, id, &code);
+        if (rc) {
+                json_t *st = json_object_get(rc->j, "State");
+                _cleanup_free_ char *now = json_time_ns(now_ns());
+                json_object_set_new(st, "Status", json_string("running"));
+                json_object_set_new(st, "Running", json_true());
+                json_object_set_new(st, "Pid", json_integer(pid));
+                json_object_set_new(st, "ExitCode", json_integer(0));
+                json_object_set_new(st, "Error", json_string(""));
+                json_object_set_new(st, "StartedAt", json_string(now));
+                json_object_set_new(st, "OOMKilled", json_false());
+                json_object_set(rc->j, "NetworkSettings", json_object_get(rec, "NetworkSettings"));
+                free(rc->shim_socket);
+                rc->shim_socket = xstrdup(sock);
+                rc->starting = false;
+                ct_health_start_locked(s, rc);
+                ct_record_save(s, rc, NULL);
+                events_container(rc->j, "start", NULL);
+        }
+        pthread_cond_broadcast(&s->changed);
+        pthread_mutex_unlock(&s->lock);
+        r = monitor_spawn(s, id, mon_fd, err);
+        if (r < 0)
+                log_error("container %s: %s", id, err->msg);
+        return 0;
+
+fail:
+        if (sync_fd >= 0)
+                close(sync_fd);
+        if (mon_fd >= 0)
+                close(mon_fd);
+        if (pid > 0)
+                runtime_delete(s->runtime_root, id, true, NULL);
+        if (networked)
+                network_container_stop(e, id, rec);
+        if (mounted) {
+                volume_container_stop(e, rec);
+                berth_storage_put(e->storage, id, 0, NULL);
+        }
+        pthread_mutex_lock(&s->lock);
+        rc = ct_find_locked(s, id, &code);
+        if (rc) {
+                rc->starting = false;
+                json_t *st = json_object_get(rc->j, "State");
+                json_object_set_new(st, "Error", json_string(err_msg(err)));
+                /* Docker marks a container whose process could not start as
+                 * exited with 127 (not found) or 126 (not executable). */
+                if (strstr(err_msg(err), "not found"))
+                        json_object_set_new(st, "ExitCode", json_integer(127));
+                else if (strstr(err_msg(err), "ermission denied") ||
+                         strstr(err_msg(err), "not executable"))
+                        json_object_set_new(st, "ExitCode", json_integer(126));
+                ct_record_save(s, rc, NULL);
+                for (struct pending_attach *pa = ct_pending; pa; pa = pa->next)
+                        if (streq(pa->id, id))
+                                pa->cancelled = true;
+        }
+        pthread_cond_broadcast(&s->changed);
+        pthread_mutex_unlock(&s->lock);
+        ct_remove_files(sd);
+        return r < 0 ? r : -EIO;
+}
+
+/* --- after a daemon restart ------------------------------------------------------- */
+
+/* For every container the records call running: if its shim is alive,
+ * watch it again; if it exited while berthd was away, its exit.json says
+ * how; if neither, it died with the machine. */
+int ct_restore(struct container_store *s)
+{
+        for (size_t i = 0; i < s->n; i++) {
+                struct record *r = s->recs[i];
+                if (!ct_is_running(r->j))
+                        continue;
+                _cleanup_free_ char *sd = ct_state_dir(s, r->id);
+                _cleanup_free_ char *sock = xasprintf("%s/%s", sd, SHIM_SOCKET);
+                struct berth_err err = {0};
+                int fd = ct_connect_unix(sock);
+                if (fd >= 0) {
+                        close(fd);
+                        r->shim_socket = xstrdup(sock);
+                        if (start_monitor(s, r->id, sock, &err) == 0) {
+                                ct_health_start_locked(s, r);
+                                continue;
+                        }
+                }
+                _cleanup_free_ char *ep = xasprintf("%s/%s", sd, SHIM_EXIT);
+                json_t *ex = NULL;
+                if (json_load_path(ep, &ex, &err) < 0)
+                        ex = json_pack("{s:i, s:b}", "ExitCode", 255, "OOMKilled", 0);
+                set_exited(s, r, ex);
+                json_decref(ex);
+                berth_storage_put(s->engine->storage, r->id, 0, &err);
+                volume_container_stop(s->engine, r->j);
+                ct_remove_files(sd);
+                ct_record_save(s, r, &err);
+        }
+        return 0;
+}
