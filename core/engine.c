@@ -134,18 +134,28 @@ int engine_open(struct berth_config *cfg, struct engine **ret, struct berth_err 
         r = image_store_open(cfg->data_root, e->storage, &e->images, err);
         if (r < 0)
                 return r;
-        r = network_store_open(e, &e->networks, err);
+        r = network_store_open(cfg, &e->drivers, &e->networks, err);
         if (r < 0)
                 return r;
-        r = container_store_open(e, &e->containers, err);
+        r = volume_store_open(cfg, &e->drivers, &e->volumes, err);
         if (r < 0)
                 return r;
-        r = volume_store_open(e, &e->volumes, err);
+        struct container_deps cd = {
+            .cfg = cfg,
+            .storage = e->storage,
+            .images = e->images,
+            .networks = e->networks,
+            .volumes = e->volumes,
+            .closing = &e->closing,
+        };
+        r = container_store_open(&cd, &e->containers, err);
         if (r < 0)
                 return r;
-        network_restore_containers(e);
-        /* Images in use by a container are not removed. */
+        /* Images and volumes in use by a container are not removed. */
         image_store_set_usage_fn(e->images, container_image_usage, e->containers);
+        volume_store_set_users_fn(e->volumes, container_volume_users, e->containers);
+        /* Last, with every store open: exits seen now find all they need. */
+        container_restore(e->containers);
 
         /* A section for a driver that is not loaded is probably a typo. */
         for (size_t i = 0; i < cfg->n_entries; i++) {
@@ -163,31 +173,6 @@ int engine_open(struct berth_config *cfg, struct engine **ret, struct berth_err 
         }
         *ret = TAKE_PTR(e);
         return 0;
-}
-
-struct driver *engine_driver(struct engine *e, uint32_t kind, const char *name)
-{
-        struct driver **l = NULL;
-        switch (kind) {
-        case BERTH_KIND_STORAGE:
-                return e->storage && streq(e->storage->name, name) ? e->storage : NULL;
-        case BERTH_KIND_NETWORK:
-                l = e->network;
-                break;
-        case BERTH_KIND_VOLUME:
-                l = e->volume;
-                break;
-        case BERTH_KIND_LOGGING:
-                l = e->logging;
-                break;
-        case BERTH_KIND_AUTH:
-                l = e->auth;
-                break;
-        }
-        for (; l && *l; l++)
-                if (streq((*l)->name, name))
-                        return *l;
-        return NULL;
 }
 
 const char *engine_feature_name(uint32_t kind, unsigned bit)

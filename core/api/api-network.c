@@ -58,7 +58,8 @@ int api_network_connect(struct api_request *req, struct berth_err *err)
         int r = api_body_json(req, &body, err);
         if (r < 0)
                 return r;
-        r = network_connect(req->engine, req->param[0], body, err);
+        r = network_connect(req->engine->networks, req->engine->containers, req->param[0], body,
+                            err);
         if (r < 0)
                 return r;
         return api_reply_empty(req, 200);
@@ -70,7 +71,8 @@ int api_network_disconnect(struct api_request *req, struct berth_err *err)
         int r = api_body_json(req, &body, err);
         if (r < 0)
                 return r;
-        r = network_disconnect(req->engine, req->param[0], body, err);
+        r = network_disconnect(req->engine->networks, req->engine->containers, req->param[0], body,
+                               err);
         if (r < 0)
                 return r;
         return api_reply_empty(req, 200);

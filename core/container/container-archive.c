@@ -35,7 +35,7 @@ static void root_close(struct container_store *s, struct ct_root *cr)
         cr->fd = safe_close(cr->fd);
         if (cr->mounted) {
                 struct berth_err perr = {0};
-                berth_storage_put(s->engine->storage, cr->id, 0, &perr);
+                berth_storage_put(s->d.storage, cr->id, 0, &perr);
                 cr->mounted = false;
         }
 }
@@ -62,8 +62,7 @@ static int root_open(struct container_store *s, const char *ref, struct ct_root 
                 /* it exited meanwhile: go on with its rootfs */
         }
         char rootfs[4096];
-        int rr =
-            berth_storage_get(s->engine->storage, cr->id, NULL, 0, rootfs, sizeof(rootfs), err);
+        int rr = berth_storage_get(s->d.storage, cr->id, NULL, 0, rootfs, sizeof(rootfs), err);
         if (rr < 0)
                 return rr;
         cr->mounted = true;
@@ -298,13 +297,13 @@ int container_export(struct container_store *s, const char *ref, int out_fd, str
         if (r < 0)
                 return r;
         char rootfs[4096];
-        r = berth_storage_get(s->engine->storage, id, NULL, 0, rootfs, sizeof(rootfs), err);
+        r = berth_storage_get(s->d.storage, id, NULL, 0, rootfs, sizeof(rootfs), err);
         if (r < 0)
                 return r;
         /* The whole tree, as a plain tar: a diff against nothing. */
         r = layer_diff(rootfs, NULL, BERTH_LAYER_WH_DELETE, out_fd, NULL, NULL, 0, NULL, err);
         struct berth_err perr = {0};
-        berth_storage_put(s->engine->storage, id, 0, &perr);
+        berth_storage_put(s->d.storage, id, 0, &perr);
         return r;
 }
 
@@ -328,9 +327,8 @@ int container_commit(struct container_store *s, const char *ref, const char *tar
         json_t *cfg = json_deep_copy(json_object_get(rec, "Config"));
         if (json_is_object(config_over))
                 json_object_update(cfg, config_over);
-        r = image_commit_container(s->engine->images, json_get_str(rec, "Image", ""),
-                                   s->engine->storage, id, cfg, changes, comment, author, target,
-                                   ret_id, err);
+        r = image_commit_container(s->d.images, json_get_str(rec, "Image", ""), s->d.storage, id,
+                                   cfg, changes, comment, author, target, ret_id, err);
         json_decref(cfg);
         if (paused_here) {
                 struct berth_err perr = {0};

@@ -137,10 +137,34 @@ static json_t *empty_state(void)
                          "0001-01-01T00:00:00Z", "FinishedAt", "0001-01-01T00:00:00Z");
 }
 
+/* --volumes-from: the Mounts of each container named in VolumesFrom
+ * ("name[:mode]"), in that order; the volume code checks the rest. */
+static int volumes_from(struct container_store *s, json_t *hc, json_t **ret, struct berth_err *err)
+{
+        json_t *from = json_array();
+        size_t i;
+        json_t *v;
+        json_array_foreach (json_object_get(hc, "VolumesFrom"), i, v) {
+                _cleanup_free_ char *ref = xstrdup(strempty(json_string_value(v)));
+                ref[strcspn(ref, ":")] = '\0';
+                _cleanup_json_ json_t *other = NULL;
+                if (*ref) {
+                        int r = container_inspect(s, ref, &other, err);
+                        if (r < 0) {
+                                json_decref(from);
+                                return r;
+                        }
+                }
+                json_array_append(from, other ? json_object_get(other, "Mounts") : json_null());
+        }
+        *ret = from;
+        return 0;
+}
+
 int container_create(struct container_store *s, const char *name, json_t *body, char **ret_id,
                      json_t **ret_warnings, struct berth_err *err)
 {
-        struct engine *e = s->engine;
+        const struct container_deps *d = &s->d;
         _cleanup_free_ char *image_id = NULL, *gen_name = NULL, *top = NULL, *created = NULL,
                             *cdir = NULL;
         _cleanup_json_ json_t *image = NULL;
@@ -154,10 +178,10 @@ int container_create(struct container_store *s, const char *name, json_t *body, 
                     err, -EINVAL,
                     "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
                     name);
-        r = image_resolve(e->images, image_ref, &image_id, err);
+        r = image_resolve(d->images, image_ref, &image_id, err);
         if (r < 0)
                 return r;
-        r = image_inspect(e->images, image_id, &image, err);
+        r = image_inspect(d->images, image_id, &image, err);
         if (r < 0)
                 return r;
         json_t *ic = json_object_get(image, "Config");
@@ -246,7 +270,7 @@ int container_create(struct container_store *s, const char *name, json_t *body, 
         json_t *lc = json_object_get(hc, "LogConfig");
         if (!json_is_object(lc) || isempty(json_get_str(lc, "Type", NULL)))
                 json_object_set_new(hc, "LogConfig",
-                                    json_pack("{s:s, s:O}", "Type", e->cfg->logging_default,
+                                    json_pack("{s:s, s:O}", "Type", d->cfg->logging_default,
                                               "Config",
                                               json_is_object(json_object_get(lc, "Config"))
                                                   ? json_object_get(lc, "Config")
@@ -263,9 +287,21 @@ int container_create(struct container_store *s, const char *name, json_t *body, 
         set_default(hc, "ReadonlyRootfs", json_false());
         set_default(hc, "Mounts", json_null());
 
+        /* --network container:X: X must exist now (and run at start). */
+        const char *other = startswith(json_get_str(hc, "NetworkMode", ""), "container:");
+        if (other) {
+                char tid[65];
+                r = container_resolve(s, other, tid, err);
+                if (r < 0)
+                        return r;
+        }
         _cleanup_json_ json_t *networks = NULL;
-        r = network_container_create(e, hc, json_object_get(body, "NetworkingConfig"), &networks,
-                                     err);
+        r = network_container_create(d->networks, hc, json_object_get(body, "NetworkingConfig"),
+                                     &networks, err);
+        if (r < 0)
+                return r;
+        _cleanup_json_ json_t *from = NULL;
+        r = volumes_from(s, hc, &from, err);
         if (r < 0)
                 return r;
 
@@ -312,19 +348,19 @@ int container_create(struct container_store *s, const char *name, json_t *body, 
                 err_errno(err, r, "cannot create '%s'", cdir);
                 goto fail;
         }
-        r = image_top_layer(e->images, image_id, &top, err);
+        r = image_top_layer(d->images, image_id, &top, err);
         if (r < 0)
                 goto fail;
-        r = berth_storage_create(e->storage, id, top, NULL, BERTH_STORAGE_CREATE_RW, err);
+        r = berth_storage_create(d->storage, id, top, NULL, BERTH_STORAGE_CREATE_RW, err);
         if (r < 0) {
                 err_prefix(err, "create the container's layer");
                 goto fail;
         }
 
         json_t *mounts = NULL;
-        r = volume_container_create(e, id, cfg, hc, &mounts, err);
+        r = volume_container_create(d->volumes, id, cfg, hc, from, &mounts, err);
         if (r < 0) {
-                berth_storage_remove(e->storage, id, 0, NULL);
+                berth_storage_remove(d->storage, id, 0, NULL);
                 goto fail;
         }
 
@@ -350,7 +386,7 @@ int container_create(struct container_store *s, const char *name, json_t *body, 
         json_object_set_new(j, "LogPath", json_sprintf("%s/%s-json.log", cdir, id));
         json_object_set_new(j, "Name", json_string(full_name));
         json_object_set_new(j, "RestartCount", json_integer(0));
-        json_object_set_new(j, "Driver", json_string(e->storage->name));
+        json_object_set_new(j, "Driver", json_string(d->storage->name));
         json_object_set_new(j, "Platform", json_string("linux"));
         json_object_set_new(j, "MountLabel", json_string(""));
         json_object_set_new(j, "ProcessLabel", json_string(""));
@@ -368,8 +404,8 @@ int container_create(struct container_store *s, const char *name, json_t *body, 
         json_object_set(json_object_get(j, "NetworkSettings"), "Networks", networks);
         r = ct_record_save(s, rec, err);
         if (r < 0) {
-                berth_storage_remove(e->storage, id, 0, NULL);
-                volume_container_remove(e, rec->j, true);
+                berth_storage_remove(d->storage, id, 0, NULL);
+                volume_container_remove(d->volumes, rec->j, true);
                 goto fail;
         }
         *ret_id = xstrdup(id);
@@ -428,10 +464,10 @@ int container_remove(struct container_store *s, const char *ref, bool force, boo
         _cleanup_free_ char *rp = ct_record_path(s, r->id);
         unlink(rp);
         struct berth_err lerr = {0};
-        int lr = berth_storage_remove(s->engine->storage, r->id, 0, &lerr);
+        int lr = berth_storage_remove(s->d.storage, r->id, 0, &lerr);
         _cleanup_free_ char *dir = xasprintf("%s/%s", s->dir, r->id);
         ct_remove_files(dir);
-        volume_container_remove(s->engine, r->j, volumes);
+        volume_container_remove(s->d.volumes, r->j, volumes);
         ct_record_free(r);
         if (lr < 0 && lr != -ENOENT)
                 return err_set(err, lr, "container removed, but its layer was not: %s", lerr.msg);
@@ -466,7 +502,7 @@ int container_prune(struct container_store *s, const char *filters, json_t **ret
                 if (!id[0])
                         break;
                 int64_t sz = 0;
-                berth_storage_diff_size(s->engine->storage, id, NULL, 0, &sz, NULL);
+                berth_storage_diff_size(s->d.storage, id, NULL, 0, &sz, NULL);
                 struct berth_err e2 = {0};
                 if (container_remove(s, id, false, false, &e2) < 0)
                         break;

@@ -176,8 +176,7 @@ static void *health_main(void *p)
                 pthread_mutex_lock(&s->lock);
                 for (;;) {
                         r = ct_find_locked(s, job->id, &code);
-                        if (!r || r->exits != job->exits || !ct_is_running(r->j) ||
-                            s->engine->closing) {
+                        if (!r || r->exits != job->exits || !ct_is_running(r->j) || ct_closing(s)) {
                                 gone = true;
                                 break;
                         }

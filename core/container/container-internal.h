@@ -8,7 +8,6 @@
 
 #include <pthread.h>
 #include "container.h"
-#include "engine.h"
 #include "base/json.h"
 
 struct record {
@@ -26,7 +25,7 @@ struct record {
 };
 
 struct container_store {
-        struct engine *engine;
+        struct container_deps d;
         char *dir;     /* <data-root>/containers */
         char *run_dir; /* <exec-root>/containers */
         char *runtime_root;
@@ -64,8 +63,11 @@ int ct_lock_find(struct container_store *s, const char *ref, struct record **ret
 int ct_get_copy(struct container_store *s, const char *ref, char ret_id[65], json_t **ret_rec,
                 struct berth_err *err);
 
-/* container-start.c */
-int ct_restore(struct container_store *s);
+/* Whether berthd is shutting down. */
+static inline bool ct_closing(struct container_store *s)
+{
+        return s->d.closing && *s->d.closing;
+}
 
 /* container-stop.c: kill a running container and wait until it has exited
  * (rm -f). Called without the lock. */

@@ -124,7 +124,7 @@ void ct_reap_later(pid_t pid)
 json_t *ct_shim_config(struct container_store *s, struct record *r, const char *sd,
                        const char *cdir)
 {
-        struct berth_config *cfg = s->engine->cfg;
+        struct berth_config *cfg = s->d.cfg;
         json_t *c = json_object_get(r->j, "Config");
         json_t *hc = json_object_get(r->j, "HostConfig");
         json_t *lc = json_object_get(hc, "LogConfig");

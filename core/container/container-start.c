@@ -61,7 +61,7 @@ static bool should_restart(struct record *r)
  * policy. */
 static void handle_exit(struct container_store *s, const char *id, json_t *ex)
 {
-        struct engine *e = s->engine;
+        const struct container_deps *d = &s->d;
         int code;
         bool autoremove = false, restart = false;
         int64_t restarts = 0;
@@ -69,14 +69,14 @@ static void handle_exit(struct container_store *s, const char *id, json_t *ex)
         struct record *r = ct_find_locked(s, id, &code);
         if (r) {
                 set_exited(s, r, ex);
-                network_container_stop(e, id, r->j);
+                network_container_stop(d->networks, id, r->j);
                 char ec[24];
                 snprintf(ec, sizeof(ec), "%lld",
                          (long long)json_get_int(json_object_get(r->j, "State"), "ExitCode", 0));
                 events_container(r->j, "die", json_pack("{s:s}", "exitCode", ec));
                 struct berth_err err = {0};
-                berth_storage_put(e->storage, id, 0, &err);
-                volume_container_stop(e, r->j);
+                berth_storage_put(d->storage, id, 0, &err);
+                volume_container_stop(d->volumes, r->j);
                 _cleanup_free_ char *sd = ct_state_dir(s, id);
                 ct_remove_files(sd);
                 autoremove =
@@ -132,7 +132,7 @@ static void *monitor_main(void *p)
                 if (json_load_path(ep, &ex, &err) < 0)
                         ex = json_pack("{s:i, s:b}", "ExitCode", 255, "OOMKilled", 0);
         }
-        if (!m->s->engine->closing)
+        if (!ct_closing(m->s))
                 handle_exit(m->s, m->id, ex);
         json_decref(ex);
         free(m);
@@ -190,7 +190,7 @@ static int start_monitor(struct container_store *s, const char *id, const char *
 
 int container_start(struct container_store *s, const char *ref, struct berth_err *err)
 {
-        struct engine *e = s->engine;
+        const struct container_deps *d = &s->d;
         int code, r;
         char id[65];
         _cleanup_json_ json_t *rec = NULL;
@@ -226,11 +226,11 @@ int container_start(struct container_store *s, const char *ref, struct berth_err
                 err_errno(err, r, "cannot create '%s'", sd);
                 goto fail;
         }
-        r = berth_storage_get(e->storage, id, NULL, 0, rootfs, sizeof(rootfs), err);
+        r = berth_storage_get(d->storage, id, NULL, 0, rootfs, sizeof(rootfs), err);
         if (r < 0)
                 goto fail;
         mounted = true;
-        r = network_container_start(e, id, rec, err);
+        r = network_container_start(d->networks, s, id, rec, err);
         if (r < 0)
                 goto fail;
         networked = true;
@@ -240,7 +240,7 @@ int container_start(struct container_store *s, const char *ref, struct berth_err
         r = container_spec(rec, rootfs, cdir, NULL, &spec, err);
         if (r < 0)
                 goto fail;
-        r = volume_container_start(e, rec, rootfs, spec, err);
+        r = volume_container_start(d->volumes, rec, rootfs, spec, err);
         if (r < 0)
                 goto fail;
         bool builtin_init = json_get_bool(json_object_get(rec, "HostConfig"), "Init", false) &&
@@ -299,7 +299,7 @@ int container_start(struct container_store *s, const char *ref, struct berth_err
         pthread_mutex_unlock(&s->lock);
 
         /* After "started", the shim writes the exit on this channel: it is
-         * the monitor's connection from then on (ct_restore connects anew). */
+         * the monitor's connection from then on (container_restore connects anew). */
         if (loop_write(sync_fd, "start\n", 6) < 0 ||
             (r = ct_read_line(sync_fd, line, sizeof(line), 60000)) <= 0) {
                 r = err_set(err, -EIO, "the shim of %s did not start the container", id);
@@ -350,10 +350,10 @@ fail:
         if (pid > 0)
                 runtime_delete(s->runtime_root, id, true, NULL);
         if (networked)
-                network_container_stop(e, id, rec);
+                network_container_stop(d->networks, id, rec);
         if (mounted) {
-                volume_container_stop(e, rec);
-                berth_storage_put(e->storage, id, 0, NULL);
+                volume_container_stop(d->volumes, rec);
+                berth_storage_put(d->storage, id, 0, NULL);
         }
         pthread_mutex_lock(&s->lock);
         rc = ct_find_locked(s, id, &code);
@@ -382,10 +382,13 @@ fail:
 /* --- after a daemon restart ------------------------------------------------------- */
 
 /* For every container the records call running: if its shim is alive,
- * watch it again; if it exited while berthd was away, its exit.json says
- * how; if neither, it died with the machine. */
-int ct_restore(struct container_store *s)
+ * give its endpoints and volume mounts back to the drivers and watch it
+ * again; if it exited while berthd was away, its exit.json says how; if
+ * neither, it died with the machine. With the lock held: an exit the new
+ * monitors see waits until all is restored. */
+int container_restore(struct container_store *s)
 {
+        pthread_mutex_lock(&s->lock);
         for (size_t i = 0; i < s->n; i++) {
                 struct record *r = s->recs[i];
                 if (!ct_is_running(r->j))
@@ -398,6 +401,9 @@ int ct_restore(struct container_store *s)
                         close(fd);
                         r->shim_socket = xstrdup(sock);
                         if (start_monitor(s, r->id, sock, &err) == 0) {
+                                network_container_restore(s->d.networks, r->id, r->j);
+                                volume_mounts_restore(s->d.volumes, r->id,
+                                                      json_object_get(r->j, "Mounts"));
                                 ct_health_start_locked(s, r);
                                 continue;
                         }
@@ -408,10 +414,11 @@ int ct_restore(struct container_store *s)
                         ex = json_pack("{s:i, s:b}", "ExitCode", 255, "OOMKilled", 0);
                 set_exited(s, r, ex);
                 json_decref(ex);
-                berth_storage_put(s->engine->storage, r->id, 0, &err);
-                volume_container_stop(s->engine, r->j);
+                berth_storage_put(s->d.storage, r->id, 0, &err);
+                volume_container_stop(s->d.volumes, r->j);
                 ct_remove_files(sd);
                 ct_record_save(s, r, &err);
         }
+        pthread_mutex_unlock(&s->lock);
         return 0;
 }

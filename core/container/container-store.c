@@ -4,7 +4,6 @@
 #include "container-internal.h"
 #include "base/events.h"
 #include "base/filters.h"
-#include "engine.h"
 #include "network/network.h"
 #include "volume/volume.h"
 
@@ -175,13 +174,14 @@ void ct_drop_locked(struct container_store *s, struct record *r)
                 }
 }
 
-int container_store_open(struct engine *e, struct container_store **ret, struct berth_err *err)
+int container_store_open(const struct container_deps *d, struct container_store **ret,
+                         struct berth_err *err)
 {
         struct container_store *s = xzalloc(sizeof(*s));
-        s->engine = e;
-        s->dir = xasprintf("%s/containers", e->cfg->data_root);
-        s->run_dir = xasprintf("%s/containers", e->cfg->exec_root);
-        s->runtime_root = xasprintf("%s/runtime", e->cfg->exec_root);
+        s->d = *d;
+        s->dir = xasprintf("%s/containers", d->cfg->data_root);
+        s->run_dir = xasprintf("%s/containers", d->cfg->exec_root);
+        s->runtime_root = xasprintf("%s/runtime", d->cfg->exec_root);
         pthread_mutex_init(&s->lock, NULL);
         pthread_cond_init(&s->changed, NULL);
         int r = mkdir_p(s->dir, 0700);
@@ -190,9 +190,9 @@ int container_store_open(struct engine *e, struct container_store **ret, struct 
                 container_store_close(s);
                 return r;
         }
-        _cleanup_closedir_ DIR *d = opendir(s->dir);
+        _cleanup_closedir_ DIR *dir = opendir(s->dir);
         struct dirent *de;
-        while (d && (de = readdir(d))) {
+        while (dir && (de = readdir(dir))) {
                 if (strlen(de->d_name) != 64 || strspn(de->d_name, "0123456789abcdef") != 64)
                         continue;
                 _cleanup_free_ char *p = ct_record_path(s, de->d_name);
@@ -201,7 +201,7 @@ int container_store_open(struct engine *e, struct container_store **ret, struct 
                 if (json_load_path(p, &j, &lerr) < 0) {
                         /* A directory without a record is a create that did
                          * not finish: nothing refers to it. */
-                        config_warn(e->cfg, "container %s has no readable record (%s), ignoring",
+                        config_warn(d->cfg, "container %s has no readable record (%s), ignoring",
                                     de->d_name, lerr.msg);
                         continue;
                 }
@@ -212,7 +212,6 @@ int container_store_open(struct engine *e, struct container_store **ret, struct 
                 ct_add_locked(s, rec);
         }
         mkdir_p(s->run_dir, 0700);
-        ct_restore(s);
         *ret = s;
         return 0;
 }
@@ -256,11 +255,9 @@ int container_inspect(struct container_store *s, const char *ref, json_t **ret,
                 return r;
         /* GraphDriver from the storage driver, live. */
         json_t *data = json_object();
-        berth_storage_metadata(s->engine->storage, json_get_str(j, "Id", ""), kv_into, data, 0,
-                               NULL);
-        json_object_set_new(
-            j, "GraphDriver",
-            json_pack("{s:s, s:o}", "Name", s->engine->storage->name, "Data", data));
+        berth_storage_metadata(s->d.storage, json_get_str(j, "Id", ""), kv_into, data, 0, NULL);
+        json_object_set_new(j, "GraphDriver",
+                            json_pack("{s:s, s:o}", "Name", s->d.storage->name, "Data", data));
         *ret = j;
         return 0;
 }
@@ -423,8 +420,7 @@ int container_list(struct container_store *s, const struct container_list_opts *
                 free(command);
                 if (o->size) {
                         int64_t sz = 0;
-                        berth_storage_diff_size(s->engine->storage, s->recs[k]->id, NULL, 0, &sz,
-                                                NULL);
+                        berth_storage_diff_size(s->d.storage, s->recs[k]->id, NULL, 0, &sz, NULL);
                         json_object_set_new(e, "SizeRw", json_integer(sz));
                         json_object_set_new(e, "SizeRootFs", json_integer(sz));
                 }
@@ -534,4 +530,28 @@ int container_image_usage(void *userdata, const char *image_id, char *ret_contai
                 }
         pthread_mutex_unlock(&s->lock);
         return n;
+}
+
+char **container_volume_users(void *userdata, const char *name, json_t *pins)
+{
+        struct container_store *s = userdata;
+        char **out = NULL;
+        pthread_mutex_lock(&s->lock);
+        for (size_t i = 0; i < s->n; i++) {
+                const char *id = s->recs[i]->id;
+                bool user = false;
+                size_t k;
+                json_t *m;
+                json_array_foreach (json_object_get(s->recs[i]->j, "Mounts"), k, m)
+                        if (streq(json_get_str(m, "Type", ""), "volume") &&
+                            streq(json_get_str(m, "Name", ""), name))
+                                user = true;
+                json_array_foreach (pins, k, m)
+                        if (streq(json_string_value(m), id))
+                                user = true;
+                if (user)
+                        out = strv_push(out, xstrdup(id));
+        }
+        pthread_mutex_unlock(&s->lock);
+        return out;
 }

@@ -15,13 +15,41 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include "base/config.h"
 #include "base/err.h"
+#include "driver/driver.h"
 
-struct engine;
 struct container_store;
+struct image_store;
+struct network_store;
+struct volume_store;
 
-int container_store_open(struct engine *e, struct container_store **ret, struct berth_err *err);
+/* What the container store is opened with (kept by value). */
+struct container_deps {
+        struct berth_config *cfg;
+        struct driver *storage;
+        struct image_store *images;
+        struct network_store *networks;
+        struct volume_store *volumes;
+        /* Set at shutdown: background threads (exit monitors, health
+         * checks) stand still. May be NULL. */
+        const bool *closing;
+};
+
+/* Load the records; nothing runs yet (see container_restore). */
+int container_store_open(const struct container_deps *d, struct container_store **ret,
+                         struct berth_err *err);
 struct container_store *container_store_close(struct container_store *s);
+
+/* After a daemon restart, once every store is open: for each container the
+ * records call running, restore its network endpoints and volume mounts
+ * and watch its shim again, or record its exit if it ended while berthd was
+ * away. */
+int container_restore(struct container_store *s);
+
+/* The volume store's users callback (volume_users_fn): the containers
+ * whose records mount volume `name`, and those of `pins` that exist. */
+char **container_volume_users(void *userdata, const char *name, json_t *pins);
 
 /* POST /containers/create: body is the request (Config fields at the top
  * level, HostConfig, NetworkingConfig); name may be NULL (one is made up).

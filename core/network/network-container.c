@@ -20,9 +20,9 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 
-static char *netns_path(struct engine *e, const char *id)
+static char *netns_path(struct network_store *s, const char *id)
 {
-        return xasprintf("%s/netns/%s", e->cfg->exec_root, id);
+        return xasprintf("%s/netns/%s", s->cfg->exec_root, id);
 }
 
 static int netns_create(const char *path, struct berth_err *err)
@@ -209,26 +209,21 @@ static json_t *new_es(json_t *cfg)
         return es;
 }
 
-static const char *default_network(struct engine *e, const char *mode)
+static const char *default_network(struct network_store *s, const char *mode)
 {
-        return streq(mode, "default") ? e->cfg->network_default : mode;
+        return streq(mode, "default") ? s->cfg->network_default : mode;
 }
 
-int network_container_create(struct engine *e, json_t *hc, json_t *netcfg, json_t **ret_networks,
-                             struct berth_err *err)
+int network_container_create(struct network_store *s, json_t *hc, json_t *netcfg,
+                             json_t **ret_networks, struct berth_err *err)
 {
-        struct network_store *s = e->networks;
         const char *mode = json_get_str(hc, "NetworkMode", "default");
         if (!*mode)
                 mode = "default";
         const char *other = startswith(mode, "container:");
         if (other) {
-                /* --network container:X: no network of its own; X must exist
-                 * now and run at start */
-                char tid[65];
-                int r = container_resolve(e->containers, other, tid, err);
-                if (r < 0)
-                        return r;
+                /* --network container:X: no network of its own (the
+                 * container layer checks that X exists) */
                 if (json_object_size(json_object_get(hc, "PortBindings")) ||
                     json_get_bool(hc, "PublishAllPorts", false))
                         return err_set(err, -EINVAL,
@@ -239,7 +234,7 @@ int network_container_create(struct engine *e, json_t *hc, json_t *netcfg, json_
         }
         json_t *epc = json_object_get(netcfg, "EndpointsConfig");
         json_t *nets = json_object();
-        const char *net = default_network(e, mode);
+        const char *net = default_network(s, mode);
         pthread_mutex_lock(&s->lock);
         struct netrec *n = nw_find_locked(s, net);
         if (!n) {
@@ -509,10 +504,9 @@ static void etc_inputs(struct network_store *s, json_t *rec, const char *hostnam
 /* --network container:X: join the namespace of X, which must be running
  * (SandboxKey names it; stop leaves it alone), with X's names and DNS in
  * the /etc files. */
-static int join_other(struct engine *e, json_t *rec, const char *other, struct berth_err *err)
+static int join_other(struct network_store *s, struct container_store *cs, json_t *rec,
+                      const char *other, struct berth_err *err)
 {
-        struct network_store *s = e->networks;
-        struct container_store *cs = e->containers;
         json_t *ns = json_object_get(rec, "NetworkSettings");
         json_t *hc = json_object_get(rec, "HostConfig");
         const char *hostname = json_get_str(json_object_get(rec, "Config"), "Hostname", "");
@@ -550,14 +544,14 @@ static int join_other(struct engine *e, json_t *rec, const char *other, struct b
         return 0;
 }
 
-int network_container_start(struct engine *e, const char *id, json_t *rec, struct berth_err *err)
+int network_container_start(struct network_store *s, struct container_store *cs, const char *id,
+                            json_t *rec, struct berth_err *err)
 {
         const char *other = startswith(
             json_get_str(json_object_get(rec, "HostConfig"), "NetworkMode", ""), "container:");
         if (other)
-                return join_other(e, rec, other, err);
+                return join_other(s, cs, rec, other, err);
 
-        struct network_store *s = e->networks;
         json_t *ns = json_object_get(rec, "NetworkSettings");
         json_t *nets = json_object_get(ns, "Networks");
         json_t *hc = json_object_get(rec, "HostConfig");
@@ -567,7 +561,7 @@ int network_container_start(struct engine *e, const char *id, json_t *rec, struc
         if (!json_object_size(nets) && !streq(json_get_str(hc, "NetworkMode", ""), "host")) {
                 /* a record from before networks: the default network */
                 json_t *n2 = NULL;
-                int r = network_container_create(e, hc, json_object_get(rec, "NetworkingConfig"),
+                int r = network_container_create(s, hc, json_object_get(rec, "NetworkingConfig"),
                                                  &n2, err);
                 if (r < 0)
                         return r;
@@ -575,7 +569,7 @@ int network_container_start(struct engine *e, const char *id, json_t *rec, struc
                 nets = n2;
         }
         int r = 0;
-        _cleanup_free_ char *path = netns_path(e, id);
+        _cleanup_free_ char *path = netns_path(s, id);
         const char *name;
         json_t *es;
 
@@ -654,13 +648,12 @@ int network_container_start(struct engine *e, const char *id, json_t *rec, struc
 
 fail:
         pthread_mutex_unlock(&s->lock);
-        network_container_stop(e, id, rec);
+        network_container_stop(s, id, rec);
         return r;
 }
 
-void network_container_stop(struct engine *e, const char *id, json_t *rec)
+void network_container_stop(struct network_store *s, const char *id, json_t *rec)
 {
-        struct network_store *s = e->networks;
         json_t *ns = json_object_get(rec, "NetworkSettings");
         json_t *nets = json_object_get(ns, "Networks");
         const char *name;
@@ -700,9 +693,8 @@ void network_container_stop(struct engine *e, const char *id, json_t *rec)
                 clear_live(ns);
 }
 
-void network_container_restore(struct engine *e, const char *id, json_t *rec)
+void network_container_restore(struct network_store *s, const char *id, json_t *rec)
 {
-        struct network_store *s = e->networks;
         json_t *ns = json_object_get(rec, "NetworkSettings");
         json_t *nets = json_object_get(ns, "Networks");
         const char *name;
@@ -750,22 +742,11 @@ void network_container_restore(struct engine *e, const char *id, json_t *rec)
         pthread_mutex_unlock(&s->lock);
 }
 
-void network_restore_containers(struct engine *e)
-{
-        struct container_store *cs = e->containers;
-        pthread_mutex_lock(&cs->lock);
-        for (size_t i = 0; i < cs->n; i++)
-                if (ct_is_running(cs->recs[i]->j))
-                        network_container_restore(e, cs->recs[i]->id, cs->recs[i]->j);
-        pthread_mutex_unlock(&cs->lock);
-}
-
 /* --- connect, disconnect ----------------------------------------------------- */
 
-int network_connect(struct engine *e, const char *ref, json_t *body, struct berth_err *err)
+int network_connect(struct network_store *s, struct container_store *cs, const char *ref,
+                    json_t *body, struct berth_err *err)
 {
-        struct container_store *cs = e->containers;
-        struct network_store *s = e->networks;
         const char *cref = json_get_str(body, "Container", "");
         int code, r = 0;
         pthread_mutex_lock(&cs->lock);
@@ -823,10 +804,9 @@ out:
         return r;
 }
 
-int network_disconnect(struct engine *e, const char *ref, json_t *body, struct berth_err *err)
+int network_disconnect(struct network_store *s, struct container_store *cs, const char *ref,
+                       json_t *body, struct berth_err *err)
 {
-        struct container_store *cs = e->containers;
-        struct network_store *s = e->networks;
         const char *cref = json_get_str(body, "Container", "");
         int code, r = 0;
         pthread_mutex_lock(&cs->lock);

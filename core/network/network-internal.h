@@ -9,7 +9,6 @@
 #include <pthread.h>
 #include <stdint.h>
 #include "driver/driver.h"
-#include "engine.h"
 #include "base/json.h"
 #include "network.h"
 
@@ -23,7 +22,8 @@ struct netrec {
 };
 
 struct network_store {
-        struct engine *e;
+        struct berth_config *cfg;
+        struct driver_set drivers;
         char *dir;
         pthread_mutex_t lock;
         struct netrec **v;

@@ -21,10 +21,14 @@
 #include <jansson.h>
 #include "base/err.h"
 
-struct engine;
-struct network_store;
+#include "base/config.h"
+#include "driver/driver.h"
 
-int network_store_open(struct engine *e, struct network_store **ret, struct berth_err *err);
+struct network_store;
+struct container_store;
+
+int network_store_open(struct berth_config *cfg, const struct driver_set *drivers,
+                       struct network_store **ret, struct berth_err *err);
 /* Stops the DNS responders; kernel objects stay for running containers. */
 struct network_store *network_store_close(struct network_store *s);
 
@@ -40,31 +44,30 @@ int network_list(struct network_store *s, const char *filters, json_t **ret, str
 int network_remove(struct network_store *s, const char *ref, struct berth_err *err);
 int network_prune(struct network_store *s, const char *filters, json_t **ret,
                   struct berth_err *err);
-int network_connect(struct engine *e, const char *ref, json_t *body, struct berth_err *err);
-int network_disconnect(struct engine *e, const char *ref, json_t *body, struct berth_err *err);
+int network_connect(struct network_store *s, struct container_store *cs, const char *ref,
+                    json_t *body, struct berth_err *err);
+int network_disconnect(struct network_store *s, struct container_store *cs, const char *ref,
+                       json_t *body, struct berth_err *err);
 
 /* Container hooks (network-container.c). */
 
 /* At create: check HostConfig.NetworkMode and NetworkingConfig and return
  * the NetworkSettings.Networks object of the new container. */
-int network_container_create(struct engine *e, json_t *hc, json_t *netcfg, json_t **ret_networks,
-                             struct berth_err *err);
+int network_container_create(struct network_store *s, json_t *hc, json_t *netcfg,
+                             json_t **ret_networks, struct berth_err *err);
 /* At start, before the spec is written: make the network namespace
  * (NetworkSettings.SandboxKey), join every network, publish the ports, and
  * fill NetworkSettings in `rec`. On failure everything is undone. */
-int network_container_start(struct engine *e, const char *id, json_t *rec, struct berth_err *err);
+int network_container_start(struct network_store *s, struct container_store *cs, const char *id,
+                            json_t *rec, struct berth_err *err);
 /* When the container has exited (or its start failed): unpublish, leave,
  * release the addresses, remove the namespace, clear the live fields. */
-void network_container_stop(struct engine *e, const char *id, json_t *rec);
+void network_container_stop(struct network_store *s, const char *id, json_t *rec);
 /* After a daemon restart, for a running container: let the drivers adopt
  * what the container uses again (port reservations, counts). */
-void network_container_restore(struct engine *e, const char *id, json_t *rec);
+void network_container_restore(struct network_store *s, const char *id, json_t *rec);
 /* The "Ports" of GET /containers/json: [{IP,PrivatePort,PublicPort,Type}]
  * from NetworkSettings.Ports (exposed, unpublished ports without IP). */
 json_t *network_list_ports(json_t *rec);
-
-/* After a daemon restart: network_container_restore() for every running
- * container. */
-void network_restore_containers(struct engine *e);
 
 #endif
