@@ -296,8 +296,7 @@ int container_create(struct container_store *s, const char *name, json_t *body, 
                         return r;
         }
         _cleanup_json_ json_t *networks = NULL;
-        r = network_container_create(d->networks, hc, json_object_get(body, "NetworkingConfig"),
-                                     &networks, err);
+        r = d->net->plan(d->net_ctx, hc, json_object_get(body, "NetworkingConfig"), &networks, err);
         if (r < 0)
                 return r;
         _cleanup_json_ json_t *from = NULL;
@@ -358,7 +357,7 @@ int container_create(struct container_store *s, const char *name, json_t *body, 
         }
 
         json_t *mounts = NULL;
-        r = volume_container_create(d->volumes, id, cfg, hc, from, &mounts, err);
+        r = d->vol->plan(d->vol_ctx, id, cfg, hc, from, &mounts, err);
         if (r < 0) {
                 berth_storage_remove(d->storage, id, 0, NULL);
                 goto fail;
@@ -405,7 +404,7 @@ int container_create(struct container_store *s, const char *name, json_t *body, 
         r = ct_record_save(s, rec, err);
         if (r < 0) {
                 berth_storage_remove(d->storage, id, 0, NULL);
-                volume_container_remove(d->volumes, rec->j, true);
+                d->vol->remove(d->vol_ctx, rec->j, true);
                 goto fail;
         }
         *ret_id = xstrdup(id);
@@ -467,7 +466,7 @@ int container_remove(struct container_store *s, const char *ref, bool force, boo
         int lr = berth_storage_remove(s->d.storage, r->id, 0, &lerr);
         _cleanup_free_ char *dir = xasprintf("%s/%s", s->dir, r->id);
         ct_remove_files(dir);
-        volume_container_remove(s->d.volumes, r->j, volumes);
+        s->d.vol->remove(s->d.vol_ctx, r->j, volumes);
         ct_record_free(r);
         if (lr < 0 && lr != -ENOENT)
                 return err_set(err, lr, "container removed, but its layer was not: %s", lerr.msg);

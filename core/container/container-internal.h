@@ -18,6 +18,7 @@ struct record {
         uint64_t exits; /* how many times it exited since berthd started */
         bool removed;
         bool starting;       /* a start is in progress */
+        bool exiting;        /* the exit is being handled, unlocked */
         bool stop_requested; /* stop/kill by the user: no restart */
         int shim_wait_fd;    /* the monitor's "wait" connection */
         char *shim_socket;   /* set while running */

@@ -57,8 +57,12 @@ static bool should_restart(struct record *r)
 }
 
 /* The container exited (the shim told the monitor, or berthd found its exit
- * record at start-up): record it, unmount, and apply --rm or the restart
- * policy. */
+ * record at start-up): unmount, record it, and apply --rm or the restart
+ * policy. The unmounts run without the lock (a driver's unmount can be
+ * slow, and every container call waits on the lock); meanwhile the record
+ * still says running, so no start, remove or stop acts on it, and
+ * `exiting` holds off connect/disconnect until its NetworkSettings are
+ * final. */
 static void handle_exit(struct container_store *s, const char *id, json_t *ex)
 {
         const struct container_deps *d = &s->d;
@@ -67,18 +71,30 @@ static void handle_exit(struct container_store *s, const char *id, json_t *ex)
         int64_t restarts = 0;
         pthread_mutex_lock(&s->lock);
         struct record *r = ct_find_locked(s, id, &code);
+        _cleanup_json_ json_t *rec = r ? json_deep_copy(r->j) : NULL;
+        if (r)
+                r->exiting = true;
+        pthread_mutex_unlock(&s->lock);
+        if (!r)
+                return;
+
+        d->net->down(d->net_ctx, id, rec);
+        struct berth_err err = {0};
+        berth_storage_put(d->storage, id, 0, &err);
+        d->vol->unmount(d->vol_ctx, rec);
+        _cleanup_free_ char *sd = ct_state_dir(s, id);
+        ct_remove_files(sd);
+
+        pthread_mutex_lock(&s->lock);
+        r = ct_find_locked(s, id, &code);
         if (r) {
+                r->exiting = false;
+                json_object_set(r->j, "NetworkSettings", json_object_get(rec, "NetworkSettings"));
                 set_exited(s, r, ex);
-                network_container_stop(d->networks, id, r->j);
                 char ec[24];
                 snprintf(ec, sizeof(ec), "%lld",
                          (long long)json_get_int(json_object_get(r->j, "State"), "ExitCode", 0));
                 events_container(r->j, "die", json_pack("{s:s}", "exitCode", ec));
-                struct berth_err err = {0};
-                berth_storage_put(d->storage, id, 0, &err);
-                volume_container_stop(d->volumes, r->j);
-                _cleanup_free_ char *sd = ct_state_dir(s, id);
-                ct_remove_files(sd);
                 autoremove =
                     json_get_bool(json_object_get(r->j, "HostConfig"), "AutoRemove", false);
                 restart = !autoremove && should_restart(r);
@@ -88,12 +104,11 @@ static void handle_exit(struct container_store *s, const char *id, json_t *ex)
                 }
                 if (ct_record_save(s, r, &err) < 0)
                         log_error("container %s: %s", id, err.msg);
-                pthread_cond_broadcast(&s->changed);
         }
+        pthread_cond_broadcast(&s->changed);
         pthread_mutex_unlock(&s->lock);
         if (!r)
                 return;
-        struct berth_err err = {0};
         if (autoremove) {
                 if (container_remove(s, id, false, true, &err) < 0)
                         log_error("container %s: --rm: %s", id, err.msg);
@@ -188,6 +203,34 @@ static int start_monitor(struct container_store *s, const char *id, const char *
 
 /* --- start ------------------------------------------------------------------ */
 
+/* --network container:X: X's namespace and networks, read under the lock;
+ * X must be running. Nothing for other modes. */
+static int join_target(struct container_store *s, json_t *rec, char **ret_key, json_t **ret_nets,
+                       struct berth_err *err)
+{
+        const char *other = startswith(
+            json_get_str(json_object_get(rec, "HostConfig"), "NetworkMode", ""), "container:");
+        if (!other)
+                return 0;
+        struct record *t;
+        int r = ct_lock_find(s, other, &t, err);
+        if (r < 0)
+                return r;
+        if (!ct_is_running(t->j)) {
+                pthread_mutex_unlock(&s->lock);
+                return err_set(err, -EEXIST, "cannot join network of a non running container: %s",
+                               t->id);
+        }
+        json_t *tns = json_object_get(t->j, "NetworkSettings");
+        const char *tmode = json_get_str(json_object_get(t->j, "HostConfig"), "NetworkMode", "");
+        /* a host-mode X: the host's namespace, by the path of berthd's pid 1 */
+        *ret_key =
+            xstrdup(streq(tmode, "host") ? "/proc/1/ns/net" : json_get_str(tns, "SandboxKey", ""));
+        *ret_nets = json_deep_copy(json_object_get(tns, "Networks"));
+        pthread_mutex_unlock(&s->lock);
+        return 0;
+}
+
 int container_start(struct container_store *s, const char *ref, struct berth_err *err)
 {
         const struct container_deps *d = &s->d;
@@ -216,7 +259,8 @@ int container_start(struct container_store *s, const char *ref, struct berth_err
         int sync_fd = -1, mon_fd = -1;
         pid_t shim_pid = -1, pid = -1;
         _cleanup_json_ json_t *spec = NULL, *shimcfg = NULL, *msg = NULL;
-        _cleanup_free_ char *cfgpath = NULL, *shimpath = NULL, *sock = NULL;
+        _cleanup_free_ char *cfgpath = NULL, *shimpath = NULL, *sock = NULL, *join_key = NULL;
+        _cleanup_json_ json_t *join_nets = NULL;
         json_error_t je;
         char line[2048];
 
@@ -230,7 +274,10 @@ int container_start(struct container_store *s, const char *ref, struct berth_err
         if (r < 0)
                 goto fail;
         mounted = true;
-        r = network_container_start(d->networks, s, id, rec, err);
+        r = join_target(s, rec, &join_key, &join_nets, err);
+        if (r < 0)
+                goto fail;
+        r = d->net->up(d->net_ctx, id, rec, join_key, join_nets, err);
         if (r < 0)
                 goto fail;
         networked = true;
@@ -240,7 +287,7 @@ int container_start(struct container_store *s, const char *ref, struct berth_err
         r = container_spec(rec, rootfs, cdir, NULL, &spec, err);
         if (r < 0)
                 goto fail;
-        r = volume_container_start(d->volumes, rec, rootfs, spec, err);
+        r = d->vol->mount(d->vol_ctx, rec, rootfs, spec, err);
         if (r < 0)
                 goto fail;
         bool builtin_init = json_get_bool(json_object_get(rec, "HostConfig"), "Init", false) &&
@@ -350,9 +397,9 @@ fail:
         if (pid > 0)
                 runtime_delete(s->runtime_root, id, true, NULL);
         if (networked)
-                network_container_stop(d->networks, id, rec);
+                d->net->down(d->net_ctx, id, rec);
         if (mounted) {
-                volume_container_stop(d->volumes, rec);
+                d->vol->unmount(d->vol_ctx, rec);
                 berth_storage_put(d->storage, id, 0, NULL);
         }
         pthread_mutex_lock(&s->lock);
@@ -401,9 +448,9 @@ int container_restore(struct container_store *s)
                         close(fd);
                         r->shim_socket = xstrdup(sock);
                         if (start_monitor(s, r->id, sock, &err) == 0) {
-                                network_container_restore(s->d.networks, r->id, r->j);
-                                volume_mounts_restore(s->d.volumes, r->id,
-                                                      json_object_get(r->j, "Mounts"));
+                                s->d.net->restore(s->d.net_ctx, r->id, r->j);
+                                s->d.vol->restore(s->d.vol_ctx, r->id,
+                                                  json_object_get(r->j, "Mounts"));
                                 ct_health_start_locked(s, r);
                                 continue;
                         }
@@ -415,7 +462,7 @@ int container_restore(struct container_store *s)
                 set_exited(s, r, ex);
                 json_decref(ex);
                 berth_storage_put(s->d.storage, r->id, 0, &err);
-                volume_container_stop(s->d.volumes, r->j);
+                s->d.vol->unmount(s->d.vol_ctx, r->j);
                 ct_remove_files(sd);
                 ct_record_save(s, r, &err);
         }

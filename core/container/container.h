@@ -17,20 +17,21 @@
 #include <stdbool.h>
 #include "base/config.h"
 #include "base/err.h"
+#include "container-deps.h"
 #include "driver/driver.h"
 
 struct container_store;
 struct image_store;
-struct network_store;
-struct volume_store;
 
 /* What the container store is opened with (kept by value). */
 struct container_deps {
         struct berth_config *cfg;
         struct driver *storage;
         struct image_store *images;
-        struct network_store *networks;
-        struct volume_store *volumes;
+        const struct ct_network_ops *net;
+        void *net_ctx;
+        const struct ct_volume_ops *vol;
+        void *vol_ctx;
         /* Set at shutdown: background threads (exit monitors, health
          * checks) stand still. May be NULL. */
         const bool *closing;
@@ -148,6 +149,13 @@ int container_pause(struct container_store *s, const char *ref, bool pause, stru
 int container_top(struct container_store *s, const char *ref, json_t **ret, struct berth_err *err);
 int container_resize(struct container_store *s, const char *ref, int h, int w,
                      struct berth_err *err);
+
+/* POST /networks/{net}/connect and /disconnect for the container ref
+ * (container-network.c). */
+int container_network_connect(struct container_store *s, const char *net, const char *ref,
+                              json_t *endpoint_config, struct berth_err *err);
+int container_network_disconnect(struct container_store *s, const char *net, const char *ref,
+                                 struct berth_err *err);
 
 /* Counts for /info. */
 void container_counts(struct container_store *s, int64_t *total, int64_t *running, int64_t *paused,

@@ -7,8 +7,9 @@
  * A volume's data and options belong to its driver; the engine keeps a
  * record per volume (name, driver, labels, options as given, creation time)
  * at <data-root>/volume-meta/NAME.json, written atomically. Which containers
- * use a volume is not stored twice: it is read from the containers' records
- * ("Mounts" entries of Type "volume"), so it cannot drift from them.
+ * use a volume is not stored twice: the container layer answers it from
+ * the containers' records ("Mounts" entries of Type "volume") through the
+ * users callback, so it cannot drift from them.
  *
  * Errors follow the Engine API: -ENOENT "get x: no such volume" (404),
  * -EBUSY "remove x: volume is in use - [ids]" (409), -EINVAL (400). */

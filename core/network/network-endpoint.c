@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Networks and containers: the network namespace, endpoints, published
- * ports, connect/disconnect, and what a daemon restart restores.
+/* The endpoints of containers: the network namespace, endpoints, published
+ * ports, connect/disconnect, and what a daemon restart restores. The
+ * container layer owns the records: it hands in a container's record (or
+ * a copy of it) and stores what comes back; nothing here finds, locks or
+ * saves a container record.
  *
  * The namespace is made by berthd, not by the runtime: a thread unshares
  * CLONE_NEWNET, bind-mounts /proc/thread-self/ns/net on
@@ -10,7 +13,6 @@
  * the exit is handled, which makes cleanup independent of the kernel's. */
 #include "base/events.h"
 #include "network-internal.h"
-#include "container/container-internal.h"
 #include "base/log.h"
 
 #include <arpa/inet.h>
@@ -501,56 +503,37 @@ static void etc_inputs(struct network_store *s, json_t *rec, const char *hostnam
         }
 }
 
-/* --network container:X: join the namespace of X, which must be running
- * (SandboxKey names it; stop leaves it alone), with X's names and DNS in
- * the /etc files. */
-static int join_other(struct network_store *s, struct container_store *cs, json_t *rec,
-                      const char *other, struct berth_err *err)
+/* --network container:X: join the namespace of X (SandboxKey names it;
+ * stop leaves it alone), with X's names and DNS in the /etc files. */
+static int join_other(struct network_store *s, json_t *rec, const char *key, json_t *nets,
+                      struct berth_err *err)
 {
         json_t *ns = json_object_get(rec, "NetworkSettings");
         json_t *hc = json_object_get(rec, "HostConfig");
         const char *hostname = json_get_str(json_object_get(rec, "Config"), "Hostname", "");
-        int code;
-        pthread_mutex_lock(&cs->lock);
-        struct record *t = ct_find_locked(cs, other, &code);
-        if (!t) {
-                pthread_mutex_unlock(&cs->lock);
-                return ct_not_found(err, other, code);
-        }
-        if (!ct_is_running(t->j)) {
-                pthread_mutex_unlock(&cs->lock);
-                return err_set(err, -EEXIST, "cannot join network of a non running container: %s",
-                               t->id);
-        }
-        json_t *tns = json_object_get(t->j, "NetworkSettings");
-        const char *tmode = json_get_str(json_object_get(t->j, "HostConfig"), "NetworkMode", "");
-        /* a host-mode X: the host's namespace, by the path of berthd's pid 1 */
-        _cleanup_free_ char *key =
-            xstrdup(streq(tmode, "host") ? "/proc/1/ns/net" : json_get_str(tns, "SandboxKey", ""));
-        _cleanup_json_ json_t *tnets = json_deep_copy(json_object_get(tns, "Networks"));
-        pthread_mutex_unlock(&cs->lock);
-        if (!*key)
-                return err_set(err, -EINVAL, "container %s has no network namespace to join",
-                               other);
         json_object_set_new(ns, "SandboxKey", json_string(key));
         /* our name on X's address, X's DNS (etc_inputs on a view sharing our
          * HostConfig) */
         _cleanup_json_ json_t *view =
             json_pack("{s:O, s:{s:O}}", "HostConfig", hc, "NetworkSettings", "Networks",
-                      tnets ? tnets : json_object());
+                      nets ? nets : json_object());
         pthread_mutex_lock(&s->lock);
         etc_inputs(s, view, hostname);
         pthread_mutex_unlock(&s->lock);
         return 0;
 }
 
-int network_container_start(struct network_store *s, struct container_store *cs, const char *id,
-                            json_t *rec, struct berth_err *err)
+int network_container_start(struct network_store *s, const char *id, json_t *rec,
+                            const char *join_key, json_t *join_networks, struct berth_err *err)
 {
         const char *other = startswith(
             json_get_str(json_object_get(rec, "HostConfig"), "NetworkMode", ""), "container:");
-        if (other)
-                return join_other(s, cs, rec, other, err);
+        if (other) {
+                if (isempty(join_key))
+                        return err_set(err, -EINVAL,
+                                       "container %s has no network namespace to join", other);
+                return join_other(s, rec, join_key, join_networks, err);
+        }
 
         json_t *ns = json_object_get(rec, "NetworkSettings");
         json_t *nets = json_object_get(ns, "Networks");
@@ -744,31 +727,30 @@ void network_container_restore(struct network_store *s, const char *id, json_t *
 
 /* --- connect, disconnect ----------------------------------------------------- */
 
-int network_connect(struct network_store *s, struct container_store *cs, const char *ref,
-                    json_t *body, struct berth_err *err)
+int network_endpoint_connect(struct network_store *s, const char *ref, const char *id, json_t *rec,
+                             bool running, json_t *endpoint_config, struct berth_err *err)
 {
-        const char *cref = json_get_str(body, "Container", "");
-        int code, r = 0;
-        pthread_mutex_lock(&cs->lock);
-        struct record *rc = ct_find_locked(cs, cref, &code);
-        if (!rc) {
-                pthread_mutex_unlock(&cs->lock);
-                return ct_not_found(err, cref, code);
+        int r = 0;
+        const char *cname = json_get_str(rec, "Name", "/");
+        cname += cname[0] == '/';
+        json_t *ns = json_object_get(rec, "NetworkSettings");
+        json_t *nets = json_object_get(ns, "Networks");
+        if (!json_is_object(nets)) {
+                nets = json_object();
+                json_object_set_new(ns, "Networks", nets);
         }
         pthread_mutex_lock(&s->lock);
         struct netrec *n = nw_find_locked(s, ref);
-        json_t *ns = json_object_get(rc->j, "NetworkSettings");
-        json_t *nets = json_object_get(ns, "Networks");
         if (!n) {
                 r = nw_not_found(err, ref);
                 goto out;
         }
         if (json_object_get(nets, nw_name(n))) {
                 r = err_set(err, -EPERM, "endpoint with name %s already exists in network %s",
-                            rc->name + 1, nw_name(n));
+                            cname, nw_name(n));
                 goto out;
         }
-        const char *mode = json_get_str(json_object_get(rc->j, "HostConfig"), "NetworkMode", "");
+        const char *mode = json_get_str(json_object_get(rec, "HostConfig"), "NetworkMode", "");
         if (startswith(mode, "container:")) {
                 r = err_set(err, -EPERM,
                             "container sharing network namespace with another container or host "
@@ -781,55 +763,45 @@ int network_connect(struct network_store *s, struct container_store *cs, const c
                             "host network (or none)");
                 goto out;
         }
-        json_t *es = new_es(json_object_get(body, "EndpointConfig"));
+        json_t *es = new_es(endpoint_config);
         json_object_set_new(es, "NetworkID", json_string(n->id));
-        if (ct_is_running(rc->j)) {
+        if (running) {
                 const char *sk = json_get_str(ns, "SandboxKey", "");
                 char ifname[16];
                 snprintf(ifname, sizeof(ifname), "eth%zu", json_object_size(nets));
                 r = nw_endpoint_up_locked(
-                    s, n, rc->id, rc->name + 1,
-                    json_get_str(json_object_get(rc->j, "Config"), "Hostname", ""), sk, ifname, es,
-                    err);
+                    s, n, id, cname, json_get_str(json_object_get(rec, "Config"), "Hostname", ""),
+                    sk, ifname, es, err);
                 if (r < 0) {
                         json_decref(es);
                         goto out;
                 }
         }
         json_object_set_new(nets, nw_name(n), es);
-        r = ct_record_save(cs, rc, err);
 out:
         pthread_mutex_unlock(&s->lock);
-        pthread_mutex_unlock(&cs->lock);
         return r;
 }
 
-int network_disconnect(struct network_store *s, struct container_store *cs, const char *ref,
-                       json_t *body, struct berth_err *err)
+int network_endpoint_disconnect(struct network_store *s, const char *ref, const char *id,
+                                json_t *rec, struct berth_err *err)
 {
-        const char *cref = json_get_str(body, "Container", "");
-        int code, r = 0;
-        pthread_mutex_lock(&cs->lock);
-        struct record *rc = ct_find_locked(cs, cref, &code);
-        if (!rc) {
-                pthread_mutex_unlock(&cs->lock);
-                return ct_not_found(err, cref, code);
-        }
+        int r = 0;
+        json_t *ns = json_object_get(rec, "NetworkSettings");
+        json_t *nets = json_object_get(ns, "Networks");
         pthread_mutex_lock(&s->lock);
         struct netrec *n = nw_find_locked(s, ref);
-        json_t *nets = json_object_get(json_object_get(rc->j, "NetworkSettings"), "Networks");
         json_t *es = n ? json_object_get(nets, nw_name(n)) : NULL;
         if (!n)
                 r = nw_not_found(err, ref);
         else if (!es)
-                r = err_set(err, -EPERM, "container %s is not connected to network %s", rc->id,
+                r = err_set(err, -EPERM, "container %s is not connected to network %s", id,
                             nw_name(n));
         else if (has_feature(n, BERTH_NET_F_HOST_NETNS))
                 r = err_set(err, -EPERM,
                             "container cannot be disconnected from host network or connected to "
                             "host network");
         if (r == 0) {
-                json_t *ns = json_object_get(rc->j, "NetworkSettings");
                 json_t *pes = NULL;
                 if (primary_locked(s, nets, &pes) == n && pes == es) {
                         /* its published ports go with it */
@@ -837,23 +809,17 @@ int network_disconnect(struct network_store *s, struct container_store *cs, cons
                         ports_recorded(ns, json_get_str(es, "IPAddress", ""), &m);
                         char addr[48];
                         struct berth_endpoint ep;
-                        endpoint_of(n, rc->id, es, NULL, "eth0", addr, sizeof(addr), &ep);
+                        endpoint_of(n, id, es, NULL, "eth0", addr, sizeof(addr), &ep);
                         if (m.n)
                                 berth_network_unpublish(n->drv, &ep, m.v, m.n, 0, NULL);
                         portmap_done(&m);
                         json_object_set_new(ns, "Ports", json_object());
                 }
                 if (*json_get_str(es, "EndpointID", ""))
-                        nw_endpoint_down_locked(
-                            s, n, rc->id,
-                            json_get_str(json_object_get(rc->j, "NetworkSettings"), "SandboxKey",
-                                         NULL),
-                            es);
+                        nw_endpoint_down_locked(s, n, id, json_get_str(ns, "SandboxKey", NULL), es);
                 json_object_del(nets, nw_name(n));
-                r = ct_record_save(cs, rc, err);
         }
         pthread_mutex_unlock(&s->lock);
-        pthread_mutex_unlock(&cs->lock);
         return r;
 }
 
