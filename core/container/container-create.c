@@ -432,15 +432,27 @@ int container_remove(struct container_store *s, const char *ref, bool force, boo
         int fr = ct_lock_find(s, ref, &r, err);
         if (fr < 0)
                 return fr;
+        char id[65];
+        memcpy(id, r->id, 65);
+        /* A start in progress works on the record's layer, mounts and
+         * endpoints without the lock: let it end, then decide as for any
+         * container. */
+        while (r && r->starting) {
+                pthread_cond_wait(&s->changed, &s->lock);
+                int code;
+                r = ct_find_locked(s, id, &code);
+        }
+        if (!r) {
+                pthread_mutex_unlock(&s->lock);
+                return ct_not_found(err, ref, -ENOENT);
+        }
         if (ct_is_running(r->j)) {
                 pthread_mutex_unlock(&s->lock);
                 if (!force)
                         return err_set(err, -EEXIST,
                                        "You cannot remove a running container %s. Stop the "
                                        "container before attempting removal or force remove",
-                                       r->id);
-                char id[65];
-                memcpy(id, r->id, 65);
+                                       id);
                 int kr = ct_kill_and_wait(s, id, err);
                 if (kr < 0)
                         return kr;

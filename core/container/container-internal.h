@@ -119,8 +119,9 @@ int ct_spawn_shim(struct container_store *s, const char *id, const char *sd, int
                   pid_t *ret_pid, struct berth_err *err);
 /* Reap the shim once it has daemonised itself. */
 void ct_reap_later(pid_t pid);
-/* The shim's configuration (shim.json) for a record. */
-json_t *ct_shim_config(struct container_store *s, struct record *r, const char *sd,
+/* The shim's configuration (shim.json) for the record rec (a copy: it is
+ * made without the lock). */
+json_t *ct_shim_config(struct container_store *s, const char *id, json_t *rec, const char *sd,
                        const char *cdir);
 
 #endif

@@ -121,21 +121,22 @@ void ct_reap_later(pid_t pid)
         pthread_attr_destroy(&a);
 }
 
-json_t *ct_shim_config(struct container_store *s, struct record *r, const char *sd,
+json_t *ct_shim_config(struct container_store *s, const char *id, json_t *rec, const char *sd,
                        const char *cdir)
 {
         struct berth_config *cfg = s->d.cfg;
-        json_t *c = json_object_get(r->j, "Config");
-        json_t *hc = json_object_get(r->j, "HostConfig");
+        json_t *c = json_object_get(rec, "Config");
+        json_t *hc = json_object_get(rec, "HostConfig");
         json_t *lc = json_object_get(hc, "LogConfig");
         json_t *j = json_pack(
             "{s:s, s:s, s:s, s:b, s:b, s:b, s:b, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:O, s:s}}", "id",
-            r->id, "name", r->name, "image", json_get_str(c, "Image", ""), "tty",
-            json_get_bool(c, "Tty", false), "open_stdin", json_get_bool(c, "OpenStdin", false),
-            "stdin_once", json_get_bool(c, "StdinOnce", false), "init",
-            json_get_bool(hc, "Init", false), "bundle", sd, "runtime_root", s->runtime_root,
-            "plugin_dir", cfg->plugin_dir, "data_root", cfg->data_root, "exec_root", cfg->exec_root,
-            "log", "driver", json_get_str(lc, "Type", cfg->logging_default), "options",
+            id, "name", json_get_str(rec, "Name", "/unnamed"), "image",
+            json_get_str(c, "Image", ""), "tty", json_get_bool(c, "Tty", false), "open_stdin",
+            json_get_bool(c, "OpenStdin", false), "stdin_once",
+            json_get_bool(c, "StdinOnce", false), "init", json_get_bool(hc, "Init", false),
+            "bundle", sd, "runtime_root", s->runtime_root, "plugin_dir", cfg->plugin_dir,
+            "data_root", cfg->data_root, "exec_root", cfg->exec_root, "log", "driver",
+            json_get_str(lc, "Type", cfg->logging_default), "options",
             json_object_get(lc, "Config") ?: json_object(), "dir", cdir);
         if (cfg->path)
                 json_object_set_new(j, "config_file", json_string(cfg->path));

@@ -257,6 +257,7 @@ int container_start(struct container_store *s, const char *ref, struct berth_err
         char rootfs[4096];
         bool mounted = false, networked = false;
         int sync_fd = -1, mon_fd = -1;
+        int proc_errno = 0; /* the shim's code for a process that could not run */
         pid_t shim_pid = -1, pid = -1;
         _cleanup_json_ json_t *spec = NULL, *shimcfg = NULL, *msg = NULL;
         _cleanup_free_ char *cfgpath = NULL, *shimpath = NULL, *sock = NULL, *join_key = NULL;
@@ -296,7 +297,7 @@ int container_start(struct container_store *s, const char *ref, struct berth_err
         r = json_save_volatile(cfgpath, spec, 0600, err);
         if (r < 0)
                 goto fail;
-        shimcfg = ct_shim_config(s, rc, sd, cdir);
+        shimcfg = ct_shim_config(s, id, rec, sd, cdir);
         json_object_set_new(shimcfg, "init", json_boolean(builtin_init));
         shimpath = xasprintf("%s/%s", sd, SHIM_CONFIG);
         r = json_save_volatile(shimpath, shimcfg, 0600, err);
@@ -311,6 +312,7 @@ int container_start(struct container_store *s, const char *ref, struct berth_err
         msg = r > 0 ? json_loads(line, 0, &je) : NULL;
         if (!msg || !json_get_int(msg, "pid", 0)) {
                 const char *m = json_get_str(msg, "error", NULL);
+                proc_errno = (int)json_get_int(msg, "errno", 0);
                 if (m)
                         r = err_set(err, -EIO, "%s", m);
                 else {
@@ -355,6 +357,7 @@ int container_start(struct container_store *s, const char *ref, struct berth_err
         json_decref(msg);
         msg = json_loads(line, 0, &je);
         if (!json_get_bool(msg, "started", false)) {
+                proc_errno = (int)json_get_int(msg, "errno", 0);
                 r = err_set(err, -EIO, "%s",
                             json_get_str(msg, "error", "the container did not start"));
                 goto fail;
@@ -410,10 +413,9 @@ fail:
                 json_object_set_new(st, "Error", json_string(err_msg(err)));
                 /* Docker marks a container whose process could not start as
                  * exited with 127 (not found) or 126 (not executable). */
-                if (strstr(err_msg(err), "not found"))
+                if (proc_errno == ENOENT)
                         json_object_set_new(st, "ExitCode", json_integer(127));
-                else if (strstr(err_msg(err), "ermission denied") ||
-                         strstr(err_msg(err), "not executable"))
+                else if (proc_errno == EACCES || proc_errno == ENOEXEC)
                         json_object_set_new(st, "ExitCode", json_integer(126));
                 ct_record_save(s, rc, NULL);
                 for (struct pending_attach *pa = ct_pending; pa; pa = pa->next)
