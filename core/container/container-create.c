@@ -161,34 +161,16 @@ static int volumes_from(struct container_store *s, json_t *hc, json_t **ret, str
         return 0;
 }
 
-int container_create(struct container_store *s, const char *name, json_t *body, char **ret_id,
-                     json_t **ret_warnings, struct berth_err *err)
+int container_record_build(json_t *body, json_t *image_config, const struct container_record_in *in,
+                           json_t **ret, struct berth_err *err)
 {
-        const struct container_deps *d = &s->d;
-        _cleanup_free_ char *image_id = NULL, *gen_name = NULL, *top = NULL, *created = NULL,
-                            *cdir = NULL;
-        _cleanup_json_ json_t *image = NULL;
+        json_t *ic = image_config;
         int r;
-
-        const char *image_ref = json_get_str(body, "Image", NULL);
-        if (isempty(image_ref))
-                return err_set(err, -EINVAL, "no image was given (config.Image is empty)");
-        if (name && *name && !container_name_valid(name))
-                return err_set(
-                    err, -EINVAL,
-                    "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
-                    name);
-        r = image_resolve(d->images, image_ref, &image_id, err);
-        if (r < 0)
-                return r;
-        r = image_inspect(d->images, image_id, &image, err);
-        if (r < 0)
-                return r;
-        json_t *ic = json_object_get(image, "Config");
 
         json_t *hc = json_object_get(body, "HostConfig");
         hc = json_is_object(hc) ? json_deep_copy(hc) : json_object();
         _cleanup_json_ json_t *hc_owner = hc;
+        const char *image_ref = json_get_str(body, "Image", "");
         r = validate_host_config(hc, err);
         if (r < 0)
                 return r;
@@ -270,10 +252,9 @@ int container_create(struct container_store *s, const char *name, json_t *body, 
         json_t *lc = json_object_get(hc, "LogConfig");
         if (!json_is_object(lc) || isempty(json_get_str(lc, "Type", NULL)))
                 json_object_set_new(hc, "LogConfig",
-                                    json_pack("{s:s, s:O}", "Type", d->cfg->logging_default,
-                                              "Config",
+                                    json_pack("{s:s, s:o}", "Type", in->logging_default, "Config",
                                               json_is_object(json_object_get(lc, "Config"))
-                                                  ? json_object_get(lc, "Config")
+                                                  ? json_incref(json_object_get(lc, "Config"))
                                                   : json_object()));
         const char *nm = json_get_str(hc, "NetworkMode", "");
         if (!*nm)
@@ -286,6 +267,94 @@ int container_create(struct container_store *s, const char *name, json_t *body, 
         set_default(hc, "Privileged", json_false());
         set_default(hc, "ReadonlyRootfs", json_false());
         set_default(hc, "Mounts", json_null());
+
+        if (!json_is_string(json_object_get(cfg, "Hostname")) ||
+            !*json_get_str(cfg, "Hostname", ""))
+                json_object_set_new(cfg, "Hostname", json_sprintf("%.12s", in->id));
+
+        json_t *args = json_array();
+        json_t *cmdline = json_array();
+        json_array_extend(cmdline, json_object_get(cfg, "Entrypoint"));
+        json_array_extend(cmdline, json_object_get(cfg, "Cmd"));
+        for (size_t i = 1; i < json_array_size(cmdline); i++)
+                json_array_append(args, json_array_get(cmdline, i));
+        json_t *net = json_object_get(body, "NetworkingConfig");
+        json_t *j = json_object();
+        json_object_set_new(j, "Id", json_string(in->id));
+        json_object_set_new(j, "Created", json_string(in->created));
+        json_object_set(j, "Path", json_array_get(cmdline, 0));
+        json_object_set_new(j, "Args", args);
+        json_decref(cmdline);
+        json_object_set_new(j, "State", empty_state());
+        json_object_set_new(j, "Image", json_string(in->image_id));
+        json_object_set_new(j, "ResolvConfPath", json_sprintf("%s/resolv.conf", in->dir));
+        json_object_set_new(j, "HostnamePath", json_sprintf("%s/hostname", in->dir));
+        json_object_set_new(j, "HostsPath", json_sprintf("%s/hosts", in->dir));
+        json_object_set_new(j, "LogPath", json_sprintf("%s/%s-json.log", in->dir, in->id));
+        if (in->name)
+                json_object_set_new(j, "Name", json_string(in->name));
+        json_object_set_new(j, "RestartCount", json_integer(0));
+        json_object_set_new(j, "Driver", json_string(in->storage_driver));
+        json_object_set_new(j, "Platform", json_string("linux"));
+        json_object_set_new(j, "MountLabel", json_string(""));
+        json_object_set_new(j, "ProcessLabel", json_string(""));
+        json_object_set_new(j, "AppArmorProfile", json_string(""));
+        json_object_set_new(j, "ExecIDs", json_null());
+        json_object_set(j, "HostConfig", hc);
+        json_object_set_new(j, "Mounts", json_array());
+        json_object_set(j, "Config", cfg);
+        json_object_set_new(j, "NetworkingConfig",
+                            json_is_object(net) ? json_incref(net) : json_object());
+        json_object_set_new(j, "NetworkSettings",
+                            json_pack("{s:s, s:s, s:b, s:s, s:{}, s:s, s:i, s:s, s:s, s:{}}",
+                                      "Bridge", "", "SandboxID", "", "HairpinMode", 0, "SandboxKey",
+                                      "", "Ports", "IPAddress", "", "IPPrefixLen", 0, "Gateway", "",
+                                      "MacAddress", "", "Networks"));
+        *ret = j;
+        return 0;
+}
+
+int container_create(struct container_store *s, const char *name, json_t *body, char **ret_id,
+                     json_t **ret_warnings, struct berth_err *err)
+{
+        const struct container_deps *d = &s->d;
+        _cleanup_free_ char *image_id = NULL, *gen_name = NULL, *top = NULL, *created = NULL,
+                            *cdir = NULL;
+        _cleanup_json_ json_t *image = NULL, *built = NULL;
+        int r;
+
+        const char *image_ref = json_get_str(body, "Image", NULL);
+        if (isempty(image_ref))
+                return err_set(err, -EINVAL, "no image was given (config.Image is empty)");
+        if (name && *name && !container_name_valid(name))
+                return err_set(
+                    err, -EINVAL,
+                    "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+                    name);
+        r = image_resolve(d->images, image_ref, &image_id, err);
+        if (r < 0)
+                return r;
+        r = image_inspect(d->images, image_id, &image, err);
+        if (r < 0)
+                return r;
+
+        char id[65];
+        new_id(id);
+        cdir = xasprintf("%s/%s", s->dir, id);
+        created = json_time_ns(now_ns());
+        struct container_record_in in = {
+            .id = id,
+            .image_id = image_id,
+            .created = created,
+            .dir = cdir,
+            .storage_driver = d->storage->name,
+            .logging_default = d->cfg->logging_default,
+        };
+        r = container_record_build(body, json_object_get(image, "Config"), &in, &built, err);
+        if (r < 0)
+                return r;
+        json_t *hc = json_object_get(built, "HostConfig");
+        json_t *cfg = json_object_get(built, "Config");
 
         /* --network container:X: X must exist now (and run at start). */
         const char *other = startswith(json_get_str(hc, "NetworkMode", ""), "container:");
@@ -304,16 +373,10 @@ int container_create(struct container_store *s, const char *name, json_t *body, 
         if (r < 0)
                 return r;
 
-        char id[65];
-        new_id(id);
         bool generated = !name || !*name;
         if (generated)
                 name = gen_name = container_name_generate(0);
         _cleanup_free_ char *full_name = xasprintf("/%s", name[0] == '/' ? name + 1 : name);
-        if (!json_is_string(json_object_get(cfg, "Hostname")) ||
-            !*json_get_str(cfg, "Hostname", ""))
-                json_object_set_new(cfg, "Hostname", json_sprintf("%.12s", id));
-
         /* Reserve the name before the slow part. */
         pthread_mutex_lock(&s->lock);
         int code;
@@ -341,7 +404,6 @@ int container_create(struct container_store *s, const char *name, json_t *body, 
         ct_add_locked(s, rec);
         pthread_mutex_unlock(&s->lock);
 
-        cdir = xasprintf("%s/%s", s->dir, id);
         r = mkdir_p(cdir, 0700);
         if (r < 0) {
                 err_errno(err, r, "cannot create '%s'", cdir);
@@ -363,53 +425,21 @@ int container_create(struct container_store *s, const char *name, json_t *body, 
                 goto fail;
         }
 
-        created = json_time_ns(now_ns());
-        json_t *args = json_array();
-        json_t *cmdline = json_array();
-        json_array_extend(cmdline, json_object_get(cfg, "Entrypoint"));
-        json_array_extend(cmdline, json_object_get(cfg, "Cmd"));
-        for (size_t i = 1; i < json_array_size(cmdline); i++)
-                json_array_append(args, json_array_get(cmdline, i));
-        json_t *net = json_object_get(body, "NetworkingConfig");
-        json_t *j = rec->j;
-        json_object_set_new(j, "Id", json_string(id));
-        json_object_set_new(j, "Created", json_string(created));
-        json_object_set(j, "Path", json_array_get(cmdline, 0));
-        json_object_set_new(j, "Args", args);
-        json_decref(cmdline);
-        json_object_set_new(j, "State", empty_state());
-        json_object_set_new(j, "Image", json_string(image_id));
-        json_object_set_new(j, "ResolvConfPath", json_sprintf("%s/resolv.conf", cdir));
-        json_object_set_new(j, "HostnamePath", json_sprintf("%s/hostname", cdir));
-        json_object_set_new(j, "HostsPath", json_sprintf("%s/hosts", cdir));
-        json_object_set_new(j, "LogPath", json_sprintf("%s/%s-json.log", cdir, id));
-        json_object_set_new(j, "Name", json_string(full_name));
-        json_object_set_new(j, "RestartCount", json_integer(0));
-        json_object_set_new(j, "Driver", json_string(d->storage->name));
-        json_object_set_new(j, "Platform", json_string("linux"));
-        json_object_set_new(j, "MountLabel", json_string(""));
-        json_object_set_new(j, "ProcessLabel", json_string(""));
-        json_object_set_new(j, "AppArmorProfile", json_string(""));
-        json_object_set_new(j, "ExecIDs", json_null());
-        json_object_set(j, "HostConfig", hc);
-        json_object_set_new(j, "Mounts", mounts);
-        json_object_set(j, "Config", cfg);
-        json_object_set(j, "NetworkingConfig", json_is_object(net) ? net : json_object());
-        json_object_set_new(j, "NetworkSettings",
-                            json_pack("{s:s, s:s, s:b, s:s, s:{}, s:s, s:i, s:s, s:s, s:{}}",
-                                      "Bridge", "", "SandboxID", "", "HairpinMode", 0, "SandboxKey",
-                                      "", "Ports", "IPAddress", "", "IPPrefixLen", 0, "Gateway", "",
-                                      "MacAddress", "", "Networks"));
-        json_object_set(json_object_get(j, "NetworkSettings"), "Networks", networks);
+        json_object_set_new(built, "Mounts", mounts);
+        json_object_set_new(built, "Name", json_string(full_name));
+        json_object_set(json_object_get(built, "NetworkSettings"), "Networks", networks);
+        pthread_mutex_lock(&s->lock);
+        json_object_update(rec->j, built);
         r = ct_record_save(s, rec, err);
+        pthread_mutex_unlock(&s->lock);
         if (r < 0) {
                 berth_storage_remove(d->storage, id, 0, NULL);
-                d->vol->remove(d->vol_ctx, rec->j, true);
+                d->vol->remove(d->vol_ctx, built, true);
                 goto fail;
         }
         *ret_id = xstrdup(id);
         *ret_warnings = json_array();
-        events_container(j, "create", NULL);
+        events_container(built, "create", NULL);
         return 0;
 
 fail:

@@ -58,6 +58,26 @@ char **container_volume_users(void *userdata, const char *name, json_t *pins);
 int container_create(struct container_store *s, const char *name, json_t *body, char **ret_id,
                      json_t **ret_warnings, struct berth_err *err);
 
+/* What a new record holds besides the create body and the image's config. */
+struct container_record_in {
+        const char *id;              /* 64 hex */
+        const char *name;            /* with the leading '/'; NULL: no "Name" yet */
+        const char *image_id;        /* "sha256:..." */
+        const char *created;         /* RFC 3339 with nanoseconds */
+        const char *dir;             /* the container's directory (<data-root>/containers/<id>) */
+        const char *storage_driver;  /* "Driver" */
+        const char *logging_default; /* LogConfig.Type when the body has none */
+};
+/* The pure part of create: the create body (Config fields at the top level,
+ * HostConfig, NetworkingConfig) over the image's config (its "Config"
+ * object, may be NULL) -> the inspect-shaped record of a new container in
+ * *ret, with HostConfig defaults, State "created", empty Mounts and
+ * NetworkSettings.Networks (create fills them from the volume and network
+ * plans). No store, no driver, no I/O. -EINVAL for a bad HostConfig or no
+ * command. */
+int container_record_build(json_t *body, json_t *image_config, const struct container_record_in *in,
+                           json_t **ret, struct berth_err *err);
+
 /* Resolve a reference to the full ID. */
 int container_resolve(struct container_store *s, const char *ref, char ret_id[65],
                       struct berth_err *err);
