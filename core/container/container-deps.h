@@ -7,9 +7,15 @@
  * volume_* functions; the unit tests fill them with fakes. Every slot gets
  * the table's ctx first. A `rec` is a container record (or a copy of it)
  * that the container layer owns: the callee may edit the parts named in
- * its contract (NetworkSettings, spec mounts) and never keeps it. None is
- * called with the container store's lock held unless its contract says so.
- * The container layer is the only writer of container records. */
+ * its contract (NetworkSettings, spec mounts) and never keeps it. The
+ * container layer is the only writer of container records.
+ *
+ * Locks: a slot is called without the container store's lock unless its
+ * contract says so. The network store's lock comes after the container
+ * store's (connect, disconnect, restore); the volume store's comes before
+ * it (the volume store asks the container layer for a volume's users with
+ * its own lock held), so the volume slots that take the volume store's
+ * lock (plan, remove) are never called with the container lock held. */
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -29,7 +35,8 @@ struct ct_network_ops {
          * rec's live NetworkSettings cleared. */
         void (*down)(void *ctx, const char *id, json_t *rec);
         /* After a daemon restart, for a running container: the drivers
-         * adopt its endpoints and published ports again. */
+         * adopt its endpoints and published ports again. Called with the
+         * container store's lock held. */
         void (*restore)(void *ctx, const char *id, json_t *rec);
         /* Connect to network `net`: check, bring the endpoint up when
          * running, add it to rec's NetworkSettings.Networks. Called with
@@ -53,13 +60,15 @@ struct ct_volume_ops {
          * OCI mounts to spec["mounts"]; on failure nothing stays mounted. */
         int (*mount)(void *ctx, json_t *rec, const char *rootfs, json_t *spec,
                      struct berth_err *err);
-        /* At exit or after a failed start: release rec's volume mounts. */
+        /* At exit or after a failed start: release rec's volume mounts
+         * (at a restore, with the container store's lock held). */
         void (*unmount)(void *ctx, json_t *rec);
         /* At remove (or an undone create): with anonymous, remove rec's
          * anonymous volumes that no other container uses. */
         void (*remove)(void *ctx, json_t *rec, bool anonymous);
         /* After a daemon restart, for a running container: mount its
-         * volumes again, so that the drivers count it as a user. */
+         * volumes again, so that the drivers count it as a user. Called
+         * with the container store's lock held. */
         void (*restore)(void *ctx, const char *id, json_t *mounts);
 };
 
