@@ -84,6 +84,74 @@ static int load_engine_id(const char *data_root, char **ret, struct berth_err *e
         return 0;
 }
 
+/* The container layer's view of networks and volumes: the network_* and
+ * volume_* functions on their stores. */
+static int net_plan(void *ctx, json_t *hc, json_t *netcfg, json_t **ret, struct berth_err *err)
+{
+        return network_container_create(ctx, hc, netcfg, ret, err);
+}
+static int net_up(void *ctx, const char *id, json_t *rec, const char *join_key,
+                  json_t *join_networks, struct berth_err *err)
+{
+        return network_container_start(ctx, id, rec, join_key, join_networks, err);
+}
+static void net_down(void *ctx, const char *id, json_t *rec)
+{
+        network_container_stop(ctx, id, rec);
+}
+static void net_restore(void *ctx, const char *id, json_t *rec)
+{
+        network_container_restore(ctx, id, rec);
+}
+static int net_connect(void *ctx, const char *net, const char *id, json_t *rec, bool running,
+                       json_t *endpoint_config, struct berth_err *err)
+{
+        return network_endpoint_connect(ctx, net, id, rec, running, endpoint_config, err);
+}
+static int net_disconnect(void *ctx, const char *net, const char *id, json_t *rec,
+                          struct berth_err *err)
+{
+        return network_endpoint_disconnect(ctx, net, id, rec, err);
+}
+static const struct ct_network_ops network_ops = {
+    .plan = net_plan,
+    .up = net_up,
+    .down = net_down,
+    .restore = net_restore,
+    .connect = net_connect,
+    .disconnect = net_disconnect,
+};
+
+static int vol_plan(void *ctx, const char *id, json_t *cfg, json_t *hc, json_t *from,
+                    json_t **ret_mounts, struct berth_err *err)
+{
+        return volume_container_create(ctx, id, cfg, hc, from, ret_mounts, err);
+}
+static int vol_mount(void *ctx, json_t *rec, const char *rootfs, json_t *spec,
+                     struct berth_err *err)
+{
+        return volume_container_start(ctx, rec, rootfs, spec, err);
+}
+static void vol_unmount(void *ctx, json_t *rec)
+{
+        volume_container_stop(ctx, rec);
+}
+static void vol_remove(void *ctx, json_t *rec, bool anonymous)
+{
+        volume_container_remove(ctx, rec, anonymous);
+}
+static void vol_restore(void *ctx, const char *id, json_t *mounts)
+{
+        volume_mounts_restore(ctx, id, mounts);
+}
+static const struct ct_volume_ops volume_ops = {
+    .plan = vol_plan,
+    .mount = vol_mount,
+    .unmount = vol_unmount,
+    .remove = vol_remove,
+    .restore = vol_restore,
+};
+
 static bool default_in(char **names, const char *def)
 {
         return def && strv_contains(names, def);
@@ -134,18 +202,30 @@ int engine_open(struct berth_config *cfg, struct engine **ret, struct berth_err 
         r = image_store_open(cfg->data_root, e->storage, &e->images, err);
         if (r < 0)
                 return r;
-        r = network_store_open(e, &e->networks, err);
+        r = network_store_open(cfg, &e->drivers, &e->networks, err);
         if (r < 0)
                 return r;
-        r = container_store_open(e, &e->containers, err);
+        r = volume_store_open(cfg, &e->drivers, &e->volumes, err);
         if (r < 0)
                 return r;
-        r = volume_store_open(e, &e->volumes, err);
+        struct container_deps cd = {
+            .cfg = cfg,
+            .storage = e->storage,
+            .images = e->images,
+            .net = &network_ops,
+            .net_ctx = e->networks,
+            .vol = &volume_ops,
+            .vol_ctx = e->volumes,
+            .closing = &e->closing,
+        };
+        r = container_store_open(&cd, &e->containers, err);
         if (r < 0)
                 return r;
-        network_restore_containers(e);
-        /* Images in use by a container are not removed. */
+        /* Images and volumes in use by a container are not removed. */
         image_store_set_usage_fn(e->images, container_image_usage, e->containers);
+        volume_store_set_users_fn(e->volumes, container_volume_users, e->containers);
+        /* Last, with every store open: exits seen now find all they need. */
+        container_restore(e->containers);
 
         /* A section for a driver that is not loaded is probably a typo. */
         for (size_t i = 0; i < cfg->n_entries; i++) {
@@ -163,31 +243,6 @@ int engine_open(struct berth_config *cfg, struct engine **ret, struct berth_err 
         }
         *ret = TAKE_PTR(e);
         return 0;
-}
-
-struct driver *engine_driver(struct engine *e, uint32_t kind, const char *name)
-{
-        struct driver **l = NULL;
-        switch (kind) {
-        case BERTH_KIND_STORAGE:
-                return e->storage && streq(e->storage->name, name) ? e->storage : NULL;
-        case BERTH_KIND_NETWORK:
-                l = e->network;
-                break;
-        case BERTH_KIND_VOLUME:
-                l = e->volume;
-                break;
-        case BERTH_KIND_LOGGING:
-                l = e->logging;
-                break;
-        case BERTH_KIND_AUTH:
-                l = e->auth;
-                break;
-        }
-        for (; l && *l; l++)
-                if (streq((*l)->name, name))
-                        return *l;
-        return NULL;
 }
 
 const char *engine_feature_name(uint32_t kind, unsigned bit)

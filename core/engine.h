@@ -13,11 +13,18 @@ struct engine {
         char *id; /* persistent engine ID (data-root/engine-id) */
         int64_t started_ns;
 
-        struct driver *storage;
-        struct driver **network; /* NULL-terminated, in berth.ini order */
-        struct driver **volume;
-        struct driver **logging;
-        struct driver **auth;
+        /* The loaded drivers: handed to the stores as `drivers`, read by
+         * the API handlers by their names (the same members). */
+        union {
+                struct driver_set drivers;
+                struct {
+                        struct driver *storage;
+                        struct driver **network; /* NULL-terminated, in berth.ini order */
+                        struct driver **volume;
+                        struct driver **logging;
+                        struct driver **auth;
+                };
+        };
 
         struct image_store *images;
         struct container_store *containers;
@@ -26,12 +33,12 @@ struct engine {
         bool closing; /* set at shutdown: background threads stand still */
 };
 
-/* Load every configured driver; the first refusal fails with the file and
- * the reason. Creates the data root's layout. */
+/* Load every configured driver (the first refusal fails with the file and
+ * the reason), open the stores in order, wire their callbacks and restore
+ * the containers that ran before berthd restarted. Creates the data root's
+ * layout. */
 int engine_open(struct berth_config *cfg, struct engine **ret, struct berth_err *err);
 struct engine *engine_close(struct engine *e);
-
-struct driver *engine_driver(struct engine *e, uint32_t kind, const char *name);
 
 /* Names of the feature bits of a driver kind, for `info` ("copy-on-write"). */
 const char *engine_feature_name(uint32_t kind, unsigned bit);

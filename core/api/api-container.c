@@ -321,7 +321,7 @@ int api_container_logs(struct api_request *req, struct berth_err *err)
         _cleanup_json_ json_t *rec = j;
         json_t *lc = json_object_get(json_object_get(rec, "HostConfig"), "LogConfig");
         const char *type = json_get_str(lc, "Type", e->cfg->logging_default);
-        struct driver *drv = engine_driver(e, BERTH_KIND_LOGGING, type);
+        struct driver *drv = driver_set_find(&e->drivers, BERTH_KIND_LOGGING, type);
         if (!drv)
                 return err_set(err, -EINVAL, "logging driver '%s' is not loaded", type);
         if (!DRIVER_HAS(drv, berth_logging_ops, read))

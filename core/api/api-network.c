@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The network endpoints (docker-api.md §3.5). */
 #include "api.h"
+#include "container/container.h"
 #include "engine.h"
 #include "network/network.h"
 
@@ -58,7 +59,9 @@ int api_network_connect(struct api_request *req, struct berth_err *err)
         int r = api_body_json(req, &body, err);
         if (r < 0)
                 return r;
-        r = network_connect(req->engine, req->param[0], body, err);
+        r = container_network_connect(req->engine->containers, req->param[0],
+                                      json_get_str(body, "Container", ""),
+                                      json_object_get(body, "EndpointConfig"), err);
         if (r < 0)
                 return r;
         return api_reply_empty(req, 200);
@@ -70,7 +73,8 @@ int api_network_disconnect(struct api_request *req, struct berth_err *err)
         int r = api_body_json(req, &body, err);
         if (r < 0)
                 return r;
-        r = network_disconnect(req->engine, req->param[0], body, err);
+        r = container_network_disconnect(req->engine->containers, req->param[0],
+                                         json_get_str(body, "Container", ""), err);
         if (r < 0)
                 return r;
         return api_reply_empty(req, 200);

@@ -9,8 +9,12 @@
  * process in it. Tars going out are written by walking directories with
  * O_NOFOLLOW descriptors; tars coming in go through the hardened unpacker
  * (berth-tar, through layer_unpack), which refuses entries that climb out or pass through a
- * symlink. */
+ * symlink.
+ *
+ * Also export (the whole filesystem as a tar) and commit (a new image from
+ * the container's writable layer). */
 #include "container-internal.h"
+#include "image/image.h"
 #include "tar/tar-layer.h"
 #include "tar/tar-helper.h"
 
@@ -31,7 +35,7 @@ static void root_close(struct container_store *s, struct ct_root *cr)
         cr->fd = safe_close(cr->fd);
         if (cr->mounted) {
                 struct berth_err perr = {0};
-                berth_storage_put(s->engine->storage, cr->id, 0, &perr);
+                berth_storage_put(s->d.storage, cr->id, 0, &perr);
                 cr->mounted = false;
         }
 }
@@ -40,13 +44,10 @@ static int root_open(struct container_store *s, const char *ref, struct ct_root 
                      struct berth_err *err)
 {
         *cr = (struct ct_root){.fd = -1};
-        int code;
-        pthread_mutex_lock(&s->lock);
-        struct record *r = ct_find_locked(s, ref, &code);
-        if (!r) {
-                pthread_mutex_unlock(&s->lock);
-                return ct_not_found(err, ref, code);
-        }
+        struct record *r;
+        int lr = ct_lock_find(s, ref, &r, err);
+        if (lr < 0)
+                return lr;
         memcpy(cr->id, r->id, 65);
         cr->readonly = json_get_bool(json_object_get(r->j, "HostConfig"), "ReadonlyRootfs", false);
         pid_t pid = r->shim_socket && ct_is_running(r->j)
@@ -61,8 +62,7 @@ static int root_open(struct container_store *s, const char *ref, struct ct_root 
                 /* it exited meanwhile: go on with its rootfs */
         }
         char rootfs[4096];
-        int rr =
-            berth_storage_get(s->engine->storage, cr->id, NULL, 0, rootfs, sizeof(rootfs), err);
+        int rr = berth_storage_get(s->d.storage, cr->id, NULL, 0, rootfs, sizeof(rootfs), err);
         if (rr < 0)
                 return rr;
         cr->mounted = true;
@@ -285,5 +285,54 @@ int container_archive_put(struct container_store *s, const char *ref, const char
         }
         safe_close(fd);
         root_close(s, &cr);
+        return r;
+}
+
+/* --- export --------------------------------------------------------------------------- */
+
+int container_export(struct container_store *s, const char *ref, int out_fd, struct berth_err *err)
+{
+        char id[65];
+        int r = container_resolve(s, ref, id, err);
+        if (r < 0)
+                return r;
+        char rootfs[4096];
+        r = berth_storage_get(s->d.storage, id, NULL, 0, rootfs, sizeof(rootfs), err);
+        if (r < 0)
+                return r;
+        /* The whole tree, as a plain tar: a diff against nothing. */
+        r = layer_diff(rootfs, NULL, BERTH_LAYER_WH_DELETE, out_fd, NULL, NULL, 0, NULL, err);
+        struct berth_err perr = {0};
+        berth_storage_put(s->d.storage, id, 0, &perr);
+        return r;
+}
+
+/* --- commit -------------------------------------------------------------------------- */
+
+int container_commit(struct container_store *s, const char *ref, const char *target,
+                     const char *const *changes, const char *comment, const char *author,
+                     bool pause, json_t *config_over, char **ret_id, struct berth_err *err)
+{
+        _cleanup_json_ json_t *rec = NULL;
+        int r = container_inspect(s, ref, &rec, err);
+        if (r < 0)
+                return r;
+        const char *id = json_get_str(rec, "Id", "");
+        json_t *st = json_object_get(rec, "State");
+        bool paused_here = false;
+        if (pause && json_get_bool(st, "Running", false) && !json_get_bool(st, "Paused", false)) {
+                struct berth_err perr = {0};
+                paused_here = container_pause(s, id, true, &perr) == 0;
+        }
+        json_t *cfg = json_deep_copy(json_object_get(rec, "Config"));
+        if (json_is_object(config_over))
+                json_object_update(cfg, config_over);
+        r = image_commit_container(s->d.images, json_get_str(rec, "Image", ""), s->d.storage, id,
+                                   cfg, changes, comment, author, target, ret_id, err);
+        json_decref(cfg);
+        if (paused_here) {
+                struct berth_err perr = {0};
+                container_pause(s, id, false, &perr);
+        }
         return r;
 }

@@ -545,7 +545,7 @@ int container_spec(json_t *rec, const char *rootfs, const char *cdir, const char
         json_t *ns = json_pack("[{s:s},{s:s},{s:s},{s:s}]", "type", "pid", "type", "ipc", "type",
                                "uts", "type", "mount");
         const char *netmode = json_get_str(hc, "NetworkMode", "default");
-        /* the namespace berthd made and configured (network-container.c) */
+        /* the namespace berthd made and configured (network-endpoint.c) */
         const char *sandbox =
             json_get_str(json_object_get(rec, "NetworkSettings"), "SandboxKey", "");
         if (*sandbox)

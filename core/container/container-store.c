@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "container.h"
-#include "base/filters.h"
-#include "engine.h"
+/* The container record store: records in memory behind one lock, their
+ * names, lookup, persistence, and the views of them (inspect, list). */
+#include "container-internal.h"
 #include "base/events.h"
-#include "image/image.h"
-#include "base/json.h"
+#include "base/filters.h"
+#include "network/network.h"
 #include "volume/volume.h"
 
 #include <ctype.h>
@@ -15,10 +15,6 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
-
-#include "container-internal.h"
-#include "volume/volume.h"
-#include "network/network.h"
 
 /* --- names --------------------------------------------------------------- */
 
@@ -64,21 +60,6 @@ char *container_name_generate(unsigned attempt)
         if (attempt < 4)
                 return xasprintf("%s_%s", a, n);
         return xasprintf("%s_%s%u", a, n, r[2] % (attempt < 8 ? 10u : 100000u));
-}
-
-/* 64 hex; like Docker, never one whose 12-char short form is all digits
- * (it would read as a number in scripts). */
-static void new_id(char out[65])
-{
-        for (;;) {
-                unsigned char raw[32];
-                if (getrandom(raw, sizeof(raw), 0) != sizeof(raw))
-                        abort();
-                for (int i = 0; i < 32; i++)
-                        sprintf(out + 2 * i, "%02x", raw[i]);
-                if (strspn(out, "0123456789") < 12)
-                        return;
-        }
 }
 
 /* --- records ------------------------------------------------------------- */
@@ -146,6 +127,37 @@ int ct_not_found(struct berth_err *err, const char *ref, int code)
         return err_set(err, -ENOENT, "No such container: %s", ref);
 }
 
+int ct_lock_find(struct container_store *s, const char *ref, struct record **ret,
+                 struct berth_err *err)
+{
+        int code;
+        pthread_mutex_lock(&s->lock);
+        *ret = ct_find_locked(s, ref, &code);
+        if (!*ret) {
+                pthread_mutex_unlock(&s->lock);
+                return ct_not_found(err, ref, code);
+        }
+        return 0;
+}
+
+int ct_get_copy(struct container_store *s, const char *ref, char ret_id[65], json_t **ret_rec,
+                struct berth_err *err)
+{
+        int code;
+        pthread_mutex_lock(&s->lock);
+        struct record *r = ct_find_locked(s, ref, &code);
+        if (!r) {
+                pthread_mutex_unlock(&s->lock);
+                return ct_not_found(err, ref, code);
+        }
+        if (ret_id)
+                memcpy(ret_id, r->id, 65);
+        if (ret_rec)
+                *ret_rec = json_deep_copy(r->j);
+        pthread_mutex_unlock(&s->lock);
+        return 0;
+}
+
 void ct_add_locked(struct container_store *s, struct record *r)
 {
         s->recs = xrealloc(s->recs, (s->n + 1) * sizeof(*s->recs));
@@ -162,13 +174,14 @@ void ct_drop_locked(struct container_store *s, struct record *r)
                 }
 }
 
-int container_store_open(struct engine *e, struct container_store **ret, struct berth_err *err)
+int container_store_open(const struct container_deps *d, struct container_store **ret,
+                         struct berth_err *err)
 {
         struct container_store *s = xzalloc(sizeof(*s));
-        s->engine = e;
-        s->dir = xasprintf("%s/containers", e->cfg->data_root);
-        s->run_dir = xasprintf("%s/containers", e->cfg->exec_root);
-        s->runtime_root = xasprintf("%s/runtime", e->cfg->exec_root);
+        s->d = *d;
+        s->dir = xasprintf("%s/containers", d->cfg->data_root);
+        s->run_dir = xasprintf("%s/containers", d->cfg->exec_root);
+        s->runtime_root = xasprintf("%s/runtime", d->cfg->exec_root);
         pthread_mutex_init(&s->lock, NULL);
         pthread_cond_init(&s->changed, NULL);
         int r = mkdir_p(s->dir, 0700);
@@ -177,9 +190,9 @@ int container_store_open(struct engine *e, struct container_store **ret, struct 
                 container_store_close(s);
                 return r;
         }
-        _cleanup_closedir_ DIR *d = opendir(s->dir);
+        _cleanup_closedir_ DIR *dir = opendir(s->dir);
         struct dirent *de;
-        while (d && (de = readdir(d))) {
+        while (dir && (de = readdir(dir))) {
                 if (strlen(de->d_name) != 64 || strspn(de->d_name, "0123456789abcdef") != 64)
                         continue;
                 _cleanup_free_ char *p = ct_record_path(s, de->d_name);
@@ -188,7 +201,7 @@ int container_store_open(struct engine *e, struct container_store **ret, struct 
                 if (json_load_path(p, &j, &lerr) < 0) {
                         /* A directory without a record is a create that did
                          * not finish: nothing refers to it. */
-                        config_warn(e->cfg, "container %s has no readable record (%s), ignoring",
+                        config_warn(d->cfg, "container %s has no readable record (%s), ignoring",
                                     de->d_name, lerr.msg);
                         continue;
                 }
@@ -199,7 +212,6 @@ int container_store_open(struct engine *e, struct container_store **ret, struct 
                 ct_add_locked(s, rec);
         }
         mkdir_p(s->run_dir, 0700);
-        ct_restore(s);
         *ret = s;
         return 0;
 }
@@ -223,380 +235,7 @@ struct container_store *container_store_close(struct container_store *s)
 int container_resolve(struct container_store *s, const char *ref, char ret_id[65],
                       struct berth_err *err)
 {
-        int code;
-        pthread_mutex_lock(&s->lock);
-        struct record *r = ct_find_locked(s, ref, &code);
-        if (r)
-                memcpy(ret_id, r->id, 65);
-        pthread_mutex_unlock(&s->lock);
-        return r ? 0 : ct_not_found(err, ref, code);
-}
-
-/* --- create -------------------------------------------------------------- */
-
-/* Values of a JSON array of "K=V" strings, later ones overriding earlier
- * keys, in first-seen order (Docker's env merge). */
-static json_t *merge_env(json_t *base, json_t *over)
-{
-        json_t *out = json_array();
-        json_t *all[2] = {base, over};
-        for (int k = 0; k < 2; k++) {
-                size_t i;
-                json_t *v;
-                json_array_foreach (all[k], i, v) {
-                        const char *s = json_string_value(v);
-                        if (!s)
-                                continue;
-                        size_t kl = strcspn(s, "=");
-                        bool replaced = false;
-                        size_t j;
-                        json_t *o;
-                        json_array_foreach (out, j, o) {
-                                const char *os = json_string_value(o);
-                                if (strncmp(os, s, kl) == 0 && (os[kl] == '=' || os[kl] == '\0')) {
-                                        json_array_set(out, j, v);
-                                        replaced = true;
-                                        break;
-                                }
-                        }
-                        if (!replaced)
-                                json_array_append(out, v);
-                }
-        }
-        return out;
-}
-
-static json_t *merge_objects(json_t *base, json_t *over)
-{
-        json_t *out = json_is_object(base) ? json_deep_copy(base) : json_object();
-        if (json_is_object(over))
-                json_object_update(out, over);
-        return out;
-}
-
-static bool nonempty_array(json_t *v)
-{
-        return json_is_array(v) && json_array_size(v) > 0;
-}
-
-static const char *const restart_policies[] = {"",           "no", "always", "unless-stopped",
-                                               "on-failure", NULL};
-
-static int validate_host_config(json_t *hc, struct berth_err *err)
-{
-        json_t *rp = json_object_get(hc, "RestartPolicy");
-        const char *name = json_get_str(rp, "Name", "");
-        bool known = false;
-        for (const char *const *p = restart_policies; *p; p++)
-                if (streq(*p, name))
-                        known = true;
-        if (!known)
-                return err_set(err, -EINVAL, "invalid restart policy '%s'", name);
-        int64_t retries = json_get_int(rp, "MaximumRetryCount", 0);
-        if (retries < 0)
-                return err_set(err, -EINVAL, "maximum retry count cannot be negative");
-        if (retries > 0 && !streq(name, "on-failure"))
-                return err_set(err, -EINVAL,
-                               "maximum retry count cannot be used with restart policy '%s'", name);
-        if (json_get_bool(hc, "AutoRemove", false) && *name && !streq(name, "no"))
-                return err_set(err, -EINVAL,
-                               "can't create 'AutoRemove' container with restart policy");
-        int64_t mem = json_get_int(hc, "Memory", 0);
-        if (mem < 0)
-                return err_set(err, -EINVAL, "invalid memory limit %lld", (long long)mem);
-        if (mem > 0 && mem < 6 * 1024 * 1024)
-                return err_set(err, -EINVAL, "Minimum memory limit allowed is 6MB");
-        int64_t swap = json_get_int(hc, "MemorySwap", 0);
-        if (swap > 0 && mem > 0 && swap < mem)
-                return err_set(
-                    err, -EINVAL,
-                    "Minimum memoryswap limit should be larger than memory limit, see usage");
-        if (swap > 0 && mem == 0)
-                return err_set(err, -EINVAL,
-                               "You should always set the Memory limit when using Memoryswap "
-                               "limit, see usage");
-        int64_t nano = json_get_int(hc, "NanoCpus", 0);
-        if (nano < 0 || (nano > 0 && nano < 10000000))
-                return err_set(err, -EINVAL,
-                               "Range of CPUs is from 0.01 to the number of CPUs available");
-        if (nano > 0 && (json_get_int(hc, "CpuQuota", 0) || json_get_int(hc, "CpuPeriod", 0)))
-                return err_set(err, -EINVAL,
-                               "Conflicting options: Nano CPUs and CPU Period cannot both be set");
-        if (json_get_int(hc, "CpuShares", 0) < 0)
-                return err_set(err, -EINVAL, "invalid CPU shares");
-        if (json_get_int(hc, "PidsLimit", 0) < -1)
-                return err_set(err, -EINVAL, "invalid PIDs limit");
-        return 0;
-}
-
-static void set_default(json_t *o, const char *key, json_t *v)
-{
-        json_t *cur = json_object_get(o, key);
-        if (!cur || json_is_null(cur))
-                json_object_set_new(o, key, v);
-        else
-                json_decref(v);
-}
-
-static json_t *empty_state(void)
-{
-        return json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:s, s:s}", "Status",
-                         "created", "Running", 0, "Paused", 0, "Restarting", 0, "OOMKilled", 0,
-                         "Dead", 0, "Pid", 0, "ExitCode", 0, "Error", "", "StartedAt",
-                         "0001-01-01T00:00:00Z", "FinishedAt", "0001-01-01T00:00:00Z");
-}
-
-int container_create(struct container_store *s, const char *name, json_t *body, char **ret_id,
-                     json_t **ret_warnings, struct berth_err *err)
-{
-        struct engine *e = s->engine;
-        _cleanup_free_ char *image_id = NULL, *gen_name = NULL, *top = NULL, *created = NULL,
-                            *cdir = NULL;
-        _cleanup_json_ json_t *image = NULL;
-        int r;
-
-        const char *image_ref = json_get_str(body, "Image", NULL);
-        if (isempty(image_ref))
-                return err_set(err, -EINVAL, "no image was given (config.Image is empty)");
-        if (name && *name && !container_name_valid(name))
-                return err_set(
-                    err, -EINVAL,
-                    "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
-                    name);
-        r = image_resolve(e->images, image_ref, &image_id, err);
-        if (r < 0)
-                return r;
-        r = image_inspect(e->images, image_id, &image, err);
-        if (r < 0)
-                return r;
-        json_t *ic = json_object_get(image, "Config");
-
-        json_t *hc = json_object_get(body, "HostConfig");
-        hc = json_is_object(hc) ? json_deep_copy(hc) : json_object();
-        _cleanup_json_ json_t *hc_owner = hc;
-        r = validate_host_config(hc, err);
-        if (r < 0)
-                return r;
-
-        /* Config: the request over the image's. */
-        json_t *cfg = json_object();
-        _cleanup_json_ json_t *cfg_owner = cfg;
-        static const char *const copied[] = {
-            "Hostname",   "Domainname",      "AttachStdin", "AttachStdout", "AttachStderr",
-            "Tty",        "OpenStdin",       "StdinOnce",   "StopTimeout",  "Image",
-            "MacAddress", "NetworkDisabled", "OnBuild"};
-        for (size_t i = 0; i < ELEMENTSOF(copied); i++) {
-                json_t *v = json_object_get(body, copied[i]);
-                if (v && !json_is_null(v))
-                        json_object_set(cfg, copied[i], v);
-        }
-        json_t *req_ep = json_object_get(body, "Entrypoint");
-        json_t *req_cmd = json_object_get(body, "Cmd");
-        /* A string where an array belongs is the shell form, as Docker reads it. */
-        if (json_is_string(req_cmd))
-                req_cmd = json_pack("[s]", json_string_value(req_cmd));
-        else
-                json_incref(req_cmd);
-        if (json_is_string(req_ep))
-                req_ep = json_pack("[s]", json_string_value(req_ep));
-        else
-                json_incref(req_ep);
-        if (req_ep && !json_is_null(req_ep)) {
-                /* --entrypoint resets the image's CMD too. */
-                json_object_set(cfg, "Entrypoint", nonempty_array(req_ep) ? req_ep : json_null());
-                json_object_set(cfg, "Cmd", nonempty_array(req_cmd) ? req_cmd : json_null());
-        } else {
-                json_t *iep = json_object_get(ic, "Entrypoint");
-                json_object_set(cfg, "Entrypoint", iep ? iep : json_null());
-                json_t *icmd = json_object_get(ic, "Cmd");
-                json_object_set(cfg, "Cmd",
-                                nonempty_array(req_cmd) ? req_cmd
-                                : icmd                  ? icmd
-                                                        : json_null());
-        }
-        json_decref(req_cmd);
-        json_decref(req_ep);
-        if (!nonempty_array(json_object_get(cfg, "Entrypoint")) &&
-            !nonempty_array(json_object_get(cfg, "Cmd")))
-                return err_set(err, -EINVAL, "No command specified");
-        json_object_set_new(cfg, "Env",
-                            merge_env(json_object_get(ic, "Env"), json_object_get(body, "Env")));
-        const char *wd = json_get_str(body, "WorkingDir", "");
-        json_object_set_new(cfg, "WorkingDir",
-                            json_string(*wd ? wd : json_get_str(ic, "WorkingDir", "")));
-        const char *user = json_get_str(body, "User", "");
-        json_object_set_new(cfg, "User", json_string(*user ? user : json_get_str(ic, "User", "")));
-        json_object_set_new(
-            cfg, "Labels",
-            merge_objects(json_object_get(ic, "Labels"), json_object_get(body, "Labels")));
-        json_object_set_new(cfg, "ExposedPorts",
-                            merge_objects(json_object_get(ic, "ExposedPorts"),
-                                          json_object_get(body, "ExposedPorts")));
-        json_object_set_new(
-            cfg, "Volumes",
-            merge_objects(json_object_get(ic, "Volumes"), json_object_get(body, "Volumes")));
-        const char *sig = json_get_str(body, "StopSignal", json_get_str(ic, "StopSignal", NULL));
-        if (sig)
-                json_object_set_new(cfg, "StopSignal", json_string(sig));
-        json_t *hcheck = json_object_get(body, "Healthcheck");
-        if (!hcheck || json_is_null(hcheck))
-                hcheck = json_object_get(ic, "Healthcheck");
-        if (hcheck && !json_is_null(hcheck))
-                json_object_set(cfg, "Healthcheck", hcheck);
-        json_object_set_new(cfg, "Image", json_string(image_ref));
-        static const char *const bools[] = {"AttachStdin", "AttachStdout", "AttachStderr",
-                                            "Tty",         "OpenStdin",    "StdinOnce"};
-        for (size_t i = 0; i < ELEMENTSOF(bools); i++)
-                set_default(cfg, bools[i], json_false());
-        set_default(cfg, "Domainname", json_string(""));
-        set_default(cfg, "OnBuild", json_null());
-
-        /* HostConfig defaults, as inspect shows them. */
-        json_t *lc = json_object_get(hc, "LogConfig");
-        if (!json_is_object(lc) || isempty(json_get_str(lc, "Type", NULL)))
-                json_object_set_new(hc, "LogConfig",
-                                    json_pack("{s:s, s:O}", "Type", e->cfg->logging_default,
-                                              "Config",
-                                              json_is_object(json_object_get(lc, "Config"))
-                                                  ? json_object_get(lc, "Config")
-                                                  : json_object()));
-        const char *nm = json_get_str(hc, "NetworkMode", "");
-        if (!*nm)
-                json_object_set_new(hc, "NetworkMode", json_string("default"));
-        set_default(hc, "RestartPolicy",
-                    json_pack("{s:s, s:i}", "Name", "no", "MaximumRetryCount", 0));
-        set_default(hc, "PortBindings", json_object());
-        set_default(hc, "Binds", json_null());
-        set_default(hc, "AutoRemove", json_false());
-        set_default(hc, "Privileged", json_false());
-        set_default(hc, "ReadonlyRootfs", json_false());
-        set_default(hc, "Mounts", json_null());
-
-        _cleanup_json_ json_t *networks = NULL;
-        r = network_container_create(e, hc, json_object_get(body, "NetworkingConfig"), &networks,
-                                     err);
-        if (r < 0)
-                return r;
-
-        char id[65];
-        new_id(id);
-        bool generated = !name || !*name;
-        if (generated)
-                name = gen_name = container_name_generate(0);
-        _cleanup_free_ char *full_name = xasprintf("/%s", name[0] == '/' ? name + 1 : name);
-        if (!json_is_string(json_object_get(cfg, "Hostname")) ||
-            !*json_get_str(cfg, "Hostname", ""))
-                json_object_set_new(cfg, "Hostname", json_sprintf("%.12s", id));
-
-        /* Reserve the name before the slow part. */
-        pthread_mutex_lock(&s->lock);
-        int code;
-        struct record *clash = ct_find_locked(s, full_name, &code);
-        /* A generated name is drawn again until it is free. */
-        for (unsigned attempt = 1; generated && clash && streq(clash->name, full_name); attempt++) {
-                free(full_name);
-                free(gen_name);
-                gen_name = container_name_generate(attempt);
-                full_name = xasprintf("/%s", gen_name);
-                clash = ct_find_locked(s, full_name, &code);
-        }
-        if (clash && streq(clash->name, full_name)) {
-                pthread_mutex_unlock(&s->lock);
-                return err_set(
-                    err, -EEXIST,
-                    "Conflict. The container name \"%s\" is already in use by container \"%s\". "
-                    "You have to remove (or rename) that container to be able to reuse that name.",
-                    full_name, clash->id);
-        }
-        struct record *rec = xzalloc(sizeof(*rec));
-        memcpy(rec->id, id, 65);
-        rec->name = xstrdup(full_name);
-        rec->j = json_object();
-        ct_add_locked(s, rec);
-        pthread_mutex_unlock(&s->lock);
-
-        cdir = xasprintf("%s/%s", s->dir, id);
-        r = mkdir_p(cdir, 0700);
-        if (r < 0) {
-                err_errno(err, r, "cannot create '%s'", cdir);
-                goto fail;
-        }
-        r = image_top_layer(e->images, image_id, &top, err);
-        if (r < 0)
-                goto fail;
-        r = berth_storage_create(e->storage, id, top, NULL, BERTH_STORAGE_CREATE_RW, err);
-        if (r < 0) {
-                err_prefix(err, "create the container's layer");
-                goto fail;
-        }
-
-        json_t *mounts = NULL;
-        r = volume_container_create(e, id, cfg, hc, &mounts, err);
-        if (r < 0) {
-                berth_storage_remove(e->storage, id, 0, NULL);
-                goto fail;
-        }
-
-        created = json_time_ns(now_ns());
-        json_t *args = json_array();
-        json_t *cmdline = json_array();
-        json_array_extend(cmdline, json_object_get(cfg, "Entrypoint"));
-        json_array_extend(cmdline, json_object_get(cfg, "Cmd"));
-        for (size_t i = 1; i < json_array_size(cmdline); i++)
-                json_array_append(args, json_array_get(cmdline, i));
-        json_t *net = json_object_get(body, "NetworkingConfig");
-        json_t *j = rec->j;
-        json_object_set_new(j, "Id", json_string(id));
-        json_object_set_new(j, "Created", json_string(created));
-        json_object_set(j, "Path", json_array_get(cmdline, 0));
-        json_object_set_new(j, "Args", args);
-        json_decref(cmdline);
-        json_object_set_new(j, "State", empty_state());
-        json_object_set_new(j, "Image", json_string(image_id));
-        json_object_set_new(j, "ResolvConfPath", json_sprintf("%s/resolv.conf", cdir));
-        json_object_set_new(j, "HostnamePath", json_sprintf("%s/hostname", cdir));
-        json_object_set_new(j, "HostsPath", json_sprintf("%s/hosts", cdir));
-        json_object_set_new(j, "LogPath", json_sprintf("%s/%s-json.log", cdir, id));
-        json_object_set_new(j, "Name", json_string(full_name));
-        json_object_set_new(j, "RestartCount", json_integer(0));
-        json_object_set_new(j, "Driver", json_string(e->storage->name));
-        json_object_set_new(j, "Platform", json_string("linux"));
-        json_object_set_new(j, "MountLabel", json_string(""));
-        json_object_set_new(j, "ProcessLabel", json_string(""));
-        json_object_set_new(j, "AppArmorProfile", json_string(""));
-        json_object_set_new(j, "ExecIDs", json_null());
-        json_object_set(j, "HostConfig", hc);
-        json_object_set_new(j, "Mounts", mounts);
-        json_object_set(j, "Config", cfg);
-        json_object_set(j, "NetworkingConfig", json_is_object(net) ? net : json_object());
-        json_object_set_new(j, "NetworkSettings",
-                            json_pack("{s:s, s:s, s:b, s:s, s:{}, s:s, s:i, s:s, s:s, s:{}}",
-                                      "Bridge", "", "SandboxID", "", "HairpinMode", 0, "SandboxKey",
-                                      "", "Ports", "IPAddress", "", "IPPrefixLen", 0, "Gateway", "",
-                                      "MacAddress", "", "Networks"));
-        json_object_set(json_object_get(j, "NetworkSettings"), "Networks", networks);
-        r = ct_record_save(s, rec, err);
-        if (r < 0) {
-                berth_storage_remove(e->storage, id, 0, NULL);
-                volume_container_remove(e, rec->j, true);
-                goto fail;
-        }
-        *ret_id = xstrdup(id);
-        *ret_warnings = json_array();
-        events_container(j, "create", NULL);
-        return 0;
-
-fail:
-        pthread_mutex_lock(&s->lock);
-        ct_drop_locked(s, rec);
-        pthread_mutex_unlock(&s->lock);
-        ct_record_free(rec);
-        _cleanup_free_ char *rm = xasprintf("%s/%s", s->dir, id);
-        /* Only files we made: the record (maybe) and the directory. */
-        _cleanup_free_ char *rp = ct_record_path(s, id);
-        unlink(rp);
-        rmdir(rm);
-        return r;
+        return ct_get_copy(s, ref, ret_id, NULL, err);
 }
 
 /* --- views --------------------------------------------------------------- */
@@ -610,20 +249,15 @@ static int kv_into(void *ud, const char *k, const char *v)
 int container_inspect(struct container_store *s, const char *ref, json_t **ret,
                       struct berth_err *err)
 {
-        int code;
-        pthread_mutex_lock(&s->lock);
-        struct record *r = ct_find_locked(s, ref, &code);
-        json_t *j = r ? json_deep_copy(r->j) : NULL;
-        pthread_mutex_unlock(&s->lock);
-        if (!j)
-                return ct_not_found(err, ref, code);
+        json_t *j = NULL;
+        int r = ct_get_copy(s, ref, NULL, &j, err);
+        if (r < 0)
+                return r;
         /* GraphDriver from the storage driver, live. */
         json_t *data = json_object();
-        berth_storage_metadata(s->engine->storage, json_get_str(j, "Id", ""), kv_into, data, 0,
-                               NULL);
-        json_object_set_new(
-            j, "GraphDriver",
-            json_pack("{s:s, s:o}", "Name", s->engine->storage->name, "Data", data));
+        berth_storage_metadata(s->d.storage, json_get_str(j, "Id", ""), kv_into, data, 0, NULL);
+        json_object_set_new(j, "GraphDriver",
+                            json_pack("{s:s, s:o}", "Name", s->d.storage->name, "Data", data));
         *ret = j;
         return 0;
 }
@@ -786,8 +420,7 @@ int container_list(struct container_store *s, const struct container_list_opts *
                 free(command);
                 if (o->size) {
                         int64_t sz = 0;
-                        berth_storage_diff_size(s->engine->storage, s->recs[k]->id, NULL, 0, &sz,
-                                                NULL);
+                        berth_storage_diff_size(s->d.storage, s->recs[k]->id, NULL, 0, &sz, NULL);
                         json_object_set_new(e, "SizeRw", json_integer(sz));
                         json_object_set_new(e, "SizeRootFs", json_integer(sz));
                 }
@@ -827,57 +460,6 @@ int ct_remove_files(const char *dir)
         return rmdir(dir) < 0 ? -errno : 0;
 }
 
-int container_remove(struct container_store *s, const char *ref, bool force, bool volumes,
-                     struct berth_err *err)
-{
-        int code;
-        pthread_mutex_lock(&s->lock);
-        struct record *r = ct_find_locked(s, ref, &code);
-        if (!r) {
-                pthread_mutex_unlock(&s->lock);
-                return ct_not_found(err, ref, code);
-        }
-        if (ct_is_running(r->j)) {
-                pthread_mutex_unlock(&s->lock);
-                if (!force)
-                        return err_set(err, -EEXIST,
-                                       "You cannot remove a running container %s. Stop the "
-                                       "container before attempting removal or force remove",
-                                       r->id);
-                char id[65];
-                memcpy(id, r->id, 65);
-                int kr = ct_kill_and_wait(s, id, err);
-                if (kr < 0)
-                        return kr;
-                return container_remove(s, id, false, volumes, err);
-        }
-        r->removed = true;
-        memcpy(s->tomb[s->tomb_next % ELEMENTSOF(s->tomb)].id, r->id, 65);
-        s->tomb[s->tomb_next % ELEMENTSOF(s->tomb)].code =
-            json_get_int(json_object_get(r->j, "State"), "ExitCode", 0);
-        s->tomb_next++;
-        ct_drop_locked(s, r);
-        events_container(r->j, "destroy", NULL);
-
-        pthread_cond_broadcast(&s->changed);
-        pthread_mutex_unlock(&s->lock);
-
-        /* The record goes first: a crash after this point leaves files that
-         * no record names, which open ignores, never a record without its
-         * layer. */
-        _cleanup_free_ char *rp = ct_record_path(s, r->id);
-        unlink(rp);
-        struct berth_err lerr = {0};
-        int lr = berth_storage_remove(s->engine->storage, r->id, 0, &lerr);
-        _cleanup_free_ char *dir = xasprintf("%s/%s", s->dir, r->id);
-        ct_remove_files(dir);
-        volume_container_remove(s->engine, r->j, volumes);
-        ct_record_free(r);
-        if (lr < 0 && lr != -ENOENT)
-                return err_set(err, lr, "container removed, but its layer was not: %s", lerr.msg);
-        return 0;
-}
-
 int container_rename(struct container_store *s, const char *ref, const char *new_name,
                      struct berth_err *err)
 {
@@ -887,13 +469,10 @@ int container_rename(struct container_store *s, const char *ref, const char *new
                     "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
                     strempty(new_name));
         _cleanup_free_ char *full = xasprintf("/%s", new_name[0] == '/' ? new_name + 1 : new_name);
-        int code;
-        pthread_mutex_lock(&s->lock);
-        struct record *r = ct_find_locked(s, ref, &code);
-        if (!r) {
-                pthread_mutex_unlock(&s->lock);
-                return ct_not_found(err, ref, code);
-        }
+        struct record *r;
+        int lr = ct_lock_find(s, ref, &r, err);
+        if (lr < 0)
+                return lr;
         for (size_t i = 0; i < s->n; i++)
                 if (s->recs[i] != r && streq(s->recs[i]->name, full)) {
                         pthread_mutex_unlock(&s->lock);
@@ -918,47 +497,6 @@ int container_rename(struct container_store *s, const char *ref, const char *new
         }
         pthread_mutex_unlock(&s->lock);
         return rr;
-}
-
-int container_prune(struct container_store *s, const char *filters, json_t **ret,
-                    struct berth_err *err)
-{
-        static const char *const allowed[] = {"label", "until", NULL};
-        _cleanup_json_ json_t *f = NULL;
-        int r = filters_parse(filters, allowed, &f, err);
-        if (r < 0)
-                return r;
-        json_t *deleted = json_array();
-        int64_t reclaimed = 0;
-        for (;;) {
-                char id[65] = "";
-                pthread_mutex_lock(&s->lock);
-                for (size_t i = 0; i < s->n; i++) {
-                        json_t *j = s->recs[i]->j;
-                        if (ct_is_running(j))
-                                continue;
-                        if (!filters_match_labels(
-                                f, "label",
-                                json_object_get(json_object_get(j, "Config"), "Labels")))
-                                continue;
-                        memcpy(id, s->recs[i]->id, 65);
-                        break;
-                }
-                pthread_mutex_unlock(&s->lock);
-                if (!id[0])
-                        break;
-                int64_t sz = 0;
-                berth_storage_diff_size(s->engine->storage, id, NULL, 0, &sz, NULL);
-                struct berth_err e2 = {0};
-                if (container_remove(s, id, false, false, &e2) < 0)
-                        break;
-                reclaimed += sz;
-                json_array_append_new(deleted, json_string(id));
-        }
-        *ret = json_pack("{s:o, s:I}", "ContainersDeleted",
-                         json_array_size(deleted) ? deleted : (json_decref(deleted), json_null()),
-                         "SpaceReclaimed", (json_int_t)reclaimed);
-        return 0;
 }
 
 void container_counts(struct container_store *s, int64_t *total, int64_t *running, int64_t *paused,
@@ -992,4 +530,28 @@ int container_image_usage(void *userdata, const char *image_id, char *ret_contai
                 }
         pthread_mutex_unlock(&s->lock);
         return n;
+}
+
+char **container_volume_users(void *userdata, const char *name, json_t *pins)
+{
+        struct container_store *s = userdata;
+        char **out = NULL;
+        pthread_mutex_lock(&s->lock);
+        for (size_t i = 0; i < s->n; i++) {
+                const char *id = s->recs[i]->id;
+                bool user = false;
+                size_t k;
+                json_t *m;
+                json_array_foreach (json_object_get(s->recs[i]->j, "Mounts"), k, m)
+                        if (streq(json_get_str(m, "Type", ""), "volume") &&
+                            streq(json_get_str(m, "Name", ""), name))
+                                user = true;
+                json_array_foreach (pins, k, m)
+                        if (streq(json_string_value(m), id))
+                                user = true;
+                if (user)
+                        out = strv_push(out, xstrdup(id));
+        }
+        pthread_mutex_unlock(&s->lock);
+        return out;
 }

@@ -15,19 +15,68 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include "base/config.h"
 #include "base/err.h"
+#include "container-deps.h"
+#include "driver/driver.h"
 
-struct engine;
 struct container_store;
+struct image_store;
 
-int container_store_open(struct engine *e, struct container_store **ret, struct berth_err *err);
+/* What the container store is opened with (kept by value). */
+struct container_deps {
+        struct berth_config *cfg;
+        struct driver *storage;
+        struct image_store *images;
+        const struct ct_network_ops *net;
+        void *net_ctx;
+        const struct ct_volume_ops *vol;
+        void *vol_ctx;
+        /* Set at shutdown: background threads (exit monitors, health
+         * checks) stand still. May be NULL. */
+        const bool *closing;
+};
+
+/* Load the records; nothing runs yet (see container_restore). */
+int container_store_open(const struct container_deps *d, struct container_store **ret,
+                         struct berth_err *err);
 struct container_store *container_store_close(struct container_store *s);
+
+/* After a daemon restart, once every store is open: for each container the
+ * records call running, restore its network endpoints and volume mounts
+ * and watch its shim again, or record its exit if it ended while berthd was
+ * away. */
+int container_restore(struct container_store *s);
+
+/* The volume store's users callback (volume_users_fn): the containers
+ * whose records mount volume `name`, and those of `pins` that exist. */
+char **container_volume_users(void *userdata, const char *name, json_t *pins);
 
 /* POST /containers/create: body is the request (Config fields at the top
  * level, HostConfig, NetworkingConfig); name may be NULL (one is made up).
  * *ret_id gets the 64-hex ID, *ret_warnings a JSON array (may be empty). */
 int container_create(struct container_store *s, const char *name, json_t *body, char **ret_id,
                      json_t **ret_warnings, struct berth_err *err);
+
+/* What a new record holds besides the create body and the image's config. */
+struct container_record_in {
+        const char *id;              /* 64 hex */
+        const char *name;            /* with the leading '/'; NULL: no "Name" yet */
+        const char *image_id;        /* "sha256:..." */
+        const char *created;         /* RFC 3339 with nanoseconds */
+        const char *dir;             /* the container's directory (<data-root>/containers/<id>) */
+        const char *storage_driver;  /* "Driver" */
+        const char *logging_default; /* LogConfig.Type when the body has none */
+};
+/* The pure part of create: the create body (Config fields at the top level,
+ * HostConfig, NetworkingConfig) over the image's config (its "Config"
+ * object, may be NULL) -> the inspect-shaped record of a new container in
+ * *ret, with HostConfig defaults, State "created", empty Mounts and
+ * NetworkSettings.Networks (create fills them from the volume and network
+ * plans). No store, no driver, no I/O. -EINVAL for a bad HostConfig or no
+ * command. */
+int container_record_build(json_t *body, json_t *image_config, const struct container_record_in *in,
+                           json_t **ret, struct berth_err *err);
 
 /* Resolve a reference to the full ID. */
 int container_resolve(struct container_store *s, const char *ref, char ret_id[65],
@@ -120,6 +169,13 @@ int container_pause(struct container_store *s, const char *ref, bool pause, stru
 int container_top(struct container_store *s, const char *ref, json_t **ret, struct berth_err *err);
 int container_resize(struct container_store *s, const char *ref, int h, int w,
                      struct berth_err *err);
+
+/* POST /networks/{net}/connect and /disconnect for the container ref
+ * (container-network.c). */
+int container_network_connect(struct container_store *s, const char *net, const char *ref,
+                              json_t *endpoint_config, struct berth_err *err);
+int container_network_disconnect(struct container_store *s, const char *net, const char *ref,
+                                 struct berth_err *err);
 
 /* Counts for /info. */
 void container_counts(struct container_store *s, int64_t *total, int64_t *running, int64_t *paused,

@@ -12,10 +12,13 @@
  * only argument and a socket on fd 3 for the start-up handshake:
  *
  *   shim -> berthd   {"pid":N} once the container is created (its process
- *                    waits at the exec fifo), or {"error":"..."}
+ *                    waits at the exec fifo), or {"error":"...","errno":N}
  *   berthd -> shim   "start\n" after it has connected the attach clients
  *                    that were waiting for the start (no output is lost)
- *   shim -> berthd   {"started":true} or {"error":"..."}
+ *   shim -> berthd   {"started":true} or {"error":"...","errno":N}
+ *
+ * errno is the failure's code (positive; 0: none): ENOENT and EACCES from
+ * the runtime say the command was not found or not executable.
  *
  * Then <state>/shim.sock takes one request line per connection:
  *

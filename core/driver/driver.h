@@ -27,6 +27,18 @@ struct driver {
         bool initialised;
 };
 
+/* The loaded drivers by kind, as the engine loaded them; the stores get
+ * this, never the engine. */
+struct driver_set {
+        struct driver *storage;
+        struct driver **network; /* NULL-terminated, in berth.ini order */
+        struct driver **volume;
+        struct driver **logging;
+        struct driver **auth;
+};
+/* The driver of that kind and name, or NULL when it is not loaded. */
+struct driver *driver_set_find(const struct driver_set *ds, uint32_t kind, const char *name);
+
 const char *driver_kind_name(uint32_t kind); /* "storage" ... */
 const char *
 driver_kind_prefix(uint32_t kind); /* file prefix: "storage", "net", "volume", "log", "auth" */

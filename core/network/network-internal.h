@@ -2,14 +2,14 @@
 #ifndef BERTH_NETWORK_NETWORK_INTERNAL_H
 #define BERTH_NETWORK_NETWORK_INTERNAL_H
 
-/* Shared by network-store.c (records, IPAM, API), network-container.c
- * (container hooks) and network-dns.c (the DNS responder). Lock order:
- * the container store's lock before the network store's. */
+/* Shared by network-store.c (records, IPAM, API), network-endpoint.c
+ * (the endpoints of containers) and network-dns.c (the DNS responder).
+ * Callers above (the container layer) may hold their own locks when they
+ * call in; nothing here calls out while holding the network store's. */
 
 #include <pthread.h>
 #include <stdint.h>
 #include "driver/driver.h"
-#include "engine.h"
 #include "base/json.h"
 #include "network.h"
 
@@ -23,7 +23,8 @@ struct netrec {
 };
 
 struct network_store {
-        struct engine *e;
+        struct berth_config *cfg;
+        struct driver_set drivers;
         char *dir;
         pthread_mutex_t lock;
         struct netrec **v;
@@ -44,7 +45,7 @@ int nw_parse_cidr(const char *s, uint32_t *ret_addr, int *ret_prefix);
 /* Pick an address: `want` if given (and free), else the first free one. */
 int nw_alloc_locked(struct netrec *n, const char *want, char ret_ip[16], struct berth_err *err);
 
-/* network-container.c: one endpoint of a running container up or down,
+/* network-endpoint.c: one endpoint of a running container up or down,
  * with the network store's lock held. es is NetworkSettings.Networks.<n>. */
 int nw_endpoint_up_locked(struct network_store *s, struct netrec *n, const char *cid,
                           const char *cname, const char *hostname, const char *netns,

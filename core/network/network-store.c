@@ -3,7 +3,6 @@
 #include "base/events.h"
 #include "network-internal.h"
 #include "base/filters.h"
-#include "container/container-internal.h"
 #include "base/log.h"
 
 #include <arpa/inet.h>
@@ -207,9 +206,10 @@ static int realise(struct network_store *s, struct netrec *n, uint64_t flags, st
         return 0;
 }
 
-static struct driver *driver_for(struct engine *e, const char *api_name)
+static struct driver *driver_for(struct network_store *s, const char *api_name)
 {
-        return engine_driver(e, BERTH_KIND_NETWORK, streq(api_name, "null") ? "none" : api_name);
+        return driver_set_find(&s->drivers, BERTH_KIND_NETWORK,
+                               streq(api_name, "null") ? "none" : api_name);
 }
 
 static json_t *new_record(const char *id, const char *name, const char *driver, const char *subnet,
@@ -236,9 +236,9 @@ static void add_locked(struct network_store *s, struct netrec *n)
         s->v[s->n++] = n;
 }
 
-static const char *bridge_opt(struct engine *e, struct driver *d, const char *key)
+static const char *bridge_opt(struct network_store *s, struct driver *d, const char *key)
 {
-        const char *v = config_lookup(e->cfg, d->section, key, NULL);
+        const char *v = config_lookup(s->cfg, d->section, key, NULL);
         if (v && *v)
                 return v;
         for (const struct berth_option *o = d->desc->options; o && o->key; o++)
@@ -252,10 +252,9 @@ static const char *bridge_opt(struct engine *e, struct driver *d, const char *ke
  * is on it. */
 static int predefined(struct network_store *s, struct berth_err *err)
 {
-        struct engine *e = s->e;
         static const char *const names[] = {"bridge", "host", "none"};
         for (size_t k = 0; k < ELEMENTSOF(names); k++) {
-                struct driver *d = engine_driver(e, BERTH_KIND_NETWORK, names[k]);
+                struct driver *d = driver_set_find(&s->drivers, BERTH_KIND_NETWORK, names[k]);
                 if (!d)
                         continue;
                 struct netrec *n = nw_find_locked(s, names[k]);
@@ -264,15 +263,15 @@ static int predefined(struct network_store *s, struct berth_err *err)
                 const char *subnet = NULL, *ifname = NULL;
                 char gw[16] = "";
                 if (streq(names[k], "bridge")) {
-                        subnet = bridge_opt(e, d, "subnet");
-                        ifname = bridge_opt(e, d, "bridge");
+                        subnet = bridge_opt(s, d, "subnet");
+                        ifname = bridge_opt(s, d, "bridge");
                         uint32_t base;
                         int prefix;
                         if (!subnet || nw_parse_cidr(subnet, &base, &prefix) < 0)
                                 return err_set(err, -EINVAL,
                                                "[%s] subnet = %s is not an IPv4 subnet (a.b.c.d/n)",
                                                d->section, strempty(subnet));
-                        const char *g = bridge_opt(e, d, "gateway");
+                        const char *g = bridge_opt(s, d, "gateway");
                         if (g)
                                 snprintf(gw, sizeof(gw), "%s", g);
                         else
@@ -321,11 +320,13 @@ static int predefined(struct network_store *s, struct berth_err *err)
         return 0;
 }
 
-int network_store_open(struct engine *e, struct network_store **ret, struct berth_err *err)
+int network_store_open(struct berth_config *cfg, const struct driver_set *drivers,
+                       struct network_store **ret, struct berth_err *err)
 {
         struct network_store *s = xzalloc(sizeof(*s));
-        s->e = e;
-        s->dir = xasprintf("%s/networks", e->cfg->data_root);
+        s->cfg = cfg;
+        s->drivers = *drivers;
+        s->dir = xasprintf("%s/networks", cfg->data_root);
         pthread_mutex_init(&s->lock, NULL);
         int r = mkdir_p(s->dir, 0700);
         if (r < 0) {
@@ -353,7 +354,7 @@ int network_store_open(struct engine *e, struct network_store **ret, struct bert
                  * place holds each allocation, and starting a container
                  * writes no network record. */
                 json_object_set_new(j, "Containers", json_object());
-                n->drv = driver_for(e, json_get_str(j, "Driver", ""));
+                n->drv = driver_for(s, json_get_str(j, "Driver", ""));
                 if (!n->drv)
                         log_warn("network %s: driver '%s' is not loaded", nw_name(n),
                                  json_get_str(j, "Driver", ""));
@@ -592,7 +593,6 @@ static bool name_valid(const char *s)
 
 int network_create(struct network_store *s, json_t *body, char **ret_id, struct berth_err *err)
 {
-        struct engine *e = s->e;
         const char *name = json_get_str(body, "Name", "");
         if (!name_valid(name))
                 return err_set(err, -EINVAL,
@@ -602,7 +602,7 @@ int network_create(struct network_store *s, json_t *body, char **ret_id, struct 
         const char *dname = json_get_str(body, "Driver", "");
         if (!*dname)
                 dname = "bridge";
-        struct driver *d = driver_for(e, dname);
+        struct driver *d = driver_for(s, dname);
         if (!d)
                 return err_set(err, -ENOENT, "plugin \"%s\" not found", dname);
         if (!(d->desc->features & BERTH_NET_F_USER_NETWORKS))

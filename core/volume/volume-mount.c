@@ -9,9 +9,7 @@
  * -> /etc) lands inside the rootfs, never on the host. Copy-up reads the
  * image's directory the same way and never follows a symlink while it
  * copies. */
-#include "volume.h"
-#include "container/container.h"
-#include "engine.h"
+#include "volume-internal.h"
 #include "base/log.h"
 
 #include <fcntl.h>
@@ -260,8 +258,7 @@ static void trim_target(struct mount_spec *m)
                 m->target[--l] = '\0';
 }
 
-static int collect(struct engine *e, json_t *cfg, json_t *hc, struct specs *out,
-                   struct berth_err *err)
+static int collect(json_t *cfg, json_t *hc, json_t *from, struct specs *out, struct berth_err *err)
 {
         size_t i;
         json_t *v;
@@ -281,13 +278,9 @@ static int collect(struct engine *e, json_t *cfg, json_t *hc, struct specs *out,
                                 return err_set(err, -EINVAL, "invalid mode for volumes-from: %s",
                                                mode);
                 }
-                _cleanup_json_ json_t *other = NULL;
-                r = container_inspect(e->containers, cref, &other, err);
-                if (r < 0)
-                        return r;
                 size_t k;
                 json_t *m;
-                json_array_foreach (json_object_get(other, "Mounts"), k, m) {
+                json_array_foreach (json_array_get(from, i), k, m) {
                         const char *t = json_get_str(m, "Type", "");
                         if (!streq(t, "volume") && !streq(t, "bind"))
                                 continue;
@@ -372,28 +365,28 @@ static int collect(struct engine *e, json_t *cfg, json_t *hc, struct specs *out,
         return 0;
 }
 
-static void remove_created(struct engine *e, const char *id, char **names)
+static void remove_created(struct volume_store *vs, const char *id, char **names)
 {
         for (char **n = names; n && *n; n++) {
                 struct berth_err e2 = {0};
-                if (volume_remove_for(e->volumes, *n, id, &e2) < 0)
+                if (volume_remove_for(vs, *n, id, &e2) < 0)
                         log_warn("volume %s: %s, ignoring", *n, err_msg(&e2));
         }
 }
 
-int volume_container_create(struct engine *e, const char *id, json_t *cfg, json_t *hc,
-                            json_t **ret_mounts, struct berth_err *err)
+int volume_container_create(struct volume_store *vs, const char *id, json_t *cfg, json_t *hc,
+                            json_t *from, json_t **ret_mounts, struct berth_err *err)
 {
         struct specs sp = {0};
         _cleanup_strv_ char **created = NULL;
         json_t *mounts = json_array();
-        int r = collect(e, cfg, hc, &sp, err);
+        int r = collect(cfg, hc, from, &sp, err);
         if (r < 0)
                 goto fail;
         for (size_t i = 0; i < sp.n; i++) {
                 struct mount_spec *m = &sp.v[i];
                 if (streq(m->type, "volume") && m->driver && !isempty(m->driver) &&
-                    !engine_driver(e, BERTH_KIND_VOLUME, m->driver)) {
+                    !vs_driver(vs, m->driver)) {
                         r = err_set(err, -ENOENT,
                                     "error looking up volume plugin %s: plugin \"%s\" not found",
                                     m->driver, m->driver);
@@ -407,17 +400,17 @@ int volume_container_create(struct engine *e, const char *id, json_t *cfg, json_
                 if (streq(m->type, "volume")) {
                         bool made = false;
                         _cleanup_free_ char *name = NULL, *drv = NULL;
-                        r = volume_ensure(e->volumes, m->source, m->driver, m->driver_opts,
-                                          m->labels, id, &made, &name, err);
+                        r = volume_ensure(vs, m->source, m->driver, m->driver_opts, m->labels, id,
+                                          &made, &name, err);
                         if (r < 0)
                                 goto fail;
                         if (made)
                                 created = strv_push(created, xstrdup(name));
-                        r = volume_driver_of(e->volumes, name, &drv, err);
+                        r = volume_driver_of(vs, name, &drv, err);
                         if (r < 0)
                                 goto fail;
                         char path[4096] = "";
-                        struct driver *d = engine_driver(e, BERTH_KIND_VOLUME, drv);
+                        struct driver *d = vs_driver(vs, drv);
                         if (d)
                                 berth_volume_path(d, name, 0, path, sizeof(path), NULL);
                         j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "volume",
@@ -451,8 +444,8 @@ int volume_container_create(struct engine *e, const char *id, json_t *cfg, json_
         *ret_mounts = mounts;
         return 0;
 fail:
-        volume_unpin(e->volumes, id);
-        remove_created(e, id, created);
+        volume_unpin(vs, id);
+        remove_created(vs, id, created);
         specs_done(&sp);
         json_decref(mounts);
         return r;
@@ -681,7 +674,7 @@ static int by_depth(const void *a, const void *b)
         return dx < dy ? -1 : dx > dy;
 }
 
-int volume_container_start(struct engine *e, json_t *rec, const char *rootfs, json_t *spec,
+int volume_container_start(struct volume_store *vs, json_t *rec, const char *rootfs, json_t *spec,
                            struct berth_err *err)
 {
         json_t *list = json_object_get(rec, "Mounts");
@@ -709,8 +702,7 @@ int volume_container_start(struct engine *e, json_t *rec, const char *rootfs, js
                 bool rw = json_get_bool(m, "RW", true);
                 if (streq(type, "volume")) {
                         const char *name = json_get_str(m, "Name", "");
-                        struct driver *d =
-                            engine_driver(e, BERTH_KIND_VOLUME, json_get_str(m, "Driver", ""));
+                        struct driver *d = vs_driver(vs, json_get_str(m, "Driver", ""));
                         if (!d) {
                                 r = err_set(err, -ENOENT, "volume %s: driver \"%s\" not loaded",
                                             name, json_get_str(m, "Driver", ""));
@@ -747,11 +739,11 @@ int volume_container_start(struct engine *e, json_t *rec, const char *rootfs, js
         }
         free(sorted);
         if (r < 0)
-                volume_container_stop(e, rec);
+                volume_container_stop(vs, rec);
         return r;
 }
 
-void volume_container_stop(struct engine *e, json_t *rec)
+void volume_container_stop(struct volume_store *vs, json_t *rec)
 {
         const char *id = json_get_str(rec, "Id", "");
         size_t i;
@@ -759,31 +751,40 @@ void volume_container_stop(struct engine *e, json_t *rec)
         json_array_foreach (json_object_get(rec, "Mounts"), i, m) {
                 if (!streq(json_get_str(m, "Type", ""), "volume"))
                         continue;
-                struct driver *d =
-                    engine_driver(e, BERTH_KIND_VOLUME, json_get_str(m, "Driver", ""));
+                struct driver *d = vs_driver(vs, json_get_str(m, "Driver", ""));
                 struct berth_err e2 = {0};
                 if (d && berth_volume_unmount(d, json_get_str(m, "Name", ""), id, 0, &e2) < 0)
                         log_warn("container %s: %s, ignoring", id, err_msg(&e2));
         }
 }
 
-void volume_container_remove(struct engine *e, json_t *rec, bool anonymous)
+void volume_container_remove(struct volume_store *vs, json_t *rec, bool anonymous)
 {
-        /* An --rm container of before a restart may exit while the engine
-         * is still opening, before the volume store is there. */
-        if (!anonymous || !e->volumes)
+        if (!anonymous)
                 return;
         size_t i;
         json_t *m;
         json_array_foreach (json_object_get(rec, "Mounts"), i, m) {
                 const char *name = json_get_str(m, "Name", "");
-                if (!streq(json_get_str(m, "Type", ""), "volume") ||
-                    !volume_is_anonymous(e->volumes, name))
+                if (!streq(json_get_str(m, "Type", ""), "volume") || !volume_is_anonymous(vs, name))
                         continue;
                 struct berth_err e2 = {0};
-                int r = volume_remove_for(e->volumes, name, json_get_str(rec, "Id", ""), &e2);
+                int r = volume_remove_for(vs, name, json_get_str(rec, "Id", ""), &e2);
                 if (r < 0 && r != -EBUSY && r != -ENOENT)
                         log_warn("remove volume %s: %s, ignoring", name, err_msg(&e2));
+        }
+}
+
+void volume_mounts_restore(struct volume_store *vs, const char *id, json_t *mounts)
+{
+        size_t i;
+        json_t *m;
+        json_array_foreach (mounts, i, m) {
+                struct driver *d = vs_driver(vs, json_get_str(m, "Driver", ""));
+                char path[4096];
+                if (d && streq(json_get_str(m, "Type", ""), "volume"))
+                        berth_volume_mount(d, json_get_str(m, "Name", ""), id, 0, path,
+                                           sizeof(path), NULL);
         }
 }
 

@@ -3,28 +3,13 @@
 #include "base/events.h"
 #include "volume.h"
 #include "base/filters.h"
-#include "container/container-internal.h"
-#include "engine.h"
+#include "volume-internal.h"
 #include "base/log.h"
 
 #include <fnmatch.h>
 #include <pthread.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-
-struct volume_store {
-        struct engine *e;
-        char *dir; /* <data-root>/volume-meta */
-        pthread_mutex_t lock;
-        json_t *recs; /* name -> {Name, Driver, Labels, Options, CreatedAt} */
-        /* name -> [container IDs]: containers being created with this
-         * volume, which their records do not show yet. A pin counts while
-         * its container's record exists, so it needs no release: a failed
-         * create drops the record, a finished one names the volume itself.
-         * This closes the window in which `volume rm` could remove a volume
-         * a container is being created with. */
-        json_t *pins;
-};
 
 bool volume_name_valid(const char *n)
 {
@@ -40,9 +25,9 @@ static char *rec_path(struct volume_store *s, const char *name)
         return xasprintf("%s/%s.json", s->dir, name);
 }
 
-static struct driver *driver_of(struct volume_store *s, const char *name)
+struct driver *vs_driver(struct volume_store *s, const char *name)
 {
-        return engine_driver(s->e, BERTH_KIND_VOLUME, name);
+        return driver_set_find(&s->drivers, BERTH_KIND_VOLUME, name);
 }
 
 static int adopt(void *ud, const char *name)
@@ -62,11 +47,13 @@ static int adopt(void *ud, const char *name)
         return 0;
 }
 
-int volume_store_open(struct engine *e, struct volume_store **ret, struct berth_err *err)
+int volume_store_open(struct berth_config *cfg, const struct driver_set *drivers,
+                      struct volume_store **ret, struct berth_err *err)
 {
         struct volume_store *s = xzalloc(sizeof(*s));
-        s->e = e;
-        s->dir = xasprintf("%s/volume-meta", e->cfg->data_root);
+        s->cfg = cfg;
+        s->drivers = *drivers;
+        s->dir = xasprintf("%s/volume-meta", cfg->data_root);
         pthread_mutex_init(&s->lock, NULL);
         s->recs = json_object();
         s->pins = json_object();
@@ -90,7 +77,7 @@ int volume_store_open(struct engine *e, struct volume_store **ret, struct berth_
                         log_warn("volume record '%s': %s, ignoring", p, err_msg(&e2));
                         continue;
                 }
-                struct driver *drv = driver_of(s, json_get_str(rec, "Driver", ""));
+                struct driver *drv = vs_driver(s, json_get_str(rec, "Driver", ""));
                 if (!drv || berth_volume_get(drv, name, NULL, NULL, 0, NULL) == -ENOENT) {
                         /* The driver lost it (or is not loaded): a record
                          * without data would only fail later. */
@@ -104,31 +91,9 @@ int volume_store_open(struct engine *e, struct volume_store **ret, struct berth_
                 }
                 json_object_set_new(s->recs, name, rec);
         }
-        for (struct driver **dv = e->volume; dv && *dv; dv++) {
+        for (struct driver **dv = s->drivers.volume; dv && *dv; dv++) {
                 void *ud[2] = {s, *dv};
                 berth_volume_list(*dv, adopt, ud, 0, NULL);
-        }
-        /* Containers that kept running across a restart of berthd still use
-         * their volumes: tell the drivers again, so that the last user
-         * leaving (not the first) releases a mount. */
-        struct container_store *cs = e->containers;
-        if (cs) {
-                pthread_mutex_lock(&cs->lock);
-                for (size_t i = 0; i < cs->n; i++) {
-                        if (!ct_is_running(cs->recs[i]->j))
-                                continue;
-                        size_t k;
-                        json_t *m;
-                        json_array_foreach (json_object_get(cs->recs[i]->j, "Mounts"), k, m) {
-                                struct driver *vd = driver_of(s, json_get_str(m, "Driver", ""));
-                                char path[4096];
-                                if (vd && streq(json_get_str(m, "Type", ""), "volume"))
-                                        berth_volume_mount(vd, json_get_str(m, "Name", ""),
-                                                           cs->recs[i]->id, 0, path, sizeof(path),
-                                                           NULL);
-                        }
-                }
-                pthread_mutex_unlock(&cs->lock);
         }
         *ret = s;
         return 0;
@@ -155,7 +120,7 @@ static json_t *view(struct volume_store *s, json_t *rec)
 {
         const char *name = json_get_str(rec, "Name", "");
         char path[4096] = "";
-        struct driver *d = driver_of(s, json_get_str(rec, "Driver", ""));
+        struct driver *d = vs_driver(s, json_get_str(rec, "Driver", ""));
         if (d)
                 berth_volume_path(d, name, 0, path, sizeof(path), NULL);
         json_t *labels = json_object_get(rec, "Labels");
@@ -200,7 +165,7 @@ int volume_ensure(struct volume_store *s, const char *name, const char *driver, 
                 name = gen;
         }
         if (isempty(driver))
-                driver = s->e->cfg->volume_default;
+                driver = s->cfg->volume_default;
         if (!volume_name_valid(name))
                 return err_set(err, -EINVAL,
                                "create %s: \"%s\" includes invalid characters for a local volume "
@@ -221,7 +186,7 @@ int volume_ensure(struct volume_store *s, const char *name, const char *driver, 
                 if (!json_is_string(v))
                         return err_set(err, -EINVAL, "create %s: label \"%s\" must be a string",
                                        name, k);
-        struct driver *d = driver_of(s, driver);
+        struct driver *d = vs_driver(s, driver);
         if (!d)
                 return err_set(err, -ENOENT,
                                "create %s: error looking up volume plugin %s: plugin \"%s\" not "
@@ -357,35 +322,27 @@ void volume_unpin(struct volume_store *s, const char *id)
         pthread_mutex_unlock(&s->lock);
 }
 
-/* With s->lock held (it is taken before the container store's lock). */
+void volume_store_set_users_fn(struct volume_store *s, volume_users_fn fn, void *userdata)
+{
+        s->users_fn = fn;
+        s->users_ud = userdata;
+}
+
+/* With s->lock held (the users callback takes the container store's lock
+ * after it). */
 static char **users_locked(struct volume_store *s, const char *name)
 {
-        struct container_store *cs = s->e->containers;
-        char **out = NULL;
-        if (!cs)
+        if (!s->users_fn)
                 return NULL;
         json_t *pins = json_object_get(s->pins, name);
+        char **out = s->users_fn(s->users_ud, name, pins);
+        /* Pins whose container is gone are done. */
         json_t *live = json_array();
-        pthread_mutex_lock(&cs->lock);
-        for (size_t i = 0; i < cs->n; i++) {
-                const char *id = cs->recs[i]->id;
-                bool user = false, pinned = false;
-                size_t k;
-                json_t *m;
-                json_array_foreach (json_object_get(cs->recs[i]->j, "Mounts"), k, m)
-                        if (streq(json_get_str(m, "Type", ""), "volume") &&
-                            streq(json_get_str(m, "Name", ""), name))
-                                user = true;
-                json_array_foreach (pins, k, m)
-                        if (streq(json_string_value(m), id))
-                                pinned = true;
-                if (pinned && !user)
-                        json_array_append_new(live, json_string(id));
-                if (user || pinned)
-                        out = strv_push(out, xstrdup(id));
-        }
-        pthread_mutex_unlock(&cs->lock);
-        /* Pins whose container is gone or names the volume itself are done. */
+        size_t k;
+        json_t *m;
+        json_array_foreach (pins, k, m)
+                if (strv_contains(out, json_string_value(m)))
+                        json_array_append(live, m);
         if (json_array_size(live))
                 json_object_set_new(s->pins, name, live);
         else {
@@ -395,11 +352,8 @@ static char **users_locked(struct volume_store *s, const char *name)
         return out;
 }
 
-char **volume_users(struct engine *e, const char *name)
+char **volume_users(struct volume_store *s, const char *name)
 {
-        struct volume_store *s = e->volumes;
-        if (!s)
-                return NULL;
         pthread_mutex_lock(&s->lock);
         char **out = users_locked(s, name);
         pthread_mutex_unlock(&s->lock);
@@ -446,7 +400,7 @@ int volume_list(struct volume_store *s, const char *filters, json_t **ret, struc
                 if (!match(f, rec))
                         continue;
                 if (dangling >= 0) {
-                        _cleanup_strv_ char **u = volume_users(s->e, k);
+                        _cleanup_strv_ char **u = volume_users(s, k);
                         if ((u == NULL) != (dangling == 1))
                                 continue;
                 }
@@ -482,7 +436,7 @@ static int remove_one(struct volume_store *s, const char *name, const char *exce
                 pthread_mutex_unlock(&s->lock);
                 return err_set(err, -EBUSY, "remove %s: volume is in use - [%s]", name, list);
         }
-        struct driver *d = driver_of(s, json_get_str(rec, "Driver", ""));
+        struct driver *d = vs_driver(s, json_get_str(rec, "Driver", ""));
         int r = d ? berth_volume_remove(d, name, 0, err) : 0;
         if (r < 0 && r != -ENOENT) {
                 pthread_mutex_unlock(&s->lock);
@@ -540,7 +494,7 @@ json_t *volume_df(struct volume_store *s)
         json_t *rec;
         json_object_foreach (copy, k, rec) {
                 json_t *v = view(s, rec);
-                _cleanup_strv_ char **users = volume_users(s->e, k);
+                _cleanup_strv_ char **users = volume_users(s, k);
                 json_object_set_new(
                     v, "UsageData",
                     json_pack("{s:I, s:I}", "Size",
@@ -589,11 +543,11 @@ int volume_prune(struct volume_store *s, const char *filters, bool api_ge_142, j
                         if (any)
                                 continue;
                 }
-                _cleanup_strv_ char **users = volume_users(s->e, k);
+                _cleanup_strv_ char **users = volume_users(s, k);
                 if (users)
                         continue;
                 char path[4096] = "";
-                struct driver *d = driver_of(s, json_get_str(rec, "Driver", ""));
+                struct driver *d = vs_driver(s, json_get_str(rec, "Driver", ""));
                 int64_t sz = 0;
                 if (d && berth_volume_path(d, k, 0, path, sizeof(path), NULL) == 0)
                         sz = tree_size(path);

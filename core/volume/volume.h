@@ -7,22 +7,32 @@
  * A volume's data and options belong to its driver; the engine keeps a
  * record per volume (name, driver, labels, options as given, creation time)
  * at <data-root>/volume-meta/NAME.json, written atomically. Which containers
- * use a volume is not stored twice: it is read from the containers' records
- * ("Mounts" entries of Type "volume"), so it cannot drift from them.
+ * use a volume is not stored twice: the container layer answers it from
+ * the containers' records ("Mounts" entries of Type "volume") through the
+ * users callback, so it cannot drift from them.
  *
  * Errors follow the Engine API: -ENOENT "get x: no such volume" (404),
  * -EBUSY "remove x: volume is in use - [ids]" (409), -EINVAL (400). */
 
 #include <stdbool.h>
+#include "base/config.h"
 #include "base/json.h"
+#include "driver/driver.h"
 
-struct engine;
 struct volume_store;
 
 /* The label Docker puts on volumes it makes up (rm -v, prune). */
 #define VOLUME_LABEL_ANONYMOUS "com.docker.volume.anonymous"
 
-int volume_store_open(struct engine *e, struct volume_store **ret, struct berth_err *err);
+int volume_store_open(struct berth_config *cfg, const struct driver_set *drivers,
+                      struct volume_store **ret, struct berth_err *err);
+
+/* Which containers use volume `name`: the IDs of those whose records mount
+ * it, and of those named in `pins` (a JSON array of IDs, may be NULL) whose
+ * records exist; NULL when none. Called with the volume store's lock held. */
+typedef char **(*volume_users_fn)(void *userdata, const char *name, json_t *pins);
+/* Until it is set, no volume has users. */
+void volume_store_set_users_fn(struct volume_store *s, volume_users_fn fn, void *userdata);
 struct volume_store *volume_store_close(struct volume_store *s);
 
 /* POST /volumes/create. body: {"Name","Driver","DriverOpts","Labels"}; an
@@ -42,7 +52,7 @@ int volume_prune(struct volume_store *s, const char *filters, bool api_ge_142, j
 /* GET /system/df's Volumes: each volume with UsageData {Size, RefCount}. */
 json_t *volume_df(struct volume_store *s);
 /* Names of the containers (IDs) that use a volume; NULL when none. */
-char **volume_users(struct engine *e, const char *name);
+char **volume_users(struct volume_store *s, const char *name);
 /* For container mounts: find or create a volume (name NULL or "": an
  * anonymous one with a generated name); *ret_created says which. pin: the
  * ID of the container being created with it (counted as a user while its
@@ -103,18 +113,24 @@ int mount_spec_parse_api(json_t *m, struct mount_spec *ret, struct berth_err *er
 /* At container create: check every mount spec of the record being made
  * (cfg: its Config, hc: its HostConfig), then create the volumes it needs
  * (named ones that do not exist yet, anonymous ones) and missing -v host
- * directories. *ret_mounts gets the inspect "Mounts" array. All or nothing. */
-int volume_container_create(struct engine *e, const char *id, json_t *cfg, json_t *hc,
-                            json_t **ret_mounts, struct berth_err *err);
+ * directories. from: for each entry of HostConfig.VolumesFrom, the
+ * "Mounts" of that container (the caller looks them up). *ret_mounts gets
+ * the inspect "Mounts" array. All or nothing. */
+int volume_container_create(struct volume_store *vs, const char *id, json_t *cfg, json_t *hc,
+                            json_t *from, json_t **ret_mounts, struct berth_err *err);
 /* At start, with the rootfs mounted: mount the volumes through their
  * drivers, fill empty ones from the image, and append the OCI mounts to
  * spec["mounts"]. On failure what was mounted is released again. */
-int volume_container_start(struct engine *e, json_t *rec, const char *rootfs, json_t *spec,
+int volume_container_start(struct volume_store *vs, json_t *rec, const char *rootfs, json_t *spec,
                            struct berth_err *err);
 /* The container stopped: release its volume mounts. */
-void volume_container_stop(struct engine *e, json_t *rec);
+void volume_container_stop(struct volume_store *vs, json_t *rec);
 /* The container is removed: with anonymous, remove its anonymous volumes
  * that no other container uses (rm -v, --rm). */
-void volume_container_remove(struct engine *e, json_t *rec, bool anonymous);
+void volume_container_remove(struct volume_store *vs, json_t *rec, bool anonymous);
+/* After a daemon restart, for a running container: mount its volumes
+ * again, so that the drivers count it as a user (the last user leaving,
+ * not the first, releases a mount). */
+void volume_mounts_restore(struct volume_store *vs, const char *id, json_t *mounts);
 
 #endif

@@ -74,10 +74,11 @@ struct shim {
 
 static void shed_memory(void);
 
-static void fatal_sync(struct shim *s, const char *msg)
+static void fatal_sync(struct shim *s, const struct berth_err *err)
 {
-        char buf[BERTH_ERR_MSG_MAX + 32];
-        json_t *j = json_pack("{s:s}", "error", msg);
+        char buf[BERTH_ERR_MSG_MAX + 48];
+        json_t *j =
+            json_pack("{s:s, s:i}", "error", err_msg(err), "errno", err->code < 0 ? -err->code : 0);
         char *t = json_dumps(j, JSON_COMPACT);
         snprintf(buf, sizeof(buf), "%s\n", t ? t : "{\"error\":\"(not UTF-8)\"}");
         free(t);
@@ -723,7 +724,7 @@ static int run(struct shim *s)
         if (r >= 0)
                 r = create_container(s, &err);
         if (r < 0) {
-                fatal_sync(s, err_msg(&err));
+                fatal_sync(s, &err);
                 return 1;
         }
         _cleanup_free_ char *pidf = xasprintf("%s/%s", s->dir, SHIM_PIDFILE);
@@ -824,7 +825,7 @@ static int run(struct shim *s)
                                             &err);
                                         started = true;
                                         if (r < 0) {
-                                                fatal_sync(s, err_msg(&err));
+                                                fatal_sync(s, &err);
                                                 s->sync_fd = safe_close(s->sync_fd);
                                         } else {
                                                 loop_write(s->sync_fd, "{\"started\":true}\n", 17);
@@ -883,12 +884,12 @@ int main(int argc, char **argv)
         s.dir = argv[1];
         _cleanup_free_ char *cfgp = xasprintf("%s/%s", s.dir, SHIM_CONFIG);
         if (json_load_path(cfgp, &s.cfg, &err) < 0) {
-                fatal_sync(&s, err.msg);
+                fatal_sync(&s, &err);
                 return 1;
         }
 #ifdef BERTH_SHIM_STATIC
         if (shim_static_logging(argv, log_driver(s.cfg), &err) < 0) {
-                fatal_sync(&s, err.msg);
+                fatal_sync(&s, &err);
                 return 1;
         }
 #endif

@@ -20,12 +20,15 @@ out=$(echo piped | tb run -i --rm busybox cat); rc=$?
 expect_eq "run -i pipes stdin" "$out" "piped"
 expect_eq "run -i exit status" "$rc" 0
 expect_eq "--rm containers are gone" "$(b ps -aq --filter ancestor=busybox | wc -l)" 1
-out=$(tb run busybox nosuchcmd 2>&1); rc=$?
+out=$(tb run --name nocmd busybox nosuchcmd 2>&1); rc=$?
 expect_eq "unknown command exits 127" "$rc" 127
 expect_contains "unknown command message" "$out" 'executable file not found in $PATH'
-out=$(tb run busybox /etc/passwd 2>&1); rc=$?
+expect_eq "unknown command: the record's ExitCode" "$(b inspect -f '{{.State.ExitCode}}' nocmd)" 127
+out=$(tb run --name noexec busybox /etc/passwd 2>&1); rc=$?
 expect_eq "non-executable command exits 126" "$rc" 126
 expect_contains "non-executable command message" "$out" "permission denied"
+expect_eq "non-executable command: the record's ExitCode" "$(b inspect -f '{{.State.ExitCode}}' noexec)" 126
+b rm nocmd noexec > /dev/null
 
 # detached: logs, stop, wait, start, kill, restart, rm -f
 id=$(tb run -d --name srv busybox sh -c 'trap "echo bye; exit 0" TERM; i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done')

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Networks and containers: the network namespace, endpoints, published
- * ports, connect/disconnect, and what a daemon restart restores.
+/* The endpoints of containers: the network namespace, endpoints, published
+ * ports, connect/disconnect, and what a daemon restart restores. The
+ * container layer owns the records: it hands in a container's record (or
+ * a copy of it) and stores what comes back; nothing here finds, locks or
+ * saves a container record.
  *
  * The namespace is made by berthd, not by the runtime: a thread unshares
  * CLONE_NEWNET, bind-mounts /proc/thread-self/ns/net on
@@ -10,7 +13,6 @@
  * the exit is handled, which makes cleanup independent of the kernel's. */
 #include "base/events.h"
 #include "network-internal.h"
-#include "container/container-internal.h"
 #include "base/log.h"
 
 #include <arpa/inet.h>
@@ -20,9 +22,9 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 
-static char *netns_path(struct engine *e, const char *id)
+static char *netns_path(struct network_store *s, const char *id)
 {
-        return xasprintf("%s/netns/%s", e->cfg->exec_root, id);
+        return xasprintf("%s/netns/%s", s->cfg->exec_root, id);
 }
 
 static int netns_create(const char *path, struct berth_err *err)
@@ -209,26 +211,21 @@ static json_t *new_es(json_t *cfg)
         return es;
 }
 
-static const char *default_network(struct engine *e, const char *mode)
+static const char *default_network(struct network_store *s, const char *mode)
 {
-        return streq(mode, "default") ? e->cfg->network_default : mode;
+        return streq(mode, "default") ? s->cfg->network_default : mode;
 }
 
-int network_container_create(struct engine *e, json_t *hc, json_t *netcfg, json_t **ret_networks,
-                             struct berth_err *err)
+int network_container_create(struct network_store *s, json_t *hc, json_t *netcfg,
+                             json_t **ret_networks, struct berth_err *err)
 {
-        struct network_store *s = e->networks;
         const char *mode = json_get_str(hc, "NetworkMode", "default");
         if (!*mode)
                 mode = "default";
         const char *other = startswith(mode, "container:");
         if (other) {
-                /* --network container:X: no network of its own; X must exist
-                 * now and run at start */
-                char tid[65];
-                int r = container_resolve(e->containers, other, tid, err);
-                if (r < 0)
-                        return r;
+                /* --network container:X: no network of its own (the
+                 * container layer checks that X exists) */
                 if (json_object_size(json_object_get(hc, "PortBindings")) ||
                     json_get_bool(hc, "PublishAllPorts", false))
                         return err_set(err, -EINVAL,
@@ -239,7 +236,7 @@ int network_container_create(struct engine *e, json_t *hc, json_t *netcfg, json_
         }
         json_t *epc = json_object_get(netcfg, "EndpointsConfig");
         json_t *nets = json_object();
-        const char *net = default_network(e, mode);
+        const char *net = default_network(s, mode);
         pthread_mutex_lock(&s->lock);
         struct netrec *n = nw_find_locked(s, net);
         if (!n) {
@@ -506,58 +503,38 @@ static void etc_inputs(struct network_store *s, json_t *rec, const char *hostnam
         }
 }
 
-/* --network container:X: join the namespace of X, which must be running
- * (SandboxKey names it; stop leaves it alone), with X's names and DNS in
- * the /etc files. */
-static int join_other(struct engine *e, json_t *rec, const char *other, struct berth_err *err)
+/* --network container:X: join the namespace of X (SandboxKey names it;
+ * stop leaves it alone), with X's names and DNS in the /etc files. */
+static int join_other(struct network_store *s, json_t *rec, const char *key, json_t *nets,
+                      struct berth_err *err)
 {
-        struct network_store *s = e->networks;
-        struct container_store *cs = e->containers;
         json_t *ns = json_object_get(rec, "NetworkSettings");
         json_t *hc = json_object_get(rec, "HostConfig");
         const char *hostname = json_get_str(json_object_get(rec, "Config"), "Hostname", "");
-        int code;
-        pthread_mutex_lock(&cs->lock);
-        struct record *t = ct_find_locked(cs, other, &code);
-        if (!t) {
-                pthread_mutex_unlock(&cs->lock);
-                return ct_not_found(err, other, code);
-        }
-        if (!ct_is_running(t->j)) {
-                pthread_mutex_unlock(&cs->lock);
-                return err_set(err, -EEXIST, "cannot join network of a non running container: %s",
-                               t->id);
-        }
-        json_t *tns = json_object_get(t->j, "NetworkSettings");
-        const char *tmode = json_get_str(json_object_get(t->j, "HostConfig"), "NetworkMode", "");
-        /* a host-mode X: the host's namespace, by the path of berthd's pid 1 */
-        _cleanup_free_ char *key =
-            xstrdup(streq(tmode, "host") ? "/proc/1/ns/net" : json_get_str(tns, "SandboxKey", ""));
-        _cleanup_json_ json_t *tnets = json_deep_copy(json_object_get(tns, "Networks"));
-        pthread_mutex_unlock(&cs->lock);
-        if (!*key)
-                return err_set(err, -EINVAL, "container %s has no network namespace to join",
-                               other);
         json_object_set_new(ns, "SandboxKey", json_string(key));
         /* our name on X's address, X's DNS (etc_inputs on a view sharing our
          * HostConfig) */
         _cleanup_json_ json_t *view =
             json_pack("{s:O, s:{s:O}}", "HostConfig", hc, "NetworkSettings", "Networks",
-                      tnets ? tnets : json_object());
+                      nets ? nets : json_object());
         pthread_mutex_lock(&s->lock);
         etc_inputs(s, view, hostname);
         pthread_mutex_unlock(&s->lock);
         return 0;
 }
 
-int network_container_start(struct engine *e, const char *id, json_t *rec, struct berth_err *err)
+int network_container_start(struct network_store *s, const char *id, json_t *rec,
+                            const char *join_key, json_t *join_networks, struct berth_err *err)
 {
         const char *other = startswith(
             json_get_str(json_object_get(rec, "HostConfig"), "NetworkMode", ""), "container:");
-        if (other)
-                return join_other(e, rec, other, err);
+        if (other) {
+                if (isempty(join_key))
+                        return err_set(err, -EINVAL,
+                                       "container %s has no network namespace to join", other);
+                return join_other(s, rec, join_key, join_networks, err);
+        }
 
-        struct network_store *s = e->networks;
         json_t *ns = json_object_get(rec, "NetworkSettings");
         json_t *nets = json_object_get(ns, "Networks");
         json_t *hc = json_object_get(rec, "HostConfig");
@@ -567,7 +544,7 @@ int network_container_start(struct engine *e, const char *id, json_t *rec, struc
         if (!json_object_size(nets) && !streq(json_get_str(hc, "NetworkMode", ""), "host")) {
                 /* a record from before networks: the default network */
                 json_t *n2 = NULL;
-                int r = network_container_create(e, hc, json_object_get(rec, "NetworkingConfig"),
+                int r = network_container_create(s, hc, json_object_get(rec, "NetworkingConfig"),
                                                  &n2, err);
                 if (r < 0)
                         return r;
@@ -575,7 +552,7 @@ int network_container_start(struct engine *e, const char *id, json_t *rec, struc
                 nets = n2;
         }
         int r = 0;
-        _cleanup_free_ char *path = netns_path(e, id);
+        _cleanup_free_ char *path = netns_path(s, id);
         const char *name;
         json_t *es;
 
@@ -654,13 +631,12 @@ int network_container_start(struct engine *e, const char *id, json_t *rec, struc
 
 fail:
         pthread_mutex_unlock(&s->lock);
-        network_container_stop(e, id, rec);
+        network_container_stop(s, id, rec);
         return r;
 }
 
-void network_container_stop(struct engine *e, const char *id, json_t *rec)
+void network_container_stop(struct network_store *s, const char *id, json_t *rec)
 {
-        struct network_store *s = e->networks;
         json_t *ns = json_object_get(rec, "NetworkSettings");
         json_t *nets = json_object_get(ns, "Networks");
         const char *name;
@@ -700,9 +676,8 @@ void network_container_stop(struct engine *e, const char *id, json_t *rec)
                 clear_live(ns);
 }
 
-void network_container_restore(struct engine *e, const char *id, json_t *rec)
+void network_container_restore(struct network_store *s, const char *id, json_t *rec)
 {
-        struct network_store *s = e->networks;
         json_t *ns = json_object_get(rec, "NetworkSettings");
         json_t *nets = json_object_get(ns, "Networks");
         const char *name;
@@ -750,44 +725,32 @@ void network_container_restore(struct engine *e, const char *id, json_t *rec)
         pthread_mutex_unlock(&s->lock);
 }
 
-void network_restore_containers(struct engine *e)
-{
-        struct container_store *cs = e->containers;
-        pthread_mutex_lock(&cs->lock);
-        for (size_t i = 0; i < cs->n; i++)
-                if (ct_is_running(cs->recs[i]->j))
-                        network_container_restore(e, cs->recs[i]->id, cs->recs[i]->j);
-        pthread_mutex_unlock(&cs->lock);
-}
-
 /* --- connect, disconnect ----------------------------------------------------- */
 
-int network_connect(struct engine *e, const char *ref, json_t *body, struct berth_err *err)
+int network_endpoint_connect(struct network_store *s, const char *ref, const char *id, json_t *rec,
+                             bool running, json_t *endpoint_config, struct berth_err *err)
 {
-        struct container_store *cs = e->containers;
-        struct network_store *s = e->networks;
-        const char *cref = json_get_str(body, "Container", "");
-        int code, r = 0;
-        pthread_mutex_lock(&cs->lock);
-        struct record *rc = ct_find_locked(cs, cref, &code);
-        if (!rc) {
-                pthread_mutex_unlock(&cs->lock);
-                return ct_not_found(err, cref, code);
+        int r = 0;
+        const char *cname = json_get_str(rec, "Name", "/");
+        cname += cname[0] == '/';
+        json_t *ns = json_object_get(rec, "NetworkSettings");
+        json_t *nets = json_object_get(ns, "Networks");
+        if (!json_is_object(nets)) {
+                nets = json_object();
+                json_object_set_new(ns, "Networks", nets);
         }
         pthread_mutex_lock(&s->lock);
         struct netrec *n = nw_find_locked(s, ref);
-        json_t *ns = json_object_get(rc->j, "NetworkSettings");
-        json_t *nets = json_object_get(ns, "Networks");
         if (!n) {
                 r = nw_not_found(err, ref);
                 goto out;
         }
         if (json_object_get(nets, nw_name(n))) {
                 r = err_set(err, -EPERM, "endpoint with name %s already exists in network %s",
-                            rc->name + 1, nw_name(n));
+                            cname, nw_name(n));
                 goto out;
         }
-        const char *mode = json_get_str(json_object_get(rc->j, "HostConfig"), "NetworkMode", "");
+        const char *mode = json_get_str(json_object_get(rec, "HostConfig"), "NetworkMode", "");
         if (startswith(mode, "container:")) {
                 r = err_set(err, -EPERM,
                             "container sharing network namespace with another container or host "
@@ -800,56 +763,45 @@ int network_connect(struct engine *e, const char *ref, json_t *body, struct bert
                             "host network (or none)");
                 goto out;
         }
-        json_t *es = new_es(json_object_get(body, "EndpointConfig"));
+        json_t *es = new_es(endpoint_config);
         json_object_set_new(es, "NetworkID", json_string(n->id));
-        if (ct_is_running(rc->j)) {
+        if (running) {
                 const char *sk = json_get_str(ns, "SandboxKey", "");
                 char ifname[16];
                 snprintf(ifname, sizeof(ifname), "eth%zu", json_object_size(nets));
                 r = nw_endpoint_up_locked(
-                    s, n, rc->id, rc->name + 1,
-                    json_get_str(json_object_get(rc->j, "Config"), "Hostname", ""), sk, ifname, es,
-                    err);
+                    s, n, id, cname, json_get_str(json_object_get(rec, "Config"), "Hostname", ""),
+                    sk, ifname, es, err);
                 if (r < 0) {
                         json_decref(es);
                         goto out;
                 }
         }
         json_object_set_new(nets, nw_name(n), es);
-        r = ct_record_save(cs, rc, err);
 out:
         pthread_mutex_unlock(&s->lock);
-        pthread_mutex_unlock(&cs->lock);
         return r;
 }
 
-int network_disconnect(struct engine *e, const char *ref, json_t *body, struct berth_err *err)
+int network_endpoint_disconnect(struct network_store *s, const char *ref, const char *id,
+                                json_t *rec, struct berth_err *err)
 {
-        struct container_store *cs = e->containers;
-        struct network_store *s = e->networks;
-        const char *cref = json_get_str(body, "Container", "");
-        int code, r = 0;
-        pthread_mutex_lock(&cs->lock);
-        struct record *rc = ct_find_locked(cs, cref, &code);
-        if (!rc) {
-                pthread_mutex_unlock(&cs->lock);
-                return ct_not_found(err, cref, code);
-        }
+        int r = 0;
+        json_t *ns = json_object_get(rec, "NetworkSettings");
+        json_t *nets = json_object_get(ns, "Networks");
         pthread_mutex_lock(&s->lock);
         struct netrec *n = nw_find_locked(s, ref);
-        json_t *nets = json_object_get(json_object_get(rc->j, "NetworkSettings"), "Networks");
         json_t *es = n ? json_object_get(nets, nw_name(n)) : NULL;
         if (!n)
                 r = nw_not_found(err, ref);
         else if (!es)
-                r = err_set(err, -EPERM, "container %s is not connected to network %s", rc->id,
+                r = err_set(err, -EPERM, "container %s is not connected to network %s", id,
                             nw_name(n));
         else if (has_feature(n, BERTH_NET_F_HOST_NETNS))
                 r = err_set(err, -EPERM,
                             "container cannot be disconnected from host network or connected to "
                             "host network");
         if (r == 0) {
-                json_t *ns = json_object_get(rc->j, "NetworkSettings");
                 json_t *pes = NULL;
                 if (primary_locked(s, nets, &pes) == n && pes == es) {
                         /* its published ports go with it */
@@ -857,23 +809,17 @@ int network_disconnect(struct engine *e, const char *ref, json_t *body, struct b
                         ports_recorded(ns, json_get_str(es, "IPAddress", ""), &m);
                         char addr[48];
                         struct berth_endpoint ep;
-                        endpoint_of(n, rc->id, es, NULL, "eth0", addr, sizeof(addr), &ep);
+                        endpoint_of(n, id, es, NULL, "eth0", addr, sizeof(addr), &ep);
                         if (m.n)
                                 berth_network_unpublish(n->drv, &ep, m.v, m.n, 0, NULL);
                         portmap_done(&m);
                         json_object_set_new(ns, "Ports", json_object());
                 }
                 if (*json_get_str(es, "EndpointID", ""))
-                        nw_endpoint_down_locked(
-                            s, n, rc->id,
-                            json_get_str(json_object_get(rc->j, "NetworkSettings"), "SandboxKey",
-                                         NULL),
-                            es);
+                        nw_endpoint_down_locked(s, n, id, json_get_str(ns, "SandboxKey", NULL), es);
                 json_object_del(nets, nw_name(n));
-                r = ct_record_save(cs, rc, err);
         }
         pthread_mutex_unlock(&s->lock);
-        pthread_mutex_unlock(&cs->lock);
         return r;
 }
 
