@@ -13,7 +13,10 @@ expect_fail() { # NAME PATTERN: run bundle NAME, which must fail with PATTERN
         ok "$name: $(cat "$T/err")"
 }
 nprocs() { ls -d /proc/[0-9]* | wc -l; }
-before=$(pgrep -c -f berth-runtime || true)
+# this test's own runtime processes: other suites may run berth-runtime
+# at the same time
+mine() { pgrep -c -f -- "--root $STATE" || true; }
+before=$(mine)
 
 mkbundle badjson
 echo '{"ociVersion": "1.0.2", "process": {' >"$T/badjson/config.json"
@@ -58,5 +61,5 @@ rt delete --force dup
 assert_clean
 ok "duplicate id: $(cat "$T/err")"
 
-[ "$(pgrep -c -f berth-runtime || true)" = "$before" ] || fail "berth-runtime processes left behind"
+[ "$(mine)" = "$before" ] || fail "berth-runtime processes left behind"
 ok "no runtime process left behind"
