@@ -55,6 +55,8 @@ done
 out=$(python3 - "$SOCK" <<'PY' 2>&1
 import sys, docker
 c = docker.DockerClient(base_url="unix://" + sys.argv[1])
+# docker-py's Swarm model takes a 503 (only) as "not in a swarm"
+print("attrs", c.swarm.attrs)
 for what, f in (("swarm", lambda: c.swarm.reload()), ("services", c.services.list),
                 ("nodes", c.nodes.list), ("secrets", c.secrets.list)):
     try:
@@ -69,6 +71,7 @@ except docker.errors.APIError as e:
     print(e.status_code, e.explanation)
 PY
 )
+expect_contains "docker-py: swarm.attrs is empty outside a swarm" "$out" "attrs {}"
 expect_contains "docker-py: swarm.reload raises APIError 503" "$out" "swarm 503 $NOT_MANAGER"
 expect_contains "docker-py: services.list raises APIError 503" "$out" "services 503 $NOT_MANAGER"
 expect_contains "docker-py: nodes.list raises APIError 503" "$out" "nodes 503 $NOT_MANAGER"
