@@ -195,3 +195,16 @@ int api_build_prune(struct api_request *req, struct berth_err *err)
         return api_reply_json(req, 200,
                               json_pack("{s:[], s:i}", "CachesDeleted", "SpaceReclaimed", 0));
 }
+
+int api_swarm_inactive(struct api_request *req, struct berth_err *err)
+{
+        return api_reply_error(
+            req, 503,
+            "This node is not a swarm manager. Use \"docker swarm init\" or "
+            "\"docker swarm join\" to connect this node to swarm and try again.");
+}
+
+int api_swarm_leave(struct api_request *req, struct berth_err *err)
+{
+        return api_reply_error(req, 503, "This node is not part of a swarm");
+}

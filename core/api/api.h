@@ -65,6 +65,9 @@ void api_server_stop(struct api_server *s);
 int api_ping(struct api_request *req, struct berth_err *err);
 int api_version(struct api_request *req, struct berth_err *err);
 int api_info(struct api_request *req, struct berth_err *err);
+/* Swarm endpoints: 503, as Docker answers on a node outside any swarm. */
+int api_swarm_inactive(struct api_request *req, struct berth_err *err);
+int api_swarm_leave(struct api_request *req, struct berth_err *err);
 int api_system_df(struct api_request *req, struct berth_err *err);
 int api_build_prune(struct api_request *req, struct berth_err *err);
 

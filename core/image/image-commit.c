@@ -93,6 +93,16 @@ int image_commit_container(struct image_store *s, const char *base_id, struct dr
         _cleanup_free_ char *now = json_time_ns(now_ns());
         json_object_set_new(cfg, "created", json_string(now));
         json_object_set_new(cfg, "container", json_string(container_id));
+        /* Docker keeps the container's own config, before --change, as
+         * container_config; image inspect shows it as ContainerConfig */
+        if (json_is_object(container_config))
+                json_object_set(cfg, "container_config", container_config);
+        else
+                json_object_del(cfg, "container_config");
+        if (!isempty(comment))
+                json_object_set_new(cfg, "comment", json_string(comment));
+        else
+                json_object_del(cfg, "comment");
         if (!isempty(author))
                 json_object_set_new(cfg, "author", json_string(author));
         else

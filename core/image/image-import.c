@@ -7,25 +7,6 @@
 #include <ctype.h>
 #include <sys/utsname.h>
 
-int tar_decompress_run(int in_fd, int out_fd, const char *read_msg, const char *data_msg,
-                       const char *write_msg, char ret_digest[72], int64_t *ret_size,
-                       struct berth_err *err)
-{
-        const char *args[] = {"decompress", read_msg, data_msg, write_msg, NULL};
-        _cleanup_json_ json_t *res = NULL;
-        int r = tar_helper_run(args, &(struct tar_helper_io){.in = in_fd, .out = out_fd, .dir = -1},
-                               &res, err);
-        if (r < 0)
-                return r;
-        const char *d = json_get_str(res, "digest", "");
-        if (!digest_valid(d))
-                return err_set(err, -EPROTO, "the tar helper sent no digest");
-        snprintf(ret_digest, 72, "%s", d);
-        if (ret_size)
-                *ret_size = json_get_int(res, "size", 0);
-        return 0;
-}
-
 /* "CMD [\"a\",\"b\"]" (exec form) or "CMD a b" (shell form). */
 static json_t *cmd_value(const char *v, struct berth_err *err)
 {

@@ -47,12 +47,6 @@ struct image_store {
         void *usage_ud;
 };
 
-/* berth-tar decompress (tar_decompress in tar-archive.h): in_fd's data,
- * decompressed, to out_fd (-1: nowhere), its digest and size. */
-int tar_decompress_run(int in_fd, int out_fd, const char *read_msg, const char *data_msg,
-                       const char *write_msg, char ret_digest[72], int64_t *ret_size,
-                       struct berth_err *err);
-
 char *blob_path(struct image_store *s, const char *digest);
 /* Store bytes as a blob; if `expect` is not NULL the digest must match. */
 int blob_put(struct image_store *s, const void *p, size_t n, const char *expect,

@@ -261,6 +261,22 @@ static int kv_add(void *ud, const char *k, const char *v)
         return 0;
 }
 
+/* ContainerConfig as dockerd shows it: its Go struct, every field present
+ * and zero unless the image config's container_config sets it (an image
+ * made without one shows the zero struct). */
+static json_t *container_config_json(json_t *ccfg)
+{
+        json_t *o = json_pack(
+            "{s:s, s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:n, s:n, s:s, s:n, s:s, s:n, s:n, "
+            "s:n}",
+            "Hostname", "", "Domainname", "", "User", "", "AttachStdin", 0, "AttachStdout", 0,
+            "AttachStderr", 0, "Tty", 0, "OpenStdin", 0, "StdinOnce", 0, "Env", "Cmd", "Image", "",
+            "Volumes", "WorkingDir", "", "Entrypoint", "OnBuild", "Labels");
+        if (json_is_object(ccfg))
+                json_object_update(o, ccfg);
+        return o;
+}
+
 int image_inspect(struct image_store *s, const char *ref, json_t **ret, struct berth_err *err)
 {
         _cleanup_free_ char *created = NULL, *tagtime = NULL;
@@ -293,9 +309,9 @@ int image_inspect(struct image_store *s, const char *ref, json_t **ret, struct b
             names_json(s, img->id, true), "Parent", strempty(img->parent), "Comment",
             strempty(json_string_value(json_object_get(c, "comment"))), "Created", created,
             "Container", strempty(json_string_value(json_object_get(c, "container"))),
-            "ContainerConfig", json_is_object(ccfg) ? json_incref(ccfg) : json_object(),
-            "DockerVersion", strempty(json_string_value(json_object_get(c, "docker_version"))),
-            "Author", strempty(json_string_value(json_object_get(c, "author"))), "Config",
+            "ContainerConfig", container_config_json(ccfg), "DockerVersion",
+            strempty(json_string_value(json_object_get(c, "docker_version"))), "Author",
+            strempty(json_string_value(json_object_get(c, "author"))), "Config",
             json_is_object(cfg) ? cfg : json_null(), "Architecture",
             json_string_value(json_object_get(c, "architecture")) ?: "amd64", "Os",
             json_string_value(json_object_get(c, "os")) ?: "linux", "Size", (json_int_t)size,

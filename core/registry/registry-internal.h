@@ -23,6 +23,7 @@
 #define MT_OCI_CONFIG      "application/vnd.oci.image.config.v1+json"
 #define MT_OCI_LAYER       "application/vnd.oci.image.layer.v1.tar"
 #define MT_OCI_LAYER_GZ    "application/vnd.oci.image.layer.v1.tar+gzip"
+#define MT_OCI_LAYER_ZSTD  "application/vnd.oci.image.layer.v1.tar+zstd"
 
 /* Largest manifest we read (Docker's limit), and config. */
 #define REG_MANIFEST_MAX (4u << 20)

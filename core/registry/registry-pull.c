@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include "image/image.h"
+#include "tar/tar-helper.h"
 
 #define OUTBUF (256u * 1024)
 
@@ -26,6 +27,7 @@ struct layer_dl {
         char id[13];
         bool skip; /* the store has the layer */
         bool gz;
+        bool zstd; /* spooled as it comes, decompressed by berth-tar after the digest check */
         int state;
         int r;
         struct berth_err err;
@@ -200,6 +202,33 @@ static int dl_abort(void *ud)
         return d->p->abort;
 }
 
+/* The spooled zstd blob, decompressed by berth-tar (libarchive) into a new
+ * temp file that takes its place; the tar's digest in diff. */
+static int unzstd(struct layer_dl *d, char diff[72])
+{
+        struct berth_err *err = &d->err;
+        _cleanup_free_ char *tar = NULL;
+        _cleanup_close_ int fd = rstore_tmpfile("layer", &tar, err);
+        if (fd < 0)
+                return fd;
+        _cleanup_free_ char *rm = xasprintf("layer %s: cannot read", d->digest);
+        _cleanup_free_ char *dm = xasprintf("layer %s: not valid zstd data", d->digest);
+        _cleanup_free_ char *wm = xasprintf("layer %s: write", d->digest);
+        int r = lseek(d->fd, 0, SEEK_SET) < 0
+                    ? err_errno(err, -errno, "layer %s: rewind", d->digest)
+                    : tar_decompress_run(d->fd, fd, rm, dm, wm, diff, NULL, err);
+        if (r < 0) {
+                unlink(tar);
+                return r;
+        }
+        unlink(d->tar);
+        free(d->tar);
+        d->tar = TAKE_PTR(tar);
+        safe_close(d->fd);
+        d->fd = TAKE_FD(fd);
+        return 0;
+}
+
 static int download(struct layer_dl *d)
 {
         struct pull *p = d->p;
@@ -287,7 +316,11 @@ static int download(struct layer_dl *d)
         emit(p, reg_progress(d->id, "Verifying Checksum", -1, -1));
         if (d->gz)
                 digest_final(d->dh, diff);
-        else
+        else if (d->zstd) {
+                r = unzstd(d, diff);
+                if (r < 0)
+                        return r;
+        } else
                 strcpy(diff, blob);
         if (!streq(diff, d->diff_id))
                 return err_set(err, -EBADMSG,
@@ -460,21 +493,23 @@ static int pick_platform(json_t *index, const char *platform, const char *full, 
 
 /* --- one image ----------------------------------------------------------- */
 
-static int layer_kind(const char *mt, bool *ret_gz)
+static int layer_kind(const char *mt, bool *ret_gz, bool *ret_zstd)
 {
+        *ret_gz = *ret_zstd = false;
         if (streq(mt, MT_DOCKER_LAYER) || streq(mt, MT_OCI_LAYER_GZ) ||
             streq(mt, "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip") ||
             streq(mt, "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip")) {
                 *ret_gz = true;
                 return 0;
         }
-        if (streq(mt, MT_OCI_LAYER) || streq(mt, "application/vnd.docker.image.rootfs.diff.tar") ||
-            streq(mt, "application/vnd.oci.image.layer.nondistributable.v1.tar")) {
-                *ret_gz = false;
+        if (streq(mt, MT_OCI_LAYER_ZSTD) ||
+            streq(mt, "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd")) {
+                *ret_zstd = true;
                 return 0;
         }
-        if (endswith(mt, "+zstd"))
-                return -ENOTSUP;
+        if (streq(mt, MT_OCI_LAYER) || streq(mt, "application/vnd.docker.image.rootfs.diff.tar") ||
+            streq(mt, "application/vnd.oci.image.layer.nondistributable.v1.tar"))
+                return 0;
         return -EBADMSG;
 }
 
@@ -595,11 +630,11 @@ static int pull_image(struct pull *p, const struct image_ref *ref, const char *p
                                     full, i);
                         goto out;
                 }
-                r = layer_kind(d->media, &d->gz);
+                r = layer_kind(d->media, &d->gz, &d->zstd);
                 if (r < 0) {
-                        r = err_set(err, r, "layer %s has media type '%s', which berth %s",
-                                    d->digest, d->media,
-                                    r == -ENOTSUP ? "cannot unpack yet" : "does not know");
+                        r = err_set(err, r,
+                                    "layer %s has media type '%s', which berth does not know",
+                                    d->digest, d->media);
                         goto out;
                 }
         }

@@ -417,10 +417,22 @@ int reg_push(const struct registry_opts *o, const char *refstr, const struct reg
                 goto out;
         }
         {
+                /* a layer the registry holds as zstd keeps its media type,
+                 * which only an OCI manifest can carry: then every
+                 * descriptor takes its OCI name */
+                bool oci = false;
+                size_t i;
+                json_t *dsc;
+                json_array_foreach (descs, i, dsc)
+                        oci = oci || streq(json_get_str(dsc, "mediaType", ""), MT_OCI_LAYER_ZSTD);
+                json_array_foreach (descs, i, dsc)
+                        if (oci && streq(json_get_str(dsc, "mediaType", ""), MT_DOCKER_LAYER))
+                                json_object_set_new(dsc, "mediaType", json_string(MT_OCI_LAYER_GZ));
+                const char *mt = oci ? MT_OCI_MANIFEST : MT_DOCKER_MANIFEST;
                 _cleanup_json_ json_t *man =
                     json_pack("{s:i, s:s, s:{s:s, s:I, s:s}, s:O}", "schemaVersion", 2, "mediaType",
-                              MT_DOCKER_MANIFEST, "config", "mediaType", MT_DOCKER_CONFIG, "size",
-                              (json_int_t)config_len, "digest", id, "layers", descs);
+                              mt, "config", "mediaType", oci ? MT_OCI_CONFIG : MT_DOCKER_CONFIG,
+                              "size", (json_int_t)config_len, "digest", id, "layers", descs);
                 _cleanup_free_ char *body = json_dumps(man, JSON_INDENT(3));
                 if (!body) {
                         r = err_set(err, -EINVAL, "cannot encode the manifest");
@@ -436,7 +448,8 @@ int reg_push(const struct registry_opts *o, const char *refstr, const struct reg
                         EVP_MD_CTX_free(h);
                 }
                 _cleanup_free_ char *url = xasprintf("/v2/%s/manifests/%s", ref.path, ref.tag);
-                const char *h[] = {"Content-Type: " MT_DOCKER_MANIFEST, NULL};
+                _cleanup_free_ char *ct = xasprintf("Content-Type: %s", mt);
+                const char *h[] = {ct, NULL};
                 struct reg_req q = {.method = "PUT",
                                     .url = url,
                                     .headers = h,

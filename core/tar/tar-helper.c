@@ -2,6 +2,7 @@
 /* Running berth-tar: see tar-helper.h. */
 #include "tar-helper.h"
 #include "base/json.h"
+#include "base/sha256.h"
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -128,4 +129,23 @@ int tar_helper_reply(int r, json_t *result, const struct berth_err *err)
         if (jline_write(TAR_HELPER_RESULT_FD, j) < 0)
                 return 1;
         return r < 0 ? 1 : 0;
+}
+
+int tar_decompress_run(int in_fd, int out_fd, const char *read_msg, const char *data_msg,
+                       const char *write_msg, char ret_digest[72], int64_t *ret_size,
+                       struct berth_err *err)
+{
+        const char *args[] = {"decompress", read_msg, data_msg, write_msg, NULL};
+        _cleanup_json_ json_t *res = NULL;
+        int r = tar_helper_run(args, &(struct tar_helper_io){.in = in_fd, .out = out_fd, .dir = -1},
+                               &res, err);
+        if (r < 0)
+                return r;
+        const char *d = json_get_str(res, "digest", "");
+        if (!digest_valid(d))
+                return err_set(err, -EPROTO, "the tar helper sent no digest");
+        snprintf(ret_digest, 72, "%s", d);
+        if (ret_size)
+                *ret_size = json_get_int(res, "size", 0);
+        return 0;
 }

@@ -35,6 +35,13 @@ int tar_helper_run(const char *const *args, const struct tar_helper_io *io, json
  * entry called `top`, to out_fd (archive_write_tree in tar-archive.h). */
 int tar_pack_tree(int dirfd, const char *name, const char *top, int out_fd, struct berth_err *err);
 
+/* berth-tar decompress (tar_decompress in tar-archive.h): in_fd's data,
+ * decompressed if it is gzip, xz, bzip2 or zstd, to out_fd (-1: nowhere),
+ * its digest and size. */
+int tar_decompress_run(int in_fd, int out_fd, const char *read_msg, const char *data_msg,
+                       const char *write_msg, char ret_digest[72], int64_t *ret_size,
+                       struct berth_err *err);
+
 /* The helper's side: write the reply for r (result, or err's message when
  * r < 0) on fd 4; returns the exit status to use. */
 int tar_helper_reply(int r, json_t *result, const struct berth_err *err);

@@ -131,6 +131,12 @@ check "commit prints the new ID" bash -c "[[ '$out' =~ ^sha256:[0-9a-f]{64}$ ]]"
 expect_eq "the new image has one more layer" "$(b image inspect -f '{{json .RootFS.Layers}}' committed:1 | jq length)" 2
 expect_eq "commit --change applies" "$(b image inspect -f '{{json .Config.Cmd}}' committed:1)" '["cat","/root/mark"]'
 expect_eq "commit message in the history" "$(b image history --format '{{.Comment}}' committed:1 | head -1)" "my change"
+expect_eq "commit -m is the image's Comment" "$(b image inspect -f '{{.Comment}}' committed:1)" "my change"
+expect_eq "commit -a is the image's Author" "$(b image inspect -f '{{.Author}}' committed:1)" "me"
+expect_eq "ContainerConfig is the container's config, before --change" \
+        "$(b image inspect -f '{{json .ContainerConfig.Cmd}}' committed:1)" '["sh","-c","echo exported > /root/mark"]'
+expect_eq "the base image shows an empty ContainerConfig" \
+        "$(b image inspect -f '{{json .ContainerConfig}}' busybox | jq -c '[.Hostname, .Cmd, .Image, .Tty]')" '["",null,"",false]'
 expect_eq "a container of the new image sees the change" "$(tb run --rm committed:1)" "exported"
 tb rm exp > /dev/null
 
@@ -175,9 +181,15 @@ for d in /usr/local/bin/docker /usr/bin/docker; do
         out=$(D exec "$cid" nosuch 2>&1); rc=$?
         expect_eq "$d exec of a missing command exits 126" "$rc" 126
         check "$d export" bash -c "timeout -s KILL 30 '$d' -H 'unix://$SOCK' export '$cid' | tar t | grep -qx bin/busybox"
-        out=$(D commit "$cid" "dk/commit:${d##*/}"); rc=$?
+        out=$(D commit -m "msg ${d##*/}" -a "au ${d##*/}" "$cid" "dk/commit:${d##*/}"); rc=$?
         expect_eq "$d commit exit status" "$rc" 0
         check "$d commit made an image" D image inspect "dk/commit:${d##*/}"
+        expect_eq "$d commit -m, -a: Comment and Author" \
+                "$(D image inspect -f '{{.Comment}}|{{.Author}}' "dk/commit:${d##*/}")" "msg ${d##*/}|au ${d##*/}"
+        expect_eq "$d commit: ContainerConfig.Cmd is the container's" \
+                "$(D image inspect -f '{{json .ContainerConfig.Cmd}}' "dk/commit:${d##*/}")" '["sh","-c","echo started; sleep 100"]'
+        expect_eq "$d commit: the message in history" \
+                "$(D history --format '{{.Comment}}' "dk/commit:${d##*/}" | head -1)" "msg ${d##*/}"
         D rmi "dk/commit:${d##*/}" > /dev/null
         check "$d pause" D pause "$cid"
 
