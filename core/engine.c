@@ -29,11 +29,11 @@ struct engine *engine_close(struct engine *e)
         /* The volume store stays, as the container store does: exit
          * monitors may still release mounts. */
         network_store_close(e->networks);
-        drivers_free(e->auth);
-        drivers_free(e->logging);
-        drivers_free(e->volume);
-        drivers_free(e->network);
-        driver_unload(e->storage);
+        drivers_free(e->drivers.auth);
+        drivers_free(e->drivers.logging);
+        drivers_free(e->drivers.volume);
+        drivers_free(e->drivers.network);
+        driver_unload(e->drivers.storage);
         free(e->id);
         free(e);
         return NULL;
@@ -183,23 +183,23 @@ int engine_open(struct berth_config *cfg, struct engine **ret, struct berth_err 
                                cfg->volume_default);
 
         driver_set_layer_services(host_layer_unpack, host_layer_diff);
-        r = driver_load(cfg, BERTH_KIND_STORAGE, cfg->storage_driver, &e->storage, err);
+        r = driver_load(cfg, BERTH_KIND_STORAGE, cfg->storage_driver, &e->drivers.storage, err);
         if (r < 0)
                 return r;
-        r = load_list(cfg, BERTH_KIND_NETWORK, cfg->network_drivers, &e->network, err);
+        r = load_list(cfg, BERTH_KIND_NETWORK, cfg->network_drivers, &e->drivers.network, err);
         if (r < 0)
                 return r;
-        r = load_list(cfg, BERTH_KIND_VOLUME, cfg->volume_drivers, &e->volume, err);
+        r = load_list(cfg, BERTH_KIND_VOLUME, cfg->volume_drivers, &e->drivers.volume, err);
         if (r < 0)
                 return r;
-        r = load_list(cfg, BERTH_KIND_LOGGING, cfg->logging_drivers, &e->logging, err);
+        r = load_list(cfg, BERTH_KIND_LOGGING, cfg->logging_drivers, &e->drivers.logging, err);
         if (r < 0)
                 return r;
-        r = load_list(cfg, BERTH_KIND_AUTH, cfg->auth_drivers, &e->auth, err);
+        r = load_list(cfg, BERTH_KIND_AUTH, cfg->auth_drivers, &e->drivers.auth, err);
         if (r < 0)
                 return r;
 
-        r = image_store_open(cfg->data_root, e->storage, &e->images, err);
+        r = image_store_open(cfg->data_root, e->drivers.storage, &e->images, err);
         if (r < 0)
                 return r;
         r = network_store_open(cfg, &e->drivers, &e->networks, err);
@@ -210,7 +210,7 @@ int engine_open(struct berth_config *cfg, struct engine **ret, struct berth_err 
                 return r;
         struct container_deps cd = {
             .cfg = cfg,
-            .storage = e->storage,
+            .storage = e->drivers.storage,
             .images = e->images,
             .net = &network_ops,
             .net_ctx = e->networks,
@@ -230,8 +230,9 @@ int engine_open(struct berth_config *cfg, struct engine **ret, struct berth_err 
         /* A section for a driver that is not loaded is probably a typo. */
         for (size_t i = 0; i < cfg->n_entries; i++) {
                 struct config_entry *ce = &cfg->entries[i];
-                bool loaded = streq(ce->section, e->storage->section);
-                struct driver **lists[] = {e->network, e->volume, e->logging, e->auth};
+                bool loaded = streq(ce->section, e->drivers.storage->section);
+                struct driver **lists[] = {e->drivers.network, e->drivers.volume,
+                                           e->drivers.logging, e->drivers.auth};
                 for (size_t l = 0; l < ELEMENTSOF(lists); l++)
                         for (struct driver **d = lists[l]; *d; d++)
                                 if (streq((*d)->section, ce->section))

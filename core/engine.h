@@ -2,8 +2,10 @@
 #ifndef BERTH_ENGINE_H
 #define BERTH_ENGINE_H
 
-/* The engine: the configuration, the loaded drivers and (as later parts land)
- * the stores of images, containers, volumes and networks. One per berthd. */
+/* The engine, the composition root: the configuration, the loaded drivers
+ * and the stores of images, containers, volumes and networks, each opened
+ * with what it needs and wired to the others by callbacks. One per
+ * berthd. */
 
 #include "base/config.h"
 #include "driver/driver.h"
@@ -13,18 +15,7 @@ struct engine {
         char *id; /* persistent engine ID (data-root/engine-id) */
         int64_t started_ns;
 
-        /* The loaded drivers: handed to the stores as `drivers`, read by
-         * the API handlers by their names (the same members). */
-        union {
-                struct driver_set drivers;
-                struct {
-                        struct driver *storage;
-                        struct driver **network; /* NULL-terminated, in berth.ini order */
-                        struct driver **volume;
-                        struct driver **logging;
-                        struct driver **auth;
-                };
-        };
+        struct driver_set drivers; /* handed to the stores that need them */
 
         struct image_store *images;
         struct container_store *containers;

@@ -215,7 +215,7 @@ bool api_route_match(const char *pattern, const char *path, char **params, size_
  * routed, as Docker's authz plugins do; the first denial answers 403. */
 int api_authorize(struct api_request *req)
 {
-        struct driver **drivers = req->engine->auth;
+        struct driver **drivers = req->engine->drivers.auth;
         if (!drivers || !drivers[0])
                 return 0;
         const char *ct = api_header(req, "Content-Type");

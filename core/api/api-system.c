@@ -76,11 +76,12 @@ int api_info(struct api_request *req, struct berth_err *err)
         sysinfo_read(&h);
 
         json_t *driver_status = json_array();
-        berth_storage_status(e->storage, kv_to_pairs, driver_status, 0);
+        berth_storage_status(e->drivers.storage, kv_to_pairs, driver_status, 0);
 
         json_t *drivers = json_array();
-        json_array_append_new(drivers, driver_json(e->storage));
-        struct driver **lists[] = {e->network, e->volume, e->logging, e->auth};
+        json_array_append_new(drivers, driver_json(e->drivers.storage));
+        struct driver **lists[] = {e->drivers.network, e->drivers.volume, e->drivers.logging,
+                                   e->drivers.auth};
         for (size_t i = 0; i < ELEMENTSOF(lists); i++)
                 for (struct driver **d = lists[i]; *d; d++)
                         json_array_append_new(drivers, driver_json(*d));
@@ -111,13 +112,13 @@ int api_info(struct api_request *req, struct berth_err *err)
         json_object_set_new(j, "ContainersPaused", json_integer(paused));
         json_object_set_new(j, "ContainersStopped", json_integer(stopped));
         json_object_set_new(j, "Images", json_integer((json_int_t)image_count(e->images)));
-        json_object_set_new(j, "Driver", json_string(e->storage->name));
+        json_object_set_new(j, "Driver", json_string(e->drivers.storage->name));
         json_object_set_new(j, "DriverStatus", driver_status);
         json_object_set_new(j, "Plugins",
-                            json_pack("{s:o, s:o, s:o, s:o}", "Volume", names_of(e->volume),
-                                      "Network", names_of(e->network), "Authorization",
-                                      e->auth[0] ? names_of(e->auth) : json_null(), "Log",
-                                      names_of(e->logging)));
+                            json_pack("{s:o, s:o, s:o, s:o}", "Volume", names_of(e->drivers.volume),
+                                      "Network", names_of(e->drivers.network), "Authorization",
+                                      e->drivers.auth[0] ? names_of(e->drivers.auth) : json_null(),
+                                      "Log", names_of(e->drivers.logging)));
         json_object_set_new(j, "MemoryLimit", json_true());
         json_object_set_new(j, "SwapLimit", json_true());
         json_object_set_new(j, "KernelMemory", json_false());
