@@ -23,8 +23,8 @@ struct engine *engine_close(struct engine *e)
         /* In reverse order of opening. */
         /* Exit monitors may still be blocked on their shims: the container
          * store stays allocated for them (the process is ending), and they
-         * do nothing once they see `closing`. */
-        e->closing = true;
+         * do nothing once they see the store shut down. */
+        container_store_shutdown(e->containers);
         image_store_close(e->images);
         /* The volume store stays, as the container store does: exit
          * monitors may still release mounts. */
@@ -37,6 +37,14 @@ struct engine *engine_close(struct engine *e)
         free(e->id);
         free(e);
         return NULL;
+}
+
+void engine_shutdown(struct engine *e)
+{
+        if (!e)
+                return;
+        container_store_shutdown(e->containers);
+        network_shutdown(e->networks);
 }
 
 static void engine_closep(struct engine **e)
@@ -216,7 +224,6 @@ int engine_open(struct berth_config *cfg, struct engine **ret, struct berth_err 
             .net_ctx = e->networks,
             .vol = &volume_ops,
             .vol_ctx = e->volumes,
-            .closing = &e->closing,
         };
         r = container_store_open(&cd, &e->containers, err);
         if (r < 0)

@@ -21,7 +21,6 @@ struct engine {
         struct container_store *containers;
         struct volume_store *volumes;
         struct network_store *networks;
-        bool closing; /* set at shutdown: background threads stand still */
 };
 
 /* Load every configured driver (the first refusal fails with the file and
@@ -30,6 +29,11 @@ struct engine {
  * layout. */
 int engine_open(struct berth_config *cfg, struct engine **ret, struct berth_err *err);
 struct engine *engine_close(struct engine *e);
+/* Shut down with requests still in flight: the engine stays allocated for
+ * their threads; background threads stand still, and the networks leave
+ * the host if no container uses them (network_shutdown). Containers run on
+ * under their shims. */
+void engine_shutdown(struct engine *e);
 
 /* Names of the feature bits of a driver kind, for `info` ("copy-on-write"). */
 const char *engine_feature_name(uint32_t kind, unsigned bit);

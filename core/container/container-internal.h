@@ -7,6 +7,7 @@
  * the shim client beside it. */
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include "container.h"
 #include "base/json.h"
 
@@ -41,6 +42,7 @@ struct container_store {
                 int64_t code;
         } tomb[32];
         unsigned tomb_next;
+        atomic_bool closing; /* container_store_shutdown() */
 };
 
 struct record *ct_record_free(struct record *r);
@@ -67,7 +69,7 @@ int ct_get_copy(struct container_store *s, const char *ref, char ret_id[65], jso
 /* Whether berthd is shutting down. */
 static inline bool ct_closing(struct container_store *s)
 {
-        return s->d.closing && *s->d.closing;
+        return atomic_load(&s->closing);
 }
 
 /* container-stop.c: kill a running container and wait until it has exited

@@ -216,6 +216,12 @@ int container_store_open(const struct container_deps *d, struct container_store 
         return 0;
 }
 
+void container_store_shutdown(struct container_store *s)
+{
+        if (s)
+                atomic_store(&s->closing, true);
+}
+
 struct container_store *container_store_close(struct container_store *s)
 {
         if (!s)

@@ -32,15 +32,16 @@ struct container_deps {
         void *net_ctx;
         const struct ct_volume_ops *vol;
         void *vol_ctx;
-        /* Set at shutdown: background threads (exit monitors, health
-         * checks) stand still. May be NULL. */
-        const bool *closing;
 };
 
 /* Load the records; nothing runs yet (see container_restore). */
 int container_store_open(const struct container_deps *d, struct container_store **ret,
                          struct berth_err *err);
 struct container_store *container_store_close(struct container_store *s);
+/* At daemon shutdown, before the stores below are closed: background
+ * threads (exit monitors, health checks) stand still from here on. The
+ * store itself stays allocated for them. */
+void container_store_shutdown(struct container_store *s);
 
 /* After a daemon restart, once every store is open: for each container the
  * records call running, restore its network endpoints and volume mounts

@@ -2,7 +2,6 @@
 /* berthd: the engine daemon. Loads berth.ini and the driver plugins, owns the
  * data root, serves Docker's Engine API on a Unix socket. Flags follow
  * dockerd's so several daemons can run side by side. */
-#include "network/network.h"
 #include "api/api.h"
 #include "base/config.h"
 #include "engine.h"
@@ -383,10 +382,8 @@ out:
          * way. A failed start has no server and closes the engine. */
         if (!server)
                 engine_close(engine);
-        else if (engine) {
-                network_shutdown(engine->networks);
-                engine->closing = true;
-        }
+        else
+                engine_shutdown(engine);
         if (lock_fd >= 0)
                 close(lock_fd);
         config_done(&cfg);
