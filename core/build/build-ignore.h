@@ -40,8 +40,8 @@ bool build_ignore_match(const struct build_ignore *ig, const char *relpath, bool
 
 /* Whether an exception could re-include something under the excluded
  * directory dir: Docker's walker test, an exception pattern that starts
- * with "dir/" (so "!**\/x" does not reach into an excluded directory, as
- * in Docker). false: the walker skips the whole subtree. */
+ * with "dir/" (so an exception that starts with "**" does not reach into
+ * an excluded directory, as in Docker). false: the walker skips the whole subtree. */
 bool build_ignore_may_include_under(const struct build_ignore *ig, const char *dir);
 
 /* The CLI still sends the Dockerfile and .dockerignore when the patterns
