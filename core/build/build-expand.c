@@ -238,6 +238,88 @@ bool build_instr_expands(const char *keyword)
         return false;
 }
 
+static int expand_in_place(char **s, char escape, build_lookup_fn lookup, void *ud,
+                           struct berth_err *err)
+{
+        if (!*s)
+                return 0;
+        char *x = NULL;
+        int r = build_expand_word(*s, escape, lookup, ud, &x, err);
+        if (r < 0)
+                return r;
+        free(*s);
+        *s = x;
+        return 0;
+}
+
+static int expand_fields(struct build_instr *c, char escape, build_lookup_fn lookup, void *ud,
+                         struct berth_err *err)
+{
+        const char *kw = c->keyword;
+        int r = 0;
+        if (streq(kw, "FROM")) {
+                _cleanup_free_ char *raw = xstrdup(c->args[0]);
+                r = expand_in_place(&c->args[0], escape, lookup, ud, err);
+                for (size_t i = 0; r >= 0 && i < c->n_flags; i++)
+                        if (streq(c->flags[i].name, "platform"))
+                                r = expand_in_place(&c->flags[i].value, escape, lookup, ud, err);
+                if (r >= 0 && !*c->args[0])
+                        r = err_set(err, -EINVAL, "base name (%s) should not be blank", raw);
+                return r;
+        }
+        if (streq(kw, "ENV") || streq(kw, "LABEL") || streq(kw, "ARG")) {
+                for (size_t i = 0; r >= 0 && i < c->n_kv; i++) {
+                        r = expand_in_place(&c->kv[i].key, escape, lookup, ud, err);
+                        if (r >= 0)
+                                r = expand_in_place(&c->kv[i].value, escape, lookup, ud, err);
+                }
+                return r;
+        }
+        if (streq(kw, "EXPOSE")) {
+                struct strlist out = {0};
+                for (size_t i = 0; r >= 0 && i < c->n_args; i++) {
+                        char **w = NULL;
+                        r = build_expand_words(c->args[i], escape, lookup, ud, &w, err);
+                        for (size_t k = 0; r >= 0 && w[k]; k++)
+                                strlist_push(&out, TAKE_PTR(w[k]));
+                        free(w);
+                }
+                if (r < 0) {
+                        strlist_done(&out);
+                        return r;
+                }
+                for (size_t i = 0; i < c->n_args; i++)
+                        free(c->args[i]);
+                free(c->args);
+                c->args = out.v ? out.v : xzalloc(sizeof(char *));
+                c->n_args = out.n;
+                return 0;
+        }
+        bool copy = streq(kw, "ADD") || streq(kw, "COPY");
+        if (copy || streq(kw, "VOLUME") || streq(kw, "WORKDIR") || streq(kw, "USER") ||
+            streq(kw, "STOPSIGNAL")) {
+                for (size_t i = 0; r >= 0 && i < c->n_args; i++)
+                        r = expand_in_place(&c->args[i], escape, lookup, ud, err);
+                for (size_t i = 0; copy && r >= 0 && i < c->n_flags; i++)
+                        if (streq(c->flags[i].name, "chown") || streq(c->flags[i].name, "chmod"))
+                                r = expand_in_place(&c->flags[i].value, escape, lookup, ud, err);
+        }
+        return r;
+}
+
+int build_expand_instr(const struct build_instr *in, char escape, build_lookup_fn lookup,
+                       void *userdata, struct build_instr **ret, struct berth_err *err)
+{
+        struct build_instr *c = build_instr_dup(in);
+        int r = expand_fields(c, escape, lookup, userdata, err);
+        if (r < 0) {
+                build_instr_free(c);
+                return r;
+        }
+        *ret = c;
+        return 0;
+}
+
 bool build_arg_is_proxy(const char *name)
 {
         static const char *const proxies[] = {

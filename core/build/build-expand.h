@@ -47,6 +47,22 @@ int build_expand_words(const char *word, char escape, build_lookup_fn lookup, vo
  * fires, not where it is written. */
 bool build_instr_expands(const char *keyword);
 
+/* A copy of in with what the builder expands expanded, all against the
+ * scope as it is before the instruction (lookup: build_lookup_meta for
+ * FROM, build_lookup_stage otherwise):
+ *  - FROM: the base name and --platform (not the stage name);
+ *  - ADD, COPY: every source and the destination, --chown and --chmod
+ *    (not --from, as moby 20.10);
+ *  - ENV, LABEL, ARG: keys and values;
+ *  - EXPOSE: each word, split again after expansion;
+ *  - VOLUME, WORKDIR, USER, STOPSIGNAL: each argument;
+ *  - anything else: an unchanged copy (RUN, CMD and ENTRYPOINT belong to
+ *    the shell; ONBUILD's trigger is expanded where it fires).
+ * Heredoc bodies are left as written: the builder expands those whose
+ * expand flag is set when it writes them. */
+int build_expand_instr(const struct build_instr *in, char escape, build_lookup_fn lookup,
+                       void *userdata, struct build_instr **ret, struct berth_err *err);
+
 /* Docker's predefined proxy args. */
 bool build_arg_is_proxy(const char *name);
 

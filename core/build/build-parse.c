@@ -123,7 +123,9 @@ static void split_words_quoted(const char *s, char esc, struct strlist *out)
                         quote = c;
                         blank_ok = true;
                 }
-                if (c == esc && quote != '\'') {
+                /* as Docker: the escape keeps the next character even in
+                 * single quotes, so \' does not close them here */
+                if (c == esc) {
                         if (!p[1])
                                 continue; /* an escape at the end is dropped */
                         sb_addc(&w, c);
@@ -631,13 +633,11 @@ static int parse_health(struct build_instr *in, const char *rest, const struct s
         }
         const struct build_flag *f = build_instr_flag(in, "retries");
         if (f && *f->value) {
-                int64_t n;
-                if (parse_int64(f->value, &n) < 0 || n > INT32_MAX || n < INT32_MIN)
+                int64_t n = 0;
+                int pr = parse_int64(f->value, &n);
+                if (pr < 0 || n > INT32_MAX || n < INT32_MIN)
                         return perr(err, in->line, "strconv.ParseInt: parsing \"%s\": %s", f->value,
-                                    parse_int64(f->value, &n) == -ERANGE || n > INT32_MAX ||
-                                            n < INT32_MIN
-                                        ? "value out of range"
-                                        : "invalid syntax");
+                                    pr == -EINVAL ? "invalid syntax" : "value out of range");
                 if (n < 1)
                         return perr(err, in->line, "--retries must be at least 1 (not %" PRId64 ")",
                                     n);
@@ -1210,6 +1210,48 @@ fail:
         free(line.p);
         strlist_done(&warnings);
         return r;
+}
+
+static char *dup_or_null(const char *s)
+{
+        return s ? xstrdup(s) : NULL;
+}
+
+struct build_instr *build_instr_dup(const struct build_instr *in)
+{
+        struct build_instr *c = xmalloc(sizeof(*c));
+        *c = *in;
+        c->keyword = xstrdup(in->keyword);
+        c->original = dup_or_null(in->original);
+        c->trigger = dup_or_null(in->trigger);
+        c->trigger_keyword = dup_or_null(in->trigger_keyword);
+        c->flags = in->n_flags ? xmalloc(in->n_flags * sizeof(*c->flags)) : NULL;
+        for (size_t i = 0; i < in->n_flags; i++)
+                c->flags[i] =
+                    (struct build_flag){xstrdup(in->flags[i].name), xstrdup(in->flags[i].value)};
+        c->args = xmalloc((in->n_args + 1) * sizeof(char *));
+        for (size_t i = 0; i < in->n_args; i++)
+                c->args[i] = xstrdup(in->args[i]);
+        c->args[in->n_args] = NULL;
+        c->kv = in->n_kv ? xmalloc(in->n_kv * sizeof(*c->kv)) : NULL;
+        for (size_t i = 0; i < in->n_kv; i++)
+                c->kv[i] = (struct build_kv){xstrdup(in->kv[i].key), dup_or_null(in->kv[i].value)};
+        c->heredocs = in->n_heredocs ? xmalloc(in->n_heredocs * sizeof(*c->heredocs)) : NULL;
+        for (size_t i = 0; i < in->n_heredocs; i++) {
+                c->heredocs[i] = in->heredocs[i];
+                c->heredocs[i].name = xstrdup(in->heredocs[i].name);
+                c->heredocs[i].body = dup_or_null(in->heredocs[i].body);
+        }
+        return c;
+}
+
+struct build_instr *build_instr_free(struct build_instr *in)
+{
+        if (!in)
+                return NULL;
+        instr_done(in);
+        free(in);
+        return NULL;
 }
 
 const struct build_flag *build_instr_flag(const struct build_instr *in, const char *name)

@@ -111,6 +111,10 @@ int build_parse(const void *data, size_t len, const char *name, struct build_fil
                 struct berth_err *err);
 struct build_file *build_file_free(struct build_file *f);
 
+/* A deep copy (build_instr_free). */
+struct build_instr *build_instr_dup(const struct build_instr *in);
+struct build_instr *build_instr_free(struct build_instr *in);
+
 /* A flag of an instruction by name (the last one given), or NULL. */
 const struct build_flag *build_instr_flag(const struct build_instr *in, const char *name);
 

@@ -305,6 +305,81 @@ START_TEST(proxies_and_unconsumed)
 }
 END_TEST
 
+START_TEST(instructions)
+{
+        struct build_file *f =
+            parse("ARG IMG=alpine\nARG PL=linux/amd64\nFROM --platform=$PL ${IMG}:3 AS Base\n"
+                  "ENV D=/app U=1000\n"
+                  "COPY --chown=$U:$U --chmod=${M:-755} --from=$S \"$D/src\" $D/\n"
+                  "COPY [\"$D/a\", \"/b\"]\n"
+                  "RUN echo $D\nCMD [\"$D\"]\nWORKDIR $D/w\nUSER $U\nEXPOSE $P 53/udp\n"
+                  "VOLUME $D/data\nSTOPSIGNAL ${SIG:-SIGTERM}\nLABEL \"$D\"=\"$U x\"\n"
+                  "ONBUILD RUN $D\nARG X=$D\nFROM ${NONE}\n");
+        struct build_args *a = build_args_new();
+        build_args_set(a, "P", "80 443");
+        struct berth_err e = {0};
+        for (size_t i = 0; i < f->n_meta_args; i++)
+                ck_assert_int_eq(build_args_meta(a, &f->meta_args[i], f->escape, &e), 0);
+        struct build_instr *x = NULL;
+        ck_assert_int_eq(
+            build_expand_instr(f->stages[0].from, f->escape, build_lookup_meta, a, &x, &e), 0);
+        ck_assert_str_eq(x->args[0], "alpine:3");
+        ck_assert_str_eq(x->args[2], "Base");
+        ck_assert_str_eq(build_instr_flag(x, "platform")->value, "linux/amd64");
+        build_instr_free(x);
+        build_args_stage(a, NULL);
+        const struct build_stage *st = &f->stages[0];
+        ck_assert_int_eq(build_args_env(a, &st->instrs[0], f->escape, &e), 0);
+        struct build_instr *out[32] = {0};
+        for (size_t i = 1; i < st->n_instrs; i++)
+                ck_assert_msg(build_expand_instr(&st->instrs[i], f->escape, build_lookup_stage, a,
+                                                 &out[i], &e) == 0,
+                              "%s: %s", st->instrs[i].original, e.msg);
+        /* COPY: sources, dest, --chown, --chmod; --from stays as written */
+        ck_assert_str_eq(out[1]->args[0], "/app/src");
+        ck_assert_str_eq(out[1]->args[1], "/app/");
+        ck_assert_str_eq(build_instr_flag(out[1], "chown")->value, "1000:1000");
+        ck_assert_str_eq(build_instr_flag(out[1], "chmod")->value, "755");
+        ck_assert_str_eq(build_instr_flag(out[1], "from")->value, "$S");
+        ck_assert_str_eq(out[2]->args[0], "/app/a");
+        /* RUN and CMD are the shell's */
+        ck_assert_str_eq(out[3]->args[0], "echo $D");
+        ck_assert_str_eq(out[4]->args[0], "$D");
+        ck_assert_str_eq(out[5]->args[0], "/app/w");
+        ck_assert_str_eq(out[6]->args[0], "1000");
+        /* EXPOSE splits what it expands; P is a build arg no ARG declared */
+        ck_assert_uint_eq(out[7]->n_args, 1);
+        ck_assert_str_eq(out[7]->args[0], "53/udp");
+        ck_assert_str_eq(out[8]->args[0], "/app/data");
+        ck_assert_str_eq(out[9]->args[0], "SIGTERM");
+        ck_assert_str_eq(out[10]->kv[0].key, "/app");
+        ck_assert_str_eq(out[10]->kv[0].value, "1000 x");
+        ck_assert_str_eq(out[11]->trigger, "RUN $D");
+        ck_assert_str_eq(out[12]->kv[0].value, "/app");
+        for (size_t i = 0; i < ELEMENTSOF(out); i++)
+                build_instr_free(out[i]);
+        /* EXPOSE with a declared arg holding two ports */
+        ck_assert_int_eq(build_args_declare(
+                             a,
+                             &(struct build_instr){
+                                 .keyword = "ARG", .kv = &(struct build_kv){"P", NULL}, .n_kv = 1},
+                             f->escape, &e),
+                         0);
+        ck_assert_int_eq(
+            build_expand_instr(&st->instrs[7], f->escape, build_lookup_stage, a, &x, &e), 0);
+        ck_assert_uint_eq(x->n_args, 3);
+        ck_assert_str_eq(x->args[1], "443");
+        build_instr_free(x);
+        /* a base name that expands to nothing */
+        ck_assert_int_eq(
+            build_expand_instr(f->stages[1].from, f->escape, build_lookup_meta, a, &x, &e),
+            -EINVAL);
+        ck_assert_str_eq(e.msg, "base name (${NONE}) should not be blank");
+        build_args_free(a);
+        build_file_free(f);
+}
+END_TEST
+
 /* --- stage selection ------------------------------------------------------------ */
 
 static const char *const multi = "ARG BASE=alpine\nARG TOOLS=tools\n"
@@ -386,6 +461,7 @@ static Suite *suite(void)
         tcase_add_test(tc, env_over_arg);
         tcase_add_test(tc, stage_reset);
         tcase_add_test(tc, proxies_and_unconsumed);
+        tcase_add_test(tc, instructions);
         tcase_add_test(tc, stages_needed);
         suite_add_tcase(s, tc);
         return s;

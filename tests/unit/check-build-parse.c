@@ -273,6 +273,13 @@ START_TEST(env_label_arg)
         ck_assert_ptr_null(in->kv[1].value);
         ck_assert_str_eq(I(f, 5)->kv[0].value, "'it''s'");
         build_file_free(f);
+        /* Docker's word splitter lets the escape keep a quote, even in single quotes */
+        f = parse_ok("FROM a\nENV a='x\\' b=2\nENV c=\\\" d=1\n");
+        ck_assert_uint_eq(I(f, 0)->n_kv, 1);
+        ck_assert_str_eq(I(f, 0)->kv[0].value, "'x\\' b=2");
+        ck_assert_uint_eq(I(f, 1)->n_kv, 2);
+        ck_assert_str_eq(I(f, 1)->kv[0].value, "\\\"");
+        build_file_free(f);
         parse_bad("FROM a\nENV a\n", "dockerfile parse error line 2: ENV must have two arguments");
         parse_bad("FROM a\nENV\n",
                   "dockerfile parse error line 2: ENV requires at least one argument");
