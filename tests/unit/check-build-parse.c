@@ -679,6 +679,20 @@ START_TEST(hostile_long_lines)
         ADD(" x\n");
         b.p[b.len] = 0;
         parse_any(b.p, b.len);
+        /* a 1 MB JSON-looking nest, through continuations: jansson's depth
+         * limit refuses it, so it is the shell form */
+        b.len = 0;
+        ADD("FROM a\nCMD ");
+        while (b.len < n) {
+                for (int i = 0; i < 1000; i++)
+                        ADD("[");
+                ADD("\\\n");
+        }
+        ADD("\n");
+        b.p[b.len] = 0;
+        f = parse_ok(b.p);
+        ck_assert_int_eq(I(f, 0)->form, BUILD_FORM_SHELL);
+        build_file_free(f);
 #undef ADD
         free(b.p);
         free(s);
