@@ -52,30 +52,41 @@ static bool name_char(char c)
 
 static int lex_run(struct lex *lx, struct out *o, char stop, int depth);
 
+/* A variable name after '$' or "${", as Docker reads it: digits alone (a
+ * positional parameter), one special parameter character, or letters,
+ * digits and '_'. "" when none. */
+static char *read_name(struct lex *lx)
+{
+        const char *s = lx->p;
+        if (isdigit((unsigned char)*s)) {
+                while (isdigit((unsigned char)*lx->p))
+                        lx->p++;
+        } else if (*s && strchr("@*#?-$!0", *s)) {
+                lx->p++;
+        } else {
+                while (name_char(*lx->p))
+                        lx->p++;
+        }
+        return xstrndup(s, (size_t)(lx->p - s));
+}
+
 static int dollar(struct lex *lx, struct out *o, bool raw, int depth)
 {
         lx->p++; /* '$' */
         if (*lx->p != '{') {
-                if (!name_char(*lx->p)) {
+                _cleanup_free_ char *name = read_name(lx);
+                if (!*name)
                         out_add(o, '$', raw);
-                        return 0;
-                }
-                const char *s = lx->p;
-                while (name_char(*lx->p))
-                        lx->p++;
-                _cleanup_free_ char *name = xstrndup(s, (size_t)(lx->p - s));
-                out_adds(o, strempty(lx->lookup(lx->ud, name)), raw);
+                else
+                        out_adds(o, strempty(lx->lookup(lx->ud, name)), raw);
                 return 0;
         }
         lx->p++; /* '{' */
         if (!*lx->p)
                 return err_set(lx->err, -EINVAL, "syntax error: missing '}'");
-        if (!name_char(*lx->p))
+        if (*lx->p == '{' || *lx->p == '}' || *lx->p == ':')
                 return err_set(lx->err, -EINVAL, "syntax error: bad substitution");
-        const char *s = lx->p;
-        while (name_char(*lx->p))
-                lx->p++;
-        _cleanup_free_ char *name = xstrndup(s, (size_t)(lx->p - s));
+        _cleanup_free_ char *name = read_name(lx);
         const char *val = lx->lookup(lx->ud, name);
         char c = *lx->p;
         if (c == '}') {
@@ -83,16 +94,15 @@ static int dollar(struct lex *lx, struct out *o, bool raw, int depth)
                 out_adds(o, strempty(val), raw);
                 return 0;
         }
-        if (!c)
-                return err_set(lx->err, -EINVAL, "syntax error: missing '}'");
         bool colon = c == ':';
         if (colon)
                 c = *++lx->p;
         if (c != '-' && c != '+' && c != '?') {
-                if (!c)
-                        return err_set(lx->err, -EINVAL, "syntax error: missing '}'");
-                return err_set(lx->err, -EINVAL, "unsupported modifier (%s%c) in substitution",
-                               colon ? ":" : "", c);
+                if (colon || c == '#' || c == '%' || c == '/')
+                        return err_set(lx->err, -EINVAL,
+                                       "unsupported modifier (%s%c) in substitution",
+                                       colon ? ":" : "", c ? c : ' ');
+                return err_set(lx->err, -EINVAL, "missing ':' in substitution");
         }
         lx->p++;
         if (depth >= EXPAND_DEPTH_MAX)
@@ -188,8 +198,7 @@ static int lex_run(struct lex *lx, struct out *o, char stop, int depth)
                 }
         }
         if (stop)
-                return err_set(lx->err, -EINVAL,
-                               "unexpected end of statement while looking for matching %c", stop);
+                return err_set(lx->err, -EINVAL, "syntax error: missing '%c'", stop);
         return 0;
 }
 

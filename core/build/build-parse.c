@@ -123,9 +123,7 @@ static void split_words_quoted(const char *s, char esc, struct strlist *out)
                         quote = c;
                         blank_ok = true;
                 }
-                /* as Docker: the escape keeps the next character even in
-                 * single quotes, so \' does not close them here */
-                if (c == esc) {
+                if (c == esc && quote != '\'') {
                         if (!p[1])
                                 continue; /* an escape at the end is dropped */
                         sb_addc(&w, c);
@@ -711,7 +709,8 @@ static int next_line(struct parser *ps, const char **ret, size_t *ret_len)
         ps->p = nl ? nl + 1 : ps->end;
         ps->lineno++;
         if ((size_t)(e - s) > BUILD_LINE_MAX)
-                return perr(ps->err, ps->lineno, "bufio.Scanner: token too long");
+                return perr(ps->err, ps->lineno,
+                            "dockerfile line greater than max allowed size of %u", BUILD_LINE_MAX);
         if (e > s && e[-1] == '\r')
                 e--;
         *ret = s;
@@ -732,7 +731,9 @@ static bool trim_continuation(const char *s, size_t *n, char esc)
         size_t l = *n;
         while (l > 0 && (s[l - 1] == ' ' || s[l - 1] == '\t'))
                 l--;
-        if (l > 0 && s[l - 1] == esc) {
+        /* Docker's ([^E])E[ \t]*$|^E[ \t]*$: a doubled escape at the end
+         * is text, not a continuation */
+        if (l > 0 && s[l - 1] == esc && (l == 1 || s[l - 2] != esc)) {
                 *n = l - 1;
                 return true;
         }

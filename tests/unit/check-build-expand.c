@@ -45,7 +45,9 @@ START_TEST(forms)
         exp_ok("$unset", '\\', "");
         exp_ok("${unset}", '\\', "");
         exp_ok("$", '\\', "$");
-        exp_ok("a$-b $ c", '\\', "a$-b $ c");
+        exp_ok("a$-b $ c $/", '\\', "ab $ c $/"); /* $- is a special parameter: unset */
+        exp_ok("$1abc", '\\', "abc");             /* positional: digits only */
+        exp_ok("${1}x", '\\', "x");
         exp_ok("$p/bin", '\\', "/usr/bin");
         /* :- and - */
         exp_ok("${a:-d}", '\\', "1");
@@ -97,13 +99,14 @@ START_TEST(quotes_and_escapes)
         exp_ok("\"`\"\"", '`', "\"");
         exp_bad("'abc", "unexpected end of statement while looking for matching single-quote");
         exp_bad("\"abc", "unexpected end of statement while looking for matching double-quote");
-        exp_bad("${a", "syntax error: missing '}'");
+        exp_bad("${a", "missing ':' in substitution");
         exp_bad("${", "syntax error: missing '}'");
         exp_bad("${}", "syntax error: bad substitution");
         exp_bad("${:-x}", "syntax error: bad substitution");
         exp_bad("${a:x}", "unsupported modifier (:x) in substitution");
         exp_bad("${a#x}", "unsupported modifier (#) in substitution");
-        exp_bad("${u:-x", "unexpected end of statement while looking for matching }");
+        exp_bad("${a@x}", "missing ':' in substitution");
+        exp_bad("${u:-x", "syntax error: missing '}'");
 }
 END_TEST
 
