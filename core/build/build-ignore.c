@@ -33,6 +33,10 @@ struct tok {
 struct pattern {
         char *text; /* cleaned, without '!' */
         bool exception;
+        /* Docker's suffix match: "**" followed by plain characters only
+         * ("**.md") matches any path that ends with the rest, which is not
+         * what the regexp would say */
+        const char *suffix;
         struct tok *toks;
         size_t n_toks;
 };
@@ -157,6 +161,8 @@ static int compile(struct pattern *pt)
 {
         size_t cap = 0;
         const char *s = pt->text;
+        if (s[0] == '*' && s[1] == '*' && !strpbrk(s + 2, "*?[]\\"))
+                pt->suffix = s + 2;
         while (*s) {
                 if (s[0] == '*' && s[1] == '*') {
                         s += 2;
@@ -252,9 +258,23 @@ static void closure(const struct pattern *pt, bool *st)
         }
 }
 
+static bool suffix_match(const char *suffix, size_t sl, const char *path, size_t n)
+{
+        if (n >= sl && memcmp(path + n - sl, suffix, sl) == 0)
+                return true;
+        return sl > 0 && suffix[0] == '/' && n == sl - 1 && memcmp(path, suffix + 1, n) == 0;
+}
+
 /* Whether the pattern matches path or one of its parent directories. */
 static bool pattern_match(const struct pattern *pt, const char *path)
 {
+        if (pt->suffix) {
+                size_t sl = strlen(pt->suffix);
+                for (const char *s = strchr(path + (*path ? 1 : 0), '/'); s; s = strchr(s + 1, '/'))
+                        if (suffix_match(pt->suffix, sl, path, (size_t)(s - path)))
+                                return true;
+                return suffix_match(pt->suffix, sl, path, strlen(path));
+        }
         size_t m = pt->n_toks;
         _cleanup_free_ bool *cur = xzalloc(m + 1), *nxt = xzalloc(m + 1);
         cur[0] = true;
@@ -412,6 +432,8 @@ bool build_ignore_match(const struct build_ignore *ig, const char *relpath, _unu
         const char *p = path;
         while (*p == '/')
                 p++;
+        if (streq(p, ".") || !*p)
+                return false; /* the context root itself */
         bool matched = false;
         for (size_t i = 0; i < ig->n; i++) {
                 const struct pattern *pt = &ig->p[i];

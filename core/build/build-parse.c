@@ -811,6 +811,13 @@ static int parse_onbuild(struct build_instr *in, const char *rest, char esc, str
         struct berth_err e = {0};
         int r = parse_instr(NULL, esc, rest, in->line, &t, &e);
         bool json_bad = r < 0 && strstr(e.msg, ERR_NOT_STRINGS);
+        if (r >= 0 && t.n_heredocs) {
+                /* the trigger's heredoc bodies follow, as for the instruction
+                 * itself: the caller reads them into this ONBUILD */
+                in->heredocs = TAKE_PTR(t.heredocs);
+                in->n_heredocs = t.n_heredocs;
+                t.n_heredocs = 0;
+        }
         instr_done(&t);
         if (json_bad)
                 return perr(err, in->line, ERR_NOT_STRINGS);

@@ -19,7 +19,8 @@
  *    and checked against the ones the instruction takes;
  *  - RUN, CMD, ENTRYPOINT: a valid JSON array of strings is the exec form,
  *    anything else (even invalid JSON) the shell form; SHELL must be JSON;
- *  - heredocs (<<EOF, <<-EOF, quoted names) on RUN (shell form), COPY, ADD.
+ *  - heredocs (<<EOF, <<-EOF, quoted names) on RUN (shell form), COPY, ADD,
+ *    also as ONBUILD triggers; the bodies follow the instruction.
  *
  * Errors are -EINVAL with Docker's words, "dockerfile parse error line N:
  * <cause>". The entry point is a pure function of its input (no I/O, no

@@ -82,13 +82,17 @@ START_TEST(globs)
         matches("docs/**", L("docs/a", "docs/a/b"), L("docs", "docsx/a", "x/docs/a"));
         matches("a/**/b", L("a/b", "a/x/b", "a/x/y/b", "a/b/c"), L("a/xb", "b", "x/a/b"));
         matches("**", L("a", "a/b", ".git"), NULL);
+        /* "**" and plain characters: Docker's suffix match, not the regexp */
+        matches("**.md", L("x.md", "a/b/c.md", ".md"), L("a.mdx"));
+        matches("**/foo", L("foo", "a/foo", "a/b/foo/c"), L("xfoo", "foox"));
+        matches("**foo", L("foo", "xfoo", "a/xfoo"), L("foox"));
         matches("?.txt", L("a.txt", "\xc3\xa9.txt"), L("ab.txt", ".txt"));
         matches("[abc].go", L("b.go"), L("d.go", "ab.go"));
         matches("[^abc].go", L("d.go"), L("a.go"));
         matches("[a-c]*", L("apple", "cat/x"), L("dog"));
         matches("a\\*b", L("a*b"), L("axb", "a\\*b"));
         matches("a\\?", L("a?"), L("ab"));
-        matches("*", L("a", "a/b", ".dockerignore"), NULL);
+        matches("*", L("a", "a/b", ".dockerignore"), L(".", "./", ""));
         matches("*/b", L("a/b", "a/b/c"), L("b", "a/x/b"));
         /* regexp characters are literal */
         matches("a.b+(c)|{d}$", L("a.b+(c)|{d}$"), L("aXb+(c)|{d}$", "a.bb(c)|{d}$"));

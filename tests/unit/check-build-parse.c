@@ -543,6 +543,15 @@ START_TEST(heredocs)
         ck_assert_str_eq(I(f, 2)->heredocs[1].body, "2\n");
         build_file_free(f);
 
+        /* an ONBUILD trigger's bodies belong to the ONBUILD */
+        f = parse_ok("FROM a\nONBUILD RUN <<EOF\nonbuild body\nEOF\nRUN x\n");
+        ck_assert_str_eq(I(f, 0)->trigger, "RUN <<EOF");
+        ck_assert_uint_eq(I(f, 0)->n_heredocs, 1);
+        ck_assert_str_eq(I(f, 0)->heredocs[0].body, "onbuild body\n");
+        ck_assert_uint_eq(I(f, 0)->end_line, 4);
+        ck_assert_str_eq(I(f, 1)->args[0], "x");
+        build_file_free(f);
+
         /* not heredocs: a<<b, <<, CMD */
         f = parse_ok("FROM a\nRUN echo a<<b\nRUN echo << x\nCMD cat <<EOF\n");
         ck_assert_uint_eq(I(f, 0)->n_heredocs, 0);
