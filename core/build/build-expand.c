@@ -22,21 +22,21 @@ struct lex {
 
 /* Where characters go: a plain string, or words split at unquoted blanks. */
 struct out {
-        struct sbuf buf;
-        struct strlist *words; /* NULL: one string */
-        bool in_word;          /* words mode: a word has started (even an empty "") */
+        struct build_sbuf buf;
+        struct build_strlist *words; /* NULL: one string */
+        bool in_word;                /* words mode: a word has started (even an empty "") */
 };
 
 static void out_add(struct out *o, char c, bool raw)
 {
         if (o->words && !raw && build_isspace(c)) {
                 if (o->in_word)
-                        strlist_push(o->words, sb_take(&o->buf));
+                        build_strlist_push(o->words, build_sb_take(&o->buf));
                 o->in_word = false;
                 return;
         }
         o->in_word = true;
-        sb_addc(&o->buf, c);
+        build_sb_addc(&o->buf, c);
 }
 
 static void out_adds(struct out *o, const char *s, bool raw)
@@ -114,7 +114,7 @@ static int dollar(struct lex *lx, struct out *o, bool raw, int depth)
                 free(w.buf.p);
                 return r;
         }
-        _cleanup_free_ char *word = sb_take(&w.buf);
+        _cleanup_free_ char *word = build_sb_take(&w.buf);
         bool set = val && (!colon || *val);
         switch (c) {
         case '-':
@@ -212,24 +212,24 @@ int build_expand_word(const char *word, char escape, build_lookup_fn lookup, voi
                 free(o.buf.p);
                 return r;
         }
-        *ret = sb_take(&o.buf);
+        *ret = build_sb_take(&o.buf);
         return 0;
 }
 
 int build_expand_words(const char *word, char escape, build_lookup_fn lookup, void *userdata,
                        char ***ret, struct berth_err *err)
 {
-        struct strlist words = {0};
+        struct build_strlist words = {0};
         struct lex lx = {word, escape, lookup, userdata, err};
         struct out o = {.words = &words};
         int r = lex_run(&lx, &o, 0, 0);
         if (r < 0) {
                 free(o.buf.p);
-                strlist_done(&words);
+                build_strlist_done(&words);
                 return r;
         }
         if (o.in_word)
-                strlist_push(&words, sb_take(&o.buf));
+                build_strlist_push(&words, build_sb_take(&o.buf));
         free(o.buf.p);
         if (!words.v)
                 words.v = xzalloc(sizeof(char *));
@@ -285,16 +285,16 @@ static int expand_fields(struct build_instr *c, char escape, build_lookup_fn loo
                 return r;
         }
         if (streq(kw, "EXPOSE")) {
-                struct strlist out = {0};
+                struct build_strlist out = {0};
                 for (size_t i = 0; r >= 0 && i < c->n_args; i++) {
                         char **w = NULL;
                         r = build_expand_words(c->args[i], escape, lookup, ud, &w, err);
                         for (size_t k = 0; r >= 0 && w[k]; k++)
-                                strlist_push(&out, TAKE_PTR(w[k]));
+                                build_strlist_push(&out, TAKE_PTR(w[k]));
                         free(w);
                 }
                 if (r < 0) {
-                        strlist_done(&out);
+                        build_strlist_done(&out);
                         return r;
                 }
                 for (size_t i = 0; i < c->n_args; i++)
@@ -351,7 +351,7 @@ struct var {
 struct vars {
         struct var *v;
         size_t n, cap;
-        struct smap idx;
+        struct build_smap idx;
 };
 
 struct build_args {
@@ -359,13 +359,13 @@ struct build_args {
         struct vars meta;       /* ARGs before FROM, defaults expanded */
         struct vars stage_args; /* ARGs declared in this stage */
         struct vars env;        /* the stage's ENV */
-        struct strlist consumed;
-        struct smap consumed_idx;
+        struct build_strlist consumed;
+        struct build_smap consumed_idx;
 };
 
 static struct var *vars_find(const struct vars *vs, const char *name)
 {
-        ssize_t i = smap_get(&vs->idx, name);
+        ssize_t i = build_smap_get(&vs->idx, name);
         return i >= 0 ? &vs->v[i] : NULL;
 }
 
@@ -380,7 +380,7 @@ static void vars_set(struct vars *vs, const char *name, const char *value)
         }
         vs->v = build_grow(vs->v, &vs->cap, vs->n + 1, sizeof(*vs->v));
         vs->v[vs->n] = (struct var){xstrdup(name), value ? xstrdup(value) : NULL, true};
-        smap_put(&vs->idx, vs->v[vs->n].name, vs->n);
+        build_smap_put(&vs->idx, vs->v[vs->n].name, vs->n);
         vs->n++;
 }
 
@@ -391,7 +391,7 @@ static void vars_done(struct vars *vs)
                 free(vs->v[i].value);
         }
         free(vs->v);
-        smap_done(&vs->idx);
+        build_smap_done(&vs->idx);
         *vs = (struct vars){0};
 }
 
@@ -408,8 +408,8 @@ struct build_args *build_args_free(struct build_args *a)
         vars_done(&a->meta);
         vars_done(&a->stage_args);
         vars_done(&a->env);
-        strlist_done(&a->consumed);
-        smap_done(&a->consumed_idx);
+        build_strlist_done(&a->consumed);
+        build_smap_done(&a->consumed_idx);
         free(a);
         return NULL;
 }
@@ -421,10 +421,10 @@ void build_args_set(struct build_args *a, const char *name, const char *value)
 
 static void consume(struct build_args *a, const char *name)
 {
-        if (smap_get(&a->consumed_idx, name) >= 0)
+        if (build_smap_get(&a->consumed_idx, name) >= 0)
                 return;
-        strlist_push(&a->consumed, xstrdup(name));
-        smap_put(&a->consumed_idx, a->consumed.v[a->consumed.n - 1], a->consumed.n - 1);
+        build_strlist_push(&a->consumed, xstrdup(name));
+        build_smap_put(&a->consumed_idx, a->consumed.v[a->consumed.n - 1], a->consumed.n - 1);
 }
 
 /* The client's value when it gave one. */
@@ -519,7 +519,7 @@ void build_args_stage(struct build_args *a, char *const *env)
 int build_args_env(struct build_args *a, const struct build_instr *env, char escape,
                    struct berth_err *err)
 {
-        struct strlist kv = {0};
+        struct build_strlist kv = {0};
         int r = 0;
         for (size_t i = 0; i < env->n_kv && r >= 0; i++) {
                 char *k = NULL, *v = NULL;
@@ -534,20 +534,21 @@ int build_args_env(struct build_args *a, const struct build_instr *env, char esc
                         free(v);
                         break;
                 }
-                strlist_push(&kv, k);
-                strlist_push(&kv, v);
+                build_strlist_push(&kv, k);
+                build_strlist_push(&kv, v);
         }
         for (size_t i = 0; r >= 0 && i + 1 < kv.n; i += 2)
                 vars_set(&a->env, kv.v[i], kv.v[i + 1]);
-        strlist_done(&kv);
+        build_strlist_done(&kv);
         return r;
 }
 
 char **build_args_env_list(const struct build_args *a)
 {
-        struct strlist l = {0};
+        struct build_strlist l = {0};
         for (size_t i = 0; i < a->env.n; i++)
-                strlist_push(&l, xasprintf("%s=%s", a->env.v[i].name, strempty(a->env.v[i].value)));
+                build_strlist_push(
+                    &l, xasprintf("%s=%s", a->env.v[i].name, strempty(a->env.v[i].value)));
         return l.v ? l.v : xzalloc(sizeof(char *));
 }
 
@@ -558,18 +559,18 @@ static int cmpstr(const void *x, const void *y)
 
 char **build_args_run_env(const struct build_args *a, bool with_proxies)
 {
-        struct strlist l = {0};
+        struct build_strlist l = {0};
         for (size_t i = 0; i < a->stage_args.n; i++) {
                 const struct var *v = &a->stage_args.v[i];
                 const char *val = stage_arg_value(a, v);
                 if (val && !vars_find(&a->env, v->name))
-                        strlist_push(&l, xasprintf("%s=%s", v->name, val));
+                        build_strlist_push(&l, xasprintf("%s=%s", v->name, val));
         }
         for (size_t i = 0; with_proxies && i < a->client.n; i++) {
                 const struct var *c = &a->client.v[i];
                 if (build_arg_is_proxy(c->name) && c->value &&
                     !vars_find(&a->stage_args, c->name) && !vars_find(&a->env, c->name))
-                        strlist_push(&l, xasprintf("%s=%s", c->name, c->value));
+                        build_strlist_push(&l, xasprintf("%s=%s", c->name, c->value));
         }
         if (l.n)
                 qsort(l.v, l.n, sizeof(char *), cmpstr);
@@ -578,11 +579,11 @@ char **build_args_run_env(const struct build_args *a, bool with_proxies)
 
 char **build_args_unconsumed(const struct build_args *a)
 {
-        struct strlist l = {0};
+        struct build_strlist l = {0};
         for (size_t i = 0; i < a->client.n; i++) {
                 const char *n = a->client.v[i].name;
-                if (smap_get(&a->consumed_idx, n) < 0 && !build_arg_is_proxy(n))
-                        strlist_push(&l, xstrdup(n));
+                if (build_smap_get(&a->consumed_idx, n) < 0 && !build_arg_is_proxy(n))
+                        build_strlist_push(&l, xstrdup(n));
         }
         if (l.n)
                 qsort(l.v, l.n, sizeof(char *), cmpstr);
@@ -594,16 +595,16 @@ char *build_args_unconsumed_warning(const struct build_args *a)
         _cleanup_strv_ char **u = build_args_unconsumed(a);
         if (!u)
                 return NULL;
-        struct sbuf b = {0};
-        sb_addn(&b, "[Warning] One or more build-args [", 34);
+        struct build_sbuf b = {0};
+        build_sb_addn(&b, "[Warning] One or more build-args [", 34);
         for (size_t i = 0; u[i]; i++) {
                 if (i)
-                        sb_addc(&b, ' ');
-                sb_addn(&b, u[i], strlen(u[i]));
+                        build_sb_addc(&b, ' ');
+                build_sb_addn(&b, u[i], strlen(u[i]));
         }
         const char *tail = "] were not consumed\n";
-        sb_addn(&b, tail, strlen(tail));
-        return sb_take(&b);
+        build_sb_addn(&b, tail, strlen(tail));
+        return build_sb_take(&b);
 }
 
 /* --- stage selection -------------------------------------------------------- */
@@ -672,6 +673,8 @@ int build_stages_needed(const struct build_file *f, const char *target, build_lo
                         void *userdata, bool *needed, size_t *ret_target, struct berth_err *err)
 {
         size_t n = f->n_stages, t = n - 1;
+        if (n == 0)
+                return err_set(err, -EINVAL, "no build stage in current context");
         if (!isempty(target)) {
                 int ix = build_file_stage_index(f, target, n);
                 if (ix < 0 || !f->stages[ix].name || strcasecmp(f->stages[ix].name, target) != 0)

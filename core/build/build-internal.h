@@ -12,37 +12,37 @@
 /* p grown to hold at least need elements of size bytes; *cap updated. */
 void *build_grow(void *p, size_t *cap, size_t need, size_t size);
 
-struct sbuf {
+struct build_sbuf {
         char *p;
         size_t len, cap;
 };
-void sb_addn(struct sbuf *b, const char *s, size_t n);
-void sb_addc(struct sbuf *b, char c);
+void build_sb_addn(struct build_sbuf *b, const char *s, size_t n);
+void build_sb_addc(struct build_sbuf *b, char c);
 /* The string (never NULL), leaving b empty. */
-char *sb_take(struct sbuf *b);
+char *build_sb_take(struct build_sbuf *b);
 
 /* A NULL-terminated vector with its length. */
-struct strlist {
+struct build_strlist {
         char **v;
         size_t n, cap;
 };
-void strlist_push(struct strlist *l, char *s); /* takes s */
-void strlist_done(struct strlist *l);
+void build_strlist_push(struct build_strlist *l, char *s); /* takes s */
+void build_strlist_done(struct build_strlist *l);
 
 /* A string -> index map (open addressing), so that lookups by name stay
  * O(1) however many stages, ARGs or ENV keys hostile input declares. Keys
  * are borrowed: they must outlive the map. icase: ASCII case-insensitive. */
-struct smap {
+struct build_smap {
         const char **keys;
         size_t *vals;
         size_t cap, n;
         bool icase;
 };
 /* The index stored for key, or -1. */
-ssize_t smap_get(const struct smap *m, const char *key);
+ssize_t build_smap_get(const struct build_smap *m, const char *key);
 /* Store (or replace) key -> val. */
-void smap_put(struct smap *m, const char *key, size_t val);
-void smap_done(struct smap *m);
+void build_smap_put(struct build_smap *m, const char *key, size_t val);
+void build_smap_done(struct build_smap *m);
 
 /* Go's unicode.IsSpace for ASCII. */
 bool build_isspace(char c);

@@ -24,7 +24,7 @@ void *build_grow(void *p, size_t *cap, size_t need, size_t size)
         return p;
 }
 
-void sb_addn(struct sbuf *b, const char *s, size_t n)
+void build_sb_addn(struct build_sbuf *b, const char *s, size_t n)
 {
         b->p = build_grow(b->p, &b->cap, b->len + n + 1, 1);
         memcpy(b->p + b->len, s, n);
@@ -32,33 +32,33 @@ void sb_addn(struct sbuf *b, const char *s, size_t n)
         b->p[b->len] = 0;
 }
 
-void sb_addc(struct sbuf *b, char c)
+void build_sb_addc(struct build_sbuf *b, char c)
 {
-        sb_addn(b, &c, 1);
+        build_sb_addn(b, &c, 1);
 }
 
-char *sb_take(struct sbuf *b)
+char *build_sb_take(struct build_sbuf *b)
 {
         if (!b->p)
                 return xstrdup("");
         char *p = b->p;
-        *b = (struct sbuf){0};
+        *b = (struct build_sbuf){0};
         return p;
 }
 
-void strlist_push(struct strlist *l, char *s)
+void build_strlist_push(struct build_strlist *l, char *s)
 {
         l->v = build_grow(l->v, &l->cap, l->n + 2, sizeof(char *));
         l->v[l->n++] = s;
         l->v[l->n] = NULL;
 }
 
-void strlist_done(struct strlist *l)
+void build_strlist_done(struct build_strlist *l)
 {
         for (size_t i = 0; i < l->n; i++)
                 free(l->v[i]);
         free(l->v);
-        *l = (struct strlist){0};
+        *l = (struct build_strlist){0};
 }
 
 bool build_isspace(char c)
@@ -96,9 +96,9 @@ static int perr(struct berth_err *err, unsigned line, const char *fmt, ...)
 /* Docker's parseWords (ENV, LABEL, ARG, and heredoc detection): split at
  * blanks outside quotes; quotes and escapes stay in the words, for the
  * expansion to remove. */
-static void split_words_quoted(const char *s, char esc, struct strlist *out)
+static void split_words_quoted(const char *s, char esc, struct build_strlist *out)
 {
-        struct sbuf w = {0};
+        struct build_sbuf w = {0};
         bool in_word = false, blank_ok = false;
         char quote = 0;
         for (const char *p = s; *p; p++) {
@@ -110,9 +110,9 @@ static void split_words_quoted(const char *s, char esc, struct strlist *out)
                 }
                 if (!quote && build_isspace(c)) {
                         if (blank_ok || w.len)
-                                strlist_push(out, sb_take(&w));
+                                build_strlist_push(out, build_sb_take(&w));
                         free(w.p);
-                        w = (struct sbuf){0};
+                        w = (struct build_sbuf){0};
                         in_word = blank_ok = false;
                         continue;
                 }
@@ -126,25 +126,25 @@ static void split_words_quoted(const char *s, char esc, struct strlist *out)
                 if (c == esc && quote != '\'') {
                         if (!p[1])
                                 continue; /* an escape at the end is dropped */
-                        sb_addc(&w, c);
+                        build_sb_addc(&w, c);
                         c = *++p;
                 }
-                sb_addc(&w, c);
+                build_sb_addc(&w, c);
         }
         if (in_word && (blank_ok || w.len))
-                strlist_push(out, sb_take(&w));
+                build_strlist_push(out, build_sb_take(&w));
         free(w.p);
 }
 
 /* parseStringsWhitespaceDelimited: plain blank-separated words. */
-static void split_words_plain(const char *s, struct strlist *out)
+static void split_words_plain(const char *s, struct build_strlist *out)
 {
         const char *end = s + strlen(s);
         for (const char *p = ltrim(s, end); p < end; p = ltrim(p, end)) {
                 const char *q = p;
                 while (q < end && !build_isspace(*q))
                         q++;
-                strlist_push(out, xstrndup(p, (size_t)(q - p)));
+                build_strlist_push(out, xstrndup(p, (size_t)(q - p)));
                 p = q;
         }
 }
@@ -152,7 +152,7 @@ static void split_words_plain(const char *s, struct strlist *out)
 /* The flags at the front of an instruction's arguments: words starting
  * with "--" (quotes and backslashes processed), up to the first other word
  * or a lone "--". Returns where the arguments start. */
-static const char *extract_flags(const char *s, struct strlist *out)
+static const char *extract_flags(const char *s, struct build_strlist *out)
 {
         const char *p = s;
         for (;;) {
@@ -160,7 +160,7 @@ static const char *extract_flags(const char *s, struct strlist *out)
                         p++;
                 if (p[0] != '-' || p[1] != '-')
                         return p;
-                struct sbuf w = {0};
+                struct build_sbuf w = {0};
                 char quote = 0;
                 for (; *p && (quote || !build_isspace(*p)); p++) {
                         char c = *p;
@@ -177,13 +177,13 @@ static const char *extract_flags(const char *s, struct strlist *out)
                                         continue;
                                 c = *++p;
                         }
-                        sb_addc(&w, c);
+                        build_sb_addc(&w, c);
                 }
                 if (w.len == 2 && !quote && memcmp(w.p, "--", 2) == 0) {
                         free(w.p);
                         return p;
                 }
-                strlist_push(out, sb_take(&w));
+                build_strlist_push(out, build_sb_take(&w));
         }
 }
 
@@ -192,7 +192,7 @@ static const char *extract_flags(const char *s, struct strlist *out)
 /* 1 and the strings if s is a JSON array of strings; 0 if it is not JSON
  * (the caller falls back to the shell form); -EINVAL for an array with
  * something else than strings, which Docker refuses. */
-static int parse_json_array(const char *s, struct strlist *out)
+static int parse_json_array(const char *s, struct build_strlist *out)
 {
         if (*s != '[')
                 return 0;
@@ -209,10 +209,10 @@ static int parse_json_array(const char *s, struct strlist *out)
         json_array_foreach (j, i, v) {
                 if (!json_is_string(v)) {
                         json_decref(j);
-                        strlist_done(out);
+                        build_strlist_done(out);
                         return -EINVAL;
                 }
-                strlist_push(out, xstrdup(json_string_value(v)));
+                build_strlist_push(out, xstrdup(json_string_value(v)));
         }
         json_decref(j);
         return 1;
@@ -402,24 +402,24 @@ static void instr_done(struct build_instr *in)
         *in = (struct build_instr){0};
 }
 
-static void set_args(struct build_instr *in, struct strlist *l, enum build_form form)
+static void set_args(struct build_instr *in, struct build_strlist *l, enum build_form form)
 {
         if (!l->v)
-                strlist_push(l, NULL), l->n = 0; /* an empty, NULL-terminated vector */
+                build_strlist_push(l, NULL), l->n = 0; /* an empty, NULL-terminated vector */
         in->args = l->v;
         in->n_args = l->n;
         in->form = form;
-        *l = (struct strlist){0};
+        *l = (struct build_strlist){0};
 }
 
 static void set_shell(struct build_instr *in, const char *rest)
 {
-        struct strlist l = {0};
-        strlist_push(&l, xstrdup(rest));
+        struct build_strlist l = {0};
+        build_strlist_push(&l, xstrdup(rest));
         set_args(in, &l, BUILD_FORM_SHELL);
 }
 
-static int check_flags(struct build_instr *in, const struct strlist *raw,
+static int check_flags(struct build_instr *in, const struct build_strlist *raw,
                        const struct flagdef *defs, struct berth_err *err)
 {
         size_t cap = 0;
@@ -464,7 +464,7 @@ static int check_flags(struct build_instr *in, const struct strlist *raw,
 /* ENV and LABEL: "k=v k2=v2" or the legacy "k the rest". */
 static int parse_name_val(struct build_instr *in, const char *rest, char esc, struct berth_err *err)
 {
-        struct strlist words = {0};
+        struct build_strlist words = {0};
         size_t cap = 0;
         int r = 0;
         split_words_quoted(rest, esc, &words);
@@ -506,13 +506,13 @@ static int parse_name_val(struct build_instr *in, const char *rest, char esc, st
         }
         in->form = BUILD_FORM_KV;
 out:
-        strlist_done(&words);
+        build_strlist_done(&words);
         return r;
 }
 
 static int parse_arg(struct build_instr *in, const char *rest, char esc, struct berth_err *err)
 {
-        struct strlist words = {0};
+        struct build_strlist words = {0};
         size_t cap = 0;
         int r = 0;
         split_words_quoted(rest, esc, &words);
@@ -534,7 +534,7 @@ static int parse_arg(struct build_instr *in, const char *rest, char esc, struct 
         }
         in->form = BUILD_FORM_KV;
 out:
-        strlist_done(&words);
+        build_strlist_done(&words);
         return r;
 }
 
@@ -551,7 +551,7 @@ static bool valid_stage_name(const char *s)
 /* RUN, CMD, ENTRYPOINT, HEALTHCHECK CMD: exec form if JSON, else shell. */
 static int parse_maybe_json(struct build_instr *in, const char *rest, struct berth_err *err)
 {
-        struct strlist l = {0};
+        struct build_strlist l = {0};
         if (!*rest) {
                 set_args(in, &l, BUILD_FORM_NONE);
                 return 0;
@@ -569,7 +569,7 @@ static int parse_maybe_json(struct build_instr *in, const char *rest, struct ber
 /* COPY, ADD, VOLUME: exec form if JSON, else blank-separated words. */
 static int parse_maybe_json_list(struct build_instr *in, const char *rest, struct berth_err *err)
 {
-        struct strlist l = {0};
+        struct build_strlist l = {0};
         int r = parse_json_array(rest, &l);
         if (r < 0)
                 return perr(err, in->line, ERR_NOT_STRINGS);
@@ -582,8 +582,8 @@ static int parse_maybe_json_list(struct build_instr *in, const char *rest, struc
         return 0;
 }
 
-static int parse_health(struct build_instr *in, const char *rest, const struct strlist *rawflags,
-                        struct berth_err *err)
+static int parse_health(struct build_instr *in, const char *rest,
+                        const struct build_strlist *rawflags, struct berth_err *err)
 {
         const char *p = rest;
         while (*p && !build_isspace(*p))
@@ -598,7 +598,7 @@ static int parse_health(struct build_instr *in, const char *rest, const struct s
                 if (*cmd)
                         return perr(err, in->line, "HEALTHCHECK NONE takes no arguments");
                 in->health.none = true;
-                struct strlist l = {0};
+                struct build_strlist l = {0};
                 set_args(in, &l, BUILD_FORM_NONE);
                 return 0;
         }
@@ -664,7 +664,7 @@ static bool heredoc_word(const char *w, struct build_heredoc *h)
         }
         if (!*p || strchr(p, '<'))
                 return false;
-        struct sbuf name = {0};
+        struct build_sbuf name = {0};
         bool quoted = false;
         char q = 0;
         for (; *p; p++) {
@@ -677,14 +677,14 @@ static bool heredoc_word(const char *w, struct build_heredoc *h)
                         q = 0;
                         continue;
                 }
-                sb_addc(&name, *p);
+                build_sb_addc(&name, *p);
         }
         if (!name.len) {
                 free(name.p);
                 return false;
         }
         *h = (struct build_heredoc){
-            .name = sb_take(&name), .expand = !quoted, .strip_tabs = strip, .fd = fd};
+            .name = build_sb_take(&name), .expand = !quoted, .strip_tabs = strip, .fd = fd};
         return true;
 }
 
@@ -744,7 +744,7 @@ static int read_heredocs(struct parser *ps, struct build_instr *in)
 {
         for (size_t i = 0; i < in->n_heredocs; i++) {
                 struct build_heredoc *h = &in->heredocs[i];
-                struct sbuf body = {0};
+                struct build_sbuf body = {0};
                 for (;;) {
                         const char *l;
                         size_t n;
@@ -762,10 +762,10 @@ static int read_heredocs(struct parser *ps, struct build_instr *in)
                                         l++, n--;
                         if (n == strlen(h->name) && memcmp(l, h->name, n) == 0)
                                 break;
-                        sb_addn(&body, l, n);
-                        sb_addc(&body, '\n');
+                        build_sb_addn(&body, l, n);
+                        build_sb_addc(&body, '\n');
                 }
-                h->body = sb_take(&body);
+                h->body = build_sb_take(&body);
                 in->end_line = ps->lineno;
         }
         return 0;
@@ -773,7 +773,7 @@ static int read_heredocs(struct parser *ps, struct build_instr *in)
 
 static void find_heredocs(struct build_instr *in, const char *args, char esc)
 {
-        struct strlist words = {0};
+        struct build_strlist words = {0};
         size_t cap = 0;
         split_words_quoted(args, esc, &words);
         for (size_t i = 0; i < words.n; i++) {
@@ -784,7 +784,7 @@ static void find_heredocs(struct build_instr *in, const char *args, char esc)
                     build_grow(in->heredocs, &cap, in->n_heredocs + 1, sizeof(*in->heredocs));
                 in->heredocs[in->n_heredocs++] = h;
         }
-        strlist_done(&words);
+        build_strlist_done(&words);
 }
 
 /* One logical line into *in. ps is NULL for an ONBUILD trigger (no heredocs). */
@@ -823,7 +823,7 @@ static int parse_onbuild(struct build_instr *in, const char *rest, char esc, str
                 return perr(err, in->line, ERR_NOT_STRINGS);
         in->trigger = xstrdup(rest);
         in->trigger_keyword = TAKE_PTR(kw);
-        struct strlist l = {0};
+        struct build_strlist l = {0};
         set_args(in, &l, BUILD_FORM_NONE);
         return 0;
 }
@@ -847,7 +847,7 @@ static int parse_instr(struct parser *ps, char esc, const char *line, unsigned l
                 return perr(err, lineno, "unknown instruction: %s", in->keyword);
 
         _cleanup_free_ char *tail = xstrndup(p, (size_t)(end - p));
-        struct strlist rawflags = {0};
+        struct build_strlist rawflags = {0};
         const char *a = extract_flags(tail, &rawflags);
         a = ltrim(a, a + strlen(a));
         _cleanup_free_ char *rest = xstrndup(a, (size_t)(rtrim(a, a + strlen(a)) - a));
@@ -858,12 +858,12 @@ static int parse_instr(struct parser *ps, char esc, const char *line, unsigned l
                         goto out;
         }
 
-        struct strlist l = {0};
+        struct build_strlist l = {0};
         switch (kw->kind) {
         case K_FROM:
                 split_words_plain(rest, &l);
                 if (!(l.n == 1 || (l.n == 3 && strcasecmp(l.v[1], "AS") == 0))) {
-                        strlist_done(&l);
+                        build_strlist_done(&l);
                         r = perr(err, lineno, "FROM requires either one or three arguments");
                         break;
                 }
@@ -872,7 +872,7 @@ static int parse_instr(struct parser *ps, char esc, const char *line, unsigned l
                                  "invalid name for build stage: \"%s\", name can't start with a "
                                  "number or contain symbols",
                                  l.v[2]);
-                        strlist_done(&l);
+                        build_strlist_done(&l);
                         break;
                 }
                 set_args(in, &l, BUILD_FORM_WORDS);
@@ -898,12 +898,12 @@ static int parse_instr(struct parser *ps, char esc, const char *line, unsigned l
                         break;
                 }
                 if (r == 0) {
-                        strlist_done(&l);
+                        build_strlist_done(&l);
                         r = perr(err, lineno, "SHELL requires the arguments to be in JSON form");
                         break;
                 }
                 if (l.n == 0) {
-                        strlist_done(&l);
+                        build_strlist_done(&l);
                         r = perr(err, lineno, "SHELL requires at least one argument");
                         break;
                 }
@@ -937,7 +937,7 @@ static int parse_instr(struct parser *ps, char esc, const char *line, unsigned l
         case K_EXPOSE:
                 split_words_plain(rest, &l);
                 if (l.n == 0) {
-                        strlist_done(&l);
+                        build_strlist_done(&l);
                         r = perr(err, lineno, "EXPOSE requires at least one argument");
                         break;
                 }
@@ -974,7 +974,7 @@ static int parse_instr(struct parser *ps, char esc, const char *line, unsigned l
         if (r >= 0 && ps && in->n_heredocs)
                 r = read_heredocs(ps, in);
 out:
-        strlist_done(&rawflags);
+        build_strlist_done(&rawflags);
         return r;
 }
 
@@ -1007,7 +1007,7 @@ struct build_file *build_file_free(struct build_file *f)
         free(f->stages);
         strv_free(f->warnings);
         if (f->priv) {
-                smap_done(f->priv);
+                build_smap_done(f->priv);
                 free(f->priv);
         }
         free(f);
@@ -1087,12 +1087,12 @@ static int add_instr(struct build_file *f, struct build_instr *in, size_t *cap_m
                         st.name = xstrdup(in->args[2]);
                         for (char *c = st.name; *c; c++)
                                 *c = (char)tolower((unsigned char)*c);
-                        if (smap_get(f->priv, st.name) >= 0) {
+                        if (build_smap_get(f->priv, st.name) >= 0) {
                                 int r = perr(err, in->line, "%s stage name already used", st.name);
                                 stage_done(&st);
                                 return r;
                         }
-                        smap_put(f->priv, st.name, f->n_stages);
+                        build_smap_put(f->priv, st.name, f->n_stages);
                 }
                 const struct build_flag *pl = build_instr_flag(in, "platform");
                 st.platform = pl ? xstrdup(pl->value) : NULL;
@@ -1121,7 +1121,7 @@ int build_parse(const void *data, size_t len, const char *name, struct build_fil
                 struct berth_err *err)
 {
         _cleanup_(file_freep) struct build_file *f = xzalloc(sizeof(*f));
-        struct smap *names = xzalloc(sizeof(*names));
+        struct build_smap *names = xzalloc(sizeof(*names));
         names->icase = true;
         f->priv = names;
         struct parser ps = {.p = data, .end = (const char *)data + len, .esc = '\\', .err = err};
@@ -1129,10 +1129,10 @@ int build_parse(const void *data, size_t len, const char *name, struct build_fil
         if (len == 0)
                 return err_set(err, -EINVAL, "the Dockerfile (%s) cannot be empty",
                                name ? name : "Dockerfile");
-        struct strlist warnings = {0};
+        struct build_strlist warnings = {0};
         size_t cap_meta = 0, cap_stages = 0, cap_instrs = 0;
         bool directives = true, seen_escape = false;
-        struct sbuf line = {0};
+        struct build_sbuf line = {0};
         int r;
         const char *l;
         size_t n;
@@ -1157,7 +1157,7 @@ int build_parse(const void *data, size_t len, const char *name, struct build_fil
                 if (!more && n == 0)
                         continue;
                 line.len = 0;
-                sb_addn(&line, l, n);
+                build_sb_addn(&line, l, n);
                 bool empty_cont = false;
                 while (more) {
                         r = next_line(&ps, &l, &n);
@@ -1172,7 +1172,7 @@ int build_parse(const void *data, size_t len, const char *name, struct build_fil
                                 continue;
                         }
                         more = trim_continuation(l, &n, ps.esc);
-                        sb_addn(&line, l, n);
+                        build_sb_addn(&line, l, n);
                 }
                 if (memchr(line.p, 0, line.len)) {
                         /* NUL is not text: Docker's Go strings would carry it
@@ -1181,7 +1181,7 @@ int build_parse(const void *data, size_t len, const char *name, struct build_fil
                         goto fail;
                 }
                 if (empty_cont)
-                        strlist_push(
+                        build_strlist_push(
                             &warnings,
                             xasprintf("[WARNING]: Empty continuation line found in:\n    %s",
                                       line.p));
@@ -1202,21 +1202,22 @@ int build_parse(const void *data, size_t len, const char *name, struct build_fil
                 goto fail;
         free(line.p);
         if (f->n_stages == 0) {
-                strlist_done(&warnings);
+                build_strlist_done(&warnings);
                 if (f->n_meta_args == 0)
                         return err_set(err, -EINVAL,
                                        "failed to parse Dockerfile: file with no instructions");
                 return err_set(err, -EINVAL, "No image was generated. Is your Dockerfile empty?");
         }
         if (warnings.n)
-                strlist_push(&warnings, xstrdup("[WARNING]: Empty continuation lines will become "
-                                                "errors in a future release."));
+                build_strlist_push(&warnings,
+                                   xstrdup("[WARNING]: Empty continuation lines will become "
+                                           "errors in a future release."));
         f->warnings = warnings.v;
         *ret = TAKE_PTR(f);
         return 0;
 fail:
         free(line.p);
-        strlist_done(&warnings);
+        build_strlist_done(&warnings);
         return r;
 }
 
@@ -1275,7 +1276,7 @@ int build_file_stage_index(const struct build_file *f, const char *name_or_index
 {
         if (before > f->n_stages)
                 before = f->n_stages;
-        ssize_t named = f->priv ? smap_get(f->priv, name_or_index) : -1;
+        ssize_t named = f->priv ? build_smap_get(f->priv, name_or_index) : -1;
         if (named >= 0 && (size_t)named < before)
                 return (int)named;
         int64_t ix;
@@ -1287,7 +1288,7 @@ int build_file_stage_index(const struct build_file *f, const char *name_or_index
 
 /* --- the name map ----------------------------------------------------------- */
 
-static size_t smap_hash(const char *s, bool icase)
+static size_t build_smap_hash(const char *s, bool icase)
 {
         size_t h = 1469598103934665603ull;
         for (; *s; s++) {
@@ -1297,39 +1298,40 @@ static size_t smap_hash(const char *s, bool icase)
         return h;
 }
 
-static bool smap_eq(const struct smap *m, const char *a, const char *b)
+static bool build_smap_eq(const struct build_smap *m, const char *a, const char *b)
 {
         return m->icase ? strcasecmp(a, b) == 0 : streq(a, b);
 }
 
-ssize_t smap_get(const struct smap *m, const char *key)
+ssize_t build_smap_get(const struct build_smap *m, const char *key)
 {
         if (!m->cap)
                 return -1;
-        for (size_t i = smap_hash(key, m->icase) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+        for (size_t i = build_smap_hash(key, m->icase) & (m->cap - 1);;
+             i = (i + 1) & (m->cap - 1)) {
                 if (!m->keys[i])
                         return -1;
-                if (smap_eq(m, m->keys[i], key))
+                if (build_smap_eq(m, m->keys[i], key))
                         return (ssize_t)m->vals[i];
         }
 }
 
-void smap_put(struct smap *m, const char *key, size_t val)
+void build_smap_put(struct build_smap *m, const char *key, size_t val)
 {
         if ((m->n + 1) * 2 > m->cap) {
-                struct smap g = {.cap = m->cap ? m->cap * 2 : 16, .icase = m->icase};
+                struct build_smap g = {.cap = m->cap ? m->cap * 2 : 16, .icase = m->icase};
                 g.keys = xzalloc(g.cap * sizeof(*g.keys));
                 g.vals = xzalloc(g.cap * sizeof(*g.vals));
                 for (size_t i = 0; i < m->cap; i++)
                         if (m->keys[i])
-                                smap_put(&g, m->keys[i], m->vals[i]);
+                                build_smap_put(&g, m->keys[i], m->vals[i]);
                 free(m->keys);
                 free(m->vals);
                 *m = g;
         }
-        size_t i = smap_hash(key, m->icase) & (m->cap - 1);
+        size_t i = build_smap_hash(key, m->icase) & (m->cap - 1);
         for (; m->keys[i]; i = (i + 1) & (m->cap - 1))
-                if (smap_eq(m, m->keys[i], key)) {
+                if (build_smap_eq(m, m->keys[i], key)) {
                         m->vals[i] = val;
                         return;
                 }
@@ -1338,9 +1340,9 @@ void smap_put(struct smap *m, const char *key, size_t val)
         m->n++;
 }
 
-void smap_done(struct smap *m)
+void build_smap_done(struct build_smap *m)
 {
         free(m->keys);
         free(m->vals);
-        *m = (struct smap){.icase = m->icase};
+        *m = (struct build_smap){.icase = m->icase};
 }
