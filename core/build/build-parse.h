@@ -57,7 +57,7 @@ struct build_heredoc {
         char *body;  /* the lines between, each ending in "\n"; tabs stripped for <<- */
         bool expand; /* false when the delimiter was quoted */
         bool strip_tabs;
-        int fd; /* the digits before << (0 if none, -1: not given) */
+        int fd; /* the digits before << (a file descriptor), or -1 if none */
 };
 
 struct build_health {
