@@ -578,7 +578,7 @@ def check_handshake():
                    "Components[0].Version:s Components[0].Details:D")
             r.need(j.get("ApiVersion") == "1.41", "ApiVersion 1.41")
             r.need(j.get("MinAPIVersion") == "1.24", "MinAPIVersion 1.24")
-            r.need("Experimental" in j, "Experimental")
+            # no top-level Experimental: moby omits it when false (omitempty)
             d = (j.get("Components") or [{}])[0].get("Details") or {}
             for k in ("ApiVersion", "MinAPIVersion", "GitCommit", "GoVersion", "Os", "Arch",
                       "KernelVersion", "Experimental", "BuildTime"):
@@ -2153,7 +2153,8 @@ def main():
                 for r in ROWS]
         with open(BASELINE, "w") as f:
             json.dump({"about": "daemon-compat.py: the Engine API compatibility of berthd; "
-                       "regenerate with BERTH_COMPAT_UPDATE=1", "rows": keep}, f, indent=1)
+                       "regenerate with BERTH_COMPAT_UPDATE=1", "rows": keep}, f, indent=1,
+                      ensure_ascii=False)
             f.write("\n")
         write_readme(text)
         print("baseline and README table written (%d rows)" % len(ROWS))
