@@ -1037,6 +1037,10 @@ def check_lifecycle():
         r.status(x, 200)
         r.need(re.fullmatch(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z out\n",
                             stream_of(demux(x.body), 1) or b""), "prefix with 9 digits")
+    with row("logs.details", A, "GET /containers/{id}/logs", "details=1", "§3.2, §6.6") as r:
+        x = call("GET", "/containers/%s/logs" % S.main, {"stdout": 1, "details": 1})
+        r.status(x, 200)
+        r.need(stream_of(demux(x.body), 1).endswith(b"out\n"), "the line")
     with row("logs.tail", A, "GET /containers/{id}/logs", "tail=1", "§3.2") as r:
         x = call("GET", "/containers/%s/logs" % S.main, {"stdout": 1, "stderr": 1, "tail": 1})
         r.status(x, 200)
@@ -1071,6 +1075,7 @@ def check_lifecycle():
     with row("resize", A, "POST /containers/{id}/resize", "h, w: 200; applied to the TTY", "§4") as r:
         x = call("POST", "/containers/%s/resize" % S.tty, {"h": 30, "w": 100})
         r.status(x, 200)
+        r.need(x.header("Content-Length") == "0", "empty, Content-Length: 0")
         out = exec_run(S.tty, ["sh", "-c", "stty size < /proc/1/fd/0"])
         r.need(b"30 100" in out, "the TTY has the size")
     with row("resize.bad", A, "POST /containers/{id}/resize", "non-integer h: 400", "§4") as r:
@@ -1402,6 +1407,7 @@ def check_images():
              "RepoTags short", "§3.4") as r:
         x = call("POST", "/images/busybox/tag", {"repo": "cx/bb", "tag": "v1"})
         r.status(x, 201)
+        r.need(x.header("Content-Length") == "0", "empty, Content-Length: 0")
         y = call("POST", "/images/busybox:latest/tag", {"repo": "docker.io/cx/bb", "tag": "v2"})
         r.need(y.status == 201, "docker.io/ repo")
         tags = call("GET", "/images/busybox/json").json().get("RepoTags") or []
@@ -1838,6 +1844,7 @@ def check_networks():
         x = call("POST", "/networks/cx-net/connect", None,
                  {"Container": S.created, "EndpointConfig": {"Aliases": ["cxalias"]}})
         r.status(x, 200)
+        r.need(x.header("Content-Length") == "0", "empty, Content-Length: 0")
         n = (inspect(S.created)["NetworkSettings"].get("Networks") or {}).get("cx-net")
         r.need(n is not None, "listed before start")
         al = (n or {}).get("Aliases") or []
