@@ -8,32 +8,11 @@
 #include <unistd.h>
 
 /* "seconds[.nanoseconds]" as the clients send it; RFC3339 is accepted too. */
+/* since= and until=: empty is "none" (0) */
 static int parse_ts(const char *s, int64_t *ret)
 {
         *ret = 0;
-        if (isempty(s))
-                return 0;
-        char *end;
-        errno = 0;
-        long long sec = strtoll(s, &end, 10);
-        if (!errno && end != s && (*end == '\0' || *end == '.')) {
-                int64_t ns = 0;
-                if (*end == '.') {
-                        const char *f = end + 1;
-                        int digits = 0;
-                        for (; *f >= '0' && *f <= '9' && digits < 9; f++, digits++)
-                                ns = ns * 10 + (*f - '0');
-                        for (; digits < 9; digits++)
-                                ns *= 10;
-                }
-                *ret = (int64_t)sec * 1000000000 + ns;
-                return 0;
-        }
-        struct tm tm = {0};
-        if (!strptime(s, "%Y-%m-%dT%H:%M:%S", &tm))
-                return -EINVAL;
-        *ret = (int64_t)timegm(&tm) * 1000000000;
-        return 0;
+        return isempty(s) ? 0 : parse_timestamp_ns(s, now_ns(), ret);
 }
 
 struct events_job {

@@ -365,6 +365,115 @@ void human_duration(int64_t seconds, char *buf, size_t len)
                 snprintf(buf, len, "%lld years", (long long)(s / (86400 * 365)));
 }
 
+/* Go's time.ParseDuration for the units Docker users write. */
+static int parse_duration_ns(const char *s, int64_t *ret)
+{
+        static const struct {
+                const char *unit;
+                double ns;
+        } units[] = {{"ns", 1},  {"us", 1e3}, {"\u00b5s", 1e3}, {"ms", 1e6},
+                     {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
+        double total = 0;
+        bool neg = *s == '-';
+        if (*s == '-' || *s == '+')
+                s++;
+        if (!*s)
+                return -EINVAL;
+        while (*s) {
+                char *end;
+                if (!(*s >= '0' && *s <= '9') && *s != '.')
+                        return -EINVAL;
+                errno = 0;
+                double v = strtod(s, &end);
+                if (errno || end == s)
+                        return -EINVAL;
+                s = end;
+                size_t best = 0, bi = 0;
+                for (size_t i = 0; i < ELEMENTSOF(units); i++) {
+                        size_t l = strlen(units[i].unit);
+                        if (l > best && strncmp(s, units[i].unit, l) == 0) {
+                                best = l;
+                                bi = i;
+                        }
+                }
+                if (!best)
+                        return -EINVAL;
+                total += v * units[bi].ns;
+                s += best;
+        }
+        if (total > 9.2e18)
+                return -ERANGE;
+        *ret = (int64_t)(neg ? -total : total);
+        return 0;
+}
+
+int parse_timestamp_ns(const char *s, int64_t now, int64_t *ret_ns)
+{
+        if (isempty(s))
+                return -EINVAL;
+        int64_t d;
+        if (parse_duration_ns(s, &d) == 0) {
+                *ret_ns = now - d;
+                return 0;
+        }
+        /* Unix seconds, with an optional fraction */
+        char *end;
+        errno = 0;
+        long long sec = strtoll(s, &end, 10);
+        if (!errno && end != s && (*end == '\0' || *end == '.')) {
+                int64_t ns = 0;
+                if (*end == '.') {
+                        const char *f = end + 1;
+                        int digits = 0;
+                        for (; *f >= '0' && *f <= '9'; f++, digits++)
+                                if (digits < 9)
+                                        ns = ns * 10 + (*f - '0');
+                        if (*f || f == end + 1)
+                                return -EINVAL;
+                        for (; digits < 9; digits++)
+                                ns *= 10;
+                }
+                *ret_ns = (int64_t)sec * 1000000000 + ns;
+                return 0;
+        }
+        /* RFC 3339 and its shorter forms; without a zone, UTC */
+        struct tm tm = {0};
+        const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+        if (!p) {
+                memset(&tm, 0, sizeof(tm));
+                p = strptime(s, "%Y-%m-%dT%H:%M", &tm);
+        }
+        if (!p) {
+                memset(&tm, 0, sizeof(tm));
+                p = strptime(s, "%Y-%m-%d", &tm);
+                if (!p || *p)
+                        return -EINVAL;
+        }
+        int64_t ns = 0;
+        if (*p == '.') {
+                int64_t scale = 100000000;
+                const char *f = ++p;
+                for (; *p >= '0' && *p <= '9'; p++, scale /= 10)
+                        ns += (*p - '0') * scale;
+                if (p == f)
+                        return -EINVAL;
+        }
+        int64_t t = (int64_t)timegm(&tm);
+        if (*p == 'Z' || *p == 'z')
+                p++;
+        else if (*p == '+' || *p == '-') {
+                int hh, mm, n = 0;
+                if (sscanf(p + 1, "%2d:%2d%n", &hh, &mm, &n) != 2 || hh > 23 || mm > 59)
+                        return -EINVAL;
+                t -= (*p == '+' ? 1 : -1) * (hh * 3600 + mm * 60);
+                p += 1 + n;
+        }
+        if (*p)
+                return -EINVAL;
+        *ret_ns = t * 1000000000 + ns;
+        return 0;
+}
+
 int64_t now_ns(void)
 {
         struct timespec ts;

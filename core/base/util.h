@@ -177,8 +177,8 @@ int openat_in_root(int rootfd, const char *path, int flags);
  * in a build tree), then in installed_dir. NULL if none is executable. */
 char *find_program(const char *name, const char *const *rel_dirs, const char *installed_dir);
 /* One of berth's helpers (berth-tar, berth-registry, berth-init,
- * berth-shim-dynamic): beside the running program (a build tree: core/, or
- * ../core for the test programs), in ../libexec/berth from it, or in
+ * berth-shim-dynamic): beside the running program (a build tree: bin/, or
+ * ../bin for the test programs), in ../libexec/berth from it, or in
  * <libexecdir>/berth. */
 char *find_libexec_program(const char *name);
 
@@ -189,6 +189,13 @@ void spawnattr_init_clean(posix_spawnattr_t *at, short extra_flags);
 
 int64_t now_ns(void);
 /* CLOCK_REALTIME */
+/* A point in time as the Engine API takes it in since=, until= and the
+ * `until` filters (Docker's timetypes.GetTimestamp): Unix seconds with an
+ * optional fraction ("1700000000.5"), RFC 3339 with or without a fraction
+ * and zone ("2026-12-07T10:00:00Z", "...+02:00", "2026-12-07T10:00:00"),
+ * a date ("2026-12-07"), or a duration before now_ns ("10m", "1h30m",
+ * "1.5h", "300ms"). -EINVAL for anything else. */
+int parse_timestamp_ns(const char *s, int64_t now, int64_t *ret_ns);
 int64_t monotonic_ns(void); /* CLOCK_MONOTONIC */
 
 #endif

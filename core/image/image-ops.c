@@ -523,13 +523,8 @@ int image_prune(struct image_store *s, const char *filters, json_t **ret, struct
         if (dangling[0] && parse_bool(dangling[0], &only_dangling) < 0)
                 return err_set(err, -EINVAL, "invalid filter 'dangling=%s'", dangling[0]);
         int64_t until_ns = INT64_MAX;
-        if (until[0]) {
-                int64_t v;
-                if (parse_int64(until[0], &v) == 0)
-                        until_ns = v * 1000000000;
-                else if (!(until_ns = parse_rfc3339_ns(until[0])))
-                        return err_set(err, -EINVAL, "invalid filter 'until=%s'", until[0]);
-        }
+        if (until[0] && parse_timestamp_ns(until[0], now_ns(), &until_ns) < 0)
+                return err_set(err, -EINVAL, "invalid filter 'until=%s'", until[0]);
         pthread_mutex_lock(&s->lock);
         json_t *out = json_array();
         int64_t freed = 0;

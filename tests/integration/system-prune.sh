@@ -49,4 +49,32 @@ for d in /usr/local/bin/docker /usr/bin/docker; do
         expect_contains "$d system prune removes the stopped container" "$out" "Deleted Containers:"
         expect_contains "$d system prune removes the unused network" "$out" "dnet"
 done
+
+# until: only what was created before that time (a timestamp, or a
+# duration before now); what came after stays
+b create --name old busybox true > /dev/null
+b network create oldnet > /dev/null
+sleep 1.2
+cut=$(date +%s.%N)
+sleep 1.2
+b create --name new busybox true > /dev/null
+b network create newnet > /dev/null
+for d in /usr/local/bin/docker /usr/bin/docker; do
+        [ -x "$d" ] || continue
+        "$d" -H "unix://$SOCK" container prune -f --filter "until=$cut" > /dev/null
+        "$d" -H "unix://$SOCK" network prune -f --filter "until=$cut" > /dev/null
+        break
+done
+check "container prune until: the older container goes" bash -c "! $BERTH -H unix://$SOCK inspect old > /dev/null 2>&1"
+check "container prune until: the newer container stays" b inspect new
+check "network prune until: the older network goes" bash -c "! $BERTH -H unix://$SOCK network inspect oldnet > /dev/null 2>&1"
+check "network prune until: the newer network stays" b network inspect newnet
+api POST '/containers/prune?filters=%7B%22until%22%3A%5B%221h%22%5D%7D'
+expect_eq "until=1h (a duration) keeps what is younger" "$(jq -r .ContainersDeleted <<< "$API_BODY")" null
+check "the young container is still there" b inspect new
+api POST '/containers/prune?filters=%7B%22until%22%3A%5B%22soon%22%5D%7D'
+expect_eq "a bad until is refused with 400" "$API_STATUS" 400
+expect_contains "a bad until names the value" "$API_BODY" "invalid filter 'until=soon'"
+b rm new > /dev/null
+b network rm newnet > /dev/null
 finish

@@ -144,6 +144,49 @@ START_TEST(test_base64)
 }
 END_TEST
 
+START_TEST(test_timestamp)
+{
+        const int64_t now = INT64_C(1765100000) * 1000000000; /* 2025-12-07T09:33:20Z */
+        int64_t t;
+        ck_assert_int_eq(parse_timestamp_ns("1700000000", now, &t), 0);
+        ck_assert_int_eq(t, INT64_C(1700000000) * 1000000000);
+        ck_assert_int_eq(parse_timestamp_ns("1700000000.25", now, &t), 0);
+        ck_assert_int_eq(t, INT64_C(1700000000) * 1000000000 + 250000000);
+        ck_assert_int_eq(parse_timestamp_ns("0", now, &t), 0); /* the epoch, not "now" */
+        ck_assert_int_eq(t, 0);
+        ck_assert_int_eq(parse_timestamp_ns("10m", now, &t), 0);
+        ck_assert_int_eq(t, now - INT64_C(600) * 1000000000);
+        ck_assert_int_eq(parse_timestamp_ns("1h30m", now, &t), 0);
+        ck_assert_int_eq(t, now - INT64_C(5400) * 1000000000);
+        ck_assert_int_eq(parse_timestamp_ns("1.5h", now, &t), 0);
+        ck_assert_int_eq(t, now - INT64_C(5400) * 1000000000);
+        ck_assert_int_eq(parse_timestamp_ns("300ms", now, &t), 0);
+        ck_assert_int_eq(t, now - 300000000);
+        ck_assert_int_eq(parse_timestamp_ns("2025-12-07T09:33:20Z", now, &t), 0);
+        ck_assert_int_eq(t, now);
+        ck_assert_int_eq(parse_timestamp_ns("2025-12-07T09:33:20.5Z", now, &t), 0);
+        ck_assert_int_eq(t, now + 500000000);
+        ck_assert_int_eq(parse_timestamp_ns("2025-12-07T10:33:20+01:00", now, &t), 0);
+        ck_assert_int_eq(t, now);
+        ck_assert_int_eq(parse_timestamp_ns("2025-12-07T09:33:20", now, &t), 0);
+        ck_assert_int_eq(t, now);
+        ck_assert_int_eq(parse_timestamp_ns("2025-12-07", now, &t), 0);
+        ck_assert_int_eq(t, now - INT64_C(34400) * 1000000000);
+        const char *bad[] = {"",
+                             "x",
+                             "10x",
+                             "1.",
+                             "2025-13-45",
+                             "2025-12-07T09:33:20Q",
+                             "2025-12-07T09:33:20.Z",
+                             "h",
+                             "1700000000.x"};
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                ck_assert_msg(parse_timestamp_ns(bad[i], now, &t) == -EINVAL, "'%s' accepted",
+                              bad[i]);
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s = suite_create("util");
@@ -154,6 +197,7 @@ static Suite *suite(void)
         tcase_add_test(tc, test_err_wrap);
         tcase_add_test(tc, test_files);
         tcase_add_test(tc, test_base64);
+        tcase_add_test(tc, test_timestamp);
         suite_add_tcase(s, tc);
         return s;
 }
