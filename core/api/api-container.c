@@ -6,6 +6,10 @@
 #include "engine.h"
 #include "base/log.h"
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 int api_container_create(struct api_request *req, struct berth_err *err)
 {
         _cleanup_json_ json_t *body = NULL;
@@ -298,6 +302,20 @@ struct attach_job {
 
 /* logs=1: what the container has written so far, from its log driver, in
  * the attach's framing. */
+/* Wait (a little) until the client has read what was sent on sock (the
+ * 101): docker-py reads the head through a buffer and then takes the raw
+ * socket, so bytes that came with the head would be lost. On a Unix socket
+ * SIOCOUTQ counts what the peer has not read yet. */
+static void wait_peer_read(int sock)
+{
+        for (int i = 0; i < 100; i++) {
+                int n = 0;
+                if (ioctl(sock, SIOCOUTQ, &n) < 0 || n <= 0)
+                        return;
+                usleep(2000);
+        }
+}
+
 static void attach_logs(struct attach_job *a, int sock)
 {
         struct berth_err err = {0};
@@ -308,6 +326,7 @@ static void attach_logs(struct attach_job *a, int sock)
                 log_debug("attach %s: no logs: %s", a->id, err_msg(&err));
                 return;
         }
+        wait_peer_read(sock);
         logs_main(job, sock);
         logs_job_free(job);
 }

@@ -59,8 +59,11 @@ s, st, rest = hijack(sock, "POST", "/v1.41/containers/lg/attach?logs=0&stdout=1&
 check("attach logs=0&stream=0: nothing, ended", read_until_eof(s, rest) == b"")
 
 c = docker.DockerClient(base_url="unix://" + sock, version="1.41")
-out = c.containers.get("lg").attach(logs=True, stream=False)
-check("docker-py attach(logs=True, stream=False)", sorted(out.splitlines()) == [b"one", b"two"], out)
+# docker-py reads the 101 through a buffer, then takes the raw socket: the
+# log must not come along with the head (20 times: it is a race)
+outs = [c.containers.get("lg").attach(logs=True, stream=False) for _ in range(20)]
+bad = [o for o in outs if sorted(o.splitlines()) != [b"one", b"two"]]
+check("docker-py attach(logs=True, stream=False), 20 times", not bad, bad[:3])
 
 s, st, rest = hijack(sock, "POST", "/v1.41/containers/lg2/attach?logs=1&stdin=1&stdout=1&stderr=1&stream=1")
 early = read_for(s, rest, 0.5)
