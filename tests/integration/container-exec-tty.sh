@@ -89,8 +89,11 @@ def detach_exec(dk, seq, what):
     check(what + ": input reaches the TTY", b"mark-42" in out, out)
     s.sendall(seq)
     check(what + ": the sequence ends the stream", read_until_eof(s, timeout=5) is not None)
+    time.sleep(1)
     ins = api.exec_inspect(e)
     check(what + ": the process runs on", ins["Running"] is True and ins["ExitCode"] is None, ins)
+    top = c.containers.get("xt").top()["Processes"]
+    check(what + ": its pid is alive in the container", any(p[1] == str(ins["Pid"]) for p in top), top)
 detach_exec(None, b"\x10\x11", "exec, default detach keys")
 detach_exec("ctrl-a,ctrl-_", b"\x01\x1f", "exec DetachKeys=ctrl-a,ctrl-_")
 try:
