@@ -6,6 +6,10 @@
 #include "engine.h"
 #include "base/log.h"
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 int api_container_create(struct api_request *req, struct berth_err *err)
 {
         _cleanup_json_ json_t *body = NULL;
@@ -190,47 +194,6 @@ int api_container_wait(struct api_request *req, struct berth_err *err)
         return api_reply_from_thread(req, "application/json", wait_main, w, wait_job_free, err);
 }
 
-struct attach_job {
-        struct container_store *s;
-        char id[65];
-        bool in, out, err;
-};
-
-static void attach_main(void *ud, int sock, const char *extra, size_t extra_len)
-{
-        struct attach_job *a = ud;
-        struct berth_err err = {0};
-        container_attach(a->s, a->id, sock, extra, extra_len, a->in, a->out, a->err, &err);
-}
-
-int api_container_attach(struct api_request *req, struct berth_err *err)
-{
-        char id[65];
-        int r = container_resolve(req->engine->containers, req->param[0], id, err);
-        if (r < 0)
-                return r;
-        json_t *j = NULL;
-        r = container_inspect(req->engine->containers, id, &j, err);
-        if (r < 0)
-                return r;
-        bool tty = json_get_bool(json_object_get(j, "Config"), "Tty", false);
-        bool paused = json_get_bool(json_object_get(j, "State"), "Paused", false);
-        json_decref(j);
-        if (paused)
-                return err_set(err, -EEXIST,
-                               "You cannot attach to a paused container, unpause it first");
-        struct attach_job *a = xzalloc(sizeof(*a));
-        a->s = req->engine->containers;
-        memcpy(a->id, id, 65);
-        a->in = api_query_bool(req, "stdin", false);
-        a->out = api_query_bool(req, "stdout", false);
-        a->err = api_query_bool(req, "stderr", false);
-        return api_reply_upgrade(req,
-                                 tty ? "application/vnd.docker.raw-stream"
-                                     : "application/vnd.docker.multiplexed-stream",
-                                 attach_main, a);
-}
-
 /* --- logs ---------------------------------------------------------------------- */
 
 struct logs_job {
@@ -284,6 +247,40 @@ static void logs_job_free(void *p)
         free(j);
 }
 
+/* A read of the log of the container whose record is rec (all of it; the
+ * caller narrows it), for the streams out and errs. */
+static int logs_job_new(struct engine *e, json_t *rec, bool out, bool errs, struct logs_job **ret,
+                        struct berth_err *err)
+{
+        json_t *lc = json_object_get(json_object_get(rec, "HostConfig"), "LogConfig");
+        const char *type = json_get_str(lc, "Type", e->cfg->logging_default);
+        struct driver *drv = driver_set_find(&e->drivers, BERTH_KIND_LOGGING, type);
+        if (!drv)
+                return err_set(err, -EINVAL, "logging driver '%s' is not loaded", type);
+        if (!DRIVER_HAS(drv, berth_logging_ops, read))
+                return err_set(err, -ENOTSUP,
+                               "configured logging driver does not support reading: the container "
+                               "uses the '%s' logging driver, which keeps no logs",
+                               type);
+        struct logs_job *job = xzalloc(sizeof(*job));
+        job->e = e;
+        job->drv = drv;
+        snprintf(job->id, sizeof(job->id), "%s", json_get_str(rec, "Id", ""));
+        job->name = xstrdup(json_get_str(rec, "Name", ""));
+        job->dir = xasprintf("%s/containers/%s", e->cfg->data_root, job->id);
+        job->opts = xzalloc(sizeof(char *));
+        const char *k;
+        json_t *v;
+        json_object_foreach (json_object_get(lc, "Config"), k, v)
+                job->opts = strv_push(job->opts, xasprintf("%s=%s", k, json_string_value(v) ?: ""));
+        job->out = out;
+        job->errs = errs;
+        job->tty = json_get_bool(json_object_get(rec, "Config"), "Tty", false);
+        job->rd.tail = -1;
+        *ret = job;
+        return 0;
+}
+
 static void logs_main(void *p, int fd)
 {
         struct logs_job *j = p;
@@ -294,6 +291,93 @@ static void logs_main(void *p, int fd)
                                       .options = (const char *const *)j->opts};
         struct berth_err err = {0};
         berth_logging_read(j->drv, &info, &j->rd, logs_msg, j, 0, &err);
+}
+
+struct attach_job {
+        struct engine *e;
+        char id[65];
+        bool in, out, err, logs, stream;
+        char *detach_keys;
+};
+
+/* logs=1: what the container has written so far, from its log driver, in
+ * the attach's framing. */
+/* Wait (a little) until the client has read what was sent on sock (the
+ * 101): docker-py reads the head through a buffer and then takes the raw
+ * socket, so bytes that came with the head would be lost. On a Unix socket
+ * SIOCOUTQ counts what the peer has not read yet. */
+static void wait_peer_read(int sock)
+{
+        for (int i = 0; i < 100; i++) {
+                int n = 0;
+                if (ioctl(sock, SIOCOUTQ, &n) < 0 || n <= 0)
+                        return;
+                usleep(2000);
+        }
+}
+
+static void attach_logs(struct attach_job *a, int sock)
+{
+        struct berth_err err = {0};
+        _cleanup_json_ json_t *rec = NULL;
+        struct logs_job *job;
+        if (container_inspect(a->e->containers, a->id, &rec, &err) < 0 ||
+            logs_job_new(a->e, rec, a->out, a->err, &job, &err) < 0) {
+                log_debug("attach %s: no logs: %s", a->id, err_msg(&err));
+                return;
+        }
+        wait_peer_read(sock);
+        logs_main(job, sock);
+        logs_job_free(job);
+}
+
+static void attach_main(void *ud, int sock, const char *extra, size_t extra_len)
+{
+        struct attach_job *a = ud;
+        struct berth_err err = {0};
+        if (a->logs && (a->out || a->err))
+                attach_logs(a, sock);
+        if (a->stream)
+                container_attach(a->e->containers, a->id, sock, extra, extra_len, a->in, a->out,
+                                 a->err, a->detach_keys, &err);
+        free(a->detach_keys);
+}
+
+int api_container_attach(struct api_request *req, struct berth_err *err)
+{
+        char id[65];
+        int r = container_resolve(req->engine->containers, req->param[0], id, err);
+        if (r < 0)
+                return r;
+        json_t *j = NULL;
+        r = container_inspect(req->engine->containers, id, &j, err);
+        if (r < 0)
+                return r;
+        bool tty = json_get_bool(json_object_get(j, "Config"), "Tty", false);
+        bool paused = json_get_bool(json_object_get(j, "State"), "Paused", false);
+        json_decref(j);
+        if (paused)
+                return err_set(err, -EEXIST,
+                               "You cannot attach to a paused container, unpause it first");
+        const char *keys = api_query(req, "detachKeys");
+        unsigned char kb[CONTAINER_DETACH_KEYS_MAX];
+        size_t kn;
+        r = container_detach_keys(keys, kb, &kn, err);
+        if (r < 0)
+                return r;
+        struct attach_job *a = xzalloc(sizeof(*a));
+        a->e = req->engine;
+        memcpy(a->id, id, 65);
+        a->in = api_query_bool(req, "stdin", false);
+        a->out = api_query_bool(req, "stdout", false);
+        a->err = api_query_bool(req, "stderr", false);
+        a->logs = api_query_bool(req, "logs", false);
+        a->stream = api_query_bool(req, "stream", false);
+        a->detach_keys = keys ? xstrdup(keys) : NULL;
+        return api_reply_upgrade(req,
+                                 tty ? "application/vnd.docker.raw-stream"
+                                     : "application/vnd.docker.multiplexed-stream",
+                                 attach_main, a);
 }
 
 static int parse_unix_time(const char *s, int64_t *ret)
@@ -319,32 +403,11 @@ int api_container_logs(struct api_request *req, struct berth_err *err)
         if (r < 0)
                 return r;
         _cleanup_json_ json_t *rec = j;
-        json_t *lc = json_object_get(json_object_get(rec, "HostConfig"), "LogConfig");
-        const char *type = json_get_str(lc, "Type", e->cfg->logging_default);
-        struct driver *drv = driver_set_find(&e->drivers, BERTH_KIND_LOGGING, type);
-        if (!drv)
-                return err_set(err, -EINVAL, "logging driver '%s' is not loaded", type);
-        if (!DRIVER_HAS(drv, berth_logging_ops, read))
-                return err_set(err, -ENOTSUP,
-                               "configured logging driver does not support reading: the container "
-                               "uses the '%s' logging driver, which keeps no logs",
-                               type);
-        struct logs_job *job = xzalloc(sizeof(*job));
-        job->e = e;
-        job->drv = drv;
-        snprintf(job->id, sizeof(job->id), "%s", json_get_str(rec, "Id", ""));
-        job->name = xstrdup(json_get_str(rec, "Name", ""));
-        job->dir = xasprintf("%s/containers/%s", e->cfg->data_root, job->id);
-        job->opts = xzalloc(sizeof(char *));
-        const char *k;
-        json_t *v;
-        json_object_foreach (json_object_get(lc, "Config"), k, v)
-                job->opts = strv_push(job->opts, xasprintf("%s=%s", k, json_string_value(v) ?: ""));
-        job->out = out;
-        job->errs = errs;
+        struct logs_job *job;
+        r = logs_job_new(e, rec, out, errs, &job, err);
+        if (r < 0)
+                return r;
         job->timestamps = api_query_bool(req, "timestamps", false);
-        job->tty = json_get_bool(json_object_get(rec, "Config"), "Tty", false);
-        job->rd.tail = -1;
         const char *tail = api_query(req, "tail");
         if (tail && *tail && !streq(tail, "all")) {
                 int64_t n;

@@ -5,50 +5,118 @@
 #include "base/events.h"
 
 #include <poll.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 struct pending_attach *ct_pending;
 
 /* --- attach --------------------------------------------------------------------- */
 
+int container_detach_keys(const char *spec, unsigned char ret[CONTAINER_DETACH_KEYS_MAX],
+                          size_t *ret_len, struct berth_err *err)
+{
+        if (isempty(spec))
+                spec = "ctrl-p,ctrl-q";
+        size_t n = 0;
+        for (const char *p = spec;;) {
+                size_t l = strcspn(p, ",");
+                int c = -1;
+                if (l == 1)
+                        c = (unsigned char)p[0];
+                else if (l == 6 && strncasecmp(p, "ctrl-", 5) == 0) {
+                        char k = p[5];
+                        if (k >= 'a' && k <= 'z')
+                                c = k - 'a' + 1;
+                        else if (k >= 'A' && k <= 'Z')
+                                c = k - 'A' + 1;
+                        else if (k == '@')
+                                c = 0;
+                        else if (k >= '[' && k <= '_') /* [ \ ] ^ _ */
+                                c = k - '[' + 27;
+                }
+                if (c < 0 || n == CONTAINER_DETACH_KEYS_MAX)
+                        return err_set(err, -EINVAL, "Invalid detach keys (%s) provided", spec);
+                ret[n++] = (unsigned char)c;
+                if (!p[l])
+                        break;
+                p += l + 1;
+        }
+        *ret_len = n;
+        return 0;
+}
+
 /* Copy both ways between the client and the shim until the shim closes (the
  * container exited) or the client goes away. A half-close of the client is
- * passed on: it ends the container's stdin. */
-void ct_splice_streams(int client, int shim)
+ * passed on: it ends the container's stdin. With detach keys, the client's
+ * bytes that match the sequence are held back; the whole sequence ends the
+ * copy (1) and leaves the process running with its stdin open, as Docker's
+ * detach does. */
+int ct_splice_streams(int client, int shim, const unsigned char *keys, size_t nkeys)
 {
         char buf[32768];
+        unsigned char out[sizeof(buf) + CONTAINER_DETACH_KEYS_MAX];
+        size_t held = 0; /* how much of keys the last bytes matched */
         bool client_open = true;
         for (;;) {
                 struct pollfd p[2] = {{client_open ? client : -1, POLLIN, 0}, {shim, POLLIN, 0}};
                 if (poll(p, 2, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
-                        return;
+                        return 0;
                 }
                 if (p[1].revents) {
                         ssize_t n = read(shim, buf, sizeof(buf));
                         if (n <= 0)
-                                return;
+                                return 0;
                         if (loop_write(client, buf, (size_t)n) < 0)
-                                return;
+                                return 0;
                 }
                 if (client_open && p[0].revents) {
                         ssize_t n = read(client, buf, sizeof(buf));
                         if (n <= 0) {
                                 client_open = false;
+                                if (held && loop_write(shim, keys, held) < 0)
+                                        return 0;
                                 shutdown(shim, SHUT_WR);
                                 continue;
                         }
-                        if (loop_write(shim, buf, (size_t)n) < 0)
-                                return;
+                        size_t o = 0;
+                        bool detach = false;
+                        for (ssize_t i = 0; i < n && !detach && nkeys; i++) {
+                                unsigned char c = (unsigned char)buf[i];
+                                if (c != keys[held]) {
+                                        /* not the sequence after all: pass on
+                                         * what was held, and try c afresh */
+                                        memcpy(out + o, keys, held);
+                                        o += held;
+                                        held = 0;
+                                        if (c != keys[0]) {
+                                                out[o++] = c;
+                                                continue;
+                                        }
+                                }
+                                if (++held == nkeys)
+                                        detach = true;
+                        }
+                        const void *w = nkeys ? (const void *)out : (const void *)buf;
+                        size_t wl = nkeys ? o : (size_t)n;
+                        if (wl && loop_write(shim, w, wl) < 0)
+                                return 0;
+                        if (detach)
+                                return 1;
                 }
         }
 }
 
 int container_attach(struct container_store *s, const char *ref, int client, const char *extra,
                      size_t extra_len, bool want_in, bool want_out, bool want_err,
-                     struct berth_err *err)
+                     const char *detach_keys, struct berth_err *err)
 {
+        unsigned char keys[CONTAINER_DETACH_KEYS_MAX];
+        size_t nkeys = 0;
+        int kr = container_detach_keys(detach_keys, keys, &nkeys, err);
+        if (kr < 0)
+                return kr;
         int code;
         char id[65];
         _cleanup_free_ char *sock = NULL;
@@ -58,6 +126,9 @@ int container_attach(struct container_store *s, const char *ref, int client, con
         if (lr < 0)
                 return lr;
         memcpy(id, r->id, 65);
+        /* Docker watches for the detach keys on a terminal's input only */
+        if (!want_in || !json_get_bool(json_object_get(r->j, "Config"), "Tty", false))
+                nkeys = 0;
         events_container(r->j, "attach", NULL);
         if (r->shim_socket && ct_is_running(r->j)) {
                 sock = xstrdup(r->shim_socket);
@@ -105,7 +176,12 @@ int container_attach(struct container_store *s, const char *ref, int client, con
                 return err_set(err, -EIO, "cannot attach to container %s", id);
         if (extra_len && want_in)
                 loop_write(fd, extra, extra_len);
-        ct_splice_streams(client, fd);
+        if (ct_splice_streams(client, fd, keys, nkeys) == 1) {
+                pthread_mutex_lock(&s->lock);
+                if ((r = ct_find_locked(s, id, &code)))
+                        events_container(r->j, "detach", NULL);
+                pthread_mutex_unlock(&s->lock);
+        }
         close(fd);
         return 0;
 }

@@ -5,6 +5,7 @@
 #include "container-spec.h"
 #include "base/events.h"
 
+#include <strings.h>
 #include <sys/random.h>
 
 /* --- exec ------------------------------------------------------------------------- */
@@ -27,6 +28,18 @@ static const char *exec_action(const char *what, json_t *cmd)
 }
 static int exec_resize_shim(const char *sock, const char *id, int h, int w, struct berth_err *err);
 
+/* The exec's detach keys; the key is matched without regard to case, as
+ * Go's JSON decoding does (docker-py sends "detachKeys"). */
+static const char *exec_detach_keys(json_t *cfg)
+{
+        const char *k;
+        json_t *v;
+        json_object_foreach (cfg, k, v)
+                if (strcasecmp(k, "DetachKeys") == 0 && json_is_string(v))
+                        return json_string_value(v);
+        return NULL;
+}
+
 struct exec_rec *ct_exec_find_locked(const char *id)
 {
         for (struct exec_rec *e = execs; e; e = e->next)
@@ -41,6 +54,11 @@ int container_exec_create(struct container_store *s, const char *ref, json_t *bo
         json_t *cmd = json_object_get(body, "Cmd");
         if (!json_array_size(cmd))
                 return err_set(err, -EINVAL, "No exec command specified");
+        unsigned char keys[CONTAINER_DETACH_KEYS_MAX];
+        size_t nkeys;
+        int kr = container_detach_keys(exec_detach_keys(body), keys, &nkeys, err);
+        if (kr < 0)
+                return kr;
         struct record *r;
         int lr = ct_lock_find(s, ref, &r, err);
         if (lr < 0)
@@ -232,7 +250,14 @@ int container_exec_start(struct container_store *s, const char *id, bool detach,
                 return 0;
         if (extra_len && in)
                 loop_write(fd, extra, extra_len);
-        ct_splice_streams(client, fd);
+        /* Docker's detach, on a terminal's input only: the stream ends, the
+         * process runs on */
+        unsigned char keys[CONTAINER_DETACH_KEYS_MAX];
+        size_t nkeys = 0;
+        if (in && json_get_bool(e->cfg, "Tty", false) &&
+            container_detach_keys(exec_detach_keys(e->cfg), keys, &nkeys, NULL) < 0)
+                nkeys = 0;
+        ct_splice_streams(client, fd, keys, nkeys);
         /* The exit code is final before the client's connection closes. */
         exec_done(s, id, sd);
         return 0;
@@ -271,7 +296,7 @@ int container_exec_inspect(struct container_store *s, const char *id, json_t **r
             "OpenStdin", json_get_bool(e->cfg, "AttachStdin", false), "OpenStderr",
             json_get_bool(e->cfg, "AttachStderr", false), "OpenStdout",
             json_get_bool(e->cfg, "AttachStdout", false), "CanRemove", 0, "ContainerID", e->cid,
-            "DetachKeys", "", "Pid", (int)e->pid);
+            "DetachKeys", strempty(exec_detach_keys(e->cfg)), "Pid", (int)e->pid);
         json_decref(args);
         pthread_mutex_unlock(&s->lock);
         return 0;

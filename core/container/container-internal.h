@@ -88,8 +88,9 @@ struct pending_attach {
         struct pending_attach *next;
 };
 extern struct pending_attach *ct_pending;
-/* Copy both ways between a client and the shim until either side ends. */
-void ct_splice_streams(int client, int shim);
+/* Copy both ways between a client and the shim until either side ends (0),
+ * or until the client sends the detach sequence keys (1; nkeys 0: none). */
+int ct_splice_streams(int client, int shim, const unsigned char *keys, size_t nkeys);
 
 /* container-exec.c: exec instances, guarded by the store's lock. */
 struct exec_rec {

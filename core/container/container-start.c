@@ -405,10 +405,13 @@ fail:
                 d->vol->unmount(d->vol_ctx, rec);
                 berth_storage_put(d->storage, id, 0, NULL);
         }
+        bool autoremove = false;
         pthread_mutex_lock(&s->lock);
         rc = ct_find_locked(s, id, &code);
         if (rc) {
                 rc->starting = false;
+                autoremove =
+                    json_get_bool(json_object_get(rc->j, "HostConfig"), "AutoRemove", false);
                 json_t *st = json_object_get(rc->j, "State");
                 json_object_set_new(st, "Error", json_string(err_msg(err)));
                 /* Docker marks a container whose process could not start as
@@ -425,6 +428,15 @@ fail:
         pthread_cond_broadcast(&s->changed);
         pthread_mutex_unlock(&s->lock);
         ct_remove_files(sd);
+        /* As Docker: an AutoRemove container whose start failed is removed
+         * before the start answers, so that a wait for "removed" (docker
+         * run --rm) returns, with the exit code recorded above. */
+        if (autoremove) {
+                struct berth_err rerr = {0};
+                int rr = container_remove(s, id, true, true, &rerr);
+                if (rr < 0 && rr != -ENOENT)
+                        log_error("container %s: --rm after a failed start: %s", id, rerr.msg);
+        }
         return r < 0 ? r : -EIO;
 }
 

@@ -167,6 +167,26 @@ int container_top(struct container_store *s, const char *ref, json_t **ret, stru
         return 0;
 }
 
+/* Wait (with the lock held) until the record's exit count passes `exits`
+ * or the deadline (ns, 0: none) passes. */
+static bool wait_exit_locked(struct container_store *s, const char *id, uint64_t exits,
+                             int64_t deadline_ns)
+{
+        for (;;) {
+                int code;
+                struct record *r = ct_find_locked(s, id, &code);
+                if (!r || r->exits > exits || r->removed)
+                        return true;
+                if (deadline_ns) {
+                        struct timespec ts = {.tv_sec = deadline_ns / 1000000000,
+                                              .tv_nsec = deadline_ns % 1000000000};
+                        if (pthread_cond_timedwait(&s->changed, &s->lock, &ts) == ETIMEDOUT)
+                                return false;
+                } else
+                        pthread_cond_wait(&s->changed, &s->lock);
+        }
+}
+
 int container_kill(struct container_store *s, const char *ref, const char *signal,
                    struct berth_err *err)
 {
@@ -186,33 +206,25 @@ int container_kill(struct container_store *s, const char *ref, const char *signa
         }
         if (sig == SIGKILL || sig == SIGTERM || sig == SIGINT)
                 r->stop_requested = true;
+        uint64_t exits = r->exits;
         char sn[16];
         snprintf(sn, sizeof(sn), "%d", sig);
         events_container(r->j, "kill", json_pack("{s:s}", "signal", sn));
         pthread_mutex_unlock(&s->lock);
         thaw_if_paused(s, id);
 
-        return runtime_kill(s->runtime_root, id, sig, sig == SIGKILL, err);
-}
-
-/* Wait (with the lock held) until the record's exit count passes `exits`
- * or the deadline (ns, 0: none) passes. */
-static bool wait_exit_locked(struct container_store *s, const char *id, uint64_t exits,
-                             int64_t deadline_ns)
-{
-        for (;;) {
-                int code;
-                struct record *r = ct_find_locked(s, id, &code);
-                if (!r || r->exits > exits || r->removed)
-                        return true;
-                if (deadline_ns) {
-                        struct timespec ts = {.tv_sec = deadline_ns / 1000000000,
-                                              .tv_nsec = deadline_ns % 1000000000};
-                        if (pthread_cond_timedwait(&s->changed, &s->lock, &ts) == ETIMEDOUT)
-                                return false;
-                } else
-                        pthread_cond_wait(&s->changed, &s->lock);
-        }
+        int rr = runtime_kill(s->runtime_root, id, sig, sig == SIGKILL, err);
+        if (rr < 0 || sig != SIGKILL)
+                return rr;
+        /* As Docker: a SIGKILL is answered once the exit is recorded, so
+         * that an inspect right after the kill shows the container stopped
+         * (other signals may be caught: no wait for them). */
+        pthread_mutex_lock(&s->lock);
+        bool done = wait_exit_locked(s, id, exits, now_ns() + 30LL * 1000000000);
+        pthread_mutex_unlock(&s->lock);
+        if (!done)
+                return err_set(err, -ETIMEDOUT, "container %s did not stop after SIGKILL", id);
+        return 0;
 }
 
 int container_stop(struct container_store *s, const char *ref, int timeout, struct berth_err *err)

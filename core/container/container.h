@@ -123,10 +123,17 @@ int container_kill(struct container_store *s, const char *ref, const char *signa
 int container_wait(struct container_store *s, const char *ref, const char *condition,
                    int64_t *ret_code, struct berth_err *err);
 /* Serve an attach on the client's raw connection until the container's
- * output ends; blocks. extra: stdin bytes already read with the request. */
+ * output ends or the client detaches; blocks. extra: stdin bytes already
+ * read with the request. detach_keys: Docker's format, NULL or "" for the
+ * default (ctrl-p,ctrl-q); watched for on a TTY's stdin only. */
 int container_attach(struct container_store *s, const char *ref, int client, const char *extra,
                      size_t extra_len, bool want_in, bool want_out, bool want_err,
-                     struct berth_err *err);
+                     const char *detach_keys, struct berth_err *err);
+/* Docker's detach keys: comma separated, each a single character or
+ * "ctrl-" with one of a-z @ [ \ ] ^ _. NULL or "": ctrl-p,ctrl-q. */
+#define CONTAINER_DETACH_KEYS_MAX 16
+int container_detach_keys(const char *spec, unsigned char ret[CONTAINER_DETACH_KEYS_MAX],
+                          size_t *ret_len, struct berth_err *err);
 /* Exec (docker exec): create an exec instance in a running container, start
  * it (detached, or streaming on the client's raw connection until the
  * process ends; its ExitCode is final when this returns), inspect it. */

@@ -218,8 +218,11 @@ int cli_cmd_run(struct cli *cli, struct cli_args *a)
         _cleanup_free_ char *sid = cli_escape(id);
         if (detach) {
                 _cleanup_free_ char *p = xasprintf("/containers/%s/start", sid);
-                if (client_json(&cli->client, "POST", p, NULL, NULL, NULL, &err) < 0)
-                        return cli_fail125(&err);
+                if (client_json(&cli->client, "POST", p, NULL, NULL, NULL, &err) < 0) {
+                        int st = start_failure_status(err.msg);
+                        cli_fail125(&err);
+                        return st;
+                }
                 puts(id);
                 return 0;
         }

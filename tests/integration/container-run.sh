@@ -30,6 +30,58 @@ expect_contains "non-executable command message" "$out" "permission denied"
 expect_eq "non-executable command: the record's ExitCode" "$(b inspect -f '{{.State.ExitCode}}' noexec)" 126
 b rm nocmd noexec > /dev/null
 
+# --rm and a start that fails: Docker removes the container before the start
+# answers (a wait for "removed" returns), with 127/126 as above; neither
+# mounts nor network namespaces are left behind
+# (no container runs here: a veth may still be on its way out, the kernel
+# deletes those of a dead namespace in the background)
+leftovers() {
+        for _ in $(seq 30); do [ -z "$(net_leftovers | grep '^veth ')" ] && break; sleep 0.1; done
+        net_leftovers | grep -v -e '^bridge ' -e '^nft-table '
+        grep -c " $DATA/" /proc/mounts
+}
+before=$(leftovers)
+nbefore=$(b ps -aq | wc -l)
+failrm() { # CLI DESCRIPTION STATUS ARGS...
+        local cli=$1 what=$2 want=$3; shift 3
+        out=$(timeout -s KILL 20 "$cli" -H "unix://$SOCK" run --rm "$@" 2>&1); rc=$?
+        expect_eq "$what exits $want" "$rc" "$want"
+        expect_eq "$what: the --rm container is gone" "$(b ps -aq | wc -l)" "$nbefore"
+        expect_eq "$what: no mount or netns left" "$(leftovers)" "$before"
+}
+export DOCKER_CONFIG=$T/docker-config; mkdir -p "$DOCKER_CONFIG"
+for cli in "$BERTH" /usr/local/bin/docker /usr/bin/docker; do
+        [ -x "$cli" ] || continue
+        failrm "$cli" "$cli run --rm of a missing command" 127 busybox nosuchcommand
+        expect_contains "$cli: the missing command's message" "$out" 'executable file not found in $PATH'
+        failrm "$cli" "$cli run --rm of a non-executable file" 126 busybox /etc/passwd
+        expect_contains "$cli: the non-executable file's message" "$out" "permission denied"
+        failrm "$cli" "$cli run --rm with a bad mount" 125 -v /etc/hostname:/etc busybox true
+done
+out=$(tb run -d --rm busybox nosuchcommand 2>&1); rc=$?
+expect_eq "run -d --rm of a missing command exits 127" "$rc" 127
+expect_eq "run -d --rm of a missing command: gone" "$(b ps -aq | wc -l)" "$nbefore"
+
+# kill (SIGKILL) answers once the container is dead: an inspect right after
+# it sees the exit
+bad=0
+for i in $(seq 20); do
+        kid=$(tb run -d busybox sleep 100)
+        api POST "/v1.41/containers/$kid/kill"
+        [ "$API_STATUS" = 204 ] || { bad=$((bad + 1)); continue; }
+        api GET "/v1.41/containers/$kid/json"
+        st=$(jq -r '"\(.State.Running) \(.State.ExitCode) \(.State.Status)"' <<< "$API_BODY")
+        [ "$st" = "false 137 exited" ] || { bad=$((bad + 1)); echo "kill $i: $st" >&2; }
+        b rm "$kid" > /dev/null
+done
+expect_eq "kill then inspect at once: exited with 137, 20 times" "$bad" 0
+id=$(tb run -d busybox sh -c 'trap "exit 3" HUP; while true; do sleep 0.1; done')
+sleep 0.3
+api POST "/v1.41/containers/$id/kill?signal=HUP"
+expect_eq "kill -s HUP: 204" "$API_STATUS" 204
+expect_eq "kill -s HUP: the trap ran" "$(tb wait "$id")" 3
+b rm "$id" > /dev/null
+
 # detached: logs, stop, wait, start, kill, restart, rm -f
 id=$(tb run -d --name srv busybox sh -c 'trap "echo bye; exit 0" TERM; i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done')
 check "run -d prints the full ID" bash -c "[[ '$id' =~ ^[0-9a-f]{64}$ ]]"

@@ -481,6 +481,53 @@ START_TEST(test_remove_waits_for_start)
 }
 END_TEST
 
+/* As Docker: an AutoRemove container whose start fails (here: no
+ * berth-shim next to the test) is removed before the start returns, its
+ * network and volumes undone, its storage gone; a wait for "removed" that
+ * was waiting returns. */
+START_TEST(test_autoremove_failed_start)
+{
+        struct berth_err e = {0};
+        _cleanup_json_ json_t *body =
+            json_pack("{s:s, s:[s], s:{s:b}}", "Image", "test:latest", "Cmd", "nosuchcommand",
+                      "HostConfig", "AutoRemove", 1);
+        _cleanup_free_ char *id = NULL;
+        json_t *warnings = NULL;
+        ck_assert_msg(container_create(S, "rm1", body, &id, &warnings, &e) == 0, "%s", e.msg);
+        json_decref(warnings);
+        ck_assert_int_lt(container_start(S, id, &e), 0);
+        json_t *j = NULL;
+        struct berth_err ie = {0};
+        ck_assert_int_eq(container_inspect(S, id, &j, &ie), -ENOENT);
+        ck_assert_int_eq(F.net_up, 1);
+        ck_assert_int_eq(F.net_down, 1);
+        ck_assert_int_eq(berth_storage_exists(T.drv, id, 0), 0);
+        int64_t code = -1;
+        ck_assert_int_eq(container_wait(S, id, "removed", &code, &ie), -ENOENT);
+}
+END_TEST
+
+START_TEST(test_detach_keys)
+{
+        unsigned char k[CONTAINER_DETACH_KEYS_MAX];
+        size_t n = 0;
+        struct berth_err e = {0};
+        ck_assert_int_eq(container_detach_keys(NULL, k, &n, &e), 0);
+        ck_assert_uint_eq(n, 2);
+        ck_assert_int_eq(k[0], 16);
+        ck_assert_int_eq(k[1], 17);
+        ck_assert_int_eq(
+            container_detach_keys("ctrl-@,ctrl-[,ctrl-\\,ctrl-],ctrl-^,ctrl-_,a,Z", k, &n, &e), 0);
+        const unsigned char want[] = {0, 27, 28, 29, 30, 31, 'a', 'Z'};
+        ck_assert_uint_eq(n, sizeof(want));
+        ck_assert_mem_eq(k, want, sizeof(want));
+        ck_assert_int_eq(container_detach_keys("ctrl-1", k, &n, &e), -EINVAL);
+        ck_assert_int_eq(container_detach_keys("ab", k, &n, &e), -EINVAL);
+        ck_assert_int_eq(container_detach_keys("a,,b", k, &n, &e), -EINVAL);
+        ck_assert_int_eq(container_detach_keys("ctrl-", k, &n, &e), -EINVAL);
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s = suite_create("container-store");
@@ -494,6 +541,8 @@ static Suite *suite(void)
         tcase_add_test(tc, test_connect);
         tcase_add_test(tc, test_record_build);
         tcase_add_test(tc, test_remove_waits_for_start);
+        tcase_add_test(tc, test_autoremove_failed_start);
+        tcase_add_test(tc, test_detach_keys);
         suite_add_tcase(s, tc);
         return s;
 }
