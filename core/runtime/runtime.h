@@ -205,6 +205,10 @@ int runtime_start(const char *root, const char *id, struct berth_err *err);
 int runtime_kill(const char *root, const char *id, int sig, bool all, struct berth_err *err);
 int runtime_delete(const char *root, const char *id, bool force, struct berth_err *err);
 int runtime_pause(const char *root, const char *id, bool pause, struct berth_err *err);
+/* Change the cgroup limits of a created, running or paused container to
+ * those set in `resources` (linux.resources of the OCI spec; what it does
+ * not set stays as it is; device rules are not changed), as runc update. */
+int runtime_update(const char *root, const char *id, json_t *resources, struct berth_err *err);
 /* Whether the kernel OOM-killed anything in the container's cgroup. */
 int runtime_oom_killed(const char *root, const char *id, bool *ret, struct berth_err *err);
 /* Resource usage from the container's cgroup in Docker's stats shape:
