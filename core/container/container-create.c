@@ -589,9 +589,9 @@ int container_prune(struct container_store *s, const char *filters, json_t **ret
 
 /* The fields of an update body that replace the record's when set (non-zero). */
 static const char *const update_ints[] = {
-    "Memory",    "MemorySwap", "MemoryReservation", "CpuShares",   "CpuPeriod",
-    "CpuQuota",  "NanoCpus",   "PidsLimit",         "BlkioWeight", "KernelMemory",
-    "CpuRealtimePeriod", "CpuRealtimeRuntime"};
+    "Memory",       "MemorySwap",        "MemoryReservation", "CpuShares",
+    "CpuPeriod",    "CpuQuota",          "NanoCpus",          "BlkioWeight",
+    "KernelMemory", "CpuRealtimePeriod", "CpuRealtimeRuntime"};
 
 static int update_check(json_t *cur, json_t *body, bool running, struct berth_err *err)
 {
@@ -651,6 +651,12 @@ int container_update(struct container_store *s, const char *ref, json_t *body,
                         if (json_get_int(body, update_ints[i], 0) != 0)
                                 json_object_set(next, update_ints[i],
                                                 json_object_get(body, update_ints[i]));
+                /* PidsLimit: null or absent leaves it; 0 or -1 is no limit */
+                json_t *pl = json_object_get(body, "PidsLimit");
+                if (json_is_integer(pl))
+                        json_object_set_new(
+                            next, "PidsLimit",
+                            json_integer(json_integer_value(pl) > 0 ? json_integer_value(pl) : 0));
                 static const char *const strs[] = {"CpusetCpus", "CpusetMems"};
                 for (size_t i = 0; i < ELEMENTSOF(strs); i++)
                         if (!isempty(json_get_str(body, strs[i], NULL)))
@@ -666,6 +672,9 @@ int container_update(struct container_store *s, const char *ref, json_t *body,
         }
         if (rr == 0 && running) {
                 _cleanup_json_ json_t *res = container_spec_resources(next);
+                if (json_is_integer(json_object_get(body, "PidsLimit")) &&
+                    json_get_int(body, "PidsLimit", 0) <= 0)
+                        json_object_set_new(res, "pids", json_pack("{s:i}", "limit", -1));
                 rr = runtime_update(s->runtime_root, id, res, err);
                 if (rr < 0)
                         err_prefix(err, "Cannot update container %s", id);

@@ -225,7 +225,8 @@ int rt_cgroup_update(const struct rt_cgroup_layout *l, const char *path,
         if (!path || path[0] != '/' || strstr(path, ".."))
                 return err_set(err, -EINVAL, "cgroupsPath '%s' must be an absolute path",
                                strempty(path));
-        return l->version == 2 ? rt_cg_v2_apply(l, path, &r, err) : rt_cg_v1_apply(l, path, &r, err);
+        return l->version == 2 ? rt_cg_v2_apply(l, path, &r, err)
+                               : rt_cg_v1_apply(l, path, &r, err);
 }
 
 int rt_cgroup_open_self(const struct rt_cgroup_layout *l, const char *path, int **ret_fds,

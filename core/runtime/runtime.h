@@ -101,6 +101,7 @@ struct runtime_resources {
         int64_t cpu_shares, cpu_quota, cpu_period;
         char *cpuset_cpus, *cpuset_mems;
         int64_t pids_limit;
+        bool pids_max; /* a negative pids.limit: write "max" (an update back to no limit) */
         int64_t blkio_weight;
         struct runtime_blkio_dev *throttle[4]; /* read bps, write bps, read iops, write iops */
         size_t n_throttle[4];

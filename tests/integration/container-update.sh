@@ -80,6 +80,9 @@ for DOCKER in "${DOCKERS[@]}"; do
         dk restart -t 0 up > /dev/null
         expect_eq "$v a restart keeps the memory limit" "$(cg_read up memory memory.limit_in_bytes)" 67108864
         expect_eq "$v a restart keeps pids.max" "$(cg_read up pids pids.max)" 50
+        dk update --pids-limit -1 up > /dev/null
+        expect_eq "$v --pids-limit -1 lifts the limit" "$(cg_read up pids pids.max)" max
+        expect_eq "$v inspect after --pids-limit -1" "$(dk inspect -f '{{.HostConfig.PidsLimit}}' up)" 0
         out=$(dk update --memory 4m up 2>&1)
         expect_contains "$v memory below 6MB is refused" "$out" "Minimum memory limit allowed is 6MB"
         out=$(dk update --cpu-quota 20000 up 2>&1)
