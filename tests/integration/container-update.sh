@@ -90,6 +90,17 @@ for DOCKER in "${DOCKERS[@]}"; do
                 "Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set"
         dk rm -f up > /dev/null
 
+        # The policy an update sets is the one the next exit follows.
+        dk run -d --name rs busybox sh -c 'sleep 1; exit 3' > /dev/null
+        dk update --restart on-failure:1 rs > /dev/null
+        for _ in $(seq 50); do
+                [ "$(dk inspect -f '{{.RestartCount}}' rs)" = 1 ] && break
+                sleep 0.2
+        done
+        expect_eq "$v an updated restart policy restarts the container" \
+                "$(dk inspect -f '{{.RestartCount}}' rs)" 1
+        dk rm -f rs > /dev/null
+
         dk create --name stopped busybox true > /dev/null
         dk update --memory 32m --memory-swap -1 --restart always stopped > /dev/null
         expect_eq "$v a stopped container gets the record change" \
