@@ -19,6 +19,11 @@ int api_container_create(struct api_request *req, struct berth_err *err)
         if (!json_is_object(body))
                 return err_set(err, -EINVAL,
                                "config cannot be empty in order to create a container");
+        /* Docker checks the logging driver at create, in these words. */
+        json_t *lc = json_object_get(json_object_get(body, "HostConfig"), "LogConfig");
+        const char *lt = json_get_str(lc, "Type", "");
+        if (*lt && !driver_set_find(&req->engine->drivers, BERTH_KIND_LOGGING, lt))
+                return err_set(err, -EINVAL, "logger: no log driver named '%s' is registered", lt);
         _cleanup_free_ char *id = NULL;
         json_t *warnings = NULL;
         r = container_create(req->engine->containers, api_query(req, "name"), body, &id, &warnings,
@@ -438,6 +443,30 @@ int api_container_unpause(struct api_request *req, struct berth_err *err)
 {
         int r = container_pause(req->engine->containers, req->param[0], false, err);
         return r < 0 ? r : api_reply_empty(req, 204);
+}
+
+int api_container_update(struct api_request *req, struct berth_err *err)
+{
+        _cleanup_json_ json_t *body = NULL;
+        int r = api_body_json(req, &body, err);
+        if (r < 0)
+                return r;
+        if (!json_is_object(body))
+                body = json_object();
+        json_t *warnings = NULL;
+        r = container_update(req->engine->containers, req->param[0], body, &warnings, err);
+        if (r < 0)
+                return r;
+        return api_reply_json(req, 200, json_pack("{s:o}", "Warnings", warnings));
+}
+
+int api_container_changes(struct api_request *req, struct berth_err *err)
+{
+        json_t *j = NULL;
+        int r = container_changes(req->engine->containers, req->param[0], &j, err);
+        if (r < 0)
+                return r;
+        return api_reply_json(req, 200, j);
 }
 
 int api_container_top(struct api_request *req, struct berth_err *err)

@@ -32,6 +32,8 @@ static const struct api_route routes[] = {
     {"POST", "/containers/{id}/pause", api_container_pause, NULL},
     {"POST", "/containers/{id}/unpause", api_container_unpause, NULL},
     {"GET", "/containers/{id}/top", api_container_top, NULL},
+    {"POST", "/containers/{id}/update", api_container_update, NULL},
+    {"GET", "/containers/{id}/changes", api_container_changes, NULL},
     {"GET", "/containers/{id}/export", api_container_export, NULL},
     {"GET", "/containers/{id}/stats", api_container_stats, NULL},
     {"GET", "/events", api_events, NULL},

@@ -160,9 +160,10 @@ int api_info(struct api_request *req, struct berth_err *err)
         json_object_set_new(j, "Labels", json_array());
         json_object_set_new(j, "ExperimentalBuild", json_false());
         json_object_set_new(j, "ServerVersion", json_string(BERTH_VERSION));
-        json_object_set_new(j, "Runtimes",
-                            json_pack("{s:{s:s}}", "berth-runtime", "path", "berth-runtime"));
-        json_object_set_new(j, "DefaultRuntime", json_string("berth-runtime"));
+        /* Docker's name for the default runtime, which HostConfig.Runtime
+         * shows too: clients expect "runc"; the program is berth-runtime. */
+        json_object_set_new(j, "Runtimes", json_pack("{s:{s:s}}", "runc", "path", "berth-runtime"));
+        json_object_set_new(j, "DefaultRuntime", json_string("runc"));
         json_object_set_new(j, "Swarm",
                             json_pack("{s:s, s:s, s:s, s:b, s:s, s:n}", "NodeID", "", "NodeAddr",
                                       "", "LocalNodeState", "inactive", "ControlAvailable", 0,

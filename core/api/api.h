@@ -95,6 +95,8 @@ int api_container_logs(struct api_request *req, struct berth_err *err);
 int api_container_pause(struct api_request *req, struct berth_err *err);
 int api_container_unpause(struct api_request *req, struct berth_err *err);
 int api_container_top(struct api_request *req, struct berth_err *err);
+int api_container_update(struct api_request *req, struct berth_err *err);
+int api_container_changes(struct api_request *req, struct berth_err *err);
 int api_container_export(struct api_request *req, struct berth_err *err);
 int api_commit(struct api_request *req, struct berth_err *err);
 

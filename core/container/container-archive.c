@@ -336,3 +336,86 @@ int container_commit(struct container_store *s, const char *ref, const char *tar
         }
         return r;
 }
+
+/* --- changes ------------------------------------------------------------------------- */
+
+/* What Docker keeps in a container's init layer, below its writable one: the
+ * mount points of the files and file systems the runtime provides. They are
+ * no change of the container's own, so docker diff never shows them. */
+static const char *const init_paths[] = {
+    "/.dockerenv", "/dev",     "/dev/console", "/dev/pts",        "/dev/shm", "/proc",
+    "/sys",        "/etc/mtab", "/etc/hosts",  "/etc/hostname", "/etc/resolv.conf"};
+
+static bool is_init_path(const char *p)
+{
+        for (size_t i = 0; i < ELEMENTSOF(init_paths); i++)
+                if (streq(p, init_paths[i]))
+                        return true;
+        return false;
+}
+
+static int change_add(void *userdata, uint32_t kind, const char *path)
+{
+        json_array_append_new(userdata, json_pack("{s:s, s:i}", "Path", path, "Kind", (int)kind));
+        return 0;
+}
+
+static int change_cmp(const void *a, const void *b)
+{
+        return strcmp(json_get_str(*(json_t *const *)a, "Path", ""),
+                      json_get_str(*(json_t *const *)b, "Path", ""));
+}
+
+/* Whether dir is a strict ancestor of path. */
+static bool under(const char *dir, const char *path)
+{
+        size_t n = strlen(dir);
+        return streq(dir, "/") ? path[1] != '\0'
+                               : strncmp(path, dir, n) == 0 && path[n] == '/';
+}
+
+int container_changes(struct container_store *s, const char *ref, json_t **ret,
+                      struct berth_err *err)
+{
+        char id[65];
+        int r = container_resolve(s, ref, id, err);
+        if (r < 0)
+                return r;
+        _cleanup_json_ json_t *all = json_array();
+        r = berth_storage_changes(s->d.storage, id, NULL, change_add, all, 0, err);
+        if (r < 0)
+                return r;
+        size_t n = json_array_size(all);
+        _cleanup_free_ json_t **v = xzalloc((n ? n : 1) * sizeof(*v));
+        for (size_t i = 0; i < n; i++)
+                v[i] = json_array_get(all, i);
+        qsort(v, n, sizeof(*v), change_cmp);
+        /* Drop the init paths, and a directory shown as modified only because
+         * an init path was made in it. */
+        json_t *out = json_array();
+        for (size_t i = 0; i < n; i++) {
+                const char *p = json_get_str(v[i], "Path", "");
+                if (is_init_path(p))
+                        continue;
+                if (json_get_int(v[i], "Kind", 0) == BERTH_CHANGE_MODIFIED) {
+                        bool init_child = false, other_child = false;
+                        for (size_t k = 0; k < n; k++) {
+                                const char *q = json_get_str(v[k], "Path", "");
+                                if (!under(p, q))
+                                        continue;
+                                bool in_init = is_init_path(q);
+                                for (size_t m = 0; !in_init && m < ELEMENTSOF(init_paths); m++)
+                                        in_init = under(init_paths[m], q);
+                                if (in_init)
+                                        init_child = true;
+                                else
+                                        other_child = true;
+                        }
+                        if (init_child && !other_child)
+                                continue;
+                }
+                json_array_append(out, v[i]);
+        }
+        *ret = out;
+        return 0;
+}

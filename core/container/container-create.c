@@ -2,10 +2,12 @@
 /* Create and remove: a container's record, layer and volumes come and go
  * together; prune removes the stopped ones. */
 #include "container-internal.h"
+#include "container-spec.h"
 #include "base/events.h"
 #include "base/filters.h"
 #include "image/image.h"
 #include "network/network.h"
+#include "runtime/runtime.h"
 #include "volume/volume.h"
 
 #include <sys/random.h>
@@ -92,6 +94,22 @@ static int validate_host_config(json_t *hc, struct berth_err *err)
         if (json_get_bool(hc, "AutoRemove", false) && *name && !streq(name, "no"))
                 return err_set(err, -EINVAL,
                                "can't create 'AutoRemove' container with restart policy");
+        const char *rt = json_get_str(hc, "Runtime", "");
+        if (*rt && !streq(rt, "runc") && !streq(rt, "berth-runtime"))
+                return err_set(err, -EINVAL, "unknown or invalid runtime name: %s", rt);
+        size_t i;
+        json_t *v;
+        json_array_foreach (json_object_get(hc, "DeviceCgroupRules"), i, v) {
+                const char *d = json_string_value(v);
+                char type, maj[24], min[24], access[8], rest;
+                if (!d ||
+                    sscanf(d, "%c %23[0-9*]:%23[0-9*] %7[rwm]%c", &type, maj, min, access, &rest) !=
+                        4 ||
+                    !strchr("acb", type) || (strchr(maj, '*') && !streq(maj, "*")) ||
+                    (strchr(min, '*') && !streq(min, "*")) || strlen(access) > 3)
+                        return err_set(err, -EINVAL, "invalid device cgroup format '%s'",
+                                       strempty(d));
+        }
         int64_t mem = json_get_int(hc, "Memory", 0);
         if (mem < 0)
                 return err_set(err, -EINVAL, "invalid memory limit %lld", (long long)mem);
@@ -264,6 +282,10 @@ int container_record_build(json_t *body, json_t *image_config, const struct cont
         set_default(hc, "PortBindings", json_object());
         set_default(hc, "Binds", json_null());
         set_default(hc, "AutoRemove", json_false());
+        /* berth-runtime is registered under Docker's name for the default
+         * runtime (see /info): clients and tools expect "runc" there, and
+         * "berth-runtime" is taken as the same one. */
+        json_object_set_new(hc, "Runtime", json_string("runc"));
         set_default(hc, "Privileged", json_false());
         set_default(hc, "ReadonlyRootfs", json_false());
         set_default(hc, "Mounts", json_null());
@@ -563,4 +585,108 @@ int container_prune(struct container_store *s, const char *filters, json_t **ret
                          json_array_size(deleted) ? deleted : (json_decref(deleted), json_null()),
                          "SpaceReclaimed", (json_int_t)reclaimed);
         return 0;
+}
+
+/* The fields of an update body that replace the record's when set (non-zero). */
+static const char *const update_ints[] = {
+    "Memory",       "MemorySwap",        "MemoryReservation", "CpuShares",
+    "CpuPeriod",    "CpuQuota",          "NanoCpus",          "BlkioWeight",
+    "KernelMemory", "CpuRealtimePeriod", "CpuRealtimeRuntime"};
+
+static int update_check(json_t *cur, json_t *body, bool running, struct berth_err *err)
+{
+        json_t *rp = json_object_get(body, "RestartPolicy");
+        const char *rname = json_get_str(rp, "Name", "");
+        if (*rname && !streq(rname, "no") && json_get_bool(cur, "AutoRemove", false))
+                return err_set(err, -EEXIST,
+                               "Restart policy cannot be updated because AutoRemove is enabled "
+                               "for the container");
+        if (json_get_int(body, "KernelMemory", 0) != 0 && running)
+                return err_set(err, -EINVAL,
+                               "Can not update kernel memory to a running container, please "
+                               "stop it first.");
+        int64_t nano = json_get_int(body, "NanoCpus", 0);
+        if (nano > 0 && json_get_int(cur, "CpuPeriod", 0) > 0)
+                return err_set(err, -EEXIST,
+                               "Conflicting options: Nano CPUs cannot be updated as CPU Period "
+                               "has already been set");
+        if (nano > 0 && json_get_int(cur, "CpuQuota", 0) > 0)
+                return err_set(err, -EEXIST,
+                               "Conflicting options: Nano CPUs cannot be updated as CPU Quota "
+                               "has already been set");
+        if (json_get_int(body, "CpuPeriod", 0) > 0 && json_get_int(cur, "NanoCpus", 0) > 0)
+                return err_set(err, -EEXIST,
+                               "Conflicting options: CPU Period cannot be updated as NanoCPUs "
+                               "has already been set");
+        if (json_get_int(body, "CpuQuota", 0) > 0 && json_get_int(cur, "NanoCpus", 0) > 0)
+                return err_set(err, -EEXIST,
+                               "Conflicting options: CPU Quota cannot be updated as NanoCPUs has "
+                               "already been set");
+        int64_t mem = json_get_int(body, "Memory", 0);
+        int64_t swap = json_get_int(cur, "MemorySwap", 0);
+        if (mem > 0 && swap > 0 && mem > swap && json_get_int(body, "MemorySwap", 0) == 0)
+                return err_set(err, -EEXIST,
+                               "Memory limit should be smaller than already set memoryswap "
+                               "limit, update the memoryswap at the same time");
+        return 0;
+}
+
+int container_update(struct container_store *s, const char *ref, json_t *body,
+                     json_t **ret_warnings, struct berth_err *err)
+{
+        struct record *r;
+        int lr = ct_lock_find(s, ref, &r, err);
+        if (lr < 0)
+                return lr;
+        char id[65];
+        memcpy(id, r->id, 65);
+        json_t *hc = json_object_get(r->j, "HostConfig");
+        bool running = ct_is_running(r->j);
+        int rr = update_check(hc, body, running, err);
+        if (rr < 0)
+                err_prefix(err, "Cannot update container %s", id);
+        _cleanup_json_ json_t *next = rr < 0 ? NULL : json_deep_copy(hc);
+        if (rr == 0) {
+                for (size_t i = 0; i < ELEMENTSOF(update_ints); i++)
+                        if (json_get_int(body, update_ints[i], 0) != 0)
+                                json_object_set(next, update_ints[i],
+                                                json_object_get(body, update_ints[i]));
+                /* PidsLimit: null or absent leaves it; 0 or -1 is no limit */
+                json_t *pl = json_object_get(body, "PidsLimit");
+                if (json_is_integer(pl))
+                        json_object_set_new(
+                            next, "PidsLimit",
+                            json_integer(json_integer_value(pl) > 0 ? json_integer_value(pl) : 0));
+                static const char *const strs[] = {"CpusetCpus", "CpusetMems"};
+                for (size_t i = 0; i < ELEMENTSOF(strs); i++)
+                        if (!isempty(json_get_str(body, strs[i], NULL)))
+                                json_object_set(next, strs[i], json_object_get(body, strs[i]));
+                json_t *rp = json_object_get(body, "RestartPolicy");
+                if (!isempty(json_get_str(rp, "Name", NULL)))
+                        json_object_set_new(next, "RestartPolicy",
+                                            json_pack("{s:s, s:I}", "Name",
+                                                      json_get_str(rp, "Name", ""),
+                                                      "MaximumRetryCount",
+                                                      json_get_int(rp, "MaximumRetryCount", 0)));
+                rr = validate_host_config(next, err);
+        }
+        if (rr == 0 && running) {
+                _cleanup_json_ json_t *res = container_spec_resources(next);
+                if (json_is_integer(json_object_get(body, "PidsLimit")) &&
+                    json_get_int(body, "PidsLimit", 0) <= 0)
+                        json_object_set_new(res, "pids", json_pack("{s:i}", "limit", -1));
+                rr = runtime_update(s->runtime_root, id, res, err);
+                if (rr < 0)
+                        err_prefix(err, "Cannot update container %s", id);
+        }
+        if (rr == 0) {
+                json_object_set(r->j, "HostConfig", next);
+                rr = ct_record_save(s, r, err);
+        }
+        if (rr == 0)
+                events_container(r->j, "update", NULL);
+        pthread_mutex_unlock(&s->lock);
+        if (rr == 0)
+                *ret_warnings = json_array();
+        return rr;
 }

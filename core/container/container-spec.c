@@ -404,6 +404,75 @@ static const struct {
     {"stack", "RLIMIT_STACK"},       {"as", "RLIMIT_AS"},
 };
 
+/* HostConfig's resource fields -> linux.resources without its devices. */
+json_t *container_spec_resources(json_t *hc)
+{
+        json_t *res = json_object();
+        json_t *memory = json_object();
+        if (json_get_int(hc, "Memory", 0) > 0)
+                json_object_set_new(memory, "limit", json_integer(json_get_int(hc, "Memory", 0)));
+        if (json_get_int(hc, "MemorySwap", 0) != 0)
+                json_object_set_new(memory, "swap",
+                                    json_integer(json_get_int(hc, "MemorySwap", 0)));
+        if (json_get_int(hc, "MemoryReservation", 0) > 0)
+                json_object_set_new(memory, "reservation",
+                                    json_integer(json_get_int(hc, "MemoryReservation", 0)));
+        if (json_get_bool(hc, "OomKillDisable", false))
+                json_object_set_new(memory, "disableOOMKiller", json_true());
+        json_object_set_new(res, "memory", memory);
+        json_t *cpu = json_object();
+        if (json_get_int(hc, "CpuShares", 0) > 0)
+                json_object_set_new(cpu, "shares", json_integer(json_get_int(hc, "CpuShares", 0)));
+        int64_t nano = json_get_int(hc, "NanoCpus", 0);
+        if (nano > 0) {
+                json_object_set_new(cpu, "period", json_integer(100000));
+                json_object_set_new(cpu, "quota", json_integer(nano / 10000));
+        } else {
+                if (json_get_int(hc, "CpuQuota", 0) > 0)
+                        json_object_set_new(cpu, "quota",
+                                            json_integer(json_get_int(hc, "CpuQuota", 0)));
+                if (json_get_int(hc, "CpuPeriod", 0) > 0)
+                        json_object_set_new(cpu, "period",
+                                            json_integer(json_get_int(hc, "CpuPeriod", 0)));
+        }
+        if (!isempty(json_get_str(hc, "CpusetCpus", NULL)))
+                json_object_set_new(cpu, "cpus", json_string(json_get_str(hc, "CpusetCpus", "")));
+        if (!isempty(json_get_str(hc, "CpusetMems", NULL)))
+                json_object_set_new(cpu, "mems", json_string(json_get_str(hc, "CpusetMems", "")));
+        json_object_set_new(res, "cpu", cpu);
+        int64_t pids = json_get_int(hc, "PidsLimit", 0);
+        if (pids > 0)
+                json_object_set_new(res, "pids", json_pack("{s:I}", "limit", (json_int_t)pids));
+        if (json_get_int(hc, "BlkioWeight", 0) > 0)
+                json_object_set_new(
+                    res, "blockIO",
+                    json_pack("{s:I}", "weight", json_get_int(hc, "BlkioWeight", 0)));
+        return res;
+}
+
+/* Deny all (allow all when privileged), then HostConfig.DeviceCgroupRules
+ * ("c 1:3 mr", '*' for any number), which create has checked. */
+static json_t *device_rules(json_t *hc, bool privileged)
+{
+        json_t *devs = json_pack("[{s:b, s:s}]", "allow", privileged, "access", "rwm");
+        size_t i;
+        json_t *v;
+        json_array_foreach (json_object_get(hc, "DeviceCgroupRules"), i, v) {
+                char type, maj[24], min[24], access[8];
+                const char *s = json_string_value(v);
+                if (!s || sscanf(s, "%c %23[0-9*]:%23[0-9*] %7[rwm]", &type, maj, min, access) != 4)
+                        continue;
+                json_t *d = json_pack("{s:b, s:s#, s:s}", "allow", true, "type", &type,
+                                      (int)1, "access", access);
+                if (!streq(maj, "*"))
+                        json_object_set_new(d, "major", json_integer(strtoll(maj, NULL, 10)));
+                if (!streq(min, "*"))
+                        json_object_set_new(d, "minor", json_integer(strtoll(min, NULL, 10)));
+                json_array_append_new(devs, d);
+        }
+        return devs;
+}
+
 static json_t *mount(const char *dst, const char *type, const char *src, const char *opts)
 {
         json_t *o = json_array();
@@ -556,48 +625,8 @@ int container_spec(json_t *rec, const char *rootfs, const char *cdir, const char
         if (streq(json_get_str(hc, "PidMode", ""), "host"))
                 json_array_remove(ns, 0);
 
-        json_t *res = json_object();
-        json_t *memory = json_object();
-        if (json_get_int(hc, "Memory", 0) > 0)
-                json_object_set_new(memory, "limit", json_integer(json_get_int(hc, "Memory", 0)));
-        if (json_get_int(hc, "MemorySwap", 0) != 0)
-                json_object_set_new(memory, "swap",
-                                    json_integer(json_get_int(hc, "MemorySwap", 0)));
-        if (json_get_int(hc, "MemoryReservation", 0) > 0)
-                json_object_set_new(memory, "reservation",
-                                    json_integer(json_get_int(hc, "MemoryReservation", 0)));
-        if (json_get_bool(hc, "OomKillDisable", false))
-                json_object_set_new(memory, "disableOOMKiller", json_true());
-        json_object_set_new(res, "memory", memory);
-        json_t *cpu = json_object();
-        if (json_get_int(hc, "CpuShares", 0) > 0)
-                json_object_set_new(cpu, "shares", json_integer(json_get_int(hc, "CpuShares", 0)));
-        int64_t nano = json_get_int(hc, "NanoCpus", 0);
-        if (nano > 0) {
-                json_object_set_new(cpu, "period", json_integer(100000));
-                json_object_set_new(cpu, "quota", json_integer(nano / 10000));
-        } else {
-                if (json_get_int(hc, "CpuQuota", 0) > 0)
-                        json_object_set_new(cpu, "quota",
-                                            json_integer(json_get_int(hc, "CpuQuota", 0)));
-                if (json_get_int(hc, "CpuPeriod", 0) > 0)
-                        json_object_set_new(cpu, "period",
-                                            json_integer(json_get_int(hc, "CpuPeriod", 0)));
-        }
-        if (!isempty(json_get_str(hc, "CpusetCpus", NULL)))
-                json_object_set_new(cpu, "cpus", json_string(json_get_str(hc, "CpusetCpus", "")));
-        if (!isempty(json_get_str(hc, "CpusetMems", NULL)))
-                json_object_set_new(cpu, "mems", json_string(json_get_str(hc, "CpusetMems", "")));
-        json_object_set_new(res, "cpu", cpu);
-        int64_t pids = json_get_int(hc, "PidsLimit", 0);
-        if (pids > 0)
-                json_object_set_new(res, "pids", json_pack("{s:I}", "limit", (json_int_t)pids));
-        if (json_get_int(hc, "BlkioWeight", 0) > 0)
-                json_object_set_new(
-                    res, "blockIO",
-                    json_pack("{s:I}", "weight", json_get_int(hc, "BlkioWeight", 0)));
-        json_object_set_new(res, "devices",
-                            json_pack("[{s:b, s:s}]", "allow", privileged, "access", "rwm"));
+        json_t *res = container_spec_resources(hc);
+        json_object_set_new(res, "devices", device_rules(hc, privileged));
 
         json_t *sysctl = json_object();
         json_object_foreach (json_object_get(hc, "Sysctls"), key, v)

@@ -12,6 +12,10 @@
 int container_spec(json_t *rec, const char *rootfs, const char *cdir, const char *cgroup_parent,
                    json_t **ret, struct berth_err *err);
 
+/* linux.resources (without devices) for HostConfig's resource fields:
+ * what start puts in the spec and update applies to a running container. */
+json_t *container_spec_resources(json_t *hc);
+
 /* Write cdir/hostname, cdir/hosts and cdir/resolv.conf. */
 int container_write_etc(json_t *rec, const char *cdir, struct berth_err *err);
 

@@ -264,6 +264,10 @@ int container_inspect(struct container_store *s, const char *ref, json_t **ret,
         berth_storage_metadata(s->d.storage, json_get_str(j, "Id", ""), kv_into, data, 0, NULL);
         json_object_set_new(j, "GraphDriver",
                             json_pack("{s:s, s:o}", "Name", s->d.storage->name, "Data", data));
+        /* records made before create set it: the same runtime (see create) */
+        json_t *hc = json_object_get(j, "HostConfig");
+        if (json_is_object(hc) && isempty(json_get_str(hc, "Runtime", NULL)))
+                json_object_set_new(hc, "Runtime", json_string("runc"));
         *ret = j;
         return 0;
 }

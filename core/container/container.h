@@ -173,6 +173,17 @@ int container_archive_put(struct container_store *s, const char *ref, const char
  * command; -ENOENT when the program is not installed (container-init.c). */
 int container_init_apply(json_t *spec, const char *rootfs);
 int container_pause(struct container_store *s, const char *ref, bool pause, struct berth_err *err);
+/* POST /containers/{id}/update (docker update): the resource fields of body
+ * that are set (non-zero) and RestartPolicy (when it has a Name) replace the
+ * record's HostConfig ones; a running container's cgroup gets them at once.
+ * *ret_warnings: a JSON array. */
+int container_update(struct container_store *s, const char *ref, json_t *body,
+                     json_t **ret_warnings, struct berth_err *err);
+/* GET /containers/{id}/changes (docker diff): [{"Path","Kind"}] of the
+ * container's writable layer, sorted by path; Kind 0 modified, 1 added,
+ * 2 deleted. */
+int container_changes(struct container_store *s, const char *ref, json_t **ret,
+                      struct berth_err *err);
 /* GET /containers/{id}/top: {"Titles":[..],"Processes":[[..],..]} from /proc. */
 int container_top(struct container_store *s, const char *ref, json_t **ret, struct berth_err *err);
 int container_resize(struct container_store *s, const char *ref, int h, int w,

@@ -250,6 +250,8 @@ int rt_cg_v2_apply(const struct rt_cgroup_layout *l, const char *path,
         if (res->cpuset_mems && *res->cpuset_mems &&
             (r = set(l, dir, "cpuset.mems", err, "%s", res->cpuset_mems)) < 0)
                 return r;
+        if (res->pids_max && (r = set(l, dir, "pids.max", err, "max")) < 0)
+                return r;
         if (res->pids_limit > 0 &&
             (r = set(l, dir, "pids.max", err, "%" PRId64, res->pids_limit)) < 0)
                 return r;

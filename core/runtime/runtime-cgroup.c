@@ -217,6 +217,18 @@ int rt_cgroup_create(const struct rt_cgroup_layout *l, const char *path,
         return 0;
 }
 
+int rt_cgroup_update(const struct rt_cgroup_layout *l, const char *path,
+                     const struct runtime_resources *res, struct berth_err *err)
+{
+        struct runtime_resources r = *res;
+        r.n_devices = 0; /* the device rules are fixed at create */
+        if (!path || path[0] != '/' || strstr(path, ".."))
+                return err_set(err, -EINVAL, "cgroupsPath '%s' must be an absolute path",
+                               strempty(path));
+        return l->version == 2 ? rt_cg_v2_apply(l, path, &r, err)
+                               : rt_cg_v1_apply(l, path, &r, err);
+}
+
 int rt_cgroup_open_self(const struct rt_cgroup_layout *l, const char *path, int **ret_fds,
                         size_t *ret_n, struct berth_err *err)
 {

@@ -716,6 +716,28 @@ int runtime_pause(const char *root, const char *id, bool pause, struct berth_err
         return r;
 }
 
+int runtime_update(const char *root, const char *id, json_t *resources, struct berth_err *err)
+{
+        _cleanup_(runtime_state_freep) struct runtime_state *s = NULL;
+        struct runtime_resources res = {0};
+        struct rt_cgroup_layout l;
+        int r;
+        if ((r = runtime_state_load(root, id, &s, err)) < 0)
+                return r;
+        if (s->status == RT_STATUS_STOPPED)
+                return err_set(err, -EINVAL, "container '%s' is stopped", id);
+        if ((r = rt_resources_parse(resources, &res, err)) < 0) {
+                rt_resources_done(&res);
+                return r;
+        }
+        if ((r = cgroup_of(s, &l, err)) >= 0) {
+                r = rt_cgroup_update(&l, s->cgroups_path, &res, err);
+                rt_cgroup_layout_done(&l);
+        }
+        rt_resources_done(&res);
+        return r;
+}
+
 int runtime_oom_killed(const char *root, const char *id, bool *ret, struct berth_err *err)
 {
         _cleanup_(runtime_state_freep) struct runtime_state *s = NULL;

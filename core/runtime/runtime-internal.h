@@ -43,6 +43,10 @@ int rt_seccomp_compile_cached(json_t *seccomp, const char *cache_dir, struct rt_
 int rt_seccomp_load(const struct rt_bpf *bpf, struct berth_err *err); /* child */
 void rt_bpf_done(struct rt_bpf *bpf);
 
+/* linux.resources (runtime-spec.c); a NULL j leaves every field unset (-1). */
+int rt_resources_parse(json_t *j, struct runtime_resources *res, struct berth_err *err);
+void rt_resources_done(struct runtime_resources *res);
+
 /* runtime-cgroup*.c */
 #define RT_CG_V1_MAX 16
 struct rt_cgroup_layout {
@@ -60,6 +64,10 @@ void rt_cgroup_layout_done(struct rt_cgroup_layout *l);
 
 /* path: the container's cgroup, relative to each hierarchy's root. */
 int rt_cgroup_create(const struct rt_cgroup_layout *l, const char *path,
+                     const struct runtime_resources *res, struct berth_err *err);
+/* Change the limits of an existing cgroup: the fields of res that are set
+ * (not -1, not NULL); its device rules are left as they are. */
+int rt_cgroup_update(const struct rt_cgroup_layout *l, const char *path,
                      const struct runtime_resources *res, struct berth_err *err);
 int rt_cgroup_enter(const struct rt_cgroup_layout *l, const char *path, pid_t pid,
                     struct berth_err *err);

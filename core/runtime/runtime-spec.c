@@ -464,7 +464,17 @@ static int parse_throttle(json_t *arr, const char *field, struct runtime_blkio_d
         return 0;
 }
 
-static int parse_resources(json_t *j, struct runtime_resources *res, struct berth_err *err)
+void rt_resources_done(struct runtime_resources *res)
+{
+        free(res->cpuset_cpus);
+        free(res->cpuset_mems);
+        for (int k = 0; k < 4; k++)
+                free(res->throttle[k]);
+        free(res->devices);
+        *res = (struct runtime_resources){0};
+}
+
+int rt_resources_parse(json_t *j, struct runtime_resources *res, struct berth_err *err)
 {
         json_t *m, *c, *p, *b;
         int r;
@@ -504,8 +514,11 @@ static int parse_resources(json_t *j, struct runtime_resources *res, struct bert
                 if ((r = get_int(p, "limit", "linux.resources.pids.limit", &res->pids_limit, err)) <
                     0)
                         return r;
-                if (res->pids_limit == 0)
-                        res->pids_limit = -1; /* 0 means "no limit" in the spec */
+                json_t *lim = json_object_get(p, "limit");
+                if (json_is_integer(lim) && json_integer_value(lim) < 0)
+                        res->pids_max = true; /* as runc: negative is "max", 0 unchanged */
+                if (res->pids_limit <= 0)
+                        res->pids_limit = -1;
         }
         if ((b = json_object_get(j, "blockIO"))) {
                 if ((r = get_int(b, "weight", "linux.resources.blockIO.weight", &res->blkio_weight,
@@ -655,7 +668,8 @@ int runtime_spec_parse(json_t *json, const char *bundle, struct runtime_spec **r
             (r = parse_idmaps(json_object_get(linux_, "gidMappings"), "linux.gidMappings",
                               &s->gid_maps, &s->n_gid_maps, err)) < 0 ||
             (r = get_str(linux_, "cgroupsPath", "linux.cgroupsPath", &s->cgroups_path, err)) < 0 ||
-            (r = parse_resources(json_object_get(linux_, "resources"), &s->resources, err)) < 0 ||
+            (r = rt_resources_parse(json_object_get(linux_, "resources"), &s->resources, err)) <
+                0 ||
             (r = get_strv(linux_, "maskedPaths", "linux.maskedPaths", &s->masked_paths, err)) < 0 ||
             (r = get_strv(linux_, "readonlyPaths", "linux.readonlyPaths", &s->readonly_paths,
                           err)) < 0 ||
@@ -749,11 +763,7 @@ struct runtime_spec *runtime_spec_free(struct runtime_spec *s)
         free(s->uid_maps);
         free(s->gid_maps);
         free(s->cgroups_path);
-        free(s->resources.cpuset_cpus);
-        free(s->resources.cpuset_mems);
-        for (int k = 0; k < 4; k++)
-                free(s->resources.throttle[k]);
-        free(s->resources.devices);
+        rt_resources_done(&s->resources);
         strv_free(s->masked_paths);
         strv_free(s->readonly_paths);
         strv_free(s->sysctl);

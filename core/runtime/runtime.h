@@ -101,6 +101,7 @@ struct runtime_resources {
         int64_t cpu_shares, cpu_quota, cpu_period;
         char *cpuset_cpus, *cpuset_mems;
         int64_t pids_limit;
+        bool pids_max; /* a negative pids.limit: write "max" (an update back to no limit) */
         int64_t blkio_weight;
         struct runtime_blkio_dev *throttle[4]; /* read bps, write bps, read iops, write iops */
         size_t n_throttle[4];
@@ -205,6 +206,10 @@ int runtime_start(const char *root, const char *id, struct berth_err *err);
 int runtime_kill(const char *root, const char *id, int sig, bool all, struct berth_err *err);
 int runtime_delete(const char *root, const char *id, bool force, struct berth_err *err);
 int runtime_pause(const char *root, const char *id, bool pause, struct berth_err *err);
+/* Change the cgroup limits of a created, running or paused container to
+ * those set in `resources` (linux.resources of the OCI spec; what it does
+ * not set stays as it is; device rules are not changed), as runc update. */
+int runtime_update(const char *root, const char *id, json_t *resources, struct berth_err *err);
 /* Whether the kernel OOM-killed anything in the container's cgroup. */
 int runtime_oom_killed(const char *root, const char *id, bool *ret, struct berth_err *err);
 /* Resource usage from the container's cgroup in Docker's stats shape:

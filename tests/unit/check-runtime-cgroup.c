@@ -204,6 +204,43 @@ START_TEST(test_v1_fake_tree)
 }
 END_TEST
 
+START_TEST(test_update)
+{
+        /* docker update: only the fields that are set, "max" for a lifted
+         * pids limit, and no device rules (they were fixed at create). */
+        struct rt_cgroup_layout l = {.version = 2, .unified = tree, .fake = true};
+        struct runtime_dev_rule rules[] = {{true, 'c', 1, 3, "rw"}};
+        struct runtime_resources res = {.mem_limit = 64 << 20,
+                                        .mem_swap = -1,
+                                        .mem_reservation = -1,
+                                        .cpu_shares = -1,
+                                        .cpu_quota = -1,
+                                        .cpu_period = -1,
+                                        .pids_limit = -1,
+                                        .pids_max = true,
+                                        .blkio_weight = -1,
+                                        .devices = rules,
+                                        .n_devices = 1};
+        struct berth_err e = {0};
+        _cleanup_free_ char *dir = xasprintf("%s/u", tree);
+        ck_assert_int_eq(mkdir(dir, 0755), 0);
+        ck_assert_int_eq(rt_cgroup_update(&l, "/u", &res, &e), 0);
+        ck_file("u/memory.max", "67108864");
+        ck_file("u/pids.max", "max");
+        _cleanup_free_ char *cpu = xasprintf("%s/u/cpu.max", tree);
+        ck_assert_int_lt(access(cpu, F_OK), 0);
+
+        json_t *j = json_pack("{s:{s:i}}", "pids", "limit", -1);
+        struct runtime_resources parsed = {0};
+        ck_assert_int_eq(rt_resources_parse(j, &parsed, &e), 0);
+        ck_assert(parsed.pids_max);
+        ck_assert_int_eq(parsed.pids_limit, -1);
+        rt_resources_done(&parsed);
+        json_decref(j);
+        ck_assert_int_eq(rt_cgroup_update(&l, "/../u", &res, &e), -EINVAL);
+}
+END_TEST
+
 START_TEST(test_shares_to_weight)
 {
         ck_assert_uint_eq(rt_cg_shares_to_weight(2), 1);
@@ -316,6 +353,7 @@ static Suite *suite(void)
         tcase_add_test(t, test_v2_swap_below_limit);
         tcase_add_test(t, test_v2_missing_controller_file);
         tcase_add_test(t, test_v1_fake_tree);
+        tcase_add_test(t, test_update);
         tcase_add_test(t, test_shares_to_weight);
         tcase_add_test(t, test_detect_host);
         tcase_add_test(t, test_bad_path);
