@@ -272,36 +272,50 @@ static int read_in_root(const char *rootfs, const char *path, char **ret)
         return 0;
 }
 
-/* Find NAME (or a numeric id) in an /etc/passwd or /etc/group text: the
- * fields of the first matching line, split at ':'. */
-static char **find_entry(const char *text, const char *name)
+/* The fields of one line of an /etc/passwd or /etc/group text, split at
+ * ':' with empty fields kept (a passwd line often has an empty GECOS). */
+static char **split_fields(const char *line)
 {
-        if (!text)
-                return NULL;
-        _cleanup_strv_ char **lines = strv_split(text, "\n");
-        for (char **l = lines; *l; l++) {
-                char **f = xzalloc(8 * sizeof(char *));
-                char *line = *l;
-                size_t n = 0;
-                for (char *p = line;; p++) {
-                        if (*p == ':' || *p == '\0') {
-                                if (n < 7)
-                                        f[n++] = xstrndup(line, (size_t)(p - line));
-                                if (!*p)
-                                        break;
-                                line = p + 1;
-                        }
+        size_t n = 1;
+        for (const char *p = line; *p; p++)
+                n += *p == ':';
+        char **f = xzalloc((n + 1) * sizeof(char *));
+        size_t k = 0;
+        for (const char *p = line;; p++)
+                if (*p == ':' || *p == '\0') {
+                        f[k++] = xstrndup(line, (size_t)(p - line));
+                        if (!*p)
+                                break;
+                        line = p + 1;
                 }
-                if (n >= 3 && streq(f[0], name))
-                        return f;
-                strv_free(f);
-        }
-        return NULL;
+        return f;
 }
 
 static bool numeric(const char *s)
 {
         return *s && strspn(s, "0123456789") == strlen(s);
+}
+
+/* The first line of an /etc/passwd or /etc/group text that names `want`:
+ * a number matches the id (field 2), anything else the name (field 0), as
+ * runc's user lookup does. NULL: none. */
+static char **find_entry(const char *text, const char *want)
+{
+        if (!text)
+                return NULL;
+        _cleanup_strv_ char **lines = strv_split(text, "\n");
+        size_t key = numeric(want) ? 2 : 0;
+        for (char **l = lines; *l; l++) {
+                char **f = split_fields(*l);
+                if (strv_length(f) >= 3 && !startswith(f[0], "#")) {
+                        if (key == 0 ? streq(f[0], want)
+                                     : numeric(f[2]) &&
+                                           strtoul(f[2], NULL, 10) == strtoul(want, NULL, 10))
+                                return f;
+                }
+                strv_free(f);
+        }
+        return NULL;
 }
 
 int container_resolve_user(const char *rootfs, const char *user, json_t *group_add, json_t **ret,
@@ -314,55 +328,43 @@ int container_resolve_user(const char *rootfs, const char *user, json_t *group_a
         char *g = strchr(u, ':');
         if (g)
                 *g++ = '\0';
+        if (isempty(u))
+                u[0] = '0', u[1] = '\0';
         uint32_t uid = 0, gid = 0;
-        const char *uname = NULL;
-        _cleanup_strv_ char **pw = NULL;
-        if (numeric(u)) {
-                uid = (uint32_t)strtoul(u, NULL, 10);
-                /* a known uid also gives its primary group */
-                _cleanup_strv_ char **lines = strv_split(strempty(passwd), "\n");
-                for (char **l = lines; *l && !pw; l++) {
-                        _cleanup_strv_ char **f = strv_split(*l, ":");
-                        if (strv_length(f) >= 4 && streq(f[2], u)) {
-                                pw = TAKE_PTR(f);
-                        }
-                }
-                if (pw)
-                        gid = (uint32_t)strtoul(pw[3], NULL, 10), uname = pw[0];
-        } else {
-                pw = find_entry(passwd, u);
-                if (!pw || strv_length(pw) < 4)
-                        return err_set(err, -EINVAL,
-                                       "unable to find user %s: no matching entries in passwd file",
-                                       u);
+        _cleanup_strv_ char **pw = find_entry(passwd, u);
+        if (pw && strv_length(pw) >= 4) {
                 uid = (uint32_t)strtoul(pw[2], NULL, 10);
                 gid = (uint32_t)strtoul(pw[3], NULL, 10);
-                uname = pw[0];
-        }
-        if (g && *g) {
-                if (numeric(g))
-                        gid = (uint32_t)strtoul(g, NULL, 10);
-                else {
-                        _cleanup_strv_ char **gr = find_entry(group, g);
-                        if (!gr)
-                                return err_set(
-                                    err, -EINVAL,
-                                    "unable to find group %s: no matching entries in group file",
-                                    g);
+        } else if (numeric(u))
+                uid = (uint32_t)strtoul(u, NULL, 10);
+        else
+                return err_set(err, -EINVAL,
+                               "unable to find user %s: no matching entries in passwd file", u);
+        bool explicit_group = g && *g;
+        if (explicit_group) {
+                _cleanup_strv_ char **gr = find_entry(group, g);
+                if (gr)
                         gid = (uint32_t)strtoul(gr[2], NULL, 10);
-                }
+                else if (numeric(g))
+                        gid = (uint32_t)strtoul(g, NULL, 10);
+                else
+                        return err_set(err, -EINVAL,
+                                       "unable to find group %s: no matching entries in group file",
+                                       g);
         }
+        /* Docker's order: the primary group, the groups /etc/group lists
+         * the user's name in (only when no group was named), then
+         * --group-add. */
         json_t *gids = json_array();
-        /* supplementary groups: the user's memberships, then --group-add */
-        if (uname && group && !(g && *g)) {
+        json_array_append_new(gids, json_integer(gid));
+        if (pw && !explicit_group && group) {
                 _cleanup_strv_ char **lines = strv_split(group, "\n");
                 for (char **l = lines; *l; l++) {
-                        _cleanup_strv_ char **f = strv_split(*l, ":");
-                        if (strv_length(f) < 4)
+                        _cleanup_strv_ char **f = split_fields(*l);
+                        if (strv_length(f) < 4 || !numeric(f[2]))
                                 continue;
                         _cleanup_strv_ char **members = strv_split(f[3], ",");
-                        if (strv_contains(members, uname) &&
-                            (uint32_t)strtoul(f[2], NULL, 10) != gid)
+                        if (strv_contains(members, pw[0]))
                                 json_array_append_new(
                                     gids, json_integer((json_int_t)strtoul(f[2], NULL, 10)));
                 }
@@ -373,21 +375,32 @@ int container_resolve_user(const char *rootfs, const char *user, json_t *group_a
                 const char *s = json_string_value(v);
                 if (!s)
                         continue;
-                if (numeric(s))
-                        json_array_append_new(gids, json_integer((json_int_t)strtoul(s, NULL, 10)));
-                else {
-                        _cleanup_strv_ char **gr = find_entry(group, s);
-                        if (!gr) {
-                                json_decref(gids);
-                                return err_set(err, -EINVAL, "unable to find group %s", s);
-                        }
+                _cleanup_strv_ char **gr = find_entry(group, s);
+                if (gr)
                         json_array_append_new(gids,
                                               json_integer((json_int_t)strtoul(gr[2], NULL, 10)));
+                else if (numeric(s))
+                        json_array_append_new(gids, json_integer((json_int_t)strtoul(s, NULL, 10)));
+                else {
+                        json_decref(gids);
+                        return err_set(err, -EINVAL, "unable to find group %s", s);
                 }
         }
         *ret = json_pack("{s:I, s:I, s:o}", "uid", (json_int_t)uid, "gid", (json_int_t)gid,
                          "additionalGids", gids);
         return 0;
+}
+
+char *container_user_home(const char *rootfs, uint32_t uid)
+{
+        _cleanup_free_ char *passwd = NULL;
+        read_in_root(rootfs, "/etc/passwd", &passwd);
+        char n[16];
+        snprintf(n, sizeof(n), "%u", uid);
+        _cleanup_strv_ char **pw = find_entry(passwd, n);
+        if (pw && strv_length(pw) >= 6 && *pw[5])
+                return xstrdup(pw[5]);
+        return xstrdup(uid == 0 ? "/root" : "/");
 }
 
 static const struct {
@@ -454,9 +467,11 @@ int container_spec(json_t *rec, const char *rootfs, const char *cdir, const char
                 json_decref(env);
                 return r;
         }
-        if (!has_home)
-                json_array_append_new(
-                    env, json_string(json_get_int(user, "uid", 0) == 0 ? "HOME=/root" : "HOME=/"));
+        if (!has_home) {
+                _cleanup_free_ char *home =
+                    container_user_home(rootfs, (uint32_t)json_get_int(user, "uid", 0));
+                json_array_append_new(env, json_sprintf("HOME=%s", home));
+        }
         json_t *caps = NULL;
         r = capabilities(hc, &caps, err);
         if (r < 0) {

@@ -3,6 +3,7 @@
 #define BERTH_CONTAINER_CONTAINER_SPEC_H
 
 #include <jansson.h>
+#include <stdint.h>
 #include "base/err.h"
 
 /* The OCI runtime spec for a container record (Docker's inspect shape),
@@ -20,8 +21,15 @@ json_t *seccomp_default_profile(void);
 
 /* USER[:GROUP] (names or ids) -> {"uid","gid","additionalGids"}, reading the
  * image's /etc/passwd and /etc/group inside rootfs without following links
- * out of it. */
+ * out of it. additionalGids are Docker's: the primary gid, the groups that
+ * list the user's name (unless a group was given), then group_add (names or
+ * numbers). */
 int container_resolve_user(const char *rootfs, const char *user, json_t *group_add, json_t **ret,
                            struct berth_err *err);
+
+/* HOME for uid, as runc sets it when the environment has none: the home
+ * directory of uid's entry in the image's /etc/passwd, else "/root" for
+ * root and "/" for anyone else. */
+char *container_user_home(const char *rootfs, uint32_t uid);
 
 #endif
