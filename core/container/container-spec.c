@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 
 /* Docker's default capability set: CapEff 00000000a80425fb. */
 static const char *const default_caps[] = {
@@ -74,99 +75,157 @@ static const char *const masked_paths[] = {
 static const char *const readonly_paths[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
                                              "/proc/sysrq-trigger"};
 
-/* Syscalls the default profile refuses with EPERM: those that reach the
- * host kernel's global state or escape the container's namespaces (the list
- * Docker documents as blocked by its default profile). berth's profile is a
- * deny list: fewer rules than an allow list, so the BPF program is short to
- * compile and to run, and new harmless syscalls keep working. */
+/* Syscalls the default profile refuses with EPERM whatever the
+ * container's capabilities: those that reach the host kernel's global
+ * state and that Docker's default profile never allows. berth's profile is
+ * a deny list: fewer rules than an allow list, so the BPF program is short
+ * to compile and to run, and new harmless syscalls keep working. */
 static const char *const denied_syscalls[] = {
-    "acct",
-    "add_key",
-    "bpf",
-    "clock_adjtime",
-    "clock_settime",
-    "create_module",
-    "delete_module",
-    "finit_module",
-    "fsconfig",
-    "fsmount",
-    "fsopen",
-    "fspick",
-    "get_kernel_syms",
-    "get_mempolicy",
-    "init_module",
-    "ioperm",
-    "iopl",
-    "kcmp",
-    "kexec_file_load",
-    "kexec_load",
-    "keyctl",
-    "lookup_dcookie",
-    "mbind",
-    "mount",
-    "mount_setattr",
-    "move_mount",
-    "move_pages",
-    "name_to_handle_at",
-    "nfsservctl",
-    "open_by_handle_at",
-    "open_tree",
-    "perf_event_open",
-    "pivot_root",
-    "process_vm_readv",
-    "process_vm_writev",
-    "ptrace",
-    "query_module",
-    "quotactl",
-    "quotactl_fd",
-    "reboot",
-    "request_key",
-    "set_mempolicy",
-    "setns",
-    "settimeofday",
-    "stime",
-    "swapoff",
-    "swapon",
-    "sysfs",
-    "_sysctl",
-    "umount",
-    "umount2",
-    "unshare",
-    "uselib",
-    "userfaultfd",
-    "ustat",
-    "vm86",
-    "vm86old",
-    "syslog",
-    "personality",
+    "add_key",    "create_module", "get_kernel_syms", "kexec_file_load", "kexec_load", "keyctl",
+    "move_pages", "nfsservctl",    "query_module",    "request_key",     "swapoff",    "swapon",
+    "sysfs",      "_sysctl",       "uselib",          "userfaultfd",     "ustat",      "vm86",
+    "vm86old",    "personality",   "pivot_root",
 };
 
-/* Namespace flags that clone() must not carry (CLONE_NEWNS, NEWCGROUP,
- * NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET). */
+/* Syscalls Docker's default profile opens only to a container granted one
+ * of their capabilities (its "includes": {"caps": [...]} rules); the kernel
+ * still checks the capability itself. A syscall listed under two
+ * capabilities is open with either. */
+static const struct {
+        const char *cap;
+        const char *syscall;
+} cap_syscalls[] = {
+    {"CAP_DAC_READ_SEARCH", "open_by_handle_at"},
+    {"CAP_SYS_ADMIN", "bpf"},
+    {"CAP_SYS_ADMIN", "fanotify_init"},
+    {"CAP_SYS_ADMIN", "fsconfig"},
+    {"CAP_SYS_ADMIN", "fsmount"},
+    {"CAP_SYS_ADMIN", "fsopen"},
+    {"CAP_SYS_ADMIN", "fspick"},
+    {"CAP_SYS_ADMIN", "lookup_dcookie"},
+    {"CAP_SYS_ADMIN", "mount"},
+    {"CAP_SYS_ADMIN", "mount_setattr"},
+    {"CAP_SYS_ADMIN", "move_mount"},
+    {"CAP_SYS_ADMIN", "open_tree"},
+    {"CAP_SYS_ADMIN", "perf_event_open"},
+    {"CAP_SYS_ADMIN", "quotactl"},
+    {"CAP_SYS_ADMIN", "quotactl_fd"},
+    {"CAP_SYS_ADMIN", "setdomainname"},
+    {"CAP_SYS_ADMIN", "sethostname"},
+    {"CAP_SYS_ADMIN", "setns"},
+    {"CAP_SYS_ADMIN", "syslog"},
+    {"CAP_SYS_ADMIN", "umount"},
+    {"CAP_SYS_ADMIN", "umount2"},
+    {"CAP_SYS_ADMIN", "unshare"},
+    {"CAP_SYS_BOOT", "reboot"},
+    {"CAP_SYS_MODULE", "delete_module"},
+    {"CAP_SYS_MODULE", "init_module"},
+    {"CAP_SYS_MODULE", "finit_module"},
+    {"CAP_SYS_PACCT", "acct"},
+    {"CAP_SYS_PTRACE", "kcmp"},
+    {"CAP_SYS_PTRACE", "pidfd_getfd"},
+    {"CAP_SYS_PTRACE", "process_madvise"},
+    {"CAP_SYS_PTRACE", "process_vm_readv"},
+    {"CAP_SYS_PTRACE", "process_vm_writev"},
+    {"CAP_SYS_PTRACE", "ptrace"},
+    {"CAP_SYS_RAWIO", "iopl"},
+    {"CAP_SYS_RAWIO", "ioperm"},
+    {"CAP_SYS_TIME", "settimeofday"},
+    {"CAP_SYS_TIME", "stime"},
+    {"CAP_SYS_TIME", "clock_settime"},
+    {"CAP_SYS_TTY_CONFIG", "vhangup"},
+    {"CAP_SYS_NICE", "get_mempolicy"},
+    {"CAP_SYS_NICE", "mbind"},
+    {"CAP_SYS_NICE", "set_mempolicy"},
+    {"CAP_SYS_NICE", "set_mempolicy_home_node"},
+    {"CAP_SYSLOG", "syslog"},
+    {"CAP_BPF", "bpf"},
+    {"CAP_PERFMON", "perf_event_open"},
+};
+
+/* Open to every container on kernels from 4.8 on, where seccomp is checked
+ * again after a tracer changed the syscall (Docker's minKernel rule). */
+static const char *const ptrace_syscalls[] = {"ptrace", "process_vm_readv", "process_vm_writev"};
+
+/* Namespace flags that clone() must not carry without CAP_SYS_ADMIN
+ * (CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET). */
 static const uint64_t clone_ns_flags[] = {0x00020000, 0x02000000, 0x04000000, 0x08000000,
                                           0x10000000, 0x20000000, 0x40000000};
 
-json_t *seccomp_default_profile(void)
+static bool kernel_at_least(int major, int minor)
 {
+        struct utsname u;
+        int ma = 0, mi = 0;
+        if (uname(&u) < 0 || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
+                return true;
+        return ma > major || (ma == major && mi >= minor);
+}
+
+static bool has_cap(json_t *caps, const char *cap)
+{
+        size_t i;
+        json_t *v;
+        json_array_foreach (caps, i, v)
+                if (streq(json_string_value(v) ?: "", cap))
+                        return true;
+        return false;
+}
+
+/* Whether a capability in caps opens syscall. */
+static bool opened_by_caps(json_t *caps, const char *syscall)
+{
+        for (size_t k = 0; k < ELEMENTSOF(cap_syscalls); k++)
+                if (streq(cap_syscalls[k].syscall, syscall) && has_cap(caps, cap_syscalls[k].cap))
+                        return true;
+        return false;
+}
+
+json_t *seccomp_profile_for_caps(json_t *caps)
+{
+        bool ptrace_ok = kernel_at_least(4, 8);
         json_t *names = json_array();
         for (size_t i = 0; i < ELEMENTSOF(denied_syscalls); i++)
                 json_array_append_new(names, json_string(denied_syscalls[i]));
+        for (size_t i = 0; i < ELEMENTSOF(cap_syscalls); i++) {
+                const char *sc = cap_syscalls[i].syscall;
+                bool seen = false;
+                for (size_t k = 0; k < i; k++)
+                        seen |= streq(cap_syscalls[k].syscall, sc);
+                bool by_kernel = false;
+                for (size_t k = 0; k < ELEMENTSOF(ptrace_syscalls); k++)
+                        by_kernel |= ptrace_ok && streq(ptrace_syscalls[k], sc);
+                if (!seen && !by_kernel && !opened_by_caps(caps, sc))
+                        json_array_append_new(names, json_string(sc));
+        }
         json_t *rules = json_array();
         json_array_append_new(rules, json_pack("{s:o, s:s, s:i}", "names", names, "action",
                                                "SCMP_ACT_ERRNO", "errnoRet", 1));
-        for (size_t i = 0; i < ELEMENTSOF(clone_ns_flags); i++)
-                json_array_append_new(
-                    rules, json_pack("{s:[s], s:s, s:i, s:[{s:i, s:I, s:I, s:s}]}", "names",
-                                     "clone", "action", "SCMP_ACT_ERRNO", "errnoRet", 1, "args",
-                                     "index", 0, "value", (json_int_t)clone_ns_flags[i], "valueTwo",
-                                     (json_int_t)clone_ns_flags[i], "op", "SCMP_CMP_MASKED_EQ"));
-        /* clone3 passes its flags in memory a filter cannot read: ENOSYS
-         * makes the C library fall back to clone(), which is checked. */
-        json_array_append_new(rules, json_pack("{s:[s], s:s, s:i}", "names", "clone3", "action",
-                                               "SCMP_ACT_ERRNO", "errnoRet", 38));
+        if (!has_cap(caps, "CAP_SYS_ADMIN")) {
+                for (size_t i = 0; i < ELEMENTSOF(clone_ns_flags); i++)
+                        json_array_append_new(
+                            rules,
+                            json_pack("{s:[s], s:s, s:i, s:[{s:i, s:I, s:I, s:s}]}", "names",
+                                      "clone", "action", "SCMP_ACT_ERRNO", "errnoRet", 1, "args",
+                                      "index", 0, "value", (json_int_t)clone_ns_flags[i],
+                                      "valueTwo", (json_int_t)clone_ns_flags[i], "op",
+                                      "SCMP_CMP_MASKED_EQ"));
+                /* clone3 passes its flags in memory a filter cannot read:
+                 * ENOSYS makes the C library fall back to clone(), which is
+                 * checked. */
+                json_array_append_new(rules, json_pack("{s:[s], s:s, s:i}", "names", "clone3",
+                                                       "action", "SCMP_ACT_ERRNO", "errnoRet", 38));
+        }
         return json_pack("{s:s, s:i, s:[s,s,s], s:o}", "defaultAction", "SCMP_ACT_ALLOW",
                          "defaultErrnoRet", 1, "architectures", "SCMP_ARCH_X86_64", "SCMP_ARCH_X86",
                          "SCMP_ARCH_X32", "syscalls", rules);
+}
+
+json_t *seccomp_default_profile(void)
+{
+        _cleanup_json_ json_t *caps = json_array();
+        for (size_t i = 0; i < ELEMENTSOF(default_caps); i++)
+                json_array_append_new(caps, json_string(default_caps[i]));
+        return seccomp_profile_for_caps(caps);
 }
 
 static bool cap_known(const char *c)
@@ -632,7 +691,9 @@ int container_spec(json_t *rec, const char *rootfs, const char *cdir, const char
                 json_object_set_new(lnx, "readonlyPaths", rp);
         }
         if (!unconfined)
-                json_object_set_new(lnx, "seccomp", seccomp_default_profile());
+                json_object_set_new(lnx, "seccomp",
+                                    seccomp_profile_for_caps(json_object_get(
+                                        json_object_get(process, "capabilities"), "bounding")));
 
         *ret = json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:o}", "ociVersion", "1.1.0",
                          "process", process, "root", "path", rootfs, "readonly",

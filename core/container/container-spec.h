@@ -16,7 +16,13 @@ int container_spec(json_t *rec, const char *rootfs, const char *cdir, const char
 /* Write cdir/hostname, cdir/hosts and cdir/resolv.conf. */
 int container_write_etc(json_t *rec, const char *cdir, struct berth_err *err);
 
-/* berth's default seccomp profile (linux.seccomp JSON). */
+/* berth's seccomp profile (linux.seccomp JSON) for a container whose
+ * capability set is caps (an array of "CAP_..." names), with Docker's
+ * rules: the syscalls a capability needs are open when it is granted
+ * (CAP_SYS_ADMIN: mount, unshare, setns, clone with namespace flags...),
+ * ptrace from kernel 4.8 on. */
+json_t *seccomp_profile_for_caps(json_t *caps);
+/* The profile for Docker's default capability set. */
 json_t *seccomp_default_profile(void);
 
 /* USER[:GROUP] (names or ids) -> {"uid","gid","additionalGids"}, reading the
