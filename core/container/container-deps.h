@@ -57,7 +57,9 @@ struct ct_volume_ops {
         int (*plan)(void *ctx, const char *id, json_t *cfg, json_t *hc, json_t *from,
                     json_t **ret_mounts, struct berth_err *err);
         /* At start, the rootfs mounted: mount rec's volumes and append the
-         * OCI mounts to spec["mounts"]; on failure nothing stays mounted. */
+         * OCI mounts to spec["mounts"]; on failure nothing stays mounted.
+         * Also for docker cp on a container that is not running (spec then
+         * holds only "mounts"); unmount releases them after the copy. */
         int (*mount)(void *ctx, json_t *rec, const char *rootfs, json_t *spec,
                      struct berth_err *err);
         /* At exit or after a failed start: release rec's volume mounts

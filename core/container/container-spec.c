@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 
 /* Docker's default capability set: CapEff 00000000a80425fb. */
 static const char *const default_caps[] = {
@@ -74,99 +75,157 @@ static const char *const masked_paths[] = {
 static const char *const readonly_paths[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
                                              "/proc/sysrq-trigger"};
 
-/* Syscalls the default profile refuses with EPERM: those that reach the
- * host kernel's global state or escape the container's namespaces (the list
- * Docker documents as blocked by its default profile). berth's profile is a
- * deny list: fewer rules than an allow list, so the BPF program is short to
- * compile and to run, and new harmless syscalls keep working. */
+/* Syscalls the default profile refuses with EPERM whatever the
+ * container's capabilities: those that reach the host kernel's global
+ * state and that Docker's default profile never allows. berth's profile is
+ * a deny list: fewer rules than an allow list, so the BPF program is short
+ * to compile and to run, and new harmless syscalls keep working. */
 static const char *const denied_syscalls[] = {
-    "acct",
-    "add_key",
-    "bpf",
-    "clock_adjtime",
-    "clock_settime",
-    "create_module",
-    "delete_module",
-    "finit_module",
-    "fsconfig",
-    "fsmount",
-    "fsopen",
-    "fspick",
-    "get_kernel_syms",
-    "get_mempolicy",
-    "init_module",
-    "ioperm",
-    "iopl",
-    "kcmp",
-    "kexec_file_load",
-    "kexec_load",
-    "keyctl",
-    "lookup_dcookie",
-    "mbind",
-    "mount",
-    "mount_setattr",
-    "move_mount",
-    "move_pages",
-    "name_to_handle_at",
-    "nfsservctl",
-    "open_by_handle_at",
-    "open_tree",
-    "perf_event_open",
-    "pivot_root",
-    "process_vm_readv",
-    "process_vm_writev",
-    "ptrace",
-    "query_module",
-    "quotactl",
-    "quotactl_fd",
-    "reboot",
-    "request_key",
-    "set_mempolicy",
-    "setns",
-    "settimeofday",
-    "stime",
-    "swapoff",
-    "swapon",
-    "sysfs",
-    "_sysctl",
-    "umount",
-    "umount2",
-    "unshare",
-    "uselib",
-    "userfaultfd",
-    "ustat",
-    "vm86",
-    "vm86old",
-    "syslog",
-    "personality",
+    "add_key",    "create_module", "get_kernel_syms", "kexec_file_load", "kexec_load", "keyctl",
+    "move_pages", "nfsservctl",    "query_module",    "request_key",     "swapoff",    "swapon",
+    "sysfs",      "_sysctl",       "uselib",          "userfaultfd",     "ustat",      "vm86",
+    "vm86old",    "personality",   "pivot_root",
 };
 
-/* Namespace flags that clone() must not carry (CLONE_NEWNS, NEWCGROUP,
- * NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET). */
+/* Syscalls Docker's default profile opens only to a container granted one
+ * of their capabilities (its "includes": {"caps": [...]} rules); the kernel
+ * still checks the capability itself. A syscall listed under two
+ * capabilities is open with either. */
+static const struct {
+        const char *cap;
+        const char *syscall;
+} cap_syscalls[] = {
+    {"CAP_DAC_READ_SEARCH", "open_by_handle_at"},
+    {"CAP_SYS_ADMIN", "bpf"},
+    {"CAP_SYS_ADMIN", "fanotify_init"},
+    {"CAP_SYS_ADMIN", "fsconfig"},
+    {"CAP_SYS_ADMIN", "fsmount"},
+    {"CAP_SYS_ADMIN", "fsopen"},
+    {"CAP_SYS_ADMIN", "fspick"},
+    {"CAP_SYS_ADMIN", "lookup_dcookie"},
+    {"CAP_SYS_ADMIN", "mount"},
+    {"CAP_SYS_ADMIN", "mount_setattr"},
+    {"CAP_SYS_ADMIN", "move_mount"},
+    {"CAP_SYS_ADMIN", "open_tree"},
+    {"CAP_SYS_ADMIN", "perf_event_open"},
+    {"CAP_SYS_ADMIN", "quotactl"},
+    {"CAP_SYS_ADMIN", "quotactl_fd"},
+    {"CAP_SYS_ADMIN", "setdomainname"},
+    {"CAP_SYS_ADMIN", "sethostname"},
+    {"CAP_SYS_ADMIN", "setns"},
+    {"CAP_SYS_ADMIN", "syslog"},
+    {"CAP_SYS_ADMIN", "umount"},
+    {"CAP_SYS_ADMIN", "umount2"},
+    {"CAP_SYS_ADMIN", "unshare"},
+    {"CAP_SYS_BOOT", "reboot"},
+    {"CAP_SYS_MODULE", "delete_module"},
+    {"CAP_SYS_MODULE", "init_module"},
+    {"CAP_SYS_MODULE", "finit_module"},
+    {"CAP_SYS_PACCT", "acct"},
+    {"CAP_SYS_PTRACE", "kcmp"},
+    {"CAP_SYS_PTRACE", "pidfd_getfd"},
+    {"CAP_SYS_PTRACE", "process_madvise"},
+    {"CAP_SYS_PTRACE", "process_vm_readv"},
+    {"CAP_SYS_PTRACE", "process_vm_writev"},
+    {"CAP_SYS_PTRACE", "ptrace"},
+    {"CAP_SYS_RAWIO", "iopl"},
+    {"CAP_SYS_RAWIO", "ioperm"},
+    {"CAP_SYS_TIME", "settimeofday"},
+    {"CAP_SYS_TIME", "stime"},
+    {"CAP_SYS_TIME", "clock_settime"},
+    {"CAP_SYS_TTY_CONFIG", "vhangup"},
+    {"CAP_SYS_NICE", "get_mempolicy"},
+    {"CAP_SYS_NICE", "mbind"},
+    {"CAP_SYS_NICE", "set_mempolicy"},
+    {"CAP_SYS_NICE", "set_mempolicy_home_node"},
+    {"CAP_SYSLOG", "syslog"},
+    {"CAP_BPF", "bpf"},
+    {"CAP_PERFMON", "perf_event_open"},
+};
+
+/* Open to every container on kernels from 4.8 on, where seccomp is checked
+ * again after a tracer changed the syscall (Docker's minKernel rule). */
+static const char *const ptrace_syscalls[] = {"ptrace", "process_vm_readv", "process_vm_writev"};
+
+/* Namespace flags that clone() must not carry without CAP_SYS_ADMIN
+ * (CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET). */
 static const uint64_t clone_ns_flags[] = {0x00020000, 0x02000000, 0x04000000, 0x08000000,
                                           0x10000000, 0x20000000, 0x40000000};
 
-json_t *seccomp_default_profile(void)
+static bool kernel_at_least(int major, int minor)
 {
+        struct utsname u;
+        int ma = 0, mi = 0;
+        if (uname(&u) < 0 || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
+                return true;
+        return ma > major || (ma == major && mi >= minor);
+}
+
+static bool has_cap(json_t *caps, const char *cap)
+{
+        size_t i;
+        json_t *v;
+        json_array_foreach (caps, i, v)
+                if (streq(json_string_value(v) ?: "", cap))
+                        return true;
+        return false;
+}
+
+/* Whether a capability in caps opens syscall. */
+static bool opened_by_caps(json_t *caps, const char *syscall)
+{
+        for (size_t k = 0; k < ELEMENTSOF(cap_syscalls); k++)
+                if (streq(cap_syscalls[k].syscall, syscall) && has_cap(caps, cap_syscalls[k].cap))
+                        return true;
+        return false;
+}
+
+json_t *seccomp_profile_for_caps(json_t *caps)
+{
+        bool ptrace_ok = kernel_at_least(4, 8);
         json_t *names = json_array();
         for (size_t i = 0; i < ELEMENTSOF(denied_syscalls); i++)
                 json_array_append_new(names, json_string(denied_syscalls[i]));
+        for (size_t i = 0; i < ELEMENTSOF(cap_syscalls); i++) {
+                const char *sc = cap_syscalls[i].syscall;
+                bool seen = false;
+                for (size_t k = 0; k < i; k++)
+                        seen |= streq(cap_syscalls[k].syscall, sc);
+                bool by_kernel = false;
+                for (size_t k = 0; k < ELEMENTSOF(ptrace_syscalls); k++)
+                        by_kernel |= ptrace_ok && streq(ptrace_syscalls[k], sc);
+                if (!seen && !by_kernel && !opened_by_caps(caps, sc))
+                        json_array_append_new(names, json_string(sc));
+        }
         json_t *rules = json_array();
         json_array_append_new(rules, json_pack("{s:o, s:s, s:i}", "names", names, "action",
                                                "SCMP_ACT_ERRNO", "errnoRet", 1));
-        for (size_t i = 0; i < ELEMENTSOF(clone_ns_flags); i++)
-                json_array_append_new(
-                    rules, json_pack("{s:[s], s:s, s:i, s:[{s:i, s:I, s:I, s:s}]}", "names",
-                                     "clone", "action", "SCMP_ACT_ERRNO", "errnoRet", 1, "args",
-                                     "index", 0, "value", (json_int_t)clone_ns_flags[i], "valueTwo",
-                                     (json_int_t)clone_ns_flags[i], "op", "SCMP_CMP_MASKED_EQ"));
-        /* clone3 passes its flags in memory a filter cannot read: ENOSYS
-         * makes the C library fall back to clone(), which is checked. */
-        json_array_append_new(rules, json_pack("{s:[s], s:s, s:i}", "names", "clone3", "action",
-                                               "SCMP_ACT_ERRNO", "errnoRet", 38));
+        if (!has_cap(caps, "CAP_SYS_ADMIN")) {
+                for (size_t i = 0; i < ELEMENTSOF(clone_ns_flags); i++)
+                        json_array_append_new(
+                            rules,
+                            json_pack("{s:[s], s:s, s:i, s:[{s:i, s:I, s:I, s:s}]}", "names",
+                                      "clone", "action", "SCMP_ACT_ERRNO", "errnoRet", 1, "args",
+                                      "index", 0, "value", (json_int_t)clone_ns_flags[i],
+                                      "valueTwo", (json_int_t)clone_ns_flags[i], "op",
+                                      "SCMP_CMP_MASKED_EQ"));
+                /* clone3 passes its flags in memory a filter cannot read:
+                 * ENOSYS makes the C library fall back to clone(), which is
+                 * checked. */
+                json_array_append_new(rules, json_pack("{s:[s], s:s, s:i}", "names", "clone3",
+                                                       "action", "SCMP_ACT_ERRNO", "errnoRet", 38));
+        }
         return json_pack("{s:s, s:i, s:[s,s,s], s:o}", "defaultAction", "SCMP_ACT_ALLOW",
                          "defaultErrnoRet", 1, "architectures", "SCMP_ARCH_X86_64", "SCMP_ARCH_X86",
                          "SCMP_ARCH_X32", "syscalls", rules);
+}
+
+json_t *seccomp_default_profile(void)
+{
+        _cleanup_json_ json_t *caps = json_array();
+        for (size_t i = 0; i < ELEMENTSOF(default_caps); i++)
+                json_array_append_new(caps, json_string(default_caps[i]));
+        return seccomp_profile_for_caps(caps);
 }
 
 static bool cap_known(const char *c)
@@ -272,36 +331,50 @@ static int read_in_root(const char *rootfs, const char *path, char **ret)
         return 0;
 }
 
-/* Find NAME (or a numeric id) in an /etc/passwd or /etc/group text: the
- * fields of the first matching line, split at ':'. */
-static char **find_entry(const char *text, const char *name)
+/* The fields of one line of an /etc/passwd or /etc/group text, split at
+ * ':' with empty fields kept (a passwd line often has an empty GECOS). */
+static char **split_fields(const char *line)
 {
-        if (!text)
-                return NULL;
-        _cleanup_strv_ char **lines = strv_split(text, "\n");
-        for (char **l = lines; *l; l++) {
-                char **f = xzalloc(8 * sizeof(char *));
-                char *line = *l;
-                size_t n = 0;
-                for (char *p = line;; p++) {
-                        if (*p == ':' || *p == '\0') {
-                                if (n < 7)
-                                        f[n++] = xstrndup(line, (size_t)(p - line));
-                                if (!*p)
-                                        break;
-                                line = p + 1;
-                        }
+        size_t n = 1;
+        for (const char *p = line; *p; p++)
+                n += *p == ':';
+        char **f = xzalloc((n + 1) * sizeof(char *));
+        size_t k = 0;
+        for (const char *p = line;; p++)
+                if (*p == ':' || *p == '\0') {
+                        f[k++] = xstrndup(line, (size_t)(p - line));
+                        if (!*p)
+                                break;
+                        line = p + 1;
                 }
-                if (n >= 3 && streq(f[0], name))
-                        return f;
-                strv_free(f);
-        }
-        return NULL;
+        return f;
 }
 
 static bool numeric(const char *s)
 {
         return *s && strspn(s, "0123456789") == strlen(s);
+}
+
+/* The first line of an /etc/passwd or /etc/group text that names `want`:
+ * a number matches the id (field 2), anything else the name (field 0), as
+ * runc's user lookup does. NULL: none. */
+static char **find_entry(const char *text, const char *want)
+{
+        if (!text)
+                return NULL;
+        _cleanup_strv_ char **lines = strv_split(text, "\n");
+        size_t key = numeric(want) ? 2 : 0;
+        for (char **l = lines; *l; l++) {
+                char **f = split_fields(*l);
+                if (strv_length(f) >= 3 && !startswith(f[0], "#")) {
+                        if (key == 0 ? streq(f[0], want)
+                                     : numeric(f[2]) &&
+                                           strtoul(f[2], NULL, 10) == strtoul(want, NULL, 10))
+                                return f;
+                }
+                strv_free(f);
+        }
+        return NULL;
 }
 
 int container_resolve_user(const char *rootfs, const char *user, json_t *group_add, json_t **ret,
@@ -314,55 +387,43 @@ int container_resolve_user(const char *rootfs, const char *user, json_t *group_a
         char *g = strchr(u, ':');
         if (g)
                 *g++ = '\0';
+        if (isempty(u))
+                u[0] = '0', u[1] = '\0';
         uint32_t uid = 0, gid = 0;
-        const char *uname = NULL;
-        _cleanup_strv_ char **pw = NULL;
-        if (numeric(u)) {
-                uid = (uint32_t)strtoul(u, NULL, 10);
-                /* a known uid also gives its primary group */
-                _cleanup_strv_ char **lines = strv_split(strempty(passwd), "\n");
-                for (char **l = lines; *l && !pw; l++) {
-                        _cleanup_strv_ char **f = strv_split(*l, ":");
-                        if (strv_length(f) >= 4 && streq(f[2], u)) {
-                                pw = TAKE_PTR(f);
-                        }
-                }
-                if (pw)
-                        gid = (uint32_t)strtoul(pw[3], NULL, 10), uname = pw[0];
-        } else {
-                pw = find_entry(passwd, u);
-                if (!pw || strv_length(pw) < 4)
-                        return err_set(err, -EINVAL,
-                                       "unable to find user %s: no matching entries in passwd file",
-                                       u);
+        _cleanup_strv_ char **pw = find_entry(passwd, u);
+        if (pw && strv_length(pw) >= 4) {
                 uid = (uint32_t)strtoul(pw[2], NULL, 10);
                 gid = (uint32_t)strtoul(pw[3], NULL, 10);
-                uname = pw[0];
-        }
-        if (g && *g) {
-                if (numeric(g))
-                        gid = (uint32_t)strtoul(g, NULL, 10);
-                else {
-                        _cleanup_strv_ char **gr = find_entry(group, g);
-                        if (!gr)
-                                return err_set(
-                                    err, -EINVAL,
-                                    "unable to find group %s: no matching entries in group file",
-                                    g);
+        } else if (numeric(u))
+                uid = (uint32_t)strtoul(u, NULL, 10);
+        else
+                return err_set(err, -EINVAL,
+                               "unable to find user %s: no matching entries in passwd file", u);
+        bool explicit_group = g && *g;
+        if (explicit_group) {
+                _cleanup_strv_ char **gr = find_entry(group, g);
+                if (gr)
                         gid = (uint32_t)strtoul(gr[2], NULL, 10);
-                }
+                else if (numeric(g))
+                        gid = (uint32_t)strtoul(g, NULL, 10);
+                else
+                        return err_set(err, -EINVAL,
+                                       "unable to find group %s: no matching entries in group file",
+                                       g);
         }
+        /* Docker's order: the primary group, the groups /etc/group lists
+         * the user's name in (only when no group was named), then
+         * --group-add. */
         json_t *gids = json_array();
-        /* supplementary groups: the user's memberships, then --group-add */
-        if (uname && group && !(g && *g)) {
+        json_array_append_new(gids, json_integer(gid));
+        if (pw && !explicit_group && group) {
                 _cleanup_strv_ char **lines = strv_split(group, "\n");
                 for (char **l = lines; *l; l++) {
-                        _cleanup_strv_ char **f = strv_split(*l, ":");
-                        if (strv_length(f) < 4)
+                        _cleanup_strv_ char **f = split_fields(*l);
+                        if (strv_length(f) < 4 || !numeric(f[2]))
                                 continue;
                         _cleanup_strv_ char **members = strv_split(f[3], ",");
-                        if (strv_contains(members, uname) &&
-                            (uint32_t)strtoul(f[2], NULL, 10) != gid)
+                        if (strv_contains(members, pw[0]))
                                 json_array_append_new(
                                     gids, json_integer((json_int_t)strtoul(f[2], NULL, 10)));
                 }
@@ -373,21 +434,32 @@ int container_resolve_user(const char *rootfs, const char *user, json_t *group_a
                 const char *s = json_string_value(v);
                 if (!s)
                         continue;
-                if (numeric(s))
-                        json_array_append_new(gids, json_integer((json_int_t)strtoul(s, NULL, 10)));
-                else {
-                        _cleanup_strv_ char **gr = find_entry(group, s);
-                        if (!gr) {
-                                json_decref(gids);
-                                return err_set(err, -EINVAL, "unable to find group %s", s);
-                        }
+                _cleanup_strv_ char **gr = find_entry(group, s);
+                if (gr)
                         json_array_append_new(gids,
                                               json_integer((json_int_t)strtoul(gr[2], NULL, 10)));
+                else if (numeric(s))
+                        json_array_append_new(gids, json_integer((json_int_t)strtoul(s, NULL, 10)));
+                else {
+                        json_decref(gids);
+                        return err_set(err, -EINVAL, "unable to find group %s", s);
                 }
         }
         *ret = json_pack("{s:I, s:I, s:o}", "uid", (json_int_t)uid, "gid", (json_int_t)gid,
                          "additionalGids", gids);
         return 0;
+}
+
+char *container_user_home(const char *rootfs, uint32_t uid)
+{
+        _cleanup_free_ char *passwd = NULL;
+        read_in_root(rootfs, "/etc/passwd", &passwd);
+        char n[16];
+        snprintf(n, sizeof(n), "%u", uid);
+        _cleanup_strv_ char **pw = find_entry(passwd, n);
+        if (pw && strv_length(pw) >= 6 && *pw[5])
+                return xstrdup(pw[5]);
+        return xstrdup(uid == 0 ? "/root" : "/");
 }
 
 static const struct {
@@ -523,9 +595,11 @@ int container_spec(json_t *rec, const char *rootfs, const char *cdir, const char
                 json_decref(env);
                 return r;
         }
-        if (!has_home)
-                json_array_append_new(
-                    env, json_string(json_get_int(user, "uid", 0) == 0 ? "HOME=/root" : "HOME=/"));
+        if (!has_home) {
+                _cleanup_free_ char *home =
+                    container_user_home(rootfs, (uint32_t)json_get_int(user, "uid", 0));
+                json_array_append_new(env, json_sprintf("HOME=%s", home));
+        }
         json_t *caps = NULL;
         r = capabilities(hc, &caps, err);
         if (r < 0) {
@@ -646,7 +720,9 @@ int container_spec(json_t *rec, const char *rootfs, const char *cdir, const char
                 json_object_set_new(lnx, "readonlyPaths", rp);
         }
         if (!unconfined)
-                json_object_set_new(lnx, "seccomp", seccomp_default_profile());
+                json_object_set_new(lnx, "seccomp",
+                                    seccomp_profile_for_caps(json_object_get(
+                                        json_object_get(process, "capabilities"), "bounding")));
 
         *ret = json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:o}", "ociVersion", "1.1.0",
                          "process", process, "root", "path", rootfs, "readonly",

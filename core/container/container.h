@@ -159,8 +159,10 @@ int container_commit(struct container_store *s, const char *ref, const char *tar
  * (container-stats.c). */
 int container_stats(struct container_store *s, const char *id, bool stream, bool one_shot,
                     int out_fd);
-/* docker cp (container-archive.c), running or stopped containers; paths are
- * resolved inside the container's root. stat: {name,size,mode,mtime,
+/* docker cp (container-archive.c), running, stopped or created containers;
+ * paths are resolved inside the container's root, with its volumes and bind
+ * mounts (for one that is not running, mounted in a private mount namespace
+ * for the copy only). stat: {name,size,mode,mtime,
  * linkTarget} with Go's FileMode bits; get: a tar of the path to out_fd;
  * put: a tar from tar_fd extracted into the directory path. */
 int container_archive_stat(struct container_store *s, const char *ref, const char *path,

@@ -129,6 +129,55 @@ for d in /usr/local/bin/docker /usr/bin/docker; do
         "$d" -H "unix://$SOCK" cp c1:/data/. "$H/d/contents"
         expect_eq "$d cp dir/. to a new dir" "$(cat "$H/d/contents/a")" "one"
 done
+# A created container: its rootfs is mounted for the copy, both ways.
+H2=$T/h2; mkdir -p "$H2/bind"; echo bound > "$H2/bind/b.txt"; echo in > "$H2/in.txt"
+b volume create cpvol > /dev/null
+b run --name filler -v cpvol:/vol1 busybox sh -c 'echo voldata > /vol1/data.txt' > /dev/null
+clis=("$BERTH")
+for d in /usr/local/bin/docker /usr/bin/docker; do [ -x "$d" ] && clis+=("$d"); done
+n=0
+for d in "${clis[@]}"; do
+        n=$((n + 1)); v=$d
+        dk() { "$d" -H "unix://$SOCK" "$@"; }
+        dk create --name cr$n -v cpvol:/vol1 -v "$H2/bind:/bnd:ro" busybox cat /in.txt /vol1/in.txt > /dev/null
+        dk cp "$H2/in.txt" cr$n:/in.txt
+        expect_eq "$v: cp into a created container" "$?" 0
+        dk cp "$H2/in.txt" cr$n:/vol1/in.txt
+        expect_eq "$v: cp into a volume of a created container" "$?" 0
+        rm -rf "$H2/o"; mkdir "$H2/o"
+        dk cp cr$n:/etc/passwd "$H2/o/passwd"
+        expect_contains "$v: cp out of a created container" "$(cat "$H2/o/passwd" 2>&1)" "root:x:0:0"
+        dk cp cr$n:/vol1/data.txt "$H2/o/vol.txt"
+        expect_eq "$v: cp out of a named volume, created container" "$(cat "$H2/o/vol.txt" 2>&1)" "voldata"
+        dk cp cr$n:/bnd/b.txt "$H2/o/bnd.txt"
+        expect_eq "$v: cp out of a bind mount, created container" "$(cat "$H2/o/bnd.txt" 2>&1)" "bound"
+        dk cp "$H2/in.txt" cr$n:/bnd/ 2> /dev/null
+        check "$v: a read-only bind mount refuses a copy" [ $? -ne 0 ]
+        out=$(dk start -a cr$n 2>&1)
+        expect_eq "$v: the copies are there when it starts" "$out" "in
+in"
+        dk cp cr$n:/vol1/data.txt "$H2/o/vol2.txt"
+        expect_eq "$v: cp out of a named volume, stopped container" "$(cat "$H2/o/vol2.txt" 2>&1)" "voldata"
+        dk cp cr$n:/bnd/b.txt "$H2/o/bnd2.txt"
+        expect_eq "$v: cp out of a bind mount, stopped container" "$(cat "$H2/o/bnd2.txt" 2>&1)" "bound"
+        dk cp cr$n:/ - | tar -tf - > "$H2/o/list"
+        expect_contains "$v: a copy of / holds the volume's files" "$(cat "$H2/o/list")" "vol1/data.txt"
+done
+b run -d --name crun -v cpvol:/vol1 -v "$H2/bind:/bnd:ro" busybox sleep 300 > /dev/null
+for d in "${clis[@]}"; do
+        v=$d
+        rm -f "$H2/o/r1" "$H2/o/r2"
+        "$d" -H "unix://$SOCK" cp crun:/vol1/data.txt "$H2/o/r1"
+        expect_eq "$v: cp out of a named volume, running container" "$(cat "$H2/o/r1" 2>&1)" "voldata"
+        "$d" -H "unix://$SOCK" cp crun:/bnd/b.txt "$H2/o/r2"
+        expect_eq "$v: cp out of a bind mount, running container" "$(cat "$H2/o/r2" 2>&1)" "bound"
+done
+b rm -f crun > /dev/null
+b stop -t 1 c1 > /dev/null
+# Every container is stopped now: no rootfs and no volume bind of theirs
+# may stay mounted after the copies.
+left=$(awk -v t="$T" 'index($2, t) == 1 {print $2}' /proc/mounts)
+expect_eq "nothing of the copies stays mounted" "$left" ""
 b rm -f c1 > /dev/null
 stop_daemon
 finish

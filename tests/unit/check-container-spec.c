@@ -46,6 +46,9 @@ static const struct spec_case record_cases[] = {
     {"privileged", "--privileged"},
     {"privileged-cap-drop", "--privileged --cap-drop NET_RAW"},
     {"caps", "--cap-add NET_ADMIN --cap-add CAP_SYS_TIME --cap-drop net_raw --cap-drop MKNOD"},
+    /* the seccomp profile opens what CAP_SYS_ADMIN needs (mount, unshare,
+     * clone with namespace flags) */
+    {"caps-sys-admin", "--cap-add SYS_ADMIN"},
     {"caps-drop-all", "--cap-drop ALL --cap-add NET_BIND_SERVICE"},
     {"caps-add-all", "--cap-add ALL --cap-drop NET_RAW"},
     {"read-only", "--read-only"},
