@@ -1,0 +1,61 @@
+#!/bin/bash
+# Network details clients rely on, through the docker CLIs (28.x and 20.10)
+# and the API with the bodies they send (docker-api.md §3.5, §5): IPAM
+# configs with a gateway and an ip range, CheckDuplicate, Options as {}.
+. "$(dirname "$0")/lib.sh"
+clis=()
+for c in /usr/local/bin/docker /usr/bin/docker; do [ -x "$c" ] && clis+=("$c"); done
+[ ${#clis[@]} -gt 0 ] || { echo "no docker CLI installed (apt-get install docker.io)" >&2; exit 1; }
+
+bash "$BERTH_SOURCE_DIR/tests/lib/mkimage.sh" web "$T/web.tar" > /dev/null
+start_daemon
+b load -q -i "$T/web.tar" > /dev/null
+export DOCKER_CONFIG=$T/docker-config
+mkdir -p "$DOCKER_CONFIG"
+P=$TEST_NET_PREFIX
+jq_() { python3 -c "import json,sys; d=json.load(sys.stdin); print(json.dumps(eval(sys.argv[1])))" "$1"; }
+post() { api POST "$1" -H 'Content-Type: application/json' -d "$2"; }
+
+# docker-compose 1.29's body (§5) with a full IPAM config (compose's ipam:
+# subnet, gateway, ip_range, aux_addresses)
+post /v1.41/networks/create "{\"Name\":\"c1\",\"CheckDuplicate\":true,\"Driver\":\"bridge\",\"Options\":{},
+  \"IPAM\":{\"Driver\":\"default\",\"Options\":{},\"Config\":[{\"Subnet\":\"$P.128/26\",\"IPRange\":\"$P.160/27\",
+  \"Gateway\":\"$P.130\",\"AuxiliaryAddresses\":{\"host1\":\"$P.160\"}}]},\"Internal\":false,\"Attachable\":true,
+  \"Labels\":{\"com.docker.compose.network\":\"c1\"}}"
+expect_eq "create with CheckDuplicate, Gateway and IPRange: 201" "$API_STATUS" 201
+api GET /v1.41/networks/c1
+expect_eq "inspect: the IPAM config kept" "$(jq_ 'd["IPAM"]["Config"]' <<< "$API_BODY")" \
+        "[{\"Subnet\": \"$P.128/26\", \"Gateway\": \"$P.130\", \"IPRange\": \"$P.160/27\", \"AuxiliaryAddresses\": {\"host1\": \"$P.160\"}}]"
+expect_eq "inspect: Options is {}" "$(jq_ 'd["Options"]' <<< "$API_BODY")" "{}"
+api GET /v1.41/networks
+expect_eq "list: Options of every network is an object" \
+        "$(jq_ 'sorted(set(type(n["Options"]).__name__ for n in d))' <<< "$API_BODY")" '["dict"]'
+post /v1.41/networks/create '{"Name":"c1","CheckDuplicate":true}'
+expect_eq "a duplicate with CheckDuplicate: 409" "$API_STATUS" 409
+expect_contains "duplicate message" "$API_BODY" "network with name c1 already exists"
+for d in "${clis[@]}"; do
+        cv=$("$d" --version | cut -d, -f1)
+        D() { timeout -s KILL 60 "$d" -H "unix://$SOCK" "$@"; }
+        out=$(D run --rm --network c1 web sh -c 'ip -o -4 addr show eth0; ip route' 2>&1)
+        expect_contains "$cv: the address comes from IPRange (the aux address skipped)" "$out" "inet $P.161/26"
+        expect_contains "$cv: the gateway is the given one" "$out" "default via $P.130"
+done
+out=$(/usr/local/bin/docker -H "unix://$SOCK" network rm c1 2>&1)
+expect_eq "network rm c1" "$out" c1
+
+d=${clis[0]}
+D() { timeout -s KILL 60 "$d" -H "unix://$SOCK" "$@"; }
+out=$(D network create --subnet "$P.192/26" --gateway "$P.250" --ip-range "$P.224/28" c2 2>&1)
+expect_eq "CLI: network create --gateway --ip-range" "${#out}" 64
+post /v1.41/networks/create "{\"Name\":\"bad\",\"IPAM\":{\"Config\":[{\"Subnet\":\"$P.128/26\",\"IPRange\":\"$P.64/28\"}]}}"
+expect_eq "API: an ip range outside the subnet: 400" "$API_STATUS" 400
+expect_contains "API: an ip range outside the subnet: message" "$API_BODY" "invalid ip range"
+D run -d --name r1 --network c2 web > /dev/null
+expect_eq "CLI: inspect IPAddress from the range" "$(D inspect -f '{{.NetworkSettings.Networks.c2.IPAddress}}' r1)" "$P.224"
+expect_eq "CLI: inspect Gateway" "$(D inspect -f '{{.NetworkSettings.Networks.c2.Gateway}}' r1)" "$P.250"
+D run -d --name r2 --network c2 --ip "$P.193" web > /dev/null
+expect_eq "CLI: --ip outside the range but in the subnet" "$(D inspect -f '{{.NetworkSettings.Networks.c2.IPAddress}}' r2)" "$P.193"
+D rm -f r1 r2 > /dev/null
+D network rm c2 > /dev/null
+
+finish
