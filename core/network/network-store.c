@@ -615,24 +615,22 @@ static bool subnet_taken_locked(struct network_store *s, uint32_t a, int p, bool
         return taken;
 }
 
+/* Docker's rule (libnetwork's config.ValidateName): any name that is not
+ * empty or blank; spaces and other characters are fine, since a network's
+ * name names no file or interface (those use the ID). */
 static bool name_valid(const char *s)
 {
-        if (!s || !*s || strlen(s) > 64 || !isalnum((unsigned char)s[0]))
-                return false;
-        for (; *s; s++)
-                if (!isalnum((unsigned char)*s) && !strchr("_.-", *s))
-                        return false;
-        return true;
+        for (; s && *s; s++)
+                if (!isspace((unsigned char)*s))
+                        return true;
+        return false;
 }
 
 int network_create(struct network_store *s, json_t *body, char **ret_id, struct berth_err *err)
 {
         const char *name = json_get_str(body, "Name", "");
         if (!name_valid(name))
-                return err_set(err, -EINVAL,
-                               "invalid network name \"%s\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are "
-                               "allowed",
-                               name);
+                return err_set(err, -EINVAL, "invalid name: name is empty");
         const char *dname = json_get_str(body, "Driver", "");
         if (!*dname)
                 dname = "bridge";

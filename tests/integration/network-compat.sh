@@ -1,7 +1,8 @@
 #!/bin/bash
 # Network details clients rely on, through the docker CLIs (28.x and 20.10)
 # and the API with the bodies they send (docker-api.md §3.5, §5): IPAM
-# configs with a gateway and an ip range, CheckDuplicate, Options as {}.
+# configs with a gateway and an ip range, CheckDuplicate, Options as {},
+# names Docker accepts (spaces).
 . "$(dirname "$0")/lib.sh"
 clis=()
 for c in /usr/local/bin/docker /usr/bin/docker; do [ -x "$c" ] && clis+=("$c"); done
@@ -58,4 +59,20 @@ expect_eq "CLI: --ip outside the range but in the subnet" "$(D inspect -f '{{.Ne
 D rm -f r1 r2 > /dev/null
 D network rm c2 > /dev/null
 
+# Names: Docker refuses only empty or blank ones
+post /v1.41/networks/create "{\"Name\":\"my net\",\"CheckDuplicate\":true,\"IPAM\":{\"Config\":[{\"Subnet\":\"$P.128/26\"}]}}"
+expect_eq "API: a name with a space: 201" "$API_STATUS" 201
+post /v1.41/networks/create '{"Name":"  "}'
+expect_eq "API: a blank name: 400" "$API_STATUS" 400
+expect_contains "API: a blank name: message" "$API_BODY" "invalid name"
+for d in "${clis[@]}"; do
+        cv=$("$d" --version | cut -d, -f1)
+        D() { timeout -s KILL 60 "$d" -H "unix://$SOCK" "$@"; }
+        expect_eq "$cv: inspect a name with a space" "$(D network inspect -f '{{.Name}}' 'my net' 2>&1)" "my net"
+        out=$(D run --rm --network 'my net' web ip -o -4 addr show eth0 2>&1)
+        expect_contains "$cv: run --network 'my net'" "$out" "inet $P.130/26"
+done
+D network create --subnet "$P.192/26" 'dn @+x' > /dev/null
+expect_contains "CLI: network ls shows names with spaces" "$(D network ls --format '{{.Name}}')" "dn @+x"
+expect_eq "CLI: network rm of names with spaces" "$(D network rm 'my net' 'dn @+x' 2>&1 | sort | tr '\n' ,)" "dn @+x,my net,"
 finish
