@@ -2,7 +2,7 @@
 # Network details clients rely on, through the docker CLIs (28.x and 20.10)
 # and the API with the bodies they send (docker-api.md §3.5, §5): IPAM
 # configs with a gateway and an ip range, CheckDuplicate, Options as {},
-# names Docker accepts (spaces).
+# names Docker accepts (spaces), --mac-address.
 . "$(dirname "$0")/lib.sh"
 clis=()
 for c in /usr/local/bin/docker /usr/bin/docker; do [ -x "$c" ] && clis+=("$c"); done
@@ -75,4 +75,28 @@ done
 D network create --subnet "$P.192/26" 'dn @+x' > /dev/null
 expect_contains "CLI: network ls shows names with spaces" "$(D network ls --format '{{.Name}}')" "dn @+x"
 expect_eq "CLI: network rm of names with spaces" "$(D network rm 'my net' 'dn @+x' 2>&1 | sort | tr '\n' ,)" "dn @+x,my net,"
+# --mac-address: Config.MacAddress (API 1.41), and EndpointSettings.MacAddress.
+# CLI 28 puts --mac-address in the endpoint settings, which its client
+# library sends only to daemons of API 1.44 and later; 20.10 sends Config.
+for d in "${clis[@]}"; do
+        [ "$d" = /usr/local/bin/docker ] && continue
+        cv=$("$d" --version | cut -d, -f1)
+        D() { timeout -s KILL 60 "$d" -H "unix://$SOCK" "$@"; }
+        out=$(D run --rm --mac-address 02:42:ac:11:00:99 web ip link show eth0 2>&1)
+        expect_contains "$cv: run --mac-address sets eth0's address" "$out" "link/ether 02:42:ac:11:00:99"
+        D run -d --name m1 --mac-address 02:42:ac:11:00:98 web > /dev/null
+        expect_eq "$cv: inspect NetworkSettings.MacAddress" "$(D inspect -f '{{.NetworkSettings.MacAddress}}' m1)" "02:42:ac:11:00:98"
+        expect_eq "$cv: inspect Networks.bridge.MacAddress" "$(D inspect -f '{{.NetworkSettings.Networks.bridge.MacAddress}}' m1)" "02:42:ac:11:00:98"
+        D restart -t 0 m1 > /dev/null
+        expect_contains "$cv: the address stays after a restart" "$(D exec m1 ip link show eth0 2>&1)" "link/ether 02:42:ac:11:00:98"
+        D rm -f m1 > /dev/null
+        out=$(D run --rm web ip link show eth0 2>&1)
+        expect_contains "$cv: without --mac-address the derived address" "$out" "link/ether 02:42:"
+        expect_not_contains "$cv: without --mac-address not the old one" "$out" "02:42:ac:11:00:9"
+done
+post /v1.41/containers/create?name=m2 '{"Image":"web","Cmd":["sleep","60"],"NetworkingConfig":{"EndpointsConfig":{"bridge":{"MacAddress":"02:42:ac:11:00:97"}}}}'
+expect_eq "API: create with EndpointSettings.MacAddress" "$API_STATUS" 201
+api POST /v1.41/containers/m2/start
+expect_contains "API: EndpointSettings.MacAddress on eth0" "$(b exec m2 ip link show eth0 2>&1)" "link/ether 02:42:ac:11:00:97"
+b rm -f m2 > /dev/null
 finish
