@@ -2,7 +2,7 @@
 # Network details clients rely on, through the docker CLIs (28.x and 20.10)
 # and the API with the bodies they send (docker-api.md §3.5, §5): IPAM
 # configs with a gateway and an ip range, CheckDuplicate, Options as {},
-# names Docker accepts (spaces), --mac-address.
+# names Docker accepts (spaces), --mac-address, legacy --link.
 . "$(dirname "$0")/lib.sh"
 clis=()
 for c in /usr/local/bin/docker /usr/bin/docker; do [ -x "$c" ] && clis+=("$c"); done
@@ -99,4 +99,38 @@ expect_eq "API: create with EndpointSettings.MacAddress" "$API_STATUS" 201
 api POST /v1.41/containers/m2/start
 expect_contains "API: EndpointSettings.MacAddress on eth0" "$(b exec m2 ip link show eth0 2>&1)" "link/ether 02:42:ac:11:00:97"
 b rm -f m2 > /dev/null
+# Legacy links on the default bridge: /etc/hosts, the variables, inspect,
+# rm --link
+i=0
+for d in "${clis[@]}"; do
+        i=$((i + 1))
+        cv=$("$d" --version | cut -d, -f1)
+        D() { timeout -s KILL 60 "$d" -H "unix://$SOCK" "$@"; }
+        D run -d --name "db$i" -e SECRET=s3 web > /dev/null
+        ip=$(D inspect -f '{{.NetworkSettings.IPAddress}}' "db$i")
+        short=$(D inspect -f '{{.Config.Hostname}}' "db$i")
+        out=$(D run --rm --link "db$i:my-db" web sh -c 'grep my-db /etc/hosts; env | sort' 2>&1)
+        expect_contains "$cv: /etc/hosts has the alias, hostname and name" "$out" "$ip	my-db $short db$i"
+        expect_contains "$cv: MY_DB_PORT, the lowest port" "$out" "MY_DB_PORT=udp://$ip:53"
+        expect_contains "$cv: MY_DB_PORT_80_TCP" "$out" "MY_DB_PORT_80_TCP=tcp://$ip:80"
+        expect_contains "$cv: MY_DB_PORT_80_TCP_ADDR" "$out" "MY_DB_PORT_80_TCP_ADDR=$ip"
+        expect_contains "$cv: MY_DB_PORT_80_TCP_PORT" "$out" "MY_DB_PORT_80_TCP_PORT=80"
+        expect_contains "$cv: MY_DB_PORT_80_TCP_PROTO" "$out" "MY_DB_PORT_80_TCP_PROTO=tcp"
+        expect_contains "$cv: MY_DB_PORT_53_UDP_PROTO" "$out" "MY_DB_PORT_53_UDP_PROTO=udp"
+        expect_contains "$cv: MY_DB_ENV_SECRET" "$out" "MY_DB_ENV_SECRET=s3"
+        expect_contains "$cv: MY_DB_NAME" "$out" "MY_DB_NAME=/"
+        D create --name "app$i" --link "db$i" web > /dev/null
+        expect_eq "$cv: inspect HostConfig.Links" "$(D inspect -f '{{json .HostConfig.Links}}' "app$i")" "[\"/db$i:/app$i/db$i\"]"
+        D start "app$i" > /dev/null
+        expect_contains "$cv: a link without alias: the name" "$(D exec "app$i" cat /etc/hosts)" "$ip	db$i $short"
+        expect_contains "$cv: DB${i}_NAME" "$(D exec "app$i" env)" "DB${i}_NAME=/app$i/db$i"
+        out=$(D rm --link "/app$i/db$i" 2>&1); rc=$?
+        expect_eq "$cv: rm --link ($out)" "$rc" 0
+        expect_eq "$cv: the link is gone from inspect" "$(D inspect -f '{{json .HostConfig.Links}}' "app$i")" "[]"
+        expect_eq "$cv: the containers stay" "$(D ps -q --filter "name=app$i" | wc -l)" 1
+        out=$(D run --rm --link nosuch:x web true 2>&1); rc=$?
+        expect_eq "$cv: a link to a missing container fails" "$rc" 125
+        expect_contains "$cv: a link to a missing container: message" "$out" "could not get container for nosuch"
+        D rm -f "db$i" "app$i" > /dev/null
+done
 finish
