@@ -229,6 +229,21 @@ void nw_endpoint_down_locked(struct network_store *s, struct netrec *n, const ch
         json_object_set_new(es, "IPAddress", json_string(""));
 }
 
+/* --ip6, --link-local-ip need IPv6 on the network */
+static int es_check(json_t *cfg, struct berth_err *err)
+{
+        const char *ip6 = json_get_str(json_object_get(cfg, "IPAMConfig"), "IPv6Address", "");
+        if (*ip6)
+                return err_set(err, -EINVAL,
+                               "IPv6 is not supported yet by berth's bridge driver (IPv6Address "
+                               "'%s')",
+                               ip6);
+        const char *mac = json_get_str(cfg, "MacAddress", "");
+        if (*mac && !mac_valid(mac))
+                return err_set(err, -EINVAL, "invalid MAC address '%s'", mac);
+        return 0;
+}
+
 static json_t *new_es(json_t *cfg)
 {
         json_t *es = json_pack("{s:n, s:n, s:[], s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:n}",
@@ -272,6 +287,13 @@ int network_container_create(struct network_store *s, json_t *hc, json_t *netcfg
                 return 0;
         }
         json_t *epc = json_object_get(netcfg, "EndpointsConfig");
+        const char *k;
+        json_t *v;
+        json_object_foreach (epc, k, v) {
+                int r = es_check(v, err);
+                if (r < 0)
+                        return r;
+        }
         json_t *nets = json_object();
         const char *net = default_network(s, mode);
         pthread_mutex_lock(&s->lock);
@@ -290,8 +312,6 @@ int network_container_create(struct network_store *s, json_t *hc, json_t *netcfg
         json_object_set_new(es, "NetworkID", json_string(n->id));
         json_object_set_new(nets, nw_name(n), es);
         bool exclusive = nw_predefined(nw_name(n)) && !streq(nw_name(n), "bridge");
-        const char *k;
-        json_t *v;
         json_object_foreach (epc, k, v) {
                 if (streq(k, mode) || streq(k, net) || streq(k, "default"))
                         continue;
@@ -805,6 +825,9 @@ int network_endpoint_connect(struct network_store *s, const char *ref, const cha
                             "host network (or none)");
                 goto out;
         }
+        r = es_check(endpoint_config, err);
+        if (r < 0)
+                goto out;
         json_t *es = new_es(endpoint_config);
         json_object_set_new(es, "NetworkID", json_string(n->id));
         if (running) {

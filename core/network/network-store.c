@@ -642,6 +642,21 @@ int network_create(struct network_store *s, json_t *body, char **ret_id, struct 
                                "only one instance of \"%s\" network is allowed (driver %s does not "
                                "make user-defined networks)",
                                dname, d->name);
+        if (json_get_bool(body, "EnableIPv6", false))
+                return err_set(err, -EINVAL,
+                               "IPv6 is not supported yet by berth's bridge driver "
+                               "(EnableIPv6)");
+        size_t i;
+        json_t *c;
+        json_array_foreach (json_object_get(json_object_get(body, "IPAM"), "Config"), i, c) {
+                const char *keys[] = {"Subnet", "IPRange", "Gateway"};
+                for (size_t k = 0; k < ELEMENTSOF(keys); k++)
+                        if (strchr(json_get_str(c, keys[k], ""), ':'))
+                                return err_set(err, -EINVAL,
+                                               "IPv6 is not supported yet by berth's bridge "
+                                               "driver (%s '%s')",
+                                               keys[k], json_get_str(c, keys[k], ""));
+        }
         json_t *cfg0 = json_array_get(json_object_get(json_object_get(body, "IPAM"), "Config"), 0);
         const char *subnet = json_get_str(cfg0, "Subnet", NULL);
         const char *gateway = json_get_str(cfg0, "Gateway", NULL);
