@@ -63,9 +63,11 @@ int api_container_inspect(struct api_request *req, struct berth_err *err)
 
 int api_container_remove(struct api_request *req, struct berth_err *err)
 {
-        int r = container_remove(req->engine->containers, req->param[0],
-                                 api_query_bool(req, "force", false),
-                                 api_query_bool(req, "v", false), err);
+        int r = api_query_bool(req, "link", false)
+                    ? container_link_remove(req->engine->containers, req->param[0], err)
+                    : container_remove(req->engine->containers, req->param[0],
+                                       api_query_bool(req, "force", false),
+                                       api_query_bool(req, "v", false), err);
         if (r < 0)
                 return r;
         return api_reply_empty(req, 204);

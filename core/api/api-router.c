@@ -45,7 +45,8 @@ static const struct api_route routes[] = {
     {"GET", "/exec/{id}/json", api_exec_inspect, NULL},
     {"POST", "/exec/{id}/resize", api_exec_resize, NULL},
 
-    {"DELETE", "/containers/{id}", api_container_remove, NULL},
+    /* {id*}: a link to remove is "parent/alias" (?link=1) */
+    {"DELETE", "/containers/{id*}", api_container_remove, NULL},
 
     /* networks */
     {"GET", "/networks", api_network_list, NULL},
@@ -175,7 +176,9 @@ bool api_route_match(const char *pattern, const char *path, char **params, size_
                 size_t sl = strcspn(path, "/");
                 if (pattern[0] == '{' && pl >= 2 && pattern[pl - 1] == '}') {
                         bool greedy = pattern[pl - 2] == '*';
-                        if (sl == 0)
+                        /* a greedy span may start with '/': rm --link /web/db
+                         * asks for DELETE /containers//web/db */
+                        if (sl == 0 && (!greedy || !path[0]))
                                 return false;
                         if (!greedy) {
                                 if (*n_params >= API_MAX_PARAMS)

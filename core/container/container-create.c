@@ -426,6 +426,9 @@ int container_create(struct container_store *s, const char *name, json_t *body, 
         ct_add_locked(s, rec);
         pthread_mutex_unlock(&s->lock);
 
+        r = ct_links_resolve(s, hc, full_name, err);
+        if (r < 0)
+                goto fail;
         r = mkdir_p(cdir, 0700);
         if (r < 0) {
                 err_errno(err, r, "cannot create '%s'", cdir);

@@ -72,6 +72,15 @@ static inline bool ct_closing(struct container_store *s)
         return atomic_load(&s->closing);
 }
 
+/* container-network.c: legacy links. At create, HostConfig.Links as
+ * Docker shows them, "/child:/parent/alias" (called without the lock);
+ * at start, on the copy of the record that start() writes the files from,
+ * the linked containers' names in ExtraHosts and their variables in
+ * Config.Env (default bridge only). */
+int ct_links_resolve(struct container_store *s, json_t *hc, const char *parent,
+                     struct berth_err *err);
+int ct_links_apply(struct container_store *s, json_t *rec, struct berth_err *err);
+
 /* container-stop.c: kill a running container and wait until it has exited
  * (rm -f). Called without the lock. */
 int ct_kill_and_wait(struct container_store *s, const char *id, struct berth_err *err);

@@ -282,6 +282,9 @@ int container_start(struct container_store *s, const char *ref, struct berth_err
         if (r < 0)
                 goto fail;
         networked = true;
+        r = ct_links_apply(s, rec, err);
+        if (r < 0)
+                goto fail;
         r = container_write_etc(rec, cdir, err);
         if (r < 0)
                 goto fail;

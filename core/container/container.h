@@ -198,6 +198,10 @@ int container_network_connect(struct container_store *s, const char *net, const 
 int container_network_disconnect(struct container_store *s, const char *net, const char *ref,
                                  struct berth_err *err);
 
+/* DELETE /containers/{parent/alias}?link=1: remove the legacy link alias
+ * of parent (container-network.c). */
+int container_link_remove(struct container_store *s, const char *link, struct berth_err *err);
+
 /* Counts for /info. */
 void container_counts(struct container_store *s, int64_t *total, int64_t *running, int64_t *paused,
                       int64_t *stopped);

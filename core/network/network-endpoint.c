@@ -99,12 +99,43 @@ static void endpoint_of(struct netrec *n, const char *cid, json_t *es, const cha
         };
 }
 
+/* "02:42:ac:11:00:02": six hex pairs, a unicast address (the kernel
+ * refuses a multicast one on an ethernet device). */
+static bool mac_valid(const char *m)
+{
+        unsigned v[6];
+        char end;
+        if (!m || strlen(m) != 17 ||
+            sscanf(m, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+                   &end) != 6)
+                return false;
+        for (size_t i = 2; i < 17; i += 3)
+                if (m[i] != ':')
+                        return false;
+        return !(v[0] & 1);
+}
+
+/* The address Docker derives from an IPv4 address: 02:42:a:b:c:d. */
+static void mac_of_ip(const char *ip, char mac[32])
+{
+        struct in_addr ia = {0};
+        inet_pton(AF_INET, ip, &ia);
+        const unsigned char *b = (const unsigned char *)&ia.s_addr;
+        snprintf(mac, 32, "02:42:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3]);
+}
+
+/* es.MacAddress holds the requested address (EndpointSettings.MacAddress,
+ * or Config.MacAddress for the first network) until the endpoint is up;
+ * then the one in use. */
 int nw_endpoint_up_locked(struct network_store *s, struct netrec *n, const char *cid,
                           const char *cname, const char *hostname, const char *netns,
                           const char *ifname, json_t *es, struct berth_err *err)
 {
         char ip[16] = "", eid[65], mac[32] = "", addr[48] = "";
         int prefix = 0;
+        const char *want_mac = json_get_str(es, "MacAddress", "");
+        if (*want_mac && !mac_valid(want_mac))
+                return err_set(err, -EINVAL, "invalid MAC address '%s'", want_mac);
         new_hex(eid);
         if (has_feature(n, BERTH_NET_F_USES_IPAM)) {
                 const char *want =
@@ -114,12 +145,11 @@ int nw_endpoint_up_locked(struct network_store *s, struct netrec *n, const char 
                         return r;
                 uint32_t base;
                 nw_parse_cidr(nw_subnet(n), &base, &prefix);
-                struct in_addr ia;
-                inet_pton(AF_INET, ip, &ia);
-                const unsigned char *b = (const unsigned char *)&ia.s_addr;
-                snprintf(mac, sizeof(mac), "02:42:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3]);
+                mac_of_ip(ip, mac);
                 snprintf(addr, sizeof(addr), "%s/%d", ip, prefix);
         }
+        if (*want_mac && *mac)
+                snprintf(mac, sizeof(mac), "%s", want_mac);
         bool internal = json_get_bool(n->j, "Internal", false);
         struct berth_endpoint ep = {
             .network_id = n->id,
@@ -190,9 +220,28 @@ void nw_endpoint_down_locked(struct network_store *s, struct netrec *n, const ch
         json_object_del(json_object_get(n->j, "Containers"), cid);
         json_object_set_new(es, "EndpointID", json_string(""));
         json_object_set_new(es, "Gateway", json_string(""));
-        json_object_set_new(es, "IPAddress", json_string(""));
         json_object_set_new(es, "IPPrefixLen", json_integer(0));
-        json_object_set_new(es, "MacAddress", json_string(""));
+        /* a requested address stays for the next start; a derived one goes */
+        char derived[32];
+        mac_of_ip(json_get_str(es, "IPAddress", ""), derived);
+        if (streq(json_get_str(es, "MacAddress", ""), derived))
+                json_object_set_new(es, "MacAddress", json_string(""));
+        json_object_set_new(es, "IPAddress", json_string(""));
+}
+
+/* --ip6, --link-local-ip need IPv6 on the network */
+static int es_check(json_t *cfg, struct berth_err *err)
+{
+        const char *ip6 = json_get_str(json_object_get(cfg, "IPAMConfig"), "IPv6Address", "");
+        if (*ip6)
+                return err_set(err, -EINVAL,
+                               "IPv6 is not supported yet by berth's bridge driver (IPv6Address "
+                               "'%s')",
+                               ip6);
+        const char *mac = json_get_str(cfg, "MacAddress", "");
+        if (*mac && !mac_valid(mac))
+                return err_set(err, -EINVAL, "invalid MAC address '%s'", mac);
+        return 0;
 }
 
 static json_t *new_es(json_t *cfg)
@@ -208,6 +257,9 @@ static json_t *new_es(json_t *cfg)
         json_t *al = json_object_get(cfg, "Aliases");
         if (json_is_array(al))
                 json_object_set(es, "Aliases", al);
+        const char *mac = json_get_str(cfg, "MacAddress", "");
+        if (*mac)
+                json_object_set_new(es, "MacAddress", json_string(mac));
         return es;
 }
 
@@ -235,6 +287,13 @@ int network_container_create(struct network_store *s, json_t *hc, json_t *netcfg
                 return 0;
         }
         json_t *epc = json_object_get(netcfg, "EndpointsConfig");
+        const char *k;
+        json_t *v;
+        json_object_foreach (epc, k, v) {
+                int r = es_check(v, err);
+                if (r < 0)
+                        return r;
+        }
         json_t *nets = json_object();
         const char *net = default_network(s, mode);
         pthread_mutex_lock(&s->lock);
@@ -253,8 +312,6 @@ int network_container_create(struct network_store *s, json_t *hc, json_t *netcfg
         json_object_set_new(es, "NetworkID", json_string(n->id));
         json_object_set_new(nets, nw_name(n), es);
         bool exclusive = nw_predefined(nw_name(n)) && !streq(nw_name(n), "bridge");
-        const char *k;
-        json_t *v;
         json_object_foreach (epc, k, v) {
                 if (streq(k, mode) || streq(k, net) || streq(k, "default"))
                         continue;
@@ -584,10 +641,15 @@ int network_container_start(struct network_store *s, const char *id, json_t *rec
         json_object_set_new(ns, "SandboxKey", json_string(path));
         json_object_set_new(ns, "SandboxID", json_string(id));
         unsigned idx = 0;
+        /* Config.MacAddress (API < 1.44) is for eth0 */
+        const char *cfg_mac = json_get_str(json_object_get(rec, "Config"), "MacAddress", "");
         json_object_foreach (nets, name, es) {
                 struct netrec *n = find_for(s, name, es);
                 char ifname[16];
                 snprintf(ifname, sizeof(ifname), "eth%u", idx);
+                if (idx == 0 && *cfg_mac && has_feature(n, BERTH_NET_F_USES_IPAM) &&
+                    !*json_get_str(es, "MacAddress", ""))
+                        json_object_set_new(es, "MacAddress", json_string(cfg_mac));
                 if (has_feature(n, BERTH_NET_F_USES_IPAM))
                         idx++;
                 r = nw_endpoint_up_locked(s, n, id, cname, hostname, path, ifname, es, err);
@@ -763,6 +825,9 @@ int network_endpoint_connect(struct network_store *s, const char *ref, const cha
                             "host network (or none)");
                 goto out;
         }
+        r = es_check(endpoint_config, err);
+        if (r < 0)
+                goto out;
         json_t *es = new_es(endpoint_config);
         json_object_set_new(es, "NetworkID", json_string(n->id));
         if (running) {

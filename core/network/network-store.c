@@ -47,7 +47,14 @@ const char *nw_gateway(struct netrec *n)
         return v && *v ? v : NULL;
 }
 
+static int parse_cidr_max(const char *s, int max_prefix, uint32_t *ret_addr, int *ret_prefix);
+
 int nw_parse_cidr(const char *s, uint32_t *ret_addr, int *ret_prefix)
+{
+        return parse_cidr_max(s, 30, ret_addr, ret_prefix);
+}
+
+static int parse_cidr_max(const char *s, int max_prefix, uint32_t *ret_addr, int *ret_prefix)
 {
         char ip[64];
         const char *slash = strchr(s, '/');
@@ -56,7 +63,8 @@ int nw_parse_cidr(const char *s, uint32_t *ret_addr, int *ret_prefix)
         snprintf(ip, sizeof(ip), "%.*s", (int)(slash - s), s);
         struct in_addr a;
         int64_t p;
-        if (inet_pton(AF_INET, ip, &a) != 1 || parse_int64(slash + 1, &p) < 0 || p < 8 || p > 30)
+        if (inet_pton(AF_INET, ip, &a) != 1 || parse_int64(slash + 1, &p) < 0 || p < 8 ||
+            p > max_prefix)
                 return -EINVAL;
         uint32_t mask = p == 0 ? 0 : 0xffffffffu << (32 - p);
         *ret_addr = ntohl(a.s_addr) & mask;
@@ -91,6 +99,14 @@ static bool ip_in_use_locked(struct netrec *n, uint32_t a)
                 if (l == strlen(ip) && strncmp(v, ip, l) == 0)
                         return true;
         }
+        /* AuxiliaryAddresses are reserved for hosts outside berth's care */
+        const char *k;
+        json_t *v;
+        json_object_foreach (json_object_get(ipam0(n), "AuxiliaryAddresses"), k, v) {
+                uint32_t x;
+                if (parse_ip(json_string_value(v), &x) == 0 && x == a)
+                        return true;
+        }
         uint32_t gw;
         return parse_ip(nw_gateway(n), &gw) == 0 && gw == a;
 }
@@ -117,9 +133,22 @@ int nw_alloc_locked(struct netrec *n, const char *want, char ret_ip[16], struct 
                 ip_text(a, ret_ip);
                 return 0;
         }
-        for (uint32_t h = 1; h < size - 1; h++)
-                if (!ip_in_use_locked(n, base + h)) {
-                        ip_text(base + h, ret_ip);
+        /* Dynamic addresses come from IPRange when the network has one;
+         * a requested address only has to be in the subnet, as in Docker. */
+        uint32_t first = base + 1, last = base + size - 2;
+        const char *range = json_get_str(ipam0(n), "IPRange", NULL);
+        uint32_t rbase;
+        int rprefix;
+        if (range && *range && parse_cidr_max(range, 32, &rbase, &rprefix) == 0) {
+                uint32_t rsize = rprefix == 32 ? 1 : 1u << (32 - rprefix);
+                if (rbase > first)
+                        first = rbase;
+                if (rbase + (rsize - 1) < last)
+                        last = rbase + (rsize - 1);
+        }
+        for (uint32_t a = first; a <= last && a >= first; a++)
+                if (!ip_in_use_locked(n, a)) {
+                        ip_text(a, ret_ip);
                         return 0;
                 }
         return err_set(err, -ENOSPC, "no address left in subnet %s of network %s", nw_subnet(n),
@@ -212,14 +241,19 @@ static struct driver *driver_for(struct network_store *s, const char *api_name)
                                streq(api_name, "null") ? "none" : api_name);
 }
 
+/* extra: more fields of the IPAM config (IPRange, AuxiliaryAddresses), or NULL */
 static json_t *new_record(const char *id, const char *name, const char *driver, const char *subnet,
-                          const char *gateway, bool internal, json_t *labels, json_t *options)
+                          const char *gateway, json_t *extra, bool internal, json_t *labels,
+                          json_t *options)
 {
         _cleanup_free_ char *now = json_time_ns(now_ns());
         json_t *cfg = json_array();
-        if (subnet)
-                json_array_append_new(
-                    cfg, json_pack("{s:s, s:s}", "Subnet", subnet, "Gateway", gateway));
+        if (subnet) {
+                json_t *c = json_pack("{s:s, s:s}", "Subnet", subnet, "Gateway", gateway);
+                if (extra)
+                        json_object_update(c, extra);
+                json_array_append_new(cfg, c);
+        }
         return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:{}, s:o}, s:b, s:b, s:b, "
                          "s:{s:s}, s:b, s:{}, s:o, s:o}",
                          "Name", name, "Id", id, "Created", now, "Scope", "local", "Driver", driver,
@@ -308,7 +342,7 @@ static int predefined(struct network_store *s, struct berth_err *err)
                 memcpy(n->id, id, 65);
                 n->drv = d;
                 n->j = new_record(id, names[k], streq(names[k], "none") ? "null" : names[k], subnet,
-                                  gw, false, NULL, opts);
+                                  gw, NULL, false, NULL, opts);
                 json_decref(opts);
                 int r = nw_save(s, n, err);
                 if (r < 0) {
@@ -581,24 +615,22 @@ static bool subnet_taken_locked(struct network_store *s, uint32_t a, int p, bool
         return taken;
 }
 
+/* Docker's rule (libnetwork's config.ValidateName): any name that is not
+ * empty or blank; spaces and other characters are fine, since a network's
+ * name names no file or interface (those use the ID). */
 static bool name_valid(const char *s)
 {
-        if (!s || !*s || strlen(s) > 64 || !isalnum((unsigned char)s[0]))
-                return false;
-        for (; *s; s++)
-                if (!isalnum((unsigned char)*s) && !strchr("_.-", *s))
-                        return false;
-        return true;
+        for (; s && *s; s++)
+                if (!isspace((unsigned char)*s))
+                        return true;
+        return false;
 }
 
 int network_create(struct network_store *s, json_t *body, char **ret_id, struct berth_err *err)
 {
         const char *name = json_get_str(body, "Name", "");
         if (!name_valid(name))
-                return err_set(err, -EINVAL,
-                               "invalid network name \"%s\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are "
-                               "allowed",
-                               name);
+                return err_set(err, -EINVAL, "invalid name: name is empty");
         const char *dname = json_get_str(body, "Driver", "");
         if (!*dname)
                 dname = "bridge";
@@ -610,6 +642,21 @@ int network_create(struct network_store *s, json_t *body, char **ret_id, struct 
                                "only one instance of \"%s\" network is allowed (driver %s does not "
                                "make user-defined networks)",
                                dname, d->name);
+        if (json_get_bool(body, "EnableIPv6", false))
+                return err_set(err, -EINVAL,
+                               "IPv6 is not supported yet by berth's bridge driver "
+                               "(EnableIPv6)");
+        size_t i;
+        json_t *c;
+        json_array_foreach (json_object_get(json_object_get(body, "IPAM"), "Config"), i, c) {
+                const char *keys[] = {"Subnet", "IPRange", "Gateway"};
+                for (size_t k = 0; k < ELEMENTSOF(keys); k++)
+                        if (strchr(json_get_str(c, keys[k], ""), ':'))
+                                return err_set(err, -EINVAL,
+                                               "IPv6 is not supported yet by berth's bridge "
+                                               "driver (%s '%s')",
+                                               keys[k], json_get_str(c, keys[k], ""));
+        }
         json_t *cfg0 = json_array_get(json_object_get(json_object_get(body, "IPAM"), "Config"), 0);
         const char *subnet = json_get_str(cfg0, "Subnet", NULL);
         const char *gateway = json_get_str(cfg0, "Gateway", NULL);
@@ -626,6 +673,38 @@ int network_create(struct network_store *s, json_t *body, char **ret_id, struct 
                         (subnet && (gw & (0xffffffffu << (32 - prefix))) != base)))
                 return err_set(err, -EINVAL, "invalid gateway '%s' for subnet '%s'", gateway,
                                strempty(subnet));
+        _cleanup_json_ json_t *extra = json_object();
+        const char *range = json_get_str(cfg0, "IPRange", NULL);
+        if (range && *range) {
+                uint32_t rbase;
+                int rprefix;
+                if (!subnet)
+                        return err_set(err, -EINVAL,
+                                       "invalid ip range '%s': it needs a subnet of the network",
+                                       range);
+                if (parse_cidr_max(range, 32, &rbase, &rprefix) < 0 || rprefix < prefix ||
+                    (rbase & (0xffffffffu << (32 - prefix))) != base)
+                        return err_set(err, -EINVAL, "invalid ip range '%s' for subnet '%s'", range,
+                                       subnet);
+                char rt[16], rs[32];
+                ip_text(rbase, rt);
+                snprintf(rs, sizeof(rs), "%s/%d", rt, rprefix);
+                json_object_set_new(extra, "IPRange", json_string(rs));
+        }
+        json_t *aux = json_object_get(cfg0, "AuxiliaryAddresses");
+        if (json_object_size(aux)) {
+                const char *k;
+                json_t *v;
+                json_object_foreach (aux, k, v) {
+                        uint32_t x;
+                        if (parse_ip(json_string_value(v), &x) < 0 ||
+                            (subnet && (x & (0xffffffffu << (32 - prefix))) != base))
+                                return err_set(err, -EINVAL,
+                                               "invalid auxiliary address %s='%s' for subnet '%s'",
+                                               k, strempty(json_string_value(v)), strempty(subnet));
+                }
+                json_object_set(extra, "AuxiliaryAddresses", aux);
+        }
         char sub[32], gwt[16];
         char id[65];
         new_id(id);
@@ -665,7 +744,7 @@ int network_create(struct network_store *s, json_t *body, char **ret_id, struct 
         memcpy(n->id, id, 65);
         n->drv = d;
         n->j = new_record(
-            id, name, d->name, (d->desc->features & BERTH_NET_F_USES_IPAM) ? sub : NULL, gwt,
+            id, name, d->name, (d->desc->features & BERTH_NET_F_USES_IPAM) ? sub : NULL, gwt, extra,
             json_get_bool(body, "Internal", false),
             json_is_object(json_object_get(body, "Labels")) ? json_object_get(body, "Labels")
                                                             : NULL,

@@ -24,8 +24,8 @@ expect_contains "the overlap is named" "$out" "overlaps"
 out=$(b network create neta 2>&1); rc=$?
 expect_eq "a duplicate name is refused" "$rc" 1
 expect_contains "duplicate message" "$out" "network with name neta already exists"
-out=$(b network create 'bad/name' 2>&1)
-expect_contains "an invalid name is refused" "$out" "invalid network name"
+out=$(b network create ' ' 2>&1)
+expect_contains "a blank name is refused" "$out" "invalid name: name is empty"
 out=$(b network create -d host h2 2>&1)
 expect_contains "host allows one network only" "$out" "only one instance"
 out=$(b network ls)
