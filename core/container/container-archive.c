@@ -544,8 +544,8 @@ int container_commit(struct container_store *s, const char *ref, const char *tar
  * mount points of the files and file systems the runtime provides. They are
  * no change of the container's own, so docker diff never shows them. */
 static const char *const init_paths[] = {
-    "/.dockerenv", "/dev",     "/dev/console", "/dev/pts",        "/dev/shm", "/proc",
-    "/sys",        "/etc/mtab", "/etc/hosts",  "/etc/hostname", "/etc/resolv.conf"};
+    "/.dockerenv", "/dev",      "/dev/console", "/dev/pts",      "/dev/shm",        "/proc",
+    "/sys",        "/etc/mtab", "/etc/hosts",   "/etc/hostname", "/etc/resolv.conf"};
 
 static bool is_init_path(const char *p)
 {
@@ -571,8 +571,7 @@ static int change_cmp(const void *a, const void *b)
 static bool under(const char *dir, const char *path)
 {
         size_t n = strlen(dir);
-        return streq(dir, "/") ? path[1] != '\0'
-                               : strncmp(path, dir, n) == 0 && path[n] == '/';
+        return streq(dir, "/") ? path[1] != '\0' : strncmp(path, dir, n) == 0 && path[n] == '/';
 }
 
 int container_changes(struct container_store *s, const char *ref, json_t **ret,

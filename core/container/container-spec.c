@@ -534,8 +534,8 @@ static json_t *device_rules(json_t *hc, bool privileged)
                 const char *s = json_string_value(v);
                 if (!s || sscanf(s, "%c %23[0-9*]:%23[0-9*] %7[rwm]", &type, maj, min, access) != 4)
                         continue;
-                json_t *d = json_pack("{s:b, s:s#, s:s}", "allow", true, "type", &type,
-                                      (int)1, "access", access);
+                json_t *d = json_pack("{s:b, s:s#, s:s}", "allow", true, "type", &type, (int)1,
+                                      "access", access);
                 if (!streq(maj, "*"))
                         json_object_set_new(d, "major", json_integer(strtoll(maj, NULL, 10)));
                 if (!streq(min, "*"))
