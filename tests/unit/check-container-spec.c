@@ -24,15 +24,15 @@
 #include "check-main.h"
 #include "base/json.h"
 #include "container/container-spec.h"
+#include "container/container.h"
 
 #define GOLDEN_ROOTFS   "/ROOTFS"
 #define GOLDEN_CDIR     "/CDIR"
 #define DEFAULT_SECCOMP "DEFAULT_PROFILE"
 
-/* record -> spec. The second half of the chain (create body -> record) gets
- * its own table, body_cases[], once that step is a pure function: each case
- * then reads <case>.body.json, checks the record against <case>.record.json
- * with check_golden(), and hands it to check_spec(). */
+/* record -> spec; and the whole chain in body_cases[]: a create body as the
+ * docker CLI sends it (<case>.body.json) -> container_record_build() ->
+ * the record (<case>.record.json) -> the spec (<case>.spec.json). */
 struct spec_case {
         const char *name;
         const char *what; /* the docker run flags the record stands for */
@@ -75,6 +75,16 @@ static const struct spec_case record_cases[] = {
                         "--sysctl kernel.shm_rmid_forced=1 --ulimit nofile=1024:2048 "
                         "--ulimit nproc=512"},
     {"devices", "--device /dev/fuse --device /dev/null:/dev/mynull:r"},
+};
+
+/* create bodies (docker CLI 28's shape), over busybox's image config */
+static const struct spec_case body_cases[] = {
+    {"body-minimal", "run --rm busybox echo hi"},
+    {"body-flags", "run -it -u app -e FOO=bar -w /srv --entrypoint '/bin/sh -c' -l "
+                   "com.example.role=web --cap-add NET_ADMIN --cap-drop MKNOD --read-only "
+                   "--memory 64m --cpus 0.5 --pids-limit 100 --tmpfs /run:size=65536k "
+                   "--security-opt no-new-privileges --init --network none "
+                   "--ulimit nofile=1024:2048 busybox 'echo hi'"},
 };
 
 static bool update_golden(void)
@@ -215,6 +225,34 @@ START_TEST(test_record_to_spec)
 }
 END_TEST
 
+START_TEST(test_body_to_spec)
+{
+        const struct spec_case *c = &body_cases[_i];
+        _cleanup_free_ char *p = xasprintf("%s/%s.body.json", SPEC_DATA_DIR, c->name);
+        _cleanup_json_ json_t *body = load(p);
+        _cleanup_json_ json_t *image_config =
+            json_pack("{s:[s], s:[s]}", "Cmd", "sh", "Env",
+                      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        const struct container_record_in in = {
+            .id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            .name = "/golden",
+            .image_id = "sha256:"
+                        "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210",
+            .created = "2026-12-07T12:00:00.000000000Z",
+            .dir = GOLDEN_CDIR,
+            .storage_driver = "overlay2",
+            .logging_default = "json-file",
+        };
+        struct berth_err err = {0};
+        _cleanup_json_ json_t *rec = NULL;
+        int r = container_record_build(body, image_config, &in, &rec, &err);
+        ck_assert_msg(r == 0, "%s: container_record_build: %s", c->name, err_msg(&err));
+        _cleanup_free_ char *want = xasprintf("%s/%s.record.json", SPEC_DATA_DIR, c->name);
+        check_golden(want, rec);
+        check_spec(c->name, rec);
+}
+END_TEST
+
 START_TEST(test_seccomp_default)
 {
         _cleanup_free_ char *p = xasprintf("%s/seccomp-default.json", SPEC_DATA_DIR);
@@ -238,6 +276,10 @@ START_TEST(test_no_orphans)
                 for (size_t i = 0; i < ELEMENTSOF(record_cases); i++)
                         if (strlen(record_cases[i].name) == n &&
                             strncmp(de->d_name, record_cases[i].name, n) == 0)
+                                known = true;
+                for (size_t i = 0; i < ELEMENTSOF(body_cases); i++)
+                        if (strlen(body_cases[i].name) == n &&
+                            strncmp(de->d_name, body_cases[i].name, n) == 0)
                                 known = true;
                 ck_assert_msg(known, "%s/%s belongs to no case in record_cases[]", SPEC_DATA_DIR,
                               de->d_name);
@@ -266,6 +308,7 @@ static Suite *suite(void)
         Suite *s = suite_create("container-spec");
         TCase *t = tcase_create("golden");
         tcase_add_loop_test(t, test_record_to_spec, 0, ELEMENTSOF(record_cases));
+        tcase_add_loop_test(t, test_body_to_spec, 0, ELEMENTSOF(body_cases));
         tcase_add_test(t, test_seccomp_default);
         tcase_add_test(t, test_no_orphans);
         if (!update_golden())
