@@ -414,19 +414,24 @@ int container_list(struct container_store *s, const struct container_list_opts *
                 }
                 json_decref(cmd);
                 _cleanup_free_ char *status = status_text(state);
+                /* Copies: the rows are dumped after the lock is dropped,
+                 * while exit handling may edit the record's own objects. */
+                json_t *labels = json_object_get(cfg, "Labels");
+                json_t *nets = json_object_get(json_object_get(j, "NetworkSettings"), "Networks");
+                json_t *mounts = json_object_get(j, "Mounts");
                 json_t *e = json_pack(
-                    "{s:s, s:[s], s:s, s:s, s:s, s:I, s:o, s:O, s:s, s:s, s:{s:s}, s:{s:O}, s:O}",
+                    "{s:s, s:[s], s:s, s:s, s:s, s:I, s:o, s:o, s:s, s:s, s:{s:s}, s:{s:o}, s:o}",
                     "Id", s->recs[k]->id, "Names", s->recs[k]->name, "Image",
                     json_get_str(cfg, "Image", ""), "ImageID", json_get_str(j, "Image", ""),
                     "Command", command, "Created",
                     (json_int_t)ct_parse_time(json_get_str(j, "Created", "")), "Ports",
                     network_list_ports(j), "Labels",
-                    json_object_get(cfg, "Labels") ?: json_object(), "State", st, "Status", status,
-                    "HostConfig", "NetworkMode",
+                    json_is_object(labels) ? json_deep_copy(labels) : json_object(), "State", st,
+                    "Status", status, "HostConfig", "NetworkMode",
                     json_get_str(json_object_get(j, "HostConfig"), "NetworkMode", "default"),
                     "NetworkSettings", "Networks",
-                    json_object_get(json_object_get(j, "NetworkSettings"), "Networks"), "Mounts",
-                    json_object_get(j, "Mounts"));
+                    json_is_object(nets) ? json_deep_copy(nets) : json_object(), "Mounts",
+                    json_is_array(mounts) ? json_deep_copy(mounts) : json_array());
                 free(command);
                 if (o->size) {
                         int64_t sz = 0;
