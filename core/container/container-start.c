@@ -291,6 +291,11 @@ int container_start(struct container_store *s, const char *ref, struct berth_err
         r = container_spec(rec, rootfs, cdir, NULL, &spec, err);
         if (r < 0)
                 goto fail;
+        /* --privileged: every capability this host lets berthd have (the
+         * spec itself names them all: it does not depend on the host) */
+        if (json_get_bool(json_object_get(rec, "HostConfig"), "Privileged", false))
+                runtime_caps_within_bounding(
+                    json_object_get(json_object_get(spec, "process"), "capabilities"));
         r = d->vol->mount(d->vol_ctx, rec, rootfs, spec, err);
         if (r < 0)
                 goto fail;

@@ -41,6 +41,21 @@ int rt_cap_from_name(const char *name, int *ret)
         return 0;
 }
 
+void runtime_caps_within_bounding(json_t *capabilities)
+{
+        for (int k = 0; k < RT_CAP_MAX; k++) {
+                json_t *set = json_object_get(capabilities, set_names[k]);
+                for (size_t i = 0; i < json_array_size(set);) {
+                        int c;
+                        if (rt_cap_from_name(json_string_value(json_array_get(set, i)), &c) == 0 &&
+                            prctl(PR_CAPBSET_READ, (unsigned long)c, 0, 0, 0) == 0)
+                                json_array_remove(set, i);
+                        else
+                                i++;
+                }
+        }
+}
+
 int rt_caps_parse(json_t *caps, uint64_t ret[RT_CAP_MAX], struct berth_err *err)
 {
         if (!json_is_object(caps))

@@ -184,6 +184,13 @@ static inline void runtime_spec_freep(struct runtime_spec **s)
 {
         runtime_spec_free(*s);
 }
+/* Drop from every set of a spec's process.capabilities the capabilities
+ * that are not in this process's bounding set: no process started from
+ * here can hold them, and asking for them fails the start with EPERM. For
+ * --privileged, "every capability" means every one the host lets us have
+ * (a host without CAP_SYS_RESOURCE in its bounding set, say). */
+void runtime_caps_within_bounding(json_t *capabilities);
+
 /* The default config.json `berth-runtime spec` writes (runc's template). */
 json_t *runtime_spec_default(bool rootless);
 

@@ -16,6 +16,7 @@ export DOCKER_CONFIG=$T/docker-config; mkdir -p "$DOCKER_CONFIG"
 # in the image before the mounts are there)
 P=(-v "$PROBE:/probe:ro")
 
+host_bnd=$(awk '/^CapBnd:/ {print $2}' "/proc/$DAEMON_PID/status")
 for d in /usr/local/bin/docker /usr/bin/docker; do
         [ -x "$d" ] || continue
         v=$("$d" --version | cut -d, -f1)
@@ -39,5 +40,11 @@ umounted"
         expect_eq "$v: without it reboot is refused" "$out" "EPERM"
         out=$(dk run --rm busybox grep Seccomp: /proc/self/status)
         expect_eq "$v: the default: a filter" "$out" "Seccomp:	2"
+        # --privileged: every capability the host's bounding set allows
+        # (this machine's lacks CAP_SYS_RESOURCE: asking for it failed the
+        # start with EPERM), and no seccomp filter
+        out=$(dk run --rm --privileged busybox grep -E '^(CapBnd|CapEff|Seccomp):' /proc/self/status 2>&1)
+        expect_eq "$v: --privileged: the host's bounding set, effective, no filter" "$out" \
+                "$(printf 'CapEff:\t%s\nCapBnd:\t%s\nSeccomp:\t0' "$host_bnd" "$host_bnd")"
 done
 finish
