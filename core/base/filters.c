@@ -59,6 +59,14 @@ static void make_empty(void)
         empty = json_array();
 }
 
+int filters_until(const char *value, int64_t *ret_ns, struct berth_err *err)
+{
+        *ret_ns = INT64_MAX;
+        if (value && parse_timestamp_ns(value, now_ns(), ret_ns) < 0)
+                return err_set(err, -EINVAL, "invalid filter 'until=%s'", value);
+        return 0;
+}
+
 json_t *filters_get(json_t *f, const char *key)
 {
         static pthread_once_t once = PTHREAD_ONCE_INIT;

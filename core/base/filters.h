@@ -19,6 +19,10 @@ int filters_check(const char *s, const char *const *allowed, struct berth_err *e
 /* The values of a key (a JSON array, possibly empty, never NULL; read only:
  * the empty one is shared by every thread). */
 json_t *filters_get(json_t *f, const char *key);
+/* The prunes' `until` value (NULL: none) as a time in ns: INT64_MAX when
+ * absent, -EINVAL "invalid filter 'until=X'" when not a timestamp
+ * (parse_timestamp_ns()). */
+int filters_until(const char *value, int64_t *ret_ns, struct berth_err *err);
 bool filters_has(json_t *f, const char *key);
 
 /* Does `labels` (a JSON object of strings) satisfy every "label" filter

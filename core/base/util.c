@@ -407,36 +407,10 @@ static int parse_duration_ns(const char *s, int64_t *ret)
         return 0;
 }
 
-int parse_timestamp_ns(const char *s, int64_t now, int64_t *ret_ns)
+/* RFC 3339 and its shorter forms, without a zone UTC; -EINVAL unless the
+ * whole string is one. */
+static int parse_rfc3339(const char *s, int64_t *ret_ns)
 {
-        if (isempty(s))
-                return -EINVAL;
-        int64_t d;
-        if (parse_duration_ns(s, &d) == 0) {
-                *ret_ns = now - d;
-                return 0;
-        }
-        /* Unix seconds, with an optional fraction */
-        char *end;
-        errno = 0;
-        long long sec = strtoll(s, &end, 10);
-        if (!errno && end != s && (*end == '\0' || *end == '.')) {
-                int64_t ns = 0;
-                if (*end == '.') {
-                        const char *f = end + 1;
-                        int digits = 0;
-                        for (; *f >= '0' && *f <= '9'; f++, digits++)
-                                if (digits < 9)
-                                        ns = ns * 10 + (*f - '0');
-                        if (*f || f == end + 1)
-                                return -EINVAL;
-                        for (; digits < 9; digits++)
-                                ns *= 10;
-                }
-                *ret_ns = (int64_t)sec * 1000000000 + ns;
-                return 0;
-        }
-        /* RFC 3339 and its shorter forms; without a zone, UTC */
         struct tm tm = {0};
         const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
         if (!p) {
@@ -472,6 +446,44 @@ int parse_timestamp_ns(const char *s, int64_t now, int64_t *ret_ns)
                 return -EINVAL;
         *ret_ns = t * 1000000000 + ns;
         return 0;
+}
+
+int64_t parse_rfc3339_ns(const char *s)
+{
+        int64_t t;
+        return s && parse_rfc3339(s, &t) == 0 ? t : 0;
+}
+
+int parse_timestamp_ns(const char *s, int64_t now, int64_t *ret_ns)
+{
+        if (isempty(s))
+                return -EINVAL;
+        int64_t d;
+        if (parse_duration_ns(s, &d) == 0) {
+                *ret_ns = now - d;
+                return 0;
+        }
+        /* Unix seconds, with an optional fraction */
+        char *end;
+        errno = 0;
+        long long sec = strtoll(s, &end, 10);
+        if (!errno && end != s && (*end == '\0' || *end == '.')) {
+                int64_t ns = 0;
+                if (*end == '.') {
+                        const char *f = end + 1;
+                        int digits = 0;
+                        for (; *f >= '0' && *f <= '9'; f++, digits++)
+                                if (digits < 9)
+                                        ns = ns * 10 + (*f - '0');
+                        if (*f || f == end + 1)
+                                return -EINVAL;
+                        for (; digits < 9; digits++)
+                                ns *= 10;
+                }
+                *ret_ns = (int64_t)sec * 1000000000 + ns;
+                return 0;
+        }
+        return parse_rfc3339(s, ret_ns);
 }
 
 int64_t now_ns(void)

@@ -196,6 +196,9 @@ int64_t now_ns(void);
  * a date ("2026-12-07"), or a duration before now_ns ("10m", "1h30m",
  * "1.5h", "300ms"). -EINVAL for anything else. */
 int parse_timestamp_ns(const char *s, int64_t now, int64_t *ret_ns);
+/* A time berth wrote itself (RFC 3339, as json_time_ns() writes it) in
+ * nanoseconds since the epoch; 0 for NULL or anything else. */
+int64_t parse_rfc3339_ns(const char *s);
 int64_t monotonic_ns(void); /* CLOCK_MONOTONIC */
 
 #endif

@@ -549,10 +549,11 @@ int container_prune(struct container_store *s, const char *filters, json_t **ret
         if (r < 0)
                 return r;
         /* until: only containers created before that time */
-        int64_t until_ns = INT64_MAX;
-        const char *until = json_string_value(json_array_get(json_object_get(f, "until"), 0));
-        if (until && parse_timestamp_ns(until, now_ns(), &until_ns) < 0)
-                return err_set(err, -EINVAL, "invalid filter 'until=%s'", until);
+        int64_t until_ns;
+        r = filters_until(json_string_value(json_array_get(filters_get(f, "until"), 0)), &until_ns,
+                          err);
+        if (r < 0)
+                return r;
         json_t *deleted = json_array();
         int64_t reclaimed = 0;
         for (;;) {
@@ -562,9 +563,7 @@ int container_prune(struct container_store *s, const char *filters, json_t **ret
                         json_t *j = s->recs[i]->j;
                         if (ct_is_running(j))
                                 continue;
-                        int64_t created = 0;
-                        parse_timestamp_ns(json_get_str(j, "Created", ""), 0, &created);
-                        if (created >= until_ns)
+                        if (parse_rfc3339_ns(json_get_str(j, "Created", "")) >= until_ns)
                                 continue;
                         if (!filters_match_labels(
                                 f, "label",

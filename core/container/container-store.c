@@ -274,11 +274,7 @@ int container_inspect(struct container_store *s, const char *ref, json_t **ret,
 
 int64_t ct_parse_time(const char *s)
 {
-        struct tm tm = {0};
-        const char *rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-        if (!rest)
-                return 0;
-        return (int64_t)timegm(&tm);
+        return parse_rfc3339_ns(s) / 1000000000;
 }
 
 static char *status_text(json_t *state)

@@ -100,7 +100,6 @@ char **image_names(struct image_store *s, const char *id);
 int64_t image_size(struct image_store *s, const struct image *img);
 
 /* RFC 3339 time parsing/formatting */
-int64_t parse_rfc3339_ns(const char *s);
 char *format_rfc3339_ns(int64_t ns);
 
 #endif

@@ -2,6 +2,7 @@
 /* Lookup, tag, list, inspect, history, remove, prune and the df figures, in
  * the JSON shapes of Docker's Engine API. */
 #include "image-internal.h"
+#include "base/filters.h"
 
 #include <fnmatch.h>
 #include <inttypes.h>
@@ -522,9 +523,10 @@ int image_prune(struct image_store *s, const char *filters, json_t **ret, struct
         bool only_dangling = true;
         if (dangling[0] && parse_bool(dangling[0], &only_dangling) < 0)
                 return err_set(err, -EINVAL, "invalid filter 'dangling=%s'", dangling[0]);
-        int64_t until_ns = INT64_MAX;
-        if (until[0] && parse_timestamp_ns(until[0], now_ns(), &until_ns) < 0)
-                return err_set(err, -EINVAL, "invalid filter 'until=%s'", until[0]);
+        int64_t until_ns;
+        r = filters_until(until[0], &until_ns, err);
+        if (r < 0)
+                return r;
         pthread_mutex_lock(&s->lock);
         json_t *out = json_array();
         int64_t freed = 0;

@@ -153,29 +153,6 @@ static json_t *load_json(const char *path)
 
 /* --- times ---------------------------------------------------------------- */
 
-int64_t parse_rfc3339_ns(const char *s)
-{
-        if (!s)
-                return 0;
-        struct tm tm = {0};
-        const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-        if (!p)
-                return 0;
-        int64_t ns = 0;
-        if (*p == '.') {
-                int64_t scale = 100000000;
-                for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
-                        ns += (*p - '0') * scale;
-        }
-        int64_t t = (int64_t)timegm(&tm);
-        if (*p == '+' || *p == '-') {
-                int hh = 0, mm = 0;
-                if (sscanf(p + 1, "%d:%d", &hh, &mm) == 2)
-                        t -= (*p == '+' ? 1 : -1) * (hh * 3600 + mm * 60);
-        }
-        return t * 1000000000 + ns;
-}
-
 char *format_rfc3339_ns(int64_t ns)
 {
         time_t t = (time_t)(ns / 1000000000);

@@ -818,19 +818,18 @@ int network_prune(struct network_store *s, const char *filters, json_t **ret, st
         if (r < 0)
                 return r;
         /* until: only networks created before that time */
-        int64_t until_ns = INT64_MAX;
-        json_t *until = json_array_get(json_object_get(f, "until"), 0);
-        if (until && parse_timestamp_ns(json_string_value(until), now_ns(), &until_ns) < 0)
-                return err_set(err, -EINVAL, "invalid filter 'until=%s'", json_string_value(until));
+        int64_t until_ns;
+        r = filters_until(json_string_value(json_array_get(json_object_get(f, "until"), 0)),
+                          &until_ns, err);
+        if (r < 0)
+                return r;
         json_t *deleted = json_array();
         pthread_mutex_lock(&s->lock);
         for (size_t i = 0; i < s->n;) {
                 struct netrec *n = s->v[i];
                 _cleanup_free_ char *name = xstrdup(nw_name(n));
-                int64_t created = 0;
-                parse_timestamp_ns(json_get_str(n->j, "Created", ""), 0, &created);
                 if (nw_predefined(name) || json_object_size(json_object_get(n->j, "Containers")) ||
-                    created >= until_ns ||
+                    parse_rfc3339_ns(json_get_str(n->j, "Created", "")) >= until_ns ||
                     !label_match(json_object_get(n->j, "Labels"), json_object_get(f, "label")) ||
                     remove_locked(s, n, NULL) < 0) {
                         i++;
