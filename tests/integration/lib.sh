@@ -67,12 +67,27 @@ net_leftovers() { # print the test's leftover kernel objects, one per line
         awk -v t="$T" '$3 == "nsfs" && index($2, t) == 1 {print "netns " $2}' /proc/mounts
 }
 
+# The cgroups of the containers named in $CT_IDS (IDs or their prefixes),
+# one "cgroup PATH" line each; containers go under /berth by default.
+cgroup_leftovers() {
+        local id d
+        for id in $CT_IDS; do
+                for d in /sys/fs/cgroup/*/berth/"$id"* /sys/fs/cgroup/berth/"$id"*; do
+                        [ -d "$d" ] && echo "cgroup $d"
+                done
+        done
+}
+
 cleanup() {
-        local pid clean_stop=
+        local pid clean_stop= d
+        # every container this test's daemon knew, as it left them: those a
+        # dead daemon left running, and those a live one removes below
+        CT_IDS=$(ls "$DATA/containers" 2>/dev/null)
         if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
                 # containers hold veths and rules; remove them through berth
                 local ids
                 ids=$(timeout 20 "$BERTH" -H "unix://$SOCK" ps -aq 2>/dev/null)
+                CT_IDS="$CT_IDS $ids"
                 # shellcheck disable=SC2086
                 [ -n "$ids" ] && timeout 60 "$BERTH" -H "unix://$SOCK" rm -f $ids > /dev/null 2>&1
                 kill -TERM "$DAEMON_PID" 2>/dev/null
@@ -83,8 +98,11 @@ cleanup() {
         # any berthd started on our config (auto-start tests)
         for pid in $(pgrep -f "berthd.*$T" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
         if [ -f "$RUN/berthd.pid" ]; then kill -KILL "$(cat "$RUN/berthd.pid")" 2>/dev/null; fi
+        # a daemon that died (or that the test killed) leaves its containers
+        # running under their shims: end them, so their cgroups can go
+        for pid in $(pgrep -f "berth-shim[^ ]* $RUN/" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
         local left
-        left=$(net_leftovers)
+        left=$(net_leftovers; cgroup_leftovers)
         if [ -n "$left" ] && [ -n "$clean_stop" ]; then
                 sed "s|^|$TEST_NAME: |" <<< "$left" >> "$BERTH_BUILD_DIR/network-leaks.txt"
         fi
@@ -93,6 +111,11 @@ cleanup() {
                 case $kind in
                 veth | bridge) ip link del "$name" 2>/dev/null ;;
                 nft-table) nft delete table ip "$name" 2>/dev/null ;;
+                cgroup)
+                        # its processes first (the shim's container, if alive)
+                        xargs -r kill -KILL < "$name/cgroup.procs" 2>/dev/null
+                        for _ in $(seq 20); do rmdir "$name" 2>/dev/null && break; sleep 0.1; done
+                        ;;
                 esac
         done <<< "$left"
         rm -rf "$T"

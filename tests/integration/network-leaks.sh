@@ -1,7 +1,7 @@
 #!/bin/bash
-# Runs after the whole suite (FIXTURES_CLEANUP, tests/network.cmake): no
-# test may have left a bridge, veth, network namespace or nftables table of
-# berth's behind. lib.sh's cleanup records what a test's daemon left (and
+# Runs after the whole suite (FIXTURES_CLEANUP, tests/integration/): no
+# test may have left a bridge, veth, network namespace, nftables table or
+# container cgroup of berth's behind. lib.sh's cleanup records what a test's daemon left (and
 # removes it so the machine stays clean); here the records are reported,
 # and the host is checked for berth objects no record names: veths "vb*"
 # without a bridge and network namespaces mounted under a removed test
