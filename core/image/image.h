@@ -102,6 +102,50 @@ int image_commit_container(struct image_store *s, const char *base_id, struct dr
                            const char *container_id, json_t *container_config,
                            const char *const *changes, const char *comment, const char *author,
                            const char *ref, char **ret_id, struct berth_err *err);
+/* For the builder: a child of `parent_id` (NULL: FROM scratch), one build
+ * step. Its config is the parent's (rootfs, history, os, architecture kept;
+ * scratch: the host's os/architecture and no layers) with:
+ *  - "config" replaced by a copy of `config` (Docker's container Config
+ *    shape: Env, Cmd, Entrypoint, WorkingDir, User, Labels, ExposedPorts,
+ *    Volumes, StopSignal, Healthcheck, OnBuild, Shell ...);
+ *  - "container_config" a copy of `container_config` (may be NULL: none),
+ *    whose Cmd is the step's cache text, as Docker's classic builder writes;
+ *  - "container" = `container_id` when not NULL;
+ *  - "created" now; "author" = `author` when not NULL (else the parent's);
+ *    "comment" left out;
+ *  - one history entry {created, created_by, author?, comment?,
+ *    empty_layer: true when there is no new layer};
+ *  - with `layer_tar` (an uncompressed layer tar, moved in when it lies in
+ *    the store's tmp/, see image_store_tmpfile) one more diff ID; a tar
+ *    with no entries counts as no layer (empty_layer), as Docker does.
+ * The image's record names `parent_id` as its parent (image ls hides it
+ * once it has children; rmi of a child prunes it). Existing layers are not
+ * read or hashed again: the cost is the new layer alone. *ret_id gets
+ * "sha256:<hex>"; the same config twice gives the same image. */
+struct image_child {
+        const char *parent_id;
+        json_t *config;
+        json_t *container_config;
+        const char *container_id;
+        const char *created_by;
+        const char *author;
+        const char *comment;
+        const char *layer_tar;
+};
+int image_add_child(struct image_store *s, const struct image_child *c, char **ret_id,
+                    struct berth_err *err);
+/* The config of an image (the whole JSON document the ID is the digest of),
+ * as a new reference. */
+int image_config(struct image_store *s, const char *image_id, json_t **ret, struct berth_err *err);
+/* Image ID -> the bytes of its layers no other image holds, plus whether it
+ * has names or children; for the build cache's df and prune. */
+struct image_usage {
+        bool tagged;      /* has a name */
+        bool has_children;
+        int64_t own_size; /* bytes of the top layer when no other image uses it; else 0 */
+};
+int image_usage(struct image_store *s, const char *image_id, struct image_usage *ret,
+                struct berth_err *err);
 /* A new temp file in the store
  (same filesystem, removed by the next open
  * if left behind): returns the fd, its path in *ret_path. */

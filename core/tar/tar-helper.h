@@ -42,6 +42,47 @@ int tar_decompress_run(int in_fd, int out_fd, const char *read_msg, const char *
                        const char *write_msg, char ret_digest[72], int64_t *ret_size,
                        struct berth_err *err);
 
+/* The build context (POST /build's body): a tar, plain or gzip, bzip2, xz
+ * or zstd (sniffed from the bytes, whatever Content-Type says), from in_fd
+ * unpacked into dest (an empty directory the caller made). Hardened as a
+ * layer unpack: nothing lands outside dest or passes through a symlink,
+ * hard links stay inside; ".wh." names are plain files; device files,
+ * FIFOs and sockets are refused (-EINVAL "build context: 'dev/x' is a
+ * device file"); input that is not a tar is -EINVAL "the build context is
+ * not a tar archive (...)", a truncated one -EINVAL saying so. Owners,
+ * modes, mtimes and xattrs are kept. *ret_size (may be NULL): bytes of file
+ * content. */
+int tar_context_unpack(int in_fd, const char *dest, int64_t *ret_size, struct berth_err *err);
+
+/* COPY and ADD: the source `name` (relative to dirfd, already resolved to
+ * lie inside it) as a tar on out_fd, for the hardened unpacker to write
+ * into the destination directory:
+ *  - a file or symlink: one entry named `top`;
+ *  - a directory: its contents (not the directory itself, as COPY does),
+ *    named top/child/..., or child/... when top is "" ;
+ * symlinks are stored, never followed (a top-level one too, as Docker's
+ * COPY does: the link is copied); modes, mtimes and xattrs kept. */
+struct tar_copy_opts {
+        int64_t uid, gid; /* every entry's owner; -1: the file's own */
+        int mode;         /* --chmod: permission bits for every entry but
+                           * symlinks; -1: the file's own */
+        const char *const *exclude; /* COPY --exclude patterns (Docker's
+                                     * .dockerignore syntax), NULL-terminated
+                                     * or NULL; relative to the source */
+};
+int tar_pack_copy(int dirfd, const char *name, const char *top, const struct tar_copy_opts *o,
+                  int out_fd, struct berth_err *err);
+
+/* The build context on the client side (berth build PATH): a tar of the
+ * directory dirfd on out_fd, as the docker CLI makes it: entries in walk
+ * order, owners 0:0, modes and mtimes kept, symlinks stored, the
+ * .dockerignore patterns (its bytes, may be NULL/0) applied with the
+ * Dockerfile and .dockerignore always kept (dockerfile: its path in the
+ * context, NULL "Dockerfile"). *ret_files (may be NULL): entries written. */
+int tar_pack_context(int dirfd, const char *dockerignore, size_t dockerignore_len,
+                     const char *dockerfile, int out_fd, int64_t *ret_files,
+                     struct berth_err *err);
+
 /* The helper's side: write the reply for r (result, or err's message when
  * r < 0) on fd 4; returns the exit status to use. */
 int tar_helper_reply(int r, json_t *result, const struct berth_err *err);

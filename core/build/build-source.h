@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef BERTH_BUILD_BUILD_SOURCE_H
+#define BERTH_BUILD_BUILD_SOURCE_H
+
+/* The sources of COPY and ADD in an unpacked build context (or in the
+ * rootfs of a stage or image, for COPY --from): finding them (globs, paths
+ * kept inside the root) and the digest the cache keys on.
+ *
+ * Paths are resolved with openat2(RESOLVE_IN_ROOT): ".." and absolute
+ * symlinks stay inside the root, as they do for Docker's COPY (a source
+ * "../x" is the root's "x" once cleaned; the executor refuses a source that
+ * climbs out before cleaning, as Docker: "forbidden path outside the build
+ * context"). */
+
+#include <stdbool.h>
+#include "base/err.h"
+
+/* The paths in rootfd that the COPY source `pattern` names: the cleaned
+ * path itself when it has no glob characters (* ? [ \), else every path
+ * whose components match the pattern's (Go's filepath.Match per component),
+ * sorted. NULL-terminated vector in *ret (strv_free), relative to the root
+ * ("." for the root itself). No match: -ENOENT "no source files were
+ * specified" for a glob, "file not found in build context or excluded by
+ * .dockerignore: stat X: file does not exist" for a plain path. */
+int build_source_glob(int rootfd, const char *pattern, char ***ret, struct berth_err *err);
+
+/* The digest the cache keys a source on: sha256 over every entry under
+ * `path` (relative to rootfd; a file, symlink (not followed) or directory
+ * walked in name order): its name relative to path, type, permission bits,
+ * size, link target, xattrs (sorted; not trusted.* or security.*) and
+ * content. mtimes never count; owners only when keep_owner (a COPY from the
+ * context sets the owner itself, so the context's uids would only cause
+ * misses; COPY --from keeps them). "sha256:<64 hex>" in ret. */
+int build_source_digest(int rootfd, const char *path, bool keep_owner, char ret[72],
+                        struct berth_err *err);
+
+#endif
