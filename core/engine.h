@@ -21,6 +21,7 @@ struct engine {
         struct container_store *containers;
         struct volume_store *volumes;
         struct network_store *networks;
+        struct build_cache *build_cache;
 };
 
 /* Load every configured driver (the first refusal fails with the file and
