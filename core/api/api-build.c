@@ -41,6 +41,10 @@ static int query_json(struct api_request *req, const char *key, bool array, json
                 return 0;
         json_error_t je;
         json_t *j = json_loads(v, JSON_DECODE_ANY, &je);
+        if (json_is_null(j)) { /* the docker CLI sends "null" for no ulimits */
+                json_decref(j);
+                return 0;
+        }
         if (!j || (array ? !json_is_array(j) : !json_is_object(j))) {
                 json_decref(j);
                 return err_set(err, -EINVAL, "invalid %s: %s", key, j ? "wrong type" : je.text);

@@ -323,11 +323,10 @@ static int kv_text(FILE *f, const struct build_instr *x)
 static int port_add(json_t *ports, const char *w, struct berth_err *err)
 {
         _cleanup_free_ char *p = xstrdup(w);
-        char *proto = strchr(p, '/');
-        if (proto)
-                *proto++ = '\0';
-        else
-                proto = (char *)"tcp";
+        char *slash = strchr(p, '/');
+        if (slash)
+                *slash = '\0';
+        _cleanup_free_ char *proto = xstrdup(slash ? slash + 1 : "tcp");
         for (char *c = proto; *c; c++)
                 *c = (char)tolower((unsigned char)*c);
         if (!streq(proto, "tcp") && !streq(proto, "udp") && !streq(proto, "sctp"))

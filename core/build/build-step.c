@@ -463,9 +463,10 @@ static int make_workdir(struct build *b, struct stage_state *st, void *arg,
 
 int step_workdir(struct build *b, struct stage_state *st, const char *dir, struct berth_err *err)
 {
-        _cleanup_free_ char *text = xasprintf("WORKDIR %s", dir);
+        /* one element, "#(nop) WORKDIR /x", as Docker writes it for
+         * WORKDIR, COPY and ADD (metadata steps have "#(nop) " apart) */
+        _cleanup_free_ char *text = xasprintf("#(nop) WORKDIR %s", dir);
         json_t *c = stage_shell(st);
-        json_array_append_new(c, json_string("#(nop) "));
         json_array_append_new(c, json_string(text));
         return step_commit(b, st, c, NULL, make_workdir, (void *)dir, err);
 }
@@ -974,11 +975,10 @@ int step_copy(struct build *b, struct stage_state *st, const struct build_instr 
         else
                 snprintf(digest, sizeof(digest), "%s", one);
         _cleanup_free_ char *text = xasprintf(
-            "%s %s%s%s%s:%s in %s ", kw, chown ? "--chown=" : "", chown ? chown : "",
+            "#(nop) %s %s%s%s%s:%s in %s ", kw, chown ? "--chown=" : "", chown ? chown : "",
             chown ? " " : "", c.from_image ? "multi" : kind ? kind : "multi", digest_hex(digest),
             d);
         json_t *cc = stage_shell(st);
-        json_array_append_new(cc, json_string("#(nop) "));
         json_array_append_new(cc, json_string(text));
         r = step_commit(b, st, cc, digest, make_copy, &c, err);
         copy_job_done(&c);

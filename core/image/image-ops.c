@@ -371,10 +371,15 @@ int image_history(struct image_store *s, const char *ref, json_t **ret, struct b
         for (size_t i = n; i-- > 0;)
                 json_array_append_new(a, rows[i].o);
         free(rows);
-        json_t *top = json_array_get(a, 0);
-        if (top) {
-                json_object_set_new(top, "Id", json_string(img->id));
-                json_object_set_new(top, "Tags", names_json(s, img->id, false));
+        /* the top row is the image itself, the next its parent, and so on
+         * while parents are here (moby's rule: a built image shows its
+         * intermediate images) */
+        struct image *hi = img;
+        for (size_t i = 0; hi && i < json_array_size(a); i++) {
+                json_t *row = json_array_get(a, i);
+                json_object_set_new(row, "Id", json_string(hi->id));
+                json_object_set_new(row, "Tags", names_json(s, hi->id, false));
+                hi = hi->parent ? image_find(s, hi->parent) : NULL;
         }
         *ret = a;
 out:

@@ -13,6 +13,8 @@ DOCKER=/usr/bin/docker
 [ -x "$DOCKER" ] || skip "the docker CLI 20.10 (/usr/bin/docker, Debian's docker.io) is not installed"
 d() { DOCKER_BUILDKIT=0 "$DOCKER" -H "unix://$SOCK" "$@"; }
 inspect() { b image inspect -f "$2" "$1"; }
+# never a pull from a registry: an image a failed build did not make is an error here
+run() { b run --rm --pull never "$@"; }
 
 # --- the six steps of bench/run: the stream, the result, the cache ---------
 C=$T/ctx; mkdir -p "$C"
@@ -34,10 +36,10 @@ expect_contains "RUN says where it runs" "$out" " ---> Running in "
 expect_contains "step containers are removed" "$out" "Removing intermediate container"
 expect_contains "the result is named" "$out" "Successfully built "
 expect_contains "and tagged" "$out" "Successfully tagged six:latest"
-expect_eq "RUN's file is in the image" "$(b run --rm six cat /one)" "one"
-expect_eq "COPY then RUN" "$(b run --rm six cat /two)" "a file for COPY"
-expect_eq "WORKDIR is the working directory" "$(b run --rm six pwd)" "/data"
-expect_eq "a relative path in RUN is under WORKDIR" "$(b run --rm six cat /data/three)" "three"
+expect_eq "RUN's file is in the image" "$(run six cat /one)" "one"
+expect_eq "COPY then RUN" "$(run six cat /two)" "a file for COPY"
+expect_eq "WORKDIR is the working directory" "$(run six pwd)" "/data"
+expect_eq "a relative path in RUN is under WORKDIR" "$(run six cat /data/three)" "three"
 expect_contains "ENV is in the config" "$(inspect six '{{json .Config.Env}}')" '"BENCH=1"'
 id1=$(inspect six '{{.Id}}')
 expect_contains "Successfully built names the image" "$out" "Successfully built ${id1:7:12}"
@@ -60,7 +62,7 @@ hist=$(b image history --no-trunc --format '{{.CreatedBy}}' six)
 expect_contains "history has the ENV step" "$hist" "/bin/sh -c #(nop)  ENV BENCH=1"
 expect_contains "history has the COPY step with its digest" "$hist" "/bin/sh -c #(nop) COPY file:"
 expect_contains "history has the RUN" "$hist" "/bin/sh -c echo three > three"
-expect_eq "history has a row per step and the base's" "$(wc -l <<< "$hist")" 8
+expect_eq "history has a row per step and the base's" "$(wc -l <<< "$hist")" 7
 parent=$(inspect six '{{.Parent}}')
 check "the image names its parent" [ -n "$parent" ]
 expect_not_contains "image ls hides intermediate images" "$(b images -q --no-trunc)" "$parent"
@@ -100,7 +102,7 @@ COPY dir /copied/
 COPY dir/a /deep/missing/parents/a
 COPY glob/*.txt /globbed/
 COPY --chown=1000:1001 --chmod=0751 tool /opt/tool
-COPY tool file.txt* /multi/
+COPY tool glob/z.dat /multi/
 ADD arch.tar.gz /extracted
 ADD arch.tar.gz /kept.tar.gz.d/
 WORKDIR rel
@@ -120,7 +122,7 @@ EOF
 out=$(d build --build-arg WHO=berth --build-arg UNUSED=1 -t instr "$I" 2>&1)
 check "the instruction build succeeds" [ $? -eq 0 ] || echo "$out" >&2
 expect_contains "an unused build arg is warned about" "$out" "[Warning] One or more build-args [UNUSED] were not consumed"
-r() { b run --rm --entrypoint "" -u 0 instr "$@"; }
+r() { run --entrypoint "" -u 0 instr "$@"; }
 expect_eq "RUN with a continuation and a build arg" "$(r cat /hello | tr '\n' ' ')" "hello berth continued "
 expect_eq "COPY of a directory copies its contents" "$(r cat /copied/sub/b)" "b"
 expect_eq "COPY makes missing parents" "$(r cat /deep/missing/parents/a)" "a"
@@ -142,8 +144,8 @@ expect_eq "HEALTHCHECK" "$(inspect instr '{{json .Config.Healthcheck}}')" '{"Tes
 expect_eq "SHELL" "$(inspect instr '{{json .Config.Shell}}')" '["/bin/sh","-ec"]'
 expect_eq "ONBUILD" "$(inspect instr '{{json .Config.OnBuild}}')" '["RUN echo triggered > /onbuild"]'
 expect_eq "MAINTAINER sets Author" "$(inspect instr '{{.Author}}')" "someone"
-expect_eq "ENTRYPOINT and CMD" "$(b run --rm instr)" "default cmd"
-expect_eq "the user is USER" "$(b run --rm --entrypoint id instr -u)" "1000"
+expect_eq "ENTRYPOINT and CMD" "$(run instr)" "default cmd"
+expect_eq "the user is USER" "$(run --entrypoint id instr -u)" "1000"
 expect_contains "history shows ARG steps" "$(b image history --no-trunc --format '{{.CreatedBy}}' instr)" "ARG WHO=world"
 
 # ONBUILD triggers run in a child build
@@ -151,7 +153,7 @@ O=$T/onb; mkdir -p "$O"
 printf 'FROM instr\nRUN test -f /onbuild\n' > "$O/Dockerfile"
 out=$(d build -t child "$O" 2>&1)
 expect_contains "the base's trigger is announced" "$out" "# Executing 1 build trigger"
-expect_eq "and ran" "$(b run --rm --entrypoint cat child /onbuild)" "triggered"
+expect_eq "and ran" "$(run --entrypoint cat child /onbuild)" "triggered"
 expect_eq "and is not inherited further" "$(inspect child '{{json .Config.OnBuild}}')" "null"
 
 # --- multi-stage ---------------------------------------------------------------
@@ -168,10 +170,10 @@ EOF
 out=$(d build -t multi "$M" 2>&1)
 check "a multi-stage build skips the stage nobody needs" [ $? -eq 0 ]
 expect_not_contains "and never runs it" "$out" "unused stage"
-expect_eq "COPY --from a stage name" "$(b run --rm multi cat /from-builder)" "built"
-expect_eq "COPY --from a stage index" "$(b run --rm multi cat /from-index)" "built"
+expect_eq "COPY --from a stage name" "$(run multi cat /from-builder)" "built"
+expect_eq "COPY --from a stage index" "$(run multi cat /from-index)" "built"
 out=$(d build --target builder -t multi-t "$M" 2>&1)
-expect_eq "--target builds up to the target" "$(b run --rm multi-t cat /artifact)" "built"
+expect_eq "--target builds up to the target" "$(run multi-t cat /artifact)" "built"
 expect_contains "and counts only its steps" "$out" "Step 2/2 : RUN echo built"
 out=$(d build --target nosuch "$M" 2>&1)
 expect_contains "an unknown target is an error" "$out" "failed to reach build target nosuch in Dockerfile"
@@ -192,10 +194,10 @@ EOT
 EOF
 out=$(d build --label b=2 --label a=1 -t ign "$G" 2>&1)
 check "a build with .dockerignore, heredocs and --label" [ $? -eq 0 ] || echo "$out" >&2
-expect_eq "excluded files are not in the context" "$(b run --rm ign ls /ctx | tr '\n' ' ')" "Dockerfile keep "
-expect_eq "an exception re-includes" "$(b run --rm ign ls /ctx/keep | tr '\n' ' ')" "k n.log "
-expect_eq "RUN <<EOT runs the heredoc" "$(b run --rm ign cat /here)" "from heredoc"
-expect_eq "COPY <<EOT writes the heredoc" "$(b run --rm ign cat /heredoc-file)" "file body"
+expect_eq "excluded files are not in the context" "$(run ign ls /ctx | tr '\n' ' ')" "Dockerfile keep "
+expect_eq "an exception re-includes" "$(run ign ls /ctx/keep | tr '\n' ' ')" "k n.log "
+expect_eq "RUN <<EOT runs the heredoc" "$(run ign cat /here)" "from heredoc"
+expect_eq "COPY <<EOT writes the heredoc" "$(run ign cat /heredoc-file)" "file body"
 expect_contains "--label adds a LABEL step" "$out" "LABEL \"a\"='1' \"b\"='2'"
 expect_eq "--label labels the image" "$(inspect ign '{{.Config.Labels.a}}{{.Config.Labels.b}}')" "12"
 
