@@ -395,6 +395,249 @@ START_TEST(context_hostile)
 }
 END_TEST
 
+/* --- packing COPY sources ------------------------------------------------- */
+
+static int srcfd = -1;
+
+static void setup_src(void)
+{
+        setup();
+        sh("mkdir -p src/sub && cd src && printf a > a.txt && printf '#!/bin/sh\n' > run.sh && "
+           "chmod 755 run.sh && chown 1234:5678 run.sh && printf b > sub/b.log && "
+           "printf k > sub/keep.log && chmod 700 sub && ln -s a.txt l && ln -s /etc abs && "
+           "ln -s sub dl && printf h > .hidden && ln a.txt hard && mkfifo fifo && "
+           "touch -h -d '2001-09-09 01:46:40 UTC' a.txt sub l");
+        _cleanup_free_ char *src = xasprintf("%s/src", base);
+        srcfd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ck_assert_int_ge(srcfd, 0);
+        _cleanup_free_ char *a = xasprintf("%s/src/a.txt", base);
+        (void)setxattr(a, "user.k", "v", 1, 0);
+}
+
+static void teardown_src(void)
+{
+        close(srcfd);
+        teardown();
+}
+
+/* The tar tar_pack_copy writes, one line per entry: "name type perm
+ * uid:gid [-> target] [=data] [xattr]". */
+static int pack(const char *name, const char *top, const struct tar_copy_opts *o, char **ret,
+                struct berth_err *err)
+{
+        int fd = memfd();
+        int r = tar_pack_copy(srcfd, name, top, o, fd, err);
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+        struct archive *a = archive_read_new();
+        archive_read_support_format_tar(a);
+        archive_read_support_format_empty(a);
+        ck_assert_int_eq(archive_read_open_fd(a, fd, 65536), ARCHIVE_OK);
+        struct archive_entry *e;
+        _cleanup_free_ char *out = xstrdup("");
+        int ar;
+        while ((ar = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+                mode_t t = archive_entry_filetype(e);
+                char data[64] = "";
+                if (t == AE_IFREG) {
+                        la_ssize_t n = archive_read_data(a, data, sizeof(data) - 1);
+                        ck_assert_int_ge(n, 0);
+                        data[n] = 0;
+                }
+                const char *k = NULL;
+                const void *v;
+                size_t vl;
+                bool xa = archive_entry_xattr_reset(e) > 0 &&
+                          archive_entry_xattr_next(e, &k, &v, &vl) == ARCHIVE_OK;
+                char *line =
+                    xasprintf("%s%s %c %04o %ld:%ld%s%s%s%s%s\n", out, archive_entry_pathname(e),
+                              t == AE_IFDIR   ? 'd'
+                              : t == AE_IFLNK ? 'l'
+                              : t == AE_IFREG ? 'f'
+                                              : 'o',
+                              (unsigned)archive_entry_perm(e), (long)archive_entry_uid(e),
+                              (long)archive_entry_gid(e), t == AE_IFLNK ? " -> " : "",
+                              t == AE_IFLNK ? archive_entry_symlink(e) : "",
+                              t == AE_IFREG ? " =" : "", data, xa ? " xattr" : "");
+                free(out);
+                out = line;
+        }
+        ck_assert_int_eq(ar, ARCHIVE_EOF);
+        archive_read_free(a);
+        close(fd);
+        *ret = TAKE_PTR(out);
+        return 0;
+}
+
+/* xattrs only where the file system takes user.* (checked once) */
+static const char *XA(void)
+{
+        _cleanup_free_ char *a = xasprintf("%s/src/a.txt", base);
+        char v[4];
+        return getxattr(a, "user.k", v, sizeof(v)) == 1 ? " xattr" : "";
+}
+
+static void pack_is(const char *name, const char *top, const struct tar_copy_opts *o,
+                    const char *want)
+{
+        _cleanup_free_ char *got = NULL;
+        struct berth_err err = {0};
+        int r = pack(name, top, o, &got, &err);
+        ck_assert_msg(r == 0, "pack %s: %s", name, err.msg);
+        ck_assert_msg(streq(got, want), "pack '%s' as '%s':\n--- got\n%s--- want\n%s", name, top,
+                      got, want);
+}
+
+START_TEST(copy_dir_naming)
+{
+        _cleanup_free_ char *flat = xasprintf(".hidden f 0644 0:0 =h\n"
+                                              "a.txt f 0644 0:0 =a%s\n"
+                                              "abs l 0777 0:0 -> /etc\n"
+                                              "dl l 0777 0:0 -> sub\n"
+                                              "hard f 0644 0:0 =a%s\n"
+                                              "l l 0777 0:0 -> a.txt\n"
+                                              "run.sh f 0755 1234:5678 =#!/bin/sh\n\n"
+                                              "sub/ d 0700 0:0\n"
+                                              "sub/b.log f 0644 0:0 =b\n"
+                                              "sub/keep.log f 0644 0:0 =k\n",
+                                              XA(), XA());
+        /* top "": the contents only; the FIFO is there too */
+        _cleanup_free_ char *got = NULL;
+        struct berth_err err = {0};
+        ck_assert_int_eq(pack("", "", NULL, &got, &err), 0);
+        ck_assert_ptr_nonnull(strstr(got, "fifo o 0644 0:0\n"));
+        /* (the FIFO aside, to compare the rest) */
+        sh("rm src/fifo");
+        pack_is(".", "", NULL, flat);
+        pack_is("", "", NULL, flat);
+        pack_is("sub/..", "", NULL, flat);
+        /* top "x": the directory itself as "x", then x/... */
+        _cleanup_free_ char *topped = xstrdup("x/ d 0755 0:0\n");
+        for (char *l = flat, *nl; *l; l = nl + 1) {
+                nl = strchr(l, '\n');
+                if (startswith(l, "run.sh")) /* its content holds a newline */
+                        nl = strchr(nl + 1, '\n');
+                char *t = xasprintf("%sx/%.*s", topped, (int)(nl - l + 1), l);
+                free(topped);
+                topped = t;
+        }
+        pack_is(".", "x", NULL, topped);
+        pack_is("sub", "", NULL, "b.log f 0644 0:0 =b\nkeep.log f 0644 0:0 =k\n");
+        pack_is(
+            "sub", "app/dst", NULL,
+            "app/dst/ d 0700 0:0\napp/dst/b.log f 0644 0:0 =b\napp/dst/keep.log f 0644 0:0 =k\n");
+}
+END_TEST
+
+START_TEST(copy_file_naming)
+{
+        _cleanup_free_ char *a = xasprintf("a.txt f 0644 0:0 =a%s\n", XA());
+        _cleanup_free_ char *d = xasprintf("dst.txt f 0644 0:0 =a%s\n", XA());
+        pack_is("a.txt", "", NULL, a);
+        pack_is("a.txt", "dst.txt", NULL, d);
+        pack_is("sub/b.log", "", NULL, "b.log f 0644 0:0 =b\n");
+        /* a symlink is stored, not followed, also at the top */
+        pack_is("l", "", NULL, "l l 0777 0:0 -> a.txt\n");
+        pack_is("abs", "etc", NULL, "etc l 0777 0:0 -> /etc\n");
+        /* a symlink on the way is resolved inside the source root */
+        pack_is("dl/b.log", "", NULL, "b.log f 0644 0:0 =b\n");
+        struct berth_err err = {0};
+        _cleanup_free_ char *got = NULL;
+        ck_assert_int_eq(pack("abs/passwd", "", NULL, &got, &err), -ENOENT);
+        ck_assert_str_eq(err.msg, "COPY source 'abs/passwd': No such file or directory");
+        ck_assert_int_eq(pack("nope", "", NULL, &got, &err), -ENOENT);
+        ck_assert_str_eq(err.msg, "COPY source 'nope': No such file or directory");
+}
+END_TEST
+
+START_TEST(copy_overrides)
+{
+        sh("rm src/fifo");
+        const struct tar_copy_opts o = {.uid = 1000, .gid = 2000, .mode = 0640};
+        _cleanup_free_ char *want = xasprintf("x/ d 0640 1000:2000\n"
+                                              "x/.hidden f 0640 1000:2000 =h\n"
+                                              "x/a.txt f 0640 1000:2000 =a%s\n"
+                                              "x/abs l 0777 1000:2000 -> /etc\n"
+                                              "x/dl l 0777 1000:2000 -> sub\n"
+                                              "x/hard f 0640 1000:2000 =a%s\n"
+                                              "x/l l 0777 1000:2000 -> a.txt\n"
+                                              "x/run.sh f 0640 1000:2000 =#!/bin/sh\n\n"
+                                              "x/sub/ d 0640 1000:2000\n"
+                                              "x/sub/b.log f 0640 1000:2000 =b\n"
+                                              "x/sub/keep.log f 0640 1000:2000 =k\n",
+                                              XA(), XA());
+        pack_is("", "x", &o, want);
+        /* -1: each its own; the owner alone, the mode alone */
+        pack_is("run.sh", "", &(struct tar_copy_opts){.uid = 0, .gid = -1, .mode = -1},
+                "run.sh f 0755 0:5678 =#!/bin/sh\n\n");
+        pack_is("run.sh", "", &(struct tar_copy_opts){.uid = -1, .gid = -1, .mode = 04711},
+                "run.sh f 4711 1234:5678 =#!/bin/sh\n\n");
+        pack_is("l", "", &(struct tar_copy_opts){.uid = 5, .gid = 6, .mode = 0600},
+                "l l 0777 5:6 -> a.txt\n");
+}
+END_TEST
+
+static struct tar_copy_opts excl(const char *const *patterns)
+{
+        return (struct tar_copy_opts){.uid = -1, .gid = -1, .mode = -1, .exclude = patterns};
+}
+
+#define PATS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+START_TEST(copy_excludes)
+{
+        sh("rm src/fifo src/.hidden src/hard src/abs src/dl src/run.sh");
+        _cleanup_free_ char *a = xasprintf("a.txt f 0644 0:0 =a%s\n", XA());
+        char *want = NULL;
+
+        struct tar_copy_opts o = excl(PATS("*.log"));
+        /* '*' does not cross '/': sub/b.log stays */
+        want = xasprintf("%sl l 0777 0:0 -> a.txt\nsub/ d 0700 0:0\nsub/b.log f 0644 0:0 =b\n"
+                         "sub/keep.log f 0644 0:0 =k\n",
+                         a);
+        pack_is("", "", &o, want);
+        free(want);
+
+        o = excl(PATS("**/*.log", "!sub/keep.log"));
+        want =
+            xasprintf("%sl l 0777 0:0 -> a.txt\nsub/ d 0700 0:0\nsub/keep.log f 0644 0:0 =k\n", a);
+        pack_is("", "", &o, want);
+        free(want);
+
+        /* a directory excluded whole */
+        o = excl(PATS("sub", "l"));
+        pack_is("", "", &o, a);
+
+        /* excluded, but an exception reaches inside: the directory's own
+         * entry is left out, what the exception keeps is there */
+        o = excl(PATS("sub", "!sub/keep.log"));
+        want = xasprintf("%sl l 0777 0:0 -> a.txt\nsub/keep.log f 0644 0:0 =k\n", a);
+        pack_is("", "", &o, want);
+        free(want);
+
+        /* relative to the source, with a top */
+        o = excl(PATS("b.*"));
+        pack_is("sub", "d", &o, "d/ d 0700 0:0\nd/keep.log f 0644 0:0 =k\n");
+
+        /* a file source matched by its own name: nothing */
+        o = excl(PATS("*.txt"));
+        pack_is("a.txt", "", &o, "");
+        pack_is("a.txt", "other", &o, "");
+        o = excl(PATS("*.log"));
+        pack_is("a.txt", "", &o, a);
+
+        /* a bad pattern */
+        o = excl(PATS("ok", "[z-"));
+        struct berth_err err = {0};
+        _cleanup_free_ char *got = NULL;
+        ck_assert_int_eq(pack("", "", &o, &got, &err), -EINVAL);
+        ck_assert_str_eq(err.msg, "COPY --exclude: syntax error in pattern \"[z-\"");
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s = suite_create("build-context");
@@ -406,6 +649,13 @@ static Suite *suite(void)
         tcase_add_test(tc, context_not_tar);
         tcase_add_test(tc, context_truncated);
         tcase_add_test(tc, context_hostile);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("copy");
+        tcase_add_checked_fixture(tc, setup_src, teardown_src);
+        tcase_add_test(tc, copy_dir_naming);
+        tcase_add_test(tc, copy_file_naming);
+        tcase_add_test(tc, copy_overrides);
+        tcase_add_test(tc, copy_excludes);
         suite_add_tcase(s, tc);
         return s;
 }
