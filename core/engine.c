@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "engine.h"
+#include "build/build-cache.h"
 #include "container/container.h"
 #include "image/image.h"
 #include "tar/tar-layer.h"
@@ -25,6 +26,7 @@ struct engine *engine_close(struct engine *e)
          * store stays allocated for them (the process is ending), and they
          * do nothing once they see the store shut down. */
         container_store_shutdown(e->containers);
+        build_cache_close(e->build_cache);
         image_store_close(e->images);
         /* The volume store stays, as the container store does: exit
          * monitors may still release mounts. */
@@ -208,6 +210,9 @@ int engine_open(struct berth_config *cfg, struct engine **ret, struct berth_err 
                 return r;
 
         r = image_store_open(cfg->data_root, e->drivers.storage, &e->images, err);
+        if (r < 0)
+                return r;
+        r = build_cache_open(cfg->data_root, e->images, cfg->build_cache_max, &e->build_cache, err);
         if (r < 0)
                 return r;
         r = network_store_open(cfg, &e->drivers, &e->networks, err);

@@ -3,7 +3,8 @@
 #define BERTH_ENGINE_H
 
 /* The engine, the composition root: the configuration, the loaded drivers
- * and the stores of images, containers, volumes and networks, each opened
+ * and the stores of images, containers, volumes and networks and the build
+ * cache index, each opened
  * with what it needs and wired to the others by callbacks. One per
  * berthd. */
 

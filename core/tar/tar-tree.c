@@ -61,22 +61,21 @@ static int sorted_names(DIR *d, char ***ret, size_t *ret_n)
 }
 
 /* The xattrs COPY keeps: not trusted.* (overlayfs' own) nor the host's
- * SELinux label, as the layer diff leaves them out. */
+ * SELinux label, as the layer diff leaves them out. From fd when the entry
+ * is open, else from name in pfd, not followed. */
 static void add_xattrs(struct archive_entry *e, int fd, int pfd, const char *name)
 {
-        char proc[64];
-        if (fd >= 0)
-                snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-        _cleanup_free_ char *path =
-            fd >= 0 ? xstrdup(proc) : xasprintf("/proc/self/fd/%d/%s", pfd, name);
+        _cleanup_free_ char *path = fd >= 0 ? NULL : xasprintf("/proc/self/fd/%d/%s", pfd, name);
         char names[4096];
-        ssize_t nl = llistxattr(path, names, sizeof(names));
+        ssize_t nl =
+            fd >= 0 ? flistxattr(fd, names, sizeof(names)) : llistxattr(path, names, sizeof(names));
         for (ssize_t i = 0; nl > 0 && i < nl; i += (ssize_t)strlen(names + i) + 1) {
                 const char *k = names + i;
                 if (startswith(k, "trusted.") || streq(k, "security.selinux"))
                         continue;
                 char val[4096];
-                ssize_t vl = lgetxattr(path, k, val, sizeof(val));
+                ssize_t vl = fd >= 0 ? fgetxattr(fd, k, val, sizeof(val))
+                                     : lgetxattr(path, k, val, sizeof(val));
                 if (vl >= 0)
                         archive_entry_xattr_add_entry(e, k, val, (size_t)vl);
         }

@@ -214,9 +214,11 @@ static int write_data(struct unpack *u, struct archive *a, int fd, const char *p
                 }
         }
         if (r != ARCHIVE_EOF)
-                return err_set(u->err, -EINVAL, "invalid or truncated %s tar at '%s': %s",
-                               u->flags & LAYER_UNPACK_CONTEXT ? "context" : "layer", path,
-                               strempty(archive_error_string(a)));
+                return err_set(u->err, -EINVAL,
+                               u->flags & LAYER_UNPACK_CONTEXT
+                                   ? "the build context tar is truncated or corrupt (at '%s': %s)"
+                                   : "invalid or truncated layer tar at '%s': %s",
+                               path, strempty(archive_error_string(a)));
         if (ftruncate(fd, size) < 0) /* a sparse file's trailing hole */
                 return err_errno(u->err, -errno, "tar entry '%s': truncate", path);
         return 0;
