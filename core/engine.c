@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "engine.h"
 #include "build/build-cache.h"
+#include "build/build.h"
 #include "container/container.h"
 #include "image/image.h"
 #include "tar/tar-layer.h"
@@ -212,6 +213,7 @@ int engine_open(struct berth_config *cfg, struct engine **ret, struct berth_err 
         r = image_store_open(cfg->data_root, e->drivers.storage, &e->images, err);
         if (r < 0)
                 return r;
+        build_sweep(cfg->data_root); /* what builds of a daemon that died left */
         r = build_cache_open(cfg->data_root, e->images, cfg->build_cache_max, &e->build_cache, err);
         if (r < 0)
                 return r;
