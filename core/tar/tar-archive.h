@@ -24,6 +24,12 @@ int tar_layer_diff(const char *dir, const char *const *lowers, uint32_t mode, in
 int archive_write_tree(int dirfd, const char *name, const char *top, int out_fd,
                        struct berth_err *err);
 
+/* The client's build context (tar_pack_context in tar-helper.h, which
+ * says what it holds), written to out_fd (tar-context.c). */
+int archive_write_context(int dirfd, const char *dockerfile, const char *extra_name, int extra_fd,
+                          int out_fd, int64_t *ret_files, int64_t *ret_bytes,
+                          struct berth_err *err);
+
 /* An image archive (tar, possibly compressed) on fd spooled into the
  * directory `files`: regular files written there and their digests in
  * hashes (path -> "sha256:..."), symlinks and hard links in links (path ->

@@ -19,6 +19,13 @@
  *                                  stdin decompressed to stdout; replies
  *                                  {"digest", "size"}
  *   berth-tar save                 a tar of the plan on stdin to stdout
+ *   berth-tar context DOCKERFILE [NAME]
+ *                                  the build context in the directory open
+ *                                  as fd 3 as the docker CLI sends it
+ *                                  (.dockerignore applied, DOCKERFILE
+ *                                  kept), to stdout; with NAME, stdin is a
+ *                                  Dockerfile from outside, added as NAME;
+ *                                  replies {"files", "size"}
  *
  * The reply, or {"error", "errno"}, goes to fd 4 as one JSON line; the exit
  * status is 0 or 1 (2 for a wrong invocation). */
@@ -86,6 +93,16 @@ static int cmd_pack(char **argv, json_t *res, struct berth_err *err)
         return archive_write_tree(TAR_HELPER_DIR_FD, argv[0], argv[1], STDOUT_FILENO, err);
 }
 
+static int cmd_context(char **argv, json_t *res, struct berth_err *err)
+{
+        int64_t files = 0, size = 0;
+        int r = archive_write_context(TAR_HELPER_DIR_FD, argv[0], argv[1], STDIN_FILENO,
+                                      STDOUT_FILENO, &files, &size, err);
+        json_object_set_new(res, "files", json_integer(files));
+        json_object_set_new(res, "size", json_integer(size));
+        return r;
+}
+
 static const struct {
         const char *name;
         int min_args, max_args;
@@ -97,6 +114,7 @@ static const struct {
     {"spool", 1, 1, cmd_spool},
     {"decompress", 3, 3, cmd_decompress},
     {"save", 0, 0, cmd_save},
+    {"context", 1, 2, cmd_context},
 };
 
 int main(int argc, char **argv)
@@ -115,7 +133,7 @@ int main(int argc, char **argv)
                 int r = cmds[i].fn(argv + 2, res, &err);
                 return tar_helper_reply(r, res, &err);
         }
-        fprintf(stderr, "usage: berth-tar pack|unpack|diff|spool|decompress|save ARGS "
+        fprintf(stderr, "usage: berth-tar pack|unpack|diff|spool|decompress|save|context ARGS "
                         "(run by berth, see berth-tar.c)\n");
         return 2;
 }
