@@ -201,7 +201,7 @@ static int cmd_image_inspect(struct cli *cli, struct cli_args *a)
         return rc;
 }
 
-static const struct cli_opt history_opts[] = {
+const struct cli_opt cli_history_opts[] = {
     {"format", 0, CLI_STRING, "Format output using a custom template ('json', or a Go template)",
      NULL},
     {"human", 'H', CLI_BOOL, "Print sizes and dates in human readable format", "true"},
@@ -210,7 +210,7 @@ static const struct cli_opt history_opts[] = {
     {0},
 };
 
-static int cmd_image_history(struct cli *cli, struct cli_args *a)
+int cli_cmd_history(struct cli *cli, struct cli_args *a)
 {
         struct berth_err err = {0};
         int r = cli_connect(cli, &err);
@@ -662,8 +662,10 @@ int cli_cmd_system_df(struct cli *cli, struct cli_args *a)
 /* --- the `image` management command -------------------------------------- */
 
 const struct cli_command cli_image_sub[] = {
-    {"history", NULL, "[OPTIONS] IMAGE", "Show the history of an image", NULL, history_opts,
-     cmd_image_history, NULL, 1, 1, false},
+    {"build", NULL, "[OPTIONS] PATH | URL | -", "Build an image from a Dockerfile", NULL,
+     cli_build_opts, cli_cmd_build, NULL, 1, 1, false},
+    {"history", NULL, "[OPTIONS] IMAGE", "Show the history of an image", NULL, cli_history_opts,
+     cli_cmd_history, NULL, 1, 1, false},
     {"import", NULL, "[OPTIONS] file|- [REPOSITORY[:TAG]]",
      "Import the contents from a tarball to create a filesystem image", NULL, cli_import_opts,
      cli_cmd_import, NULL, 1, 2, false},
