@@ -11,9 +11,112 @@
 #include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+/* The docker CLI writes the file type bits in the header's mode field
+ * (0100644, not 0644), and the classic builder's COPY cache key (a tarsum
+ * of the headers) includes that field: the headers are patched as they
+ * pass, so that the same context hashes the same from either client. */
+struct ctx_out {
+        int fd;
+        int64_t bytes;
+        int64_t skip; /* data bytes before the next header */
+        char *buf;
+        size_t cap;
+};
+
+static int64_t tar_number(const unsigned char *f, size_t n)
+{
+        int64_t v = 0;
+        if (f[0] & 0x80) { /* base-256 */
+                v = f[0] & 0x3f;
+                for (size_t i = 1; i < n; i++)
+                        v = (v << 8) | f[i];
+                return v;
+        }
+        while (n && *f == ' ')
+                f++, n--;
+        for (size_t i = 0; i < n && f[i] >= '0' && f[i] <= '7'; i++)
+                v = v * 8 + (f[i] - '0');
+        return v;
+}
+
+static void patch_header(unsigned char *h)
+{
+        unsigned type;
+        switch (h[156]) {
+        case '0':
+        case '\0':
+        case '1':
+        case '7':
+                type = 0100000;
+                break;
+        case '2':
+                type = 0120000;
+                break;
+        case '3':
+                type = 020000;
+                break;
+        case '4':
+                type = 060000;
+                break;
+        case '5':
+                type = 040000;
+                break;
+        case '6':
+                type = 010000;
+                break;
+        default:
+                return;
+        }
+        unsigned mode = (unsigned)tar_number(h + 100, 8) & 07777;
+        char f[9];
+        snprintf(f, sizeof(f), "%07o", mode | type);
+        memcpy(h + 100, f, 8);
+        memset(h + 148, ' ', 8);
+        unsigned sum = 0;
+        for (size_t i = 0; i < 512; i++)
+                sum += h[i];
+        snprintf(f, sizeof(f), "%06o", sum);
+        memcpy(h + 148, f, 7); /* six digits, NUL, and the space left */
+}
+
+static la_ssize_t out_write(struct archive *a, void *ud, const void *data, size_t n)
+{
+        struct ctx_out *o = ud;
+        (void)a;
+        if (n > o->cap) {
+                o->buf = xrealloc(o->buf, n);
+                o->cap = n;
+        }
+        memcpy(o->buf, data, n);
+        /* libarchive hands whole blocks of 512-byte records */
+        for (size_t off = 0; n % 512 == 0 && off < n; off += 512) {
+                unsigned char *h = (unsigned char *)o->buf + off;
+                if (o->skip > 0) {
+                        o->skip -= 512;
+                        continue;
+                }
+                bool zero = true;
+                for (size_t i = 0; i < 512 && zero; i++)
+                        zero = h[i] == 0;
+                if (zero)
+                        continue;
+                int64_t size = tar_number(h + 124, 12);
+                patch_header(h);
+                o->skip = (size + 511) / 512 * 512;
+        }
+        if (loop_write(o->fd, o->buf, n) < 0) {
+                archive_set_error(a, errno, "write the context: %s", strerror(errno));
+                return -1;
+        }
+        o->bytes += (int64_t)n;
+        return (la_ssize_t)n;
+}
 
 struct ctx_walk {
         struct archive *a;
@@ -69,13 +172,32 @@ static int sorted_names(int fd, char ***ret, struct berth_err *err, const char *
         return 0;
 }
 
+/* the owner's names stay (the docker CLI looks them up; only the numbers
+ * become 0), so that the header sums match its context's */
+static void set_names(struct archive_entry *e, uid_t uid, gid_t gid)
+{
+        static uid_t last_uid = (uid_t)-1;
+        static gid_t last_gid = (gid_t)-1;
+        static char uname[64], gname[64];
+        if (uid != last_uid) {
+                struct passwd *pw = getpwuid(uid);
+                snprintf(uname, sizeof(uname), "%s", pw ? pw->pw_name : "");
+                last_uid = uid;
+        }
+        if (gid != last_gid) {
+                struct group *gr = getgrgid(gid);
+                snprintf(gname, sizeof(gname), "%s", gr ? gr->gr_name : "");
+                last_gid = gid;
+        }
+        archive_entry_set_uname(e, uname);
+        archive_entry_set_gname(e, gname);
+}
+
 static int write_header(struct ctx_walk *w, struct archive_entry *e, const char *rel,
                         struct berth_err *err)
 {
         archive_entry_set_uid(e, 0);
         archive_entry_set_gid(e, 0);
-        archive_entry_set_uname(e, "root");
-        archive_entry_set_gname(e, "root");
         if (archive_write_header(w->a, e) != ARCHIVE_OK)
                 return err_set(err, -EIO, "tar '%s': %s", rel,
                                strempty(archive_error_string(w->a)));
@@ -187,6 +309,11 @@ static int add_one(struct ctx_walk *w, int pfd, const char *name, const char *re
                 struct archive_entry *e = archive_entry_new();
                 archive_entry_copy_stat(e, &st);
                 archive_entry_set_nlink(e, 1);
+                set_names(e, st.st_uid, st.st_gid);
+                /* times to the second, no atime or ctime, as the docker CLI */
+                archive_entry_unset_atime(e);
+                archive_entry_unset_ctime(e);
+                archive_entry_set_mtime(e, st.st_mtim.tv_sec, 0);
                 archive_entry_set_pathname(e, rel);
                 if (S_ISLNK(st.st_mode)) {
                         char t[4096];
@@ -288,9 +415,13 @@ int archive_write_context(int dirfd, const char *dockerfile, const char *extra_n
                         build_ignore_keep_build_files(ig, dockerfile);
         }
         struct ctx_walk w = {.ig = ig, .extra_name = extra_name};
+        struct ctx_out out = {.fd = out_fd};
         w.a = archive_write_new();
         archive_write_set_format_pax_restricted(w.a);
-        if (archive_write_open_fd(w.a, out_fd) != ARCHIVE_OK)
+        /* records only, no padding to a block: the docker CLI's size */
+        archive_write_set_bytes_per_block(w.a, 10240);
+        archive_write_set_bytes_in_last_block(w.a, 1);
+        if (archive_write_open(w.a, &out, NULL, out_write, NULL) != ARCHIVE_OK)
                 r = err_set(err, -EIO, "tar: %s", strempty(archive_error_string(w.a)));
         else {
                 r = walk(&w, dirfd, "", err);
@@ -299,9 +430,10 @@ int archive_write_context(int dirfd, const char *dockerfile, const char *extra_n
                 if (archive_write_close(w.a) != ARCHIVE_OK && r >= 0)
                         r = err_set(err, -EIO, "tar: %s", strempty(archive_error_string(w.a)));
         }
-        if (ret_bytes)
-                *ret_bytes = archive_filter_bytes(w.a, -1);
         archive_write_free(w.a);
+        free(out.buf);
+        if (ret_bytes)
+                *ret_bytes = out.bytes;
         if (ret_files)
                 *ret_files = w.files;
         return r;
