@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "cli-build.h"
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
@@ -306,11 +307,16 @@ static int resolve_dir(struct build_ctx *c, const char *dir, const char *file, b
         } else
                 given = xasprintf("%s/%s", root, file);
         _cleanup_free_ char *df = realpath(given, NULL);
-        if (!df)
-                return err_errno(err, -errno,
-                                 "unable to prepare context: unable to evaluate symlinks in "
-                                 "Dockerfile path: lstat %s",
-                                 given);
+        if (!df) {
+                /* Go's wording: "lstat PATH: no such file or directory" */
+                char why[128];
+                snprintf(why, sizeof(why), "%s", strerror(errno));
+                why[0] = (char)tolower((unsigned char)why[0]);
+                return err_set(err, -errno,
+                               "unable to prepare context: unable to evaluate symlinks in "
+                               "Dockerfile path: lstat %s: %s",
+                               given, why);
+        }
         size_t rl = strlen(root);
         if (strncmp(df, root, rl) == 0 && (df[rl] == '/' || rl == 1) && df[rl + (rl > 1)]) {
                 c->dockerfile = xstrdup(df + rl + (rl > 1));
@@ -623,8 +629,15 @@ int cli_cmd_build(struct cli *cli, struct cli_args *a)
                         (void)show_sent(&o); /* the docker CLI printed it while sending */
                 rc = cli_fail(&err);
         } else if (o.has_error) {
-                if (quiet)
+                if (quiet) {
+                        /* what -q kept back, as the docker CLI shows it */
+                        if (!ctx.remote) {
+                                char sz[32];
+                                cli_build_human_size(f.bytes, sz, sizeof(sz));
+                                fprintf(stderr, "Sending build context to Docker daemon  %s\n", sz);
+                        }
                         fprintf(stderr, "%s", o.qbuf ? o.qbuf : "");
+                }
                 fprintf(stderr, "%s\n", o.error);
                 rc = o.error_code ? o.error_code : 1;
         } else {
@@ -693,10 +706,21 @@ static int cmd_builder_prune(struct cli *cli, struct cli_args *a)
                                 *f, a->path);
                         return 125;
                 }
-        if (!cli_flag(a, "force") &&
-            !cli_confirm(all ? "WARNING! This will remove all build cache."
-                             : "WARNING! This will remove all dangling build cache."))
-                return 0;
+        char sz[32];
+        if (!cli_flag(a, "force")) {
+                /* the docker CLI's prompt, on one line; a "no" still
+                 * reports nothing reclaimed */
+                char line[16];
+                printf("WARNING! This will remove all %sbuild cache. Are you sure you want to "
+                       "continue? [y/N] ",
+                       all ? "" : "dangling ");
+                fflush(stdout);
+                if (!fgets(line, sizeof(line), stdin) || (line[0] != 'y' && line[0] != 'Y')) {
+                        cli_build_human_size(0, sz, sizeof(sz));
+                        printf("Total reclaimed space: %s\n", sz);
+                        return 0;
+                }
+        }
         int r = cli_connect(cli, &err);
         if (r < 0)
                 return cli_fail(&err);
@@ -715,10 +739,8 @@ static int cmd_builder_prune(struct cli *cli, struct cli_args *a)
                 printf("Deleted build cache objects:\n");
                 json_array_foreach (del, i, x)
                         printf("%s\n", json_string_value(x) ? json_string_value(x) : "");
+                printf("\n");
         }
-        /* the docker CLI prints its (possibly empty) list with Println */
-        printf("\n");
-        char sz[32];
         cli_build_human_size(json_get_int(res, "SpaceReclaimed", 0), sz, sizeof(sz));
         printf("Total reclaimed space: %s\n", sz);
         return 0;

@@ -396,6 +396,7 @@ int cli_cmd_diff(struct cli *cli, struct cli_args *a)
         r = client_json(&cli->client, "GET", path, NULL, NULL, &changes, &err);
         if (r < 0)
                 return cli_fail(&err);
+        /* in the daemon's order, as the docker CLI prints them */
         size_t i;
         json_t *x;
         json_array_foreach (changes, i, x) {
