@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The client side of a build context (berth build PATH): the directory as
  * the docker CLI tars it. Names are walked in byte order (Go's
- * filepath.Walk), owners are 0:0, .dockerignore is applied as the CLI
- * applies it, and a Dockerfile from outside the context is added last
+ * filepath.Walk), owners are 0:0, the caller's filter (.dockerignore)
+ * decides what is left out, and a Dockerfile from outside the context is added last
  * under a name of its own, listed in the .dockerignore that is sent. */
 #include "tar-archive.h"
-#include "build/build-ignore.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -120,9 +119,9 @@ static la_ssize_t out_write(struct archive *a, void *ud, const void *data, size_
 
 struct ctx_walk {
         struct archive *a;
-        const struct build_ignore *ig;
-        const char *extra_name; /* the added Dockerfile's name, or NULL */
-        bool ignore_seen;       /* the .dockerignore entry was written */
+        const struct tar_context_filter *ig; /* NULL: everything */
+        const char *extra_name;              /* the added Dockerfile's name, or NULL */
+        bool ignore_seen;                    /* the .dockerignore entry was written */
         int64_t files;
 };
 
@@ -285,11 +284,6 @@ static int add_regular(struct ctx_walk *w, struct archive_entry *e, int pfd, con
 
 static int walk(struct ctx_walk *w, int dfd, const char *prefix, struct berth_err *err);
 
-static void ignore_freep(struct build_ignore **p)
-{
-        build_ignore_free(*p);
-}
-
 /* One entry of the directory pfd; rel is its path in the context. */
 static int add_one(struct ctx_walk *w, int pfd, const char *name, const char *rel,
                    struct berth_err *err)
@@ -297,10 +291,10 @@ static int add_one(struct ctx_walk *w, int pfd, const char *name, const char *re
         struct stat st;
         if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return err_errno(err, -errno, "stat '%s'", rel);
-        bool excluded = w->ig && build_ignore_match(w->ig, rel, S_ISDIR(st.st_mode));
+        bool excluded = w->ig && w->ig->excluded(w->ig->userdata, rel, S_ISDIR(st.st_mode));
         if (excluded && !S_ISDIR(st.st_mode))
                 return 0;
-        if (excluded && !build_ignore_may_include_under(w->ig, rel))
+        if (excluded && !w->ig->may_include_under(w->ig->userdata, rel))
                 return 0;
         if (S_ISSOCK(st.st_mode)) /* as Go's tar writer: sockets are not archived */
                 return 0;
@@ -391,30 +385,12 @@ static int add_extra(struct ctx_walk *w, int extra_fd, struct berth_err *err)
         return r;
 }
 
-int archive_write_context(int dirfd, const char *dockerfile, const char *extra_name, int extra_fd,
-                          int out_fd, int64_t *ret_files, int64_t *ret_bytes, struct berth_err *err)
+int archive_write_context(int dirfd, const struct tar_context_filter *filter,
+                          const char *extra_name, int extra_fd, int out_fd, int64_t *ret_files,
+                          int64_t *ret_bytes, struct berth_err *err)
 {
-        _cleanup_(ignore_freep) struct build_ignore *ig = NULL;
-        _cleanup_close_ int ifd = openat(dirfd, ".dockerignore", O_RDONLY | O_CLOEXEC);
-        _cleanup_free_ char *idata = NULL;
-        size_t ilen = 0;
         int r;
-        if (ifd < 0 && errno != ENOENT)
-                return err_errno(err, -errno, "open '.dockerignore'");
-        if (ifd >= 0 && (r = read_all(ifd, &idata, &ilen)) < 0)
-                return err_errno(err, r, "read '.dockerignore'");
-        if (ifd >= 0) {
-                if ((r = build_ignore_parse(idata, ilen, &ig, err)) < 0)
-                        return err_prefix(err, "error checking context: .dockerignore");
-                /* a Dockerfile from outside the context is not kept under
-                 * its name in the context, as with the docker CLI */
-                if (extra_name) {
-                        if (build_ignore_match(ig, ".dockerignore", false))
-                                build_ignore_add(ig, "!.dockerignore", NULL);
-                } else
-                        build_ignore_keep_build_files(ig, dockerfile);
-        }
-        struct ctx_walk w = {.ig = ig, .extra_name = extra_name};
+        struct ctx_walk w = {.ig = filter, .extra_name = extra_name};
         struct ctx_out out = {.fd = out_fd};
         w.a = archive_write_new();
         archive_write_set_format_pax_restricted(w.a);
