@@ -31,6 +31,8 @@ const struct cli_opt cli_build_opts[] = {
     {"cpu-shares", 'c', CLI_INT, "CPU shares (relative weight)", NULL},
     {"cpuset-cpus", 0, CLI_STRING, "CPUs in which to allow execution (0-3, 0,1)", NULL},
     {"cpuset-mems", 0, CLI_STRING, "MEMs in which to allow execution (0-3, 0,1)", NULL},
+    {"disable-content-trust", 0, CLI_BOOL,
+     "Skip image verification (accepted; berth does not verify)", "true"},
     {"file", 'f', CLI_STRING, "Name of the Dockerfile (Default is 'PATH/Dockerfile')", NULL},
     {"force-rm", 0, CLI_BOOL, "Always remove intermediate containers", NULL},
     {"iidfile", 0, CLI_STRING, "Write the image ID to the file", NULL},
@@ -625,8 +627,14 @@ int cli_cmd_build(struct cli *cli, struct cli_args *a)
                 fprintf(stderr, "%s\n", err_msg(&f.err));
                 rc = 1;
         } else if (r < 0) {
-                if (status >= 400 && fr >= 0)
-                        (void)show_sent(&o); /* the docker CLI printed it while sending */
+                /* the docker CLI printed it while sending (-q: kept back,
+                 * then shown on stderr with the error) */
+                if (status >= 400 && fr >= 0 && quiet && !ctx.remote) {
+                        char sz[32];
+                        cli_build_human_size(f.bytes, sz, sizeof(sz));
+                        fprintf(stderr, "Sending build context to Docker daemon  %s\n", sz);
+                } else if (status >= 400 && fr >= 0)
+                        (void)show_sent(&o);
                 rc = cli_fail(&err);
         } else if (o.has_error) {
                 if (quiet) {
