@@ -21,6 +21,7 @@ struct client {
         char version[16];   /* negotiated API version */
         char server_version[64];
         const char *registry_auth; /* X-Registry-Auth sent with each request, or NULL */
+        const char *registry_config; /* X-Registry-Config (POST /build), or NULL */
         char path_stat[1024];      /* X-Docker-Container-Path-Stat of the last client_request */
 };
 

@@ -123,6 +123,24 @@ int tar_pack_tree(int dirfd, const char *name, const char *top, int out_fd, stru
                               NULL, err);
 }
 
+int tar_pack_context(int dirfd, const char *dockerfile, const char *extra_name, int extra_fd,
+                     int out_fd, int64_t *ret_files, int64_t *ret_bytes, struct berth_err *err)
+{
+        const char *args[] = {"context", dockerfile ? dockerfile : "Dockerfile", extra_name, NULL};
+        _cleanup_json_ json_t *res = NULL;
+        int r = tar_helper_run(
+            args,
+            &(struct tar_helper_io){.in = extra_name ? extra_fd : -1, .out = out_fd, .dir = dirfd},
+            &res, err);
+        if (r < 0)
+                return r;
+        if (ret_files)
+                *ret_files = json_get_int(res, "files", 0);
+        if (ret_bytes)
+                *ret_bytes = json_get_int(res, "size", 0);
+        return 0;
+}
+
 int tar_helper_reply(int r, json_t *result, const struct berth_err *err)
 {
         json_t *j = r < 0 ? json_pack("{s:s, s:i}", "error", err_msg(err), "errno", r)

@@ -73,8 +73,8 @@ int tar_context_unpack(int in_fd, const char *dest, int64_t *ret_size, struct be
  * security.selinux); hard links within the source become separate files;
  * sockets are left out. */
 struct tar_copy_opts {
-        int64_t uid, gid; /* every entry's owner; -1: the file's own */
-        int mode;         /* --chmod: permission bits for every entry but
+        int64_t uid, gid;           /* every entry's owner; -1: the file's own */
+        int mode;                   /* --chmod: permission bits for every entry but
                            * symlinks; -1: the file's own */
         /* COPY --exclude patterns (Docker's .dockerignore syntax, '!'
          * exceptions included), NULL-terminated or NULL; matched against
@@ -87,14 +87,18 @@ int tar_pack_copy(int dirfd, const char *name, const char *top, const struct tar
                   int out_fd, struct berth_err *err);
 
 /* The build context on the client side (berth build PATH): a tar of the
- * directory dirfd on out_fd, as the docker CLI makes it: entries in walk
- * order, owners 0:0, modes and mtimes kept, symlinks stored, the
- * .dockerignore patterns (its bytes, may be NULL/0) applied with the
- * Dockerfile and .dockerignore always kept (dockerfile: its path in the
- * context, NULL "Dockerfile"). *ret_files (may be NULL): entries written. */
-int tar_pack_context(int dirfd, const char *dockerignore, size_t dockerignore_len,
-                     const char *dockerfile, int out_fd, int64_t *ret_files,
-                     struct berth_err *err);
+ * directory dirfd on out_fd, as the docker CLI makes it: entries in byte
+ * order of their names, owners 0:0, modes and mtimes kept, symlinks stored,
+ * the context's .dockerignore (read from dirfd) applied with the Dockerfile
+ * (dockerfile: its path in the context, NULL "Dockerfile") and the
+ * .dockerignore always kept. A Dockerfile from outside the context or from
+ * stdin: extra_fd's content (read to its end) is added last as extra_name
+ * (".dockerfile.<hex>", mode 0600) and that name is appended to the
+ * .dockerignore sent (one is added when the context has none); dockerfile
+ * is not kept then. *ret_files (may be NULL): entries written; *ret_bytes
+ * (may be NULL): the tar's size. */
+int tar_pack_context(int dirfd, const char *dockerfile, const char *extra_name, int extra_fd,
+                     int out_fd, int64_t *ret_files, int64_t *ret_bytes, struct berth_err *err);
 
 /* The helper's side: write the reply for r (result, or err's message when
  * r < 0) on fd 4; returns the exit status to use. */

@@ -28,15 +28,24 @@
  *                                  owned by UID:GID and of MODE (decimal;
  *                                  -1: their own), without what the
  *                                  EXCLUDE patterns match
+ *   berth-tar context DOCKERFILE [NAME]
+ *                                  the build context in the directory open
+ *                                  as fd 3 as the docker CLI sends it
+ *                                  (.dockerignore applied, DOCKERFILE
+ *                                  kept), to stdout; with NAME, stdin is a
+ *                                  Dockerfile from outside, added as NAME;
+ *                                  replies {"files", "size"}
  *
  * The reply, or {"error", "errno"}, goes to fd 4 as one JSON line; the exit
  * status is 0 or 1 (2 for a wrong invocation). */
 #include "tar/tar-layer.h"
 #include "base/json.h"
+#include "build/build-ignore.h"
 #include "tar/tar-archive.h"
 #include "tar/tar-helper.h"
 #include "build/build-ignore.h"
 
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -105,6 +114,58 @@ static int cmd_context_unpack(char **argv, json_t *res, struct berth_err *err)
         return r;
 }
 
+static bool ctx_excluded(void *ig, const char *rel, bool is_dir)
+{
+        return build_ignore_match(ig, rel, is_dir);
+}
+
+static bool ctx_may_include_under(void *ig, const char *dir)
+{
+        return build_ignore_may_include_under(ig, dir);
+}
+
+/* The context's .dockerignore, with the Dockerfile and itself kept as the
+ * docker CLI keeps them (a Dockerfile from outside: only itself); NULL
+ * when there is none. */
+static int context_ignore(const char *dockerfile, bool outside, struct build_ignore **ret,
+                          struct berth_err *err)
+{
+        *ret = NULL;
+        _cleanup_close_ int fd =
+            openat(TAR_HELPER_DIR_FD, ".dockerignore", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : err_errno(err, -errno, "open '.dockerignore'");
+        _cleanup_free_ char *p = xasprintf("/proc/self/fd/%d", fd);
+        _cleanup_free_ char *data = NULL;
+        size_t len = 0;
+        int r = read_full_file(p, &data, &len);
+        if (r < 0)
+                return err_errno(err, r, "read '.dockerignore'");
+        if ((r = build_ignore_parse(data, len, ret, err)) < 0)
+                return err_prefix(err, "error checking context: .dockerignore");
+        if (!outside)
+                build_ignore_keep_build_files(*ret, dockerfile);
+        else if (build_ignore_match(*ret, ".dockerignore", false))
+                build_ignore_add(*ret, "!.dockerignore", NULL);
+        return 0;
+}
+
+static int cmd_context(char **argv, json_t *res, struct berth_err *err)
+{
+        struct build_ignore *ig = NULL;
+        int r = context_ignore(argv[0], argv[1] != NULL, &ig, err);
+        if (r < 0)
+                return r;
+        struct tar_context_filter filter = {ctx_excluded, ctx_may_include_under, ig};
+        int64_t files = 0, size = 0;
+        r = archive_write_context(TAR_HELPER_DIR_FD, ig ? &filter : NULL, argv[1], STDIN_FILENO,
+                                  STDOUT_FILENO, &files, &size, err);
+        build_ignore_free(ig);
+        json_object_set_new(res, "files", json_integer(files));
+        json_object_set_new(res, "size", json_integer(size));
+        return r;
+}
+
 static bool copy_skip(void *userdata, const char *rel, bool is_dir, bool *ret_descend)
 {
         const struct build_ignore *ig = userdata;
@@ -161,6 +222,7 @@ static const struct {
     {"save", 0, 0, cmd_save},
     {"context-unpack", 0, 0, cmd_context_unpack},
     {"pack-copy", 5, INT32_MAX, cmd_pack_copy},
+    {"context", 1, 2, cmd_context},
 };
 
 int main(int argc, char **argv)
@@ -183,5 +245,7 @@ int main(int argc, char **argv)
             stderr,
             "usage: berth-tar pack|unpack|diff|spool|decompress|save|context-unpack|pack-copy ARGS "
             "(run by berth, see berth-tar.c)\n");
+        fprintf(stderr, "usage: berth-tar pack|unpack|diff|spool|decompress|save|context ARGS "
+                        "(run by berth, see berth-tar.c)\n");
         return 2;
 }

@@ -96,6 +96,33 @@ static char *registry_auth_for(struct cli *cli, const char *domain)
         return r;
 }
 
+char *cli_registry_config(struct cli *cli)
+{
+        _cleanup_json_ json_t *cfg = auths_load(cli);
+        _cleanup_json_ json_t *all = json_object();
+        const char *k;
+        json_t *v;
+        json_object_foreach (json_object_get(cfg, "auths"), k, v) {
+                struct registry_auth a;
+                if (registry_auth_from_json(v, &a, NULL) < 0)
+                        continue;
+                json_t *e = json_pack("{s:s}", "serveraddress", k);
+                if (a.username)
+                        json_object_set_new(e, "username", json_string(a.username));
+                if (a.password)
+                        json_object_set_new(e, "password", json_string(a.password));
+                if (a.identitytoken)
+                        json_object_set_new(e, "identitytoken", json_string(a.identitytoken));
+                json_object_set_new(all, k, e);
+                registry_auth_done(&a);
+        }
+        _cleanup_free_ char *s = json_dumps(all, JSON_COMPACT | JSON_SORT_KEYS);
+        char *r = base64_encode(s ? s : "{}", s ? strlen(s) : 2);
+        for (char *p = r; *p; p++)
+                *p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
+        return r;
+}
+
 /* --- progress ------------------------------------------------------------ */
 
 /* Docker's display: on a terminal one line per layer, rewritten in place;
