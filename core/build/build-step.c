@@ -318,10 +318,125 @@ static char *run_text(const struct build_instr *in)
         return TAKE_PTR(s);
 }
 
+/* RUN --mount=type=cache|tmpfs|bind,...: BuildKit's syntax, honoured
+ * without a BuildKit session. A cache mount is a directory of the daemon's
+ * (<data_root>/build/mounts/<id>) kept across builds; a bind mount shows a
+ * path of the context (read-only unless rw), resolved inside it; tmpfs is
+ * a tmpfs. What a mount brings goes into the step's cache key. */
+static int run_mount(struct build *b, json_t *hc, const char *spec, char **keytext,
+                     struct berth_err *err)
+{
+        _cleanup_free_ char *type = xstrdup("bind"), *target = NULL, *source = NULL, *id = NULL,
+                            *from = NULL;
+        bool ro = true, ro_given = false;
+        long mode = 0755, uid = 0, gid = 0;
+        _cleanup_strv_ char **parts = strv_split(spec, ",");
+        for (char **p = parts; p && *p; p++) {
+                char *eq = strchr(*p, '=');
+                _cleanup_free_ char *k = eq ? xstrndup(*p, (size_t)(eq - *p)) : xstrdup(*p);
+                const char *v = eq ? eq + 1 : "";
+                if (streq(k, "type"))
+                        free(type), type = xstrdup(v);
+                else if (streq(k, "target") || streq(k, "dst") || streq(k, "destination"))
+                        free(target), target = xstrdup(v);
+                else if (streq(k, "source") || streq(k, "src"))
+                        free(source), source = xstrdup(v);
+                else if (streq(k, "id"))
+                        free(id), id = xstrdup(v);
+                else if (streq(k, "from"))
+                        free(from), from = xstrdup(v);
+                else if (streq(k, "ro") || streq(k, "readonly"))
+                        ro = !streq(v, "false"), ro_given = true;
+                else if (streq(k, "rw") || streq(k, "readwrite"))
+                        ro = streq(v, "false"), ro_given = true;
+                else if (streq(k, "mode"))
+                        mode = strtol(v, NULL, 8);
+                else if (streq(k, "uid"))
+                        uid = strtol(v, NULL, 10);
+                else if (streq(k, "gid"))
+                        gid = strtol(v, NULL, 10);
+                else if (!streq(k, "sharing") && !streq(k, "size") && !streq(k, "required") &&
+                         !streq(k, "env"))
+                        return err_set(err, -EINVAL, "RUN --mount=%s: unknown option %s", spec, k);
+        }
+        if (streq(type, "secret") || streq(type, "ssh"))
+                return err_set(err, -EINVAL,
+                               "RUN --mount=type=%s needs a BuildKit session, which the classic "
+                               "build protocol berth serves does not have",
+                               type);
+        if (isempty(target))
+                return err_set(err, -EINVAL, "RUN --mount=%s: a target is required", spec);
+        json_t *mounts = json_object_get(hc, "Mounts");
+        if (!json_is_array(mounts)) {
+                mounts = json_array();
+                json_object_set_new(hc, "Mounts", mounts);
+        }
+        char *kt = NULL;
+        if (streq(type, "tmpfs")) {
+                json_array_append_new(mounts, json_pack("{s:s, s:s}", "Type", "tmpfs", "Target",
+                                                        target));
+                kt = xasprintf("%s tmpfs %s\n", strempty(*keytext), target);
+        } else if (streq(type, "cache")) {
+                char d[72];
+                const char *name = id ? id : target;
+                sha256_digest(name, strlen(name), d);
+                _cleanup_free_ char *dir =
+                    xasprintf("%s/build/mounts/%.32s", b->d->cfg->data_root, digest_hex(d));
+                struct stat sb;
+                if (stat(dir, &sb) < 0) {
+                        int r = mkdir_p(dir, 0755);
+                        if (r < 0)
+                                return err_errno(err, r, "create the cache mount '%s'", dir);
+                        if (chmod(dir, (mode_t)mode) < 0 || chown(dir, (uid_t)uid, (gid_t)gid) < 0)
+                                return err_errno(err, -errno, "set up the cache mount '%s'", dir);
+                }
+                json_array_append_new(mounts, json_pack("{s:s, s:s, s:s}", "Type", "bind",
+                                                        "Source", dir, "Target", target));
+                kt = xasprintf("%s cache %s %s\n", strempty(*keytext), name, target);
+        } else if (streq(type, "bind")) {
+                if (from)
+                        return err_set(err, -EINVAL,
+                                       "RUN --mount=type=bind,from=%s: binds from another stage "
+                                       "or image are not supported by berth's builder yet",
+                                       from);
+                /* resolved inside the context; its real path must stay there */
+                int fd = openat_in_root(b->ctxfd, source ? source : ".", O_PATH);
+                if (fd < 0)
+                        return err_errno(err, fd, "RUN --mount: source %s in the build context",
+                                         source ? source : ".");
+                char link[64], real[4096];
+                snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+                ssize_t n = readlink(link, real, sizeof(real) - 1);
+                close(fd);
+                if (n < 0)
+                        return err_errno(err, -errno, "RUN --mount: resolve %s", link);
+                real[n] = '\0';
+                size_t cl = strlen(b->ctx);
+                if (strncmp(real, b->ctx, cl) != 0 || (real[cl] && real[cl] != '/'))
+                        return err_set(err, -EINVAL, "RUN --mount: source %s is outside the build context",
+                                       source);
+                char digest[72];
+                int r = build_source_digest(b->ctxfd, source ? source : ".", false, digest, err);
+                if (r < 0)
+                        return r;
+                json_array_append_new(mounts,
+                                      json_pack("{s:s, s:s, s:s, s:b}", "Type", "bind", "Source",
+                                                real, "Target", target, "ReadOnly",
+                                                ro_given ? ro : true));
+                kt = xasprintf("%s bind %s %s %s\n", strempty(*keytext), digest, target,
+                               ro ? "ro" : "rw");
+        } else
+                return err_set(err, -EINVAL, "RUN --mount: unknown type %s", type);
+        free(*keytext);
+        *keytext = kt;
+        return 0;
+}
+
 int step_run(struct build *b, struct stage_state *st, const struct build_instr *in,
              struct berth_err *err)
 {
         struct run_job j = {.b = b};
+        _cleanup_free_ char *keytext = NULL; /* what the mounts add to the key */
         json_t *hc = json_is_object(b->o->hostconfig) ? json_deep_copy(b->o->hostconfig)
                                                        : json_object();
         j.hostconfig = hc;
@@ -337,10 +452,7 @@ int step_run(struct build *b, struct stage_state *st, const struct build_instr *
                         else if (!streq(fl->value, "default"))
                                 json_object_set_new(hc, "NetworkMode", json_string(fl->value));
                 } else if (streq(fl->name, "mount")) {
-                        r = err_set(err, -EINVAL,
-                                     "RUN --mount=%s: mounts in RUN are not supported by berth's "
-                                     "builder yet",
-                                     fl->value);
+                        r = run_mount(b, hc, fl->value, &keytext, err);
                 } else
                         r = err_set(err, -EINVAL, "RUN --%s is not supported by berth's builder",
                                     fl->name);
@@ -370,7 +482,7 @@ int step_run(struct build *b, struct stage_state *st, const struct build_instr *
                         json_array_append_new(cache_cmd, json_string(*a));
         }
         json_array_extend(cache_cmd, j.cmd);
-        r = step_commit(b, st, cache_cmd, NULL, make_run, &j, err);
+        r = step_commit(b, st, cache_cmd, keytext, make_run, &j, err);
         json_decref(j.cmd);
         json_decref(j.hostconfig);
         return r;

@@ -202,6 +202,32 @@ expect_eq "COPY <<EOT writes the heredoc" "$(run ign cat /heredoc-file)" "file b
 expect_contains "--label adds a LABEL step" "$out" "LABEL \"a\"='1' \"b\"='2'"
 expect_eq "--label labels the image" "$(inspect ign '{{.Config.Labels.a}}{{.Config.Labels.b}}')" "12"
 
+# --- BuildKit syntax on the classic protocol: RUN --mount -----------------------
+N=$T/mnt; mkdir -p "$N/src"; echo bound > "$N/src/f"
+cat > "$N/Dockerfile" << 'EOF'
+FROM busybox
+RUN --mount=type=cache,target=/cache echo x >> /cache/count && wc -l < /cache/count > /count
+RUN --mount=type=tmpfs,target=/scratch sh -c 'echo t > /scratch/t && cat /scratch/t > /from-tmpfs'
+RUN --mount=type=bind,source=src,target=/src cat /src/f > /from-bind && ! touch /src/g
+EOF
+out=$(d build -t mnt "$N" 2>&1)
+check "RUN --mount cache, tmpfs and bind build" [ $? -eq 0 ] || echo "$out" >&2
+expect_eq "a bind mount shows the context's files" "$(run mnt cat /from-bind)" "bound"
+expect_eq "a tmpfs mount works" "$(run mnt cat /from-tmpfs)" "t"
+expect_eq "the tmpfs's files are not in the image" "$(run mnt ls /scratch)" ""
+d build --no-cache -q -t mnt "$N" > /dev/null
+expect_eq "a cache mount keeps its files from build to build" "$(run mnt cat /count)" "2"
+expect_eq "and they are not in the image" "$(run mnt ls /cache)" ""
+echo changed > "$N/src/f"
+d build -q -t mnt "$N" > /dev/null
+expect_eq "a change under a bind mount's source misses the cache" "$(run mnt cat /from-bind)" "changed"
+printf 'FROM busybox\nRUN --mount=type=secret,id=x true\n' > "$N/Dockerfile"
+out=$(d build "$N" 2>&1)
+expect_contains "a secret mount is refused, saying why" "$out" "needs a BuildKit session"
+printf 'FROM busybox\nRUN --mount=type=bind,source=../..,target=/x ls /x > /list\n' > "$N/Dockerfile"
+d build -q -t mnt2 "$N" > /dev/null 2>&1
+expect_not_contains "a bind source cannot climb out of the context" "$(run mnt2 cat /list 2> /dev/null)" "berth.sock"
+
 # --- errors --------------------------------------------------------------------
 E=$T/err; mkdir -p "$E"
 bad() { # DESCRIPTION EXPECTED-TEXT DOCKERFILE
