@@ -27,6 +27,8 @@ struct build {
         char **stage_ids; /* the image each built stage ended with */
         unsigned nfiles;  /* heredoc files written to scratch */
         int exit_code;  /* a failed RUN's, for errorDetail.code */
+        json_t *cf_ids;     /* --cache-from: the images and their ancestors (a set) */
+        json_t *cf_configs; /* --cache-from: the images' configs */
 };
 
 /* A stage being built. */

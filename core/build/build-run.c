@@ -247,6 +247,61 @@ static int make_meta(struct build *b, struct stage_state *st, void *arg, json_t 
         return image_add_child(b->d->images, &c, ret_id, err);
 }
 
+/* --cache-from by history, for images with no parent links here (pulled
+ * or loaded): one whose history and layers begin with the parent's, and
+ * whose next history entry is this step, gives the step (moby's
+ * restoreCachedImage). 1 and *ret_id, or 0. */
+static int cache_from_restore(struct build *b, struct stage_state *st, json_t *cc,
+                              const char *created_by, char **ret_id)
+{
+        struct berth_err e = {0};
+        _cleanup_json_ json_t *pcfg = NULL;
+        if (st->image && image_config(b->d->images, st->image, &pcfg, &e) < 0)
+                return 0;
+        json_t *hp = json_object_get(pcfg, "history");
+        json_t *dp = json_object_get(json_object_get(pcfg, "rootfs"), "diff_ids");
+        size_t nh = json_array_size(hp), nd = json_array_size(dp), i;
+        json_t *scfg;
+        json_array_foreach(b->cf_configs, i, scfg)
+        {
+                json_t *hs = json_object_get(scfg, "history");
+                json_t *ds = json_object_get(json_object_get(scfg, "rootfs"), "diff_ids");
+                if (json_array_size(hs) <= nh || json_array_size(ds) < nd)
+                        continue;
+                bool same = true;
+                for (size_t k = 0; same && k < nh; k++) {
+                        json_t *a = json_array_get(hp, k), *c = json_array_get(hs, k);
+                        same = streq(json_get_str(a, "created_by", ""),
+                                     json_get_str(c, "created_by", "")) &&
+                               json_get_bool(a, "empty_layer", false) ==
+                                   json_get_bool(c, "empty_layer", false);
+                }
+                for (size_t k = 0; same && k < nd; k++)
+                        same = json_equal(json_array_get(dp, k), json_array_get(ds, k));
+                json_t *h = json_array_get(hs, nh);
+                if (!same || !streq(json_get_str(h, "created_by", ""), created_by))
+                        continue;
+                _cleanup_free_ char *tar = NULL;
+                if (!json_get_bool(h, "empty_layer", false)) {
+                        const char *diff = json_string_value(json_array_get(ds, nd));
+                        if (!diff || image_layer_path(b->d->images, diff, &tar, &e) < 0)
+                                continue;
+                }
+                struct image_child c = {
+                    .parent_id = st->image,
+                    .config = st->config,
+                    .container_config = cc,
+                    .created_by = created_by,
+                    .author = st->author,
+                    .layer_tar = tar,
+                };
+                if (image_add_child(b->d->images, &c, ret_id, &e) == 0)
+                        return 1;
+                log_warn("build: --cache-from: %s", err_msg(&e));
+        }
+        return 0;
+}
+
 int step_commit(struct build *b, struct stage_state *st, json_t *cache_cmd, const char *srcdigest,
                 step_make_fn make, void *make_arg, struct berth_err *err)
 {
@@ -259,7 +314,17 @@ int step_commit(struct build *b, struct stage_state *st, json_t *cache_cmd, cons
         _cleanup_free_ char *created_by = join_cmd(json_object_get(cc, "Cmd"));
 
         _cleanup_free_ char *id = NULL;
-        if (b->d->cache && !b->o->nocache && build_cache_get(b->d->cache, key, &id) == 1) {
+        bool hit = b->d->cache && !b->o->nocache && build_cache_get(b->d->cache, key, &id) == 1;
+        /* with --cache-from, a local hit counts only if it is one of those
+         * images or their ancestors (moby's rule); else their history may
+         * give the step */
+        if (hit && b->cf_ids && !json_object_get(b->cf_ids, id)) {
+                hit = false;
+                free(TAKE_PTR(id));
+        }
+        if (!hit && b->cf_configs && !b->o->nocache)
+                hit = cache_from_restore(b, st, cc, created_by, &id) > 0;
+        if (hit) {
                 int r = stage_set_image(b, st, id, err);
                 if (r >= 0) {
                         boutf(b, " ---> Using cache\n");
@@ -827,6 +892,34 @@ static int scratch_make(struct build *b, struct berth_err *err)
 
 /* --- the build ------------------------------------------------------------------------ */
 
+/* An image of --cache-from: its ID and its ancestors' as hits it allows,
+ * its config for history matches. Not local: skipped, as moby does. */
+static void cache_from_add(struct build *b, const char *ref)
+{
+        struct berth_err e = {0};
+        _cleanup_free_ char *id = NULL;
+        if (image_resolve(b->d->images, ref, &id, &e) < 0) {
+                log_info("build: --cache-from %s: %s, skipped", ref, err_msg(&e));
+                return;
+        }
+        if (!b->cf_ids) {
+                b->cf_ids = json_object();
+                b->cf_configs = json_array();
+        }
+        json_t *cfg = NULL;
+        if (image_config(b->d->images, id, &cfg, &e) == 0)
+                json_array_append_new(b->cf_configs, cfg);
+        for (int depth = 0; id && depth < 10000; depth++) {
+                json_object_set_new(b->cf_ids, id, json_true());
+                _cleanup_json_ json_t *insp = NULL;
+                if (image_inspect(b->d->images, id, &insp, &e) < 0)
+                        break;
+                const char *p = json_get_str(insp, "Parent", "");
+                free(id);
+                id = *p ? xstrdup(p) : NULL;
+        }
+}
+
 static int validate_tags(const struct build_opts *o, char ***ret, struct berth_err *err)
 {
         char **full = NULL;
@@ -951,6 +1044,8 @@ int build_run(const struct build_deps *d, const struct build_opts *o, int contex
                                "send the context as a tar",
                                o->remote);
         b.held = json_array();
+        for (char **cf = o->cache_from; cf && *cf; cf++)
+                cache_from_add(&b, *cf);
         r = scratch_make(&b, err);
         if (r >= 0) {
                 r = tar_context_unpack(context_fd, b.ctx, NULL, err);
@@ -1063,5 +1158,7 @@ int build_run(const struct build_deps *d, const struct build_opts *o, int contex
         build_args_free(b.args);
         build_file_free(b.f);
         json_decref(b.held);
+        json_decref(b.cf_ids);
+        json_decref(b.cf_configs);
         return ret;
 }

@@ -595,3 +595,17 @@ int image_df(struct image_store *s, json_t **ret, struct berth_err *err)
         pthread_mutex_unlock(&s->lock);
         return 0;
 }
+
+int image_layer_path(struct image_store *s, const char *diff_id, char **ret, struct berth_err *err)
+{
+        if (!digest_valid(diff_id))
+                return err_set(err, -EINVAL, "invalid layer digest %s", diff_id);
+        char *p = blob_path(s, diff_id);
+        if (access(p, R_OK) < 0) {
+                int r = err_errno(err, -errno, "layer %s", diff_id);
+                free(p);
+                return r;
+        }
+        *ret = p;
+        return 0;
+}

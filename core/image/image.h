@@ -151,6 +151,9 @@ struct image_usage {
 };
 int image_usage(struct image_store *s, const char *image_id, struct image_usage *ret,
                 struct berth_err *err);
+/* The stored tar of the layer whose diff ID is diff_id (for the builder's
+ * --cache-from, which takes a layer of another image). */
+int image_layer_path(struct image_store *s, const char *diff_id, char **ret, struct berth_err *err);
 /* A new temp file in the store
  (same filesystem, removed by the next open
  * if left behind): returns the fd, its path in *ret_path. */

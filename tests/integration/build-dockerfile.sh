@@ -81,6 +81,24 @@ out=$(d build -q --iidfile "$T/iid" "$C" 2>&1)
 expect_eq "-q prints only the ID" "$out" "$(cat "$T/iid")"
 check "the ID is a digest" grep -qE '^sha256:[0-9a-f]{64}$' "$T/iid"
 
+# --- --cache-from: a loaded image (no parent links here) gives its steps ---------
+CF=$T/cf; mkdir -p "$CF"; echo "only here" > "$CF/file.txt"; cp "$C/Dockerfile" "$CF/"
+d build -q -t cf-src "$CF" > /dev/null
+b save -o "$T/cf.tar" cf-src
+b rmi cf-src > /dev/null
+d builder prune -a -f > /dev/null 2>&1
+b load -q -i "$T/cf.tar" > /dev/null
+expect_eq "the loaded image has no parent here" "$(inspect cf-src '{{.Parent}}')" ""
+out=$(d build -t cf-none "$CF" 2>&1)
+expect_eq "without --cache-from, nothing hits" "$(grep -c -- ' ---> Using cache' <<< "$out")" 0
+b rmi cf-none > /dev/null
+d builder prune -a -f > /dev/null 2>&1
+out=$(d build --cache-from cf-src -t cf-new "$CF" 2>&1)
+expect_eq "--cache-from of a loaded image hits every step" "$(grep -c -- ' ---> Using cache' <<< "$out")" 6
+expect_eq "and the result has the same files" "$(run cf-new cat /two)" "only here"
+out=$(d build --cache-from nosuch:image -t cf-new2 "$CF" 2>&1)
+check "a --cache-from image that is not here is skipped" [ $? -eq 0 ]
+
 # --- the instructions --------------------------------------------------------
 I=$T/instr; mkdir -p "$I/dir/sub" "$I/glob"
 echo a > "$I/dir/a"; echo b > "$I/dir/sub/b"; echo x > "$I/glob/x.txt"; echo y > "$I/glob/y.txt"
