@@ -597,6 +597,7 @@ struct copy_job {
         bool add;
         char *dest; /* absolute, as given (a trailing "/" kept) */
         bool dest_dir;
+        bool parents; /* --parents */
         struct copy_src *srcs;
         size_t n_srcs;
         const char *chown; /* --chown as given */
@@ -751,13 +752,19 @@ static int copy_one(struct copy_job *c, int rootfd, const struct copy_src *s,
          * destination itself */
         _cleanup_free_ char *dir = NULL;
         const char *top = "";
-        if (s->is_dir || s->archive || c->dest_dir)
+        if (c->parents && strchr(s->path, '/')) {
+                /* --parents: the source's directories come along */
+                _cleanup_free_ char *sd = path_dirname(s->path);
+                dir = xasprintf("%s/%s", c->dest, sd);
+                if (!s->is_dir)
+                        top = path_basename(s->path);
+        } else if (s->is_dir || s->archive || c->dest_dir)
                 dir = xstrdup(c->dest);
         else {
                 dir = path_dirname(c->dest);
                 top = path_basename(c->dest);
         }
-        if (!s->is_dir && !s->archive && c->dest_dir)
+        if (!s->is_dir && !s->archive && c->dest_dir && !*top)
                 top = path_basename(s->path);
         struct mkdir_job m = {.path = dir, .uid = c->uid, .gid = c->gid, .fd = -1, .keep = true};
         int r = mkdir_in_root(rootfd, &m, err);
@@ -948,6 +955,7 @@ int step_copy(struct build *b, struct stage_state *st, const struct build_instr 
         const char *from = (fl = build_instr_flag(in, "from")) ? fl->value : NULL;
         const char *chown = (fl = build_instr_flag(in, "chown")) ? fl->value : NULL;
         const char *chmod = (fl = build_instr_flag(in, "chmod")) ? fl->value : NULL;
+        c.parents = (fl = build_instr_flag(in, "parents")) && streq(fl->value, "true");
         for (size_t i = 0; i < in->n_flags; i++)
                 if (streq(in->flags[i].name, "exclude"))
                         c.exclude = strv_push(c.exclude, xstrdup(in->flags[i].value));

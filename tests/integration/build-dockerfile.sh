@@ -122,6 +122,8 @@ COPY dir/a /deep/missing/parents/a
 COPY glob/*.txt /globbed/
 COPY --chown=1000:1001 --chmod=0751 tool /opt/tool
 COPY tool glob/z.dat /multi/
+COPY --parents dir/sub/b glob/x.txt /parents/
+COPY --exclude=*.dat --exclude=y.txt glob /excl/
 ADD arch.tar.gz /extracted
 ADD arch.tar.gz /kept.tar.gz.d/
 WORKDIR rel
@@ -150,6 +152,8 @@ expect_eq "COPY from the context is owned by root" "$(r stat -c %u:%g /copied/a)
 expect_eq "COPY with a glob" "$(r ls /globbed | tr '\n' ' ')" "x.txt y.txt "
 expect_eq "COPY --chown --chmod" "$(r stat -c %u:%g:%a /opt/tool)" "1000:1001:751"
 expect_eq "COPY keeps the mode" "$(r stat -c %a /multi/tool)" "750"
+expect_eq "COPY --parents keeps the source's directories" "$(r cat /parents/dir/sub/b /parents/glob/x.txt | tr '\n' ' ')" "b x "
+expect_eq "COPY --exclude leaves files out" "$(r ls /excl | tr '\n' ' ')" "x.txt "
 expect_eq "ADD extracts a local tar.gz" "$(r cat /extracted/inner/f)" "intar"
 expect_eq "relative WORKDIRs join" "$(inspect instr '{{.Config.WorkingDir}}')" "/rel/sub"
 expect_eq "a relative COPY goes under WORKDIR" "$(r cat /rel/sub/here)" "a"
