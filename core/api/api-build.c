@@ -79,15 +79,19 @@ int api_build(struct api_request *req, int body_fd, int out_fd, struct berth_err
         if (!isempty(version) && !streq(version, "1"))
                 return err_set(err, -EINVAL, "unsupported builder version \"%s\"", version);
         if (streq_ptr(api_query(req, "remote"), "client-session"))
-                return err_set(err, -EINVAL, "experimental session with v1 builder is no longer supported, use builder version v2 (BuildKit) instead");
+                return err_set(err, -EINVAL,
+                               "experimental session with v1 builder is no longer supported, use "
+                               "builder version v2 (BuildKit) instead");
         if (!isempty(api_query(req, "securityopt")))
-                return err_set(err, -EINVAL, "The daemon on this platform does not support setting security options on build");
+                return err_set(err, -EINVAL,
+                               "The daemon on this platform does not support setting security "
+                               "options on build");
         if (api_query_bool(req, "squash", false))
                 return err_set(err, -EINVAL, "squash is only supported with experimental mode");
 
         _cleanup_strv_ char **tags = api_query_all(req, "t");
-        _cleanup_json_ json_t *buildargs = NULL, *labels = NULL, *cachefrom = NULL,
-                              *ulimits = NULL, *regcfg = NULL;
+        _cleanup_json_ json_t *buildargs = NULL, *labels = NULL, *cachefrom = NULL, *ulimits = NULL,
+                              *regcfg = NULL;
         int r = query_json(req, "buildargs", false, &buildargs, err);
         if (r >= 0)
                 r = query_json(req, "labels", false, &labels, err);
@@ -149,8 +153,9 @@ int api_build(struct api_request *req, int body_fd, int out_fd, struct berth_err
         _cleanup_strv_ char **cf = NULL;
         size_t i;
         json_t *v;
-        json_array_foreach(cachefrom, i, v) if (json_is_string(v)) cf =
-            strv_push(cf, xstrdup(json_string_value(v)));
+        json_array_foreach (cachefrom, i, v)
+                if (json_is_string(v))
+                        cf = strv_push(cf, xstrdup(json_string_value(v)));
 
         bool rm = api_query_bool(req, "rm", true);
         bool forcerm = api_query_bool(req, "forcerm", false);

@@ -17,16 +17,16 @@ struct build {
         void *ud;
         bool streaming; /* a message went out */
         bool cancelled;
-        json_t *held; /* quiet: the messages, sent only on failure */
+        json_t *held;  /* quiet: the messages, sent only on failure */
         char *scratch; /* <data_root>/build/tmp/<random> */
         char *ctx;     /* scratch/ctx: the context */
         int ctxfd;     /* O_PATH of ctx */
         struct build_file *f;
         struct build_args *args;
         size_t step, nsteps;
-        char **stage_ids; /* the image each built stage ended with */
-        unsigned nfiles;  /* heredoc files written to scratch */
-        int exit_code;  /* a failed RUN's, for errorDetail.code */
+        char **stage_ids;   /* the image each built stage ended with */
+        unsigned nfiles;    /* heredoc files written to scratch */
+        int exit_code;      /* a failed RUN's, for errorDetail.code */
         json_t *cf_ids;     /* --cache-from: the images and their ancestors (a set) */
         json_t *cf_configs; /* --cache-from: the images' configs */
 };

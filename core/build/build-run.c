@@ -120,8 +120,7 @@ char *go_quote_strv(json_t *arr)
         fputc('[', f);
         size_t i;
         json_t *v;
-        json_array_foreach(arr, i, v)
-        {
+        json_array_foreach (arr, i, v) {
                 if (i)
                         fputc(' ', f);
                 go_quote(NULL, f, strempty(json_string_value(v)));
@@ -193,7 +192,8 @@ static char *join_cmd(json_t *cmd)
                 abort();
         size_t i;
         json_t *v;
-        json_array_foreach(cmd, i, v) fprintf(f, "%s%s", i ? " " : "", strempty(json_string_value(v)));
+        json_array_foreach (cmd, i, v)
+                fprintf(f, "%s%s", i ? " " : "", strempty(json_string_value(v)));
         fclose(f);
         return s;
 }
@@ -262,8 +262,7 @@ static int cache_from_restore(struct build *b, struct stage_state *st, json_t *c
         json_t *dp = json_object_get(json_object_get(pcfg, "rootfs"), "diff_ids");
         size_t nh = json_array_size(hp), nd = json_array_size(dp), i;
         json_t *scfg;
-        json_array_foreach(b->cf_configs, i, scfg)
-        {
+        json_array_foreach (b->cf_configs, i, scfg) {
                 json_t *hs = json_object_get(scfg, "history");
                 json_t *ds = json_object_get(json_object_get(scfg, "rootfs"), "diff_ids");
                 if (json_array_size(hs) <= nh || json_array_size(ds) < nd)
@@ -424,10 +423,10 @@ static int sort_str(const void *a, const void *b)
 static bool signal_valid(const char *s)
 {
         static const char *const names[] = {
-            "ABRT", "ALRM", "BUS",    "CHLD", "CLD",  "CONT", "FPE",   "HUP",  "ILL",  "INT",
-            "IO",   "IOT",  "KILL",   "PIPE", "POLL", "PROF", "PWR",   "QUIT", "SEGV", "STKFLT",
-            "STOP", "SYS",  "TERM",   "TRAP", "TSTP", "TTIN", "TTOU",  "URG",  "USR1", "USR2",
-            "VTALRM", "WINCH", "XCPU", "XFSZ"};
+            "ABRT", "ALRM",   "BUS",  "CHLD",   "CLD",   "CONT", "FPE",  "HUP",  "ILL",
+            "INT",  "IO",     "IOT",  "KILL",   "PIPE",  "POLL", "PROF", "PWR",  "QUIT",
+            "SEGV", "STKFLT", "STOP", "SYS",    "TERM",  "TRAP", "TSTP", "TTIN", "TTOU",
+            "URG",  "USR1",   "USR2", "VTALRM", "WINCH", "XCPU", "XFSZ"};
         char *end;
         long n = strtol(s, &end, 10);
         if (*s && !*end)
@@ -470,8 +469,8 @@ static int dispatch(struct build *b, struct stage_state *st, const struct build_
                 if (!*w)
                         return err_set(err, -EINVAL, "WORKDIR requires exactly one argument");
                 const char *cur = json_get_str(cfg, "WorkingDir", "");
-                _cleanup_free_ char *dir = w[0] == '/' ? xstrdup(w)
-                                                       : xasprintf("%s/%s", *cur ? cur : "", w);
+                _cleanup_free_ char *dir =
+                    w[0] == '/' ? xstrdup(w) : xasprintf("%s/%s", *cur ? cur : "", w);
                 /* cleaned as Go's filepath.Clean: no "//", "./", trailing "/" */
                 _cleanup_strv_ char **parts = strv_split(dir, "/");
                 char **out = xzalloc((strv_length(parts) + 1) * sizeof(char *));
@@ -542,7 +541,8 @@ static int dispatch(struct build *b, struct stage_state *st, const struct build_
                 json_t *c = args_to_json(in);
                 if (in->form != BUILD_FORM_EXEC || !json_array_size(c)) {
                         json_decref(c);
-                        r = err_set(err, -EINVAL, "SHELL requires the arguments to be in JSON form");
+                        r = err_set(err, -EINVAL,
+                                    "SHELL requires the arguments to be in JSON form");
                         goto out;
                 }
                 _cleanup_free_ char *q = go_quote_strv(c);
@@ -575,7 +575,8 @@ static int dispatch(struct build *b, struct stage_state *st, const struct build_
                 _cleanup_free_ const char **keys = xzalloc((n + 1) * sizeof(char *));
                 const char *key;
                 json_t *v;
-                json_object_foreach(mine, key, v) keys[i++] = key;
+                json_object_foreach (mine, key, v)
+                        keys[i++] = key;
                 qsort(keys, n, sizeof(char *), sort_str);
                 for (i = 0; i < n; i++)
                         fprintf(f, " %s", keys[i]);
@@ -679,8 +680,7 @@ static void auth_for(struct build *b, const char *ref, struct registry_auth *ret
                 return;
         const char *key;
         json_t *v;
-        json_object_foreach(rc, key, v)
-        {
+        json_object_foreach (rc, key, v) {
                 _cleanup_free_ char *host = registry_server_name(key);
                 if (host && streq(host, pr.domain)) {
                         registry_auth_from_json(v, ret, &e);
@@ -725,8 +725,8 @@ static int stage_from(struct build *b, struct stage_state *st, const struct buil
                         struct registry_auth auth;
                         auth_for(b, base, &auth);
                         r = registry_pull(b->d->images, b->d->registry, base, false,
-                                          isempty(platform) ? NULL : platform, &auth,
-                                          pull_progress, b, &pulled, err);
+                                          isempty(platform) ? NULL : platform, &auth, pull_progress,
+                                          b, &pulled, err);
                         registry_auth_done(&auth);
                         if (r < 0 && b->cancelled)
                                 return -ECANCELED;
@@ -743,8 +743,8 @@ static int stage_from(struct build *b, struct stage_state *st, const struct buil
         _cleanup_strv_ char **env = NULL;
         size_t i;
         json_t *v;
-        json_array_foreach(json_object_get(st->config, "Env"), i, v)
-            env = strv_push(env, xstrdup(json_string_value(v)));
+        json_array_foreach (json_object_get(st->config, "Env"), i, v)
+                env = strv_push(env, xstrdup(json_string_value(v)));
         build_args_stage(b->args, env);
         return boutf(b, " ---> %s\n", short_id(id));
 }
@@ -975,7 +975,8 @@ static int build_stage(struct build *b, size_t si, bool last, struct berth_err *
                 _cleanup_free_ const char **keys = xzalloc((n + 1) * sizeof(char *));
                 const char *key;
                 json_t *v;
-                json_object_foreach(b->o->labels, key, v) keys[i++] = key;
+                json_object_foreach (b->o->labels, key, v)
+                        keys[i++] = key;
                 qsort(keys, n, sizeof(char *), sort_str);
                 _cleanup_free_ char *line = NULL;
                 size_t ll = 0;
@@ -987,7 +988,8 @@ static int build_stage(struct build *b, size_t si, bool last, struct berth_err *
                         json_object_set_new(st.config, "Labels", l);
                 }
                 for (i = 0; i < n; i++) {
-                        const char *val = strempty(json_string_value(json_object_get(b->o->labels, keys[i])));
+                        const char *val =
+                            strempty(json_string_value(json_object_get(b->o->labels, keys[i])));
                         fprintf(f, " \"%s\"='%s'", keys[i], val);
                         json_object_set_new(l, keys[i], json_string(val));
                 }
@@ -1002,7 +1004,8 @@ static int build_stage(struct build *b, size_t si, bool last, struct berth_err *
                         fputs("LABEL", g);
                         for (i = 0; i < n; i++)
                                 fprintf(g, " %s=%s", keys[i],
-                                        strempty(json_string_value(json_object_get(b->o->labels, keys[i]))));
+                                        strempty(json_string_value(
+                                            json_object_get(b->o->labels, keys[i]))));
                         fclose(g);
                         r = step_commit(b, &st, nop_cmd(&st, text), NULL, NULL, NULL, err);
                 }
@@ -1073,8 +1076,9 @@ int build_run(const struct build_deps *d, const struct build_opts *o, int contex
                 b.args = build_args_new();
                 const char *key;
                 json_t *v;
-                json_object_foreach(o->buildargs, key, v)
-                    build_args_set(b.args, key, json_is_string(v) ? json_string_value(v) : NULL);
+                json_object_foreach (o->buildargs, key, v)
+                        build_args_set(b.args, key,
+                                       json_is_string(v) ? json_string_value(v) : NULL);
                 for (size_t i = 0; r >= 0 && i < b.f->n_meta_args; i++)
                         r = build_args_meta(b.args, &b.f->meta_args[i], b.f->escape, err);
         }
@@ -1140,7 +1144,8 @@ int build_run(const struct build_deps *d, const struct build_opts *o, int contex
         } else if (r < 0 && (b.streaming || json_array_size(b.held))) {
                 size_t i;
                 json_t *m;
-                json_array_foreach(b.held, i, m) out(userdata, json_incref(m));
+                json_array_foreach (b.held, i, m)
+                        out(userdata, json_incref(m));
                 out(userdata, error_message(b.exit_code, err_msg(err)));
                 ret = 1;
         }

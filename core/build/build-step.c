@@ -266,7 +266,8 @@ static int make_run(struct build *b, struct stage_state *st, void *arg, json_t *
                 FILE *f = open_memstream(&text, &tl);
                 size_t i;
                 json_t *v;
-                json_array_foreach(j->cmd, i, v) fprintf(f, "%s%s", i ? " " : "", json_string_value(v));
+                json_array_foreach (j->cmd, i, v)
+                        fprintf(f, "%s%s", i ? " " : "", json_string_value(v));
                 fclose(f);
                 b->exit_code = (int)code;
                 r = err_set(err, -EIO, "The command '%s' returned a non-zero code: %" PRId64, text,
@@ -373,8 +374,8 @@ static int run_mount(struct build *b, json_t *hc, const char *spec, char **keyte
         }
         char *kt = NULL;
         if (streq(type, "tmpfs")) {
-                json_array_append_new(mounts, json_pack("{s:s, s:s}", "Type", "tmpfs", "Target",
-                                                        target));
+                json_array_append_new(mounts,
+                                      json_pack("{s:s, s:s}", "Type", "tmpfs", "Target", target));
                 kt = xasprintf("%s tmpfs %s\n", strempty(*keytext), target);
         } else if (streq(type, "cache")) {
                 char d[72];
@@ -390,8 +391,8 @@ static int run_mount(struct build *b, json_t *hc, const char *spec, char **keyte
                         if (chmod(dir, (mode_t)mode) < 0 || chown(dir, (uid_t)uid, (gid_t)gid) < 0)
                                 return err_errno(err, -errno, "set up the cache mount '%s'", dir);
                 }
-                json_array_append_new(mounts, json_pack("{s:s, s:s, s:s}", "Type", "bind",
-                                                        "Source", dir, "Target", target));
+                json_array_append_new(mounts, json_pack("{s:s, s:s, s:s}", "Type", "bind", "Source",
+                                                        dir, "Target", target));
                 kt = xasprintf("%s cache %s %s\n", strempty(*keytext), name, target);
         } else if (streq(type, "bind")) {
                 if (from)
@@ -413,16 +414,16 @@ static int run_mount(struct build *b, json_t *hc, const char *spec, char **keyte
                 real[n] = '\0';
                 size_t cl = strlen(b->ctx);
                 if (strncmp(real, b->ctx, cl) != 0 || (real[cl] && real[cl] != '/'))
-                        return err_set(err, -EINVAL, "RUN --mount: source %s is outside the build context",
+                        return err_set(err, -EINVAL,
+                                       "RUN --mount: source %s is outside the build context",
                                        source);
                 char digest[72];
                 int r = build_source_digest(b->ctxfd, source ? source : ".", false, digest, err);
                 if (r < 0)
                         return r;
-                json_array_append_new(mounts,
-                                      json_pack("{s:s, s:s, s:s, s:b}", "Type", "bind", "Source",
-                                                real, "Target", target, "ReadOnly",
-                                                ro_given ? ro : true));
+                json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:b}", "Type", "bind",
+                                                        "Source", real, "Target", target,
+                                                        "ReadOnly", ro_given ? ro : true));
                 kt = xasprintf("%s bind %s %s %s\n", strempty(*keytext), digest, target,
                                ro ? "ro" : "rw");
         } else
@@ -437,8 +438,8 @@ int step_run(struct build *b, struct stage_state *st, const struct build_instr *
 {
         struct run_job j = {.b = b};
         _cleanup_free_ char *keytext = NULL; /* what the mounts add to the key */
-        json_t *hc = json_is_object(b->o->hostconfig) ? json_deep_copy(b->o->hostconfig)
-                                                       : json_object();
+        json_t *hc =
+            json_is_object(b->o->hostconfig) ? json_deep_copy(b->o->hostconfig) : json_object();
         j.hostconfig = hc;
         json_object_set_new(hc, "LogConfig", json_pack("{s:s, s:{}}", "Type", "none", "Config"));
         int r = 0;
@@ -447,7 +448,8 @@ int step_run(struct build *b, struct stage_state *st, const struct build_instr *
                 if (streq(fl->name, "network")) {
                         if (!streq(fl->value, "none") && !streq(fl->value, "host") &&
                             !streq(fl->value, "default"))
-                                r = err_set(err, -EINVAL, "RUN --network=%s: not one of none, host, default",
+                                r = err_set(err, -EINVAL,
+                                            "RUN --network=%s: not one of none, host, default",
                                             fl->value);
                         else if (!streq(fl->value, "default"))
                                 json_object_set_new(hc, "NetworkMode", json_string(fl->value));
@@ -705,7 +707,10 @@ static bool is_archive(int rootfd, const char *path)
                 return true;
         if (n >= 3 && memcmp(h, "BZh", 3) == 0)
                 return true;
-        if (n >= 6 && memcmp(h, "\xfd" "7zXZ\0", 6) == 0)
+        if (n >= 6 && memcmp(h,
+                             "\xfd"
+                             "7zXZ\0",
+                             6) == 0)
                 return true;
         if (n >= 4 && memcmp(h, "\x28\xb5\x2f\xfd", 4) == 0)
                 return true;
@@ -744,8 +749,7 @@ static const char *path_basename(const char *p)
 }
 
 /* One source into the destination, in the step container's root. */
-static int copy_one(struct copy_job *c, int rootfd, const struct copy_src *s,
-                    struct berth_err *err)
+static int copy_one(struct copy_job *c, int rootfd, const struct copy_src *s, struct berth_err *err)
 {
         /* where it goes: a directory source's contents, an archive's
          * entries, or a file into the destination directory, or as the
@@ -943,14 +947,14 @@ int step_copy(struct build *b, struct stage_state *st, const struct build_instr 
               struct berth_err *err)
 {
         const char *kw = add ? "ADD" : "COPY";
-        struct copy_job c = {.b = b, .st = st, .add = add, .uid = -1, .gid = -1, .mode = -1,
-                             .srcroot = b->ctxfd};
+        struct copy_job c = {
+            .b = b, .st = st, .add = add, .uid = -1, .gid = -1, .mode = -1, .srcroot = b->ctxfd};
         _cleanup_close_ int hfd = -1;
         int r = 0;
         size_t n = strv_length(in->args);
         if (n < 2)
-                return err_set(err, -EINVAL, "%s requires at least two arguments, but only %zu provided",
-                               kw, n);
+                return err_set(err, -EINVAL,
+                               "%s requires at least two arguments, but only %zu provided", kw, n);
         const struct build_flag *fl;
         const char *from = (fl = build_instr_flag(in, "from")) ? fl->value : NULL;
         const char *chown = (fl = build_instr_flag(in, "chown")) ? fl->value : NULL;
@@ -971,8 +975,8 @@ int step_copy(struct build *b, struct stage_state *st, const struct build_instr 
                 long m = strtol(chmod, &end, 8);
                 if (!*chmod || *end || m < 0 || m > 07777) {
                         copy_job_done(&c);
-                        return err_set(err, -EINVAL, "invalid chmod parameter: %s (octal modes only)",
-                                       chmod);
+                        return err_set(err, -EINVAL,
+                                       "invalid chmod parameter: %s (octal modes only)", chmod);
                 }
                 c.mode = (int)m;
         }
@@ -1020,7 +1024,8 @@ int step_copy(struct build *b, struct stage_state *st, const struct build_instr 
                         for (size_t k = 0; k < in->n_heredocs; k++) {
                                 const char *nm = src + 2 + (src[2] == '-');
                                 nm += strspn(nm, "\"'");
-                                if (strncmp(nm, in->heredocs[k].name, strlen(in->heredocs[k].name)) == 0)
+                                if (strncmp(nm, in->heredocs[k].name,
+                                            strlen(in->heredocs[k].name)) == 0)
                                         h = &in->heredocs[k];
                         }
                 if (h) {
@@ -1057,7 +1062,8 @@ int step_copy(struct build *b, struct stage_state *st, const struct build_instr 
                         struct stat sb;
                         int fd = openat_in_root(c.srcroot, *p, O_PATH | O_NOFOLLOW);
                         if (fd < 0 || fstat(fd, &sb) < 0) {
-                                r = err_errno(err, fd < 0 ? fd : -errno, "%s failed: stat %s", kw, *p);
+                                r = err_errno(err, fd < 0 ? fd : -errno, "%s failed: stat %s", kw,
+                                              *p);
                                 safe_close(fd);
                                 break;
                         }
@@ -1094,10 +1100,13 @@ int step_copy(struct build *b, struct stage_state *st, const struct build_instr 
                 sha256_digest(digests, dl, digest);
         else
                 snprintf(digest, sizeof(digest), "%s", one);
-        _cleanup_free_ char *text = xasprintf(
-            "#(nop) %s %s%s%s%s:%s in %s ", kw, chown ? "--chown=" : "", chown ? chown : "",
-            chown ? " " : "", c.from_image ? "multi" : kind ? kind : "multi", digest_hex(digest),
-            d);
+        _cleanup_free_ char *text =
+            xasprintf("#(nop) %s %s%s%s%s:%s in %s ", kw, chown ? "--chown=" : "",
+                      chown ? chown : "", chown ? " " : "",
+                      c.from_image ? "multi"
+                      : kind       ? kind
+                                   : "multi",
+                      digest_hex(digest), d);
         json_t *cc = stage_shell(st);
         json_array_append_new(cc, json_string(text));
         r = step_commit(b, st, cc, digest, make_copy, &c, err);

@@ -53,8 +53,8 @@ struct build_opts {
         const char *platform;   /* "os/arch[/variant]" or NULL */
         const char *remote;     /* remote=, or NULL: the context is the body */
         bool nocache, pull, rm, forcerm, quiet;
-        bool want_aux; /* API >= 1.30: {"aux":{"ID":...}} after each stage */
-        json_t *hostconfig;     /* HostConfig fields for RUN containers (NetworkMode,
+        bool want_aux;           /* API >= 1.30: {"aux":{"ID":...}} after each stage */
+        json_t *hostconfig;      /* HostConfig fields for RUN containers (NetworkMode,
                                  * ExtraHosts, ShmSize, Memory, CpuShares ...) */
         json_t *registry_config; /* X-Registry-Config: {server: AuthConfig}, may be NULL */
 };
