@@ -108,6 +108,22 @@ int ct_splice_streams(int client, int shim, const unsigned char *keys, size_t nk
         }
 }
 
+/* A pending attach is connected (or gave up): off the list, and start(),
+ * which waits for it, told. */
+static void pending_done(struct container_store *s, struct pending_attach *pa)
+{
+        pthread_mutex_lock(&s->lock);
+        pa->connected = true;
+        struct pending_attach **pp = &ct_pending;
+        while (*pp && *pp != pa)
+                pp = &(*pp)->next;
+        if (*pp)
+                *pp = pa->next;
+        pthread_cond_broadcast(&s->changed);
+        pthread_mutex_unlock(&s->lock);
+        free(pa->socket);
+}
+
 int container_attach(struct container_store *s, const char *ref, int client, const char *extra,
                      size_t extra_len, bool want_in, bool want_out, bool want_err,
                      const char *detach_keys, struct berth_err *err)
@@ -160,18 +176,8 @@ int container_attach(struct container_store *s, const char *ref, int client, con
                 }
         }
         /* tell start() this attach is ready */
-        if (pa.id[0]) {
-                pthread_mutex_lock(&s->lock);
-                pa.connected = true;
-                struct pending_attach **pp = &ct_pending;
-                while (*pp && *pp != &pa)
-                        pp = &(*pp)->next;
-                if (*pp)
-                        *pp = pa.next;
-                pthread_cond_broadcast(&s->changed);
-                pthread_mutex_unlock(&s->lock);
-                free(pa.socket);
-        }
+        if (pa.id[0])
+                pending_done(s, &pa);
         if (fd < 0)
                 return err_set(err, -EIO, "cannot attach to container %s", id);
         if (extra_len && want_in)
@@ -249,13 +255,7 @@ int container_start_output(struct container_store *s, const char *ref, container
 
         pthread_t t;
         if (pthread_create(&t, NULL, start_main, &job) != 0) {
-                pthread_mutex_lock(&s->lock);
-                struct pending_attach **pp = &ct_pending;
-                while (*pp && *pp != &pa)
-                        pp = &(*pp)->next;
-                if (*pp)
-                        *pp = pa.next;
-                pthread_mutex_unlock(&s->lock);
+                pending_done(s, &pa);
                 return err_set(err, -EAGAIN, "cannot start a thread for container %s", job.id);
         }
 
@@ -277,16 +277,7 @@ int container_start_output(struct container_store *s, const char *ref, container
                     ct_read_line(fd, ok, sizeof(ok), 10000) <= 0)
                         fd = safe_close(fd);
         }
-        pthread_mutex_lock(&s->lock);
-        pa.connected = true;
-        struct pending_attach **pp = &ct_pending;
-        while (*pp && *pp != &pa)
-                pp = &(*pp)->next;
-        if (*pp)
-                *pp = pa.next;
-        pthread_cond_broadcast(&s->changed);
-        pthread_mutex_unlock(&s->lock);
-        free(pa.socket);
+        pending_done(s, &pa);
 
         /* the output until the shim closes it; a silent process still
          * gets fn called now and then, so that a cancelled build stops it */
