@@ -95,9 +95,11 @@ int image_add(struct image_store *s, const char *config, size_t config_len,
               const char *const *layer_paths, const char *const *names, char **ret_id,
               struct berth_err *err);
 /* commit: a new image from `base_id` plus the writable layer of container
- * `container_id` (the storage driver's diff), its config taken from the
- * container's Config (Docker's shape) edited by `changes`; tagged `ref`
- * ("repo[:tag]") or dangling. */
+ * `container_id` (the storage driver's diff; none, with an empty_layer
+ * history entry, when the container changed nothing), its config taken
+ * from the container's Config (Docker's shape) edited by `changes`; tagged
+ * `ref` ("repo[:tag]") or dangling. Its parent is `base_id`, as in Docker:
+ * rmi of the commit prunes an untagged base. */
 int image_commit_container(struct image_store *s, const char *base_id, struct driver *storage,
                            const char *container_id, json_t *container_config,
                            const char *const *changes, const char *comment, const char *author,
