@@ -131,6 +131,10 @@ START_TEST(wildcards)
                    "star\\*: file does not exist");
         glob_is("we\\*rd/*", "we*rd/f");
         glob_is("./dir/../*.md", "c.md");
+        /* "**" is two '*' in filepath.Match: no '/' crossed, no suffix rule */
+        glob_is("d**", "dir");
+        glob_is("**.txt", "a.txt b.txt");
+        glob_is("**/x.txt", "dir/x.txt");
 }
 END_TEST
 
