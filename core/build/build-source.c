@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -194,6 +195,47 @@ int build_source_glob(int rootfd, const char *pattern, char ***ret, struct berth
         return 0;
 }
 
+/* --- resolve -------------------------------------------------------------- */
+
+static char *fd_path(int fd)
+{
+        char proc[64], buf[PATH_MAX];
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(proc, buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return NULL;
+        buf[n] = 0;
+        return xstrdup(buf);
+}
+
+int build_source_resolve(int rootfd, const char *path, char **ret, struct berth_err *err)
+{
+        _cleanup_close_ int fd = openat_in_root(rootfd, path, O_PATH);
+        if (fd == -ENOENT || fd == -ENOTDIR || fd == -ELOOP) {
+                _cleanup_free_ char *rooted = xasprintf("/%s", path);
+                _cleanup_free_ char *cleaned = build_path_clean(rooted);
+                return err_set(err, -ENOENT,
+                               "file not found in build context or excluded by .dockerignore: "
+                               "stat %s: file does not exist",
+                               cleaned[1] ? cleaned + 1 : ".");
+        }
+        if (fd < 0)
+                return err_errno(err, fd, "COPY source '%s'", path);
+        /* the kernel's name of what it found, below the root's */
+        _cleanup_free_ char *root = fd_path(rootfd), *found = fd_path(fd);
+        if (!root || !found)
+                return err_errno(err, -errno ?: -EIO, "COPY source '%s': read its path", path);
+        size_t rl = streq(root, "/") ? 0 : strlen(root);
+        if (strncmp(found, root, rl) != 0 || (found[rl] && found[rl] != '/'))
+                return err_set(err, -EXDEV, "COPY source '%s' resolved outside the root ('%s')",
+                               path, found);
+        const char *rel = found + rl;
+        while (*rel == '/')
+                rel++;
+        *ret = xstrdup(*rel ? rel : ".");
+        return 0;
+}
+
 /* --- digest --------------------------------------------------------------- */
 
 struct digest_walk {
@@ -225,12 +267,22 @@ static void add_field(struct digest_walk *w, const char *fmt, ...)
         hasher_update(&w->h, big, (size_t)n + 1);
 }
 
-/* The xattrs of name in dfd (not followed), sorted; trusted.* and
- * security.* are the host's business, not the source's. */
-static int add_xattrs(struct digest_walk *w, int dfd, const char *name, const char *rel)
+static ssize_t list_xattrs(int fd, const char *path, char *buf, size_t size)
 {
-        _cleanup_free_ char *proc = xasprintf("/proc/self/fd/%d/%s", dfd, name);
-        ssize_t n = llistxattr(proc, NULL, 0);
+        return fd >= 0 ? flistxattr(fd, buf, size) : llistxattr(path, buf, size);
+}
+
+static ssize_t get_xattr(int fd, const char *path, const char *k, void *buf, size_t size)
+{
+        return fd >= 0 ? fgetxattr(fd, k, buf, size) : lgetxattr(path, k, buf, size);
+}
+
+/* The xattrs of fd, or (fd -1) of name in dfd, not followed; sorted;
+ * trusted.* and security.* are the host's business, not the source's. */
+static int add_xattrs(struct digest_walk *w, int fd, int dfd, const char *name, const char *rel)
+{
+        _cleanup_free_ char *proc = fd >= 0 ? NULL : xasprintf("/proc/self/fd/%d/%s", dfd, name);
+        ssize_t n = list_xattrs(fd, proc, NULL, 0);
         if (n < 0 && (errno == ENOTSUP || errno == EOPNOTSUPP))
                 return 0;
         if (n < 0)
@@ -238,7 +290,7 @@ static int add_xattrs(struct digest_walk *w, int dfd, const char *name, const ch
         if (n == 0)
                 return 0;
         _cleanup_free_ char *names = xmalloc((size_t)n);
-        n = llistxattr(proc, names, (size_t)n);
+        n = list_xattrs(fd, proc, names, (size_t)n);
         if (n < 0)
                 return err_errno(w->err, -errno, "list the xattrs of '%s'", rel);
         struct build_strlist keys = {0};
@@ -251,10 +303,10 @@ static int add_xattrs(struct digest_walk *w, int dfd, const char *name, const ch
                 qsort(keys.v, keys.n, sizeof(char *), cmp_name);
         int r = 0;
         for (size_t i = 0; i < keys.n && r == 0; i++) {
-                ssize_t vl = lgetxattr(proc, keys.v[i], NULL, 0);
+                ssize_t vl = get_xattr(fd, proc, keys.v[i], NULL, 0);
                 _cleanup_free_ char *v = vl > 0 ? xmalloc((size_t)vl) : NULL;
                 if (vl > 0)
-                        vl = lgetxattr(proc, keys.v[i], v, (size_t)vl);
+                        vl = get_xattr(fd, proc, keys.v[i], v, (size_t)vl);
                 if (vl < 0) {
                         if (errno == ENODATA)
                                 continue; /* gone meanwhile */
@@ -281,8 +333,10 @@ static char type_char(mode_t m)
                              : 's';
 }
 
-static int hash_content(struct digest_walk *w, int dfd, const char *name, const char *rel,
-                        const struct stat *st)
+/* A regular file: its xattrs, size and content, read from one descriptor
+ * that is checked to be what was stat'ed. */
+static int hash_file(struct digest_walk *w, int dfd, const char *name, const char *rel,
+                     const struct stat *st)
 {
         /* O_NONBLOCK: should it have become a FIFO since the stat, the
          * open does not hang; it is checked below */
@@ -295,6 +349,10 @@ static int hash_content(struct digest_walk *w, int dfd, const char *name, const 
                 return err_errno(w->err, -errno, "stat '%s'", rel);
         if (!S_ISREG(now.st_mode) || now.st_ino != st->st_ino || now.st_dev != st->st_dev)
                 return err_set(w->err, -EAGAIN, "'%s' changed while it was read", rel);
+        int r = add_xattrs(w, fd, -1, NULL, rel);
+        if (r < 0)
+                return r;
+        add_field(w, "%" PRId64, (int64_t)st->st_size);
         for (;;) {
                 ssize_t n = read(fd, w->buf, sizeof(w->buf));
                 if (n < 0 && errno == EINTR)
@@ -307,8 +365,8 @@ static int hash_content(struct digest_walk *w, int dfd, const char *name, const 
         }
 }
 
-/* One entry (name in dfd, "" with AT_EMPTY_PATH for dfd itself), then what
- * a directory holds, in name order. */
+/* One entry (name in dfd, "" for dfd itself), then what a directory holds,
+ * in name order. */
 static int digest_entry(struct digest_walk *w, int dfd, const char *name, const char *rel)
 {
         struct stat st;
@@ -320,8 +378,8 @@ static int digest_entry(struct digest_walk *w, int dfd, const char *name, const 
                 add_field(w, "%u:%u", (unsigned)st.st_uid, (unsigned)st.st_gid);
         if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
                 add_field(w, "%u,%u", major(st.st_rdev), minor(st.st_rdev));
-        int r;
         if (S_ISLNK(st.st_mode)) {
+                /* a symlink has no xattrs COPY keeps */
                 _cleanup_free_ char *t = xmalloc((size_t)st.st_size + 2);
                 ssize_t n = readlinkat(dfd, name, t, (size_t)st.st_size + 1);
                 if (n < 0)
@@ -330,25 +388,22 @@ static int digest_entry(struct digest_walk *w, int dfd, const char *name, const 
                 add_field(w, "%s", t);
                 return 0;
         }
-        r = add_xattrs(w, dfd, *name ? name : ".", rel);
+        if (S_ISREG(st.st_mode))
+                return hash_file(w, dfd, *name ? name : ".", rel, &st);
+        if (!S_ISDIR(st.st_mode)) /* never opened: a FIFO would hang */
+                return add_xattrs(w, -1, dfd, name, rel);
+        _cleanup_close_ int self =
+            openat(dfd, *name ? name : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (self < 0)
+                return err_errno(w->err, -errno, "open '%s'", rel);
+        int r = add_xattrs(w, self, -1, NULL, rel);
         if (r < 0)
                 return r;
-        if (S_ISREG(st.st_mode)) {
-                add_field(w, "%" PRId64, (int64_t)st.st_size);
-                return hash_content(w, dfd, *name ? name : ".", rel, &st);
-        }
-        if (!S_ISDIR(st.st_mode))
-                return 0;
-        int fd = *name ? openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                       : openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        /* read_names takes a descriptor of its own; self stays for the
+         * children */
+        int fd = fcntl(self, F_DUPFD_CLOEXEC, 3);
         if (fd < 0)
-                return err_errno(w->err, -errno, "open '%s'", rel);
-        _cleanup_close_ int self = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        if (self < 0) {
-                r = -errno;
-                close(fd);
-                return err_errno(w->err, r, "dup");
-        }
+                return err_errno(w->err, -errno, "dup");
         struct build_strlist names = {0};
         r = read_names(fd, &names);
         if (r < 0)

@@ -32,6 +32,16 @@
  * pattern". */
 int build_source_glob(int rootfd, const char *pattern, char ***ret, struct berth_err *err);
 
+/* path (relative to rootfd) with every symlink resolved inside the root,
+ * the last component's too: what Docker's COPY and ADD copy when a source
+ * names a symlink (the classic builder's FollowSymlinkInScope, BuildKit's
+ * FollowSymlinks), and what to give build_source_digest() and
+ * tar_pack_copy() then (they do not follow a top-level link). Relative to
+ * the root ("." for the root itself) in *ret. A dangling link: -ENOENT
+ * "file not found in build context or excluded by .dockerignore: stat X:
+ * file does not exist". */
+int build_source_resolve(int rootfd, const char *path, char **ret, struct berth_err *err);
+
 /* The digest the cache keys a source on: sha256 over every entry under
  * `path` (relative to rootfd, its parents resolved inside the root; a
  * file, symlink (not followed) or directory walked in name order): its

@@ -395,6 +395,65 @@ START_TEST(context_hostile)
 }
 END_TEST
 
+/* Tars from another writer (Python's tarfile, GNU format: long names in
+ * ././@LongLink entries), as docker-py sends them. */
+START_TEST(context_python_tars)
+{
+        if (system("command -v python3 >/dev/null") != 0)
+                return;
+        sh("python3 - <<'EOF'\n"
+           "import io, tarfile\n"
+           "def mk(name, entries):\n"
+           "    with tarfile.open(name, 'w', format=tarfile.GNU_FORMAT) as t:\n"
+           "        for e in entries:\n"
+           "            ti = tarfile.TarInfo(e['name']); ti.type = e.get('type', tarfile.REGTYPE)\n"
+           "            ti.linkname = e.get('link', ''); data = e.get('data', b'')\n"
+           "            ti.uid = e.get('uid', 0); ti.mode = e.get('mode', 0o644)\n"
+           "            if ti.type == tarfile.REGTYPE: ti.size = len(data)\n"
+           "            ti.devmajor, ti.devminor = e.get('dev', (0, 0))\n"
+           "            t.addfile(ti, io.BytesIO(data) if ti.type == tarfile.REGTYPE else None)\n"
+           "long = 'x' * 150\n"
+           "mk('ok.tar', [{'name': long + '/f', 'data': b'hi', 'uid': 4242, 'mode': 0o600},\n"
+           "              {'name': 'Dockerfile', 'data': b'FROM scratch'}])\n"
+           "mk('longdotdot.tar', [{'name': long + '/../../' + long, 'data': b'x'}])\n"
+           "mk('sym.tar', [{'name': 'l', 'type': tarfile.SYMTYPE, 'link': '../out'},\n"
+           "               {'name': 'l/' + long, 'data': b'x'}])\n"
+           "mk('hard.tar', [{'name': 'h', 'type': tarfile.LNKTYPE, 'link': '../out/' + long}])\n"
+           "mk('dev.tar', [{'name': 'zero', 'type': tarfile.CHRTYPE, 'dev': (1, 5)}])\n"
+           "EOF");
+        const char *names[] = {"ok", "longdotdot", "sym", "hard", "dev"};
+        int fds[5];
+        for (size_t i = 0; i < 5; i++) {
+                _cleanup_free_ char *p = xasprintf("%s/%s.tar", base, names[i]);
+                fds[i] = open(p, O_RDONLY | O_CLOEXEC);
+                ck_assert_int_ge(fds[i], 0);
+                unlink(p);
+        }
+        unpack_ok(fds[0], 14);
+        char lng[151];
+        memset(lng, 'x', 150);
+        lng[150] = 0;
+        _cleanup_free_ char *f = xasprintf("%s/%s/f", ctx, lng);
+        struct stat st;
+        ck_assert_int_eq(lstat(f, &st), 0);
+        ck_assert_int_eq(st.st_uid, 4242);
+        ck_assert_int_eq(st.st_mode & 07777, 0600);
+        sh("rm -rf ctx && mkdir ctx");
+        _cleanup_free_ char *m1 = xasprintf("build context: tar entry '%s/../../%s' would land "
+                                            "outside the context (absolute path or '..')",
+                                            lng, lng);
+        refused(fds[1], -EINVAL, m1);
+        _cleanup_free_ char *m2 = xasprintf("build context: tar entry 'l/%s' goes through the "
+                                            "symlink 'l' (it would land outside the context)",
+                                            lng);
+        refused(fds[2], -EINVAL, m2);
+        _cleanup_free_ char *m3 = xasprintf(
+            "build context: hard link 'h' -> '../out/%s' points outside the context", lng);
+        refused(fds[3], -EINVAL, m3);
+        refused(fds[4], -EINVAL, "build context: 'zero' is a device file");
+}
+END_TEST
+
 /* --- packing COPY sources ------------------------------------------------- */
 
 static int srcfd = -1;
@@ -649,6 +708,7 @@ static Suite *suite(void)
         tcase_add_test(tc, context_not_tar);
         tcase_add_test(tc, context_truncated);
         tcase_add_test(tc, context_hostile);
+        tcase_add_test(tc, context_python_tars);
         suite_add_tcase(s, tc);
         tc = tcase_create("copy");
         tcase_add_checked_fixture(tc, setup_src, teardown_src);

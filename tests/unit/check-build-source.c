@@ -131,6 +131,10 @@ START_TEST(wildcards)
                    "star\\*: file does not exist");
         glob_is("we\\*rd/*", "we*rd/f");
         glob_is("./dir/../*.md", "c.md");
+        /* "**" is two '*' in filepath.Match: no '/' crossed, no suffix rule */
+        glob_is("d**", "dir");
+        glob_is("**.txt", "a.txt b.txt");
+        glob_is("**/x.txt", "dir/x.txt");
 }
 END_TEST
 
@@ -190,6 +194,52 @@ START_TEST(symlinks_stay_inside)
         char d[72];
         struct berth_err e = {0};
         ck_assert_int_eq(build_source_digest(rootfd, "abs/secret", false, d, &e), -ENOENT);
+        _cleanup_free_ char *c = xasprintf("rm -rf '%s'", outside);
+        ck_assert_int_eq(system(c), 0);
+}
+END_TEST
+
+static void resolves(const char *path, const char *want)
+{
+        _cleanup_free_ char *got = NULL;
+        struct berth_err e = {0};
+        int r = build_source_resolve(rootfd, path, &got, &e);
+        ck_assert_msg(r == 0, "%s: %s", path, e.msg);
+        ck_assert_msg(streq(got, want), "%s: got '%s', want '%s'", path, got, want);
+}
+
+START_TEST(resolve)
+{
+        _cleanup_free_ char *outside = xasprintf("%s.outside", root);
+        ck_assert_int_eq(mkdir(outside, 0755), 0);
+        _cleanup_free_ char *secret = xasprintf("%s/secret", outside);
+        ck_assert_int_eq(write_file_atomic(secret, "s", 1, 0644), 0);
+        sh("ln -s a.txt link && ln -s link link2 && ln -s /dir/x.txt absin && "
+           "ln -s ../../../../../../.. up && ln -s '%s/secret' out && ln -s dir dlink && "
+           "ln -s nothing dangling",
+           outside);
+        resolves("a.txt", "a.txt");
+        resolves("link", "a.txt");
+        resolves("link2", "a.txt");
+        resolves("absin", "dir/x.txt");
+        resolves("up", ".");
+        resolves("up/a.txt", "a.txt");
+        resolves("dlink/x.txt", "dir/x.txt");
+        resolves("dlink", "dir");
+        resolves(".", ".");
+        resolves("../dir/sub/..", "dir");
+        struct berth_err e = {0};
+        char *got = NULL;
+        ck_assert_int_eq(build_source_resolve(rootfd, "out", &got, &e), -ENOENT);
+        ck_assert_str_eq(e.msg, "file not found in build context or excluded by .dockerignore: "
+                                "stat out: file does not exist");
+        ck_assert_int_eq(build_source_resolve(rootfd, "dangling", &got, &e), -ENOENT);
+        ck_assert_int_eq(build_source_resolve(rootfd, "a.txt/x", &got, &e), -ENOENT);
+        ck_assert_ptr_null(got);
+        /* the host file has a twin inside the root: that one is found */
+        sh("mkdir -p '.%s' && echo inner > '.%s/secret'", outside, outside);
+        _cleanup_free_ char *twin = xasprintf("%s/secret", outside + 1);
+        resolves("out", twin);
         _cleanup_free_ char *c = xasprintf("rm -rf '%s'", outside);
         ck_assert_int_eq(system(c), 0);
 }
@@ -387,6 +437,7 @@ static Suite *suite(void)
         tcase_add_test(tc, wildcards_order);
         tcase_add_test(tc, glob_errors);
         tcase_add_test(tc, symlinks_stay_inside);
+        tcase_add_test(tc, resolve);
         suite_add_tcase(s, tc);
         tc = tcase_create("digest");
         tcase_add_checked_fixture(tc, setup, teardown);
