@@ -588,7 +588,8 @@ int step_workdir(struct build *b, struct stage_state *st, const char *dir, struc
 /* --- COPY and ADD ---------------------------------------------------------------------- */
 
 struct copy_src {
-        char *path; /* relative to its root */
+        char *path; /* relative to its root, symlinks resolved */
+        char *name; /* the name it was given (a symlink's own name) */
         bool is_dir;
         bool archive; /* ADD: a local tar to extract */
 };
@@ -613,8 +614,10 @@ struct copy_job {
 
 static void copy_job_done(struct copy_job *c)
 {
-        for (size_t i = 0; i < c->n_srcs; i++)
+        for (size_t i = 0; i < c->n_srcs; i++) {
                 free(c->srcs[i].path);
+                free(c->srcs[i].name);
+        }
         free(c->srcs);
         free(c->dest);
         strv_free(c->exclude);
@@ -769,7 +772,7 @@ static int copy_one(struct copy_job *c, int rootfd, const struct copy_src *s, st
                 top = path_basename(c->dest);
         }
         if (!s->is_dir && !s->archive && c->dest_dir && !*top)
-                top = path_basename(s->path);
+                top = path_basename(s->name ? s->name : s->path);
         struct mkdir_job m = {.path = dir, .uid = c->uid, .gid = c->gid, .fd = -1, .keep = true};
         int r = mkdir_in_root(rootfd, &m, err);
         if (r < 0)
@@ -1059,8 +1062,16 @@ int step_copy(struct build *b, struct stage_state *st, const struct build_instr 
                         break;
                 }
                 for (char **p = paths; r >= 0 && *p; p++) {
+                        /* a symlink source is followed (inside the root),
+                         * and copied under its own name */
+                        _cleanup_free_ char *real = NULL;
+                        r = build_source_resolve(c.srcroot, *p, &real, err);
+                        if (r < 0) {
+                                err_prefix(err, "%s failed", kw);
+                                break;
+                        }
                         struct stat sb;
-                        int fd = openat_in_root(c.srcroot, *p, O_PATH | O_NOFOLLOW);
+                        int fd = openat_in_root(c.srcroot, real, O_PATH | O_NOFOLLOW);
                         if (fd < 0 || fstat(fd, &sb) < 0) {
                                 r = err_errno(err, fd < 0 ? fd : -errno, "%s failed: stat %s", kw,
                                               *p);
@@ -1068,17 +1079,18 @@ int step_copy(struct build *b, struct stage_state *st, const struct build_instr 
                                 break;
                         }
                         close(fd);
-                        r = build_source_digest(c.srcroot, *p, false, one, err);
+                        r = build_source_digest(c.srcroot, real, false, one, err);
                         if (r < 0)
                                 break;
-                        fprintf(df, "%s\n", one);
+                        fprintf(df, "%s %s\n", *p, one);
                         bool dir = S_ISDIR(sb.st_mode);
                         kind = kind ? "multi" : dir ? "dir" : "file";
                         c.srcs = xrealloc(c.srcs, (c.n_srcs + 1) * sizeof(*c.srcs));
                         c.srcs[c.n_srcs++] = (struct copy_src){
-                            .path = xstrdup(*p),
+                            .path = xstrdup(real),
+                            .name = xstrdup(*p),
                             .is_dir = dir,
-                            .archive = add && S_ISREG(sb.st_mode) && is_archive(c.srcroot, *p),
+                            .archive = add && S_ISREG(sb.st_mode) && is_archive(c.srcroot, real),
                         };
                 }
         }

@@ -106,6 +106,7 @@ echo z > "$I/glob/z.dat"; echo exec > "$I/tool"; chmod 0750 "$I/tool"
 touch -d '2020-02-02 02:02:02' "$I/dir/a"
 mkdir -p "$I/tarsrc/inner"; echo intar > "$I/tarsrc/inner/f"
 tar -C "$I/tarsrc" -czf "$I/arch.tar.gz" inner
+ln -s dir/a "$I/link-to-a"; ln -s /etc/passwd "$I/link-out"
 cat > "$I/Dockerfile" << 'EOF'
 # a comment
 ARG BASE=busybox
@@ -123,6 +124,8 @@ COPY glob/*.txt /globbed/
 COPY --chown=1000:1001 --chmod=0751 tool /opt/tool
 COPY tool glob/z.dat /multi/
 COPY --parents dir/sub/b glob/x.txt /parents/
+COPY link-to-a /linked
+COPY link-to-a /linkdir/
 COPY --exclude=*.dat --exclude=y.txt glob /excl/
 ADD arch.tar.gz /extracted
 ADD arch.tar.gz /kept.tar.gz.d/
@@ -153,6 +156,8 @@ expect_eq "COPY with a glob" "$(r ls /globbed | tr '\n' ' ')" "x.txt y.txt "
 expect_eq "COPY --chown --chmod" "$(r stat -c %u:%g:%a /opt/tool)" "1000:1001:751"
 expect_eq "COPY keeps the mode" "$(r stat -c %a /multi/tool)" "750"
 expect_eq "COPY --parents keeps the source's directories" "$(r cat /parents/dir/sub/b /parents/glob/x.txt | tr '\n' ' ')" "b x "
+expect_eq "COPY of a symlink copies what it points to" "$(r cat /linked)" "a"
+expect_eq "under the link's own name" "$(r cat /linkdir/link-to-a)" "a"
 expect_eq "COPY --exclude leaves files out" "$(r ls /excl | tr '\n' ' ')" "x.txt "
 expect_eq "ADD extracts a local tar.gz" "$(r cat /extracted/inner/f)" "intar"
 expect_eq "relative WORKDIRs join" "$(inspect instr '{{.Config.WorkingDir}}')" "/rel/sub"
@@ -265,6 +270,8 @@ bad "no FROM" "no build stage in current context" 'RUN true'
 bad "COPY of a missing file" "COPY failed" $'FROM busybox\nCOPY nothing /'
 bad "COPY from outside the context" "forbidden path outside the build context" $'FROM busybox\nCOPY ../x /'
 bad "an unknown --from" "No such image" $'FROM busybox\nCOPY --from=nosuchstage /x /'
+ln -sf /etc/shadow "$E/out"
+bad "a symlink source pointing out of the context" "COPY failed" $'FROM busybox\nCOPY out /stolen'
 printf 'FROM busybox\nRUN echo before; exit 3\n' > "$E/Dockerfile"
 o=$(d build "$E" 2>&1); rc=$?
 expect_eq "a failing RUN's exit code is the CLI's" "$rc" 3
