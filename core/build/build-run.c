@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -79,9 +80,9 @@ static const char *short_id(const char *id)
 
 /* --- Go's formatting, for the history texts ------------------------------------- */
 
-static void go_quote(struct build *b_unused, FILE *f, const char *s)
+/* Go's strconv.Quote, for the ASCII controls it escapes. */
+static void go_quote(FILE *f, const char *s)
 {
-        (void)b_unused;
         fputc('"', f);
         for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
                 switch (*p) {
@@ -123,7 +124,7 @@ char *go_quote_strv(json_t *arr)
         json_array_foreach (arr, i, v) {
                 if (i)
                         fputc(' ', f);
-                go_quote(NULL, f, strempty(json_string_value(v)));
+                go_quote(f, strempty(json_string_value(v)));
         }
         fputc(']', f);
         fclose(f);
@@ -442,222 +443,295 @@ static bool signal_valid(const char *s)
         return false;
 }
 
+/* The metadata instructions: each edits the stage's config and writes the
+ * text its history entry has after "#(nop) " (moby's commit message), then
+ * dispatch() commits. in: as written; x: expanded. */
+struct instr_ctx {
+        struct build *b;
+        struct stage_state *st;
+        const struct build_instr *in, *x;
+        FILE *text;
+};
+
+static json_t *config_object(json_t *cfg, const char *key)
+{
+        json_t *o = json_object_get(cfg, key);
+        if (!json_is_object(o)) {
+                o = json_object();
+                json_object_set_new(cfg, key, o);
+        }
+        return o;
+}
+
+static const char *first_arg(const struct build_instr *x)
+{
+        return x->args && x->args[0] ? x->args[0] : "";
+}
+
+static int instr_env(struct instr_ctx *c, struct berth_err *err)
+{
+        int r = build_args_env(c->b->args, c->in, c->b->f->escape, err);
+        if (r < 0)
+                return r;
+        _cleanup_strv_ char **env = build_args_env_list(c->b->args);
+        json_object_set_new(c->st->config, "Env", strv_to_json(env));
+        return kv_text(c->text, c->x);
+}
+
+static int instr_arg(struct instr_ctx *c, struct berth_err *err)
+{
+        int r = build_args_declare(c->b->args, c->in, c->b->f->escape, err);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < c->x->n_kv; i++)
+                fprintf(c->text, " %s%s%s", c->x->kv[i].key, c->x->kv[i].value ? "=" : "",
+                        strempty(c->x->kv[i].value));
+        return 0;
+}
+
+static int instr_label(struct instr_ctx *c, struct berth_err *err)
+{
+        (void)err;
+        json_t *l = config_object(c->st->config, "Labels");
+        for (size_t i = 0; i < c->x->n_kv; i++)
+                json_object_set_new(l, c->x->kv[i].key, json_string(strempty(c->x->kv[i].value)));
+        return kv_text(c->text, c->x);
+}
+
+static int instr_maintainer(struct instr_ctx *c, struct berth_err *err)
+{
+        (void)err;
+        free(c->st->author);
+        c->st->author = xstrdup(first_arg(c->x));
+        fprintf(c->text, " %s", c->st->author);
+        return 0;
+}
+
+static int instr_cmd(struct instr_ctx *c, struct berth_err *err)
+{
+        (void)err;
+        bool cmd = streq(c->in->keyword, "CMD");
+        json_t *v = command_of(c->st, c->in);
+        _cleanup_free_ char *q = go_quote_strv(v);
+        fprintf(c->text, " %s", q);
+        json_object_set_new(c->st->config, cmd ? "Cmd" : "Entrypoint", v);
+        /* an ENTRYPOINT drops the CMD the base image had, unless this
+         * stage set one */
+        if (!cmd && !c->st->cmd_set)
+                json_object_set_new(c->st->config, "Cmd", json_null());
+        if (cmd)
+                c->st->cmd_set = true;
+        return 0;
+}
+
+static int instr_shell(struct instr_ctx *c, struct berth_err *err)
+{
+        json_t *v = args_to_json(c->in);
+        if (c->in->form != BUILD_FORM_EXEC || !json_array_size(v)) {
+                json_decref(v);
+                return err_set(err, -EINVAL, "SHELL requires the arguments to be in JSON form");
+        }
+        _cleanup_free_ char *q = go_quote_strv(v);
+        fprintf(c->text, " %s", q);
+        json_object_set_new(c->st->config, "Shell", v);
+        return 0;
+}
+
+static int instr_user(struct instr_ctx *c, struct berth_err *err)
+{
+        (void)err;
+        json_object_set_new(c->st->config, "User", json_string(first_arg(c->x)));
+        fprintf(c->text, " %s", first_arg(c->x));
+        return 0;
+}
+
+static int instr_stopsignal(struct instr_ctx *c, struct berth_err *err)
+{
+        const char *sig = first_arg(c->x);
+        if (!signal_valid(sig))
+                return err_set(err, -EINVAL, "Invalid signal: %s", sig);
+        json_object_set_new(c->st->config, "StopSignal", json_string(sig));
+        fprintf(c->text, " %s", sig);
+        return 0;
+}
+
+static int instr_expose(struct instr_ctx *c, struct berth_err *err)
+{
+        _cleanup_json_ json_t *mine = json_object();
+        for (char **w = c->x->args; w && *w; w++) {
+                int r = port_add(mine, *w, err);
+                if (r < 0)
+                        return r;
+        }
+        json_object_update(config_object(c->st->config, "ExposedPorts"), mine);
+        size_t n = json_object_size(mine), i = 0;
+        _cleanup_free_ const char **keys = xzalloc((n + 1) * sizeof(char *));
+        const char *key;
+        json_t *v;
+        json_object_foreach (mine, key, v)
+                keys[i++] = key;
+        qsort(keys, n, sizeof(char *), sort_str);
+        for (i = 0; i < n; i++)
+                fprintf(c->text, " %s", keys[i]);
+        return 0;
+}
+
+static int instr_volume(struct instr_ctx *c, struct berth_err *err)
+{
+        json_t *vols = config_object(c->st->config, "Volumes");
+        fputs(" [", c->text);
+        size_t n = 0;
+        for (char **w = c->x->args; w && *w; w++, n++) {
+                if (!**w)
+                        return err_set(err, -EINVAL, "VOLUME specified can not be an empty string");
+                json_object_set_new(vols, *w, json_object());
+                fprintf(c->text, "%s%s", n ? " " : "", *w);
+        }
+        if (!n)
+                return err_set(err, -EINVAL, "VOLUME requires at least one argument");
+        fputc(']', c->text);
+        return 0;
+}
+
+static int instr_healthcheck(struct instr_ctx *c, struct berth_err *err)
+{
+        json_t *cfg = c->st->config;
+        if (json_object_get(cfg, "Healthcheck")) {
+                int r = boutf(c->b, "Note: overriding previous HEALTHCHECK\n");
+                if (r < 0)
+                        return err_set(err, r, "Build cancelled");
+        }
+        const struct build_health *h = &c->in->health;
+        json_t *hc;
+        if (h->none)
+                hc = json_pack("{s:[s]}", "Test", "NONE");
+        else {
+                json_t *test =
+                    json_pack("[s]", c->in->form == BUILD_FORM_EXEC ? "CMD" : "CMD-SHELL");
+                for (char **a = c->in->args; a && *a; a++)
+                        json_array_append_new(test, json_string(*a));
+                hc = json_pack("{s:o}", "Test", test);
+                static const struct {
+                        const char *key;
+                        size_t off;
+                } durations[] = {
+                    {"Interval", offsetof(struct build_health, interval_ns)},
+                    {"Timeout", offsetof(struct build_health, timeout_ns)},
+                    {"StartPeriod", offsetof(struct build_health, start_period_ns)},
+                    {"StartInterval", offsetof(struct build_health, start_interval_ns)},
+                };
+                for (size_t i = 0; i < ELEMENTSOF(durations); i++) {
+                        int64_t ns = *(const int64_t *)((const char *)h + durations[i].off);
+                        if (ns)
+                                json_object_set_new(hc, durations[i].key, json_integer(ns));
+                }
+                if (h->retries)
+                        json_object_set_new(hc, "Retries", json_integer(h->retries));
+        }
+        /* as Go's %q prints the *HealthConfig */
+        _cleanup_free_ char *q = go_quote_strv(json_object_get(hc, "Test"));
+        char d1[32], d2[32], d3[32];
+        go_duration(h->interval_ns, d1, sizeof(d1));
+        go_duration(h->timeout_ns, d2, sizeof(d2));
+        go_duration(h->start_period_ns, d3, sizeof(d3));
+        fprintf(c->text, " &{%s \"%s\" \"%s\" \"%s\" '\\x%02x'}", q, d1, d2, d3,
+                (unsigned)(h->retries & 0xff));
+        json_object_set_new(cfg, "Healthcheck", hc);
+        return 0;
+}
+
+static int instr_onbuild(struct instr_ctx *c, struct berth_err *err)
+{
+        (void)err;
+        json_t *ob = json_object_get(c->st->config, "OnBuild");
+        if (!json_is_array(ob)) {
+                ob = json_array();
+                json_object_set_new(c->st->config, "OnBuild", ob);
+        }
+        json_array_append_new(ob, json_string(strempty(c->in->trigger)));
+        fprintf(c->text, " %s", strempty(c->in->trigger));
+        return 0;
+}
+
+static const struct {
+        const char *keyword;
+        int (*fn)(struct instr_ctx *c, struct berth_err *err);
+} metadata_instrs[] = {
+    {"ENV", instr_env},
+    {"ARG", instr_arg},
+    {"LABEL", instr_label},
+    {"MAINTAINER", instr_maintainer},
+    {"CMD", instr_cmd},
+    {"ENTRYPOINT", instr_cmd},
+    {"SHELL", instr_shell},
+    {"USER", instr_user},
+    {"STOPSIGNAL", instr_stopsignal},
+    {"EXPOSE", instr_expose},
+    {"VOLUME", instr_volume},
+    {"HEALTHCHECK", instr_healthcheck},
+    {"ONBUILD", instr_onbuild},
+};
+
+/* WORKDIR: relative to the previous one, cleaned as Go's filepath.Clean. */
+static int instr_workdir(struct build *b, struct stage_state *st, const struct build_instr *x,
+                         struct berth_err *err)
+{
+        const char *w = first_arg(x);
+        if (!*w)
+                return err_set(err, -EINVAL, "WORKDIR requires exactly one argument");
+        const char *cur = json_get_str(st->config, "WorkingDir", "");
+        _cleanup_free_ char *dir = w[0] == '/' ? xstrdup(w) : xasprintf("%s/%s", cur, w);
+        _cleanup_strv_ char **parts = strv_split(dir, "/");
+        _cleanup_free_ char **out = xzalloc((strv_length(parts) + 1) * sizeof(char *));
+        size_t n = 0;
+        for (char **p = parts; p && *p; p++) {
+                if (streq(*p, ".."))
+                        n -= n > 0;
+                else if (!streq(*p, "."))
+                        out[n++] = *p;
+        }
+        _cleanup_free_ char *clean = NULL;
+        size_t cl = 0;
+        FILE *g = open_memstream(&clean, &cl);
+        if (!g)
+                abort();
+        for (size_t i = 0; i < n; i++)
+                fprintf(g, "/%s", out[i]);
+        if (!n)
+                fputc('/', g);
+        fclose(g);
+        json_object_set_new(st->config, "WorkingDir", json_string(clean));
+        return step_workdir(b, st, clean, err);
+}
+
 /* One instruction of a stage, expanded (x) from the original (in). */
 static int dispatch(struct build *b, struct stage_state *st, const struct build_instr *in,
                     const struct build_instr *x, struct berth_err *err)
 {
         const char *k = in->keyword;
-        json_t *cfg = st->config;
-        _cleanup_free_ char *text = NULL;
-        size_t tl = 0;
-        FILE *f = open_memstream(&text, &tl);
-        if (!f)
-                abort();
-        int r = 0;
-
-        if (streq(k, "RUN")) {
-                fclose(f);
+        if (streq(k, "RUN"))
                 return step_run(b, st, in, err);
-        }
-        if (streq(k, "COPY") || streq(k, "ADD")) {
-                fclose(f);
+        if (streq(k, "COPY") || streq(k, "ADD"))
                 return step_copy(b, st, x, streq(k, "ADD"), err);
-        }
-        if (streq(k, "WORKDIR")) {
-                fclose(f);
-                const char *w = x->args && x->args[0] ? x->args[0] : "";
-                if (!*w)
-                        return err_set(err, -EINVAL, "WORKDIR requires exactly one argument");
-                const char *cur = json_get_str(cfg, "WorkingDir", "");
-                _cleanup_free_ char *dir =
-                    w[0] == '/' ? xstrdup(w) : xasprintf("%s/%s", *cur ? cur : "", w);
-                /* cleaned as Go's filepath.Clean: no "//", "./", trailing "/" */
-                _cleanup_strv_ char **parts = strv_split(dir, "/");
-                char **out = xzalloc((strv_length(parts) + 1) * sizeof(char *));
-                size_t n = 0;
-                for (char **p = parts; p && *p; p++) {
-                        if (streq(*p, "."))
-                                continue;
-                        if (streq(*p, "..")) {
-                                if (n)
-                                        n--;
-                                continue;
-                        }
-                        out[n++] = *p;
-                }
-                _cleanup_free_ char *clean = NULL;
-                size_t cl = 0;
-                FILE *g = open_memstream(&clean, &cl);
-                for (size_t i = 0; i < n; i++)
-                        fprintf(g, "/%s", out[i]);
-                if (!n)
-                        fputc('/', g);
-                fclose(g);
-                free(out);
-                json_object_set_new(cfg, "WorkingDir", json_string(clean));
-                return step_workdir(b, st, clean, err);
-        }
-
-        fputs(k, f);
-        if (streq(k, "ENV")) {
-                r = build_args_env(b->args, in, b->f->escape, err);
+        if (streq(k, "WORKDIR"))
+                return instr_workdir(b, st, x, err);
+        for (size_t i = 0; i < ELEMENTSOF(metadata_instrs); i++) {
+                if (!streq(k, metadata_instrs[i].keyword))
+                        continue;
+                _cleanup_free_ char *text = NULL;
+                size_t tl = 0;
+                struct instr_ctx c = {.b = b, .st = st, .in = in, .x = x};
+                c.text = open_memstream(&text, &tl);
+                if (!c.text)
+                        abort();
+                fputs(k, c.text);
+                int r = metadata_instrs[i].fn(&c, err);
+                fclose(c.text);
                 if (r < 0)
-                        goto out;
-                _cleanup_strv_ char **env = build_args_env_list(b->args);
-                json_object_set_new(cfg, "Env", strv_to_json(env));
-                kv_text(f, x);
-        } else if (streq(k, "ARG")) {
-                r = build_args_declare(b->args, in, b->f->escape, err);
-                if (r < 0)
-                        goto out;
-                for (size_t i = 0; i < x->n_kv; i++)
-                        fprintf(f, " %s%s%s", x->kv[i].key, x->kv[i].value ? "=" : "",
-                                strempty(x->kv[i].value));
-        } else if (streq(k, "LABEL")) {
-                json_t *l = json_object_get(cfg, "Labels");
-                if (!json_is_object(l)) {
-                        l = json_object();
-                        json_object_set_new(cfg, "Labels", l);
-                }
-                for (size_t i = 0; i < x->n_kv; i++)
-                        json_object_set_new(l, x->kv[i].key, json_string(strempty(x->kv[i].value)));
-                kv_text(f, x);
-        } else if (streq(k, "MAINTAINER")) {
-                free(st->author);
-                st->author = xstrdup(x->args && x->args[0] ? x->args[0] : "");
-                fprintf(f, " %s", st->author);
-        } else if (streq(k, "CMD") || streq(k, "ENTRYPOINT")) {
-                json_t *c = command_of(st, in);
-                _cleanup_free_ char *q = go_quote_strv(c);
-                fprintf(f, " %s", q);
-                json_object_set_new(cfg, streq(k, "CMD") ? "Cmd" : "Entrypoint", c);
-                /* an ENTRYPOINT drops the CMD the base image had, unless
-                 * this stage set one */
-                if (streq(k, "ENTRYPOINT") && !st->cmd_set)
-                        json_object_set_new(cfg, "Cmd", json_null());
-                if (streq(k, "CMD"))
-                        st->cmd_set = true;
-        } else if (streq(k, "SHELL")) {
-                json_t *c = args_to_json(in);
-                if (in->form != BUILD_FORM_EXEC || !json_array_size(c)) {
-                        json_decref(c);
-                        r = err_set(err, -EINVAL,
-                                    "SHELL requires the arguments to be in JSON form");
-                        goto out;
-                }
-                _cleanup_free_ char *q = go_quote_strv(c);
-                fprintf(f, " %s", q);
-                json_object_set_new(cfg, "Shell", c);
-        } else if (streq(k, "USER")) {
-                const char *u = x->args && x->args[0] ? x->args[0] : "";
-                json_object_set_new(cfg, "User", json_string(u));
-                fprintf(f, " %s", u);
-        } else if (streq(k, "STOPSIGNAL")) {
-                const char *s = x->args && x->args[0] ? x->args[0] : "";
-                if (!signal_valid(s)) {
-                        r = err_set(err, -EINVAL, "Invalid signal: %s", s);
-                        goto out;
-                }
-                json_object_set_new(cfg, "StopSignal", json_string(s));
-                fprintf(f, " %s", s);
-        } else if (streq(k, "EXPOSE")) {
-                json_t *ports = json_object_get(cfg, "ExposedPorts");
-                if (!json_is_object(ports)) {
-                        ports = json_object();
-                        json_object_set_new(cfg, "ExposedPorts", ports);
-                }
-                _cleanup_json_ json_t *mine = json_object();
-                for (char **w = x->args; w && *w; w++)
-                        if ((r = port_add(mine, *w, err)) < 0)
-                                goto out;
-                json_object_update(ports, mine);
-                size_t n = json_object_size(mine), i = 0;
-                _cleanup_free_ const char **keys = xzalloc((n + 1) * sizeof(char *));
-                const char *key;
-                json_t *v;
-                json_object_foreach (mine, key, v)
-                        keys[i++] = key;
-                qsort(keys, n, sizeof(char *), sort_str);
-                for (i = 0; i < n; i++)
-                        fprintf(f, " %s", keys[i]);
-        } else if (streq(k, "VOLUME")) {
-                json_t *vols = json_object_get(cfg, "Volumes");
-                if (!json_is_object(vols)) {
-                        vols = json_object();
-                        json_object_set_new(cfg, "Volumes", vols);
-                }
-                fputs(" [", f);
-                size_t n = 0;
-                for (char **w = x->args; w && *w; w++, n++) {
-                        if (!**w) {
-                                r = err_set(err, -EINVAL,
-                                            "VOLUME specified can not be an empty string");
-                                goto out;
-                        }
-                        json_object_set_new(vols, *w, json_object());
-                        fprintf(f, "%s%s", n ? " " : "", *w);
-                }
-                if (!n) {
-                        r = err_set(err, -EINVAL, "VOLUME requires at least one argument");
-                        goto out;
-                }
-                fputc(']', f);
-        } else if (streq(k, "HEALTHCHECK")) {
-                if (json_object_get(cfg, "Healthcheck"))
-                        boutf(b, "Note: overriding previous HEALTHCHECK\n");
-                const struct build_health *h = &in->health;
-                json_t *hc;
-                if (h->none)
-                        hc = json_pack("{s:[s]}", "Test", "NONE");
-                else {
-                        json_t *test;
-                        if (in->form == BUILD_FORM_EXEC)
-                                test = json_pack("[s]", "CMD");
-                        else
-                                test = json_pack("[s]", "CMD-SHELL");
-                        for (char **a = in->args; a && *a; a++)
-                                json_array_append_new(test, json_string(*a));
-                        hc = json_pack("{s:o}", "Test", test);
-                        if (h->interval_ns)
-                                json_object_set_new(hc, "Interval", json_integer(h->interval_ns));
-                        if (h->timeout_ns)
-                                json_object_set_new(hc, "Timeout", json_integer(h->timeout_ns));
-                        if (h->start_period_ns)
-                                json_object_set_new(hc, "StartPeriod",
-                                                    json_integer(h->start_period_ns));
-                        if (h->start_interval_ns)
-                                json_object_set_new(hc, "StartInterval",
-                                                    json_integer(h->start_interval_ns));
-                        if (h->retries)
-                                json_object_set_new(hc, "Retries", json_integer(h->retries));
-                }
-                _cleanup_free_ char *q = go_quote_strv(json_object_get(hc, "Test"));
-                char d1[32], d2[32], d3[32];
-                go_duration(h->interval_ns, d1, sizeof(d1));
-                go_duration(h->timeout_ns, d2, sizeof(d2));
-                go_duration(h->start_period_ns, d3, sizeof(d3));
-                fprintf(f, " &{%s \"%s\" \"%s\" \"%s\" '\\x%02x'}", q, d1, d2, d3,
-                        (unsigned)(h->retries & 0xff));
-                json_object_set_new(cfg, "Healthcheck", hc);
-        } else if (streq(k, "ONBUILD")) {
-                json_t *ob = json_object_get(cfg, "OnBuild");
-                if (!json_is_array(ob)) {
-                        ob = json_array();
-                        json_object_set_new(cfg, "OnBuild", ob);
-                }
-                json_array_append_new(ob, json_string(strempty(in->trigger)));
-                fprintf(f, " %s", strempty(in->trigger));
-        } else {
-                r = err_set(err, -EINVAL, "unknown instruction: %s", k);
-                goto out;
+                        return r;
+                return step_commit(b, st, nop_cmd(st, text), NULL, NULL, NULL, err);
         }
-        fclose(f);
-        f = NULL;
-        r = step_commit(b, st, nop_cmd(st, text), NULL, NULL, NULL, err);
-out:
-        if (f)
-                fclose(f);
-        return r;
+        return err_set(err, -EINVAL, "unknown instruction: %s", k);
 }
 
 /* --- FROM ---------------------------------------------------------------------------- */
