@@ -10,6 +10,7 @@
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/util.h"
@@ -368,6 +369,44 @@ static int fetch_http(const struct registry_opts *o, const char *url, const char
         r = tar_context_unpack(fd, dir, NULL, err);
         if (r < 0)
                 return err_prefix(err, "downloading context from '%s'", url);
+        return 0;
+}
+
+int build_remote_download(const struct registry_opts *o, const char *url, const char *dir,
+                          registry_progress_fn fn, void *userdata, char **ret_name, char **ret_file,
+                          char ret_digest[72], struct berth_err *err)
+{
+        static const struct registry_opts none = {.retries = -1};
+        /* a temporary name first: the real one is known after the headers */
+        _cleanup_free_ char *tmp = xasprintf("%s/.download", dir);
+        _cleanup_close_ int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return err_errno(err, -errno, "create '%s'", tmp);
+        struct registry_fetch_result res = {0};
+        int r = registry_fetch(o ? o : &none, url, fd, fn, userdata, &res, err);
+        if (r < 0) {
+                (void)unlink(tmp);
+                return err_prefix(err, "ADD failed");
+        }
+        /* a name from the server is one path segment, but never "." or ".." */
+        const char *file = res.filename && !streq(res.filename, ".") && !streq(res.filename, "..")
+                               ? res.filename
+                               : "download";
+        _cleanup_free_ char *path = xasprintf("%s/%s", dir, file);
+        struct timespec ts[2] = {{.tv_sec = res.last_modified_ns / 1000000000,
+                                  .tv_nsec = res.last_modified_ns % 1000000000},
+                                 {.tv_sec = res.last_modified_ns / 1000000000,
+                                  .tv_nsec = res.last_modified_ns % 1000000000}};
+        if (fchmod(fd, 0600) < 0 || futimens(fd, ts) < 0 || rename(tmp, path) < 0) {
+                r = err_errno(err, -errno, "ADD failed: place the download as '%s'", path);
+                (void)unlink(tmp);
+                registry_fetch_result_done(&res);
+                return r;
+        }
+        snprintf(ret_digest, 72, "%s", res.digest);
+        *ret_file = xstrdup(file);
+        *ret_name = file == res.filename ? xstrdup(file) : NULL;
+        registry_fetch_result_done(&res);
         return 0;
 }
 

@@ -24,8 +24,7 @@
 #include <stdbool.h>
 
 #include "base/err.h"
-
-struct registry_opts;
+#include "registry/registry.h"
 
 /* Docker's rule (urlutil.IsGitURL): "git://", "git@" and "github.com/"
  * prefixes, or an http(s) URL whose path ends in ".git" (before an
@@ -54,5 +53,21 @@ bool build_remote_is_git(const char *remote);
  *   "downloading context from 'URL': " + tar_context_unpack's error */
 int build_remote_fetch(const struct registry_opts *o, const char *remote, const char *dir,
                        const char *scratch, char **ret_dockerfile, struct berth_err *err);
+
+/* ADD <url>: the body of `url` as a file of `dir` (an empty directory the
+ * caller made, in its build scratch, and removes), ready to be copied as a
+ * context file would be: mode 0600, its mtime the Last-Modified header
+ * (the epoch without one), not unpacked whatever it is. The file is named
+ * as Docker names it: *ret_name is the URL path's last segment, else
+ * Content-Disposition's filename, else NULL (the file is then "download":
+ * the caller refuses a destination that needs a name, "cannot determine a
+ * file name for ADD <url>"). *ret_file (the name in dir) and *ret_digest
+ * ("sha256:<hex>" of the content: the cache key, so a changed download
+ * misses and an unchanged one hits) are set on success. Errors are
+ * registry_fetch's, prefixed "ADD failed: " ("ADD failed: GET URL: 404
+ * Not Found"). fn (may be NULL): Docker's "Downloading" progress. */
+int build_remote_download(const struct registry_opts *o, const char *url, const char *dir,
+                          registry_progress_fn fn, void *userdata, char **ret_name, char **ret_file,
+                          char ret_digest[72], struct berth_err *err);
 
 #endif

@@ -492,6 +492,69 @@ START_TEST(remote_http_errors)
 }
 END_TEST
 
+/* --- build_remote_download (ADD <url>) ------------------------------------------------- */
+
+START_TEST(add_download)
+{
+        NEED_HTTP();
+        _cleanup_free_ char *u = url("/file.txt");
+        _cleanup_free_ char *name = NULL, *file = NULL;
+        char digest[72] = "";
+        struct berth_err err = {0};
+        int r = build_remote_download(&opts, u, dir, NULL, NULL, &name, &file, digest, &err);
+        ck_assert_msg(r == 0, "%d %s", r, err_msg(&err));
+        ck_assert_str_eq(strempty(name), "file.txt");
+        ck_assert_str_eq(file, "file.txt");
+        _cleanup_free_ char *p = xasprintf("%s/file.txt", dir);
+        struct stat st;
+        ck_assert_int_eq(stat(p, &st), 0);
+        ck_assert_int_eq(st.st_mode & 07777, 0600);
+        ck_assert_int_eq(st.st_mtime, FILE_MTIME);
+        _cleanup_free_ char *got = read_file(p);
+        ck_assert_str_eq(strempty(got), "hello over http\n");
+        char want[72];
+        sha256_digest(got, strlen(got), want);
+        ck_assert_str_eq(digest, want);
+        _cleanup_free_ char *tmp = xasprintf("%s/.download", dir);
+        ck_assert_int_ne(access(tmp, F_OK), 0);
+}
+END_TEST
+
+START_TEST(add_download_unnamed_and_errors)
+{
+        NEED_HTTP();
+        char digest[72] = "";
+        struct berth_err err = {0};
+        {
+                /* no name from the URL or the server; no Last-Modified */
+                _cleanup_free_ char *u = url("/");
+                _cleanup_free_ char *name = NULL, *file = NULL;
+                int r =
+                    build_remote_download(&opts, u, dir, NULL, NULL, &name, &file, digest, &err);
+                ck_assert_msg(r == 0, "%d %s", r, err_msg(&err));
+                ck_assert_ptr_null(name);
+                ck_assert_str_eq(file, "download");
+                _cleanup_free_ char *p = xasprintf("%s/download", dir);
+                struct stat st;
+                ck_assert_int_eq(stat(p, &st), 0);
+                ck_assert_int_eq(st.st_mtime, 0);
+        }
+        {
+                _cleanup_free_ char *u = url("/missing");
+                _cleanup_free_ char *d = xasprintf("%s/c1", work);
+                ck_assert_int_eq(mkdir(d, 0755), 0);
+                _cleanup_free_ char *name = NULL, *file = NULL;
+                ck_assert_int_eq(
+                    build_remote_download(&opts, u, d, NULL, NULL, &name, &file, digest, &err),
+                    -ENOENT);
+                _cleanup_free_ char *want = xasprintf("ADD failed: GET %s: 404 ", u);
+                ck_assert_msg(startswith(err_msg(&err), want), "%s", err_msg(&err));
+                _cleanup_free_ char *rm = xasprintf("rmdir '%s'", d); /* nothing left in it */
+                ck_assert_int_eq(system(rm), 0);
+        }
+}
+END_TEST
+
 /* --- build_remote_fetch: git ------------------------------------------------------------ */
 
 static char *git_url(const char *frag)
@@ -622,6 +685,8 @@ static Suite *suite(void)
         tcase_add_test(t, remote_dockerfile);
         tcase_add_test(t, remote_text_plain);
         tcase_add_test(t, remote_http_errors);
+        tcase_add_test(t, add_download);
+        tcase_add_test(t, add_download_unnamed_and_errors);
         tcase_add_test(t, git_default_branch);
         tcase_add_test(t, git_ref);
         tcase_add_test(t, git_subdir);
