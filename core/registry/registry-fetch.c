@@ -98,12 +98,38 @@ static char *last_segment(const char *path)
         return isempty(s) ? NULL : xstrdup(s);
 }
 
+/* A reason phrase for a status line without one (HTTP/2 sends none). */
+static const char *status_text(long st)
+{
+        static const struct {
+                long code;
+                const char *text;
+        } texts[] = {{400, "Bad Request"},
+                     {401, "Unauthorized"},
+                     {403, "Forbidden"},
+                     {404, "Not Found"},
+                     {405, "Method Not Allowed"},
+                     {408, "Request Timeout"},
+                     {410, "Gone"},
+                     {429, "Too Many Requests"},
+                     {500, "Internal Server Error"},
+                     {501, "Not Implemented"},
+                     {502, "Bad Gateway"},
+                     {503, "Service Unavailable"},
+                     {504, "Gateway Timeout"}};
+        for (size_t i = 0; i < ELEMENTSOF(texts); i++)
+                if (texts[i].code == st)
+                        return texts[i].text;
+        return NULL;
+}
+
 static int status_error(const char *url, const struct reg_resp *resp, struct berth_err *err)
 {
         long st = resp->status;
         int code = st == 404 || st == 410 ? -ENOENT : st == 401 || st == 403 ? -EACCES : -EIO;
-        if (!isempty(resp->reason))
-                return err_set(err, code, "GET %s: %ld %s", url, st, resp->reason);
+        const char *text = !isempty(resp->reason) ? resp->reason : status_text(st);
+        if (text)
+                return err_set(err, code, "GET %s: %ld %s", url, st, text);
         return err_set(err, code, "GET %s: HTTP status %ld", url, st);
 }
 

@@ -106,6 +106,11 @@ static const char server_py[] =
     "filename=\"sub/named.txt\"')\n"
     "            self.send_header('Content-Length', str(len(b)))\n"
     "            self.end_headers(); self.wfile.write(b); return\n"
+    "        if self.path == '/redir/moved.txt':\n"
+    "            self.send_response(302)\n"
+    "            self.send_header('Location', '/file.txt')\n"
+    "            self.send_header('Content-Length', '0')\n"
+    "            self.end_headers(); return\n"
     "        if self.path == '/html':\n"
     "            b = b'<html><body>hi</body></html>\\n'\n"
     "            self.send_response(200)\n"
@@ -359,6 +364,19 @@ START_TEST(fetch_names)
                 ck_assert_int_eq(registry_fetch(&opts, u, fd, NULL, NULL, &res, &err), 0);
                 ck_assert_str_eq(res.filename, "named.txt");
                 ck_assert_int_eq(res.last_modified_ns, 0);
+                registry_fetch_result_done(&res);
+        }
+        {
+                /* a redirect is followed; the name is the URL's asked for, as Docker's */
+                _cleanup_close_ int fd = tmpfile_fd();
+                _cleanup_free_ char *u = url("/redir/moved.txt");
+                ck_assert_int_eq(registry_fetch(&opts, u, fd, NULL, NULL, &res, &err), 0);
+                ck_assert_str_eq(res.filename, "moved.txt");
+                ck_assert_int_eq(res.status, 200);
+                ck_assert_int_eq(res.last_modified_ns, (int64_t)FILE_MTIME * 1000000000);
+                char got[64] = "";
+                ck_assert_int_gt(pread(fd, got, sizeof(got) - 1, 0), 0);
+                ck_assert_str_eq(got, "hello over http\n");
                 registry_fetch_result_done(&res);
         }
         {
