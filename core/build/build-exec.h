@@ -21,6 +21,7 @@ struct build {
         char *scratch; /* <data_root>/build/tmp/<random> */
         char *ctx;     /* scratch/ctx: the context */
         int ctxfd;     /* O_PATH of ctx */
+        const char *dockerfile; /* its name in the context (dockerfile=, or remote='s) */
         struct build_file *f;
         struct build_args *args;
         size_t step, nsteps;

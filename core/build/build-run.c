@@ -7,6 +7,7 @@
 #include "build-exec.h"
 #include "build-cache.h"
 #include "build-ignore.h"
+#include "build-remote.h"
 #include "base/config.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -859,7 +860,7 @@ static int run_triggers(struct build *b, struct stage_state *st, struct berth_er
 static int read_dockerfile(struct build *b, char **ret, size_t *ret_len, char **ret_name,
                            struct berth_err *err)
 {
-        const char *name = b->o->dockerfile;
+        const char *name = b->dockerfile;
         bool dflt = isempty(name);
         if (dflt)
                 name = "Dockerfile";
@@ -1115,21 +1116,26 @@ int build_run(const struct build_deps *d, const struct build_opts *o, int contex
         int r = validate_tags(o, &tags, err);
         if (r < 0)
                 return r;
-        if (!isempty(o->remote))
-                return err_set(err, -EINVAL,
-                               "remote build contexts are not supported by berth (remote=%s): "
-                               "send the context as a tar",
-                               o->remote);
         b.held = json_array();
+        b.dockerfile = o->dockerfile;
         for (char **cf = o->cache_from; cf && *cf; cf++)
                 cache_from_add(&b, *cf);
         r = scratch_make(&b, err);
-        if (r >= 0) {
+        _cleanup_free_ char *remote_df = NULL;
+        if (r >= 0 && !isempty(o->remote)) {
+                /* remote=: the daemon fetches the context (docker-py) */
+                _cleanup_free_ char *rs = xasprintf("%s/remote", b.scratch);
+                r = mkdir(rs, 0700) < 0 ? err_errno(err, -errno, "create '%s'", rs) : 0;
+                if (r >= 0)
+                        r = build_remote_fetch(d->registry, o->remote, b.ctx, rs, &remote_df, err);
+                if (remote_df)
+                        b.dockerfile = remote_df;
+        } else if (r >= 0) {
+                /* a context that is not a tar, or a hostile one, is the
+                 * client's mistake (-EINVAL); a full disk is not */
                 r = tar_context_unpack(context_fd, b.ctx, NULL, err);
                 if (r < 0 && r != -EINVAL)
                         err_prefix(err, "build context");
-                if (r < 0)
-                        r = -EINVAL;
         }
         if (r >= 0) {
                 b.ctxfd = open(b.ctx, O_PATH | O_DIRECTORY | O_CLOEXEC);

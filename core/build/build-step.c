@@ -4,6 +4,7 @@
  * and WORKDIR (a created container that never runs: its root is written
  * through the hardened unpacker, then committed). */
 #include "build-exec.h"
+#include "build-remote.h"
 #include "build-source.h"
 #include "base/json.h"
 #include "base/sha256.h"
@@ -588,6 +589,8 @@ int step_workdir(struct build *b, struct stage_state *st, const char *dir, struc
 /* --- COPY and ADD ---------------------------------------------------------------------- */
 
 struct copy_src {
+        int root;   /* O_PATH of the root it is in: the context, a heredoc's or
+                     * a download's directory (-1: the job's srcroot) */
         char *path; /* relative to its root, symlinks resolved */
         char *name; /* the name it was given (a symlink's own name) */
         bool is_dir;
@@ -610,6 +613,8 @@ struct copy_job {
         int srcroot; /* O_PATH: the context, a heredoc dir or another image's root */
         char *from_image;
         char *heredoc_dir;
+        int fds[8]; /* the heredoc and download directories' (closed with the job) */
+        size_t n_fds;
 };
 
 static void copy_job_done(struct copy_job *c)
@@ -623,6 +628,8 @@ static void copy_job_done(struct copy_job *c)
         strv_free(c->exclude);
         free(c->from_image);
         free(c->heredoc_dir);
+        for (size_t i = 0; i < c->n_fds; i++)
+                safe_close(c->fds[i]);
 }
 
 /* A user or group name -> its id, from the image's /etc/passwd or
@@ -790,7 +797,8 @@ static int copy_one(struct copy_job *c, int rootfd, const struct copy_src *s, st
                 sdir = path_dirname(abs);
                 sname = path_basename(s->path);
         }
-        _cleanup_close_ int sfd = openat_in_root(c->srcroot, sdir, O_PATH | O_DIRECTORY);
+        _cleanup_close_ int sfd =
+            openat_in_root(s->root >= 0 ? s->root : c->srcroot, sdir, O_PATH | O_DIRECTORY);
         if (sfd < 0)
                 return err_errno(err, sfd, "open '%s'", sdir);
 
@@ -897,6 +905,11 @@ static int make_copy(struct build *b, struct stage_state *st, void *arg, json_t 
                 container_drop(b, cid);
         base_image_done(b, st, base);
         return r;
+}
+
+static int download_progress(void *ud, json_t *msg)
+{
+        return bout(ud, msg);
 }
 
 /* Go's path.Clean for a relative source; NULL when it climbs out. */
@@ -1015,12 +1028,44 @@ int step_copy(struct build *b, struct stage_state *st, const struct build_instr 
         char one[72] = "";
         for (size_t i = 0; r >= 0 && i + 1 < n; i++) {
                 const char *src = in->args[i];
+                int root = c.srcroot;
                 if (add && (startswith(src, "http://") || startswith(src, "https://"))) {
-                        r = err_set(err, -EINVAL,
-                                    "ADD failed: %s: berth's builder cannot download sources yet; "
-                                    "download it into the context and COPY it",
-                                    src);
-                        break;
+                        /* ADD <url>: downloaded on every build, keyed on the
+                         * content; the file is not unpacked */
+                        if (c.n_fds == ELEMENTSOF(c.fds)) {
+                                r = err_set(err, -EINVAL, "ADD: too many sources");
+                                break;
+                        }
+                        _cleanup_free_ char *dir =
+                            xasprintf("%s/download-%u", b->scratch, b->nfiles++);
+                        _cleanup_free_ char *name = NULL, *file = NULL;
+                        char dg[72];
+                        if (mkdir(dir, 0700) < 0) {
+                                r = err_errno(err, -errno, "create '%s'", dir);
+                                break;
+                        }
+                        r = build_remote_download(b->d->registry, src, dir, download_progress, b,
+                                                  &name, &file, dg, err);
+                        if (r < 0)
+                                break;
+                        if (!name && (c.dest_dir || n > 2)) {
+                                r = err_set(err, -EINVAL, "cannot determine a file name for ADD %s",
+                                            src);
+                                break;
+                        }
+                        int ufd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                        if (ufd < 0) {
+                                r = err_errno(err, -errno, "open '%s'", dir);
+                                break;
+                        }
+                        c.fds[c.n_fds++] = ufd;
+                        fprintf(df, "%s %s\n", src, dg);
+                        snprintf(one, sizeof(one), "%s", dg);
+                        kind = kind ? "multi" : "file";
+                        c.srcs = xrealloc(c.srcs, (c.n_srcs + 1) * sizeof(*c.srcs));
+                        c.srcs[c.n_srcs++] = (struct copy_src){
+                            .root = ufd, .path = xstrdup(file), .name = xstrdup(name ? name : file)};
+                        continue;
                 }
                 const struct build_heredoc *h = NULL;
                 if (startswith(src, "<<"))
@@ -1035,10 +1080,9 @@ int step_copy(struct build *b, struct stage_state *st, const struct build_instr 
                         r = heredoc_source(&c, h, err);
                         if (r < 0)
                                 break;
-                        if (hfd < 0) {
+                        if (hfd < 0)
                                 hfd = open(c.heredoc_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-                                c.srcroot = hfd;
-                        }
+                        root = hfd;
                 }
                 _cleanup_free_ char *clean = clean_source(h ? h->name : src);
                 if (!clean) {
@@ -1051,12 +1095,12 @@ int step_copy(struct build *b, struct stage_state *st, const struct build_instr 
                         /* another image's files: resolved when its root is
                          * mounted; keyed on the image and path */
                         c.srcs = xrealloc(c.srcs, (c.n_srcs + 1) * sizeof(*c.srcs));
-                        c.srcs[c.n_srcs++] = (struct copy_src){.path = TAKE_PTR(clean)};
+                        c.srcs[c.n_srcs++] = (struct copy_src){.root = -1, .path = TAKE_PTR(clean)};
                         fprintf(df, "%s:%s\n", c.from_image, c.srcs[c.n_srcs - 1].path);
                         continue;
                 }
                 _cleanup_strv_ char **paths = NULL;
-                r = build_source_glob(c.srcroot, clean, &paths, err);
+                r = build_source_glob(root, clean, &paths, err);
                 if (r < 0) {
                         err_prefix(err, "%s failed", kw);
                         break;
@@ -1065,13 +1109,13 @@ int step_copy(struct build *b, struct stage_state *st, const struct build_instr 
                         /* a symlink source is followed (inside the root),
                          * and copied under its own name */
                         _cleanup_free_ char *real = NULL;
-                        r = build_source_resolve(c.srcroot, *p, &real, err);
+                        r = build_source_resolve(root, *p, &real, err);
                         if (r < 0) {
                                 err_prefix(err, "%s failed", kw);
                                 break;
                         }
                         struct stat sb;
-                        int fd = openat_in_root(c.srcroot, real, O_PATH | O_NOFOLLOW);
+                        int fd = openat_in_root(root, real, O_PATH | O_NOFOLLOW);
                         if (fd < 0 || fstat(fd, &sb) < 0) {
                                 r = err_errno(err, fd < 0 ? fd : -errno, "%s failed: stat %s", kw,
                                               *p);
@@ -1079,7 +1123,7 @@ int step_copy(struct build *b, struct stage_state *st, const struct build_instr 
                                 break;
                         }
                         close(fd);
-                        r = build_source_digest(c.srcroot, real, false, one, err);
+                        r = build_source_digest(root, real, false, one, err);
                         if (r < 0)
                                 break;
                         fprintf(df, "%s %s\n", *p, one);
@@ -1087,10 +1131,11 @@ int step_copy(struct build *b, struct stage_state *st, const struct build_instr 
                         kind = kind ? "multi" : dir ? "dir" : "file";
                         c.srcs = xrealloc(c.srcs, (c.n_srcs + 1) * sizeof(*c.srcs));
                         c.srcs[c.n_srcs++] = (struct copy_src){
+                            .root = root == c.srcroot ? -1 : root,
                             .path = xstrdup(real),
                             .name = xstrdup(*p),
                             .is_dir = dir,
-                            .archive = add && S_ISREG(sb.st_mode) && is_archive(c.srcroot, real),
+                            .archive = add && S_ISREG(sb.st_mode) && is_archive(root, real),
                         };
                 }
         }
