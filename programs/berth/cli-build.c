@@ -13,10 +13,12 @@
 #include <pthread.h>
 #include <spawn.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "build/build-ignore.h"
 #include "tar/tar-helper.h"
 
 extern char **environ;
@@ -76,6 +78,7 @@ struct feeder {
         int64_t bytes;
         int r;
         struct berth_err err;
+        const int *sock; /* the connection: cut when the context fails */
 };
 
 static void *feed(void *p)
@@ -103,6 +106,11 @@ static void *feed(void *p)
                 if (f->r < 0)
                         err_errno(&f->err, f->r, "send the build context from stdin");
         }
+        /* a context that could not be read in full must not look like a
+         * whole one: the request is cut, so the daemon drops it, rather
+         * than ended as if the tar were complete */
+        if (f->r < 0 && f->r != -EPIPE && f->sock && *f->sock >= 0)
+                shutdown(*f->sock, SHUT_RDWR);
         close(f->out);
         f->out = -1;
         return NULL;
@@ -292,6 +300,20 @@ static int resolve_dir(struct build_ctx *c, const char *dir, const char *file, b
         c->dirfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (c->dirfd < 0)
                 return err_errno(err, -errno, "unable to prepare context: open '%s'", root);
+        /* a bad .dockerignore is refused before anything is sent (berth-tar
+         * applies it while it packs) */
+        _cleanup_free_ char *ign = xasprintf("%s/.dockerignore", root);
+        _cleanup_free_ char *idata = NULL;
+        size_t ilen = 0;
+        int r = read_full_file(ign, &idata, &ilen);
+        if (r < 0 && r != -ENOENT)
+                return err_errno(err, r, "error checking context: read '%s'", ign);
+        if (r == 0) {
+                struct build_ignore *ig = NULL;
+                if ((r = build_ignore_parse(idata, ilen, &ig, err)) < 0)
+                        return err_prefix(err, "error checking context: '%s'", ign);
+                build_ignore_free(ig);
+        }
         if (file && streq(file, "-")) {
                 c->extra_name = random_dockerfile_name();
                 c->extra_fd = STDIN_FILENO;
@@ -592,7 +614,8 @@ int cli_cmd_build(struct cli *cli, struct cli_args *a)
                            .extra_fd = ctx.extra_fd,
                            .passthrough = ctx.passthrough,
                            .head = ctx.head,
-                           .head_len = ctx.head_len};
+                           .head_len = ctx.head_len,
+                           .sock = &cli->client.conn.fd};
         int in = -1;
         if (!ctx.remote) {
                 int p[2];
