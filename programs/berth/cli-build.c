@@ -441,8 +441,9 @@ static void buf_append(char **p, size_t *len, size_t *cap, const char *s, size_t
         (*p)[*len] = '\0';
 }
 
-/* "Sending build context to Docker daemon  N", once the body is out (the
- * daemon answers only after it has read all of it) */
+/* "Sending build context to Docker daemon  N" (the size in 8 columns, as
+ * docker's progress line), once the body is out (the daemon answers only
+ * after it has read all of it) */
 static int show_sent(struct build_out *o)
 {
         if (o->sent_shown)
@@ -457,7 +458,7 @@ static int show_sent(struct build_out *o)
         if (!o->quiet) {
                 char sz[32];
                 cli_build_human_size(o->feeder->bytes, sz, sizeof(sz));
-                printf("Sending build context to Docker daemon  %s\n", sz);
+                printf("Sending build context to Docker daemon %8s\n", sz);
                 fflush(stdout);
         }
         return 0;
@@ -655,7 +656,7 @@ int cli_cmd_build(struct cli *cli, struct cli_args *a)
                 if (status >= 400 && fr >= 0 && quiet && !ctx.remote) {
                         char sz[32];
                         cli_build_human_size(f.bytes, sz, sizeof(sz));
-                        fprintf(stderr, "Sending build context to Docker daemon  %s\n", sz);
+                        fprintf(stderr, "Sending build context to Docker daemon %8s\n", sz);
                 } else if (status >= 400 && fr >= 0)
                         (void)show_sent(&o);
                 rc = cli_fail(&err);
@@ -665,7 +666,7 @@ int cli_cmd_build(struct cli *cli, struct cli_args *a)
                         if (!ctx.remote) {
                                 char sz[32];
                                 cli_build_human_size(f.bytes, sz, sizeof(sz));
-                                fprintf(stderr, "Sending build context to Docker daemon  %s\n", sz);
+                                fprintf(stderr, "Sending build context to Docker daemon %8s\n", sz);
                         }
                         fprintf(stderr, "%s", o.qbuf ? o.qbuf : "");
                 }
