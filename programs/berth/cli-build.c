@@ -525,13 +525,13 @@ static int on_data(void *ud, const char *data, size_t len)
 
 /* --- the command ---------------------------------------------------------- */
 
-static int int_flag(struct cli_args *a, const char *name)
+static int64_t int_flag(struct cli_args *a, const char *name)
 {
         int64_t v = 0;
         const char *s = cli_str(a, name);
         if (s)
                 (void)parse_int64(s, &v); /* checked when parsed */
-        return (int)v;
+        return v;
 }
 
 int cli_cmd_build(struct cli *cli, struct cli_args *a)
