@@ -28,6 +28,7 @@ const struct cli_opt cli_build_opts[] = {
     {"build-arg", 0, CLI_LIST, "Set build-time variables", NULL},
     {"cache-from", 0, CLI_LIST, "Images to consider as cache sources", NULL},
     {"cgroup-parent", 0, CLI_STRING, "Optional parent cgroup for the container", NULL},
+    {"compress", 0, CLI_BOOL, "Compress the build context using gzip", NULL},
     {"cpu-period", 0, CLI_INT, "Limit the CPU CFS (Completely Fair Scheduler) period", NULL},
     {"cpu-quota", 0, CLI_INT, "Limit the CPU CFS (Completely Fair Scheduler) quota", NULL},
     {"cpu-shares", 'c', CLI_INT, "CPU shares (relative weight)", NULL},
@@ -69,6 +70,7 @@ struct feeder {
         int out; /* the pipe's write end; closed when done */
         /* a directory */
         int dirfd;
+        bool gzip;
         const char *dockerfile, *extra_name;
         int extra_fd;
         /* stdin as it is: what was read to sniff it, then the rest */
@@ -85,8 +87,8 @@ static void *feed(void *p)
 {
         struct feeder *f = p;
         if (!f->passthrough)
-                f->r = tar_pack_context(f->dirfd, f->dockerfile, f->extra_name, f->extra_fd, f->out,
-                                        NULL, &f->bytes, &f->err);
+                f->r = tar_pack_context(f->dirfd, f->dockerfile, f->extra_name, f->extra_fd,
+                                        f->gzip, f->out, NULL, &f->bytes, &f->err);
         else {
                 f->r = loop_write(f->out, f->head, f->head_len);
                 f->bytes = (int64_t)f->head_len;
@@ -614,6 +616,7 @@ int cli_cmd_build(struct cli *cli, struct cli_args *a)
                            .extra_name = ctx.extra_name,
                            .extra_fd = ctx.extra_fd,
                            .passthrough = ctx.passthrough,
+                           .gzip = cli_flag(a, "compress"),
                            .head = ctx.head,
                            .head_len = ctx.head_len,
                            .sock = &cli->client.conn.fd};
