@@ -44,15 +44,16 @@ int archive_write_copy(int dirfd, const char *name, const char *top, int64_t uid
  * out is the caller's (.dockerignore, in build/, above tar/): excluded()
  * for a path relative to the context; for an excluded directory,
  * may_include_under() says whether to walk into it all the same. filter
- * NULL: everything goes in. */
+ * NULL: everything goes in. gzip: the tar gzip-compressed (--compress),
+ * *ret_bytes then counting what was written. */
 struct tar_context_filter {
         bool (*excluded)(void *userdata, const char *rel, bool is_dir);
         bool (*may_include_under)(void *userdata, const char *dir);
         void *userdata;
 };
 int archive_write_context(int dirfd, const struct tar_context_filter *filter,
-                          const char *extra_name, int extra_fd, int out_fd, int64_t *ret_files,
-                          int64_t *ret_bytes, struct berth_err *err);
+                          const char *extra_name, int extra_fd, bool gzip, int out_fd,
+                          int64_t *ret_files, int64_t *ret_bytes, struct berth_err *err);
 
 /* An image archive (tar, possibly compressed) on fd spooled into the
  * directory `files`: regular files written there and their digests in

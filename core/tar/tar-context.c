@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 /* The docker CLI writes the file type bits in the header's mode field
  * (0100644, not 0644), and the classic builder's COPY cache key (a tarsum
@@ -22,6 +23,7 @@
  * pass, so that the same context hashes the same from either client. */
 struct ctx_out {
         int fd;
+        z_stream *z; /* --compress: gzip on the way out */
         int64_t bytes;
         int64_t skip; /* data bytes before the next header */
         char *buf;
@@ -84,6 +86,35 @@ static void patch_header(unsigned char *h)
         memcpy(h + 148, f, 7); /* six digits, NUL, and the space left */
 }
 
+/* n bytes to the fd, through gzip if asked; -1 with errno */
+static int out_send(struct ctx_out *o, const void *p, size_t n, bool finish)
+{
+        if (!o->z) {
+                if (loop_write(o->fd, p, n) < 0)
+                        return -1;
+                o->bytes += (int64_t)n;
+                return 0;
+        }
+        unsigned char zbuf[65536];
+        o->z->next_in = (Bytef *)p;
+        o->z->avail_in = (uInt)n;
+        int zr;
+        do {
+                o->z->next_out = zbuf;
+                o->z->avail_out = sizeof(zbuf);
+                zr = deflate(o->z, finish ? Z_FINISH : Z_NO_FLUSH);
+                if (zr == Z_STREAM_ERROR) {
+                        errno = EIO;
+                        return -1;
+                }
+                size_t have = sizeof(zbuf) - o->z->avail_out;
+                if (have && loop_write(o->fd, zbuf, have) < 0)
+                        return -1;
+                o->bytes += (int64_t)have;
+        } while (o->z->avail_out == 0 || (finish && zr != Z_STREAM_END));
+        return 0;
+}
+
 static la_ssize_t out_write(struct archive *a, void *ud, const void *data, size_t n)
 {
         struct ctx_out *o = ud;
@@ -109,12 +140,21 @@ static la_ssize_t out_write(struct archive *a, void *ud, const void *data, size_
                 patch_header(h);
                 o->skip = (size + 511) / 512 * 512;
         }
-        if (loop_write(o->fd, o->buf, n) < 0) {
+        if (out_send(o, o->buf, n, false) < 0) {
                 archive_set_error(a, errno, "write the context: %s", strerror(errno));
                 return -1;
         }
-        o->bytes += (int64_t)n;
         return (la_ssize_t)n;
+}
+
+static int out_close(struct archive *a, void *ud)
+{
+        struct ctx_out *o = ud;
+        if (o->z && out_send(o, NULL, 0, true) < 0) {
+                archive_set_error(a, errno, "write the context: %s", strerror(errno));
+                return ARCHIVE_FATAL;
+        }
+        return ARCHIVE_OK;
 }
 
 struct ctx_walk {
@@ -386,18 +426,26 @@ static int add_extra(struct ctx_walk *w, int extra_fd, struct berth_err *err)
 }
 
 int archive_write_context(int dirfd, const struct tar_context_filter *filter,
-                          const char *extra_name, int extra_fd, int out_fd, int64_t *ret_files,
-                          int64_t *ret_bytes, struct berth_err *err)
+                          const char *extra_name, int extra_fd, bool gzip, int out_fd,
+                          int64_t *ret_files, int64_t *ret_bytes, struct berth_err *err)
 {
         int r;
         struct ctx_walk w = {.ig = filter, .extra_name = extra_name};
         struct ctx_out out = {.fd = out_fd};
+        z_stream z = {0};
+        if (gzip) {
+                /* windowBits 15 + 16: a gzip wrapper */
+                if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 31, 8,
+                                 Z_DEFAULT_STRATEGY) != Z_OK)
+                        return err_set(err, -ENOMEM, "gzip the context: deflateInit2 failed");
+                out.z = &z;
+        }
         w.a = archive_write_new();
         archive_write_set_format_pax_restricted(w.a);
         /* records only, no padding to a block: the docker CLI's size */
         archive_write_set_bytes_per_block(w.a, 10240);
         archive_write_set_bytes_in_last_block(w.a, 1);
-        if (archive_write_open(w.a, &out, NULL, out_write, NULL) != ARCHIVE_OK)
+        if (archive_write_open(w.a, &out, NULL, out_write, out_close) != ARCHIVE_OK)
                 r = err_set(err, -EIO, "tar: %s", strempty(archive_error_string(w.a)));
         else {
                 r = walk(&w, dirfd, "", err);
@@ -407,6 +455,8 @@ int archive_write_context(int dirfd, const struct tar_context_filter *filter,
                         r = err_set(err, -EIO, "tar: %s", strempty(archive_error_string(w.a)));
         }
         archive_write_free(w.a);
+        if (gzip)
+                deflateEnd(&z);
         free(out.buf);
         if (ret_bytes)
                 *ret_bytes = out.bytes;

@@ -124,9 +124,11 @@ int tar_pack_tree(int dirfd, const char *name, const char *top, int out_fd, stru
 }
 
 int tar_pack_context(int dirfd, const char *dockerfile, const char *extra_name, int extra_fd,
-                     int out_fd, int64_t *ret_files, int64_t *ret_bytes, struct berth_err *err)
+                     bool gzip, int out_fd, int64_t *ret_files, int64_t *ret_bytes,
+                     struct berth_err *err)
 {
-        const char *args[] = {"context", dockerfile ? dockerfile : "Dockerfile", extra_name, NULL};
+        const char *args[] = {"context", dockerfile ? dockerfile : "Dockerfile",
+                              extra_name ? extra_name : "", gzip ? "gzip" : "tar", NULL};
         _cleanup_json_ json_t *res = NULL;
         int r = tar_helper_run(
             args,

@@ -95,10 +95,12 @@ int tar_pack_copy(int dirfd, const char *name, const char *top, const struct tar
  * stdin: extra_fd's content (read to its end) is added last as extra_name
  * (".dockerfile.<hex>", mode 0600) and that name is appended to the
  * .dockerignore sent (one is added when the context has none); dockerfile
- * is not kept then. *ret_files (may be NULL): entries written; *ret_bytes
- * (may be NULL): the tar's size. */
+ * is not kept then. gzip: the tar gzip-compressed (build --compress).
+ * *ret_files (may be NULL): entries written; *ret_bytes (may be NULL): the
+ * bytes written to out_fd. */
 int tar_pack_context(int dirfd, const char *dockerfile, const char *extra_name, int extra_fd,
-                     int out_fd, int64_t *ret_files, int64_t *ret_bytes, struct berth_err *err);
+                     bool gzip, int out_fd, int64_t *ret_files, int64_t *ret_bytes,
+                     struct berth_err *err);
 
 /* The helper's side: write the reply for r (result, or err's message when
  * r < 0) on fd 4; returns the exit status to use. */

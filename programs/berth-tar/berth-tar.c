@@ -28,13 +28,14 @@
  *                                  owned by UID:GID and of MODE (decimal;
  *                                  -1: their own), without what the
  *                                  EXCLUDE patterns match
- *   berth-tar context DOCKERFILE [NAME]
+ *   berth-tar context DOCKERFILE [NAME [tar|gzip]]
  *                                  the build context in the directory open
  *                                  as fd 3 as the docker CLI sends it
  *                                  (.dockerignore applied, DOCKERFILE
- *                                  kept), to stdout; with NAME, stdin is a
- *                                  Dockerfile from outside, added as NAME;
- *                                  replies {"files", "size"}
+ *                                  kept), to stdout, gzip-compressed with
+ *                                  "gzip"; with a NAME that is not "",
+ *                                  stdin is a Dockerfile from outside,
+ *                                  added as NAME; replies {"files", "size"}
  *
  * The reply, or {"error", "errno"}, goes to fd 4 as one JSON line; the exit
  * status is 0 or 1 (2 for a wrong invocation). */
@@ -152,13 +153,15 @@ static int context_ignore(const char *dockerfile, bool outside, struct build_ign
 
 static int cmd_context(char **argv, json_t *res, struct berth_err *err)
 {
+        const char *extra = argv[1] && *argv[1] ? argv[1] : NULL;
+        bool gzip = argv[1] && argv[2] && streq(argv[2], "gzip");
         struct build_ignore *ig = NULL;
-        int r = context_ignore(argv[0], argv[1] != NULL, &ig, err);
+        int r = context_ignore(argv[0], extra != NULL, &ig, err);
         if (r < 0)
                 return r;
         struct tar_context_filter filter = {ctx_excluded, ctx_may_include_under, ig};
         int64_t files = 0, size = 0;
-        r = archive_write_context(TAR_HELPER_DIR_FD, ig ? &filter : NULL, argv[1], STDIN_FILENO,
+        r = archive_write_context(TAR_HELPER_DIR_FD, ig ? &filter : NULL, extra, STDIN_FILENO, gzip,
                                   STDOUT_FILENO, &files, &size, err);
         build_ignore_free(ig);
         json_object_set_new(res, "files", json_integer(files));
@@ -222,7 +225,7 @@ static const struct {
     {"save", 0, 0, cmd_save},
     {"context-unpack", 0, 0, cmd_context_unpack},
     {"pack-copy", 5, INT32_MAX, cmd_pack_copy},
-    {"context", 1, 2, cmd_context},
+    {"context", 1, 3, cmd_context},
 };
 
 int main(int argc, char **argv)

@@ -13,10 +13,12 @@
 #include <pthread.h>
 #include <spawn.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "build/build-ignore.h"
 #include "tar/tar-helper.h"
 
 extern char **environ;
@@ -26,6 +28,7 @@ const struct cli_opt cli_build_opts[] = {
     {"build-arg", 0, CLI_LIST, "Set build-time variables", NULL},
     {"cache-from", 0, CLI_LIST, "Images to consider as cache sources", NULL},
     {"cgroup-parent", 0, CLI_STRING, "Optional parent cgroup for the container", NULL},
+    {"compress", 0, CLI_BOOL, "Compress the build context using gzip", NULL},
     {"cpu-period", 0, CLI_INT, "Limit the CPU CFS (Completely Fair Scheduler) period", NULL},
     {"cpu-quota", 0, CLI_INT, "Limit the CPU CFS (Completely Fair Scheduler) quota", NULL},
     {"cpu-shares", 'c', CLI_INT, "CPU shares (relative weight)", NULL},
@@ -67,6 +70,7 @@ struct feeder {
         int out; /* the pipe's write end; closed when done */
         /* a directory */
         int dirfd;
+        bool gzip;
         const char *dockerfile, *extra_name;
         int extra_fd;
         /* stdin as it is: what was read to sniff it, then the rest */
@@ -76,14 +80,15 @@ struct feeder {
         int64_t bytes;
         int r;
         struct berth_err err;
+        const int *sock; /* the connection: cut when the context fails */
 };
 
 static void *feed(void *p)
 {
         struct feeder *f = p;
         if (!f->passthrough)
-                f->r = tar_pack_context(f->dirfd, f->dockerfile, f->extra_name, f->extra_fd, f->out,
-                                        NULL, &f->bytes, &f->err);
+                f->r = tar_pack_context(f->dirfd, f->dockerfile, f->extra_name, f->extra_fd,
+                                        f->gzip, f->out, NULL, &f->bytes, &f->err);
         else {
                 f->r = loop_write(f->out, f->head, f->head_len);
                 f->bytes = (int64_t)f->head_len;
@@ -103,6 +108,11 @@ static void *feed(void *p)
                 if (f->r < 0)
                         err_errno(&f->err, f->r, "send the build context from stdin");
         }
+        /* a context that could not be read in full must not look like a
+         * whole one: the request is cut, so the daemon drops it, rather
+         * than ended as if the tar were complete */
+        if (f->r < 0 && f->r != -EPIPE && f->sock && *f->sock >= 0)
+                shutdown(*f->sock, SHUT_RDWR);
         close(f->out);
         f->out = -1;
         return NULL;
@@ -292,6 +302,20 @@ static int resolve_dir(struct build_ctx *c, const char *dir, const char *file, b
         c->dirfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (c->dirfd < 0)
                 return err_errno(err, -errno, "unable to prepare context: open '%s'", root);
+        /* a bad .dockerignore is refused before anything is sent (berth-tar
+         * applies it while it packs) */
+        _cleanup_free_ char *ign = xasprintf("%s/.dockerignore", root);
+        _cleanup_free_ char *idata = NULL;
+        size_t ilen = 0;
+        int r = read_full_file(ign, &idata, &ilen);
+        if (r < 0 && r != -ENOENT)
+                return err_errno(err, r, "error checking context: read '%s'", ign);
+        if (r == 0) {
+                struct build_ignore *ig = NULL;
+                if ((r = build_ignore_parse(idata, ilen, &ig, err)) < 0)
+                        return err_prefix(err, "error checking context: '%s'", ign);
+                build_ignore_free(ig);
+        }
         if (file && streq(file, "-")) {
                 c->extra_name = random_dockerfile_name();
                 c->extra_fd = STDIN_FILENO;
@@ -419,8 +443,9 @@ static void buf_append(char **p, size_t *len, size_t *cap, const char *s, size_t
         (*p)[*len] = '\0';
 }
 
-/* "Sending build context to Docker daemon  N", once the body is out (the
- * daemon answers only after it has read all of it) */
+/* "Sending build context to Docker daemon  N" (the size in 8 columns, as
+ * docker's progress line), once the body is out (the daemon answers only
+ * after it has read all of it) */
 static int show_sent(struct build_out *o)
 {
         if (o->sent_shown)
@@ -435,7 +460,7 @@ static int show_sent(struct build_out *o)
         if (!o->quiet) {
                 char sz[32];
                 cli_build_human_size(o->feeder->bytes, sz, sizeof(sz));
-                printf("Sending build context to Docker daemon  %s\n", sz);
+                printf("Sending build context to Docker daemon %8s\n", sz);
                 fflush(stdout);
         }
         return 0;
@@ -502,13 +527,13 @@ static int on_data(void *ud, const char *data, size_t len)
 
 /* --- the command ---------------------------------------------------------- */
 
-static int int_flag(struct cli_args *a, const char *name)
+static int64_t int_flag(struct cli_args *a, const char *name)
 {
         int64_t v = 0;
         const char *s = cli_str(a, name);
         if (s)
                 (void)parse_int64(s, &v); /* checked when parsed */
-        return (int)v;
+        return v;
 }
 
 int cli_cmd_build(struct cli *cli, struct cli_args *a)
@@ -591,8 +616,10 @@ int cli_cmd_build(struct cli *cli, struct cli_args *a)
                            .extra_name = ctx.extra_name,
                            .extra_fd = ctx.extra_fd,
                            .passthrough = ctx.passthrough,
+                           .gzip = cli_flag(a, "compress"),
                            .head = ctx.head,
-                           .head_len = ctx.head_len};
+                           .head_len = ctx.head_len,
+                           .sock = &cli->client.conn.fd};
         int in = -1;
         if (!ctx.remote) {
                 int p[2];
@@ -632,7 +659,7 @@ int cli_cmd_build(struct cli *cli, struct cli_args *a)
                 if (status >= 400 && fr >= 0 && quiet && !ctx.remote) {
                         char sz[32];
                         cli_build_human_size(f.bytes, sz, sizeof(sz));
-                        fprintf(stderr, "Sending build context to Docker daemon  %s\n", sz);
+                        fprintf(stderr, "Sending build context to Docker daemon %8s\n", sz);
                 } else if (status >= 400 && fr >= 0)
                         (void)show_sent(&o);
                 rc = cli_fail(&err);
@@ -642,7 +669,7 @@ int cli_cmd_build(struct cli *cli, struct cli_args *a)
                         if (!ctx.remote) {
                                 char sz[32];
                                 cli_build_human_size(f.bytes, sz, sizeof(sz));
-                                fprintf(stderr, "Sending build context to Docker daemon  %s\n", sz);
+                                fprintf(stderr, "Sending build context to Docker daemon %8s\n", sz);
                         }
                         fprintf(stderr, "%s", o.qbuf ? o.qbuf : "");
                 }

@@ -259,8 +259,8 @@ static void make_context(void)
         ck_assert_int_eq(chmod(owned, 0640), 0);
 }
 
-static void pack(const char *dockerfile, const char *extra_name, const char *extra_content,
-                 const char *out)
+static void pack_z(const char *dockerfile, const char *extra_name, const char *extra_content,
+                   bool gzip, const char *out)
 {
         _cleanup_free_ char *d = xasprintf("%s/ctx", tmpdir);
         _cleanup_close_ int dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -275,13 +275,19 @@ static void pack(const char *dockerfile, const char *extra_name, const char *ext
         }
         struct berth_err err = {0};
         int64_t files = 0, bytes = 0;
-        int r = tar_pack_context(dfd, dockerfile, extra_name, efd, ofd, &files, &bytes, &err);
+        int r = tar_pack_context(dfd, dockerfile, extra_name, efd, gzip, ofd, &files, &bytes, &err);
         ck_assert_msg(r == 0, "tar_pack_context: %s", err.msg);
         struct stat st;
         ck_assert_int_eq(fstat(ofd, &st), 0);
         ck_assert_int_eq(bytes, st.st_size);
         ck_assert_int_gt(files, 0);
         safe_close(efd);
+}
+
+static void pack(const char *dockerfile, const char *extra_name, const char *extra_content,
+                 const char *out)
+{
+        pack_z(dockerfile, extra_name, extra_content, false, out);
 }
 
 START_TEST(context_dockerignore)
@@ -315,6 +321,25 @@ START_TEST(context_dockerignore)
         ck_assert_int_lt(bytes, 10240);
         for (size_t i = 0; i < n; i++)
                 free(e[i].data);
+
+        /* --compress: the same tar, gzip-compressed */
+        _cleanup_free_ char *gz = xasprintf("%s/ctx.tar.gz", tmpdir);
+        pack_z(NULL, NULL, NULL, true, gz);
+        _cleanup_free_ char *gzdata = NULL;
+        size_t gzlen = 0;
+        ck_assert_int_eq(read_full_file(gz, &gzdata, &gzlen), 0);
+        ck_assert_int_gt(gzlen, 2);
+        ck_assert_int_eq((unsigned char)gzdata[0], 0x1f);
+        ck_assert_int_eq((unsigned char)gzdata[1], 0x8b);
+        _cleanup_free_ char *unz = xasprintf("gzip -dc '%s' > '%s/unz.tar'", gz, tmpdir);
+        ck_assert_int_eq(system(unz), 0);
+        _cleanup_free_ char *unzp = xasprintf("%s/unz.tar", tmpdir);
+        _cleanup_free_ char *a = NULL, *b = NULL;
+        size_t al = 0, bl = 0;
+        ck_assert_int_eq(read_full_file(out, &a, &al), 0);
+        ck_assert_int_eq(read_full_file(unzp, &b, &bl), 0);
+        ck_assert_int_eq(al, bl);
+        ck_assert(memcmp(a, b, al) == 0);
 
         /* -f sub/d: that one is kept, Dockerfile is not */
         _cleanup_free_ char *ign = xasprintf("%s/ctx/.dockerignore", tmpdir);
@@ -381,7 +406,8 @@ START_TEST(context_bad_dockerignore)
         _cleanup_free_ char *out = xasprintf("%s/ctx.tar", tmpdir);
         _cleanup_close_ int ofd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         struct berth_err err = {0};
-        ck_assert_int_eq(tar_pack_context(dfd, NULL, NULL, -1, ofd, NULL, NULL, &err), -EINVAL);
+        ck_assert_int_eq(tar_pack_context(dfd, NULL, NULL, -1, false, ofd, NULL, NULL, &err),
+                         -EINVAL);
         ck_assert_msg(strstr(err.msg, ".dockerignore") && strstr(err.msg, "illegal exclusion"),
                       "%s", err.msg);
         _cleanup_free_ char *cmd = xasprintf("rm -rf '%s'", tmpdir);
