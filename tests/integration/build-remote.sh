@@ -8,8 +8,8 @@
 # build_remote_fetch; ADD <url> downloads through registry_fetch). Until it
 # is, the daemon refuses both, which the WIRED_* = 0 branches assert; set
 # them to 1 where the wiring lands, and the full behaviour is asserted.
-WIRED_REMOTE=0
-WIRED_ADD_URL=0
+WIRED_REMOTE=1
+WIRED_ADD_URL=1
 . "$(dirname "$0")/lib.sh"
 command -v python3 > /dev/null || skip "python3 is not installed"
 command -v git > /dev/null || skip "git is not installed"
