@@ -17,10 +17,10 @@ struct build {
         void *ud;
         bool streaming; /* a message went out */
         bool cancelled;
-        json_t *held;  /* quiet: the messages, sent only on failure */
-        char *scratch; /* <data_root>/build/tmp/<random> */
-        char *ctx;     /* scratch/ctx: the context */
-        int ctxfd;     /* O_PATH of ctx */
+        json_t *held;           /* quiet: the messages, sent only on failure */
+        char *scratch;          /* <data_root>/build/tmp/<random> */
+        char *ctx;              /* scratch/ctx: the context */
+        int ctxfd;              /* O_PATH of ctx */
         const char *dockerfile; /* its name in the context (dockerfile=, or remote='s) */
         struct build_file *f;
         struct build_args *args;

@@ -1063,8 +1063,9 @@ int step_copy(struct build *b, struct stage_state *st, const struct build_instr 
                         snprintf(one, sizeof(one), "%s", dg);
                         kind = kind ? "multi" : "file";
                         c.srcs = xrealloc(c.srcs, (c.n_srcs + 1) * sizeof(*c.srcs));
-                        c.srcs[c.n_srcs++] = (struct copy_src){
-                            .root = ufd, .path = xstrdup(file), .name = xstrdup(name ? name : file)};
+                        c.srcs[c.n_srcs++] = (struct copy_src){.root = ufd,
+                                                               .path = xstrdup(file),
+                                                               .name = xstrdup(name ? name : file)};
                         continue;
                 }
                 const struct build_heredoc *h = NULL;

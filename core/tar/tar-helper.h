@@ -73,8 +73,8 @@ int tar_context_unpack(int in_fd, const char *dest, int64_t *ret_size, struct be
  * security.selinux); hard links within the source become separate files;
  * sockets are left out. */
 struct tar_copy_opts {
-        int64_t uid, gid;           /* every entry's owner; -1: the file's own */
-        int mode;                   /* --chmod: permission bits for every entry but
+        int64_t uid, gid; /* every entry's owner; -1: the file's own */
+        int mode;         /* --chmod: permission bits for every entry but
                            * symlinks; -1: the file's own */
         /* COPY --exclude patterns (Docker's .dockerignore syntax, '!'
          * exceptions included), NULL-terminated or NULL; matched against

@@ -15,26 +15,6 @@ command -v python3 > /dev/null || skip "python3 is not installed"
 command -v git > /dev/null || skip "git is not installed"
 bash "$BERTH_SOURCE_DIR/tests/lib/mkimage.sh" busybox "$T/bb.tar" > /dev/null
 
-BG_PIDS=()
-stop_bg() {
-        local p
-        for p in "${BG_PIDS[@]}"; do kill -TERM "$p" 2> /dev/null; done
-        for p in "${BG_PIDS[@]}"; do wait "$p" 2> /dev/null; done
-        BG_PIDS=()
-}
-trap 'stop_bg; cleanup' EXIT
-free_port() {
-        python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_port() {
-        local i
-        for i in $(seq 200); do
-                (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null && return 0
-                sleep 0.05
-        done
-        echo "nothing listens on 127.0.0.1:$1" >&2
-        return 1
-}
 urlq() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
 
 # --- the servers -------------------------------------------------------------

@@ -15,7 +15,8 @@ static void quoted(json_t *arr, const char *want)
 
 START_TEST(go_strv)
 {
-        quoted(json_pack("[s,s,s]", "/bin/sh", "-c", "echo hi"), "[\"/bin/sh\" \"-c\" \"echo hi\"]");
+        quoted(json_pack("[s,s,s]", "/bin/sh", "-c", "echo hi"),
+               "[\"/bin/sh\" \"-c\" \"echo hi\"]");
         quoted(json_array(), "[]");
         quoted(json_pack("[s]", "a\"b\\c\nd\te"), "[\"a\\\"b\\\\c\\nd\\te\"]");
         quoted(json_pack("[s]", "\x01\x7f"), "[\"\\x01\\x7f\"]");
