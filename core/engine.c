@@ -240,6 +240,8 @@ int engine_open(struct berth_config *cfg, struct engine **ret, struct berth_err 
         volume_store_set_users_fn(e->volumes, container_volume_users, e->containers);
         /* Last, with every store open: exits seen now find all they need. */
         container_restore(e->containers);
+        /* the step containers of builds a dead daemon left */
+        build_reap(e->containers);
 
         /* A section for a driver that is not loaded is probably a typo. */
         for (size_t i = 0; i < cfg->n_entries; i++) {

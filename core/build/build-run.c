@@ -946,6 +946,30 @@ void build_sweep(const char *data_root)
         rm_tree(AT_FDCWD, tmp);
 }
 
+void build_reap(struct container_store *containers)
+{
+        _cleanup_free_ char *filters = xasprintf("{\"label\":[\"%s\"]}", BUILD_STEP_LABEL);
+        struct container_list_opts lo = {.all = true, .filters = filters};
+        _cleanup_json_ json_t *list = NULL;
+        struct berth_err err = {0};
+        if (container_list(containers, &lo, &list, &err) < 0) {
+                log_warn("build: cannot list step containers: %s", err_msg(&err));
+                return;
+        }
+        size_t i;
+        json_t *c;
+        json_array_foreach(list, i, c)
+        {
+                const char *state = json_get_str(c, "State", "");
+                if (!streq(state, "running") && !streq(state, "created"))
+                        continue;
+                const char *id = json_get_str(c, "Id", "");
+                log_info("build: removing step container %.12s of a build that did not end", id);
+                if (container_remove(containers, id, true, true, &err) < 0)
+                        log_warn("build: remove step container %.12s: %s", id, err_msg(&err));
+        }
+}
+
 static int scratch_make(struct build *b, struct berth_err *err)
 {
         _cleanup_free_ char *tmp = xasprintf("%s/build/tmp", b->d->cfg->data_root);

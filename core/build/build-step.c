@@ -60,6 +60,7 @@ static int container_make(struct build *b, const char *image, json_t *cmd, json_
         if (*user)
                 json_object_set_new(body, "User", json_string(user));
         json_object_set_new(body, "Healthcheck", json_pack("{s:[s]}", "Test", "NONE"));
+        json_object_set_new(body, "Labels", json_pack("{s:s}", BUILD_STEP_LABEL, "1"));
         json_object_set_new(body, "HostConfig", hostconfig);
         _cleanup_json_ json_t *warnings = NULL;
         int r = container_create(b->d->containers, NULL, body, ret_id, &warnings, err);

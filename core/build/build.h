@@ -74,4 +74,12 @@ int build_run(const struct build_deps *d, const struct build_opts *o, int contex
 /* Remove what builds of a daemon that died left in <data_root>/build/tmp. */
 void build_sweep(const char *data_root);
 
+/* The label of step containers (their value: the kind of step), so that a
+ * daemon that starts can end the steps of builds its predecessor died in:
+ * build_reap() removes those still running or never started. A failed
+ * RUN's container, which Docker keeps unless --force-rm, has exited and is
+ * kept. */
+#define BUILD_STEP_LABEL "berth.build.step"
+void build_reap(struct container_store *containers);
+
 #endif
