@@ -130,6 +130,129 @@ check "a gzip cut short: refused (HTTP $API_STATUS, message: $MSG)" [ "$API_STAT
 check "a gzip cut short: no image" bash -c "! $BERTH -H unix://$SOCK image inspect hostile > /dev/null 2>&1"
 nothing_outside "garbage and cut gzip streams"
 
+# --- the host's files stay out of reach once the tar is in ----------------------
+# a file outside that a builder following links on the host would read or write
+echo "host secret" > "$OUT/secret"
+printf 'FROM busybox\nRUN echo leaked-host-dockerfile\n' > "$OUT/Dockerfile.host"
+no_secret() { # DESCRIPTION IMAGE PATH: the image's PATH is not the host's file
+        local got
+        got=$(b run --rm --pull never "$2" cat "$3" 2> /dev/null)
+        expect_not_contains "$1" "$got" "host secret"
+}
+# mkctx DIR: a context tar of DIR (as the docker CLI sends it, owners 0:0)
+mkctx() { tar -C "$1" --owner=0 --group=0 -cf "$1.tar" .; }
+
+X=$T/dflink; mkdir -p "$X"
+ln -s "$OUT/Dockerfile.host" "$X/Dockerfile"
+mkctx "$X"
+post_ctx "$X.tar"
+expect_not_contains "a Dockerfile that is a symlink to a host file: the host file is not read" "$API_BODY" "leaked-host-dockerfile"
+check "a Dockerfile that is a symlink to a host file: the build fails ($MSG)" [ -n "$MSG" ]
+ln -sf "../../../../../../../../..$OUT/Dockerfile.host" "$X/Dockerfile"
+mkctx "$X"
+post_ctx "$X.tar"
+expect_not_contains "a Dockerfile that is a relative symlink out: the host file is not read" "$API_BODY" "leaked-host-dockerfile"
+rm "$X/Dockerfile"; printf 'FROM busybox\n' > "$X/Dockerfile"; mkctx "$X"
+for q in "$OUT/Dockerfile.host" "../../../../../../../../..$OUT/Dockerfile.host"; do
+        api POST "/build?t=hostile&dockerfile=$(jq -rn --arg v "$q" '$v|@uri')" -H 'Content-Type: application/x-tar' --data-binary "@$X.tar"
+        expect_not_contains "dockerfile=$q: the host file is not read" "$API_BODY" "leaked-host-dockerfile"
+        check "dockerfile=$q: refused (HTTP $API_STATUS)" [ "$API_STATUS" -ge 400 ]
+done
+check "no Dockerfile from the host was built" bash -c "! $BERTH -H unix://$SOCK image inspect hostile > /dev/null 2>&1"
+
+# a symlink out is a link in the context: kept as a link, never followed
+L=$T/linkctx; mkdir -p "$L"
+ln -s "$OUT" "$L/hostdir"; ln -s "$OUT/secret" "$L/hostfile"
+echo in-ctx > "$L/real"; ln "$L/real" "$L/hard"
+printf 'FROM busybox\nCOPY . /ctx\n' > "$L/Dockerfile"
+mkctx "$L"
+post_ctx "$L.tar"
+expect_eq "a context with symlinks out (not followed) and an inner hard link: builds" "$MSG" ""
+id=$(b image inspect -f '{{.Id}}' hostile 2> /dev/null)
+expect_eq "the symlink is copied as a link" "$(b run --rm --pull never hostile readlink /ctx/hostdir)" "$OUT"
+no_secret "the symlink to a host file is not followed" hostile /ctx/hostfile
+expect_eq "the inner hard link has its file's content" "$(b run --rm --pull never hostile cat /ctx/hard)" "in-ctx"
+[ -n "$id" ] && b rmi -f hostile > /dev/null
+for src in hostfile hostdir/secret; do
+        printf 'FROM busybox\nCOPY %s /got\n' "$src" > "$L/Dockerfile"
+        mkctx "$L"
+        post_ctx "$L.tar"
+        no_secret "COPY $src (through a context symlink to the host): the host's file is not copied" hostile /got
+        b rmi -f hostile > /dev/null 2>&1
+done
+
+# the image's own symlinks: COPY, WORKDIR and ADD resolve them in the rootfs
+R=$T/rootfs-links; mkdir -p "$R"
+echo "ctx file" > "$R/f"
+python3 - "$R/evil.tar" "$OUT" "$ESC" << 'EOF'
+import io, sys, tarfile
+path, out, esc = sys.argv[1:4]
+t = tarfile.open(path, "w")
+def add(name, data=b"", **kw):
+    ti = tarfile.TarInfo(name)
+    for k, v in kw.items():
+        setattr(ti, k, v)
+    if ti.type == tarfile.REGTYPE:
+        ti.size = len(data)
+        t.addfile(ti, io.BytesIO(data))
+    else:
+        t.addfile(ti)
+add("../../../../../../../.." + out + "/added-dotdot", b"x\n")
+add(out + "/added-abs", b"x\n")
+add("l", type=tarfile.SYMTYPE, linkname=out)
+add("l/added-through-link", b"x\n")
+add("/" + esc, b"x\n")
+t.close()
+EOF
+# rootlinks DESCRIPTION STEP: a build whose RUN makes links to $OUT, / and
+# an existing /real, then STEP; nothing may land on the host
+rootlinks() {
+        printf 'FROM busybox\nRUN mkdir /real /addhere && ln -s %s /target && ln -s / /rootlink && ln -s /real /alias\n%s\n' \
+                "$OUT" "$2" > "$R/Dockerfile"
+        out=$(b build -t rootlinks "$R" 2>&1); rc=$?
+        echo "$out" | sed 's/^/    | /'
+        left=$(ls "$OUT" | grep -v -e '^secret$' -e '^Dockerfile.host$')
+        expect_eq "$1: nothing lands on the host" "$left" ""
+        check "$1: nothing lands in /" test ! -e "/$ESC"
+}
+rootlinks "COPY to an image symlink to a host path" "COPY f /target/copied"
+[ "$rc" = 0 ] && expect_eq "COPY to an image symlink to a path: lands in the rootfs" \
+        "$(b run --rm --pull never rootlinks cat "$OUT/copied")" "ctx file"
+rootlinks "COPY through an image symlink to /" "COPY f /rootlink$OUT/copied-root"
+[ "$rc" = 0 ] && expect_eq "COPY through an image symlink to /: lands in the rootfs" \
+        "$(b run --rm --pull never rootlinks cat "$OUT/copied-root")" "ctx file"
+rootlinks "WORKDIR through an image symlink to a host path" "WORKDIR /target/wd"
+rootlinks "ADD of a tar with ../, absolute names and a file through a symlink out" "ADD evil.tar /addhere/"
+if [ "$rc" = 0 ]; then
+        expect_eq "ADD of a hostile tar: the absolute name lands in the rootfs" \
+                "$(b run --rm --pull never rootlinks cat "/addhere/$ESC")" "x"
+else
+        expect_contains "ADD of a hostile tar: fails with a message naming an entry" "$out" "added-"
+fi
+# symlinks to directories of the image are followed in the image, as Docker does
+rootlinks "COPY to an image symlink to an image directory" "COPY f /alias/x"
+check "COPY to an image symlink to an image directory: builds" [ "$rc" = 0 ]
+expect_eq "COPY to an image symlink to an image directory: the file is in its target" \
+        "$(b run --rm --pull never rootlinks cat /real/x)" "ctx file"
+rootlinks "COPY through an image symlink to / into an image directory" "COPY f /rootlink/real/y"
+check "COPY through an image symlink to / into an image directory: builds" [ "$rc" = 0 ]
+expect_eq "COPY through an image symlink to /: the file is in the image's /real" \
+        "$(b run --rm --pull never rootlinks cat /real/y)" "ctx file"
+M2=$T/fromlink; mkdir -p "$M2"
+cat > "$M2/Dockerfile" << EOF
+FROM busybox AS s
+RUN ln -s $OUT/secret /secretlink && ln -s / /rootlink && mkdir -p $OUT && echo stage-own > $OUT/own
+FROM busybox
+COPY --from=s /rootlink$OUT/secret /got1
+COPY --from=s /secretlink /got2
+EOF
+out=$(b build -t fromlinks "$M2" 2>&1); rc=$?
+echo "$out" | sed 's/^/    | /'
+for g in /got1 /got2; do
+        no_secret "COPY --from a stage's symlink to a host path ($g): not the host's file" fromlinks "$g"
+done
+nothing_outside "builds through symlinks"
+
 # --- a client that hangs up mid-build ------------------------------------------
 mounts_before=$(grep -c " $DATA" /proc/mounts)
 H=$T/hang; mkdir -p "$H"
@@ -158,6 +281,56 @@ check "a hang-up: no image is tagged" bash -c "! $BERTH -H unix://$SOCK image in
 check "a hang-up: the daemon still answers" b version > /dev/null
 out=$(printf 'FROM busybox\nRUN echo after the hang-up > /ok\n' | b build -t after - 2>&1)
 check "a hang-up: a later build works" [ $? -eq 0 ] || echo "$out" >&2
+
+# the docker CLI interrupted (Ctrl-C) mid-RUN: the same
+printf 'FROM busybox\nRUN echo started; sleep 38\n' > "$H/Dockerfile"
+DOCKER_BUILDKIT=0 setsid /usr/bin/docker -H "unix://$SOCK" build -t hung "$H" > "$T/cli.out" 2>&1 &
+CLI=$!
+for _ in $(seq 100); do grep -q "Running in" "$T/cli.out" && break; sleep 0.1; done
+check "docker build: the sleeping RUN started" grep -q "Running in" "$T/cli.out"
+sleep 1
+kill -INT "$CLI"; wait "$CLI" 2> /dev/null
+gone=
+for _ in $(seq 50); do
+        if [ -z "$(b ps -aq)" ] && [ -z "$(ls -A "$DATA/build/tmp" 2> /dev/null)" ]; then gone=1; break; fi
+        sleep 0.1
+done
+check "docker build interrupted: within 5 s no step container and no scratch" [ -n "$gone" ]
+expect_eq "docker build interrupted: no mount under the data root is left" "$(grep -c " $DATA" /proc/mounts)" "$mounts_before"
+expect_eq "docker build interrupted: the RUN's processes are gone" "$(pgrep -f 'sleep 38' | wc -l)" 0
+
+# a client that hangs up while sending the context
+python3 - "$SOCK" "$T/full.tar" << 'EOF'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+body = open(sys.argv[2], "rb").read()
+s.sendall(b"POST /build?t=halfsent HTTP/1.1\r\nHost: d\r\nContent-Type: application/x-tar\r\n"
+          b"Content-Length: %d\r\n\r\n" % (len(body) * 4))
+s.sendall(body[:100000])
+time.sleep(0.5)
+s.close()
+EOF
+gone=
+for _ in $(seq 50); do [ -z "$(ls -A "$DATA/build/tmp" 2> /dev/null)" ] && gone=1 && break; sleep 0.1; done
+check "a hang-up while sending the context: the scratch is removed within 5 s" [ -n "$gone" ]
+check "a hang-up while sending the context: no image" bash -c "! $BERTH -H unix://$SOCK image inspect halfsent > /dev/null 2>&1"
+check "a hang-up while sending the context: the daemon still answers" b version > /dev/null
+python3 - "$SOCK" "$T/full.tar" << 'EOF'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"POST /build?t=halfsent HTTP/1.1\r\nHost: d\r\nContent-Type: application/x-tar\r\n"
+          b"Transfer-Encoding: chunked\r\n\r\n")
+body = open(sys.argv[2], "rb").read()[:70000]
+s.sendall(b"%x\r\n" % len(body) + body + b"\r\n")
+time.sleep(0.5)
+s.close()
+EOF
+gone=
+for _ in $(seq 50); do [ -z "$(ls -A "$DATA/build/tmp" 2> /dev/null)" ] && gone=1 && break; sleep 0.1; done
+check "a hang-up in a chunked body: the scratch is removed within 5 s" [ -n "$gone" ]
+check "a hang-up in a chunked body: the daemon still answers" b version > /dev/null
 
 # --- a RUN over its memory limit -----------------------------------------------
 if out=$(b run --rm --pull never -m 8m busybox sh -c 'head -c 64m /dev/zero | tail > /dev/null && echo survived' 2>&1) &&
