@@ -119,7 +119,8 @@ check "berth build --build-arg --target --label: succeeds" [ $? -eq 0 ] || echo 
 expect_eq "--build-arg K takes K from the environment, K=V its value" "$(run bb:args cat /args)" "env-value/given"
 expect_eq "--target: the first stage is the image" "$(run bb:args sh -c 'test -e /second && echo second || echo first')" "first"
 expect_not_contains "--target: the later stage never ran" "$out" "echo second"
-expect_contains "--label: the image's label" "$(inspect bb:args '{{json .Config.Labels}}')" '"org.test.l":"lv"' 
+expect_eq "--label: the image's label (berth inspect's {{index}})" "$(inspect bb:args '{{index .Config.Labels "org.test.l"}}')" "lv"
+expect_eq "berth inspect's {{index}} of a missing key is empty" "$(inspect bb:args '[{{index .Config.Labels "nope"}}]')" "[]"
 out=$(env -u FROMENV "$BERTH" -H "unix://$SOCK" build --build-arg FROMENV --build-arg GIVEN=g2 --target first -t bb:args2 "$A" 2>&1)
 expect_eq "--build-arg K with K unset: the Dockerfile's (empty) value" "$(run bb:args2 cat /args)" "/g2"
 
