@@ -112,6 +112,30 @@ check "--no-cache: succeeds" [ $? -eq 0 ]
 expect_eq "--no-cache misses everything" "$(hits "$out")" ""
 expect_eq "--no-cache runs every RUN" "$(grep -c ' ---> Running in' <<< "$out")" 3
 
+out=$(d build --build-arg V=two --build-arg UNDECLARED=x -t argimg "$K" 2>&1)
+expect_eq "an undeclared (unused) build arg is not part of the key" "$(hits "$out")" "2/6 3/6 4/6 5/6 6/6 "
+expect_contains "and is warned about" "$out" "[Warning] One or more build-args [UNDECLARED] were not consumed"
+# an expanding ENV is the first use; a declared proxy arg is in the key
+E=$T/envctx; mkdir -p "$E"
+printf 'FROM busybox\nARG V=dflt\nARG HTTP_PROXY\nRUN echo pre > /pre\nENV E=$V\nRUN echo "$E $HTTP_PROXY" > /e\n' > "$E/Dockerfile"
+d build --build-arg V=one -t envimg "$E" > /dev/null 2>&1
+out=$(d build --build-arg V=one -t envimg "$E" 2>&1)
+expect_eq "ENV from an ARG: a rebuild hits" "$(hits "$out")" "2/6 3/6 4/6 5/6 6/6 "
+out=$(d build --build-arg V=other -t envimg "$E" 2>&1)
+expect_eq "ENV from an ARG: a new value misses at the first RUN, the ENV after it too" "$(hits "$out")" "2/6 3/6 "
+out=$(d build --build-arg V=other --build-arg HTTP_PROXY=http://127.0.0.1:9 -t envimg "$E" 2>&1)
+expect_eq "a declared HTTP_PROXY is part of the key (misses at the first RUN)" "$(hits "$out")" "2/6 3/6 "
+expect_eq "and reaches RUN" "$(b run --rm --pull never envimg cat /e)" "other http://127.0.0.1:9"
+expect_contains "declared, it is in the RUN's history (as Docker's |N prefix)" \
+        "$(b image history --no-trunc --format '{{.CreatedBy}}' envimg)" "HTTP_PROXY=http://127.0.0.1:9"
+P=$T/proxyctx; mkdir -p "$P"
+printf 'FROM busybox\nRUN echo "proxy=$HTTP_PROXY" > /p\n' > "$P/Dockerfile"
+out=$(d build --no-cache --build-arg HTTP_PROXY=http://127.0.0.1:8 -t proxyimg "$P" 2>&1)
+expect_eq "an undeclared HTTP_PROXY reaches RUN" "$(b run --rm --pull never proxyimg cat /p)" "proxy=http://127.0.0.1:8"
+expect_not_contains "and is not warned about as unused" "$out" "not consumed"
+expect_eq "and is not in the image's history" \
+        "$(b image history --no-trunc --format '{{.CreatedBy}}' proxyimg | grep -c '127.0.0.1:8')" 0
+
 # a restart keeps the cache
 out=$(d build --build-arg V=two -t argimg "$K" 2>&1)
 id=$(b image inspect -f '{{.Id}}' argimg)
@@ -161,6 +185,24 @@ out=$(d build --build-arg V=two -t argimg "$K" 2>&1)
 expect_eq "berth builder prune -f keeps the tagged build's cache" "$(hits "$out")" "2/6 3/6 4/6 5/6 6/6 "
 out=$(d build "$U" 2>&1)
 expect_eq "after berth builder prune -f, the untagged build misses" "$(hits "$out")" ""
+
+printf 'FROM busybox\nRUN echo untagged-docker > /ud\n' > "$U/Dockerfile"
+d build "$U" > /dev/null 2>&1
+out=$(d build "$U" 2>&1)
+expect_eq "another untagged build is cached" "$(hits "$out")" "2/2 "
+out=$(d builder prune -f 2>&1)
+check "docker builder prune -f: succeeds" [ $? -eq 0 ] || echo "$out" >&2
+expect_contains "docker builder prune -f: names what it deleted" "$out" "Deleted build cache objects:"
+out=$(d build "$U" 2>&1)
+expect_eq "after docker builder prune -f, the untagged build misses" "$(hits "$out")" ""
+out=$(b builder prune -f --filter until=1h 2>&1)
+expect_contains "berth builder prune --filter until=1h: nothing that young goes" "$out" "Total reclaimed space: 0B"
+out=$(d build "$U" 2>&1)
+expect_eq "after prune --filter until=1h, the build still hits" "$(hits "$out")" "2/2 "
+out=$(b builder prune -f --keep-storage 10GB 2>&1)
+expect_contains "berth builder prune --keep-storage 10GB: nothing goes" "$out" "Total reclaimed space: 0B"
+out=$(d build "$U" 2>&1)
+expect_eq "after prune --keep-storage 10GB, the build still hits" "$(hits "$out")" "2/2 "
 
 # docker builder prune -a -f (all=1): every entry goes
 out=$(d builder prune -a -f 2>&1)
