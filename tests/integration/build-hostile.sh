@@ -332,6 +332,32 @@ for _ in $(seq 50); do [ -z "$(ls -A "$DATA/build/tmp" 2> /dev/null)" ] && gone=
 check "a hang-up in a chunked body: the scratch is removed within 5 s" [ -n "$gone" ]
 check "a hang-up in a chunked body: the daemon still answers" b version > /dev/null
 
+# the daemon killed (-9) mid-RUN: the next start sweeps what the build left
+printf 'FROM busybox\nCOPY Dockerfile /df\nRUN echo started; sleep 39\n' > "$H/Dockerfile"
+b build -t crashed "$H" > "$T/crash.out" 2>&1 &
+BC=$!
+for _ in $(seq 100); do grep -q "Running in" "$T/crash.out" && break; sleep 0.1; done
+check "the daemon crash: the RUN started" grep -q "Running in" "$T/crash.out"
+check "the daemon crash: the build has scratch" [ -n "$(ls -A "$DATA/build/tmp" 2> /dev/null)" ]
+kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2> /dev/null; DAEMON_PID=
+wait "$BC" 2> /dev/null
+# the step's processes outlive berthd under their shim, as any container's do
+start_daemon
+gone=
+for _ in $(seq 100); do
+        if [ -z "$(ls -A "$DATA/build/tmp" 2> /dev/null)" ] && [ "$(pgrep -f 'sleep 39' | wc -l)" = 0 ]; then gone=1; break; fi
+        sleep 0.1
+done
+check "after a crash mid-build, the next start removes the scratch and ends the step within 10 s" [ -n "$gone" ]
+expect_eq "after a crash mid-build: no scratch in build/tmp" "$(ls -A "$DATA/build/tmp" 2> /dev/null)" ""
+expect_eq "after a crash mid-build: the RUN's processes are gone" "$(pgrep -f 'sleep 39' | wc -l)" 0
+expect_eq "after a crash mid-build: no step container is running" "$(b ps -q)" ""
+b ps -aq | xargs -r "$BERTH" -H "unix://$SOCK" rm -f > /dev/null 2>&1
+mounts_now=$(grep " $DATA" /proc/mounts | grep -v -e "$DATA/containers/" -e '/merged ' | wc -l)
+check "after a crash mid-build and a cleanup: no build mount is left ($mounts_now)" [ "$mounts_now" -le "$mounts_before" ]
+out=$(b build -t aftercrash "$R" 2>&1)
+check "after a crash mid-build: the next build works" [ $? -eq 0 ] || echo "$out" >&2
+
 # --- a RUN over its memory limit -----------------------------------------------
 if out=$(b run --rm --pull never -m 8m busybox sh -c 'head -c 64m /dev/zero | tail > /dev/null && echo survived' 2>&1) &&
         [[ "$out" == *survived* ]]; then
