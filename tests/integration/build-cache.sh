@@ -136,6 +136,20 @@ expect_not_contains "and is not warned about as unused" "$out" "not consumed"
 expect_eq "and is not in the image's history" \
         "$(b image history --no-trunc --format '{{.CreatedBy}}' proxyimg | grep -c '127.0.0.1:8')" 0
 
+# two builds of one Dockerfile at once: both succeed, and agree afterwards
+W=$T/concurrent; mkdir -p "$W"
+printf 'FROM busybox\nRUN echo conc-1 > /c1\nRUN sleep 1; echo conc-2 > /c2\n' > "$W/Dockerfile"
+d build -t conc:a "$W" > "$T/conc-a.out" 2>&1 &
+ca=$!
+b build -t conc:b "$W" > "$T/conc-b.out" 2>&1 &
+cb=$!
+wait "$ca"; ra=$?
+wait "$cb"; rb=$?
+check "two builds of one Dockerfile at once: both succeed ($ra $rb)" [ "$ra" = 0 ] && [ "$rb" = 0 ] || cat "$T/conc-a.out" "$T/conc-b.out" >&2
+expect_eq "both images work" "$(b run --rm --pull never conc:a cat /c2)$(b run --rm --pull never conc:b cat /c2)" "conc-2conc-2"
+out=$(d build -t conc:c "$W" 2>&1)
+expect_eq "a third build after them hits every step" "$(hits "$out")" "2/3 3/3 "
+
 # a restart keeps the cache
 out=$(d build --build-arg V=two -t argimg "$K" 2>&1)
 id=$(b image inspect -f '{{.Id}}' argimg)
@@ -144,6 +158,15 @@ start_daemon
 out=$(d build --build-arg V=two -t argimg "$K" 2>&1)
 expect_eq "after a daemon restart, a rebuild hits every step" "$(hits "$out")" "2/6 3/6 4/6 5/6 6/6 "
 expect_eq "and makes the same image" "$(b image inspect -f '{{.Id}}' argimg)" "$id"
+
+# and a crash right after a build keeps it too
+printf 'FROM busybox\nRUN echo crash-1 > /k1\nRUN echo crash-2 > /k2\n' > "$W/Dockerfile"
+d build -t crashcache "$W" > /dev/null 2>&1
+kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2> /dev/null; DAEMON_PID=
+b ps -aq > /dev/null 2>&1
+start_daemon
+out=$(d build -t crashcache "$W" 2>&1)
+expect_eq "after berthd is killed (-9) right after a build, a rebuild hits every step" "$(hits "$out")" "2/3 3/3 "
 
 # a failed build keeps the steps before the failure
 F=$T/failctx; mkdir -p "$F"
