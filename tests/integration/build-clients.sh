@@ -242,6 +242,36 @@ EOF
         expect_contains "docker-py images.build: the image object is the tagged image" "$out" "ID $(inspect pyimg:env '{{.Id}}')"
         expect_eq "docker-py images.build: the image works" "$(run pyimg:env cat /pyarg)" "env"
         expect_eq "docker-py images.build: COPY'd files are owned by root" "$(run pyimg:env stat -c %u:%g /top.txt /sub/p.txt | tr '\n' ' ')" "0:0 0:0 "
+        out=$(python3 - "$SOCK" "$Y" << 'EOF' 2>&1
+import io, json, sys, docker
+c = docker.APIClient(base_url="unix://" + sys.argv[1])
+def run(**kw):
+    msgs = []
+    try:
+        for m in c.build(decode=True, **kw):
+            msgs.append(m)
+    except docker.errors.APIError as e:
+        msgs.append({"apierror": e.response.status_code, "explanation": e.explanation})
+    except Exception as e:
+        msgs.append({"exception": repr(e)})
+    return msgs
+for what, kw in [
+    ("gzip", dict(path=sys.argv[2], tag="pyimg:gz", gzip=True, buildargs={"PYARG": "gz"})),
+    ("fileobj", dict(fileobj=io.BytesIO(b"FROM busybox\nRUN echo fileobj > /fo\n"), tag="pyimg:fo")),
+    ("remote", dict(path="http://127.0.0.1:1/ctx.tar", tag="pyimg:remote")),
+]:
+    print(what, json.dumps(run(**kw)))
+EOF
+)
+        gz=$(sed -n 's/^gzip //p' <<< "$out")
+        expect_contains "docker-py build(gzip=True) (Content-Encoding: gzip): Successfully built" "$gz" "Successfully built "
+        expect_eq "docker-py build(gzip=True): the image works" "$(run pyimg:gz cat /pyarg)" "gz"
+        fo=$(sed -n 's/^fileobj //p' <<< "$out")
+        expect_contains "docker-py build(fileobj=a Dockerfile): Successfully built" "$fo" "Successfully built "
+        expect_eq "docker-py build(fileobj=...): the image works" "$(run pyimg:fo cat /fo)" "fileobj"
+        rm=$(sed -n 's/^remote //p' <<< "$out")
+        expect_not_contains "docker-py build(remote=an unreachable URL): fails" "$rm" "Successfully built"
+        expect_contains "docker-py build(remote=an unreachable URL): says which URL" "$rm" "127.0.0.1:1"
 else
         fail "python3's docker module (docker-py) is not installed"
 fi
