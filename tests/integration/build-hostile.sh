@@ -211,7 +211,7 @@ rootlinks() {
                 "$OUT" "$2" > "$R/Dockerfile"
         out=$(b build -t rootlinks "$R" 2>&1); rc=$?
         echo "$out" | sed 's/^/    | /'
-        left=$(ls "$OUT" | grep -v -e '^secret$' -e '^Dockerfile.host$')
+        left=$(find "$OUT" -mindepth 1 -maxdepth 1 ! -name secret ! -name Dockerfile.host)
         expect_eq "$1: nothing lands on the host" "$left" ""
         check "$1: nothing lands in /" test ! -e "/$ESC"
 }
