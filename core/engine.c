@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "engine.h"
+#include "build/build-cache.h"
+#include "build/build.h"
 #include "container/container.h"
 #include "image/image.h"
 #include "tar/tar-layer.h"
@@ -25,6 +27,7 @@ struct engine *engine_close(struct engine *e)
          * store stays allocated for them (the process is ending), and they
          * do nothing once they see the store shut down. */
         container_store_shutdown(e->containers);
+        build_cache_close(e->build_cache);
         image_store_close(e->images);
         /* The volume store stays, as the container store does: exit
          * monitors may still release mounts. */
@@ -210,6 +213,10 @@ int engine_open(struct berth_config *cfg, struct engine **ret, struct berth_err 
         r = image_store_open(cfg->data_root, e->drivers.storage, &e->images, err);
         if (r < 0)
                 return r;
+        build_sweep(cfg->data_root); /* what builds of a daemon that died left */
+        r = build_cache_open(cfg->data_root, e->images, cfg->build_cache_max, &e->build_cache, err);
+        if (r < 0)
+                return r;
         r = network_store_open(cfg, &e->drivers, &e->networks, err);
         if (r < 0)
                 return r;
@@ -233,6 +240,8 @@ int engine_open(struct berth_config *cfg, struct engine **ret, struct berth_err 
         volume_store_set_users_fn(e->volumes, container_volume_users, e->containers);
         /* Last, with every store open: exits seen now find all they need. */
         container_restore(e->containers);
+        /* the step containers of builds a dead daemon left */
+        build_reap(e->containers);
 
         /* A section for a driver that is not loaded is probably a typo. */
         for (size_t i = 0; i < cfg->n_entries; i++) {

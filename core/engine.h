@@ -3,7 +3,8 @@
 #define BERTH_ENGINE_H
 
 /* The engine, the composition root: the configuration, the loaded drivers
- * and the stores of images, containers, volumes and networks, each opened
+ * and the stores of images, containers, volumes and networks and the build
+ * cache index, each opened
  * with what it needs and wired to the others by callbacks. One per
  * berthd. */
 
@@ -21,6 +22,7 @@ struct engine {
         struct container_store *containers;
         struct volume_store *volumes;
         struct network_store *networks;
+        struct build_cache *build_cache;
 };
 
 /* Load every configured driver (the first refusal fails with the file and

@@ -4,6 +4,7 @@
 #include "api.h"
 #include "base/events.h"
 #include "base/filters.h"
+#include "build/build-cache.h"
 #include "container/container.h"
 
 #include "engine.h"
@@ -168,8 +169,8 @@ int api_system_df(struct api_request *req, struct berth_err *err)
         int r = image_df(req->engine->images, &j, err);
         if (r < 0)
                 return r;
-        /* Containers with the size of their writable layer; volumes and the
-         * build cache join as their subsystems land. */
+        /* Containers with the size of their writable layer, volumes, and the
+         * build cache (BuilderSize: its total, which API 1.41 still sends). */
         struct container_list_opts co = {.all = true, .size = true};
         json_t *cl = NULL;
         if (container_list(req->engine->containers, &co, &cl, err) == 0)
@@ -178,6 +179,12 @@ int api_system_df(struct api_request *req, struct berth_err *err)
                 json_object_set_new(j, "Containers", json_array());
 
         json_object_set_new(j, "Volumes", volume_df(req->engine->volumes));
+        json_t *bc = NULL;
+        int64_t bc_size = 0;
+        if (build_cache_df(req->engine->build_cache, &bc, &bc_size, err) == 0) {
+                json_object_set_new(j, "BuildCache", bc);
+                json_object_set_new(j, "BuilderSize", json_integer(bc_size));
+        }
         if (!json_object_get(j, "BuildCache"))
                 json_object_set_new(j, "BuildCache", json_array());
         return api_reply_json(req, 200, j);

@@ -12,6 +12,7 @@ static const struct api_route routes[] = {
     {"GET", "/version", api_version, NULL},
     {"GET", "/info", api_info, NULL},
     {"GET", "/system/df", api_system_df, NULL},
+    {"POST", "/build", NULL, api_build},
     {"POST", "/build/prune", api_build_prune, NULL},
     {"POST", "/commit", api_commit, NULL},
 

@@ -2,6 +2,7 @@
 /* /_ping, /version, /info: what every client asks first (docker-api.md §2). */
 #include "api.h"
 #include "engine.h"
+#include "build/build-cache.h"
 #include "container/container.h"
 #include "image/image.h"
 #include "base/sysinfo.h"
@@ -189,13 +190,20 @@ int api_info(struct api_request *req, struct berth_err *err)
         return api_reply_json(req, 200, j);
 }
 
-/* POST /build/prune: berth keeps no build cache yet, so there is nothing to
- * remove; docker system prune asks for it after the other prunes. */
+/* POST /build/prune (docker builder prune, and the last step of docker
+ * system prune): all, keep-storage (bytes), filters until/id/description. */
 int api_build_prune(struct api_request *req, struct berth_err *err)
 {
-        (void)err;
-        return api_reply_json(req, 200,
-                              json_pack("{s:[], s:i}", "CachesDeleted", "SpaceReclaimed", 0));
+        const char *ks = api_query(req, "keep-storage");
+        int64_t keep = 0;
+        if (!isempty(ks) && (parse_int64(ks, &keep) < 0 || keep < 0))
+                return err_set(err, -EINVAL, "invalid value for keep-storage: '%s'", ks);
+        json_t *j = NULL;
+        int r = build_cache_prune(req->engine->build_cache, api_query_bool(req, "all", false), keep,
+                                  api_query(req, "filters"), &j, err);
+        if (r < 0)
+                return r;
+        return api_reply_json(req, 200, j);
 }
 
 int api_swarm_inactive(struct api_request *req, struct berth_err *err)

@@ -124,6 +124,7 @@ int api_image_prune(struct api_request *req, struct berth_err *err);
 int api_image_get(struct api_request *req, struct berth_err *err);
 int api_image_get_one(struct api_request *req, struct berth_err *err);
 int api_image_load(struct api_request *req, int body_fd, int out_fd, struct berth_err *err);
+int api_build(struct api_request *req, int body_fd, int out_fd, struct berth_err *err);
 int api_image_create(struct api_request *req, int body_fd, int out_fd, struct berth_err *err);
 /* Registry (api-registry.c): pull (create with fromImage), push, auth. */
 int api_image_pull(struct api_request *req, int body_fd, int out_fd, struct berth_err *err);

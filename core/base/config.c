@@ -42,6 +42,7 @@ void config_init(struct berth_config *cfg)
         cfg->registry_insecure = xzalloc(sizeof(char *));
         cfg->registry_timeout = 30;
         cfg->registry_downloads = 3;
+        cfg->build_cache_max = 2ull << 30;
         cfg->warnings = xzalloc(sizeof(char *));
 }
 
@@ -280,6 +281,15 @@ static int apply_registry_downloads(struct berth_config *c, const char *v, const
         return 0;
 }
 
+static int apply_build_cache_max(struct berth_config *c, const char *v, const char **why)
+{
+        if (parse_size(v, &c->build_cache_max) < 0) {
+                *why = "must be a size in bytes, with an optional suffix k, m, g or t (2GB, 512m)";
+                return -EINVAL;
+        }
+        return 0;
+}
+
 static const struct {
         const char *section;
         const char *key;
@@ -304,6 +314,7 @@ static const struct {
     {"registry", "ca", apply_registry_ca},
     {"registry", "timeout", apply_registry_timeout},
     {"registry", "max-concurrent-downloads", apply_registry_downloads},
+    {"build", "cache-max", apply_build_cache_max},
 };
 
 static bool is_driver_section(const char *section)

@@ -5,6 +5,7 @@
 /* berth.ini: built-in defaults, then the file, then command-line flags. */
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <berth/plugin.h>
 #include "err.h"
 
@@ -44,6 +45,9 @@ struct berth_config {
         char *registry_ca;
         int registry_timeout;   /* seconds: connect, and a transfer without data */
         int registry_downloads; /* layers downloaded at once (dockerd's default: 3) */
+
+        /* [build] */
+        uint64_t build_cache_max; /* bytes the build cache may keep after a build (0: no bound) */
 
         struct config_entry *entries;
         size_t n_entries;

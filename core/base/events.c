@@ -4,14 +4,16 @@
  * blocks on a subscriber: a stream that falls more than the ring behind
  * skips what was overwritten.
  *
- * An event is serialized once, when it is published. Its json_t stays
- * private to the bus and is only read under the bus lock (to filter);
- * streams copy the line out and write that. jansson marks an object while
- * it dumps it in some versions, so a json_t dumped by two streams at once
- * fails there; and nothing a subscriber does can touch an object that a
- * publisher still holds. */
+ * An event is serialized once, when it is published, and the ring keeps
+ * only that line and its time: a jansson object of an event costs several
+ * times its text, and a full ring of objects stayed in berthd's heap long
+ * after the containers that made them were gone. A stream with filters
+ * parses the lines it looks at, out of the bus lock; no json_t is shared
+ * between threads (jansson marks an object while it dumps it in some
+ * versions, so one dumped by two streams at once fails there). */
 #include "events.h"
 #include "filters.h"
+#include "json.h"
 #include "log.h"
 
 #include <poll.h>
@@ -19,7 +21,7 @@
 #include <time.h>
 
 struct event {
-        json_t *j;  /* for filtering, under bus.lock only */
+        int64_t time_ns;
         char *line; /* the event's JSON and a newline */
 };
 
@@ -89,11 +91,11 @@ void events_emit(const char *type, const char *action, const char *actor_id, jso
         }
         char *line = xasprintf("%s\n", dump);
         free(dump);
+        json_decref(e);
         pthread_mutex_lock(&bus.lock);
         struct event *slot = &bus.ring[bus.next % EVENTS_RING];
-        json_decref(slot->j);
         free(slot->line);
-        *slot = (struct event){e, line};
+        *slot = (struct event){t, line};
         bus.next++;
         pthread_cond_broadcast(&bus.changed);
         pthread_mutex_unlock(&bus.lock);
@@ -210,11 +212,19 @@ int events_stream(int64_t since_ns, int64_t until_ns, json_t *filters, int out_f
                 while (seq < bus.next) {
                         const struct event *e = &bus.ring[seq % EVENTS_RING];
                         seq++;
-                        int64_t t = json_get_int(e->j, "timeNano", 0);
-                        if (t < since_ns || (until_ns && t > until_ns) || !match(filters, e->j))
+                        int64_t t = e->time_ns;
+                        if (t < since_ns || (until_ns && t > until_ns))
                                 continue;
                         _cleanup_free_ char *line = xstrdup(e->line);
                         pthread_mutex_unlock(&bus.lock);
+                        if (json_object_size(filters)) {
+                                json_error_t je;
+                                _cleanup_json_ json_t *j = json_loads(line, 0, &je);
+                                if (!j || !match(filters, j)) {
+                                        pthread_mutex_lock(&bus.lock);
+                                        continue;
+                                }
+                        }
                         int r = loop_write(out_fd, line, strlen(line));
                         if (r < 0)
                                 return r;

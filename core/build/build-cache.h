@@ -23,7 +23,8 @@
  * the cache keeps (the image is untagged, has no children, no container
  * uses it); what /system/df reports and what prune can reclaim.
  *
- * Thread safety: every function takes the cache's lock. */
+ * Thread safety: every function takes the cache's lock, and under it the
+ * image store's (never the other way round). */
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -47,20 +48,23 @@ int build_cache_put(struct build_cache *c, const char *key, const char *image_id
                     const char *parent_id, const char *description, struct berth_err *err);
 
 /* GET /system/df: Docker's "BuildCache" array, one object per entry:
- * {ID (the key's first 25 hex), Parent, Type "regular", Description,
- *  InUse false, Shared (true when the image is tagged or has children),
- *  Size, CreatedAt, LastUsedAt (RFC 3339), UsageCount}, and the total of
- * the Size fields in *ret_size. */
+ * {ID (the key's first 25 hex), Parent (the ID of the entry that made
+ *  the parent image, or ""), Type "regular", Description, InUse (a
+ *  container uses the image), Shared (true when the image is tagged or has
+ *  children), Size, CreatedAt, LastUsedAt (RFC 3339), UsageCount (the put
+ *  counts as one use)}, and the total of the Size fields in *ret_size. */
 int build_cache_df(struct build_cache *c, json_t **ret, int64_t *ret_size, struct berth_err *err);
 
 /* POST /build/prune (docker builder prune): remove entries, oldest use
  * first, and the images only the cache kept (untagged, childless, unused;
- * repeated, since removing one can free its parent):
+ * repeated, since removing one can free its parent; images only the cache
+ * keeps go before the others, so that a chain goes from its head down):
  *  - all: every entry; otherwise only entries whose image only the cache
  *    keeps ("dangling" cache, Docker's default);
  *  - keep_storage > 0: stop once what is left is at most that many bytes;
  *  - filters: the API's JSON; "until" (a timestamp or Go duration: entries
- *    last used before it), "id", "description"; others -EINVAL.
+ *    last used before it), "id" (a prefix of the key), "description" (a
+ *    substring); others -EINVAL.
  * *ret: {"CachesDeleted": [ids] | null, "SpaceReclaimed": N}. */
 int build_cache_prune(struct build_cache *c, bool all, int64_t keep_storage, const char *filters,
                       json_t **ret, struct berth_err *err);

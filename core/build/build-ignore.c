@@ -77,8 +77,7 @@ static uint32_t next_rune(const char *s, size_t *adv)
         return c;
 }
 
-/* Go's filepath.Clean for '/' paths. */
-static char *path_clean(const char *path)
+char *build_path_clean(const char *path)
 {
         bool rooted = path[0] == '/';
         size_t n = strlen(path);
@@ -156,15 +155,15 @@ static int class_char(const char **s, uint32_t *ret)
 }
 
 /* Compile the pattern text; -EINVAL where Go's filepath.Match would say
- * ErrBadPattern. */
-static int compile(struct pattern *pt)
+ * ErrBadPattern. glob: filepath.Match itself, where "**" is two '*'. */
+static int compile(struct pattern *pt, bool glob)
 {
         size_t cap = 0;
         const char *s = pt->text;
-        if (s[0] == '*' && s[1] == '*' && !strpbrk(s + 2, "*?[]\\"))
+        if (!glob && s[0] == '*' && s[1] == '*' && !strpbrk(s + 2, "*?[]\\"))
                 pt->suffix = s + 2;
         while (*s) {
-                if (s[0] == '*' && s[1] == '*') {
+                if (!glob && s[0] == '*' && s[1] == '*') {
                         s += 2;
                         if (*s == '/')
                                 s++;
@@ -362,12 +361,12 @@ static int add_line(struct build_ignore *ig, const char *line, size_t len, unsig
         if (memchr(s, 0, (size_t)(e - s)))
                 return err_set(err, -EINVAL, ".dockerignore line %u: syntax error in pattern",
                                lineno);
-        char *text = path_clean(raw);
+        char *text = build_path_clean(raw);
         if (text[0] == '/' && text[1]) {
                 memmove(text, text + 1, strlen(text));
         }
         struct pattern pt = {.text = text, .exception = exception};
-        if (compile(&pt) < 0) {
+        if (compile(&pt, false) < 0) {
                 int r = lineno ? err_set(err, -EINVAL,
                                          ".dockerignore line %u: syntax error in pattern \"%s\"",
                                          lineno, text)
@@ -428,7 +427,7 @@ int build_ignore_add(struct build_ignore *ig, const char *line, struct berth_err
 
 bool build_ignore_match(const struct build_ignore *ig, const char *relpath, _unused_ bool is_dir)
 {
-        _cleanup_free_ char *path = path_clean(relpath);
+        _cleanup_free_ char *path = build_path_clean(relpath);
         const char *p = path;
         while (*p == '/')
                 p++;
@@ -449,7 +448,7 @@ bool build_ignore_match(const struct build_ignore *ig, const char *relpath, _unu
 
 bool build_ignore_may_include_under(const struct build_ignore *ig, const char *dir)
 {
-        _cleanup_free_ char *d = path_clean(dir);
+        _cleanup_free_ char *d = build_path_clean(dir);
         const char *p = d;
         while (*p == '/')
                 p++;
@@ -485,4 +484,35 @@ size_t build_ignore_count(const struct build_ignore *ig)
 const char *build_ignore_pattern(const struct build_ignore *ig, size_t i)
 {
         return i < ig->n_texts ? ig->texts[i] : NULL;
+}
+
+struct build_glob {
+        struct pattern p;
+};
+
+int build_glob_new(const char *pattern, struct build_glob **ret)
+{
+        struct build_glob *g = xzalloc(sizeof(*g));
+        g->p.text = xstrdup(pattern);
+        if (compile(&g->p, true) < 0) {
+                build_glob_free(g);
+                return -EINVAL;
+        }
+        *ret = g;
+        return 0;
+}
+
+bool build_glob_match(const struct build_glob *g, const char *name)
+{
+        /* no '/' in name: pattern_match's parent rule never applies */
+        return !strchr(name, '/') && pattern_match(&g->p, name);
+}
+
+struct build_glob *build_glob_free(struct build_glob *g)
+{
+        if (g) {
+                pattern_done(&g->p);
+                free(g);
+        }
+        return NULL;
 }

@@ -44,6 +44,21 @@ ssize_t build_smap_get(const struct build_smap *m, const char *key);
 void build_smap_put(struct build_smap *m, const char *key, size_t val);
 void build_smap_done(struct build_smap *m);
 
+/* Go's filepath.Clean for '/' paths (malloc'd; "." for an empty result). */
+char *build_path_clean(const char *path);
+
+/* Go's filepath.Match(pattern, name) for one path component (name holds
+ * no '/'): '*' '?' [...] [^...] ranges and the '\' escape; "**" is two
+ * '*'. new: -EINVAL for a pattern Go calls ErrBadPattern, checked whole. */
+struct build_glob;
+int build_glob_new(const char *pattern, struct build_glob **ret);
+bool build_glob_match(const struct build_glob *g, const char *name);
+struct build_glob *build_glob_free(struct build_glob *g);
+static inline void build_glob_freep(struct build_glob **g)
+{
+        build_glob_free(*g);
+}
+
 /* Go's unicode.IsSpace for ASCII. */
 bool build_isspace(char c);
 

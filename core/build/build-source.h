@@ -15,22 +15,43 @@
 #include <stdbool.h>
 #include "base/err.h"
 
-/* The paths in rootfd that the COPY source `pattern` names: the cleaned
- * path itself when it has no glob characters (* ? [ \), else every path
- * whose components match the pattern's (Go's filepath.Match per component),
- * sorted. NULL-terminated vector in *ret (strv_free), relative to the root
- * ("." for the root itself). No match: -ENOENT "no source files were
- * specified" for a glob, "file not found in build context or excluded by
- * .dockerignore: stat X: file does not exist" for a plain path. */
+/* The paths in rootfd that the COPY source `pattern` names, cleaned as if
+ * rooted ("../x" and "/x" are "x"). Without an unescaped glob character
+ * (* ? [, Docker's containsWildcards; a '\' alone does not make a glob):
+ * the cleaned path itself, which must exist (its parents resolved inside
+ * the root, itself not followed). Else every path whose components match
+ * the pattern's (Go's filepath.Match per component), found by walking
+ * real directories only (a symlink to a directory is not entered, as Go's
+ * filepath.Walk does not), in walk order (sorted component by component).
+ * NULL-terminated vector in *ret (strv_free), relative to the root ("."
+ * for the root itself); the paths are as cleaned, not resolved:
+ * build_source_digest() and tar_pack_copy() resolve them the same way.
+ * No match: -ENOENT "no source files were specified" for a glob, "file not
+ * found in build context or excluded by .dockerignore: stat X: file does
+ * not exist" for a plain path; a bad pattern: -EINVAL "syntax error in
+ * pattern". */
 int build_source_glob(int rootfd, const char *pattern, char ***ret, struct berth_err *err);
 
+/* path (relative to rootfd) with every symlink resolved inside the root,
+ * the last component's too: what Docker's COPY and ADD copy when a source
+ * names a symlink (the classic builder's FollowSymlinkInScope, BuildKit's
+ * FollowSymlinks), and what to give build_source_digest() and
+ * tar_pack_copy() then (they do not follow a top-level link). Relative to
+ * the root ("." for the root itself) in *ret. A dangling link: -ENOENT
+ * "file not found in build context or excluded by .dockerignore: stat X:
+ * file does not exist". */
+int build_source_resolve(int rootfd, const char *path, char **ret, struct berth_err *err);
+
 /* The digest the cache keys a source on: sha256 over every entry under
- * `path` (relative to rootfd; a file, symlink (not followed) or directory
- * walked in name order): its name relative to path, type, permission bits,
- * size, link target, xattrs (sorted; not trusted.* or security.*) and
- * content. mtimes never count; owners only when keep_owner (a COPY from the
- * context sets the owner itself, so the context's uids would only cause
- * misses; COPY --from keeps them). "sha256:<64 hex>" in ret. */
+ * `path` (relative to rootfd, its parents resolved inside the root; a
+ * file, symlink (not followed) or directory walked in name order): its
+ * name relative to path ("." for path itself, so the source's own name
+ * does not count: a caller keying several sources adds their paths), type,
+ * permission bits, size, link target, device numbers, xattrs (sorted; not
+ * trusted.* or security.*) and content (a hard link's content too). mtimes
+ * never count; owners only when keep_owner (a COPY from the context sets
+ * the owner itself, so the context's uids would only cause misses; COPY
+ * --from keeps them). "sha256:<64 hex>" in ret. */
 int build_source_digest(int rootfd, const char *path, bool keep_owner, char ret[72],
                         struct berth_err *err);
 

@@ -211,10 +211,12 @@ static int exchange(struct client *c, const char *method, const char *path, cons
                 len_hdr[0] = '\0';
         _cleanup_free_ char *auth =
             c->registry_auth ? xasprintf("X-Registry-Auth: %s\r\n", c->registry_auth) : NULL;
+        _cleanup_free_ char *rcfg =
+            c->registry_config ? xasprintf("X-Registry-Config: %s\r\n", c->registry_config) : NULL;
         head = xasprintf("%s %s HTTP/1.1\r\nHost: berth\r\nUser-Agent: berth-cli/" BERTH_VERSION
-                         "\r\n%s%s%s%s%s\r\n",
+                         "\r\n%s%s%s%s%s%s\r\n",
                          method, path, ctype ? "Content-Type: " : "", ctype ? ctype : "",
-                         ctype ? "\r\n" : "", len_hdr, auth ? auth : "");
+                         ctype ? "\r\n" : "", len_hdr, auth ? auth : "", rcfg ? rcfg : "");
         for (int attempt = 0;; attempt++) {
                 bool reused = c->conn.fd >= 0;
                 if (!reused) {

@@ -20,8 +20,9 @@ struct client {
         char *exec_root;    /* where an auto-started berthd logs */
         char version[16];   /* negotiated API version */
         char server_version[64];
-        const char *registry_auth; /* X-Registry-Auth sent with each request, or NULL */
-        char path_stat[1024];      /* X-Docker-Container-Path-Stat of the last client_request */
+        const char *registry_auth;   /* X-Registry-Auth sent with each request, or NULL */
+        const char *registry_config; /* X-Registry-Config (POST /build), or NULL */
+        char path_stat[1024];        /* X-Docker-Container-Path-Stat of the last client_request */
 };
 
 /* Resolve the host: the argument, then $BERTH_HOST, then [daemon] host of

@@ -619,3 +619,35 @@ int container_changes(struct container_store *s, const char *ref, json_t **ret,
         *ret = out;
         return 0;
 }
+
+/* --- the builder's file steps ---------------------------------------------------------- */
+
+struct user_root_job {
+        container_root_fn fn;
+        void *userdata;
+};
+
+static int do_user_root(struct ct_root *cr, void *arg, struct berth_err *err)
+{
+        struct user_root_job *j = arg;
+        if (cr->readonly && cr->mounted)
+                return err_set(err, -EROFS, "container rootfs is marked read-only");
+        return j->fn(j->userdata, cr->fd, err);
+}
+
+int container_with_root(struct container_store *s, const char *ref, container_root_fn fn,
+                        void *userdata, struct berth_err *err)
+{
+        struct user_root_job j = {.fn = fn, .userdata = userdata};
+        return with_root(s, ref, do_user_root, &j, err);
+}
+
+int container_layer_diff(struct container_store *s, const char *ref, int out_fd,
+                         struct berth_err *err)
+{
+        char id[65];
+        int r = container_resolve(s, ref, id, err);
+        if (r < 0)
+                return r;
+        return berth_storage_diff(s->d.storage, id, NULL, out_fd, 0, err);
+}

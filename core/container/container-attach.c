@@ -108,6 +108,22 @@ int ct_splice_streams(int client, int shim, const unsigned char *keys, size_t nk
         }
 }
 
+/* A pending attach is connected (or gave up): off the list, and start(),
+ * which waits for it, told. */
+static void pending_done(struct container_store *s, struct pending_attach *pa)
+{
+        pthread_mutex_lock(&s->lock);
+        pa->connected = true;
+        struct pending_attach **pp = &ct_pending;
+        while (*pp && *pp != pa)
+                pp = &(*pp)->next;
+        if (*pp)
+                *pp = pa->next;
+        pthread_cond_broadcast(&s->changed);
+        pthread_mutex_unlock(&s->lock);
+        free(pa->socket);
+}
+
 int container_attach(struct container_store *s, const char *ref, int client, const char *extra,
                      size_t extra_len, bool want_in, bool want_out, bool want_err,
                      const char *detach_keys, struct berth_err *err)
@@ -160,18 +176,8 @@ int container_attach(struct container_store *s, const char *ref, int client, con
                 }
         }
         /* tell start() this attach is ready */
-        if (pa.id[0]) {
-                pthread_mutex_lock(&s->lock);
-                pa.connected = true;
-                struct pending_attach **pp = &ct_pending;
-                while (*pp && *pp != &pa)
-                        pp = &(*pp)->next;
-                if (*pp)
-                        *pp = pa.next;
-                pthread_cond_broadcast(&s->changed);
-                pthread_mutex_unlock(&s->lock);
-                free(pa.socket);
-        }
+        if (pa.id[0])
+                pending_done(s, &pa);
         if (fd < 0)
                 return err_set(err, -EIO, "cannot attach to container %s", id);
         if (extra_len && want_in)
@@ -208,4 +214,101 @@ int container_resize(struct container_store *s, const char *ref, int h, int w,
         if (loop_write(fd, req, (size_t)l) < 0 || ct_read_line(fd, ok, sizeof(ok), 5000) <= 0)
                 return err_set(err, -EIO, "cannot resize the terminal of %s", ref);
         return 0;
+}
+
+/* --- a start with its output (the builder's RUN steps) ----------------------------- */
+
+struct start_job {
+        struct container_store *s;
+        char id[65];
+        int r;
+        struct berth_err err;
+};
+
+static void *start_main(void *p)
+{
+        struct start_job *j = p;
+        j->r = container_start(j->s, j->id, &j->err);
+        return NULL;
+}
+
+int container_start_output(struct container_store *s, const char *ref, container_output_fn fn,
+                           void *userdata, struct berth_err *err)
+{
+        struct start_job job = {.s = s};
+        struct pending_attach pa = {0};
+        struct record *r;
+        int code;
+        int lr = ct_lock_find(s, ref, &r, err);
+        if (lr < 0)
+                return lr;
+        memcpy(job.id, r->id, 65);
+        if (ct_is_running(r->j)) {
+                pthread_mutex_unlock(&s->lock);
+                return err_set(err, -EBUSY, "container %s is already running", job.id);
+        }
+        /* registered before the start, so that the start waits for it */
+        memcpy(pa.id, job.id, 65);
+        pa.next = ct_pending;
+        ct_pending = &pa;
+        pthread_mutex_unlock(&s->lock);
+
+        pthread_t t;
+        if (pthread_create(&t, NULL, start_main, &job) != 0) {
+                pending_done(s, &pa);
+                return err_set(err, -EAGAIN, "cannot start a thread for container %s", job.id);
+        }
+
+        pthread_mutex_lock(&s->lock);
+        while (!pa.socket && !pa.cancelled) {
+                r = ct_find_locked(s, job.id, &code);
+                if (!r || r->removed)
+                        break;
+                pthread_cond_wait(&s->changed, &s->lock);
+        }
+        _cleanup_free_ char *sock = pa.socket ? xstrdup(pa.socket) : NULL;
+        pthread_mutex_unlock(&s->lock);
+
+        int fd = sock ? ct_connect_unix(sock) : -1;
+        if (fd >= 0) {
+                char ok[16];
+                static const char req[] = "attach stdout stderr\n";
+                if (loop_write(fd, req, sizeof(req) - 1) < 0 ||
+                    ct_read_line(fd, ok, sizeof(ok), 10000) <= 0)
+                        fd = safe_close(fd);
+        }
+        pending_done(s, &pa);
+
+        /* the output until the shim closes it; a silent process still
+         * gets fn called now and then, so that a cancelled build stops it */
+        bool killed = false;
+        while (fd >= 0) {
+                struct pollfd p = {.fd = fd, .events = POLLIN};
+                int n = poll(&p, 1, 250);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                char buf[16384];
+                ssize_t l = 0;
+                if (n > 0) {
+                        l = read(fd, buf, sizeof(buf));
+                        if (l < 0 && errno == EINTR)
+                                continue;
+                        if (l <= 0)
+                                break;
+                }
+                if (!killed && fn(userdata, buf, (size_t)l) < 0) {
+                        struct berth_err kerr = {0};
+                        container_kill(s, job.id, "KILL", &kerr);
+                        killed = true;
+                }
+        }
+        safe_close(fd);
+        pthread_join(t, NULL);
+        if (job.r < 0) {
+                *err = job.err;
+                return job.r;
+        }
+        if (!sock)
+                return err_set(err, -EIO, "cannot attach to container %s", job.id);
+        return killed ? -ECANCELED : 0;
 }

@@ -129,6 +129,18 @@ int container_wait(struct container_store *s, const char *ref, const char *condi
 int container_attach(struct container_store *s, const char *ref, int client, const char *extra,
                      size_t extra_len, bool want_in, bool want_out, bool want_err,
                      const char *detach_keys, struct berth_err *err);
+/* For the builder's RUN steps: start a created container with its stdout
+ * and stderr attached (registered before the start, so nothing is lost),
+ * and hand its output to fn as it comes: Docker's multiplexed stream (an
+ * 8-byte frame header: stream 1 or 2, 3 zero bytes, big-endian length) as
+ * attach sends it for a container without a TTY. A silent process still
+ * gets fn called (len 0) every 250 ms. fn returning < 0 (the build was
+ * cancelled) kills the container; the call then returns -ECANCELED once
+ * the output has ended. Blocks until the process's output ends; the exit
+ * code is container_wait's. */
+typedef int (*container_output_fn)(void *userdata, const char *data, size_t len);
+int container_start_output(struct container_store *s, const char *ref, container_output_fn fn,
+                           void *userdata, struct berth_err *err);
 /* Docker's detach keys: comma separated, each a single character or
  * "ctrl-" with one of a-z @ [ \ ] ^ _. NULL or "": ctrl-p,ctrl-q. */
 #define CONTAINER_DETACH_KEYS_MAX 16
@@ -171,6 +183,15 @@ int container_archive_get(struct container_store *s, const char *ref, const char
                           struct berth_err *err);
 int container_archive_put(struct container_store *s, const char *ref, const char *path, int tar_fd,
                           bool no_overwrite_dir_non_dir, bool copy_uid_gid, struct berth_err *err);
+/* For the builder's COPY, ADD and WORKDIR: fn runs with an O_PATH
+ * descriptor of the root of container `ref` (a created one's rootfs is
+ * mounted for the call), to resolve paths in with openat_in_root(). */
+typedef int (*container_root_fn)(void *userdata, int rootfd, struct berth_err *err);
+int container_with_root(struct container_store *s, const char *ref, container_root_fn fn,
+                        void *userdata, struct berth_err *err);
+/* The container's writable layer as a layer tar (what commit stores). */
+int container_layer_diff(struct container_store *s, const char *ref, int out_fd,
+                         struct berth_err *err);
 /* run --init: mount berth-init into the OCI spec and put it before the
  * command; -ENOENT when the program is not installed (container-init.c). */
 int container_init_apply(json_t *spec, const char *rootfs);

@@ -99,6 +99,25 @@ int ref_set(struct image_store *s, const char *full, const char *id, struct bert
 char **image_names(struct image_store *s, const char *id);
 int64_t image_size(struct image_store *s, const struct image *img);
 
+/* Child images (image-child.c), for image_add_child and commit. Without
+ * the lock: hash a new layer tar; *ret_tar is a file in tmp/ (the given
+ * one when it lies there, else a copy), or NULL when the tar has no
+ * entries; a tar in tmp/ that is not used is removed, also on failure. */
+int child_layer_prepare(struct image_store *s, const char *path, char **ret_tar, char ret_diff[72],
+                        struct berth_err *err);
+/* With the lock: add the layer `tar` (from child_layer_prepare; NULL: none)
+ * on the top layer of `parent_id` (NULL: none), append its diff ID to cfg,
+ * and record cfg as an image whose parent is parent_id, tagged full_ref
+ * (a full reference, or NULL). On failure what it made is undone; the tar
+ * file is gone either way. */
+int child_commit_locked(struct image_store *s, const char *parent_id, json_t *cfg, const char *tar,
+                        const char *diff_id, const char *full_ref, char **ret_id,
+                        struct berth_err *err);
+/* A history entry; empty_layer when the step added no layer. */
+json_t *child_history_entry(const char *now, const char *created_by, const char *author,
+                            const char *comment, bool empty_layer);
+void child_history_append(json_t *cfg, json_t *entry);
+
 /* RFC 3339 time parsing/formatting */
 char *format_rfc3339_ns(int64_t ns);
 

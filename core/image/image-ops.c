@@ -371,10 +371,15 @@ int image_history(struct image_store *s, const char *ref, json_t **ret, struct b
         for (size_t i = n; i-- > 0;)
                 json_array_append_new(a, rows[i].o);
         free(rows);
-        json_t *top = json_array_get(a, 0);
-        if (top) {
-                json_object_set_new(top, "Id", json_string(img->id));
-                json_object_set_new(top, "Tags", names_json(s, img->id, false));
+        /* the top row is the image itself, the next its parent, and so on
+         * while parents are here (moby's rule: a built image shows its
+         * intermediate images) */
+        struct image *hi = img;
+        for (size_t i = 0; hi && i < json_array_size(a); i++) {
+                json_t *row = json_array_get(a, i);
+                json_object_set_new(row, "Id", json_string(hi->id));
+                json_object_set_new(row, "Tags", names_json(s, hi->id, false));
+                hi = hi->parent ? image_find(s, hi->parent) : NULL;
         }
         *ret = a;
 out:
@@ -588,5 +593,19 @@ int image_df(struct image_store *s, json_t **ret, struct berth_err *err)
         }
         *ret = json_pack("{s:I, s:o}", "LayersSize", (json_int_t)layers_size, "Images", imgs);
         pthread_mutex_unlock(&s->lock);
+        return 0;
+}
+
+int image_layer_path(struct image_store *s, const char *diff_id, char **ret, struct berth_err *err)
+{
+        if (!digest_valid(diff_id))
+                return err_set(err, -EINVAL, "invalid layer digest %s", diff_id);
+        char *p = blob_path(s, diff_id);
+        if (access(p, R_OK) < 0) {
+                int r = err_errno(err, -errno, "layer %s", diff_id);
+                free(p);
+                return r;
+        }
+        *ret = p;
         return 0;
 }

@@ -95,9 +95,11 @@ int image_add(struct image_store *s, const char *config, size_t config_len,
               const char *const *layer_paths, const char *const *names, char **ret_id,
               struct berth_err *err);
 /* commit: a new image from `base_id` plus the writable layer of container
- * `container_id` (the storage driver's diff), its config taken from the
- * container's Config (Docker's shape) edited by `changes`; tagged `ref`
- * ("repo[:tag]") or dangling. */
+ * `container_id` (the storage driver's diff; none, with an empty_layer
+ * history entry, when the container changed nothing), its config taken
+ * from the container's Config (Docker's shape) edited by `changes`; tagged
+ * `ref` ("repo[:tag]") or dangling. Its parent is `base_id`, as in Docker:
+ * rmi of the commit prunes an untagged base. */
 int image_commit_container(struct image_store *s, const char *base_id, struct driver *storage,
                            const char *container_id, json_t *container_config,
                            const char *const *changes, const char *comment, const char *author,
@@ -110,18 +112,22 @@ int image_commit_container(struct image_store *s, const char *base_id, struct dr
  *    Volumes, StopSignal, Healthcheck, OnBuild, Shell ...);
  *  - "container_config" a copy of `container_config` (may be NULL: none),
  *    whose Cmd is the step's cache text, as Docker's classic builder writes;
- *  - "container" = `container_id` when not NULL;
+ *  - "container" = `container_id` (NULL: none, the parent's is dropped);
  *  - "created" now; "author" = `author` when not NULL (else the parent's);
  *    "comment" left out;
  *  - one history entry {created, created_by, author?, comment?,
  *    empty_layer: true when there is no new layer};
- *  - with `layer_tar` (an uncompressed layer tar, moved in when it lies in
- *    the store's tmp/, see image_store_tmpfile) one more diff ID; a tar
- *    with no entries counts as no layer (empty_layer), as Docker does.
+ *  - with `layer_tar` (an uncompressed layer tar) one more diff ID; a tar
+ *    with no entries (its first 512-byte block all zero, or shorter than
+ *    that) counts as no layer (empty_layer), as Docker does.
+ * A layer_tar in the store's tmp/ (see image_store_tmpfile) is always
+ * consumed: moved into the store, or removed (empty tar, an identical
+ * layer already there, or failure). A file elsewhere is copied and left.
  * The image's record names `parent_id` as its parent (image ls hides it
  * once it has children; rmi of a child prunes it). Existing layers are not
- * read or hashed again: the cost is the new layer alone. *ret_id gets
- * "sha256:<hex>"; the same config twice gives the same image. */
+ * read or hashed again: the cost is the new layer alone. On failure nothing
+ * new stays in the store. -ENOENT "No such image" if the parent is gone.
+ * *ret_id gets "sha256:<hex>"; the same config twice gives the same image. */
 struct image_child {
         const char *parent_id;
         json_t *config;
@@ -135,17 +141,21 @@ struct image_child {
 int image_add_child(struct image_store *s, const struct image_child *c, char **ret_id,
                     struct berth_err *err);
 /* The config of an image (the whole JSON document the ID is the digest of),
- * as a new reference. */
+ * as a new reference (a copy: the caller may edit it). */
 int image_config(struct image_store *s, const char *image_id, json_t **ret, struct berth_err *err);
 /* Image ID -> the bytes of its layers no other image holds, plus whether it
- * has names or children; for the build cache's df and prune. */
+ * has names or children or a container; for the build cache's df and prune. */
 struct image_usage {
-        bool tagged;      /* has a name */
+        bool tagged; /* has a name (a tag or a digest reference) */
         bool has_children;
+        bool in_use;      /* a container uses it (image_store_set_usage_fn) */
         int64_t own_size; /* bytes of the top layer when no other image uses it; else 0 */
 };
 int image_usage(struct image_store *s, const char *image_id, struct image_usage *ret,
                 struct berth_err *err);
+/* The stored tar of the layer whose diff ID is diff_id (for the builder's
+ * --cache-from, which takes a layer of another image). */
+int image_layer_path(struct image_store *s, const char *diff_id, char **ret, struct berth_err *err);
 /* A new temp file in the store
  (same filesystem, removed by the next open
  * if left behind): returns the fd, its path in *ret_path. */

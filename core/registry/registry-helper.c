@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* berthd's side of the registry client: registry_pull, registry_push and
- * registry_login run berth-registry (the HTTP work, libcurl and OpenSSL)
+/* berthd's side of the registry client: registry_pull, registry_push,
+ * registry_login and registry_fetch run berth-registry (the HTTP work,
+ * libcurl and OpenSSL)
  * and do the image store's part here, where the store is owned: layers go
  * in through an image_txn as the helper reports them, so that a helper
  * that fails, hangs or is killed leaves nothing behind (registry-proto.h). */
@@ -29,9 +30,13 @@ struct helper {
         struct jline_reader rd;
 };
 
-static int spawn(struct helper *h, const char *program, struct berth_err *err)
+static int spawn(struct helper *h, const char *program, int data_fd, struct berth_err *err)
 {
         int sp[2];
+        /* above every fd the file actions write, so that none clobbers it */
+        _cleanup_close_ int data = data_fd >= 0 ? fcntl(data_fd, F_DUPFD_CLOEXEC, 10) : -1;
+        if (data_fd >= 0 && data < 0)
+                return err_errno(err, -errno, "dup the file to fetch into");
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
                 return err_errno(err, -errno, "socketpair");
         posix_spawn_file_actions_t fa;
@@ -43,6 +48,11 @@ static int spawn(struct helper *h, const char *program, struct berth_err *err)
         posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
         posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
         posix_spawn_file_actions_adddup2(&fa, sp[1], REGISTRY_HELPER_FD);
+        if (data >= 0)
+                posix_spawn_file_actions_adddup2(&fa, data, REGISTRY_HELPER_DATA_FD);
+        else
+                posix_spawn_file_actions_addopen(&fa, REGISTRY_HELPER_DATA_FD, "/dev/null",
+                                                 O_RDONLY, 0);
         char *argv[] = {(char *)"berth-registry", NULL};
         int r = posix_spawn(&h->pid, program, &fa, &at, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
@@ -283,6 +293,14 @@ int registry_helper_run(const char *program, struct image_store *s, json_t *requ
                         registry_progress_fn fn, void *userdata, json_t **ret_done,
                         struct berth_err *err)
 {
+        return registry_helper_run_fd(program, s, request, timeout_s, -1, fn, userdata, ret_done,
+                                      err);
+}
+
+int registry_helper_run_fd(const char *program, struct image_store *s, json_t *request,
+                           long timeout_s, int data_fd, registry_progress_fn fn, void *userdata,
+                           json_t **ret_done, struct berth_err *err)
+{
         struct helper h = {.s = s, .pid = -1, .fd = -1};
         _cleanup_free_ char *tmp = NULL;
         int r = 0;
@@ -295,7 +313,7 @@ int registry_helper_run(const char *program, struct image_store *s, json_t *requ
         }
         int silence_ms = (int)((timeout_s > 0 ? timeout_s : 30) + SILENCE_MARGIN_S) * 1000;
         h.rd.fd = -1;
-        r = spawn(&h, program, err);
+        r = spawn(&h, program, data_fd, err);
         if (r == 0)
                 r = converse(&h, request, silence_ms, fn, userdata, ret_done, err);
         if (h.pid > 0) {
@@ -319,8 +337,8 @@ int registry_helper_run(const char *program, struct image_store *s, json_t *requ
 /* --- the public entry points (registry.h) ------------------------------- */
 
 static int run(struct image_store *s, const struct registry_opts *o, json_t *request,
-               const struct registry_auth *auth, registry_progress_fn fn, void *userdata,
-               json_t **ret_done, struct berth_err *err)
+               const struct registry_auth *auth, int data_fd, registry_progress_fn fn,
+               void *userdata, json_t **ret_done, struct berth_err *err)
 {
         _cleanup_free_ char *program = find_libexec_program("berth-registry");
         if (!program)
@@ -329,7 +347,8 @@ static int run(struct image_store *s, const struct registry_opts *o, json_t *req
         static const struct registry_auth none = {0};
         json_object_set_new(request, "opts", registry_opts_to_json(o));
         json_object_set_new(request, "auth", registry_auth_to_json(auth ? auth : &none));
-        return registry_helper_run(program, s, request, o->timeout_s, fn, userdata, ret_done, err);
+        return registry_helper_run_fd(program, s, request, o->timeout_s, data_fd, fn, userdata,
+                                      ret_done, err);
 }
 
 int registry_pull(struct image_store *s, const struct registry_opts *o, const char *ref,
@@ -339,7 +358,7 @@ int registry_pull(struct image_store *s, const struct registry_opts *o, const ch
         _cleanup_json_ json_t *req = json_pack("{s:s, s:s, s:b, s:s?}", "op", "pull", "ref", ref,
                                                "all_tags", all_tags, "platform", platform);
         _cleanup_json_ json_t *done = NULL;
-        int r = run(s, o, req, auth, fn, userdata, &done, err);
+        int r = run(s, o, req, auth, -1, fn, userdata, &done, err);
         if (r == 0 && ret_id) {
                 const char *id = json_get_str(done, "id", NULL);
                 *ret_id = id ? xstrdup(id) : NULL;
@@ -352,7 +371,7 @@ int registry_push(struct image_store *s, const struct registry_opts *o, const ch
                   struct berth_err *err)
 {
         _cleanup_json_ json_t *req = json_pack("{s:s, s:s}", "op", "push", "ref", ref);
-        return run(s, o, req, auth, fn, userdata, NULL, err);
+        return run(s, o, req, auth, -1, fn, userdata, NULL, err);
 }
 
 int registry_login(const struct registry_opts *o, const struct registry_auth *auth,
@@ -360,10 +379,32 @@ int registry_login(const struct registry_opts *o, const struct registry_auth *au
 {
         _cleanup_json_ json_t *req = json_pack("{s:s}", "op", "login");
         _cleanup_json_ json_t *done = NULL;
-        int r = run(NULL, o, req, auth, NULL, NULL, &done, err);
+        int r = run(NULL, o, req, auth, -1, NULL, NULL, &done, err);
         if (r == 0 && ret_token) {
                 const char *t = json_get_str(done, "token", NULL);
                 *ret_token = isempty(t) ? NULL : xstrdup(t);
         }
         return r;
+}
+
+int registry_fetch(const struct registry_opts *o, const char *url, int fd, registry_progress_fn fn,
+                   void *userdata, struct registry_fetch_result *ret, struct berth_err *err)
+{
+        if (fd < 0)
+                return err_set(err, -EBADF, "GET %s: no file to write", url);
+        _cleanup_json_ json_t *req = json_pack("{s:s, s:s}", "op", "fetch", "url", url);
+        _cleanup_json_ json_t *done = NULL;
+        int r = run(NULL, o, req, NULL, fd, fn, userdata, &done, err);
+        if (r < 0)
+                return r;
+        const char *ct = json_get_str(done, "content_type", NULL);
+        const char *name = json_get_str(done, "filename", NULL);
+        *ret = (struct registry_fetch_result){.status = (long)json_get_int(done, "status", 0),
+                                              .size = json_get_int(done, "size", 0),
+                                              .last_modified_ns =
+                                                  json_get_int(done, "last_modified", 0),
+                                              .content_type = ct ? xstrdup(ct) : NULL,
+                                              .filename = name ? xstrdup(name) : NULL,
+                                              .digest = xstrdup(json_get_str(done, "digest", ""))};
+        return 0;
 }

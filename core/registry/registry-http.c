@@ -60,6 +60,9 @@ void reg_resp_done(struct reg_resp *r)
         free(r->location);
         free(r->www_auth);
         free(r->content_range);
+        free(r->last_modified);
+        free(r->content_disposition);
+        free(r->reason);
         *r = (struct reg_resp){0};
 }
 
@@ -135,12 +138,33 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
         char *v;
         if (n >= 5 && strncmp(p, "HTTP/", 5) == 0) {
                 /* a new response (after a redirect or 100): forget the last */
-                char *fields[] = {r->content_type, r->digest, r->location, r->www_auth,
-                                  r->content_range};
+                char *fields[] = {r->content_type,
+                                  r->digest,
+                                  r->location,
+                                  r->www_auth,
+                                  r->content_range,
+                                  r->last_modified,
+                                  r->content_disposition,
+                                  r->reason};
                 for (size_t i = 0; i < ELEMENTSOF(fields); i++)
                         free(fields[i]);
                 r->content_type = r->digest = r->location = r->www_auth = r->content_range = NULL;
+                r->last_modified = r->content_disposition = r->reason = NULL;
                 r->content_length = -1;
+                /* "HTTP/1.1 404 Not Found": the reason phrase, for messages */
+                const char *e = p + n, *q = memchr(p, ' ', n);
+                if (q && (q = memchr(q + 1, ' ', (size_t)(e - q - 1)))) {
+                        q++;
+                        while (e > q && isspace((unsigned char)e[-1]))
+                                e--;
+                        r->reason = xstrndup(q, (size_t)(e - q));
+                }
+        } else if ((v = header_value(p, n, "Last-Modified"))) {
+                free(r->last_modified);
+                r->last_modified = v;
+        } else if ((v = header_value(p, n, "Content-Disposition"))) {
+                free(r->content_disposition);
+                r->content_disposition = v;
         } else if ((v = header_value(p, n, "Content-Type"))) {
                 free(r->content_type);
                 r->content_type = v;
@@ -338,6 +362,11 @@ static int perform(struct reg *rg, const struct reg_req *q, const char *url, con
         if (cu)
                 curl_easy_cleanup(cu);
         return 0;
+}
+
+int reg_perform(struct reg *rg, const struct reg_req *q, bool verify, struct reg_resp *resp)
+{
+        return perform(rg, q, q->url, NULL, verify, resp);
 }
 
 bool reg_retryable(CURLcode cc)

@@ -70,6 +70,8 @@ struct reg_resp {
         size_t len;
         bool truncated;
         char *content_type, *digest, *location, *www_auth, *content_range;
+        char *last_modified, *content_disposition;
+        char *reason;         /* the status line's reason phrase ("Not Found"), or NULL */
         off_t content_length; /* -1 unknown */
         CURLcode cc;
 };
@@ -83,6 +85,10 @@ int reg_ping(struct reg *rg, struct berth_err *err);
 /* Perform a request (answering one auth challenge). A transport failure
  * is an error; an HTTP status is not. */
 int reg_do(struct reg *rg, const struct reg_req *q, struct reg_resp *resp, struct berth_err *err);
+/* One exchange with q->url (absolute) as it is: no registry ping, no auth
+ * challenge answered. A transport failure is in resp->cc (curl's words in
+ * resp->body); -ENOMEM only when there is no curl handle. */
+int reg_perform(struct reg *rg, const struct reg_req *q, bool verify, struct reg_resp *resp);
 /* An error from a registry's reply: its {"errors":[...]} as Docker words
  * them ("manifest unknown: manifest unknown"), with a code from the status. */
 int reg_http_error(const struct reg_resp *resp, const char *what, struct berth_err *err);
@@ -100,6 +106,10 @@ int reg_push(const struct registry_opts *o, const char *ref, const struct regist
              registry_progress_fn fn, void *userdata, struct berth_err *err);
 int reg_login(const struct registry_opts *o, const struct registry_auth *auth, char **ret_token,
               struct berth_err *err);
+/* registry_fetch's work in the helper: url's body written to fd from its
+ * current offset (a regular file, truncated back for a retry). */
+int reg_fetch(const struct registry_opts *o, const char *url, int fd, registry_progress_fn fn,
+              void *userdata, struct registry_fetch_result *ret, struct berth_err *err);
 
 /* --- the image store, in berthd (registry-remote.c) ---------------------
  * Each call is a request that berthd answers (image-pull.h does the work);

@@ -72,3 +72,11 @@ int registry_err_from_json(json_t *j, struct berth_err *err)
                 code = -EIO;
         return err_set(err, (int)code, "%s", json_get_str(j, "message", "unknown error"));
 }
+
+void registry_fetch_result_done(struct registry_fetch_result *r)
+{
+        free(r->content_type);
+        free(r->filename);
+        free(r->digest);
+        *r = (struct registry_fetch_result){0};
+}

@@ -15,7 +15,7 @@
  *
  *   berthd -> helper, first: the request (credentials only here, never in
  *     argv or the environment)
- *     {"op":"pull"|"push"|"login", "ref", "all_tags", "platform",
+ *     {"op":"pull"|"push"|"login"|"fetch", "ref", "all_tags", "platform", "url",
  *      "opts":{"insecure":[...],"ca","timeout","retries","parallel"},
  *      "auth":{"username","password",...}, "tmp":DIR}
  *   helper -> berthd:
@@ -23,7 +23,9 @@
  *     {"alive":true}       at least every second while it works
  *     {"call":NAME, ...}   an image store operation; berthd answers
  *                          {"ok":VALUE} or {"error":{"code","message"}}
- *     {"done":{...}}       the result (then it exits 0), or
+ *     {"done":{...}}       the result (then it exits 0); a fetch's:
+ *                          {"status","size","last_modified","content_type",
+ *                           "filename","digest"}; or
  *     {"error":{"code","message"}}  the failure (then it exits 1)
  *
  * berthd answers calls in order and reads nothing else; a message it does
@@ -41,6 +43,9 @@
 
 /* The helper's end of the socketpair. */
 #define REGISTRY_HELPER_FD 3
+/* The file a fetch writes (berthd's, opened by it); /dev/null for the
+ * other operations. */
+#define REGISTRY_HELPER_DATA_FD 4
 /* String vectors as JSON arrays, and back (NULL unless an array of strings). */
 json_t *jline_strv(char *const *v);
 char **jline_strv_parse(json_t *a);
@@ -63,5 +68,9 @@ int registry_err_from_json(json_t *j, struct berth_err *err);
 int registry_helper_run(const char *program, struct image_store *s, json_t *request, long timeout_s,
                         registry_progress_fn fn, void *userdata, json_t **ret_done,
                         struct berth_err *err);
+/* The same with data_fd (-1: none) as the helper's REGISTRY_HELPER_DATA_FD. */
+int registry_helper_run_fd(const char *program, struct image_store *s, json_t *request,
+                           long timeout_s, int data_fd, registry_progress_fn fn, void *userdata,
+                           json_t **ret_done, struct berth_err *err);
 
 #endif

@@ -32,6 +32,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "base/err.h"
 
@@ -89,6 +90,49 @@ int registry_push(struct image_store *s, const struct registry_opts *o, const ch
  * token server issued one. -EACCES with the registry's message when wrong. */
 int registry_login(const struct registry_opts *o, const struct registry_auth *auth,
                    char **ret_token, struct berth_err *err);
+
+/* One URL downloaded, for ADD <url> and POST /build?remote=: what the
+ * fetch learnt besides the bytes. */
+struct registry_fetch_result {
+        long status;              /* the final response's (after redirects) */
+        int64_t size;             /* bytes written */
+        int64_t last_modified_ns; /* Last-Modified (Unix ns), 0 without one or unparsable */
+        char *content_type;       /* as sent ("text/plain; charset=utf-8"), or NULL */
+        /* The name Docker gives the file: the URL path's last segment, or
+         * when the path is empty or ends in '/', Content-Disposition's
+         * filename (its last segment); NULL when neither gives one. */
+        char *filename;
+        char *digest; /* "sha256:<hex>" of the bytes written */
+};
+void registry_fetch_result_done(struct registry_fetch_result *r);
+
+/* The largest download registry_fetch takes. */
+#define REGISTRY_FETCH_MAX (8LL << 30)
+
+/* GET `url` (http:// or https://, redirects followed to either) and write
+ * its body to `fd`, which the caller owns and keeps: an open regular file,
+ * writable, written from its current offset on (the helper shares the open
+ * file, so the offset has moved on return; read it with pread or lseek
+ * first); on a failure it holds part of the body or nothing, for the caller
+ * to drop. The [registry] options apply as for registries: `ca` is trusted
+ * besides the system CAs, a host listed in `insecure` is reached over https
+ * without verification, timeout_s bounds connects and stalls (a download
+ * that moves is never cut), a dropped transfer is tried again from the
+ * start `retries` times. Progress (may be NULL): Docker's "Downloading"
+ * messages, id NULL. The work runs in berth-registry (op "fetch"), which
+ * says it is alive every second, so a long download does not time out.
+ * Errors, each naming the URL:
+ *   -EINVAL  "unsupported URL 'ftp://x': only http and https"
+ *   -ENOENT, -EACCES, -EIO (by status): "GET http://h/x: 404 Not Found"
+ *            for any status outside 2xx
+ *   -ECONNREFUSED "GET http://h/x: cannot connect: <curl's words>"
+ *            (refused, or "could not resolve host")
+ *   -ETIMEDOUT "GET http://h/x: timed out (30s without data): ..."
+ *   -EPROTO  "GET https://h/x: TLS: ..."
+ *   -EFBIG   "GET http://h/x: larger than 8 GiB"
+ *   -ENOSPC ... "GET http://h/x: write: No space left on device" */
+int registry_fetch(const struct registry_opts *o, const char *url, int fd, registry_progress_fn fn,
+                   void *userdata, struct registry_fetch_result *ret, struct berth_err *err);
 
 /* The registry host of a server address as docker login takes it:
  * "https://index.docker.io/v1/", "docker.io" -> "docker.io"; "localhost:5000". */

@@ -24,6 +24,37 @@ int tar_layer_diff(const char *dir, const char *const *lowers, uint32_t mode, in
 int archive_write_tree(int dirfd, const char *name, const char *top, int out_fd,
                        struct berth_err *err);
 
+/* What COPY leaves out: true to skip rel (the path relative to the source
+ * directory, or a file source's own name); for a directory, *ret_descend
+ * true still walks into it (an exception may keep something inside), its
+ * own entry left out. */
+typedef bool (*archive_skip_fn)(void *userdata, const char *rel, bool is_dir, bool *ret_descend);
+
+/* COPY and ADD (tar_pack_copy in tar-helper.h says what the tar holds):
+ * `name` in dirfd, its parents resolved inside dirfd, itself not followed;
+ * every entry owned by uid:gid and of permission bits mode (symlinks
+ * aside) where those are not -1; xattrs kept but trusted.* and
+ * security.selinux; what skip says left out. A file or symlink with top ""
+ * is named by its own name. */
+int archive_write_copy(int dirfd, const char *name, const char *top, int64_t uid, int64_t gid,
+                       int mode, archive_skip_fn skip, void *userdata, int out_fd,
+                       struct berth_err *err);
+/* The client's build context (tar_pack_context in tar-helper.h, which
+ * says what it holds), written to out_fd (tar-context.c). What is left
+ * out is the caller's (.dockerignore, in build/, above tar/): excluded()
+ * for a path relative to the context; for an excluded directory,
+ * may_include_under() says whether to walk into it all the same. filter
+ * NULL: everything goes in. gzip: the tar gzip-compressed (--compress),
+ * *ret_bytes then counting what was written. */
+struct tar_context_filter {
+        bool (*excluded)(void *userdata, const char *rel, bool is_dir);
+        bool (*may_include_under)(void *userdata, const char *dir);
+        void *userdata;
+};
+int archive_write_context(int dirfd, const struct tar_context_filter *filter,
+                          const char *extra_name, int extra_fd, bool gzip, int out_fd,
+                          int64_t *ret_files, int64_t *ret_bytes, struct berth_err *err);
+
 /* An image archive (tar, possibly compressed) on fd spooled into the
  * directory `files`: regular files written there and their digests in
  * hashes (path -> "sha256:..."), symlinks and hard links in links (path ->

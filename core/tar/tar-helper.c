@@ -5,6 +5,7 @@
 #include "base/sha256.h"
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <spawn.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -122,6 +123,26 @@ int tar_pack_tree(int dirfd, const char *name, const char *top, int out_fd, stru
                               NULL, err);
 }
 
+int tar_pack_context(int dirfd, const char *dockerfile, const char *extra_name, int extra_fd,
+                     bool gzip, int out_fd, int64_t *ret_files, int64_t *ret_bytes,
+                     struct berth_err *err)
+{
+        const char *args[] = {"context", dockerfile ? dockerfile : "Dockerfile",
+                              extra_name ? extra_name : "", gzip ? "gzip" : "tar", NULL};
+        _cleanup_json_ json_t *res = NULL;
+        int r = tar_helper_run(
+            args,
+            &(struct tar_helper_io){.in = extra_name ? extra_fd : -1, .out = out_fd, .dir = dirfd},
+            &res, err);
+        if (r < 0)
+                return r;
+        if (ret_files)
+                *ret_files = json_get_int(res, "files", 0);
+        if (ret_bytes)
+                *ret_bytes = json_get_int(res, "size", 0);
+        return 0;
+}
+
 int tar_helper_reply(int r, json_t *result, const struct berth_err *err)
 {
         json_t *j = r < 0 ? json_pack("{s:s, s:i}", "error", err_msg(err), "errno", r)
@@ -148,4 +169,42 @@ int tar_decompress_run(int in_fd, int out_fd, const char *read_msg, const char *
         if (ret_size)
                 *ret_size = json_get_int(res, "size", 0);
         return 0;
+}
+
+int tar_context_unpack(int in_fd, const char *dest, int64_t *ret_size, struct berth_err *err)
+{
+        _cleanup_close_ int dfd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return err_errno(err, -errno, "build context: open '%s'", dest);
+        const char *args[] = {"context-unpack", NULL};
+        _cleanup_json_ json_t *res = NULL;
+        int r = tar_helper_run(args, &(struct tar_helper_io){.in = in_fd, .out = -1, .dir = dfd},
+                               &res, err);
+        if (r < 0)
+                return r;
+        if (ret_size)
+                *ret_size = json_get_int(res, "size", 0);
+        return 0;
+}
+
+int tar_pack_copy(int dirfd, const char *name, const char *top, const struct tar_copy_opts *o,
+                  int out_fd, struct berth_err *err)
+{
+        char uid[24], gid[24], mode[16];
+        snprintf(uid, sizeof(uid), "%" PRId64, o && o->uid >= 0 ? o->uid : -1);
+        snprintf(gid, sizeof(gid), "%" PRId64, o && o->gid >= 0 ? o->gid : -1);
+        snprintf(mode, sizeof(mode), "%d", o && o->mode >= 0 ? o->mode : -1);
+        size_t n = o && o->exclude ? strv_length((char **)o->exclude) : 0;
+        _cleanup_free_ const char **args = xzalloc((n + 7) * sizeof(char *));
+        size_t i = 0;
+        args[i++] = "pack-copy";
+        args[i++] = name;
+        args[i++] = top;
+        args[i++] = uid;
+        args[i++] = gid;
+        args[i++] = mode;
+        for (size_t k = 0; k < n; k++)
+                args[i++] = o->exclude[k];
+        return tar_helper_run(args, &(struct tar_helper_io){.in = -1, .out = out_fd, .dir = dirfd},
+                              NULL, err);
 }

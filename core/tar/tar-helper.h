@@ -47,40 +47,59 @@ int tar_decompress_run(int in_fd, int out_fd, const char *read_msg, const char *
  * unpacked into dest (an empty directory the caller made). Hardened as a
  * layer unpack: nothing lands outside dest or passes through a symlink,
  * hard links stay inside; ".wh." names are plain files; device files,
- * FIFOs and sockets are refused (-EINVAL "build context: 'dev/x' is a
- * device file"); input that is not a tar is -EINVAL "the build context is
- * not a tar archive (...)", a truncated one -EINVAL saying so. Owners,
- * modes, mtimes and xattrs are kept. *ret_size (may be NULL): bytes of file
- * content. */
+ * FIFOs and sockets are refused. Every refusal is -EINVAL "build context:
+ * ..." ("build context: 'dev/x' is a device file", "... tar entry '../x'
+ * would land outside the context (absolute path or '..')"), but for what
+ * the host ran out of (-ENOSPC, -EDQUOT, -EFBIG, -EIO ...). Input that is
+ * not a tar is -EINVAL "the build context is not a tar archive
+ * (Unrecognized archive format)", a truncated or corrupt one -EINVAL "the
+ * build context tar is truncated or corrupt (<libarchive's words>)". An
+ * empty body is an empty context. On failure dest holds what was unpacked
+ * so far: the caller removes it. Owners, modes, mtimes and xattrs are
+ * kept. *ret_size (may be NULL): bytes of file content. */
 int tar_context_unpack(int in_fd, const char *dest, int64_t *ret_size, struct berth_err *err);
 
-/* COPY and ADD: the source `name` (relative to dirfd, already resolved to
- * lie inside it) as a tar on out_fd, for the hardened unpacker to write
- * into the destination directory:
- *  - a file or symlink: one entry named `top`;
- *  - a directory: its contents (not the directory itself, as COPY does),
- *    named top/child/..., or child/... when top is "" ;
- * symlinks are stored, never followed (a top-level one too, as Docker's
- * COPY does: the link is copied); modes, mtimes and xattrs kept. */
+/* COPY and ADD: the source `name` (relative to dirfd; its parents are
+ * resolved inside dirfd with RESOLVE_IN_ROOT, itself never followed) as a
+ * tar on out_fd, for the hardened unpacker to write into the destination:
+ *  - a file or symlink: one entry named `top` (its own name when top is "");
+ *  - a directory: its contents, not the directory under its own name, as
+ *    COPY does: an entry `top` for the directory itself (its mode and
+ *    mtime, with the overrides; so a destination the unpack creates gets
+ *    them) then top/child/..., or only child/... when top is "" (the
+ *    destination directory keeps what it has);
+ * in name order; symlinks are stored, never followed (a top-level one too:
+ * the link is copied); modes, mtimes and xattrs kept (not trusted.* or
+ * security.selinux); hard links within the source become separate files;
+ * sockets are left out. */
 struct tar_copy_opts {
         int64_t uid, gid; /* every entry's owner; -1: the file's own */
         int mode;         /* --chmod: permission bits for every entry but
                            * symlinks; -1: the file's own */
-        const char *const *exclude; /* COPY --exclude patterns (Docker's
-                                     * .dockerignore syntax), NULL-terminated
-                                     * or NULL; relative to the source */
+        /* COPY --exclude patterns (Docker's .dockerignore syntax, '!'
+         * exceptions included), NULL-terminated or NULL; matched against
+         * paths relative to a directory source ("sub/x.log"), or against
+         * a file source's own name; a bad one fails the pack with -EINVAL
+         * "COPY --exclude: syntax error in pattern ..." */
+        const char *const *exclude;
 };
 int tar_pack_copy(int dirfd, const char *name, const char *top, const struct tar_copy_opts *o,
                   int out_fd, struct berth_err *err);
 
 /* The build context on the client side (berth build PATH): a tar of the
- * directory dirfd on out_fd, as the docker CLI makes it: entries in walk
- * order, owners 0:0, modes and mtimes kept, symlinks stored, the
- * .dockerignore patterns (its bytes, may be NULL/0) applied with the
- * Dockerfile and .dockerignore always kept (dockerfile: its path in the
- * context, NULL "Dockerfile"). *ret_files (may be NULL): entries written. */
-int tar_pack_context(int dirfd, const char *dockerignore, size_t dockerignore_len,
-                     const char *dockerfile, int out_fd, int64_t *ret_files,
+ * directory dirfd on out_fd, as the docker CLI makes it: entries in byte
+ * order of their names, owners 0:0, modes and mtimes kept, symlinks stored,
+ * the context's .dockerignore (read from dirfd) applied with the Dockerfile
+ * (dockerfile: its path in the context, NULL "Dockerfile") and the
+ * .dockerignore always kept. A Dockerfile from outside the context or from
+ * stdin: extra_fd's content (read to its end) is added last as extra_name
+ * (".dockerfile.<hex>", mode 0600) and that name is appended to the
+ * .dockerignore sent (one is added when the context has none); dockerfile
+ * is not kept then. gzip: the tar gzip-compressed (build --compress).
+ * *ret_files (may be NULL): entries written; *ret_bytes (may be NULL): the
+ * bytes written to out_fd. */
+int tar_pack_context(int dirfd, const char *dockerfile, const char *extra_name, int extra_fd,
+                     bool gzip, int out_fd, int64_t *ret_files, int64_t *ret_bytes,
                      struct berth_err *err);
 
 /* The helper's side: write the reply for r (result, or err's message when

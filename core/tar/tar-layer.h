@@ -21,10 +21,13 @@
  * docker cp into a container. COPY: ".wh." names are plain files; OWNER_ROOT:
  * everything is owned by 0:0 (docker cp without -a); NO_TYPE_CHANGE: refuse
  * to replace a directory by a non-directory or the reverse
- * (noOverwriteDirNonDir). */
+ * (noOverwriteDirNonDir). CONTEXT: a build context (tar_context_unpack):
+ * device files, FIFOs and sockets are refused with -EINVAL, and the
+ * messages speak of the context. */
 #define LAYER_UNPACK_COPY           (UINT64_C(1) << 63)
 #define LAYER_UNPACK_OWNER_ROOT     (UINT64_C(1) << 62)
 #define LAYER_UNPACK_NO_TYPE_CHANGE (UINT64_C(1) << 61)
+#define LAYER_UNPACK_CONTEXT        (UINT64_C(1) << 60)
 
 /* Run berth-tar to unpack / write the diff (layer_diff without out_fd, or
  * with fn, walks here: a change list needs no tar). */

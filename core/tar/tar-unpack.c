@@ -41,7 +41,8 @@ struct unpack {
         size_t n_dirs;
         int64_t size;
         int64_t free_bytes;
-        uint64_t flags; /* LAYER_UNPACK_* */
+        uint64_t flags;   /* LAYER_UNPACK_* */
+        const char *what; /* "the layer", "the context": for messages */
         struct berth_err *err;
 };
 
@@ -120,8 +121,8 @@ static int open_parent(struct unpack *u, const char *path, bool create, int *ret
                         if (fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
                                 return err_set(u->err, -EXDEV,
                                                "tar entry '%s' goes through the symlink '%.*s' "
-                                               "(it would land outside the layer)",
-                                               path, (int)(slash - path), path);
+                                               "(it would land outside %s)",
+                                               path, (int)(slash - path), path, u->what);
                         if (r == -ENOTDIR || r == -ELOOP)
                                 return err_set(u->err, -EXDEV,
                                                "tar entry '%s': '%.*s' is not a directory", path,
@@ -213,8 +214,11 @@ static int write_data(struct unpack *u, struct archive *a, int fd, const char *p
                 }
         }
         if (r != ARCHIVE_EOF)
-                return err_set(u->err, -EINVAL, "invalid or truncated layer tar at '%s': %s", path,
-                               strempty(archive_error_string(a)));
+                return err_set(u->err, -EINVAL,
+                               u->flags & LAYER_UNPACK_CONTEXT
+                                   ? "the build context tar is truncated or corrupt (at '%s': %s)"
+                                   : "invalid or truncated layer tar at '%s': %s",
+                               path, strempty(archive_error_string(a)));
         if (ftruncate(fd, size) < 0) /* a sparse file's trailing hole */
                 return err_errno(u->err, -errno, "tar entry '%s': truncate", path);
         return 0;
@@ -267,9 +271,9 @@ static int unpack_entry(struct unpack *u, struct archive *a, struct archive_entr
                 return err_set(u->err, -EINVAL, "tar entry without a name");
         _cleanup_free_ char *path = NULL;
         if (layer_clean_path(raw, &path) < 0)
-                return err_set(
-                    u->err, -EXDEV,
-                    "tar entry '%s' would land outside the layer (absolute path or '..')", raw);
+                return err_set(u->err, -EXDEV,
+                               "tar entry '%s' would land outside %s (absolute path or '..')", raw,
+                               u->what);
         if (!path) /* "./": the layer root itself */
                 return 0;
         mode_t type = archive_entry_filetype(e);
@@ -278,8 +282,8 @@ static int unpack_entry(struct unpack *u, struct archive *a, struct archive_entr
         if (size < 0 || size > u->free_bytes)
                 return err_set(u->err, -EFBIG,
                                "tar entry '%s' declares %" PRId64 " bytes, more than the %" PRId64
-                               " bytes free for the layer",
-                               path, size, u->free_bytes);
+                               " bytes free for %s",
+                               path, size, u->free_bytes, u->what);
 
         _cleanup_close_ int pfd = -1;
         const char *name;
@@ -311,8 +315,8 @@ static int unpack_entry(struct unpack *u, struct archive *a, struct archive_entr
         if (hl) {
                 _cleanup_free_ char *target = NULL;
                 if (layer_clean_path(hl, &target) < 0 || !target)
-                        return err_set(u->err, -EXDEV,
-                                       "hard link '%s' -> '%s' points outside the layer", path, hl);
+                        return err_set(u->err, -EXDEV, "hard link '%s' -> '%s' points outside %s",
+                                       path, hl, u->what);
                 _cleanup_close_ int tfd = -1;
                 const char *tname;
                 r = open_parent(u, target, false, &tfd, &tname);
@@ -351,26 +355,66 @@ static int unpack_entry(struct unpack *u, struct archive *a, struct archive_entr
         case AE_IFCHR:
         case AE_IFBLK:
         case AE_IFIFO:
+                if (u->flags & LAYER_UNPACK_CONTEXT)
+                        return err_set(u->err, -EINVAL, "'%s' is a %s", path,
+                                       type == AE_IFIFO ? "FIFO" : "device file");
                 if (mknodat(pfd, name, type | archive_entry_perm(e),
                             makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e))) < 0)
                         return err_errno(u->err, -errno, "tar entry '%s': mknod", path);
                 break;
         default:
+                if (type == AE_IFSOCK && (u->flags & LAYER_UNPACK_CONTEXT))
+                        return err_set(u->err, -EINVAL, "'%s' is a socket", path);
                 return err_set(u->err, -EINVAL, "tar entry '%s' has an unsupported type 0%o", path,
                                (unsigned)type);
         }
         return apply_meta(u, e, pfd, name, path, type);
 }
 
+/* The context's body as libarchive failed to read it: no format took the
+ * first bytes (libarchive's FILE_FORMAT errno, EILSEQ: not a tar), or a
+ * decompressor or the tar reader ran out of input or met garbage (MISC or a
+ * later header). */
+static int context_format_error(struct archive *a, bool first, struct berth_err *err)
+{
+        const char *why = strempty(archive_error_string(a));
+        if (first && archive_format(a) == 0 && archive_errno(a) == EILSEQ)
+                return err_set(err, -EINVAL, "the build context is not a tar archive (%s)", why);
+        return err_set(err, -EINVAL, "the build context tar is truncated or corrupt (%s)", why);
+}
+
+/* A context that cannot be unpacked is the client's fault (a 400), but for
+ * what the host ran out of. */
+static int context_errno(int r)
+{
+        switch (r) {
+        case -ENOSPC:
+        case -EDQUOT:
+        case -EFBIG:
+        case -ENOMEM:
+        case -EIO:
+        case -EMFILE:
+        case -ENFILE:
+                return r;
+        default:
+                return -EINVAL;
+        }
+}
+
 int tar_layer_unpack(int tar_fd, const char *dest, uint32_t mode, uint64_t flags, int64_t *ret_size,
                      struct berth_err *err)
 {
-        if (flags & ~(LAYER_UNPACK_COPY | LAYER_UNPACK_OWNER_ROOT | LAYER_UNPACK_NO_TYPE_CHANGE))
+        if (flags & ~(LAYER_UNPACK_COPY | LAYER_UNPACK_OWNER_ROOT | LAYER_UNPACK_NO_TYPE_CHANGE |
+                      LAYER_UNPACK_CONTEXT))
                 return err_set(err, -EINVAL, "layer_unpack: unknown flags 0x%" PRIx64, flags);
         if (mode != BERTH_LAYER_WH_OVERLAY && mode != BERTH_LAYER_WH_DELETE)
                 return err_set(err, -EINVAL, "layer_unpack: unknown whiteout mode %u", mode);
 
-        struct unpack u = {.mode = mode, .flags = flags, .err = err, .seen = json_object()};
+        struct unpack u = {.mode = mode,
+                           .flags = flags,
+                           .what = flags & LAYER_UNPACK_CONTEXT ? "the context" : "the layer",
+                           .err = err,
+                           .seen = json_object()};
         struct statvfs sv;
         int r;
         struct archive *a = NULL;
@@ -387,18 +431,21 @@ int tar_layer_unpack(int tar_fd, const char *dest, uint32_t mode, uint64_t flags
         archive_read_support_format_tar(a);
         archive_read_support_format_empty(a);
         if (archive_read_open_fd(a, tar_fd, 128 * 1024) != ARCHIVE_OK) {
-                r = err_set(err, -EINVAL, "invalid layer tar: %s",
-                            strempty(archive_error_string(a)));
+                r = flags & LAYER_UNPACK_CONTEXT ? context_format_error(a, true, err)
+                                                 : err_set(err, -EINVAL, "invalid layer tar: %s",
+                                                           strempty(archive_error_string(a)));
                 goto out;
         }
-        for (;;) {
+        for (bool first = true;; first = false) {
                 struct archive_entry *e;
                 int ar = archive_read_next_header(a, &e);
                 if (ar == ARCHIVE_EOF)
                         break;
                 if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN) {
-                        r = err_set(err, -EINVAL, "invalid or truncated layer tar: %s",
-                                    strempty(archive_error_string(a)));
+                        r = flags & LAYER_UNPACK_CONTEXT
+                                ? context_format_error(a, first, err)
+                                : err_set(err, -EINVAL, "invalid or truncated layer tar: %s",
+                                          strempty(archive_error_string(a)));
                         goto out;
                 }
                 r = unpack_entry(&u, a, e);
@@ -417,6 +464,9 @@ int tar_layer_unpack(int tar_fd, const char *dest, uint32_t mode, uint64_t flags
                 *ret_size = u.size;
         r = 0;
 out:
+        if (r < 0 && (flags & LAYER_UNPACK_CONTEXT) &&
+            !startswith(err_msg(err), "the build context"))
+                r = err_wrap(err, context_errno(r), "build context");
         if (a)
                 archive_read_free(a);
         safe_close(u.root_fd);

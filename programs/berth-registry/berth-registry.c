@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* berth-registry: the registry client as a program of its own, run by
- * berthd for one pull, push or login (core/registry/registry-proto.h). It holds
+ * berthd for one pull, push, login or fetch (core/registry/registry-proto.h). It holds
  * libcurl and OpenSSL, which berthd thus never maps: once loaded, OpenSSL
  * cannot be unloaded, and an idle daemon would keep their megabytes.
  * berthd stays the image store's only owner; this process talks HTTP and
@@ -34,6 +34,17 @@ static int run(json_t *req, json_t **ret_done, struct berth_err *err)
         } else if (streq(op, "push") && ref) {
                 r = reg_push(&o, ref, &auth, remote_progress, NULL, err);
                 *ret_done = json_object();
+        } else if (streq(op, "fetch") && json_get_str(req, "url", NULL)) {
+                struct registry_fetch_result f = {0};
+                r = reg_fetch(&o, json_get_str(req, "url", NULL), REGISTRY_HELPER_DATA_FD,
+                              remote_progress, NULL, &f, err);
+                if (r == 0)
+                        *ret_done = json_pack("{s:I, s:I, s:I, s:s?, s:s?, s:s}", "status",
+                                              (json_int_t)f.status, "size", (json_int_t)f.size,
+                                              "last_modified", (json_int_t)f.last_modified_ns,
+                                              "content_type", f.content_type, "filename",
+                                              f.filename, "digest", f.digest);
+                registry_fetch_result_done(&f);
         } else if (streq(op, "login")) {
                 r = reg_login(&o, &auth, &result, err);
                 *ret_done = json_pack("{s:s?}", "token", result);
@@ -50,8 +61,9 @@ int main(int argc, char **argv)
         /* dies with berthd, which holds the other end of everything */
         (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
         /* a descriptor berthd's other threads made without O_CLOEXEC (a
-         * client's pipe) must not stay open here */
-        (void)close_range(REGISTRY_HELPER_FD + 1, ~0u, 0);
+         * client's pipe) must not stay open here; fd 4 is berthd's on
+         * purpose (a fetch's file, else /dev/null) */
+        (void)close_range(REGISTRY_HELPER_DATA_FD + 1, ~0u, 0);
         signal(SIGPIPE, SIG_IGN);
         struct stat st;
         if (argc != 1 || fstat(REGISTRY_HELPER_FD, &st) < 0 || !S_ISSOCK(st.st_mode)) {

@@ -383,6 +383,30 @@ int cli_cmd_inspect(struct cli *cli, struct cli_args *a)
         return inspect_kind(cli, a, NULL);
 }
 
+/* berth diff: GET /containers/ID/changes, one "C|A|D PATH" line each */
+int cli_cmd_diff(struct cli *cli, struct cli_args *a)
+{
+        struct berth_err err = {0};
+        int r = cli_connect(cli, &err);
+        if (r < 0)
+                return cli_fail(&err);
+        _cleanup_free_ char *e = cli_escape(a->pos[0]);
+        _cleanup_free_ char *path = xasprintf("/containers/%s/changes", e);
+        _cleanup_json_ json_t *changes = NULL;
+        r = client_json(&cli->client, "GET", path, NULL, NULL, &changes, &err);
+        if (r < 0)
+                return cli_fail(&err);
+        /* in the daemon's order, as the docker CLI prints them */
+        size_t i;
+        json_t *x;
+        json_array_foreach (changes, i, x) {
+                int64_t kind = json_get_int(x, "Kind", -1);
+                const char *k = kind == 0 ? "C" : kind == 1 ? "A" : kind == 2 ? "D" : "?";
+                printf("%s %s\n", k, json_get_str(x, "Path", ""));
+        }
+        return 0;
+}
+
 static int cmd_container_inspect(struct cli *cli, struct cli_args *a)
 {
         return inspect_kind(cli, a, "container");
@@ -391,6 +415,9 @@ static int cmd_container_inspect(struct cli *cli, struct cli_args *a)
 const struct cli_command cli_container_sub[] = {
     {"create", NULL, "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container", NULL,
      cli_create_opts, cli_cmd_create, NULL, 1, -1, true},
+    {"diff", NULL, "CONTAINER",
+     "Inspect changes to files or directories on a container's filesystem", NULL, NULL,
+     cli_cmd_diff, NULL, 1, 1, false},
     {"inspect", NULL, "[OPTIONS] CONTAINER [CONTAINER...]",
      "Display detailed information on one or more containers", NULL, cli_inspect_opts,
      cmd_container_inspect, NULL, 1, -1, false},

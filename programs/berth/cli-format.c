@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A small subset of Go's text/template, the part docker users write in
  * --format: literal text, {{.Field.Sub}}, {{.}}, {{json .X}}, {{upper .X}},
- * {{lower .X}}, and the escapes \t \n in the literal text. */
+ * {{lower .X}}, {{index .X "key" 0}} (a map key with dots in it, as labels
+ * have, or an array element), and the escapes \t \n in the literal text. */
 #include "cli.h"
 
 #include <ctype.h>
@@ -68,6 +69,41 @@ static void print_value(json_t *v, FILE *out)
         }
 }
 
+/* The arguments of {{index .X a b ...}} in [p, end): each a Go string
+ * literal ("key", map lookup) or a decimal integer (array element), applied
+ * in turn to *v. A missing key or element leaves NULL, printed as the
+ * empty string (Go's index gives the zero value, "" for the string maps
+ * docker's labels are). */
+static int index_args(json_t **v, const char *p, const char *end)
+{
+        for (;;) {
+                while (p < end && isspace((unsigned char)*p))
+                        p++;
+                if (p >= end)
+                        return 0;
+                if (*p == '"') {
+                        const char *q = memchr(p + 1, '"', (size_t)(end - p - 1));
+                        if (!q)
+                                return -EINVAL;
+                        char key[256];
+                        if ((size_t)(q - p - 1) >= sizeof(key))
+                                return -EINVAL;
+                        snprintf(key, sizeof(key), "%.*s", (int)(q - p - 1), p + 1);
+                        *v = json_is_object(*v) ? json_object_get(*v, key) : NULL;
+                        p = q + 1;
+                } else if (isdigit((unsigned char)*p)) {
+                        size_t i = 0;
+                        while (p < end && isdigit((unsigned char)*p))
+                                i = i * 10 + (size_t)(*p++ - '0');
+                        *v = json_is_array(*v) ? json_array_get(*v, i) : NULL;
+                } else {
+                        return -EINVAL;
+                }
+                if (p < end && !isspace((unsigned char)*p))
+                        return -EINVAL;
+        }
+}
+
 int cli_format(const char *tmpl, json_t *data, FILE *out, struct berth_err *err)
 {
         const char *p = tmpl;
@@ -104,8 +140,23 @@ int cli_format(const char *tmpl, json_t *data, FILE *out, struct berth_err *err)
                 if (a >= b || *a != '.')
                         return err_set(err, -EINVAL, "template: unsupported action \"{{%.*s}}\"",
                                        (int)(close - p - 2), p + 2);
-                json_t *v = lookup(data, a, (size_t)(b - a));
-                if (!fn) {
+                bool is_index = fnlen == 5 && strncmp(fn, "index", 5) == 0;
+                const char *pe = a;
+                if (is_index)
+                        while (pe < b && !isspace((unsigned char)*pe))
+                                pe++;
+                else
+                        pe = b;
+                json_t *v = lookup(data, a, (size_t)(pe - a));
+                if (is_index) {
+                        int r = index_args(&v, pe, b);
+                        if (r < 0)
+                                return err_set(err, r,
+                                               "template: bad arguments to index in \"{{%.*s}}\"",
+                                               (int)(close - p - 2), p + 2);
+                        if (v)
+                                print_value(v, out);
+                } else if (!fn) {
                         print_value(v, out);
                 } else if (fnlen == 4 && strncmp(fn, "json", 4) == 0) {
                         char *s =

@@ -201,7 +201,7 @@ static int cmd_image_inspect(struct cli *cli, struct cli_args *a)
         return rc;
 }
 
-static const struct cli_opt history_opts[] = {
+const struct cli_opt cli_history_opts[] = {
     {"format", 0, CLI_STRING, "Format output using a custom template ('json', or a Go template)",
      NULL},
     {"human", 'H', CLI_BOOL, "Print sizes and dates in human readable format", "true"},
@@ -210,7 +210,31 @@ static const struct cli_opt history_opts[] = {
     {0},
 };
 
-static int cmd_image_history(struct cli *cli, struct cli_args *a)
+/* docker's CREATED BY: tabs as spaces; truncated to 45 columns with "…"
+ * (stringutils.Ellipsis, counting code points) */
+static char *created_by(const char *by, bool trunc)
+{
+        char *s = xstrdup(by);
+        for (char *c = s; *c; c++)
+                if (*c == '\t')
+                        *c = ' ';
+        if (!trunc)
+                return s;
+        size_t n = 0, cut = 0;
+        for (size_t i = 0; s[i]; i++)
+                if (((unsigned char)s[i] & 0xc0) != 0x80) {
+                        if (++n == 45)
+                                cut = i;
+                }
+        if (n <= 45)
+                return s;
+        s[cut] = '\0';
+        char *r = xasprintf("%s…", s);
+        free(s);
+        return r;
+}
+
+int cli_cmd_history(struct cli *cli, struct cli_args *a)
 {
         struct berth_err err = {0};
         int r = cli_connect(cli, &err);
@@ -225,47 +249,55 @@ static int cmd_image_history(struct cli *cli, struct cli_args *a)
         bool no_trunc = cli_flag(a, "no-trunc"), human = cli_flag(a, "human");
         size_t i;
         json_t *x;
-        if (cli_flag(a, "quiet")) {
-                json_array_foreach (h, i, x) {
-                        char id[80];
-                        short_id(json_get_str(x, "Id", ""), no_trunc, id, sizeof(id));
-                        puts(id);
-                }
-                return 0;
-        }
-        const char *fmt = cli_str(a, "format");
-        if (fmt)
-                return print_json_or_format(fmt, h);
-        struct cli_table *t = cli_table_new(5);
-        cli_table_add(t, "IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT");
+        /* the rows with the fields docker's --format knows */
+        _cleanup_json_ json_t *rows = json_array();
         json_array_foreach (h, i, x) {
-                char id[80], created[64], size[32];
+                char id[80], since[64], at[64], size[32];
                 const char *hid = json_get_str(x, "Id", "<missing>");
                 if (streq(hid, "<missing>"))
                         snprintf(id, sizeof(id), "<missing>");
                 else
                         short_id(hid, no_trunc, id, sizeof(id));
                 int64_t c = json_get_int(x, "Created", 0);
-                if (human)
-                        cli_time_ago(c, created, sizeof(created));
-                else {
-                        struct tm tm;
-                        time_t tt = (time_t)c;
-                        gmtime_r(&tt, &tm);
-                        strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+                cli_time_ago(c, since, sizeof(since));
+                struct tm tm;
+                time_t tt = (time_t)c;
+                localtime_r(&tt, &tm);
+                strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%S%z", &tm);
+                /* RFC 3339: "Z" for UTC, else "+hh:mm" */
+                size_t al = strlen(at);
+                if (al > 5 && streq(at + al - 5, "+0000"))
+                        strcpy(at + al - 5, "Z");
+                else if (al > 5) {
+                        memmove(at + al - 1, at + al - 2, 3);
+                        at[al - 2] = ':';
                 }
                 if (human)
                         cli_bytes_decimal(json_get_int(x, "Size", 0), size, sizeof(size));
                 else
                         snprintf(size, sizeof(size), "%lld", (long long)json_get_int(x, "Size", 0));
-                const char *by = json_get_str(x, "CreatedBy", "");
-                char bybuf[64];
-                if (!no_trunc && strlen(by) > 45) {
-                        snprintf(bybuf, sizeof(bybuf), "%.44s…", by);
-                        by = bybuf;
-                }
-                cli_table_add(t, id, created, by, size, json_get_str(x, "Comment", ""));
+                _cleanup_free_ char *by = created_by(json_get_str(x, "CreatedBy", ""), !no_trunc);
+                json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "ID", id,
+                                                      "CreatedSince", since, "CreatedAt", at,
+                                                      "CreatedBy", by, "Size", size, "Comment",
+                                                      json_get_str(x, "Comment", "")));
         }
+        if (cli_flag(a, "quiet")) {
+                json_array_foreach (rows, i, x)
+                        puts(json_get_str(x, "ID", ""));
+                return 0;
+        }
+        const char *fmt = cli_str(a, "format");
+        if (fmt)
+                return print_json_or_format(fmt, rows);
+        struct cli_table *t = cli_table_new(5);
+        cli_table_add(t, "IMAGE", human ? "CREATED" : "CREATED AT", "CREATED BY", "SIZE",
+                      "COMMENT");
+        json_array_foreach (rows, i, x)
+                cli_table_add(t, json_get_str(x, "ID", ""),
+                              json_get_str(x, human ? "CreatedSince" : "CreatedAt", ""),
+                              json_get_str(x, "CreatedBy", ""), json_get_str(x, "Size", ""),
+                              json_get_str(x, "Comment", ""));
         cli_table_print(t, stdout);
         cli_table_free(t);
         return 0;
@@ -608,6 +640,25 @@ int cli_cmd_system_df(struct cli *cli, struct cli_args *a)
         cli_bytes_decimal(creclaim, crsz, sizeof(crsz));
         snprintf(crline, sizeof(crline), "%s (%lld%%)", crsz,
                  csize ? (long long)(creclaim * 100 / csize) : 0LL);
+        /* the build cache: its records' sizes, shared ones counted once
+         * (in BuilderSize), in use ones not reclaimable (docker's df) */
+        json_t *bc = json_object_get(df, "BuildCache");
+        int64_t bsize = 0, binuse = 0, bactive = 0;
+        json_array_foreach (bc, i, x) {
+                bool shared = json_is_true(json_object_get(x, "Shared"));
+                bool inuse = json_is_true(json_object_get(x, "InUse"));
+                if (!shared)
+                        bsize += json_get_int(x, "Size", 0);
+                if (inuse)
+                        bactive++;
+                if (inuse && !shared)
+                        binuse += json_get_int(x, "Size", 0);
+        }
+        char nbc[16], nbact[16], bsz[32], brsz[32];
+        snprintf(nbc, sizeof(nbc), "%zu", json_array_size(bc));
+        snprintf(nbact, sizeof(nbact), "%lld", (long long)bactive);
+        cli_bytes_decimal(bsize, bsz, sizeof(bsz));
+        cli_bytes_decimal(json_get_int(df, "BuilderSize", 0) - binuse, brsz, sizeof(brsz));
         const char *fmt = cli_str(a, "format");
         json_t *rows = json_pack(
             "[{s:s, s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s, "
@@ -615,8 +666,8 @@ int cli_cmd_system_df(struct cli *cli, struct cli_args *a)
             "Type", "Images", "TotalCount", nimg, "Active", nact, "Size", tsz, "Reclaimable", rline,
             "Type", "Containers", "TotalCount", ncont, "Active", ncact, "Size", csz, "Reclaimable",
             csize ? crline : "0B", "Type", "Local Volumes", "TotalCount", "0", "Active", "0",
-            "Size", "0B", "Reclaimable", "0B", "Type", "Build Cache", "TotalCount", "0", "Active",
-            "0", "Size", "0B", "Reclaimable", "0B");
+            "Size", "0B", "Reclaimable", "0B", "Type", "Build Cache", "TotalCount", nbc, "Active",
+            nbact, "Size", bsz, "Reclaimable", brsz);
         if (fmt) {
                 int fr = print_json_or_format(fmt, rows);
                 json_decref(rows);
@@ -662,8 +713,10 @@ int cli_cmd_system_df(struct cli *cli, struct cli_args *a)
 /* --- the `image` management command -------------------------------------- */
 
 const struct cli_command cli_image_sub[] = {
-    {"history", NULL, "[OPTIONS] IMAGE", "Show the history of an image", NULL, history_opts,
-     cmd_image_history, NULL, 1, 1, false},
+    {"build", NULL, "[OPTIONS] PATH | URL | -", "Build an image from a Dockerfile", NULL,
+     cli_build_opts, cli_cmd_build, NULL, 1, 1, false},
+    {"history", NULL, "[OPTIONS] IMAGE", "Show the history of an image", NULL, cli_history_opts,
+     cli_cmd_history, NULL, 1, 1, false},
     {"import", NULL, "[OPTIONS] file|- [REPOSITORY[:TAG]]",
      "Import the contents from a tarball to create a filesystem image", NULL, cli_import_opts,
      cli_cmd_import, NULL, 1, 2, false},

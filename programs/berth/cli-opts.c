@@ -137,6 +137,15 @@ int cli_parse(const struct cli_command *cmd, const char *path, int argc, char **
                                 return bad(path, "unknown shorthand flag: %s", what);
                         }
                         const struct cli_opt *o = &cmd->opts[k];
+                        if (o->type == CLI_BOOL && s[1] == '=') {
+                                /* -H=false, as pflag takes it */
+                                bool b;
+                                if (parse_bool(s + 2, &b) < 0)
+                                        return bad(path, "invalid boolean value in %s", arg);
+                                a->values[k].set = true;
+                                a->values[k].flag = b;
+                                break;
+                        }
                         if (o->type == CLI_BOOL) {
                                 a->values[k].set = true;
                                 a->values[k].flag = true;

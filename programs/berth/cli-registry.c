@@ -96,6 +96,47 @@ static char *registry_auth_for(struct cli *cli, const char *domain)
         return r;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+char *cli_registry_config(struct cli *cli)
+{
+        _cleanup_json_ json_t *cfg = auths_load(cli);
+        json_t *auths = json_object_get(cfg, "auths");
+        /* Go's json.Marshal: the map's keys sorted, each AuthConfig's
+         * fields in the struct's order */
+        size_t n = json_is_object(auths) ? json_object_size(auths) : 0, i = 0;
+        _cleanup_free_ const char **keys = xzalloc((n + 1) * sizeof(char *));
+        const char *k;
+        json_t *v;
+        json_object_foreach (auths, k, v)
+                keys[i++] = k;
+        qsort(keys, n, sizeof(char *), cmp_str);
+        _cleanup_json_ json_t *all = json_object();
+        for (i = 0; i < n; i++) {
+                struct registry_auth a;
+                if (registry_auth_from_json(json_object_get(auths, keys[i]), &a, NULL) < 0)
+                        continue;
+                json_t *e = json_object();
+                if (a.username)
+                        json_object_set_new(e, "username", json_string(a.username));
+                if (a.password)
+                        json_object_set_new(e, "password", json_string(a.password));
+                json_object_set_new(e, "serveraddress", json_string(keys[i]));
+                if (a.identitytoken)
+                        json_object_set_new(e, "identitytoken", json_string(a.identitytoken));
+                json_object_set_new(all, keys[i], e);
+                registry_auth_done(&a);
+        }
+        _cleanup_free_ char *s = json_dumps(all, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        char *r = base64_encode(s ? s : "{}", s ? strlen(s) : 2);
+        for (char *p = r; *p; p++)
+                *p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
+        return r;
+}
+
 /* --- progress ------------------------------------------------------------ */
 
 /* Docker's display: on a terminal one line per layer, rewritten in place;

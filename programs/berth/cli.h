@@ -132,6 +132,16 @@ int cli_cmd_login(struct cli *cli, struct cli_args *a);
 int cli_cmd_logout(struct cli *cli, struct cli_args *a);
 /* Pull an image for run/create, progress on stderr (cli-registry.c). */
 int cli_pull_image(struct cli *cli, const char *name, const char *platform, struct berth_err *err);
+/* X-Registry-Config: base64url of the JSON of every credential in
+ * config.json ("e30=" when there are none), as the docker CLI sends it
+ * with a build (cli-registry.c). */
+char *cli_registry_config(struct cli *cli);
+extern const struct cli_opt cli_build_opts[];
+int cli_cmd_build(struct cli *cli, struct cli_args *a); /* cli-build.c */
+extern const struct cli_command cli_builder_sub[];
+int cli_cmd_diff(struct cli *cli, struct cli_args *a);
+int cli_cmd_history(struct cli *cli, struct cli_args *a);
+extern const struct cli_opt cli_history_opts[];
 extern const struct cli_command cli_system_sub[];
 extern const struct cli_command cli_image_sub[];
 extern const struct cli_command cli_container_sub[];

@@ -78,8 +78,35 @@ cgroup_leftovers() {
         done
 }
 
+# Background helpers a test starts (servers on 127.0.0.1): their pids in
+# BG_PIDS are killed by the cleanup.
+BG_PIDS=()
+stop_bg() {
+        local p
+        for p in "${BG_PIDS[@]}"; do kill -KILL "$p" 2> /dev/null; done
+        for p in "${BG_PIDS[@]}"; do wait "$p" 2> /dev/null; done
+        BG_PIDS=()
+}
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+        python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# wait_port PORT: until something accepts connections on 127.0.0.1:PORT
+wait_port() {
+        local i
+        for i in $(seq 200); do
+                (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null && return 0
+                sleep 0.05
+        done
+        echo "nothing listens on 127.0.0.1:$1" >&2
+        return 1
+}
+
 cleanup() {
         local pid clean_stop= d
+        stop_bg
         # every container this test's daemon knew, as it left them: those a
         # dead daemon left running, and those a live one removes below
         CT_IDS=$(ls "$DATA/containers" 2>/dev/null)

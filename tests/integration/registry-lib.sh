@@ -7,31 +7,6 @@ command -v skopeo > /dev/null || { echo "FAIL: skopeo is not installed" >&2; exi
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 MKIMAGE=$HERE/../lib/mkimage.sh
 FAKE=$HERE/registry-fake.py
-BG_PIDS=()
-
-stop_bg() {
-        local p
-        for p in "${BG_PIDS[@]}"; do kill -KILL "$p" 2> /dev/null; done
-        for p in "${BG_PIDS[@]}"; do wait "$p" 2> /dev/null; done
-        BG_PIDS=()
-}
-trap 'stop_bg; cleanup' EXIT
-
-free_port() {
-        python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# wait_port PORT: until something accepts connections on 127.0.0.1:PORT
-wait_port() {
-        local i
-        for i in $(seq 200); do
-                (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null && return 0
-                sleep 0.05
-        done
-        echo "nothing listens on 127.0.0.1:$1" >&2
-        return 1
-}
-
 # start_registry DIR PORT: options through REG_HTPASSWD, REG_TLS_CERT/KEY,
 # REG_TOKEN_REALM/SERVICE/ISSUER/ROOTCERT. Sets REG_PID.
 start_registry() {

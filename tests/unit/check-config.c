@@ -150,6 +150,47 @@ START_TEST(test_long_line)
 }
 END_TEST
 
+START_TEST(test_build_cache_max)
+{
+        static const struct {
+                const char *value;
+                uint64_t bytes;
+        } ok[] = {
+            {"0", 0},
+            {"1048576", 1048576},
+            {"512MB", 512ull << 20},
+            {"2GB", 2ull << 30},
+            {"10G", 10ull << 30},
+            {"64k", 64ull << 10},
+            {"1GiB", 1ull << 30},
+        };
+        struct berth_config c;
+        struct berth_err e = {0};
+        config_init(&c);
+        ck_assert_uint_eq(c.build_cache_max, 2ull << 30);
+        config_done(&c);
+        for (size_t i = 0; i < ELEMENTSOF(ok); i++) {
+                config_init(&c);
+                _cleanup_free_ char *text = xasprintf("[build]\ncache-max = %s\n", ok[i].value);
+                ck_assert_msg(config_load_string(&c, "b.ini", text, &e) == 0, "%s", e.msg);
+                ck_assert_msg(c.build_cache_max == ok[i].bytes, "'%s' gave %llu", ok[i].value,
+                              (unsigned long long)c.build_cache_max);
+                ck_assert_int_eq(strv_length(c.warnings), 0);
+                config_done(&c);
+        }
+        static const char *const bad[] = {"lots", "-1", "2X", "1.5G"};
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                config_init(&c);
+                _cleanup_free_ char *text = xasprintf("[build]\n\ncache-max = %s\n", bad[i]);
+                ck_assert_int_eq(config_load_string(&c, "b.ini", text, &e), -EINVAL);
+                _cleanup_free_ char *want =
+                    xasprintf("b.ini:3: invalid value '%s' for 'cache-max'", bad[i]);
+                ck_assert_msg(strstr(e.msg, want), "got '%s'", e.msg);
+                config_done(&c);
+        }
+}
+END_TEST
+
 START_TEST(test_shipped_default_parses_cleanly)
 {
         /* conf/berth.ini is the documented default: it must parse with no
@@ -171,6 +212,7 @@ START_TEST(test_shipped_default_parses_cleanly)
         ck_assert_str_eq(c.network_default, d.network_default);
         ck_assert_str_eq(c.logging_default, d.logging_default);
         ck_assert_int_eq(c.log_level, d.log_level);
+        ck_assert_uint_eq(c.build_cache_max, d.build_cache_max);
         config_done(&c);
         config_done(&d);
 }
@@ -186,6 +228,7 @@ static Suite *suite(void)
         tcase_add_test(tc, test_unknown_warns_with_line);
         tcase_add_test(tc, test_invalid_values_fail_with_line);
         tcase_add_test(tc, test_long_line);
+        tcase_add_test(tc, test_build_cache_max);
         tcase_add_test(tc, test_shipped_default_parses_cleanly);
         suite_add_tcase(s, tc);
         return s;
