@@ -26,7 +26,7 @@ int api_network_inspect(struct api_request *req, struct berth_err *err)
 int api_network_create(struct api_request *req, struct berth_err *err)
 {
         _cleanup_json_ json_t *body = NULL;
-        int r = api_body_json(req, &body, err);
+        int r = api_body_checked(req, &api_schema_network_create, &body, err);
         if (r < 0)
                 return r;
         _cleanup_free_ char *id = NULL;
@@ -56,7 +56,7 @@ int api_network_prune(struct api_request *req, struct berth_err *err)
 int api_network_connect(struct api_request *req, struct berth_err *err)
 {
         _cleanup_json_ json_t *body = NULL;
-        int r = api_body_json(req, &body, err);
+        int r = api_body_checked(req, &api_schema_network_connect, &body, err);
         if (r < 0)
                 return r;
         r = container_network_connect(req->engine->containers, req->param[0],
@@ -70,7 +70,7 @@ int api_network_connect(struct api_request *req, struct berth_err *err)
 int api_network_disconnect(struct api_request *req, struct berth_err *err)
 {
         _cleanup_json_ json_t *body = NULL;
-        int r = api_body_json(req, &body, err);
+        int r = api_body_checked(req, &api_schema_network_disconnect, &body, err);
         if (r < 0)
                 return r;
         r = container_network_disconnect(req->engine->containers, req->param[0],
