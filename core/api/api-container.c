@@ -4,6 +4,7 @@
 #include "container/container.h"
 #include "driver/driver.h"
 #include "engine.h"
+#include "image/image.h"
 #include "base/log.h"
 
 #include <linux/sockios.h>
@@ -598,8 +599,11 @@ int api_commit(struct api_request *req, struct berth_err *err)
                 return r;
         const char *repo = api_query(req, "repo"), *tag = api_query(req, "tag");
         _cleanup_free_ char *target = NULL;
-        if (!isempty(repo))
-                target = !isempty(tag) ? xasprintf("%s:%s", repo, tag) : xstrdup(repo);
+        if (!isempty(repo)) {
+                r = image_ref_join(repo, tag, &target, err);
+                if (r < 0)
+                        return r;
+        }
         _cleanup_strv_ char **changes = api_query_all(req, "changes");
         /* "changes" may also hold several lines in one value */
         char **split = xzalloc(sizeof(char *));
