@@ -3,12 +3,18 @@
 #include "api.h"
 #include "container/container.h"
 #include "engine.h"
+#include "base/filters.h"
 #include "network/network.h"
 
 int api_network_list(struct api_request *req, struct berth_err *err)
 {
+        static const char *const allowed[] = {"dangling", "driver", "id",   "label",
+                                              "name",     "scope",  "type", NULL};
+        int r = filters_check(api_query(req, "filters"), allowed, err);
+        if (r < 0)
+                return r;
         json_t *l = NULL;
-        int r = network_list(req->engine->networks, api_query(req, "filters"), &l, err);
+        r = network_list(req->engine->networks, api_query(req, "filters"), &l, err);
         if (r < 0)
                 return r;
         return api_reply_json(req, 200, l);
@@ -46,8 +52,12 @@ int api_network_remove(struct api_request *req, struct berth_err *err)
 
 int api_network_prune(struct api_request *req, struct berth_err *err)
 {
+        static const char *const allowed[] = {"until", "label", "label!", NULL};
+        int r = filters_check(api_query(req, "filters"), allowed, err);
+        if (r < 0)
+                return r;
         json_t *j = NULL;
-        int r = network_prune(req->engine->networks, api_query(req, "filters"), &j, err);
+        r = network_prune(req->engine->networks, api_query(req, "filters"), &j, err);
         if (r < 0)
                 return r;
         return api_reply_json(req, 200, j);
