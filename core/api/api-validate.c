@@ -3,9 +3,9 @@
  * into, in one walk of the document: the first value of the wrong type is
  * refused with the words of Go's encoding/json, which clients and scripts
  * already know ("json: cannot unmarshal string into Go struct field
- * HostConfig.HostConfig.Memory of type int64"). Without this a wrongly typed
- * field was dropped by the lenient getters and the container ran without
- * the limit its user asked for.
+ * HostConfig.HostConfig.Memory of type int64"). The code after this reads
+ * the body with lenient getters, which would pass over a wrongly typed field
+ * in silence: a container would run without the limit its user asked for.
  *
  * What Go accepts is accepted: null anywhere (the zero value), unknown keys,
  * a string where moby has a strslice.StrSlice (Cmd, Entrypoint, Shell,
