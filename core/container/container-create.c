@@ -393,6 +393,11 @@ int container_create(struct container_store *s, const char *name, json_t *body, 
                     err, -EINVAL,
                     "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
                     name);
+        /* before the image, as Docker does: a bad HostConfig is 400 even
+         * when the image is missing */
+        r = validate_host_config(json_object_get(body, "HostConfig"), err);
+        if (r < 0)
+                return r;
         r = image_resolve(d->images, image_ref, &image_id, err);
         if (r < 0)
                 return r;

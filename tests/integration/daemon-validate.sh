@@ -70,6 +70,9 @@ hc "Memory negative" "Minimum memory limit allowed is 6MB" '{"Memory":-5}'
 ncpu=$(nproc)
 hc "NanoCpus above the CPUs" "Range of CPUs is from 0.01 to $ncpu.00, as there are only $ncpu CPUs available" "{\"NanoCpus\":$((ncpu + 1))000000000}"
 
+create "ShmSize -1 before the image is looked up" "SHM size can not be less than 0" '{"Image":"nosuch","HostConfig":{"ShmSize":-1}}'
+create "type error before the image is looked up" "$GO string into Go struct field HostConfig.HostConfig.Memory of type int64" '{"Image":"nosuch","HostConfig":{"Memory":"1"}}'
+
 api GET "/containers/json?all=1"
 expect_eq "no container was created by a refused body" "$(jq length <<< "$API_BODY")" 0
 
