@@ -4,6 +4,7 @@
 #include "container/container.h"
 #include "driver/driver.h"
 #include "engine.h"
+#include "image/image.h"
 #include "base/log.h"
 
 #include <linux/sockios.h>
@@ -13,12 +14,9 @@
 int api_container_create(struct api_request *req, struct berth_err *err)
 {
         _cleanup_json_ json_t *body = NULL;
-        int r = api_body_json(req, &body, err);
+        int r = api_body_checked(req, &api_schema_container_create, &body, err);
         if (r < 0)
                 return r;
-        if (!json_is_object(body))
-                return err_set(err, -EINVAL,
-                               "config cannot be empty in order to create a container");
         /* Docker checks the logging driver at create, in these words. */
         json_t *lc = json_object_get(json_object_get(body, "HostConfig"), "LogConfig");
         const char *lt = json_get_str(lc, "Type", "");
@@ -450,11 +448,9 @@ int api_container_unpause(struct api_request *req, struct berth_err *err)
 int api_container_update(struct api_request *req, struct berth_err *err)
 {
         _cleanup_json_ json_t *body = NULL;
-        int r = api_body_json(req, &body, err);
+        int r = api_body_checked(req, &api_schema_container_update, &body, err);
         if (r < 0)
                 return r;
-        if (!json_is_object(body))
-                body = json_object();
         json_t *warnings = NULL;
         r = container_update(req->engine->containers, req->param[0], body, &warnings, err);
         if (r < 0)
@@ -488,7 +484,7 @@ int api_container_top(struct api_request *req, struct berth_err *err)
 int api_exec_create(struct api_request *req, struct berth_err *err)
 {
         _cleanup_json_ json_t *body = NULL;
-        int r = api_body_json(req, &body, err);
+        int r = api_body_checked(req, &api_schema_exec_create, &body, err);
         if (r < 0)
                 return r;
         char id[65];
@@ -524,7 +520,7 @@ static void exec_main(void *ud, int sock, const char *extra, size_t extra_len)
 int api_exec_start(struct api_request *req, struct berth_err *err)
 {
         _cleanup_json_ json_t *body = NULL;
-        int r = api_body_json(req, &body, err);
+        int r = api_body_checked(req, &api_schema_exec_start, &body, err);
         if (r < 0)
                 return r;
         _cleanup_json_ json_t *j = NULL;
@@ -598,13 +594,16 @@ int api_commit(struct api_request *req, struct berth_err *err)
         if (isempty(cref))
                 return err_set(err, -EINVAL, "No container name or ID supplied");
         _cleanup_json_ json_t *body = NULL;
-        int r = api_body_json(req, &body, err);
+        int r = api_body_checked(req, &api_schema_commit, &body, err);
         if (r < 0)
                 return r;
         const char *repo = api_query(req, "repo"), *tag = api_query(req, "tag");
         _cleanup_free_ char *target = NULL;
-        if (!isempty(repo))
-                target = !isempty(tag) ? xasprintf("%s:%s", repo, tag) : xstrdup(repo);
+        if (!isempty(repo)) {
+                r = image_ref_join(repo, tag, &target, err);
+                if (r < 0)
+                        return r;
+        }
         _cleanup_strv_ char **changes = api_query_all(req, "changes");
         /* "changes" may also hold several lines in one value */
         char **split = xzalloc(sizeof(char *));

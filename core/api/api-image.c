@@ -120,8 +120,11 @@ int api_image_tag(struct api_request *req, struct berth_err *err)
         if (isempty(repo))
                 return err_set(err, -EINVAL, "repository name must have at least one component");
         /* `repo` may carry the tag itself (CLI 28: repo=docker.io/x/y&tag=v1). */
-        _cleanup_free_ char *target = !isempty(tag) ? xasprintf("%s:%s", repo, tag) : xstrdup(repo);
-        int r = image_tag(req->engine->images, req->param[0], target, err);
+        _cleanup_free_ char *target = NULL;
+        int r = image_ref_join(repo, tag, &target, err);
+        if (r < 0)
+                return r;
+        r = image_tag(req->engine->images, req->param[0], target, err);
         if (r < 0)
                 return r;
         events_emit("image", "tag", req->param[0], json_pack("{s:s}", "name", target));
@@ -229,8 +232,11 @@ int api_image_create(struct api_request *req, int body_fd, int out_fd, struct be
         const char *repo = api_query(req, "repo");
         const char *tag = api_query(req, "tag");
         _cleanup_free_ char *ref = NULL;
-        if (!isempty(repo))
-                ref = !isempty(tag) ? xasprintf("%s:%s", repo, tag) : xstrdup(repo);
+        if (!isempty(repo)) {
+                int r = image_ref_join(repo, tag, &ref, err);
+                if (r < 0)
+                        return r;
+        }
         _cleanup_strv_ char **changes = api_query_all(req, "changes");
         _cleanup_free_ char *id = NULL;
         int r = image_import(req->engine->images, body_fd, ref, (const char *const *)changes,

@@ -40,9 +40,15 @@ int api_image_pull(struct api_request *req, int body_fd, int out_fd, struct bert
          * no tag at all: every tag (docker pull -a) */
         _cleanup_free_ char *ref = NULL;
         bool all = false;
-        if (!isempty(tag))
-                ref = xasprintf("%s%s%s", image, startswith(tag, "sha256:") ? "@" : ":", tag);
-        else {
+        if (startswith(strempty(tag), "sha256:"))
+                ref = xasprintf("%s@%s", image, tag);
+        else if (!isempty(tag)) {
+                r = image_ref_join(image, tag, &ref, err);
+                if (r < 0) {
+                        registry_auth_done(&auth);
+                        return r;
+                }
+        } else {
                 const char *last = strrchr(image, '/');
                 all = !strchr(image, '@') && !strchr(last ? last : image, ':');
                 ref = xstrdup(image);
@@ -93,10 +99,12 @@ static void push_main(void *p, int fd)
 int api_image_push(struct api_request *req, struct berth_err *err)
 {
         const char *tag = api_query(req, "tag");
-        _cleanup_free_ char *ref =
-            !isempty(tag) ? xasprintf("%s:%s", req->param[0], tag) : xstrdup(req->param[0]);
+        _cleanup_free_ char *ref = NULL;
+        int r = image_ref_join(req->param[0], tag, &ref, err);
+        if (r < 0)
+                return r;
         struct image_ref pr;
-        int r = image_ref_parse(ref, &pr, err);
+        r = image_ref_parse(ref, &pr, err);
         if (r < 0)
                 return r;
         image_ref_done(&pr);

@@ -183,15 +183,17 @@ unsigned api_status_for(int code)
         }
 }
 
-/* A query component: %XX and '+' decoded (a bad escape stays as it is). */
-static char *query_decode(const char *s, size_t l)
+/* A query component: %XX and '+' decoded (a bad escape stays as it is);
+ * *nul is set when it holds %00. */
+static char *query_decode(const char *s, size_t l, bool *nul)
 {
         char *out = xmalloc(l + 1), *o = out;
         for (size_t i = 0; i < l; i++) {
                 if (s[i] == '%' && i + 2 < l && isxdigit((unsigned char)s[i + 1]) &&
                     isxdigit((unsigned char)s[i + 2])) {
                         char hex[3] = {s[i + 1], s[i + 2], 0};
-                        *o++ = (char)strtol(hex, NULL, 16);
+                        *o = (char)strtol(hex, NULL, 16);
+                        *nul |= *o++ == '\0';
                         i += 2;
                 } else
                         *o++ = s[i] == '+' ? ' ' : s[i];
@@ -200,7 +202,7 @@ static char *query_decode(const char *s, size_t l)
         return out;
 }
 
-static char **query_parse(const char *q)
+static char **query_parse(const char *q, bool *nul)
 {
         char **v = xzalloc(sizeof(char *));
         while (q && *q) {
@@ -208,8 +210,8 @@ static char **query_parse(const char *q)
                 const char *eq = memchr(q, '=', l);
                 size_t kl = eq ? (size_t)(eq - q) : l;
                 if (l) {
-                        v = strv_push(v, query_decode(q, kl));
-                        v = strv_push(v, eq ? query_decode(eq + 1, l - kl - 1) : xstrdup(""));
+                        v = strv_push(v, query_decode(q, kl, nul));
+                        v = strv_push(v, eq ? query_decode(eq + 1, l - kl - 1, nul) : xstrdup(""));
                 }
                 q += l + (q[l] == '&');
         }
@@ -289,7 +291,8 @@ int api_stream_error(int fd, const char *msg)
 void api_request_set_query(struct api_request *req, const char *query)
 {
         strv_free(req->query);
-        req->query = query_parse(query);
+        req->query_nul = false;
+        req->query = query_parse(query, &req->query_nul);
 }
 
 void api_reply_clear(struct api_request *req)

@@ -66,6 +66,7 @@ struct api_request {
         int fd;                       /* the client's socket */
         const struct http_head *http; /* the parsed request line and headers */
         char **query;                 /* decoded key, value, key, value, ... */
+        bool query_nul; /* a key or value held %00: refused, as it would cut the C string */
         /* The reply chosen (the first api_reply_*() call), which the server
          * sends. */
         struct api_reply reply;

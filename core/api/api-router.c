@@ -291,6 +291,9 @@ int api_resolve(struct api_request *req)
         r = url_decode(*p ? p : "/", &req->path);
         if (r < 0)
                 return api_reply_error(req, 400, "malformed path '%s'", req->url);
+        if (req->query_nul)
+                return api_reply_error(req, 400,
+                                       "malformed query: a NUL byte (%%00) in a parameter");
 
         req->head = streq(req->method, "HEAD");
         bool path_matched = false;

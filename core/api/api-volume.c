@@ -7,7 +7,7 @@
 int api_volume_create(struct api_request *req, struct berth_err *err)
 {
         _cleanup_json_ json_t *body = NULL;
-        int r = api_body_json(req, &body, err);
+        int r = api_body_checked(req, &api_schema_volume_create, &body, err);
         if (r < 0)
                 return r;
         json_t *v = NULL;

@@ -31,6 +31,19 @@ typedef int (*api_handler)(struct api_request *req, struct berth_err *err);
 typedef int (*api_stream_handler)(struct api_request *req, int body_fd, int out_fd,
                                   struct berth_err *err);
 
+/* The JSON bodies as moby's Go types (api-validate.c): a value of the wrong
+ * type is -EINVAL with Go's message; null and unknown keys pass; a string
+ * where moby takes a string or a list (Cmd, CapDrop...) becomes a list, a
+ * null in a list or map of strings becomes "". */
+struct api_schema;
+extern const struct api_schema api_schema_container_create, api_schema_container_update,
+    api_schema_commit, api_schema_exec_create, api_schema_exec_start, api_schema_network_create,
+    api_schema_network_connect, api_schema_network_disconnect, api_schema_volume_create;
+int api_validate(const struct api_schema *s, json_t *body, struct berth_err *err);
+/* api_body_json() and api_validate(). */
+int api_body_checked(struct api_request *req, const struct api_schema *s, json_t **ret,
+                     struct berth_err *err);
+
 struct api_route {
         const char *method;        /* "GET"; "HEAD" requests also match "GET" routes */
         const char *pattern;       /* "/containers/{id}/json"; "{name*}" spans '/' (image names) */

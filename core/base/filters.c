@@ -41,12 +41,16 @@ int filters_parse(const char *s, const char *const *allowed, json_t **ret, struc
                         const char *k;
                         json_t *b;
                         json_object_foreach (v, k, b) {
+                                if (!json_is_boolean(b))
+                                        return err_set(
+                                            err, -EINVAL,
+                                            "invalid filter '%s': values must be true or false",
+                                            key);
                                 if (json_is_true(b))
                                         json_array_append_new(vals, json_string(k));
                         }
-                } else if (json_is_string(v)) {
-                        json_array_append(vals, v);
-                } else
+                } else if (!json_is_null(v))
+                        /* moby takes {"k":{"v":true}} or {"k":["v"]}, nothing else */
                         return err_set(err, -EINVAL, "invalid filter '%s'", key);
         }
         return 0;

@@ -10,7 +10,8 @@
 #include "json.h"
 
 /* Parse `s` (NULL or empty: no filters) into *ret; keys not in `allowed`
- * (NULL-terminated) are -EINVAL "invalid filter 'x'". */
+ * (NULL-terminated), and values other than a list of strings, a map of
+ * booleans or null, are -EINVAL "invalid filter 'x'". */
 int filters_parse(const char *s, const char *const *allowed, json_t **ret, struct berth_err *err);
 
 /* Only validate: parse and drop. */

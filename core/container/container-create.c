@@ -75,6 +75,26 @@ static bool nonempty_array(json_t *v)
 static const char *const restart_policies[] = {"",           "no", "always", "unless-stopped",
                                                "on-failure", NULL};
 
+/* A port number as Go's strconv.ParseUint(s, 10, 16) takes it: digits only. */
+static bool port_number(const char *s, size_t n, int64_t *ret)
+{
+        _cleanup_free_ char *a = xstrndup(s, n);
+        return n > 0 && strspn(a, "0123456789") == n && parse_int64(a, ret) == 0 && *ret <= 65535;
+}
+
+/* nat.ParsePortRange: "", N or N-M, each 0-65535, M >= N. */
+static bool port_spec_valid(const char *s)
+{
+        int64_t lo, hi;
+        const char *dash = strchr(s, '-');
+        if (!*s)
+                return true;
+        if (!dash)
+                return port_number(s, strlen(s), &lo);
+        return port_number(s, (size_t)(dash - s), &lo) &&
+               port_number(dash + 1, strlen(dash + 1), &hi) && hi >= lo;
+}
+
 static int validate_host_config(json_t *hc, struct berth_err *err)
 {
         json_t *rp = json_object_get(hc, "RestartPolicy");
@@ -111,9 +131,7 @@ static int validate_host_config(json_t *hc, struct berth_err *err)
                                        strempty(d));
         }
         int64_t mem = json_get_int(hc, "Memory", 0);
-        if (mem < 0)
-                return err_set(err, -EINVAL, "invalid memory limit %lld", (long long)mem);
-        if (mem > 0 && mem < 6 * 1024 * 1024)
+        if (mem != 0 && mem < 6 * 1024 * 1024)
                 return err_set(err, -EINVAL, "Minimum memory limit allowed is 6MB");
         int64_t swap = json_get_int(hc, "MemorySwap", 0);
         if (swap > 0 && mem > 0 && swap < mem)
@@ -125,9 +143,14 @@ static int validate_host_config(json_t *hc, struct berth_err *err)
                                "You should always set the Memory limit when using Memoryswap "
                                "limit, see usage");
         int64_t nano = json_get_int(hc, "NanoCpus", 0);
-        if (nano < 0 || (nano > 0 && nano < 10000000))
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        if (ncpu < 1)
+                ncpu = 1;
+        if (nano < 0 || (nano > 0 && nano < 10000000) || nano > ncpu * 1000000000LL)
                 return err_set(err, -EINVAL,
-                               "Range of CPUs is from 0.01 to the number of CPUs available");
+                               "Range of CPUs is from 0.01 to %ld.00, as there are only %ld CPUs "
+                               "available",
+                               ncpu, ncpu);
         if (nano > 0 && (json_get_int(hc, "CpuQuota", 0) || json_get_int(hc, "CpuPeriod", 0)))
                 return err_set(err, -EINVAL,
                                "Conflicting options: Nano CPUs and CPU Period cannot both be set");
@@ -135,6 +158,23 @@ static int validate_host_config(json_t *hc, struct berth_err *err)
                 return err_set(err, -EINVAL, "invalid CPU shares");
         if (json_get_int(hc, "PidsLimit", 0) < -1)
                 return err_set(err, -EINVAL, "invalid PIDs limit");
+        if (json_get_int(hc, "ShmSize", 0) < 0)
+                return err_set(err, -EINVAL, "SHM size can not be less than 0");
+        /* Ports are checked here, not first at start, as Docker does. */
+        const char *port;
+        json_object_foreach (json_object_get(hc, "PortBindings"), port, v) {
+                _cleanup_free_ char *p = xstrndup(port, strcspn(port, "/"));
+                if (!port_spec_valid(p))
+                        return err_set(err, -EINVAL, "invalid port specification: \"%s\"", p);
+                json_t *b;
+                json_array_foreach (v, i, b) {
+                        const char *hp = json_get_str(b, "HostPort", "");
+                        _cleanup_free_ char *h = xstrndup(hp, strcspn(hp, "/"));
+                        if (!port_spec_valid(h))
+                                return err_set(err, -EINVAL, "invalid port specification: \"%s\"",
+                                               hp);
+                }
+        }
         return 0;
 }
 
@@ -353,6 +393,11 @@ int container_create(struct container_store *s, const char *name, json_t *body, 
                     err, -EINVAL,
                     "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
                     name);
+        /* before the image, as Docker does: a bad HostConfig is 400 even
+         * when the image is missing */
+        r = validate_host_config(json_object_get(body, "HostConfig"), err);
+        if (r < 0)
+                return r;
         r = image_resolve(d->images, image_ref, &image_id, err);
         if (r < 0)
                 return r;

@@ -39,18 +39,52 @@ static bool valid_component(const char *s, size_t n)
         return true;
 }
 
+/* domain-component ('.' domain-component)* [':' port], a component being
+ * [a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?, or an IPv6 address in brackets
+ * with an optional port. A first component of ".." or "repo:../x" is not a
+ * domain: the name does not parse. */
+static bool valid_port(const char *s, size_t n)
+{
+        return n > 0 && n <= 5 && strspn(s, "0123456789") >= n;
+}
+
 static bool valid_domain(const char *s, size_t n)
 {
         if (n == 0)
                 return false;
-        for (size_t i = 0; i < n; i++)
-                if (!(isalnum((unsigned char)s[i]) || s[i] == '.' || s[i] == '-' || s[i] == ':' ||
-                      s[i] == '[' || s[i] == ']'))
+        const char *end = s + n;
+        if (s[0] == '[') {
+                const char *close = memchr(s, ']', n);
+                if (!close || close == s + 1)
                         return false;
+                for (const char *p = s + 1; p < close; p++)
+                        if (!isxdigit((unsigned char)*p) && *p != ':')
+                                return false;
+                if (close + 1 == end)
+                        return true;
+                return close[1] == ':' && valid_port(close + 2, (size_t)(end - close - 2));
+        }
+        const char *colon = memchr(s, ':', n);
+        const char *host_end = colon ? colon : end;
+        if (colon && !valid_port(colon + 1, (size_t)(end - colon - 1)))
+                return false;
+        for (const char *p = s; p < host_end;) {
+                const char *dot = memchr(p, '.', (size_t)(host_end - p));
+                const char *c_end = dot ? dot : host_end;
+                if (c_end == p || !isalnum((unsigned char)p[0]) ||
+                    !isalnum((unsigned char)c_end[-1]))
+                        return false;
+                for (const char *q = p; q < c_end; q++)
+                        if (!isalnum((unsigned char)*q) && *q != '-')
+                                return false;
+                p = dot ? dot + 1 : host_end;
+                if (dot && p == host_end)
+                        return false;
+        }
         return true;
 }
 
-static bool valid_tag(const char *t)
+bool image_tag_valid(const char *t)
 {
         size_t n = strlen(t);
         if (n == 0 || n > 128 || !(isalnum((unsigned char)t[0]) || t[0] == '_'))
@@ -86,8 +120,10 @@ int image_ref_parse(const char *s, struct image_ref *ret, struct berth_err *err)
         *ret = (struct image_ref){0};
         if (isempty(s))
                 return err_set(err, -EINVAL, "invalid reference format: empty");
-        if (strlen(s) > 255 * 2)
-                return err_set(err, -EINVAL, "invalid reference format: '%s' is too long", s);
+        /* a name of 255, a tag of 128 and a digest fit in this */
+        if (strlen(s) > 512)
+                return err_set(err, -EINVAL, "repository name must not be more than %d characters",
+                               IMAGE_NAME_MAX);
 
         _cleanup_free_ char *name = xstrdup(s);
         char *at = strchr(name, '@');
@@ -102,7 +138,7 @@ int image_ref_parse(const char *s, struct image_ref *ret, struct berth_err *err)
         char *colon = strrchr(slash ? slash : name, ':');
         if (colon) {
                 *colon = '\0';
-                if (!valid_tag(colon + 1)) {
+                if (!image_tag_valid(colon + 1)) {
                         image_ref_done(ret);
                         return err_set(err, -EINVAL, "invalid reference format: bad tag in '%s'",
                                        s);
@@ -157,8 +193,26 @@ int image_ref_parse(const char *s, struct image_ref *ret, struct berth_err *err)
                 ret->path = xasprintf("library/%s", rest);
         else
                 ret->path = xstrdup(rest);
+        /* Docker counts the name as it is stored, "docker.io/library/x". */
+        if (strlen(ret->domain) + 1 + strlen(ret->path) > IMAGE_NAME_MAX) {
+                image_ref_done(ret);
+                return err_set(err, -EINVAL, "repository name must not be more than %d characters",
+                               IMAGE_NAME_MAX);
+        }
         if (!ret->tag && !ret->digest)
                 ret->tag = xstrdup("latest");
+        return 0;
+}
+
+int image_ref_join(const char *repo, const char *tag, char **ret, struct berth_err *err)
+{
+        if (isempty(tag)) {
+                *ret = xstrdup(strempty(repo));
+                return 0;
+        }
+        if (!image_tag_valid(tag))
+                return err_set(err, -EINVAL, "invalid tag format: '%s'", tag);
+        *ret = xasprintf("%s:%s", strempty(repo), tag);
         return 0;
 }
 

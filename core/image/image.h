@@ -228,6 +228,15 @@ struct image_ref {
  * -EINVAL naming what is wrong. */
 int image_ref_parse(const char *s, struct image_ref *ret, struct berth_err *err);
 void image_ref_done(struct image_ref *r);
+/* The longest repository name, counted as stored ("docker.io/library/x"). */
+#define IMAGE_NAME_MAX 255
+/* [A-Za-z0-9_][A-Za-z0-9_.-]{0,127} */
+bool image_tag_valid(const char *tag);
+/* "repo:tag" from a repository and a tag given apart (the tag, commit and
+ * import endpoints; pull's tag); the tag is checked by itself, so that a tag
+ * of "a/b" or "5000/x" cannot make another name. An empty tag gives repo.
+ * -EINVAL "invalid tag format". */
+int image_ref_join(const char *repo, const char *tag, char **ret, struct berth_err *err);
 /* "docker.io/library/busybox:latest" (full) */
 char *image_ref_full(const struct image_ref *r);
 /* The repository without tag/digest, fully qualified: "docker.io/library/busybox" */

@@ -120,6 +120,124 @@ START_TEST(test_filters_both_encodings)
         ck_assert_int_eq(filters_parse("{\"dangling\":[\"maybe\"]}", allowed, &f, &err), 0);
         ck_assert_int_eq(filters_bool(f, "dangling", &err), -EINVAL);
         json_decref(f);
+
+        /* what moby refuses: a bare string, a map of non-booleans, numbers */
+        static const char *const refused[] = {"{\"label\":\"a=b\"}", "{\"label\":{\"a\":\"yes\"}}",
+                                              "{\"label\":[5]}", "{\"label\":5}"};
+        for (size_t i = 0; i < ELEMENTSOF(refused); i++) {
+                ck_assert_int_eq(filters_parse(refused[i], allowed, &f, &err), -EINVAL);
+                ck_assert(startswith(err.msg, "invalid filter 'label'"));
+                json_decref(f);
+        }
+        /* null: no values, as in Docker */
+        ck_assert_int_eq(filters_parse("{\"label\":null}", allowed, &f, &err), 0);
+        ck_assert(!filters_has(f, "label"));
+        json_decref(f);
+}
+END_TEST
+
+/* api_validate() against the texts dockerd 20.10 gives for the same bodies. */
+static void refused(const struct api_schema *s, const char *body, const char *msg)
+{
+        json_error_t je;
+        json_t *j = json_loads(body, JSON_DECODE_ANY, &je);
+        ck_assert_msg(j, "bad test JSON: %s", body);
+        struct berth_err err = {0};
+        ck_assert_msg(api_validate(s, j, &err) == -EINVAL, "accepted: %s", body);
+        ck_assert_str_eq(err.msg, msg);
+        json_decref(j);
+}
+
+static json_t *accepted(const struct api_schema *s, const char *body)
+{
+        json_error_t je;
+        json_t *j = json_loads(body, 0, &je);
+        ck_assert_msg(j, "bad test JSON: %s", body);
+        struct berth_err err = {0};
+        ck_assert_msg(api_validate(s, j, &err) == 0, "%s: %s", body, err.msg);
+        return j;
+}
+
+START_TEST(test_validate_bodies)
+{
+        const struct api_schema *c = &api_schema_container_create;
+#define GO "json: cannot unmarshal "
+        refused(c, "[]", GO "array into Go value of type runconfig.ContainerConfigWrapper");
+        refused(c, "{\"Env\":\"A=1\"}",
+                GO "string into Go struct field ContainerConfigWrapper.Env of type []string");
+        refused(c, "{\"Env\":[1]}",
+                GO "number into Go struct field ContainerConfigWrapper.Env of type string");
+        refused(c, "{\"Cmd\":[1]}",
+                GO "array into Go struct field ContainerConfigWrapper.Cmd of type string");
+        refused(c, "{\"Labels\":{\"a\":1}}",
+                GO "number into Go struct field ContainerConfigWrapper.Labels of type string");
+        refused(c, "{\"Volumes\":{\"/a\":1}}",
+                GO "number into Go struct field ContainerConfigWrapper.Volumes of type struct {}");
+        refused(c, "{\"HostConfig\":5}",
+                GO "number into Go struct field ContainerConfigWrapper.HostConfig of type "
+                   "container.HostConfig");
+        refused(c, "{\"HostConfig\":{\"CapDrop\":5}}",
+                GO "number into Go struct field HostConfig.HostConfig.CapDrop of type string");
+        refused(c, "{\"HostConfig\":{\"Memory\":\"64m\"}}",
+                GO "string into Go struct field HostConfig.HostConfig.Memory of type int64");
+        refused(c, "{\"HostConfig\":{\"Memory\":1.5}}",
+                GO "number 1.5 into Go struct field HostConfig.HostConfig.Memory of type int64");
+        refused(c, "{\"HostConfig\":{\"Memory\":1e30}}",
+                GO "number 1e30 into Go struct field HostConfig.HostConfig.Memory of type int64");
+        refused(c, "{\"HostConfig\":{\"BlkioWeight\":70000}}",
+                GO "number 70000 into Go struct field HostConfig.HostConfig.BlkioWeight of type "
+                   "uint16");
+        refused(c, "{\"HostConfig\":{\"Privileged\":\"yes\"}}",
+                GO "string into Go struct field HostConfig.HostConfig.Privileged of type bool");
+        refused(c, "{\"HostConfig\":{\"Binds\":\"/a:/b\"}}",
+                GO "string into Go struct field HostConfig.HostConfig.Binds of type []string");
+        refused(c, "{\"HostConfig\":{\"PortBindings\":{\"80/tcp\":\"8080\"}}}",
+                GO "string into Go struct field HostConfig.HostConfig.PortBindings of type "
+                   "[]nat.PortBinding");
+        refused(c, "{\"HostConfig\":{\"PortBindings\":{\"80/tcp\":[{\"HostPort\":8080}]}}}",
+                GO "number into Go struct field PortBinding.HostConfig.PortBindings.HostPort of "
+                   "type string");
+        refused(c, "{\"HostConfig\":{\"RestartPolicy\":\"always\"}}",
+                GO "string into Go struct field HostConfig.HostConfig.RestartPolicy of type "
+                   "container.RestartPolicy");
+        refused(c, "{\"HostConfig\":{\"Mounts\":[{\"TmpfsOptions\":{\"SizeBytes\":\"1\"}}]}}",
+                GO "string into Go struct field TmpfsOptions.HostConfig.Mounts.TmpfsOptions."
+                   "SizeBytes of type int64");
+        refused(c, "{\"NetworkingConfig\":{\"EndpointsConfig\":{\"n\":{\"Aliases\":\"a\"}}}}",
+                GO "string into Go struct field EndpointSettings.NetworkingConfig."
+                   "EndpointsConfig.Aliases of type []string");
+        /* the first error in the document's order wins, as in Go */
+        refused(c, "{\"Tty\":1,\"Env\":5}",
+                GO "number into Go struct field ContainerConfigWrapper.Tty of type bool");
+
+        /* what Go takes: null, unknown keys, StrSlice strings (made lists),
+         * null in lists and maps of strings (made "") */
+        json_t *j = accepted(c, "{\"Image\":null,\"Frobnicate\":[1],\"Cmd\":\"ls -l\","
+                                "\"Env\":[\"A=1\",null],\"Labels\":{\"a\":null},"
+                                "\"HostConfig\":{\"CapDrop\":\"ALL\",\"Memory\":null}}");
+        json_t *want = json_loads("{\"Image\":null,\"Frobnicate\":[1],\"Cmd\":[\"ls -l\"],"
+                                  "\"Env\":[\"A=1\",\"\"],\"Labels\":{\"a\":\"\"},"
+                                  "\"HostConfig\":{\"CapDrop\":[\"ALL\"],\"Memory\":null}}",
+                                  0, NULL);
+        ck_assert(json_equal(j, want));
+        json_decref(j);
+        json_decref(want);
+
+        refused(&api_schema_container_update, "{\"PidsLimit\":true}",
+                GO "bool into Go struct field UpdateConfig.PidsLimit of type int64");
+        refused(&api_schema_exec_create, "{\"Cmd\":\"ls\"}",
+                GO "string into Go struct field ExecConfig.Cmd of type []string");
+        refused(&api_schema_exec_create, "{\"Cmd\":[\"ls\",1]}",
+                GO "number into Go struct field ExecConfig.Cmd of type string");
+        refused(&api_schema_network_create, "{\"IPAM\":{\"Config\":{}}}",
+                GO "object into Go struct field IPAM.IPAM.Config of type []network.IPAMConfig");
+        refused(&api_schema_network_create, "{\"Internal\":\"yes\"}",
+                GO "string into Go struct field NetworkCreateRequest.Internal of type bool");
+        refused(&api_schema_volume_create, "\"x\"",
+                GO "string into Go value of type volume.VolumeCreateBody");
+        refused(&api_schema_volume_create, "{\"DriverOpts\":{\"a\":1}}",
+                GO "number into Go struct field VolumeCreateBody.DriverOpts of type string");
+#undef GO
 }
 END_TEST
 
@@ -132,6 +250,7 @@ static Suite *suite(void)
         tcase_add_test(tc, test_versions);
         tcase_add_test(tc, test_status_map);
         tcase_add_test(tc, test_filters_both_encodings);
+        tcase_add_test(tc, test_validate_bodies);
         suite_add_tcase(s, tc);
         return s;
 }

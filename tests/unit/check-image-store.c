@@ -62,6 +62,99 @@ START_TEST(test_ref_parse)
 }
 END_TEST
 
+/* The names that once entered the store with a wrong meaning, the length
+ * limit as Docker counts it, and tags given apart from their repository. */
+START_TEST(test_ref_parse_strict)
+{
+        static const struct {
+                const char *in, *msg;
+        } bad[] = {
+            {"../x:latest", "invalid reference format"},
+            {"repo:../y", "invalid reference format"},
+            {"repo:a/b", "invalid reference format"},
+            {"a..b/c", "invalid reference format"},
+            {".x/y", "invalid reference format"},
+            {"x-/y:1", "invalid reference format"},
+            {"my.reg:port/y", "invalid reference format"},
+            {"my.reg:123456/y", "invalid reference format"},
+            {"reg.io./y", "invalid reference format"},
+            {"Repo/x", "repository name must be lowercase"},
+            {"x:.tag", "invalid reference format"},
+            {"x:-tag", "invalid reference format"},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                struct image_ref r;
+                struct berth_err e = {0};
+                ck_assert_msg(image_ref_parse(bad[i].in, &r, &e) == -EINVAL, "'%s' was accepted",
+                              bad[i].in);
+                ck_assert_msg(strstr(e.msg, bad[i].msg), "'%s': %s", bad[i].in, e.msg);
+        }
+        static const char *ok[] = {"my-reg.example.com:5000/a/b:v1", "localhost:5000/x",
+                                   "10.0.0.1:5000/x:y", "[::1]:5000/x", "a_b/c__d:Tag_1.2-x"};
+        for (size_t i = 0; i < ELEMENTSOF(ok); i++) {
+                struct image_ref r;
+                struct berth_err e = {0};
+                ck_assert_msg(image_ref_parse(ok[i], &r, &e) == 0, "%s: %s", ok[i], e.msg);
+                image_ref_done(&r);
+        }
+
+        /* 255 as stored: "docker.io/library/" (18) and 237 fit, 238 do not */
+        char name[300];
+        memset(name, 'a', sizeof(name));
+        for (size_t n = 237; n <= 238; n++) {
+                name[n] = '\0';
+                struct image_ref r;
+                struct berth_err e = {0};
+                int rc = image_ref_parse(name, &r, &e);
+                if (n == 237) {
+                        ck_assert_int_eq(rc, 0);
+                        image_ref_done(&r);
+                } else {
+                        ck_assert_int_eq(rc, -EINVAL);
+                        ck_assert_str_eq(e.msg,
+                                         "repository name must not be more than 255 characters");
+                }
+                name[n] = 'a';
+        }
+        name[299] = '\0';
+        struct image_ref r;
+        struct berth_err e = {0};
+        ck_assert_int_eq(image_ref_parse(name, &r, &e), -EINVAL);
+        ck_assert_str_eq(e.msg, "repository name must not be more than 255 characters");
+
+        /* tags: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127} */
+        ck_assert(image_tag_valid("v1.0-rc_2"));
+        ck_assert(image_tag_valid("_x"));
+        ck_assert(!image_tag_valid(""));
+        ck_assert(!image_tag_valid(".x"));
+        ck_assert(!image_tag_valid("-x"));
+        ck_assert(!image_tag_valid("a/b"));
+        ck_assert(!image_tag_valid("../y"));
+        ck_assert(!image_tag_valid("a:b"));
+        char tag[130];
+        memset(tag, 't', sizeof(tag));
+        tag[128] = '\0';
+        ck_assert(image_tag_valid(tag));
+        tag[128] = 't';
+        tag[129] = '\0';
+        ck_assert(!image_tag_valid(tag));
+
+        _cleanup_free_ char *joined = NULL;
+        ck_assert_int_eq(image_ref_join("repo", "v1", &joined, &e), 0);
+        ck_assert_str_eq(joined, "repo:v1");
+        free(joined);
+        joined = NULL;
+        ck_assert_int_eq(image_ref_join("repo", "", &joined, &e), 0);
+        ck_assert_str_eq(joined, "repo");
+        free(joined);
+        joined = NULL;
+        /* "img" and "5000/x" would make the valid name img:5000/x */
+        ck_assert_int_eq(image_ref_join("img", "5000/x", &joined, &e), -EINVAL);
+        ck_assert_str_eq(e.msg, "invalid tag format: '5000/x'");
+        ck_assert_ptr_null(joined);
+}
+END_TEST
+
 static bool path_exists(const char *root, const char *rel)
 {
         _cleanup_free_ char *p = xasprintf("%s/%s", root, rel);
@@ -624,6 +717,7 @@ static Suite *suite(void)
         Suite *s = suite_create("image-store");
         TCase *tc = tcase_create("refs");
         tcase_add_test(tc, test_ref_parse);
+        tcase_add_test(tc, test_ref_parse_strict);
         suite_add_tcase(s, tc);
         tc = tcase_create("store");
         tcase_add_checked_fixture(tc, NULL, teardown);
