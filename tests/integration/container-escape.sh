@@ -12,6 +12,8 @@
 # - a leaked host fd reached as the working directory of exec or run
 #   (CVE-2024-21626)
 # - docker cp racing a symlink swap in the container (CVE-2018-15664)
+# - an authorization plugin bypassed by a body it was not shown
+#   (CVE-2024-41110)
 . "$(dirname "$0")/lib.sh"
 PROBE=$BERTH_BUILD_DIR/tests/berth-exeprobe
 [ -x "$PROBE" ] || skip "berth-exeprobe is not built"
@@ -128,5 +130,54 @@ expect_eq "cp out never read the host's file" "$host_seen" 0
 expect_eq "cp in never wrote the host's file" "$(cat "/tmp/$M")" "HOST"
 tb rm -f racer > /dev/null
 rm -f "/tmp/$M"
+
+# --- CVE-2024-41110: an auth plugin bypassed by a body it was not shown -------
+# auth-nopriv wants bodies and denies "Privileged": true; it allows a request
+# that reaches it without a body. A body the daemon acts on must have been
+# shown to it, or the request is denied: a body that is not declared JSON,
+# one over the 1 MiB a plugin is shown, a chunked one, one after a
+# Content-Length of 0.
+AUTH_SO=$BERTH_BUILD_DIR/tests/plugins-auth/auth-nopriv.so
+tb rm -f x1 > /dev/null
+stop_daemon
+P=$T/plugins
+mkdir -p "$P"
+cp "$PLUGINS"/*.so "$AUTH_SO" "$P"/
+write_config <<< $'[auth]\ndrivers = nopriv'
+sed -i "s|^plugin-dir = .*|plugin-dir = $P|" "$CONF"
+start_daemon
+priv='{"Image":"busybox","Cmd":["true"],"HostConfig":{"Privileged":true}}'
+create() { # NAME CURL-ARGS...: the status of a create
+        local n=$1
+        shift
+        api POST "/containers/create?name=$n" "$@"
+        echo "$API_STATUS"
+}
+expect_eq "the plugin denies a privileged create (JSON)" \
+        "$(create p1 -H 'Content-Type: application/json' -d "$priv")" 403
+check "a body not declared JSON is not acted on unseen" \
+        test "$(create p2 -H 'Content-Type: text/plain' -d "$priv")" -ge 400
+check "nor a body without a Content-Type" \
+        test "$(create p3 -H 'Content-Type:' -d "$priv")" -ge 400
+python3 -c 'import sys; b=sys.argv[1]; print(b[:-1] + " " * (1 << 20) + "}")' "$priv" > "$T/big.json"
+check "nor a JSON body over 1 MiB" \
+        test "$(create p4 -H 'Content-Type: application/json' --data-binary "@$T/big.json")" -ge 400
+expect_eq "a chunked JSON body is shown to it" \
+        "$(create p5 -H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' -d "$priv")" 403
+python3 - "$SOCK" "$priv" <<'EOF' > /dev/null
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(5)
+b = sys.argv[2].encode()
+s.sendall(b"POST /containers/create?name=p6 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+          b"Content-Length: 0\r\n\r\n" + b)
+try:
+    s.recv(65536)
+except OSError:
+    pass
+EOF
+check "a body after a Content-Length of 0 is not a create's body" \
+        test "$(b inspect -f '{{.HostConfig.Privileged}}' p6 2> /dev/null)" != true
+privs=$(for c in $(b ps -aq); do b inspect -f '{{.Name}} {{.HostConfig.Privileged}}' "$c"; done)
+expect_not_contains "no privileged container was created" "$privs" "true"
 
 finish
