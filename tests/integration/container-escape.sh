@@ -1,19 +1,41 @@
 #!/bin/bash
-# Escape classes, each tried from inside a container (DESIGN.md's list of
-# escape classes names the test of every class):
-# - the runtime's binary reached through /proc/PID/exe (CVE-2019-5736): a
-#   probe in the container races `berth exec` and tries to open the exec
-#   child's exe for reading and writing, and to reopen it for writing after
-#   the exec; the child is non-dumpable before it enters the container, the
-#   shim runs from a sealed memfd copy of berth-shim, and the host binaries
-#   are unchanged (checksums); berth-runtime's create, run and exec run from
-#   a sealed copy of berth-runtime (runtime-lifecycle)
-# - /proc and /sys control files: masked or read-only in a default container
-# - a leaked host fd reached as the working directory of exec or run
-#   (CVE-2024-21626)
-# - docker cp racing a symlink swap in the container (CVE-2018-15664)
-# - an authorization plugin bypassed by a body it was not shown
-#   (CVE-2024-41110)
+# One regression test per escape class, each written so that it fails on a
+# vulnerable design without harming the host. The classes, and where each
+# is tested (here unless named) or why it cannot happen:
+# - the runtime's binary overwritten through /proc/PID/exe (CVE-2019-5736):
+#   a probe in the container races `berth exec` and tries to read, open for
+#   writing and reopen for writing the exe of the runtime's exec child; the
+#   child is non-dumpable before it enters the container, the shim runs from
+#   a sealed memfd copy of berth-shim (checked here, and in container-shim),
+#   berth-runtime's create, run and exec from a sealed copy of berth-runtime
+#   (runtime-lifecycle); the host's binaries are unchanged (checksums)
+# - a leaked host fd or cwd reached from exec or run (CVE-2024-21626): a cwd
+#   of /proc/self/fd/N for every fd the runtime's child may hold; that no fd
+#   but stdio reaches the container: runtime-lifecycle ("leaked fds")
+# - mount targets swapped for symlinks during set-up (CVE-2021-30465): by
+#   construction, runtime-mount.c resolves every destination with
+#   openat2(RESOLVE_IN_ROOT) and mounts on /proc/self/fd/N of what it
+#   resolved, so no later swap redirects a mount; symlinked mount points
+#   (an image's, a volume's nested one) stay inside: volume-cli ("hostile
+#   image")
+# - docker cp racing a symlink swap (CVE-2018-15664): both directions, here
+# - a helper binary or library loaded from the container's root
+#   (CVE-2019-14271): by construction, berthd and berth-tar never chroot or
+#   enter a container's mount namespace; they reach its files by descriptor
+#   (openat2 RESOLVE_IN_ROOT, container-archive.c), and user names are read
+#   from the container's /etc/passwd and /etc/group as text
+#   (container-spec.c), never through NSS, so no code is loaded from it
+# - tar slip: cp (container-cp, "hostile tar"), load and import through the
+#   daemon (here), the unpacker with both storage drivers
+#   (check-image-hostile); build contexts: the builder is not in the tree
+#   yet (core/build/ is in progress), its context tars go through the same
+#   unpacker
+# - a volume or bind target that is a symlink out of the root: volume-cli
+#   ("hostile image: /data -> /etc", a volume's planted symlink)
+# - /proc and /sys paths that must stay masked or read-only: here (with
+#   berthd's default spec), and runtime-isolation (the runtime's own)
+# - an auth plugin bypassed by a request whose body it was not shown
+#   (CVE-2024-41110): here, with tests/plugins/test-auth-body.c
 . "$(dirname "$0")/lib.sh"
 PROBE=$BERTH_BUILD_DIR/tests/berth-exeprobe
 [ -x "$PROBE" ] || skip "berth-exeprobe is not built"
@@ -130,6 +152,58 @@ expect_eq "cp out never read the host's file" "$host_seen" 0
 expect_eq "cp in never wrote the host's file" "$(cat "/tmp/$M")" "HOST"
 tb rm -f racer > /dev/null
 rm -f "/tmp/$M"
+
+# --- tar slip on import and load, through the daemon --------------------------
+# (the unpacker's own cases, with both storage drivers: check-image-hostile;
+# docker cp: container-cp)
+mkdir -p "$T/slip"
+(cd "$T/slip" && python3 - "berth-slip-$$" << 'PY'
+import io, json, hashlib, sys, tarfile
+m = sys.argv[1]
+def add(t, name, data=b"x", kind=tarfile.REGTYPE, link=""):
+    i = tarfile.TarInfo(name); i.type = kind; i.linkname = link
+    i.size = len(data) if kind == tarfile.REGTYPE else 0
+    t.addfile(i, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
+layers = {
+    "benign": [("etc/ok",)],
+    "dotdot": [("../../../../../../tmp/%s-1" % m,)],
+    "abs": [("/tmp/%s-2" % m,)],
+    "symlink": [("esc", tarfile.SYMTYPE, "/"), ("esc/tmp/%s-3" % m,)],
+    "hardlink": [("hl", tarfile.LNKTYPE, "/tmp/%s-host" % m)],
+}
+for k, entries in layers.items():
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        for e in entries:
+            add(t, e[0], kind=e[1] if len(e) > 1 else tarfile.REGTYPE, link=e[2] if len(e) > 2 else "")
+    layer = buf.getvalue()
+    open("import-%s.tar" % k, "wb").write(layer)
+    # the same layer in a docker-archive for load
+    diff = "sha256:" + hashlib.sha256(layer).hexdigest()
+    cfg = json.dumps({"architecture": "amd64", "os": "linux", "config": {},
+                      "rootfs": {"type": "layers", "diff_ids": [diff]}}).encode()
+    cname = hashlib.sha256(cfg).hexdigest() + ".json"
+    manifest = json.dumps([{"Config": cname, "RepoTags": ["slip-%s:latest" % k],
+                            "Layers": ["l/layer.tar"]}]).encode()
+    with tarfile.open("load-%s.tar" % k, "w") as t:
+        for name, data in ((cname, cfg), ("l/layer.tar", layer), ("manifest.json", manifest)):
+            i = tarfile.TarInfo(name); i.size = len(data); t.addfile(i, io.BytesIO(data))
+PY
+)
+echo HOST > "/tmp/berth-slip-$$-host"
+tb import "$T/slip/import-benign.tar" slip-imp-benign > /dev/null
+check "(the same import of a benign tar works)" test -n "$(b images -q slip-imp-benign)"
+tb load -i "$T/slip/load-benign.tar" > /dev/null
+check "(the same load of a benign layer works)" test -n "$(b images -q slip-benign)"
+for k in dotdot abs symlink hardlink; do
+        tb import "$T/slip/import-$k.tar" "slip-imp-$k" > /dev/null 2>&1
+        check "import of a hostile tar ($k) is refused" test -z "$(b images -q "slip-imp-$k")"
+        tb load -i "$T/slip/load-$k.tar" > /dev/null 2>&1
+        check "load of a hostile layer ($k) is refused" test -z "$(b images -q "slip-$k")"
+done
+check "nothing landed on the host" test -z "$(ls /tmp/berth-slip-$$-[0-9] 2> /dev/null)"
+expect_eq "the host file a hard link named is unchanged" "$(cat "/tmp/berth-slip-$$-host")" "HOST"
+rm -f /tmp/berth-slip-$$-*
 
 # --- CVE-2024-41110: an auth plugin bypassed by a body it was not shown -------
 # auth-nopriv wants bodies and denies "Privileged": true; it allows a request
