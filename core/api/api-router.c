@@ -216,11 +216,11 @@ bool api_route_match(const char *pattern, const char *path, char **params, size_
         return !*pattern && !*path;
 }
 
-/* Every configured authorization driver sees each request before it is
- * routed, as Docker's authz plugins do; the first denial answers 403. */
 /* The largest body an auth driver is shown (Docker's maxBodySize). */
 #define AUTH_BODY_MAX (1u << 20)
 
+/* Every configured authorization driver sees each request before it is
+ * routed, as Docker's authz plugins do; the first denial answers 403. */
 int api_authorize(struct api_request *req)
 {
         struct driver **drivers = req->engine->drivers.auth;
