@@ -217,6 +217,9 @@ bool api_route_match(const char *pattern, const char *path, char **params, size_
         return !*pattern && !*path;
 }
 
+/* The largest body an auth driver is shown (Docker's maxBodySize). */
+#define AUTH_BODY_MAX (1u << 20)
+
 /* Every configured authorization driver sees each request before it is
  * routed, as Docker's authz plugins do; the first denial answers 403. */
 int api_authorize(struct api_request *req)
@@ -235,8 +238,21 @@ int api_authorize(struct api_request *req)
         };
         for (struct driver **d = drivers; *d; d++) {
                 struct berth_err err = {0};
-                bool body = json_body && ((*d)->desc->features & BERTH_AUTH_F_BODY) &&
-                            req->body_len <= (1u << 20);
+                bool wants = (*d)->desc->features & BERTH_AUTH_F_BODY;
+                /* A driver that decides on bodies must see every body the
+                 * handler will act on: one it is not shown (not declared
+                 * JSON, which the handlers parse all the same, or over the
+                 * limit) would pass as a request without a body. */
+                if (wants && req->body_len > 0 && (!json_body || req->body_len > AUTH_BODY_MAX)) {
+                        api_reply_error(req, 403,
+                                        "authorization denied by plugin %s: its request body "
+                                        "cannot be shown to the plugin (%s)",
+                                        (*d)->name,
+                                        json_body ? "larger than 1 MiB"
+                                                  : "Content-Type is not application/json");
+                        return -EACCES;
+                }
+                bool body = json_body && wants;
                 ar.body = body ? req->body : NULL;
                 ar.body_len = body ? req->body_len : 0;
                 int r = berth_auth_authorize_request(*d, &ar, 0, &err);

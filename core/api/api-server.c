@@ -27,6 +27,9 @@
 #define MAX_CONNECTIONS 1024
 /* between requests, and the longest silence inside one */
 #define IDLE_TIMEOUT_S 300
+/* from a head's first byte to its blank line: a request line that never
+ * ends its head (HTTP/0.9 style, or a slow-loris) is answered with 400 */
+#define HEAD_TIMEOUT_S 10
 /* handlers parse JSON (jansson recurses up to 2048 levels) and use 64 KiB
  * buffers; 2 MiB leaves ample room */
 #define THREAD_STACK (2u << 20)
@@ -324,7 +327,8 @@ static int serve_one(struct conn *c)
 {
         _cleanup_free_ char *raw = NULL;
         ssize_t hl = http_read_head(&c->rd, &raw);
-        if (hl == 0 || (hl < 0 && hl != -E2BIG && hl != -EBADMSG))
+        if (hl == 0 ||
+            (hl < 0 && hl != -E2BIG && hl != -EBADMSG && hl != -ETIMEDOUT && hl != -EPIPE))
                 return -1; /* EOF, the idle timeout, or the client went away */
         c->head = (struct http_head){0};
         struct api_request *req = api_request_new(c->s->engine, c->fd, &c->head);
@@ -352,6 +356,10 @@ static int serve_one(struct conn *c)
                 c->close = c->linger = true;
                 if (r == -E2BIG)
                         api_reply_error(req, 431, "request header fields too large");
+                else if (r == -ETIMEDOUT || r == -EPIPE)
+                        api_reply_error(req, 400,
+                                        "malformed HTTP request: the head did not end (no blank "
+                                        "line after the request line and header fields)");
                 else if (r == -ENOTSUP)
                         api_reply_error(req, 501, "transfer coding not supported: %s",
                                         http_header(&c->head, "Transfer-Encoding"));
@@ -493,7 +501,10 @@ static void *accept_main(void *p)
                 }
                 struct conn *c = xzalloc(sizeof(*c));
                 *c = (struct conn){.s = s, .fd = fd};
-                c->rd = (struct http_reader){.fd = fd, .buf = xmalloc(HEAD_MAX), .cap = HEAD_MAX};
+                c->rd = (struct http_reader){.fd = fd,
+                                             .buf = xmalloc(HEAD_MAX),
+                                             .cap = HEAD_MAX,
+                                             .head_timeout_ms = HEAD_TIMEOUT_S * 1000};
                 socklen_t l = sizeof(c->cred);
                 if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &l) < 0)
                         c->cred = (struct ucred){.uid = (uid_t)-1, .gid = (gid_t)-1};

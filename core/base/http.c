@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -67,10 +68,28 @@ ssize_t http_read_some(struct http_reader *r, void *dst, size_t max)
         return (ssize_t)l;
 }
 
+/* 0 once fd has something to read (or its end), -ETIMEDOUT at deadline
+ * (CLOCK_MONOTONIC, ns). */
+static int wait_readable(int fd, int64_t deadline)
+{
+        for (;;) {
+                int64_t left = deadline - monotonic_ns();
+                if (left <= 0)
+                        return -ETIMEDOUT;
+                struct pollfd p = {fd, POLLIN, 0};
+                int n = poll(&p, 1, (int)((left + 999999) / 1000000));
+                if (n > 0)
+                        return 0;
+                if (n < 0 && errno != EINTR)
+                        return -errno;
+        }
+}
+
 ssize_t http_read_head(struct http_reader *r, char **ret)
 {
         size_t scanned = 0; /* bytes after off known to hold no end of head */
         bool any = false;
+        int64_t deadline = 0; /* set at the head's first byte */
         for (;;) {
                 /* empty lines before the start line */
                 while (scanned == 0 && r->off < r->len &&
@@ -95,6 +114,13 @@ ssize_t http_read_head(struct http_reader *r, char **ret)
                         return (ssize_t)end;
                 }
                 scanned = avail > 2 ? avail - 2 : 0; /* (compaction keeps it valid) */
+                if (r->head_timeout_ms > 0 && (avail || any)) {
+                        if (!deadline)
+                                deadline = monotonic_ns() + (int64_t)r->head_timeout_ms * 1000000;
+                        int pr = wait_readable(r->fd, deadline);
+                        if (pr < 0)
+                                return pr;
+                }
                 ssize_t n = http_fill(r);
                 if (n < 0)
                         return n;

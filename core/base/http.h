@@ -17,6 +17,10 @@ struct http_reader {
         int fd;
         char *buf; /* cap bytes; [off, len) read and not yet used */
         size_t off, len, cap;
+        /* A head begun must be complete within this time (0: no limit), so
+         * that a request line without its blank line is answered, not held
+         * until the connection's idle timeout. */
+        int head_timeout_ms;
 };
 
 /* Read more into the buffer (compacting it when full): the bytes read, 0 at
@@ -31,7 +35,8 @@ ssize_t http_read_some(struct http_reader *r, void *dst, size_t max);
 /* Read a head, up to and including its blank line (empty lines before it are
  * skipped), into *ret (allocated, NUL-terminated): its length; 0 at EOF
  * before the first byte; -E2BIG when it does not fit in the buffer; -EPIPE
- * at EOF inside it; -EBADMSG when it holds a NUL byte. */
+ * at EOF inside it; -ETIMEDOUT when its end has not come head_timeout_ms
+ * after its first byte; -EBADMSG when it holds a NUL byte. */
 ssize_t http_read_head(struct http_reader *r, char **ret);
 
 struct http_header {

@@ -8,6 +8,8 @@
 #include <signal.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <linux/openat2.h>
@@ -641,11 +643,56 @@ void spawnattr_init_clean(posix_spawnattr_t *at, short extra_flags)
         posix_spawnattr_setflags(at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | extra_flags);
 }
 
+static const char *program_path;
+
+void program_path_set(const char *path)
+{
+        program_path = path;
+}
+
+#define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+
+int sealed_copy(const char *path, const char *name)
+{
+        _cleanup_close_ int in = open(path, O_RDONLY | O_CLOEXEC);
+        if (in < 0)
+                return -errno;
+        struct stat st;
+        if (fstat(in, &st) < 0)
+                return -errno;
+        _cleanup_free_ char *base = xstrdup(path);
+        _cleanup_close_ int fd =
+            memfd_create(name ?: basename(base), MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0)
+                return -errno;
+        for (off_t left = st.st_size; left > 0;) {
+                ssize_t n = sendfile(fd, in, NULL, (size_t)left);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n < 0 ? -errno : -EIO;
+                left -= n;
+        }
+        if (fchmod(fd, 0555) < 0 || fcntl(fd, F_ADD_SEALS, SEALS) < 0)
+                return -errno;
+        return TAKE_FD(fd);
+}
+
+bool running_sealed(void)
+{
+        _cleanup_close_ int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+        int seals = fd < 0 ? -1 : fcntl(fd, F_GET_SEALS);
+        return seals >= 0 && (seals & SEALS) == SEALS;
+}
+
 char *find_program(const char *name, const char *const *rel_dirs, const char *installed_dir)
 {
         char self[4096];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (n > 0) {
+        ssize_t n = program_path ? (ssize_t)strlen(program_path)
+                                 : readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (program_path && (size_t)n < sizeof(self))
+                memcpy(self, program_path, (size_t)n);
+        if (n > 0 && (size_t)n < sizeof(self)) {
                 self[n] = '\0';
                 const char *dir = dirname(self);
                 for (size_t i = 0; rel_dirs && rel_dirs[i]; i++) {

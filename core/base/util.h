@@ -176,6 +176,20 @@ int openat_in_root(int rootfd, const char *path, int flags);
  * relative to the directory of the running program: "." for beside it, as
  * in a build tree), then in installed_dir. NULL if none is executable. */
 char *find_program(const char *name, const char *const *rel_dirs, const char *installed_dir);
+/* Where find_program looks from when this program runs from a copy (a
+ * sealed memfd, whose /proc/self/exe names no directory): the path of the
+ * file it was copied from. */
+void program_path_set(const char *path);
+
+/* A sealed memfd copy of the program at path (CLOEXEC; named after it): a
+ * process that runs from it has no /proc/PID/exe on the host's file system
+ * for a container to write through (CVE-2019-5736), and the copy itself
+ * cannot be written, shrunk or grown. name: the memfd's (NULL: the file's
+ * base name). Exec it with fexecve() or by the path
+ * /proc/self/fd/N. -errno on failure. */
+int sealed_copy(const char *path, const char *name);
+/* Does this process run from such a sealed copy? */
+bool running_sealed(void);
 /* One of berth's helpers (berth-tar, berth-registry, berth-init,
  * berth-shim-dynamic): beside the running program (a build tree: bin/, or
  * ../bin for the test programs), in ../libexec/berth from it, or in

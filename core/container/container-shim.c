@@ -3,6 +3,7 @@
  * channel of the start, and the line protocol on its socket. */
 #include "container-internal.h"
 #include "shim-proto.h"
+#include "base/log.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -66,6 +67,43 @@ int ct_read_line(int fd, char *buf, size_t len, int timeout_ms)
         return (int)n;
 }
 
+/* Shims run from one sealed memfd copy of berth-shim, made at the first
+ * start: the runtime's children (an exec's, before it execs) are forks of
+ * the shim, and a container that reaches one through /proc/PID/exe finds
+ * the copy, which cannot be written, not the host's binary (CVE-2019-5736).
+ * The copy is shared by every shim. Where it cannot be made, the shims run
+ * from the file, with a warning. */
+static pthread_mutex_t sealed_lock = PTHREAD_MUTEX_INITIALIZER;
+static int sealed_fd = -1;
+static char *sealed_of;
+
+static char *shim_exec_path(const char *shim)
+{
+        pthread_mutex_lock(&sealed_lock);
+        if (!sealed_of || !streq(sealed_of, shim)) {
+                int fd = sealed_copy(shim, NULL);
+                /* above the fds the spawn sets up (0-3) */
+                int high = fd < 0 ? fd : fcntl(fd, F_DUPFD_CLOEXEC, 10);
+                if (fd >= 0 && high < 0)
+                        high = -errno;
+                safe_close(fd);
+                if (high < 0)
+                        log_warn("cannot make a sealed copy of '%s': %s, the shim runs from the "
+                                 "file",
+                                 shim, strerror(-high));
+                else {
+                        safe_close(sealed_fd);
+                        sealed_fd = high;
+                        free(sealed_of);
+                        sealed_of = xstrdup(shim);
+                }
+        }
+        char *p = sealed_of && streq(sealed_of, shim) ? xasprintf("/proc/self/fd/%d", sealed_fd)
+                                                      : xstrdup(shim);
+        pthread_mutex_unlock(&sealed_lock);
+        return p;
+}
+
 int ct_spawn_shim(struct container_store *s, const char *id, const char *sd, int *ret_sync,
                   pid_t *ret_pid, struct berth_err *err)
 {
@@ -73,6 +111,7 @@ int ct_spawn_shim(struct container_store *s, const char *id, const char *sd, int
         if (!shim)
                 return err_set(err, -ENOENT, "berth-shim was not found next to berthd or in %s",
                                BERTH_SBINDIR);
+        _cleanup_free_ char *exe = shim_exec_path(shim);
         int sp[2];
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
                 return err_errno(err, -errno, "socketpair");
@@ -85,9 +124,10 @@ int ct_spawn_shim(struct container_store *s, const char *id, const char *sd, int
         posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
         posix_spawn_file_actions_addopen(&fa, 2, logp, O_WRONLY | O_CREAT | O_APPEND, 0600);
         posix_spawn_file_actions_adddup2(&fa, sp[1], SHIM_SYNC_FD);
-        char *argv[] = {(char *)"berth-shim", (char *)sd, NULL};
+        /* argv[0]: the file, for the shim to find its siblings from */
+        char *argv[] = {shim, (char *)sd, NULL};
         pid_t pid;
-        int r = posix_spawn(&pid, shim, &fa, &at, argv, environ);
+        int r = posix_spawn(&pid, exe, &fa, &at, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
         posix_spawnattr_destroy(&at);
         close(sp[1]);

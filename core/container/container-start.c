@@ -129,6 +129,18 @@ static void handle_exit(struct container_store *s, const char *id, json_t *ex)
         }
 }
 
+/* A container whose shim died: its processes are nobody's children now
+ * and would keep running, on the network, with an address the exit hands
+ * to the next container. The runtime's forced delete kills every process
+ * in its cgroup and removes the cgroup; it is a no-op for a container the
+ * shim already deleted. */
+static void kill_orphan(struct container_store *s, const char *id)
+{
+        struct berth_err err = {0};
+        if (runtime_delete(s->runtime_root, id, true, &err) < 0)
+                log_error("container %s: its shim died, and its processes: %s", id, err.msg);
+}
+
 static void *monitor_main(void *p)
 {
         struct monitor *m = p;
@@ -137,9 +149,9 @@ static void *monitor_main(void *p)
         close(m->fd);
         json_error_t je;
         json_t *ex = r > 0 ? json_loads(line, 0, &je) : NULL;
-        if (!ex) {
-                /* The shim went away without a word: it was killed. Its
-                 * container's init died with it (PDEATHSIG) or is orphaned;
+        bool shim_lost = !ex;
+        if (shim_lost) {
+                /* The shim went away without a word: it was killed, and
                  * an exit.json may still be there. */
                 _cleanup_free_ char *sd = ct_state_dir(m->s, m->id);
                 _cleanup_free_ char *ep = xasprintf("%s/%s", sd, SHIM_EXIT);
@@ -147,8 +159,11 @@ static void *monitor_main(void *p)
                 if (json_load_path(ep, &ex, &err) < 0)
                         ex = json_pack("{s:i, s:b}", "ExitCode", 255, "OOMKilled", 0);
         }
-        if (!ct_closing(m->s))
+        if (!ct_closing(m->s)) {
+                if (shim_lost)
+                        kill_orphan(m->s, m->id);
                 handle_exit(m->s, m->id, ex);
+        }
         json_decref(ex);
         free(m);
         return NULL;
@@ -481,6 +496,10 @@ int container_restore(struct container_store *s)
                 json_t *ex = NULL;
                 if (json_load_path(ep, &ex, &err) < 0)
                         ex = json_pack("{s:i, s:b}", "ExitCode", 255, "OOMKilled", 0);
+                /* Its shim died while berthd was away: what still runs of
+                 * it goes, as in the monitor. */
+                kill_orphan(s, r->id);
+                s->d.net->down(s->d.net_ctx, r->id, r->j);
                 set_exited(s, r, ex);
                 json_decref(ex);
                 berth_storage_put(s->d.storage, r->id, 0, &err);

@@ -21,6 +21,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -398,7 +399,14 @@ int runtime_create(const struct runtime_spec *spec, const struct runtime_create_
                         goto fail;
                 }
         }
+        /* In a pid namespace that others share, they see the child from
+         * its birth: it is born non-dumpable, as runtime_exec's is. */
+        int dumpable = ns_fds[RT_NS_PID] >= 0 ? prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) : -1;
+        if (dumpable >= 0)
+                prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         pid = (pid_t)syscall(SYS_clone, (unsigned long)flags, NULL, NULL, NULL, 0);
+        if (pid != 0 && dumpable > 0)
+                prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
         if (pid == 0) {
                 struct child_args a = {.spec = spec,
                                        .opts = opts,
@@ -848,7 +856,16 @@ int runtime_exec(const char *root, const char *id, const struct runtime_process 
         bool have_cg = !isempty(s->cgroups_path) && rt_cgroup_layout_detect(&l, NULL) >= 0;
         if (have_cg && rt_cgroup_open_self(&l, s->cgroups_path, &self_fds, &n_self, NULL) < 0)
                 n_self = 0;
+        /* The child is in the container's pid namespace from its birth: it
+         * is born non-dumpable (fork copies the flag), so that a process in
+         * the container cannot open its /proc/PID/exe (the runtime's binary
+         * on the host: CVE-2019-5736), mem or fds between its setns and its
+         * exec, which makes the command dumpable again. */
+        int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         pid = fork();
+        if (pid != 0 && dumpable > 0)
+                prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
         if (pid == 0) {
                 struct berth_err e = {0};
                 sigset_t none;

@@ -33,5 +33,9 @@ int rt_init_run(const struct runtime_process *p, const char *path, int sync_fd,
         }
         safe_close(sync_fd);
         prctl(PR_SET_NAME, "berth-init", 0, 0, 0);
+        /* We stay in the container running the runtime's code: its
+         * processes must not reach our exe (the runtime's binary), memory
+         * or fds through /proc/1. */
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         init_wait_loop(child, &all);
 }

@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -662,6 +663,8 @@ static int cmd_exec(int argc, char **argv)
         return runtime_wait_exit(pid);
 }
 
+extern char **environ;
+
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -714,6 +717,21 @@ int main(int argc, char **argv)
         int subc = argc - optind;
         const char *cmd = sub[0];
         optind = 1;
+        /* (run from a sealed copy, the kernel names us after its fd) */
+        prctl(PR_SET_NAME, program_invocation_short_name, 0, 0, 0);
+        /* The commands whose children enter a container run from a sealed
+         * copy of this program: a process in the container that reaches
+         * one through /proc/PID/exe finds the copy, which cannot be
+         * written, not the host's binary (CVE-2019-5736). Where the copy
+         * cannot be made, they run from the file. */
+        if ((streq(cmd, "create") || streq(cmd, "run") || streq(cmd, "exec")) &&
+            !running_sealed()) {
+                int fd = sealed_copy("/proc/self/exe", "berth-runtime");
+                if (fd >= 0) {
+                        fexecve(fd, argv, environ);
+                        close(fd);
+                }
+        }
         if (streq(cmd, "create"))
                 return cmd_create(subc, sub);
         if (streq(cmd, "run"))

@@ -879,6 +879,11 @@ int main(int argc, char **argv)
                 fprintf(stderr, "usage: berth-shim /STATE/DIR (started by berthd, not by hand)\n");
                 return 2;
         }
+        /* berthd runs us from a sealed copy (ct_spawn_shim), whose name
+         * the kernel takes from /proc/self/fd/N: argv[0] is the file. */
+        if (argv[0][0] == '/')
+                program_path_set(argv[0]);
+        prctl(PR_SET_NAME, program_invocation_short_name, 0, 0, 0);
         if (fcntl(SHIM_SYNC_FD, F_GETFD) < 0)
                 s.sync_fd = -1;
         s.dir = argv[1];

@@ -6,6 +6,9 @@
 #include "driver/driver.h"
 
 #include <fcntl.h>
+#include <unistd.h>
+
+extern char **environ;
 
 /* The plugins' descriptors, renamed by berth_builtin_plugin()
  * (plugins/CMakeLists.txt). */
@@ -40,6 +43,11 @@ int shim_static_logging(char **argv, const char *driver, struct berth_err *err)
                                "logging driver '%s' is a plugin, and berth-shim-dynamic, which "
                                "loads plugins, is neither next to berth-shim nor in %s",
                                driver, BERTH_LIBEXECDIR "/berth");
+        /* from a sealed copy, as berthd starts this one (ct_spawn_shim) */
+        argv[0] = dyn;
+        int fd = sealed_copy(dyn, NULL);
+        if (fd >= 0)
+                fexecve(fd, argv, environ);
         execv(dyn, argv);
         return err_errno(err, -errno, "cannot start '%s'", dyn);
 }

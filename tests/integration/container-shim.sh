@@ -27,9 +27,13 @@ mem() { # LABEL PID
         priv=$(awk '/^Private_(Clean|Dirty):/ {s += $2} END {print s}' "/proc/$2/smaps_rollup")
         printf '# shim %-22s VmRSS %5s kB  Pss %5s kB  Private %5s kB\n' "$1:" "$rss" "$pss" "$priv"
 }
-# static: its executable is berth-shim, and no shared object is mapped
+# argv[0] of a shim: the file it runs a sealed copy of
+argv0() { tr '\0' '\n' < "/proc/$1/cmdline" | head -1; }
+# static: its executable is (the sealed copy of) berth-shim, and no shared
+# object is mapped
 is_static_shim() { # PID
-        [ "$(readlink "/proc/$1/exe")" = "$(readlink -f "$BERTH_BUILD_DIR/bin/berth-shim")" ] &&
+        [ "$(readlink "/proc/$1/exe")" = "/memfd:berth-shim (deleted)" ] &&
+                [ "$(argv0 "$1")" = "$(readlink -f "$BERTH_BUILD_DIR/bin/berth-shim")" ] &&
                 ! grep -qE '\.so(\.[0-9]+)*$' "/proc/$1/maps"
 }
 
@@ -88,8 +92,9 @@ check "--log-driver none: the static shim" is_static_shim "$(shim_of "$id5")"
 # berth-shim-dynamic, which dlopens it
 id6=$(tb run -d --network none --log-driver test-lines busybox sh -c 'echo out; echo err >&2; sleep 1000')
 pid=$(shim_of "$id6")
-expect_eq "a plugin logging driver: berth-shim-dynamic runs" "$(readlink "/proc/$pid/exe")" \
+expect_eq "a plugin logging driver: berth-shim-dynamic runs" "$(argv0 "$pid")" \
         "$(readlink -f "$BERTH_BUILD_DIR/bin/berth-shim-dynamic")"
+expect_eq "... from a sealed copy" "$(readlink "/proc/$pid/exe")" "/memfd:berth-shim-dynamic (deleted)"
 check "... and has the plugin mapped" grep -q "log-testlines.so" "/proc/$pid/maps"
 f=$DATA/containers/$id6/test-lines.log
 for _ in $(seq 50); do [ "$(wc -l < "$f" 2> /dev/null)" = 2 ] && break; sleep 0.1; done

@@ -117,6 +117,36 @@ sleep 0.5
 check "another client is served meanwhile" timeout 2 curl -sf --unix-socket "$SOCK" http://localhost/_ping -o /dev/null
 kill "$stall" 2>/dev/null; wait "$stall" 2>/dev/null
 
+# a request line whose head never ends (HTTP/0.9 style, no blank line) is
+# answered with 400 after the head timeout (10 s), not held for the
+# connection's 300-s idle timeout; the same head cut by the client's EOF at once
+out=$(python3 - "$SOCK" <<'EOF'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.settimeout(30)
+t0 = time.time()
+s.sendall(b"GET /_ping\r\n")
+out = b""
+try:
+    while True:
+        d = s.recv(4096)
+        if not d:
+            break
+        out += d
+except socket.timeout:
+    pass
+print("%d %s" % (int(time.time() - t0), out.decode("latin-1").split("\r\n")[0]))
+EOF
+)
+expect_contains "an unended head is answered with 400" "$out" "HTTP/1.1 400"
+check "within the head timeout, not the idle one ($out s)" test "${out%% *}" -le 12
+out=$(printf 'GET /_ping\r\n' | timeout 5 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(sys.stdin.buffer.read()); s.shutdown(socket.SHUT_WR)
+print(s.recv(4096).decode("latin-1"))' "$SOCK")
+expect_contains "an unended head cut by EOF is answered with 400 at once" "$out" "HTTP/1.1 400"
+
 # threads: a client that leaves a stream frees its threads
 threads() { ls "/proc/$DAEMON_PID/task" | wc -l; }
 settle() { # wait until the thread count is $1 (up to 5 s)

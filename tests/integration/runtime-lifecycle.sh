@@ -14,6 +14,10 @@ rt create -b "$T/sleeper" --pid-file "$T/pid" c2 </dev/null
 [ "$(rt state c2 | jq -r .status)" = created ] || fail "state after create"
 pid=$(rt state c2 | jq -r .pid)
 [ "$pid" = "$(cat "$T/pid")" ] || fail "pid file"
+# until its exec, the init runs berth-runtime's code from a sealed copy:
+# the container cannot write the host's binary through /proc/PID/exe
+[ "$(readlink "/proc/$pid/exe")" = "/memfd:berth-runtime (deleted)" ] ||
+        fail "the created init runs from $(readlink "/proc/$pid/exe"), not a sealed copy"
 [ "$(rt list -q)" = c2 ] || fail "list -q"
 rt list --format json | jq -e '.[0].id == "c2"' >/dev/null || fail "list json"
 rt start c2

@@ -310,6 +310,35 @@ START_TEST(test_status_line)
 }
 END_TEST
 
+/* A head begun must end within head_timeout_ms: a request line without the
+ * blank line after it is -ETIMEDOUT then, not a wait for the connection's
+ * idle timeout; a silent connection is not timed (0 means none); a head
+ * that ends in time is read as before. */
+START_TEST(test_head_timeout)
+{
+        int p[2];
+        char *head = NULL;
+        ck_assert_int_eq(pipe(p), 0);
+        struct http_reader r = {
+            .fd = p[0], .buf = xmalloc(4096), .cap = 4096, .head_timeout_ms = 200};
+        ck_assert_int_eq(write(p[1], "GET /_ping\r\n", 12), 12);
+        int64_t t0 = monotonic_ns();
+        ck_assert_int_eq(http_read_head(&r, &head), -ETIMEDOUT);
+        int64_t ms = (monotonic_ns() - t0) / 1000000;
+        ck_assert_msg(ms >= 150 && ms < 2000, "timed out after %lld ms", (long long)ms);
+        ck_assert_ptr_null(head);
+        /* the rest of the head in time */
+        r.off = r.len = 0;
+        ck_assert_int_eq(write(p[1], "GET /a HTTP/1.1\r\n", 17), 17);
+        ck_assert_int_eq(write(p[1], "\r\n", 2), 2);
+        ck_assert_int_eq(http_read_head(&r, &head), 19);
+        free(head);
+        close(p[1]);
+        close(p[0]);
+        free(r.buf);
+}
+END_TEST
+
 static Suite *http_suite(void)
 {
         Suite *s = suite_create("http");
@@ -319,6 +348,7 @@ static Suite *http_suite(void)
         tcase_add_test(tc, test_chunked);
         tcase_add_test(tc, test_length_and_framing);
         tcase_add_test(tc, test_status_line);
+        tcase_add_test(tc, test_head_timeout);
         suite_add_tcase(s, tc);
         return s;
 }

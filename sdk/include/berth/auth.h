@@ -13,7 +13,11 @@
 
 /* Feature bits. */
 #define BERTH_AUTH_F_RESPONSE (1ull << 0) /* authorize_response() wants to see responses */
-#define BERTH_AUTH_F_BODY     (1ull << 1) /* wants request bodies (JSON only, up to 1 MiB) */
+/* Wants request bodies: JSON ones, up to 1 MiB. A request whose body
+ * cannot be shown (another Content-Type, or larger) is denied before it
+ * reaches the driver, so that no body is acted on unseen. Streamed bodies
+ * (PUT /containers/{id}/archive: a tar) are not shown. */
+#define BERTH_AUTH_F_BODY (1ull << 1)
 
 struct berth_auth_request {
         uint32_t uid; /* the client's credentials from the socket */
