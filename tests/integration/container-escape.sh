@@ -27,9 +27,10 @@
 #   (container-spec.c), never through NSS, so no code is loaded from it
 # - tar slip: cp (container-cp, "hostile tar"), load and import through the
 #   daemon (here), the unpacker with both storage drivers
-#   (check-image-hostile); build contexts: the builder is not in the tree
-#   yet (core/build/ is in progress), its context tars go through the same
-#   unpacker
+#   (check-image-hostile); build contexts: build-hostile (../ and absolute
+#   names, files through symlinks, hard links and devices out of the
+#   context, a Dockerfile or COPY source that points out of it) and
+#   check-build-context (the context unpacker itself)
 # - a volume or bind target that is a symlink out of the root: volume-cli
 #   ("hostile image: /data -> /etc", a volume's planted symlink)
 # - /proc and /sys paths that must stay masked or read-only: here (with
