@@ -244,11 +244,7 @@ int main(int argc, char **argv)
                 int r = cmds[i].fn(argv + 2, res, &err);
                 return tar_helper_reply(r, res, &err);
         }
-        fprintf(
-            stderr,
-            "usage: berth-tar pack|unpack|diff|spool|decompress|save|context-unpack|pack-copy ARGS "
-            "(run by berth, see berth-tar.c)\n");
-        fprintf(stderr, "usage: berth-tar pack|unpack|diff|spool|decompress|save|context ARGS "
-                        "(run by berth, see berth-tar.c)\n");
+        fprintf(stderr, "usage: berth-tar pack|unpack|diff|spool|decompress|save|context-unpack|"
+                        "pack-copy|context ARGS (run by berth, see berth-tar.c)\n");
         return 2;
 }
