@@ -63,6 +63,13 @@ for drv in vfs overlay2; do
                 sleep "$delay"
                 kill -9 "$pid" 2>/dev/null || true
                 wait "$pid" 2>/dev/null || true
+                # its berth-tar dies of PDEATHSIG, but not at once: under
+                # load it may still write into tmp/ after the next open
+                # emptied it (a real daemon restarts much later)
+                for _ in $(seq 200); do
+                        pgrep -f "berth-tar .*$root" > /dev/null || break
+                        sleep 0.01
+                done
                 # the next open repairs: only whole images are listed
                 list=$(t ls)
                 echo "$list" | grep -q '"multi:latest"' || fail "$drv: the earlier image is gone"
