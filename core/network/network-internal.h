@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include "driver/driver.h"
+#include "base/hostlock.h"
 #include "base/json.h"
 #include "network.h"
 
@@ -19,7 +20,8 @@ struct netrec {
         char id[65];
         json_t *j; /* the inspect shape; Containers[cid].Aliases is ours (stripped on output) */
         struct driver *drv;
-        struct dns *dns; /* user-defined bridge networks */
+        struct dns *dns;        /* user-defined bridge networks */
+        struct hostlock *claim; /* its subnet, claimed host-wide (base/hostlock.h) */
 };
 
 struct network_store {

@@ -258,6 +258,25 @@ static int table_build(struct drv *d, struct berth_err *err)
         return nft_run(d, buf, err);
 }
 
+/* The bridge and the table are names the whole host shares: a second
+ * daemon with the same ones would rebuild this one's table and delete its
+ * bridge on the way out. */
+static int claim(struct drv *d, const char *what, const char *name, struct berth_err *err)
+{
+        if (!BERTH_HOST_HAS(d->host, claim_name))
+                return 0;
+        struct berth_err e = {0};
+        int r = d->host->claim_name(d->host->ctx, what, name, &e);
+        if (r == -EBUSY)
+                return berth_host_err(d->host, err, r,
+                                      "%s; give this daemon its own [network.bridge] bridge and "
+                                      "subnet",
+                                      e.msg);
+        if (r < 0)
+                return berth_host_err(d->host, err, r, "%s", e.msg);
+        return 0;
+}
+
 static int drv_init(const struct berth_host *host, void **ret_state, struct berth_err *err)
 {
         struct drv *d = calloc(1, sizeof(*d));
@@ -278,8 +297,17 @@ static int drv_init(const struct berth_host *host, void **ret_state, struct bert
                 free(d);
                 return r;
         }
+        /* Before the table is touched: building it flushes it, and another
+         * daemon's table of that name would lose its rules. */
+        int r = claim(d, "bridge", br, err);
+        if (r >= 0)
+                r = claim(d, "nftables table", d->table, err);
+        if (r < 0) {
+                free(d);
+                return r;
+        }
         d->nl = nl_socket_alloc();
-        int r = d->nl ? nl_connect(d->nl, NETLINK_ROUTE) : -NLE_NOMEM;
+        r = d->nl ? nl_connect(d->nl, NETLINK_ROUTE) : -NLE_NOMEM;
         if (r < 0) {
                 if (d->nl)
                         nl_socket_free(d->nl);
