@@ -44,6 +44,11 @@ bool nw_predefined(const char *name);
 /* "10.1.0.0/16" -> network address (host order) and prefix. */
 int nw_parse_cidr(const char *s, uint32_t *ret_addr, int *ret_prefix);
 
+/* A network whose subnet another daemon held when this one started was
+ * not built: try again (that daemon may have let it go), or fail naming
+ * it. 0 for a network that is built. */
+int nw_realise_again_locked(struct network_store *s, struct netrec *n, struct berth_err *err);
+
 /* Pick an address: `want` if given (and free), else the first free one. */
 int nw_alloc_locked(struct netrec *n, const char *want, char ret_ip[16], struct berth_err *err);
 

@@ -255,6 +255,17 @@ static int realise(struct network_store *s, struct netrec *n, uint64_t flags, st
         return 0;
 }
 
+int nw_realise_again_locked(struct network_store *s, struct netrec *n, struct berth_err *err)
+{
+        if (n->claim || !nw_subnet(n) || !n->drv ||
+            !(n->drv->desc->features & BERTH_NET_F_USES_IPAM))
+                return 0;
+        int r = realise(s, n, BERTH_NET_RESTORE, err);
+        if (r < 0)
+                return err_prefix(err, "network %s", nw_name(n));
+        return 0;
+}
+
 static struct driver *driver_for(struct network_store *s, const char *api_name)
 {
         return driver_set_find(&s->drivers, BERTH_KIND_NETWORK,

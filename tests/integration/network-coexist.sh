@@ -133,6 +133,26 @@ d_sub=$(subnet_of b coexist-dummy)
 ip link del "$DUMMY"
 check "network rm" quiet b network rm coexist-dummy
 
+# --- a user network's subnet, taken while its daemon was stopped ------------
+check "network with an explicit subnet" quiet b network create --subnet "$TEST_NET_PREFIX.128/26" coexist-keep
+stop_daemon
+check "second daemon starts" b2_start
+check "second daemon takes that subnet while the first is stopped" \
+        quiet b2 network create --subnet "$TEST_NET_PREFIX.128/26" coexist-took
+start_daemon
+expect_contains "first daemon warns about the network it cannot build" "$(cat "$DAEMON_LOG")" \
+        "subnet $TEST_NET_PREFIX.128/26 is in use by the daemon of $B/data"
+out=$(b run --rm --network coexist-keep busybox true 2>&1)
+expect_contains "a container on it is refused, naming the other daemon" "$out" \
+        "network coexist-keep: subnet $TEST_NET_PREFIX.128/26 is in use by the daemon of $B/data"
+out=$(b run --rm busybox true 2>&1); rc=$?
+expect_eq "the first daemon's other networks work ($out)" "$rc" 0
+check "second daemon gives the subnet up" quiet b2 network rm coexist-took
+out=$(b run --rm --network coexist-keep busybox ip -4 addr show eth0 2>&1)
+expect_contains "then the network works" "$out" "inet $TEST_NET_PREFIX.1"
+check "network rm" quiet b network rm coexist-keep
+b2_stop
+
 # --- a daemon killed with SIGKILL leaves no claim behind --------------------
 kill -KILL "$DAEMON_PID"
 wait "$DAEMON_PID" 2> /dev/null
