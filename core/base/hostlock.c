@@ -124,20 +124,18 @@ static bool overlaps(uint32_t a, int pa, uint32_t b, int pb)
         return (a & m) == (b & m);
 }
 
-/* With the directory locked: the first held subnet file of another
- * process that overlaps base/prefix, or 0. Stale ones are removed. */
-static int subnet_conflict(const char *dir, uint32_t base, int prefix, char *ret_file,
-                           size_t file_len, char *owner, size_t owner_len, struct berth_err *err)
+/* With the directory locked: remove the files of claims whose daemons are
+ * gone (killed: nobody released them), and when `subnet`, find the first
+ * held subnet file of another process that overlaps base/prefix (1). */
+static int scan(const char *dir, bool subnet, uint32_t base, int prefix, char *ret_file,
+                size_t file_len, char *owner, size_t owner_len, struct berth_err *err)
 {
         _cleanup_closedir_ DIR *d = opendir(dir);
         if (!d)
                 return err_errno(err, -errno, "cannot read lock directory '%s'", dir);
         struct dirent *de;
         while ((de = readdir(d))) {
-                uint32_t b;
-                int p;
-                if (parse_subnet_file(de->d_name, &b, &p) < 0 || !overlaps(base, prefix, b, p) ||
-                    held_here(dir, de->d_name))
+                if (de->d_name[0] == '.' || held_here(dir, de->d_name))
                         continue;
                 int fd = -1;
                 struct berth_err e = {0};
@@ -146,12 +144,18 @@ static int subnet_conflict(const char *dir, uint32_t base, int prefix, char *ret
                         continue;
                 if (r < 0)
                         return err_set(err, r, "%s", err_msg(&e));
-                if (r == 0) {
+                if (r > 0) {
+                        unlinkat(dirfd(d), de->d_name, 0);
+                        close(fd);
+                        continue;
+                }
+                uint32_t b;
+                int p;
+                if (subnet && parse_subnet_file(de->d_name, &b, &p) == 0 &&
+                    overlaps(base, prefix, b, p)) {
                         snprintf(ret_file, file_len, "%s", de->d_name);
                         return 1;
                 }
-                unlinkat(dirfd(d), de->d_name, 0); /* its daemon is gone */
-                close(fd);
         }
         return 0;
 }
@@ -166,25 +170,22 @@ static int claim(const char *dir, const char *what, const char *name, const char
         if (dfd < 0)
                 return dfd;
         char holder[4096], other[300];
-        if (subnet) {
-                int r = subnet_conflict(dir, base, prefix, other, sizeof(other), holder,
-                                        sizeof(holder), err);
-                if (r < 0)
-                        return r;
-                if (r > 0) {
-                        uint32_t ob;
-                        int op;
-                        char ot[16];
-                        parse_subnet_file(other, &ob, &op);
-                        struct in_addr ia = {htonl(ob)};
-                        inet_ntop(AF_INET, &ia, ot, sizeof(ot));
-                        return err_set(err, -EBUSY,
-                                       "%s %s is in use by the daemon of %s (its subnet %s/%d)",
-                                       what, name, holder, ot, op);
-                }
+        int r = scan(dir, subnet, base, prefix, other, sizeof(other), holder, sizeof(holder), err);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                uint32_t ob;
+                int op;
+                char ot[16];
+                parse_subnet_file(other, &ob, &op);
+                struct in_addr ia = {htonl(ob)};
+                inet_ntop(AF_INET, &ia, ot, sizeof(ot));
+                return err_set(err, -EBUSY,
+                               "%s %s is in use by the daemon of %s (its subnet %s/%d)", what, name,
+                               holder, ot, op);
         }
         int fd = -1;
-        int r = try_file(dir, file, O_CREAT, &fd, holder, sizeof(holder), err);
+        r = try_file(dir, file, O_CREAT, &fd, holder, sizeof(holder), err);
         if (r < 0)
                 return r;
         if (r == 0)
@@ -230,29 +231,57 @@ int hostlock_claim_subnet(const char *dir, uint32_t base, int prefix, const char
         return claim(dir, "subnet", name, file, owner, true, base, prefix, ret, err);
 }
 
-struct hostlock *hostlock_release(struct hostlock *l)
+/* Unlink the file and drop the lock. The file goes under the directory's
+ * lock: nobody is between open and flock of it then. Without that lock it
+ * stays, stale, for the next claim to remove. */
+static void drop(struct hostlock *l)
 {
-        if (!l)
-                return NULL;
-        pthread_mutex_lock(&held_lock);
-        for (struct hostlock **pp = &held; *pp; pp = &(*pp)->next)
-                if (*pp == l) {
-                        *pp = l->next;
-                        break;
-                }
-        pthread_mutex_unlock(&held_lock);
-        /* Unlinked under the directory's lock: nobody is between open and
-         * flock of this file then. Without that lock the file stays, stale,
-         * for the next claimer to take over. */
         int dfd = dir_lock(l->dir, NULL);
         if (dfd >= 0) {
                 _cleanup_free_ char *p = xasprintf("%s/%s", l->dir, l->file);
                 unlink(p);
                 close(dfd);
         }
-        close(l->fd);
+        l->fd = safe_close(l->fd);
+}
+
+static bool unlist(struct hostlock *l)
+{
+        bool found = false;
+        pthread_mutex_lock(&held_lock);
+        for (struct hostlock **pp = &held; *pp; pp = &(*pp)->next)
+                if (*pp == l) {
+                        *pp = l->next;
+                        found = true;
+                        break;
+                }
+        pthread_mutex_unlock(&held_lock);
+        return found;
+}
+
+struct hostlock *hostlock_release(struct hostlock *l)
+{
+        if (!l)
+                return NULL;
+        /* after hostlock_release_all() the name may be another's already */
+        if (unlist(l))
+                drop(l);
         free(l->dir);
         free(l->file);
         free(l);
         return NULL;
+}
+
+void hostlock_release_all(void)
+{
+        for (;;) {
+                pthread_mutex_lock(&held_lock);
+                struct hostlock *l = held;
+                if (l)
+                        held = l->next;
+                pthread_mutex_unlock(&held_lock);
+                if (!l)
+                        return;
+                drop(l);
+        }
 }

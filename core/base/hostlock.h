@@ -40,4 +40,10 @@ int hostlock_claim_subnet(const char *dir, uint32_t base, int prefix, const char
 /* Give the claim up and remove its file. NULL is fine. */
 struct hostlock *hostlock_release(struct hostlock *l);
 
+/* Give up every claim of this process, at its exit, so that no file is
+ * left behind (the kernel drops the locks anyway; a killed daemon's files
+ * are removed by the next claim anywhere on the host). The handles stay
+ * valid: hostlock_release() then only frees them. */
+void hostlock_release_all(void);
+
 #endif

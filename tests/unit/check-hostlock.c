@@ -119,6 +119,49 @@ START_TEST(test_own_claims)
 }
 END_TEST
 
+START_TEST(test_release_all)
+{
+        struct hostlock *a = NULL;
+        struct berth_err e = {0};
+        ck_assert_int_eq(hostlock_claim(dir, "bridge", "br9", "/mine", &a, &e), 0);
+        _cleanup_free_ char *f = xasprintf("%s/bridge-br9", dir);
+        ck_assert_int_eq(access(f, F_OK), 0);
+        hostlock_release_all();
+        ck_assert_int_eq(access(f, F_OK), -1);
+        /* another daemon takes the name; the late release leaves its file */
+        int p[2];
+        ck_assert_int_eq(pipe(p), 0);
+        pid_t pid = fork();
+        if (pid == 0) {
+                struct hostlock *b = NULL;
+                char ok = hostlock_claim(dir, "bridge", "br9", "/other", &b, &e) == 0;
+                if (write(p[1], &ok, 1) != 1)
+                        _exit(1);
+                pause();
+                _exit(0);
+        }
+        char ok = 0;
+        ck_assert_int_eq(read(p[0], &ok, 1), 1);
+        ck_assert(ok);
+        hostlock_release(a);
+        ck_assert_int_eq(access(f, F_OK), 0);
+        end(pid);
+}
+END_TEST
+
+/* A killed daemon's files (its locks gone with it) go at the next claim. */
+START_TEST(test_stale_files)
+{
+        _cleanup_free_ char *f = xasprintf("%s/bridge-gone", dir);
+        ck_assert_int_eq(write_file_atomic(f, "/dead\n", 6, 0644), 0);
+        struct hostlock *a = NULL;
+        struct berth_err e = {0};
+        ck_assert_int_eq(hostlock_claim(dir, "bridge", "other", "/mine", &a, &e), 0);
+        ck_assert_int_eq(access(f, F_OK), -1);
+        hostlock_release(a);
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s = suite_create("hostlock");
@@ -126,6 +169,8 @@ static Suite *suite(void)
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_held_elsewhere);
         tcase_add_test(tc, test_own_claims);
+        tcase_add_test(tc, test_release_all);
+        tcase_add_test(tc, test_stale_files);
         suite_add_tcase(s, tc);
         return s;
 }
