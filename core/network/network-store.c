@@ -204,7 +204,6 @@ static bool is_user_bridge(struct netrec *n)
                (n->drv->desc->features & BERTH_NET_F_USES_IPAM);
 }
 
-/* Make the driver build the network on the host (again, after a restart). */
 /* Claim the network's subnet on the host, so that no other daemon hands
  * out an overlapping one while this one runs. */
 static int claim_subnet(struct network_store *s, struct netrec *n, struct berth_err *err)
@@ -216,6 +215,7 @@ static int claim_subnet(struct network_store *s, struct netrec *n, struct berth_
         return hostlock_claim_subnet(HOSTLOCK_DIR, base, prefix, s->cfg->data_root, &n->claim, err);
 }
 
+/* Make the driver build the network on the host (again, after a restart). */
 static int realise(struct network_store *s, struct netrec *n, uint64_t flags, struct berth_err *err)
 {
         if (!n->drv || !DRIVER_HAS(n->drv, berth_network_ops, create_network))
