@@ -165,6 +165,22 @@ static int host_run_helper(void *ctx, const char *const argv[], char *out, size_
         return err_set(err, -ECHILD, "'%s' killed by signal %d", argv[0], WTERMSIG(status));
 }
 
+static int host_claim_name(void *ctx, const char *what, const char *name, struct berth_err *err)
+{
+        struct driver *d = ctx;
+        struct hostlock *l = NULL;
+        int r = hostlock_claim(HOSTLOCK_DIR, what, name, d->cfg->data_root, &l, err);
+        if (r < 0)
+                return r;
+        size_t n = 0;
+        while (d->claims && d->claims[n])
+                n++;
+        d->claims = xrealloc(d->claims, (n + 2) * sizeof(*d->claims));
+        d->claims[n] = l;
+        d->claims[n + 1] = NULL;
+        return 0;
+}
+
 /* The layer services of the host table (ABI 1.1) live in the image code,
  * which berthd links and the shim does not: the daemon hands them in, so
  * that a program that only hosts a logging driver does not pull libarchive
@@ -218,6 +234,10 @@ struct driver *driver_unload(struct driver *d)
                 return NULL;
         if (d->initialised && d->desc->fini)
                 d->desc->fini(d->state);
+        /* After fini: what it removes on the way out is still this engine's. */
+        for (struct hostlock **l = d->claims; l && *l; l++)
+                hostlock_release(*l);
+        free(d->claims);
         /* No dlclose(): a driver may have started threads or registered
          * atexit handlers, and unmapping their code would crash later. */
         free(d->path);
@@ -345,6 +365,7 @@ int driver_load(struct berth_config *cfg, uint32_t kind, const char *name, struc
             /* ABI 1.1, implemented in tar/tar-layer.c */
             .layer_unpack = layer_services.unpack,
             .layer_diff = layer_services.diff,
+            .claim_name = host_claim_name, /* ABI 1.2 */
         };
 
         check_options(d);

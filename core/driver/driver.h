@@ -10,6 +10,7 @@
 
 #include <berth/berth.h>
 #include "base/config.h"
+#include "base/hostlock.h"
 
 struct driver {
         char *path; /* the .so */
@@ -24,6 +25,7 @@ struct driver {
         char *section; /* "storage.overlay2" */
         struct berth_config *cfg;
         struct berth_host host;
+        struct hostlock **claims; /* host-wide names (claim_name), NULL-terminated */
         bool initialised;
 };
 

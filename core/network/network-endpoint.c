@@ -136,11 +136,14 @@ int nw_endpoint_up_locked(struct network_store *s, struct netrec *n, const char 
         const char *want_mac = json_get_str(es, "MacAddress", "");
         if (*want_mac && !mac_valid(want_mac))
                 return err_set(err, -EINVAL, "invalid MAC address '%s'", want_mac);
+        int r = nw_realise_again_locked(s, n, err);
+        if (r < 0)
+                return r;
         new_hex(eid);
         if (has_feature(n, BERTH_NET_F_USES_IPAM)) {
                 const char *want =
                     json_get_str(json_object_get(es, "IPAMConfig"), "IPv4Address", NULL);
-                int r = nw_alloc_locked(n, want, ip, err);
+                r = nw_alloc_locked(n, want, ip, err);
                 if (r < 0)
                         return r;
                 uint32_t base;
@@ -161,7 +164,7 @@ int nw_endpoint_up_locked(struct network_store *s, struct netrec *n, const char 
             .gateway = *addr && !internal ? nw_gateway(n) : NULL,
             .mac = *mac ? mac : NULL,
         };
-        int r = berth_network_join(n->drv, &ep, 0, err);
+        r = berth_network_join(n->drv, &ep, 0, err);
         if (r < 0)
                 return r;
         /* moby adds the short ID (and a hostname that is not the name) as

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include "driver/driver.h"
+#include "base/hostlock.h"
 #include "base/json.h"
 #include "network.h"
 
@@ -19,7 +20,8 @@ struct netrec {
         char id[65];
         json_t *j; /* the inspect shape; Containers[cid].Aliases is ours (stripped on output) */
         struct driver *drv;
-        struct dns *dns; /* user-defined bridge networks */
+        struct dns *dns;        /* user-defined bridge networks */
+        struct hostlock *claim; /* its subnet, claimed host-wide (base/hostlock.h) */
 };
 
 struct network_store {
@@ -41,6 +43,11 @@ const char *nw_gateway(struct netrec *n);
 bool nw_predefined(const char *name);
 /* "10.1.0.0/16" -> network address (host order) and prefix. */
 int nw_parse_cidr(const char *s, uint32_t *ret_addr, int *ret_prefix);
+
+/* A network whose subnet another daemon held when this one started was
+ * not built: try again (that daemon may have let it go), or fail naming
+ * it. 0 for a network that is built. */
+int nw_realise_again_locked(struct network_store *s, struct netrec *n, struct berth_err *err);
 
 /* Pick an address: `want` if given (and free), else the first free one. */
 int nw_alloc_locked(struct netrec *n, const char *want, char ret_ip[16], struct berth_err *err);

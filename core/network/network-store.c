@@ -191,6 +191,7 @@ static struct netrec *netrec_free(struct netrec *n)
         if (!n)
                 return NULL;
         dns_stop(n);
+        hostlock_release(n->claim);
         json_decref(n->j);
         free(n);
         return NULL;
@@ -203,11 +204,30 @@ static bool is_user_bridge(struct netrec *n)
                (n->drv->desc->features & BERTH_NET_F_USES_IPAM);
 }
 
+/* Claim the network's subnet on the host, so that no other daemon hands
+ * out an overlapping one while this one runs. */
+static int claim_subnet(struct network_store *s, struct netrec *n, struct berth_err *err)
+{
+        uint32_t base;
+        int prefix;
+        if (n->claim || !nw_subnet(n) || nw_parse_cidr(nw_subnet(n), &base, &prefix) < 0)
+                return 0;
+        return hostlock_claim_subnet(HOSTLOCK_DIR, base, prefix, s->cfg->data_root, &n->claim, err);
+}
+
 /* Make the driver build the network on the host (again, after a restart). */
 static int realise(struct network_store *s, struct netrec *n, uint64_t flags, struct berth_err *err)
 {
         if (!n->drv || !DRIVER_HAS(n->drv, berth_network_ops, create_network))
                 return 0;
+        int r = claim_subnet(s, n, err);
+        if (r == -EBUSY && streq(nw_name(n), "bridge")) {
+                _cleanup_free_ char *m = xstrdup(err_msg(err));
+                return err_set(
+                    err, r, "%s; give this daemon its own [network.bridge] bridge and subnet", m);
+        }
+        if (r < 0)
+                return r;
         json_t *o = json_object_get(n->j, "Options");
         const char *ifname = json_get_str(o, "com.docker.network.bridge.name", NULL);
         int64_t mtu = 0;
@@ -221,7 +241,7 @@ static int realise(struct network_store *s, struct netrec *n, uint64_t flags, st
             .internal = json_get_bool(n->j, "Internal", false),
             .mtu = (uint32_t)mtu,
         };
-        int r = berth_network_create_network(n->drv, &cfg, flags, err);
+        r = berth_network_create_network(n->drv, &cfg, flags, err);
         if (r < 0)
                 return r;
         if (is_user_bridge(n)) {
@@ -232,6 +252,17 @@ static int realise(struct network_store *s, struct netrec *n, uint64_t flags, st
                 err_clear(err);
         }
         (void)s;
+        return 0;
+}
+
+int nw_realise_again_locked(struct network_store *s, struct netrec *n, struct berth_err *err)
+{
+        if (n->claim || !nw_subnet(n) || !n->drv ||
+            !(n->drv->desc->features & BERTH_NET_F_USES_IPAM))
+                return 0;
+        int r = realise(s, n, BERTH_NET_RESTORE, err);
+        if (r < 0)
+                return err_prefix(err, "network %s", nw_name(n));
         return 0;
 }
 
@@ -715,20 +746,37 @@ int network_create(struct network_store *s, json_t *body, char **ret_id, struct 
                 pthread_mutex_unlock(&s->lock);
                 return err_set(err, -EEXIST, "network with name %s already exists", name);
         }
+        bool ipam = d->desc->features & BERTH_NET_F_USES_IPAM;
+        struct hostlock *claim = NULL;
         if (subnet) {
-                if (subnet_taken_locked(s, base, prefix, false)) {
+                struct berth_err e = {0};
+                if (subnet_taken_locked(s, base, prefix, false) ||
+                    (ipam && hostlock_claim_subnet(HOSTLOCK_DIR, base, prefix, s->cfg->data_root,
+                                                   &claim, &e) < 0)) {
                         pthread_mutex_unlock(&s->lock);
-                        return err_set(err, -EPERM,
-                                       "Pool overlaps with other one on this address space: %s",
-                                       subnet);
+                        return err_set(
+                            err, -EPERM,
+                            "Pool overlaps with other one on this address space: %s%s%s%s", subnet,
+                            e.code ? " (" : "", e.code ? e.msg : "", e.code ? ")" : "");
                 }
         } else {
-                /* /24s from 10.214.0.0/15, skipping the host's addresses */
+                /* /24s from 10.214.0.0/15, skipping the host's addresses
+                 * and the subnets other daemons on the host hold */
                 bool found = false;
                 for (uint32_t k = 0; k < 512 && !found; k++) {
                         base = (10u << 24 | 214u << 16) + (k << 8);
                         prefix = 24;
-                        found = !subnet_taken_locked(s, base, prefix, true);
+                        if (subnet_taken_locked(s, base, prefix, true))
+                                continue;
+                        struct berth_err e = {0};
+                        int r = ipam ? hostlock_claim_subnet(HOSTLOCK_DIR, base, prefix,
+                                                             s->cfg->data_root, &claim, &e)
+                                     : 0;
+                        if (r < 0 && r != -EBUSY) {
+                                pthread_mutex_unlock(&s->lock);
+                                return err_set(err, r, "%s", e.msg);
+                        }
+                        found = r == 0;
                 }
                 if (!found) {
                         pthread_mutex_unlock(&s->lock);
@@ -743,12 +791,13 @@ int network_create(struct network_store *s, json_t *body, char **ret_id, struct 
         struct netrec *n = xzalloc(sizeof(*n));
         memcpy(n->id, id, 65);
         n->drv = d;
-        n->j = new_record(
-            id, name, d->name, (d->desc->features & BERTH_NET_F_USES_IPAM) ? sub : NULL, gwt, extra,
-            json_get_bool(body, "Internal", false),
-            json_is_object(json_object_get(body, "Labels")) ? json_object_get(body, "Labels")
-                                                            : NULL,
-            json_is_object(opts) ? opts : NULL);
+        n->claim = claim;
+        n->j = new_record(id, name, d->name, ipam ? sub : NULL, gwt, extra,
+                          json_get_bool(body, "Internal", false),
+                          json_is_object(json_object_get(body, "Labels"))
+                              ? json_object_get(body, "Labels")
+                              : NULL,
+                          json_is_object(opts) ? opts : NULL);
         json_object_set_new(n->j, "Attachable", json_boolean(json_get_bool(body, "Attachable", 0)));
         int r = realise(s, n, 0, err);
         if (r == 0) {

@@ -36,6 +36,8 @@
  * file; with max-file=1 the new file simply replaces the old (Docker
  * truncates instead; the effect on disk is the same and a follower keeps
  * its open file). As in Docker a file can exceed max-size by one message.
+ * Unlike Docker's json-file, the default is bounded: 20m x 5 files, the
+ * defaults of Docker's local driver.
  * With compress=true, .1 is gzipped to .1.gz by a thread of the writer
  * (Docker: a goroutine) that writes .1.gz.tmp, renames it and unlinks .1; the
  * next rotation and close() wait for it. zlib's memory for it comes from mmap
@@ -278,13 +280,19 @@ static char *log_path(const struct berth_log_info *info)
 
 /* --- init ----------------------------------------------------------------- */
 
+#define DEFAULT_MAX_SIZE (20 * 1024 * 1024)
+#define DEFAULT_MAX_FILE 5
+
 static int drv_init(const struct berth_host *host, void **ret_state, struct berth_err *err)
 {
         struct drv *d = calloc(1, sizeof(*d));
         if (!d)
                 return -ENOMEM;
         d->host = host;
-        d->defaults = (struct opts){.max_size = -1, .max_file = 1, .compress = false};
+        /* Bounded unless told otherwise: Docker's json-file never rotates
+         * by default and fills disks; these are its local driver's. */
+        d->defaults = (struct opts){
+            .max_size = DEFAULT_MAX_SIZE, .max_file = DEFAULT_MAX_FILE, .compress = false};
         static const char *const keys[] = {"max-size", "max-file", "compress"};
         for (size_t i = 0; i < 3; i++) {
                 const char *where = NULL;
@@ -1349,8 +1357,8 @@ static int drv_remove(void *drv, const struct berth_log_info *info, uint64_t fla
 }
 
 static const struct berth_option drv_options[] = {
-    {"max-size", "-1", "rotate the log when it reaches this size (10m, 1g; -1: never)"},
-    {"max-file", "1", "how many log files to keep when rotating"},
+    {"max-size", "20m", "rotate the log when it reaches this size (10m, 1g; -1: never)"},
+    {"max-file", "5", "how many log files to keep when rotating"},
     {"compress", "false", "gzip rotated files"},
     {0},
 };

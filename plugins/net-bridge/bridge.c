@@ -58,21 +58,39 @@
 #include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
 #include <nftables/libnftables.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
 
 struct net {
         struct net *next;
         char id[65];
         char ifname[IFNAMSIZ];
         char subnet[64];
+        char gw_cidr[80]; /* the bridge's address: "10.213.0.1/16" */
+        char alias[256];  /* its ifalias, whose it is: "berth <data-root> network <name>" */
+        unsigned mtu;
         int internal;
 };
 
+/* A joined endpoint's host end, to plug back into a bridge made again. */
+struct member {
+        struct member *next;
+        char network_id[65];
+        char hname[IFNAMSIZ];
+};
+
+/* A published port: its socket (-1 if it could not be held after a
+ * restart) and its mapping, to put back into a table made again. */
 struct reservation {
         struct reservation *next;
         char endpoint[65];
         uint32_t proto;
         uint16_t port;
-        char ip[64];
+        char host_ip[64];
+        char container_ip[64];
+        uint16_t container_port;
         int fd;
 };
 
@@ -83,9 +101,11 @@ struct drv {
         unsigned mtu;
         struct nl_sock *nl;
         struct net *nets;
+        struct member *members;
         struct reservation *res;
-        long joined; /* endpoints joined (or restored) */
-        bool built;  /* the table: from the first network to the last one's removal */
+        char alias_prefix[224]; /* "berth <data-root> network " */
+        long joined;            /* endpoints joined (or restored) */
+        bool built;             /* the table: from the first network to the last one's removal */
 };
 
 static int nl_to_errno(int e)
@@ -258,6 +278,76 @@ static int table_build(struct drv *d, struct berth_err *err)
         return nft_run(d, buf, err);
 }
 
+static int link_delete(struct nl_sock *sk, const char *name)
+{
+        struct rtnl_link *l = rtnl_link_alloc();
+        rtnl_link_set_name(l, name);
+        int r = rtnl_link_delete(sk, l);
+        rtnl_link_put(l);
+        return r < 0 ? nl_to_errno(r) : 0;
+}
+
+/* Apply the attributes set in `changes` to the link `name`. */
+static int link_change(struct nl_sock *sk, const char *name, struct rtnl_link *changes)
+{
+        struct rtnl_link *l = NULL;
+        int r = rtnl_link_get_kernel(sk, 0, name, &l);
+        if (r < 0)
+                return nl_to_errno(r);
+        r = rtnl_link_change(sk, l, changes, 0);
+        rtnl_link_put(l);
+        return r < 0 ? nl_to_errno(r) : 0;
+}
+
+/* Bridges this daemon made (their alias says so) that nothing is plugged
+ * into: left by a run that was killed. Those of networks that still exist
+ * come back as the engine restores them; the others would stay forever. */
+static void sweep_bridges(struct drv *d)
+{
+        struct nl_cache *cache = NULL;
+        if (!d->alias_prefix[0] || rtnl_link_alloc_cache(d->nl, AF_UNSPEC, &cache) < 0)
+                return;
+        size_t plen = strlen(d->alias_prefix);
+        for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+                struct rtnl_link *l = (struct rtnl_link *)o;
+                const char *a = rtnl_link_get_ifalias(l);
+                if (!a || strncmp(a, d->alias_prefix, plen) != 0)
+                        continue;
+                int idx = rtnl_link_get_ifindex(l);
+                bool busy = false;
+                for (struct nl_object *p = nl_cache_get_first(cache); p && !busy;
+                     p = nl_cache_get_next(p))
+                        busy = rtnl_link_get_master((struct rtnl_link *)p) == idx;
+                if (busy)
+                        continue;
+                const char *name = rtnl_link_get_name(l);
+                int r = link_delete(d->nl, name);
+                berth_log(d->host, r < 0 ? BERTH_LOG_WARNING : BERTH_LOG_INFO,
+                          "bridge '%s' (%s) left by an earlier run: %s", name, a,
+                          r < 0 ? strerror(-r) : "removed");
+        }
+        nl_cache_free(cache);
+}
+
+/* The bridge and the table are names the whole host shares: a second
+ * daemon with the same ones would rebuild this one's table and delete its
+ * bridge on the way out. */
+static int claim(struct drv *d, const char *what, const char *name, struct berth_err *err)
+{
+        if (!BERTH_HOST_HAS(d->host, claim_name))
+                return 0;
+        struct berth_err e = {0};
+        int r = d->host->claim_name(d->host->ctx, what, name, &e);
+        if (r == -EBUSY)
+                return berth_host_err(d->host, err, r,
+                                      "%s; give this daemon its own [network.bridge] bridge and "
+                                      "subnet",
+                                      e.msg);
+        if (r < 0)
+                return berth_host_err(d->host, err, r, "%s", e.msg);
+        return 0;
+}
+
 static int drv_init(const struct berth_host *host, void **ret_state, struct berth_err *err)
 {
         struct drv *d = calloc(1, sizeof(*d));
@@ -278,14 +368,27 @@ static int drv_init(const struct berth_host *host, void **ret_state, struct bert
                 free(d);
                 return r;
         }
+        /* Before the table is touched: building it flushes it, and another
+         * daemon's table of that name would lose its rules. */
+        int r = claim(d, "bridge", br, err);
+        if (r >= 0)
+                r = claim(d, "nftables table", d->table, err);
+        if (r < 0) {
+                free(d);
+                return r;
+        }
         d->nl = nl_socket_alloc();
-        int r = d->nl ? nl_connect(d->nl, NETLINK_ROUTE) : -NLE_NOMEM;
+        r = d->nl ? nl_connect(d->nl, NETLINK_ROUTE) : -NLE_NOMEM;
         if (r < 0) {
                 if (d->nl)
                         nl_socket_free(d->nl);
                 free(d);
                 return berth_host_err(host, err, nl_to_errno(r), "netlink: %s", nl_geterror(r));
         }
+        const char *root = host->path(host->ctx, BERTH_PATH_DATA_ROOT);
+        if (root)
+                snprintf(d->alias_prefix, sizeof(d->alias_prefix), "berth %s network ", root);
+        sweep_bridges(d);
         r = table_build(d, err);
         if (r < 0) {
                 nl_socket_free(d->nl);
@@ -299,15 +402,6 @@ static int drv_init(const struct berth_host *host, void **ret_state, struct bert
         return 0;
 }
 
-static int link_delete(struct nl_sock *sk, const char *name)
-{
-        struct rtnl_link *l = rtnl_link_alloc();
-        rtnl_link_set_name(l, name);
-        int r = rtnl_link_delete(sk, l);
-        rtnl_link_put(l);
-        return r < 0 ? nl_to_errno(r) : 0;
-}
-
 static void drv_fini(void *state)
 {
         struct drv *d = state;
@@ -315,8 +409,13 @@ static void drv_fini(void *state)
                 return;
         for (struct reservation *x = d->res, *next; x; x = next) {
                 next = x->next;
-                close(x->fd);
+                if (x->fd >= 0)
+                        close(x->fd);
                 free(x);
+        }
+        for (struct member *m = d->members, *next; m; m = next) {
+                next = m->next;
+                free(m);
         }
         /* With no container joined, nothing needs the bridges or the table:
          * leave the host as it was (the next start builds them again). */
@@ -357,6 +456,201 @@ static void gw_cidr(const struct berth_net_config *cfg, char *buf, size_t len)
         snprintf(buf, len, "%s%s", cfg->gateway, slash ? slash : "/32");
 }
 
+/* Set the bridge of `n` up on the host: the link (one of that name left
+ * by an earlier run is taken over, and kept on failure: containers may
+ * still hang on it), its address, its sysctls and the alias that says
+ * whose it is. *ret_created: it was made here. */
+static int bridge_setup(struct drv *d, const struct net *n, bool *ret_created,
+                        struct berth_err *err)
+{
+        bool existed = if_nametoindex(n->ifname) != 0;
+        struct rtnl_link *l = rtnl_link_alloc();
+        rtnl_link_set_type(l, "bridge");
+        rtnl_link_set_name(l, n->ifname);
+        rtnl_link_set_mtu(l, n->mtu);
+        rtnl_link_set_flags(l, IFF_UP);
+        int r = rtnl_link_add(d->nl, l, NLM_F_CREATE);
+        rtnl_link_put(l);
+        if (r < 0)
+                return berth_host_err(d->host, err, nl_to_errno(r), "create bridge '%s': %s",
+                                      n->ifname, nl_geterror(r));
+        int ifindex = (int)if_nametoindex(n->ifname);
+        r = add_address(d->nl, ifindex, n->gw_cidr);
+        if (r < 0 && r != -EEXIST) {
+                if (!existed)
+                        link_delete(d->nl, n->ifname);
+                return berth_host_err(d->host, err, r, "add address %s to '%s': %s", n->gw_cidr,
+                                      n->ifname, strerror(-r));
+        }
+        char path[128];
+        snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/route_localnet", n->ifname);
+        write_sysctl(path, "1");
+        snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", n->ifname);
+        write_sysctl(path, "1");
+        /* A separate change: the kernel applies IFLA_IFALIAS only to a link
+         * that exists. Without it the bridge works; only its label is missing. */
+        struct rtnl_link *c = rtnl_link_alloc();
+        rtnl_link_set_ifalias(c, n->alias);
+        r = link_change(d->nl, n->ifname, c);
+        rtnl_link_put(c);
+        if (r < 0)
+                berth_log(d->host, BERTH_LOG_WARNING, "set the alias of bridge '%s': %s, ignoring",
+                          n->ifname, strerror(-r));
+        *ret_created = !existed;
+        return 0;
+}
+
+/* The table's elements for network `n`. */
+static void net_elements(struct drv *d, const struct net *n, char *buf, size_t len)
+{
+        int k = snprintf(buf, len,
+                         "add element ip %1$s bridges { \"%2$s\" }\n"
+                         "add element ip %1$s same { \"%2$s\" . \"%2$s\" }\n",
+                         d->table, n->ifname);
+        if (k < 0 || (size_t)k >= len)
+                return;
+        if (n->internal)
+                snprintf(buf + k, len - (size_t)k, "add element ip %s internal { \"%s\" }\n",
+                         d->table, n->ifname);
+        else
+                snprintf(buf + k, len - (size_t)k, "add element ip %s subnets { %s }\n", d->table,
+                         n->subnet);
+}
+
+static void element(char *buf, size_t len, const char *op, struct drv *d,
+                    const struct berth_port_mapping *p);
+
+static void reservation_element(struct drv *d, const struct reservation *x, char *buf, size_t len)
+{
+        struct berth_port_mapping p = {.proto = x->proto,
+                                       .container_port = x->container_port,
+                                       .host_port = x->port,
+                                       .host_ip = x->host_ip,
+                                       .container_ip = x->container_ip};
+        element(buf, len, "add", d, &p);
+}
+
+/* Whether this daemon's table is in the kernel: 1 yes, 0 no, -errno when
+ * it cannot tell. One nfnetlink request, so that every join can ask. */
+static int table_present(struct drv *d)
+{
+        int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+        if (fd < 0)
+                return -errno;
+        struct {
+                struct nlmsghdr nh;
+                struct nfgenmsg nf;
+                char attrs[NLA_HDRLEN + 80];
+        } req;
+        memset(&req, 0, sizeof(req));
+        size_t nlen = strlen(d->table) + 1;
+        struct nlattr *a = (struct nlattr *)req.attrs;
+        a->nla_type = NFTA_TABLE_NAME;
+        a->nla_len = (uint16_t)(NLA_HDRLEN + nlen);
+        memcpy(req.attrs + NLA_HDRLEN, d->table, nlen);
+        req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct nfgenmsg)) + NLA_ALIGN(a->nla_len);
+        req.nh.nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE;
+        req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+        req.nh.nlmsg_seq = 1;
+        req.nf.nfgen_family = NFPROTO_IPV4;
+        req.nf.version = NFNETLINK_V0;
+        int r = -EIO;
+        struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+        if (sendto(fd, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+                r = -errno;
+                goto out;
+        }
+        char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+        ssize_t n = recv(fd, buf, sizeof(buf), 0);
+        if (n < 0) {
+                r = -errno;
+                goto out;
+        }
+        struct nlmsghdr *h = (struct nlmsghdr *)buf;
+        if (NLMSG_OK(h, (size_t)n)) {
+                if (h->nlmsg_type == NLMSG_ERROR) {
+                        const struct nlmsgerr *e = NLMSG_DATA(h);
+                        r = e->error == -ENOENT ? 0 : e->error == 0 ? 1 : e->error;
+                } else
+                        r = 1;
+        }
+out:
+        close(fd);
+        return r;
+}
+
+/* With d->lock held. The table may have gone since it was built (`nft
+ * delete table`, `nft flush ruleset`, a firewall reload): build it again
+ * with every network's and published port's elements. */
+static int repair_table_locked(struct drv *d, struct berth_err *err)
+{
+        if (!d->built) {
+                int r = table_build(d, err);
+                if (r == 0)
+                        d->built = true;
+                return r;
+        }
+        if (table_present(d) != 0)
+                return 0;
+        berth_log(d->host, BERTH_LOG_WARNING,
+                  "nftables table ip %s has gone (deleted by hand, or a firewall reload?); "
+                  "building it again",
+                  d->table);
+        int r = table_build(d, err);
+        if (r < 0)
+                return r;
+        size_t cap = 1, off = 0;
+        for (struct net *n = d->nets; n; n = n->next)
+                cap += 512;
+        for (struct reservation *x = d->res; x; x = x->next)
+                cap += 256;
+        char *buf = malloc(cap);
+        if (!buf)
+                return -ENOMEM;
+        buf[0] = '\0';
+        for (struct net *n = d->nets; n; n = n->next) {
+                net_elements(d, n, buf + off, cap - off);
+                off += strlen(buf + off);
+        }
+        for (struct reservation *x = d->res; x; x = x->next) {
+                reservation_element(d, x, buf + off, cap - off);
+                off += strlen(buf + off);
+        }
+        r = off ? nft_run(d, buf, err) : 0;
+        free(buf);
+        return r;
+}
+
+/* With d->lock held. The bridge of `n` may have gone since it was made
+ * (`ip link del`): make it again, and plug the host ends of the endpoints
+ * still joined back into it (the kernel let go of them with the bridge). */
+static int repair_bridge_locked(struct drv *d, struct net *n, struct berth_err *err)
+{
+        if (if_nametoindex(n->ifname))
+                return 0;
+        berth_log(d->host, BERTH_LOG_WARNING,
+                  "bridge '%s' of network %.12s has gone (deleted by hand?); making it again",
+                  n->ifname, n->id);
+        bool created;
+        int r = bridge_setup(d, n, &created, err);
+        if (r < 0)
+                return r;
+        int br = (int)if_nametoindex(n->ifname);
+        for (struct member *m = d->members; m; m = m->next) {
+                if (strcmp(m->network_id, n->id) != 0 || !if_nametoindex(m->hname))
+                        continue;
+                struct rtnl_link *c = rtnl_link_alloc();
+                rtnl_link_set_master(c, br);
+                r = link_change(d->nl, m->hname, c);
+                rtnl_link_put(c);
+                if (r < 0)
+                        berth_log(d->host, BERTH_LOG_WARNING,
+                                  "plug '%s' into bridge '%s' again: %s, ignoring", m->hname,
+                                  n->ifname, strerror(-r));
+        }
+        return 0;
+}
+
 static int drv_create_network(void *state, const struct berth_net_config *cfg, uint64_t flags,
                               struct berth_err *err)
 {
@@ -381,66 +675,37 @@ static int drv_create_network(void *state, const struct berth_net_config *cfg, u
                 pthread_mutex_unlock(&d->lock);
                 return r;
         }
-        if (!d->built) {
-                r = table_build(d, err);
-                if (r < 0)
-                        goto out;
-                d->built = true;
-        }
-        /* A bridge of that name left by an earlier run is taken over (and
-         * then kept on failure: containers may still hang on it). */
-        bool existed = if_nametoindex(ifname) != 0;
-        struct rtnl_link *l = rtnl_link_alloc();
-        rtnl_link_set_type(l, "bridge");
-        rtnl_link_set_name(l, ifname);
-        rtnl_link_set_mtu(l, mtu);
-        rtnl_link_set_flags(l, IFF_UP);
-        r = rtnl_link_add(d->nl, l, NLM_F_CREATE);
-        rtnl_link_put(l);
-        if (r < 0) {
-                r = berth_host_err(d->host, err, nl_to_errno(r), "create bridge '%s': %s", ifname,
-                                   nl_geterror(r));
+        r = repair_table_locked(d, err);
+        if (r < 0)
                 goto out;
-        }
-        int ifindex = (int)if_nametoindex(ifname);
-        char cidr[80];
-        gw_cidr(cfg, cidr, sizeof(cidr));
-        r = add_address(d->nl, ifindex, cidr);
-        if (r < 0 && r != -EEXIST) {
-                if (!existed)
-                        link_delete(d->nl, ifname);
-                r = berth_host_err(d->host, err, r, "add address %s to '%s': %s", cidr, ifname,
-                                   strerror(-r));
-                goto out;
-        }
-        char path[128];
-        snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/route_localnet", ifname);
-        write_sysctl(path, "1");
-        snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
-        write_sysctl(path, "1");
-
-        char buf[512];
-        int n = snprintf(buf, sizeof(buf),
-                         "add element ip %1$s bridges { \"%2$s\" }\n"
-                         "add element ip %1$s same { \"%2$s\" . \"%2$s\" }\n",
-                         d->table, ifname);
-        if (cfg->internal)
-                snprintf(buf + n, sizeof(buf) - (size_t)n,
-                         "add element ip %s internal { \"%s\" }\n", d->table, ifname);
-        else
-                snprintf(buf + n, sizeof(buf) - (size_t)n, "add element ip %s subnets { %s }\n",
-                         d->table, cfg->subnet);
-        r = nft_run(d, buf, err);
-        if (r < 0) {
-                if (!existed)
-                        link_delete(d->nl, ifname);
-                goto out;
-        }
         struct net *net = calloc(1, sizeof(*net));
+        if (!net) {
+                r = -ENOMEM;
+                goto out;
+        }
         snprintf(net->id, sizeof(net->id), "%s", cfg->id);
         snprintf(net->ifname, sizeof(net->ifname), "%s", ifname);
         snprintf(net->subnet, sizeof(net->subnet), "%s", cfg->subnet);
+        gw_cidr(cfg, net->gw_cidr, sizeof(net->gw_cidr));
+        snprintf(net->alias, sizeof(net->alias), "%s%s", d->alias_prefix,
+                 cfg->name ? cfg->name : cfg->id);
+        net->mtu = mtu;
         net->internal = cfg->internal != 0;
+        bool created = false;
+        r = bridge_setup(d, net, &created, err);
+        if (r < 0) {
+                free(net);
+                goto out;
+        }
+        char buf[512];
+        net_elements(d, net, buf, sizeof(buf));
+        r = nft_run(d, buf, err);
+        if (r < 0) {
+                if (created)
+                        link_delete(d->nl, ifname);
+                free(net);
+                goto out;
+        }
         net->next = d->nets;
         d->nets = net;
         r = 0;
@@ -558,30 +823,52 @@ static int drv_join(void *state, const struct berth_endpoint *ep, uint64_t flags
         BERTH_CHECK_FLAGS(flags, BERTH_NET_RESTORE);
         char hname[IFNAMSIZ];
         host_ifname(ep, hname);
+        struct member *m = calloc(1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+        snprintf(m->network_id, sizeof(m->network_id), "%s", ep->network_id);
+        snprintf(m->hname, sizeof(m->hname), "%s", hname);
         if (flags & BERTH_NET_RESTORE) {
                 pthread_mutex_lock(&d->lock);
                 d->joined++;
+                m->next = d->members;
+                d->members = m;
                 pthread_mutex_unlock(&d->lock);
                 return 0;
         }
-        if (!ep->netns_path || !ep->address)
+        if (!ep->netns_path || !ep->address) {
+                free(m);
                 return berth_host_err(d->host, err, -EINVAL,
                                       "the bridge driver needs a namespace and an address");
+        }
 
+        /* What was removed behind this daemon's back comes back here, where
+         * a container needs it. */
         pthread_mutex_lock(&d->lock);
         struct net *n = net_find(d, ep->network_id);
+        int r = n ? repair_table_locked(d, err) : 0;
+        if (r >= 0 && n)
+                r = repair_bridge_locked(d, n, err);
         int br = n ? (int)if_nametoindex(n->ifname) : 0;
         pthread_mutex_unlock(&d->lock);
-        if (!br)
+        if (r < 0) {
+                free(m);
+                return r;
+        }
+        if (!br) {
+                free(m);
                 return berth_host_err(d->host, err, -ENOENT, "network %.12s has no bridge",
                                       ep->network_id);
+        }
 
         struct nl_sock *nsk = NULL;
         int nsfd = -1;
-        int r = ns_socket(ep->netns_path, &nsk, &nsfd);
-        if (r < 0)
+        r = ns_socket(ep->netns_path, &nsk, &nsfd);
+        if (r < 0) {
+                free(m);
                 return berth_host_err(d->host, err, r, "enter network namespace '%s': %s",
                                       ep->netns_path, strerror(-r));
+        }
 
         /* The MAC Docker derives from the address: 02:42:a:b:c:d. */
         struct in_addr ia = {0};
@@ -667,8 +954,12 @@ static int drv_join(void *state, const struct berth_endpoint *ep, uint64_t flags
         }
         pthread_mutex_lock(&d->lock);
         d->joined++;
+        m->next = d->members;
+        d->members = m;
+        m = NULL;
         pthread_mutex_unlock(&d->lock);
 out:
+        free(m);
         nl_socket_free(nsk);
         close(nsfd);
         return r;
@@ -684,6 +975,13 @@ static int drv_leave(void *state, const struct berth_endpoint *ep, uint64_t flag
         pthread_mutex_lock(&d->lock);
         if (d->joined > 0) /* not counted when it exited while berthd was away */
                 d->joined--;
+        for (struct member **pp = &d->members; *pp; pp = &(*pp)->next)
+                if (strcmp((*pp)->hname, hname) == 0) {
+                        struct member *x = *pp;
+                        *pp = x->next;
+                        free(x);
+                        break;
+                }
         /* Without a namespace the engine is about to remove it (the
          * container exited): the kernel then destroys the inner end and with
          * it the host end, in its batched namespace cleanup. Deleting the
@@ -746,7 +1044,8 @@ static void release_locked(struct drv *d, const char *endpoint, const struct ber
                 if (strcmp(x->endpoint, endpoint) == 0 &&
                     (!p || (x->proto == p->proto && x->port == p->host_port))) {
                         *pp = x->next;
-                        close(x->fd);
+                        if (x->fd >= 0)
+                                close(x->fd);
                         free(x);
                 } else
                         pp = &x->next;
@@ -780,15 +1079,23 @@ static int drv_publish(void *state, const struct berth_endpoint *ep,
                                            strerror(-r));
                         goto fail;
                 }
-                if (fd >= 0) {
-                        struct reservation *x = calloc(1, sizeof(*x));
-                        snprintf(x->endpoint, sizeof(x->endpoint), "%s", ep->endpoint_id);
-                        x->proto = p->proto;
-                        x->port = p->host_port;
-                        x->fd = fd;
-                        x->next = d->res;
-                        d->res = x;
+                struct reservation *x = calloc(1, sizeof(*x));
+                if (!x) {
+                        if (fd >= 0)
+                                close(fd);
+                        r = -ENOMEM;
+                        goto fail;
                 }
+                snprintf(x->endpoint, sizeof(x->endpoint), "%s", ep->endpoint_id);
+                x->proto = p->proto;
+                x->port = p->host_port;
+                snprintf(x->host_ip, sizeof(x->host_ip), "%s", p->host_ip ? p->host_ip : "");
+                snprintf(x->container_ip, sizeof(x->container_ip), "%s",
+                         p->container_ip ? p->container_ip : "");
+                x->container_port = p->container_port;
+                x->fd = fd;
+                x->next = d->res;
+                d->res = x;
                 element(buf + off, cap - off, "add", d, p);
                 off += strlen(buf + off);
         }

@@ -4,6 +4,7 @@
  * dockerd's so several daemons can run side by side. */
 #include "api/api.h"
 #include "base/config.h"
+#include "base/hostlock.h"
 #include "engine.h"
 #include "base/log.h"
 
@@ -384,6 +385,9 @@ out:
                 engine_close(engine);
         else
                 engine_shutdown(engine);
+        /* the host-wide names this daemon held, also with the engine left
+         * standing; engine_close() has given its own up */
+        hostlock_release_all();
         if (lock_fd >= 0)
                 close(lock_fd);
         config_done(&cfg);

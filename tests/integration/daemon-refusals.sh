@@ -61,8 +61,10 @@ out=$(timeout 20 "$BERTHD" --config-file "$CONF" -H "unix://$T/other.sock" --exe
 check "second berthd on the same data root exits non-zero" test $rc -ne 0 -a $rc -ne 124
 expect_contains "second berthd message" "$out" "another berthd (pid $DAEMON_PID) is already using data root '$DATA'"
 check "second berthd left no socket" test ! -e "$T/other.sock"
-# A second daemon on another data root but the same socket refuses too.
-out=$(timeout 20 "$BERTHD" --config-file "$CONF" --data-root "$T/data2" --exec-root "$T/run2" 2>&1); rc=$?
+# A second daemon on another data root but the same socket refuses too
+# (with a bridge and subnet of its own: the first's would be refused first).
+sed "s|^bridge = .*|bridge = bs$$|; s|^subnet = .*|subnet = $TEST_NET_PREFIX.192/26|" "$CONF" > "$T/conf2.ini"
+out=$(timeout 20 "$BERTHD" --config-file "$T/conf2.ini" --data-root "$T/data2" --exec-root "$T/run2" 2>&1); rc=$?
 check "second berthd on the same socket exits non-zero" test $rc -ne 0 -a $rc -ne 124
 expect_contains "socket in use message" "$out" "socket '$SOCK' is in use by another daemon"
 check "first daemon still answers" curl -sf --unix-socket "$SOCK" -o /dev/null http://localhost/_ping

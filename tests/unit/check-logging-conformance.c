@@ -806,7 +806,7 @@ START_TEST(test_json_options)
             {"max-size=-5", "max-size"},    {"max-size=", "max-size"},
             {"max-file=0", "max-file"},     {"max-file=abc", "max-file"},
             {"compress=maybe", "compress"}, {"labels=a,b", "'labels'"},
-            {"tag={{.Name}}", "'tag'"},     {"compress=true", "compress"}, /* max-file 1 */
+            {"tag={{.Name}}", "'tag'"},
         };
         struct berth_err e = {0};
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -818,6 +818,14 @@ START_TEST(test_json_options)
                               bad[i].opt, e.msg);
                 void *w = NULL;
                 ck_assert_int_eq(berth_logging_open(d, &info, &w, 0, &e), -EINVAL);
+        }
+        /* Docker's rule: compress needs something to compress */
+        const char *const nothing[][3] = {{"max-file=1", "compress=true", NULL},
+                                          {"max-size=-1", "compress=true", NULL}};
+        for (size_t i = 0; i < 2; i++) {
+                struct berth_log_info info = info_opts(nothing[i]);
+                ck_assert_int_eq(berth_logging_validate(d, &info, 0, &e), -EINVAL);
+                ck_assert_msg(strstr(e.msg, "compress"), "%s", e.msg);
         }
         const char *const good[] = {"max-size=10m",  "max-file=5",      "compress=true",
                                     "max-size=1.5g", "max-size=512KiB", NULL};

@@ -37,7 +37,7 @@
 #include <berth/error.h>
 
 #define BERTH_ABI_MAJOR 1
-#define BERTH_ABI_MINOR 1
+#define BERTH_ABI_MINOR 2
 
 /* The one exported symbol. Its name never changes, so that an ABI mismatch
  * is reported as such rather than as "not a berth plugin". */
@@ -137,6 +137,15 @@ struct berth_host {
         int (*layer_diff)(void *ctx, const char *dir, const char *const *lowers, uint32_t mode,
                           int out_fd, int (*fn)(void *userdata, uint32_t kind, const char *path),
                           void *userdata, uint64_t flags, int64_t *ret_size, struct berth_err *err);
+
+        /* ABI 1.2: claim a name that is unique on the host, not only in
+         * this engine ("bridge" "berth0", "nftables table" "berth_berth0"),
+         * so that a second engine on the same host (another data root)
+         * cannot take it while this one runs. Held until the driver is
+         * unloaded, after fini(). -EBUSY when another engine holds it, with
+         * a message naming that engine's data root. Check host->size before
+         * use (BERTH_HOST_HAS). */
+        int (*claim_name)(void *ctx, const char *what, const char *name, struct berth_err *err);
 };
 
 /* Whiteout translation modes of layer_unpack()/layer_diff(). */
