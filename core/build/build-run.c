@@ -1211,6 +1211,12 @@ int build_run(const struct build_deps *d, const struct build_opts *o, int contex
                 if (needed[i])
                         r = build_stage(&b, i, i == target, err);
 
+        /* the context goes before the last messages: a client that has
+         * read them finds nothing of the build left */
+        b.ctxfd = safe_close(b.ctxfd);
+        if (b.scratch)
+                rm_tree(AT_FDCWD, b.scratch);
+
         _cleanup_free_ char *id = NULL;
         if (r >= 0) {
                 id = xstrdup(b.stage_ids[target]);

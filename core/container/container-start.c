@@ -475,9 +475,23 @@ int container_restore(struct container_store *s)
         pthread_mutex_lock(&s->lock);
         for (size_t i = 0; i < s->n; i++) {
                 struct record *r = s->recs[i];
-                if (!ct_is_running(r->j))
-                        continue;
                 _cleanup_free_ char *sd = ct_state_dir(s, r->id);
+                if (!ct_is_running(r->j)) {
+                        /* A start that berthd died in: its shim may run the
+                         * process, though the record was not saved as
+                         * running. What it made goes, as for a dead shim. */
+                        struct stat st;
+                        if (stat(sd, &st) < 0)
+                                continue;
+                        log_info("container %.12s: a start did not finish, undoing it", r->id);
+                        struct berth_err err = {0};
+                        kill_orphan(s, r->id);
+                        s->d.net->down(s->d.net_ctx, r->id, r->j);
+                        berth_storage_put(s->d.storage, r->id, 0, &err);
+                        s->d.vol->unmount(s->d.vol_ctx, r->j);
+                        ct_remove_files(sd);
+                        continue;
+                }
                 _cleanup_free_ char *sock = xasprintf("%s/%s", sd, SHIM_SOCKET);
                 struct berth_err err = {0};
                 int fd = ct_connect_unix(sock);

@@ -734,9 +734,16 @@ void network_container_stop(struct network_store *s, const char *id, json_t *rec
         /* the namespace of another container (--network container:X) is not
          * ours to remove */
         const char *sk = json_get_str(ns, "SandboxKey", "");
-        if (*sk && !startswith(json_get_str(json_object_get(rec, "HostConfig"), "NetworkMode", ""),
-                               "container:"))
-                netns_remove(sk);
+        /* a start that did not finish has its namespace and no record of
+         * it yet: it is at the one path a namespace of id can have */
+        _cleanup_free_ char *own = *sk ? NULL : netns_path(s, id);
+        if (!startswith(json_get_str(json_object_get(rec, "HostConfig"), "NetworkMode", ""),
+                        "container:")) {
+                if (*sk)
+                        netns_remove(sk);
+                else if (access(own, F_OK) == 0)
+                        netns_remove(own);
+        }
         if (ns)
                 clear_live(ns);
 }

@@ -198,7 +198,14 @@ static int write_pidfile(const char *path, struct berth_err *err)
         _cleanup_free_ char *old = NULL;
         if (read_one_line(path, &old) == 0) {
                 int64_t pid;
-                if (parse_int64(old, &pid) == 0 && pid > 0 && pid != getpid() &&
+                /* a zombie (a daemon killed whose parent has not reaped it,
+                 * as under an init that does not reap) runs no more */
+                _cleanup_free_ char *stat_path = xasprintf("/proc/%s/stat", old);
+                _cleanup_free_ char *stat = NULL;
+                const char *paren =
+                    read_one_line(stat_path, &stat) == 0 ? strrchr(stat, ')') : NULL;
+                bool zombie = paren && paren[1] == ' ' && paren[2] == 'Z';
+                if (parse_int64(old, &pid) == 0 && pid > 0 && pid != getpid() && !zombie &&
                     kill((pid_t)pid, 0) == 0) {
                         _cleanup_free_ char *comm_path =
                             xasprintf("/proc/%lld/comm", (long long)pid);
@@ -322,15 +329,17 @@ int main(int argc, char **argv)
         r = lock_data_root(cfg.data_root, &lock_fd, &err);
         if (r < 0)
                 goto fail;
+        /* before the engine opens: a daemon that will refuse to run must not
+         * restore (or reap) another one's containers first */
+        r = write_pidfile(cfg.pidfile, &err);
+        if (r < 0)
+                goto fail;
+        pidfile_written = true;
         r = engine_open(&cfg, &engine, &err);
         for (char **w = cfg.warnings; *w; w++)
                 log_warn("%s", *w);
         if (r < 0)
                 goto fail;
-        r = write_pidfile(cfg.pidfile, &err);
-        if (r < 0)
-                goto fail;
-        pidfile_written = true;
         r = listen_unix(cfg.host, &listen_fd, &err);
         if (r < 0)
                 goto fail;
