@@ -958,8 +958,7 @@ void build_reap(struct container_store *containers)
         }
         size_t i;
         json_t *c;
-        json_array_foreach(list, i, c)
-        {
+        json_array_foreach (list, i, c) {
                 const char *state = json_get_str(c, "State", "");
                 if (!streq(state, "running") && !streq(state, "created"))
                         continue;
