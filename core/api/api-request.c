@@ -83,7 +83,9 @@ int api_reply_error(struct api_request *req, unsigned status, const char *fmt, .
                 log_debug("%s %s: %u %s", req->method, req->url, status, msg);
         /* Content-Type exactly "application/json": the Go client compares it
          * as a plain string before it decodes the message. */
-        return api_reply_json(req, status, json_pack("{s:s}", "message", msg));
+        /* The message may quote what the client sent, or be cut inside a
+         * character: it goes out as valid UTF-8 all the same. */
+        return api_reply_json(req, status, json_pack("{s:o}", "message", json_string_lossy(msg)));
 }
 
 int api_reply_stream(struct api_request *req, unsigned status, const char *content_type, int fd)

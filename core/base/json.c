@@ -5,14 +5,22 @@
 
 #include <time.h>
 
+static bool json_blank(char c)
+{
+        return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 int json_parse_body(const char *body, size_t len, json_t **ret, struct berth_err *err)
 {
         json_error_t je;
-        size_t i = 0;
-        while (i < len && strchr(" \t\r\n", body[i]))
+        /* Within len only: the body need not be NUL-terminated, and a NUL
+         * byte in it is not a blank (strchr would find the terminator). */
+        size_t i = 0, e = len;
+        while (i < e && json_blank(body[i]))
                 i++;
-        if (i == len || (len - i >= 4 && strncmp(body + i, "null", 4) == 0 &&
-                         strspn(body + i + 4, " \t\r\n") == len - i - 4)) {
+        while (e > i && json_blank(body[e - 1]))
+                e--;
+        if (i == e || (e - i == 4 && memcmp(body + i, "null", 4) == 0)) {
                 *ret = json_object();
                 return 0;
         }
@@ -22,6 +30,54 @@ int json_parse_body(const char *body, size_t len, json_t **ret, struct berth_err
                                je.line, je.column);
         *ret = j;
         return 0;
+}
+
+/* The length of the valid UTF-8 sequence at p (of n bytes), or 0. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+        size_t l;
+        uint32_t cp;
+        if (p[0] < 0x80)
+                return 1;
+        if (p[0] >= 0xc2 && p[0] <= 0xdf)
+                l = 2, cp = p[0] & 0x1f;
+        else if (p[0] >= 0xe0 && p[0] <= 0xef)
+                l = 3, cp = p[0] & 0x0f;
+        else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+                l = 4, cp = p[0] & 0x07;
+        else
+                return 0;
+        if (l > n)
+                return 0;
+        for (size_t k = 1; k < l; k++) {
+                if ((p[k] & 0xc0) != 0x80)
+                        return 0;
+                cp = cp << 6 | (p[k] & 0x3f);
+        }
+        if ((l == 3 && cp < 0x800) || (l == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+                return 0;
+        return l;
+}
+
+json_t *json_string_lossy(const char *s)
+{
+        size_t n = strlen(s);
+        _cleanup_free_ char *out = xmalloc(3 * n + 1);
+        size_t o = 0;
+        for (size_t i = 0; i < n;) {
+                size_t l = utf8_seq((const unsigned char *)s + i, n - i);
+                if (l == 0) {
+                        memcpy(out + o, "\xef\xbf\xbd", 3);
+                        o += 3;
+                        i++;
+                        continue;
+                }
+                memcpy(out + o, s + i, l);
+                o += l;
+                i += l;
+        }
+        return json_stringn(out, o);
 }
 
 int json_load_path(const char *path, json_t **ret, struct berth_err *err)

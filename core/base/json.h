@@ -15,6 +15,12 @@
  * the clients send both (docs/docker-api.md §1). */
 int json_parse_body(const char *body, size_t len, json_t **ret, struct berth_err *err);
 
+/* A JSON string of s whatever its bytes: each byte that does not begin a
+ * valid UTF-8 sequence (overlong forms, surrogates and code points past
+ * U+10FFFF included, as jansson refuses them) becomes U+FFFD, as Go's
+ * encoder writes it. For messages that quote what a client sent. */
+json_t *json_string_lossy(const char *s);
+
 /* Read a file of JSON (-ENOENT if absent, -EBADMSG with position if bad). */
 int json_load_path(const char *path, json_t **ret, struct berth_err *err);
 /* Write compact JSON atomically. */

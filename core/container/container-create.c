@@ -227,7 +227,7 @@ int container_record_build(json_t *body, json_t *image_config, const struct cont
 
         json_t *hc = json_object_get(body, "HostConfig");
         hc = json_is_object(hc) ? json_deep_copy(hc) : json_object();
-        _cleanup_json_ json_t *hc_owner = hc;
+        _cleanup_json_ _unused_ json_t *hc_owner = hc; /* only frees */
         const char *image_ref = json_get_str(body, "Image", "");
         r = validate_host_config(hc, err);
         if (r < 0)
@@ -235,7 +235,7 @@ int container_record_build(json_t *body, json_t *image_config, const struct cont
 
         /* Config: the request over the image's. */
         json_t *cfg = json_object();
-        _cleanup_json_ json_t *cfg_owner = cfg;
+        _cleanup_json_ _unused_ json_t *cfg_owner = cfg; /* only frees */
         static const char *const copied[] = {
             "Hostname",   "Domainname",      "AttachStdin", "AttachStdout", "AttachStderr",
             "Tty",        "OpenStdin",       "StdinOnce",   "StopTimeout",  "Image",

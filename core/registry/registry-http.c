@@ -406,22 +406,47 @@ static int transport_error(struct reg *rg, const struct reg_req *q, const char *
         }
 }
 
-/* The parameters of a WWW-Authenticate challenge: key="value",... */
+/* The parameters of a WWW-Authenticate challenge: Scheme key="value",key=value...
+ * Read pair by pair, so that a "key=" inside a quoted value (a realm's
+ * query string) is not taken for a parameter; a quoted value may hold
+ * escaped characters (\" and \\), an unterminated one runs to the end. */
 char *reg_challenge_param(const char *ch, const char *key)
 {
         size_t k = strlen(key);
-        for (const char *p = ch; (p = strcasestr(p, key)); p += k) {
-                if (p != ch && !(p[-1] == ' ' || p[-1] == ','))
+        const char *p = ch;
+        /* the scheme ("Bearer"), unless the challenge starts with a parameter */
+        size_t first = strcspn(p, " =,");
+        if (p[first] == ' ')
+                p += first;
+        while (*p) {
+                p += strspn(p, " ,");
+                const char *name = p;
+                p += strcspn(p, "= ,");
+                size_t nl = (size_t)(p - name);
+                if (*p != '=')
+                        continue; /* a bare token */
+                p++;
+                bool match = nl == k && strncasecmp(name, key, k) == 0;
+                if (*p != '"') {
+                        size_t vl = strcspn(p, " ,");
+                        if (match)
+                                return xstrndup(p, vl);
+                        p += vl;
                         continue;
-                const char *v = p + k;
-                if (*v != '=')
-                        continue;
-                v++;
-                if (*v == '"') {
-                        v++;
-                        return xstrndup(v, strcspn(v, "\""));
                 }
-                return xstrndup(v, strcspn(v, ", "));
+                p++;
+                _cleanup_free_ char *v = xmalloc(strlen(p) + 1);
+                size_t o = 0;
+                while (*p && *p != '"') {
+                        if (*p == '\\' && p[1])
+                                p++;
+                        v[o++] = *p++;
+                }
+                v[o] = '\0';
+                if (*p == '"')
+                        p++;
+                if (match)
+                        return TAKE_PTR(v);
         }
         return NULL;
 }

@@ -189,7 +189,7 @@ static int walk_overlay(struct differ *df, const char *rel)
                         if (vl == 1 && v[0] == 'y' && df->emit) {
                                 _cleanup_free_ char *o = xasprintf("%s/x", crel);
                                 r = tar_write_entry(df, o, full, &st,
-                                                    WH_OPAQUE + strlen(WH_PREFIX));
+                                                    &WH_OPAQUE[strlen(WH_PREFIX)]);
                                 if (r)
                                         return r;
                         }

@@ -89,6 +89,22 @@ START_TEST(test_challenge)
         ck_assert_ptr_null(inner);
         _cleanup_free_ char *open = reg_challenge_param("Bearer realm=\"unterminated", "realm");
         ck_assert_str_eq(open, "unterminated");
+        /* nor is one after a comma inside a quoted value */
+        const char *q = "Bearer realm=\"https://auth.example/t?a=1,service=evil, scope=x\","
+                        "service=\"real\"";
+        _cleanup_free_ char *real = reg_challenge_param(q, "service");
+        _cleanup_free_ char *noscope = reg_challenge_param(q, "scope");
+        _cleanup_free_ char *qrealm = reg_challenge_param(q, "realm");
+        ck_assert_str_eq(real, "real");
+        ck_assert_ptr_null(noscope);
+        ck_assert_str_eq(qrealm, "https://auth.example/t?a=1,service=evil, scope=x");
+        /* quoted-pairs, keys in any case, spaces around the pairs */
+        _cleanup_free_ char *esc = reg_challenge_param(
+            "Bearer  Realm=\"a\\\"b\\\\c\" , error=insufficient_scope", "realm");
+        ck_assert_str_eq(esc, "a\"b\\c");
+        _cleanup_free_ char *err2 = reg_challenge_param(
+            "Bearer  Realm=\"a\\\"b\\\\c\" , error=insufficient_scope", "error");
+        ck_assert_str_eq(err2, "insufficient_scope");
 }
 END_TEST
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "check-main.h"
 #include "base/err.h"
+#include "base/json.h"
 #include "base/util.h"
 
 #include <fcntl.h>
@@ -187,6 +188,75 @@ START_TEST(test_timestamp)
 }
 END_TEST
 
+/* A request body: blank or "null" is {}; the bytes past len are never read
+ * (the body is not NUL-terminated: an allocation of exactly len bytes, so
+ * that the sanitizer build sees a read past it), and a NUL byte is not a
+ * blank. */
+START_TEST(test_json_parse_body)
+{
+        static const struct {
+                const char *in;
+                size_t len;
+                int r;
+                const char *out;
+        } cases[] = {
+            {"", 0, 0, "{}"},
+            {" \r\n\t", 4, 0, "{}"},
+            {"null", 4, 0, "{}"},
+            {" null \n", 7, 0, "{}"},
+            {"nullx", 5, -EINVAL, NULL},
+            {"null", 3, -EINVAL, NULL},
+            {"\0", 1, -EINVAL, NULL},
+            {"\0\0 ", 3, -EINVAL, NULL},
+            {"[1] ", 4, 0, "[1]"},
+            {"{\"a\":1}", 7, 0, "{\"a\":1}"},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                char *body = xmalloc(cases[i].len ? cases[i].len : 1);
+                memcpy(body, cases[i].in, cases[i].len);
+                json_t *j = NULL;
+                struct berth_err err = {0};
+                int r = json_parse_body(body, cases[i].len, &j, &err);
+                ck_assert_msg(r == cases[i].r, "case %zu: %d", i, r);
+                if (r == 0) {
+                        char *d = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+                        ck_assert_str_eq(d, cases[i].out);
+                        free(d);
+                        json_decref(j);
+                }
+                free(body);
+        }
+}
+END_TEST
+
+/* Bytes that are not UTF-8 become U+FFFD one by one; valid sequences stay. */
+START_TEST(test_json_string_lossy)
+{
+        static const struct {
+                const char *in, *out;
+        } cases[] = {
+            {"", ""},
+            {"plain /path", "plain /path"},
+            {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xb3",
+             "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xb3"},
+            {"a\xff"
+             "b",
+             "a\xef\xbf\xbd"
+             "b"},
+            {"cut \xe2\x82", "cut \xef\xbf\xbd\xef\xbf\xbd"},
+            {"\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd"},                 /* overlong '/' */
+            {"\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* a surrogate */
+            {"\xf4\x90\x80\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                json_t *j = json_string_lossy(cases[i].in);
+                ck_assert_msg(j, "case %zu: no string", i);
+                ck_assert_str_eq(json_string_value(j), cases[i].out);
+                json_decref(j);
+        }
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s = suite_create("util");
@@ -198,6 +268,8 @@ static Suite *suite(void)
         tcase_add_test(tc, test_files);
         tcase_add_test(tc, test_base64);
         tcase_add_test(tc, test_timestamp);
+        tcase_add_test(tc, test_json_parse_body);
+        tcase_add_test(tc, test_json_string_lossy);
         suite_add_tcase(s, tc);
         return s;
 }
