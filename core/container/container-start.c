@@ -185,7 +185,8 @@ static void *exit_main(void *p)
  * glibc keeps the stacks of ended threads for reuse (up to 40 MB): after
  * N containers came and went, the touched pages of N stacks would stay in
  * berthd's RSS. Exits are few at a time, so are their threads' stacks.
- * The watcher ends when nothing is left to watch. */
+ * The watcher ends, and closes its epoll fd, when nothing is left to
+ * watch. */
 static struct {
         pthread_mutex_t lock;
         int epfd;
@@ -228,8 +229,11 @@ static void *watch_main(void *p)
                 }
                 pthread_mutex_lock(&watch.lock);
                 bool done = watch.watched == 0;
-                if (done)
+                if (done) {
                         watch.running = false;
+                        close(epfd);
+                        watch.epfd = -1;
+                }
                 pthread_mutex_unlock(&watch.lock);
                 if (done)
                         return NULL;
