@@ -172,6 +172,8 @@ static void *exit_main(void *p)
                 handle_exit(m->s, m->id, ex);
         }
         json_decref(ex);
+        if (!ct_closing(m->s))
+                ct_trim_if_empty(m->s);
         if (m->shim_pid > 0)
                 while (waitpid(m->shim_pid, NULL, 0) < 0 && errno == EINTR)
                         ;
