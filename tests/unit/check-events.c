@@ -128,6 +128,39 @@ START_TEST(test_ring_wraps)
 }
 END_TEST
 
+/* Large events wrap the ring's bytes before its slots: the replay has the
+ * newest whole, in order, and as many as fit in its bytes (a 4 KiB
+ * attribute each: about 64 in 256 KiB), never a cut or mixed line. */
+START_TEST(test_ring_bytes_wrap)
+{
+        char big[4096];
+        memset(big, 'x', sizeof(big) - 1);
+        big[sizeof(big) - 1] = '\0';
+        int64_t t0 = now_ns();
+        for (int i = 0; i < 300; i++) {
+                char id[16];
+                snprintf(id, sizeof(id), "v%d", i);
+                events_emit("volume", "create", id, json_pack("{s:s}", "big", big));
+        }
+        _cleanup_free_ char *all = collect(t0, now_ns(), NULL);
+        size_t lines = 0;
+        for (char *p = all; *p; p++)
+                lines += *p == '\n';
+        ck_assert_uint_gt(lines, 40);
+        ck_assert_uint_lt(lines, 70);
+        /* the newest, in order, up to the last */
+        char want[64];
+        snprintf(want, sizeof(want), "volume create v%zu\n", 300 - lines);
+        ck_assert(strstr(all, want) == all);
+        ck_assert(strstr(all, "volume create v299\n") ==
+                  all + strlen(all) - strlen("volume create v299\n"));
+        /* a small event after them is kept as well */
+        events_emit("volume", "remove", "small", NULL);
+        _cleanup_free_ char *last = collect(t0, now_ns(), NULL);
+        ck_assert(strstr(last, "volume create v299\nvolume remove small\n") != NULL);
+}
+END_TEST
+
 /* An action cut in the middle of a UTF-8 character (a long exec command)
  * is still an event, and every stream open then goes on. */
 START_TEST(test_invalid_utf8)
@@ -180,6 +213,7 @@ static Suite *suite(void)
         tcase_add_test(tc, test_replay_and_filters);
         tcase_add_test(tc, test_shape);
         tcase_add_test(tc, test_ring_wraps);
+        tcase_add_test(tc, test_ring_bytes_wrap);
         tcase_add_test(tc, test_invalid_utf8);
         tcase_add_test(tc, test_concurrent_streams);
         suite_add_tcase(s, tc);
