@@ -24,6 +24,7 @@ struct record {
         int shim_wait_fd;    /* the monitor's "wait" connection */
         char *shim_socket;   /* set while running */
         int restart_count_run;
+        struct record *name_next; /* the store's name index: the bucket's chain */
 };
 
 struct container_store {
@@ -33,8 +34,15 @@ struct container_store {
         char *runtime_root;
         pthread_mutex_t lock;
         pthread_cond_t changed; /* broadcast on every state change */
-        struct record **recs;
+        struct record **recs;   /* in creation order */
         size_t n;
+        /* The indexes a lookup uses, so that finding one container does not
+         * walk them all: the same records sorted by ID (a full ID or a
+         * prefix is a binary search), and a hash of names (chained through
+         * record.name_next; n_buckets a power of two, grown with n). */
+        struct record **by_id;
+        struct record **buckets;
+        size_t n_buckets;
         /* Exit codes of recently removed containers, for a wait with
          * condition=removed that wakes after the record is gone (--rm). */
         struct {
@@ -55,6 +63,10 @@ void ct_drop_locked(struct container_store *s, struct record *r);
 /* With no container left, the heap their records, starts and exits used
  * goes back to the system. */
 void ct_trim_if_empty(struct container_store *s);
+/* Under the lock: r->name is about to change (unindex), or has changed
+ * (index). */
+void ct_name_unindex_locked(struct container_store *s, struct record *r);
+void ct_name_index_locked(struct container_store *s, struct record *r);
 bool ct_is_running(json_t *j);
 int ct_remove_files(const char *dir);
 int64_t ct_parse_time(const char *s);

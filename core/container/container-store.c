@@ -87,38 +87,101 @@ int ct_record_save(struct container_store *s, struct record *r, struct berth_err
         return json_save_path(p, r->j, 0600, err);
 }
 
+/* --- the indexes ----------------------------------------------------------- */
+
+static size_t name_hash(const char *bare)
+{
+        size_t h = 14695981039346656037ULL; /* FNV-1a */
+        for (const unsigned char *p = (const unsigned char *)bare; *p; p++)
+                h = (h ^ *p) * 1099511628211ULL;
+        return h;
+}
+
+/* the bucket of a name without its leading '/' */
+static struct record **name_bucket(struct container_store *s, const char *bare)
+{
+        return &s->buckets[name_hash(bare) & (s->n_buckets - 1)];
+}
+
+static const char *bare_name(const char *name)
+{
+        return name[0] == '/' ? name + 1 : name;
+}
+
+void ct_name_index_locked(struct container_store *s, struct record *r)
+{
+        struct record **b = name_bucket(s, bare_name(r->name));
+        r->name_next = *b;
+        *b = r;
+}
+
+void ct_name_unindex_locked(struct container_store *s, struct record *r)
+{
+        for (struct record **p = name_bucket(s, bare_name(r->name)); *p; p = &(*p)->name_next)
+                if (*p == r) {
+                        *p = r->name_next;
+                        r->name_next = NULL;
+                        return;
+                }
+}
+
+static void name_index_grow(struct container_store *s)
+{
+        size_t old_n = s->n_buckets;
+        struct record **old = s->buckets;
+        s->n_buckets = old_n ? old_n * 2 : 64;
+        s->buckets = xzalloc(s->n_buckets * sizeof(*s->buckets));
+        for (size_t i = 0; i < old_n; i++)
+                for (struct record *r = old[i], *next; r; r = next) {
+                        next = r->name_next;
+                        ct_name_index_locked(s, r);
+                }
+        free(old);
+}
+
+/* the first position in by_id whose ID is not below key (compared over
+ * key's length: a prefix lands on the first ID that starts with it) */
+static size_t id_lower_bound(struct container_store *s, const char *key)
+{
+        size_t lo = 0, hi = s->n, l = strlen(key);
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (strncmp(s->by_id[mid]->id, key, l) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
 struct record *ct_find_locked(struct container_store *s, const char *ref, int *ret_error)
 {
         *ret_error = -ENOENT;
         if (isempty(ref))
                 return NULL;
         /* full ID, then name, then unique prefix (Docker's order) */
-        for (size_t i = 0; i < s->n; i++)
-                if (streq(s->recs[i]->id, ref)) {
-                        *ret_error = 0;
-                        return s->recs[i];
-                }
-        const char *bare = ref[0] == '/' ? ref + 1 : ref;
-        for (size_t i = 0; i < s->n; i++)
-                if (streq(s->recs[i]->name + 1, bare)) {
-                        *ret_error = 0;
-                        return s->recs[i];
-                }
-        struct record *found = NULL;
         size_t l = strlen(ref);
-        if (strspn(ref, "0123456789abcdef") != l)
-                return NULL;
-        for (size_t i = 0; i < s->n; i++)
-                if (strncmp(s->recs[i]->id, ref, l) == 0) {
-                        if (found) {
-                                *ret_error = -EINVAL;
-                                return NULL;
-                        }
-                        found = s->recs[i];
-                }
-        if (found)
+        bool hex = strspn(ref, "0123456789abcdef") == l;
+        size_t at = hex ? id_lower_bound(s, ref) : s->n;
+        if (hex && l == 64 && at < s->n && streq(s->by_id[at]->id, ref)) {
                 *ret_error = 0;
-        return found;
+                return s->by_id[at];
+        }
+        const char *bare = bare_name(ref);
+        if (s->n_buckets)
+                for (struct record *r = *name_bucket(s, bare); r; r = r->name_next)
+                        if (streq(bare_name(r->name), bare)) {
+                                *ret_error = 0;
+                                return r;
+                        }
+        if (!hex || at >= s->n || strncmp(s->by_id[at]->id, ref, l) != 0)
+                return NULL;
+        if (at + 1 < s->n && strncmp(s->by_id[at + 1]->id, ref, l) == 0) {
+                *ret_error = -EINVAL;
+                return NULL;
+        }
+        *ret_error = 0;
+        return s->by_id[at];
 }
 
 int ct_not_found(struct berth_err *err, const char *ref, int code)
@@ -162,12 +225,30 @@ int ct_get_copy(struct container_store *s, const char *ref, char ret_id[65], jso
 void ct_add_locked(struct container_store *s, struct record *r)
 {
         s->recs = xrealloc(s->recs, (s->n + 1) * sizeof(*s->recs));
-        s->recs[s->n++] = r;
+        s->recs[s->n] = r;
+        size_t at = id_lower_bound(s, r->id);
+        s->by_id = xrealloc(s->by_id, (s->n + 1) * sizeof(*s->by_id));
+        memmove(&s->by_id[at + 1], &s->by_id[at], (s->n - at) * sizeof(*s->by_id));
+        s->by_id[at] = r;
+        s->n++;
+        if (s->n > s->n_buckets)
+                name_index_grow(s);
+        ct_name_index_locked(s, r);
 }
 
 void ct_drop_locked(struct container_store *s, struct record *r)
 {
-        for (size_t i = 0; i < s->n; i++)
+        size_t at = id_lower_bound(s, r->id);
+        for (; at < s->n && streq(s->by_id[at]->id, r->id); at++)
+                if (s->by_id[at] == r) {
+                        memmove(&s->by_id[at], &s->by_id[at + 1],
+                                (s->n - at - 1) * sizeof(*s->by_id));
+                        break;
+                }
+        ct_name_unindex_locked(s, r);
+        /* creation order is what ps lists by: the pointer is searched from
+         * the newest end, where --rm containers are */
+        for (size_t i = s->n; i-- > 0;)
                 if (s->recs[i] == r) {
                         memmove(&s->recs[i], &s->recs[i + 1], (s->n - i - 1) * sizeof(*s->recs));
                         s->n--;
@@ -264,6 +345,8 @@ struct container_store *container_store_close(struct container_store *s)
         for (size_t i = 0; i < s->n; i++)
                 ct_record_free(s->recs[i]);
         free(s->recs);
+        free(s->by_id);
+        free(s->buckets);
         free(s->dir);
         free(s->run_dir);
         free(s->runtime_root);
@@ -519,22 +602,26 @@ int container_rename(struct container_store *s, const char *ref, const char *new
         int lr = ct_lock_find(s, ref, &r, err);
         if (lr < 0)
                 return lr;
-        for (size_t i = 0; i < s->n; i++)
-                if (s->recs[i] != r && streq(s->recs[i]->name, full)) {
+        for (struct record *o = *name_bucket(s, full + 1); o; o = o->name_next)
+                if (o != r && streq(o->name, full)) {
                         pthread_mutex_unlock(&s->lock);
                         return err_set(err, -EEXIST,
                                        "Conflict. The container name \"%s\" is already in use by "
                                        "container \"%s\". You have to remove (or rename) that "
                                        "container to be able to reuse that name.",
-                                       full, s->recs[i]->id);
+                                       full, o->id);
                 }
         char *old = r->name;
+        ct_name_unindex_locked(s, r);
         r->name = xstrdup(full);
+        ct_name_index_locked(s, r);
         json_object_set_new(r->j, "Name", json_string(full));
         int rr = ct_record_save(s, r, err);
         if (rr < 0) {
+                ct_name_unindex_locked(s, r);
                 free(r->name);
                 r->name = old;
+                ct_name_index_locked(s, r);
                 json_object_set_new(r->j, "Name", json_string(old));
         } else {
                 events_container(r->j, "rename",

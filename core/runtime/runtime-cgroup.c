@@ -38,6 +38,63 @@ void rt_cgroup_layout_done(struct rt_cgroup_layout *l)
         memset(l, 0, sizeof(*l));
 }
 
+static bool fs_is(const char *path, unsigned long magic)
+{
+        struct statfs sfs;
+        return statfs(path, &sfs) == 0 && (unsigned long)sfs.f_type == magic;
+}
+
+int rt_cgroup_layout_quick(struct rt_cgroup_layout *l, const char *proc_cgroup, const char *root)
+{
+        memset(l, 0, sizeof(*l));
+        l->version = 1;
+        _cleanup_fclose_ FILE *f = fopen(proc_cgroup, "re");
+        _cleanup_free_ char *line = NULL;
+        size_t cap = 0;
+        int r = 0;
+        if (!f)
+                return -errno;
+        while (r == 0 && getline(&line, &cap, f) > 0) {
+                /* "ID:CONTROLLERS:PATH"; ID 0 is the v2 hierarchy */
+                char *c = strchr(line, ':'), *e = c ? strchr(c + 1, ':') : NULL;
+                if (!e)
+                        continue;
+                *e = '\0';
+                c++;
+                if (!*c || startswith(c, "name="))
+                        continue; /* v2, or name=systemd and friends: not ours */
+                _cleanup_free_ char *all = xstrdup(c), *ctrls = NULL;
+                char *save = NULL, *tok;
+                for (tok = strtok_r(c, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                        if (!v1_is_known(tok))
+                                continue;
+                        char *n = ctrls ? xasprintf("%s,%s", ctrls, tok) : xstrdup(tok);
+                        free(ctrls);
+                        ctrls = n;
+                }
+                if (!ctrls)
+                        continue;
+                _cleanup_free_ char *mp = xasprintf("%s/%s", root, all);
+                if (l->n_v1 >= RT_CG_V1_MAX || !fs_is(mp, CGROUP_SUPER_MAGIC)) {
+                        r = -ENOENT;
+                        break;
+                }
+                l->v1[l->n_v1].controllers = TAKE_PTR(ctrls);
+                l->v1[l->n_v1].mountpoint = TAKE_PTR(mp);
+                l->n_v1++;
+        }
+        if (r == 0 && l->n_v1 == 0)
+                r = -ENOENT;
+        if (r == 0) {
+                _cleanup_free_ char *u = xasprintf("%s/unified", root);
+                if (fs_is(u, CGROUP2_SUPER_MAGIC))
+                        l->unified = TAKE_PTR(u);
+        }
+        if (r < 0)
+                rt_cgroup_layout_done(l);
+        return r;
+}
+
 int rt_cgroup_layout_detect(struct rt_cgroup_layout *l, struct berth_err *err)
 {
         struct statfs sfs;
@@ -49,6 +106,19 @@ int rt_cgroup_layout_detect(struct rt_cgroup_layout *l, struct berth_err *err)
                 l->unified = xstrdup("/sys/fs/cgroup");
                 return 0;
         }
+        /* mountinfo grows with every mount on the host (each container's
+         * rootfs and /dev/shm): reading it on each create, exec and state
+         * would cost the runtime O(containers). The usual layout, each
+         * hierarchy at /sys/fs/cgroup/<its controllers>, is found from the
+         * dozen lines of /proc/self/cgroup; any other falls back. */
+        if (rt_cgroup_layout_quick(l, "/proc/self/cgroup", "/sys/fs/cgroup") == 0)
+                return 0;
+        return rt_cgroup_layout_mountinfo(l, err);
+}
+
+int rt_cgroup_layout_mountinfo(struct rt_cgroup_layout *l, struct berth_err *err)
+{
+        memset(l, 0, sizeof(*l));
         l->version = 1;
         _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
         _cleanup_free_ char *line = NULL;

@@ -60,6 +60,12 @@ struct rt_cgroup_layout {
         bool fake; /* a test tree of plain files: create files on write */
 };
 int rt_cgroup_layout_detect(struct rt_cgroup_layout *ret, struct berth_err *err);
+/* The two ways detect finds a v1 or hybrid layout: from /proc/self/mountinfo
+ * (any layout, O(mounts on the host)), and quick: the hierarchies named in
+ * proc_cgroup ("/proc/self/cgroup") each at root/<controllers> (a cgroup
+ * mount there), 0 or -ENOENT when the layout is not that one. */
+int rt_cgroup_layout_mountinfo(struct rt_cgroup_layout *ret, struct berth_err *err);
+int rt_cgroup_layout_quick(struct rt_cgroup_layout *ret, const char *proc_cgroup, const char *root);
 void rt_cgroup_layout_done(struct rt_cgroup_layout *l);
 
 /* path: the container's cgroup, relative to each hierarchy's root. */

@@ -220,6 +220,109 @@ START_TEST(test_create)
 }
 END_TEST
 
+/* The store's indexes, on records made here (not through create): a
+ * lookup by full ID, name and unique prefix after thousands of adds and
+ * drops, Docker's order (ID, then name, then prefix), ambiguous prefixes,
+ * and the indexes themselves: by_id sorted, every name in its bucket. */
+static struct record *index_rec(struct container_store *s, unsigned i, const char *name)
+{
+        struct record *r = xzalloc(sizeof(*r));
+        uint64_t h = 0x9e3779b97f4a7c15ULL * (i + 1);
+        snprintf(r->id, sizeof(r->id), "%016llx%016llx%016llx%016llx", (unsigned long long)h,
+                 (unsigned long long)(h ^ 0xabcdefULL), (unsigned long long)~h,
+                 (unsigned long long)i);
+        r->name = name ? xasprintf("/%s", name) : xasprintf("/n%u", i);
+        ct_add_locked(s, r);
+        return r;
+}
+
+static void index_check(struct container_store *s)
+{
+        for (size_t i = 1; i < s->n; i++)
+                ck_assert_int_lt(strcmp(s->by_id[i - 1]->id, s->by_id[i]->id), 0);
+        size_t chained = 0;
+        for (size_t b = 0; b < s->n_buckets; b++)
+                for (struct record *r = s->buckets[b]; r; r = r->name_next)
+                        chained++;
+        ck_assert_uint_eq(chained, s->n);
+        ck_assert_uint_ge(s->n_buckets, s->n);
+}
+
+START_TEST(test_index)
+{
+        struct container_store s = {0};
+        struct record *r[2000];
+        int code;
+        for (unsigned i = 0; i < 2000; i++)
+                r[i] = index_rec(&s, i, NULL);
+        index_check(&s);
+        for (unsigned i = 0; i < 2000; i += 7) {
+                char pfx[13], name[16];
+                snprintf(pfx, sizeof(pfx), "%.12s", r[i]->id);
+                snprintf(name, sizeof(name), "n%u", i);
+                ck_assert_ptr_eq(ct_find_locked(&s, r[i]->id, &code), r[i]);
+                ck_assert_ptr_eq(ct_find_locked(&s, name, &code), r[i]);
+                ck_assert_ptr_eq(ct_find_locked(&s, r[i]->name, &code), r[i]);
+                ck_assert_ptr_eq(ct_find_locked(&s, pfx, &code), r[i]);
+                ck_assert_int_eq(code, 0);
+        }
+        ck_assert_ptr_null(ct_find_locked(&s, "n2000", &code));
+        ck_assert_int_eq(code, -ENOENT);
+        ck_assert_ptr_null(ct_find_locked(&s, "fffffffffffffffff", &code));
+        ck_assert_int_eq(code, -ENOENT);
+        /* two IDs that share a prefix: that prefix is ambiguous, a longer
+         * one is not */
+        struct record *twin = index_rec(&s, 5000, "twin");
+        ct_drop_locked(&s, twin); /* an ID is fixed once indexed */
+        memcpy(twin->id, r[3]->id, 20);
+        ct_add_locked(&s, twin);
+        index_check(&s);
+        char p20[21], p30[31];
+        snprintf(p20, sizeof(p20), "%.20s", r[3]->id);
+        snprintf(p30, sizeof(p30), "%.30s", r[3]->id);
+        ck_assert_ptr_null(ct_find_locked(&s, p20, &code));
+        ck_assert_int_eq(code, -EINVAL);
+        ck_assert_ptr_eq(ct_find_locked(&s, p30, &code), r[3]);
+        /* a name that is another container's ID prefix: the name wins; an
+         * ID wins over a name that is that ID */
+        char p8[9];
+        snprintf(p8, sizeof(p8), "%.8s", r[10]->id);
+        struct record *hexname = index_rec(&s, 5001, p8);
+        ck_assert_ptr_eq(ct_find_locked(&s, p8, &code), hexname);
+        struct record *idname = index_rec(&s, 5002, r[11]->id);
+        ck_assert_ptr_eq(ct_find_locked(&s, r[11]->id, &code), r[11]);
+        /* drops: gone from every index, the others found, order kept */
+        for (unsigned i = 0; i < 2000; i += 2)
+                ct_drop_locked(&s, r[i]);
+        index_check(&s);
+        ck_assert_uint_eq(s.n, 1000 + 3);
+        for (unsigned i = 0; i < 2000; i++) {
+                char name[16];
+                snprintf(name, sizeof(name), "n%u", i);
+                ck_assert_ptr_eq(ct_find_locked(&s, name, &code), (i % 2 ? r[i] : NULL));
+                ck_assert_ptr_eq(ct_find_locked(&s, r[i]->id, &code), (i % 2 ? r[i] : NULL));
+        }
+        for (size_t i = 0; i < 1000; i++)
+                ck_assert_ptr_eq(s.recs[i], r[2 * i + 1]);
+        /* a rename moves the name in the index */
+        ct_name_unindex_locked(&s, r[1]);
+        free(r[1]->name);
+        r[1]->name = xstrdup("/renamed");
+        ct_name_index_locked(&s, r[1]);
+        index_check(&s);
+        ck_assert_ptr_null(ct_find_locked(&s, "n1", &code));
+        ck_assert_ptr_eq(ct_find_locked(&s, "renamed", &code), r[1]);
+        for (unsigned i = 0; i < 2000; i += 2)
+                ct_record_free(r[i]);
+        for (size_t i = 0; i < s.n; i++)
+                ct_record_free(s.recs[i]);
+        free(s.recs);
+        free(s.by_id);
+        free(s.buckets);
+        (void)idname;
+}
+END_TEST
+
 START_TEST(test_names)
 {
         struct berth_err e = {0};
@@ -536,6 +639,7 @@ static Suite *suite(void)
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, test_create);
         tcase_add_test(tc, test_names);
+        tcase_add_test(tc, test_index);
         tcase_add_test(tc, test_remove);
         tcase_add_test(tc, test_restore);
         tcase_add_test(tc, test_connect);

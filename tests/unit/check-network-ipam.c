@@ -60,6 +60,35 @@ START_TEST(test_alloc)
 }
 END_TEST
 
+/* Many endpoints, taken out of order: the first gap is found, whatever
+ * order the records keep them in, skipping the gateway and the auxiliary
+ * addresses. */
+START_TEST(test_alloc_many)
+{
+        struct netrec *n = net("10.9.0.0/16", "10.9.0.1");
+        struct berth_err err = {0};
+        char ip[16];
+        json_object_set_new(
+            json_array_get(json_object_get(json_object_get(n->j, "IPAM"), "Config"), 0),
+            "AuxiliaryAddresses", json_pack("{s:s}", "host", "10.9.11.186"));
+        /* .0.2 up to .11.185 (3000 addresses), newest first, .5.100 left out */
+        for (int i = 3001; i >= 2; i--) {
+                char c[16], v[32];
+                snprintf(c, sizeof(c), "c%d", i);
+                snprintf(v, sizeof(v), "10.9.%d.%d/16", i / 256, i % 256);
+                if (i != 5 * 256 + 100)
+                        take(n, c, v);
+        }
+        ck_assert_int_eq(nw_alloc_locked(n, NULL, ip, &err), 0);
+        ck_assert_str_eq(ip, "10.9.5.100");
+        take(n, "hole", "10.9.5.100/16");
+        ck_assert_int_eq(nw_alloc_locked(n, NULL, ip, &err), 0);
+        ck_assert_str_eq(ip, "10.9.11.187"); /* .11.186 is auxiliary */
+        json_decref(n->j);
+        free(n);
+}
+END_TEST
+
 START_TEST(test_requested)
 {
         struct netrec *n = net("10.9.0.0/24", "10.9.0.254");
@@ -88,6 +117,7 @@ static Suite *suite(void)
         TCase *tc = tcase_create("ipam");
         tcase_add_test(tc, test_parse_cidr);
         tcase_add_test(tc, test_alloc);
+        tcase_add_test(tc, test_alloc_many);
         tcase_add_test(tc, test_requested);
         suite_add_tcase(s, tc);
         return s;

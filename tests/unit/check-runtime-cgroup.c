@@ -268,6 +268,57 @@ START_TEST(test_detect_host)
 }
 END_TEST
 
+/* The quick layout (from /proc/self/cgroup) is the one mountinfo gives, on
+ * a host with the usual layout; every hierarchy is found at its place. */
+START_TEST(test_detect_quick_matches_mountinfo)
+{
+        struct rt_cgroup_layout q, m;
+        struct berth_err e = {0};
+        struct statfs sfs;
+        ck_assert_int_eq(statfs("/sys/fs/cgroup", &sfs), 0);
+        if (sfs.f_type == CGROUP2_SUPER_MAGIC)
+                return; /* pure v2: neither is used */
+        /* the usual layout (this machine's): memory at /sys/fs/cgroup/memory */
+        if (statfs("/sys/fs/cgroup/memory", &sfs) < 0 || sfs.f_type != CGROUP_SUPER_MAGIC)
+                return;
+        ck_assert_int_eq(rt_cgroup_layout_quick(&q, "/proc/self/cgroup", "/sys/fs/cgroup"), 0);
+        ck_assert_msg(rt_cgroup_layout_mountinfo(&m, &e) == 0, "%s", err_msg(&e));
+        ck_assert_int_eq(q.version, 1);
+        ck_assert_uint_eq(q.n_v1, m.n_v1);
+        for (size_t i = 0; i < m.n_v1; i++) {
+                bool found = false;
+                for (size_t k = 0; k < q.n_v1; k++)
+                        if (streq(q.v1[k].controllers, m.v1[i].controllers)) {
+                                ck_assert_str_eq(q.v1[k].mountpoint, m.v1[i].mountpoint);
+                                found = true;
+                        }
+                ck_assert_msg(found, "quick layout lacks '%s'", m.v1[i].controllers);
+        }
+        ck_assert_str_eq(strempty(q.unified), strempty(m.unified));
+        rt_cgroup_layout_done(&q);
+        rt_cgroup_layout_done(&m);
+}
+END_TEST
+
+/* A hierarchy that is not a cgroup mount at root/<controllers> (here a
+ * plain directory), or none at all: -ENOENT, and detect reads mountinfo. */
+START_TEST(test_detect_quick_falls_back)
+{
+        struct rt_cgroup_layout l;
+        put("cgroup", "9:name=systemd:/\n4:memory:/x\n1:cpu,cpuacct:/\n0::/\n");
+        _cleanup_free_ char *proc = xasprintf("%s/cgroup", tree);
+        _cleanup_free_ char *mem = xasprintf("%s/memory", tree);
+        _cleanup_free_ char *cpu = xasprintf("%s/cpu,cpuacct", tree);
+        ck_assert_int_eq(mkdir(mem, 0755), 0);
+        ck_assert_int_eq(mkdir(cpu, 0755), 0);
+        ck_assert_int_eq(rt_cgroup_layout_quick(&l, proc, tree), -ENOENT);
+        ck_assert_uint_eq(l.n_v1, 0);
+        put("cgroup", "9:name=systemd:/\n0::/\n");
+        ck_assert_int_eq(rt_cgroup_layout_quick(&l, proc, tree), -ENOENT);
+        ck_assert_int_eq(rt_cgroup_layout_quick(&l, "/nonexistent/cgroup", tree), -ENOENT);
+}
+END_TEST
+
 START_TEST(test_bad_path)
 {
         struct rt_cgroup_layout l = {.version = 2, .unified = tree, .fake = true};
@@ -356,6 +407,8 @@ static Suite *suite(void)
         tcase_add_test(t, test_update);
         tcase_add_test(t, test_shares_to_weight);
         tcase_add_test(t, test_detect_host);
+        tcase_add_test(t, test_detect_quick_matches_mountinfo);
+        tcase_add_test(t, test_detect_quick_falls_back);
         tcase_add_test(t, test_bad_path);
         tcase_add_test(t, test_v2_device_program);
         suite_add_tcase(s, t);
