@@ -591,6 +591,17 @@ char *base64_encode(const void *data, size_t len)
         return out;
 }
 
+int base64url_decode(const char *s, unsigned char **ret, size_t *ret_len)
+{
+        size_t n = strlen(s);
+        _cleanup_free_ char *b = xzalloc(n + 4);
+        for (size_t i = 0; i < n; i++)
+                b[i] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
+        while (n % 4)
+                b[n++] = '=';
+        return base64_decode(b, n, ret, ret_len);
+}
+
 int base64_decode(const char *s, size_t len, unsigned char **ret, size_t *ret_len)
 {
         unsigned char *out = xmalloc(len / 4 * 3 + 3), *o = out;
@@ -709,4 +720,39 @@ char *find_libexec_program(const char *name)
 {
         static const char *const rel[] = {".", "../bin", "../libexec/berth", NULL};
         return find_program(name, rel, BERTH_LIBEXECDIR "/berth");
+}
+
+/* --- files ----------------------------------------------------------- */
+
+int rm_rf_at(int dfd, const char *name)
+{
+        struct stat st;
+        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (S_ISDIR(st.st_mode)) {
+                int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0)
+                        return -errno;
+                DIR *d = fdopendir(fd);
+                if (!d) {
+                        close(fd);
+                        return -errno;
+                }
+                struct dirent *de;
+                int r = 0;
+                while ((de = readdir(d)))
+                        if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                                if ((r = rm_rf_at(dirfd(d), de->d_name)) < 0)
+                                        break;
+                closedir(d);
+                if (r < 0)
+                        return r;
+                return unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT ? -errno : 0;
+        }
+        return unlinkat(dfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+int rm_rf_path(const char *path)
+{
+        return rm_rf_at(AT_FDCWD, path);
 }

@@ -132,6 +132,9 @@ int parse_size(const char *s, uint64_t *ret); /* "10", "10k", "64m", "1g" (1024-
 
 /* Files. */
 int mkdir_p(const char *path, mode_t mode);
+/* rm -rf without following symlinks; a missing path is not an error. */
+int rm_rf_at(int dfd, const char *name);
+int rm_rf_path(const char *path);
 int read_full_file(const char *path, char **ret, size_t *ret_len);
 int read_one_line(const char *path, char **ret); /* first line, without the newline */
 /* Write atomically: temp file in the same directory, fsync, rename, fsync dir. */
@@ -166,6 +169,9 @@ int fd_recv(int sock);
  * outside the alphabet; *ret (malloc'd) holds *ret_len bytes. */
 char *base64_encode(const void *data, size_t len);
 int base64_decode(const char *s, size_t len, unsigned char **ret, size_t *ret_len);
+/* The URL-safe alphabet ('-' '_'), padded or not: X-Registry-Auth and
+ * X-Registry-Config. */
+int base64url_decode(const char *s, unsigned char **ret, size_t *ret_len);
 
 /* openat2() of path below rootfd with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS
  * and O_CLOEXEC: ".." and absolute symlinks stay inside the root. A leading

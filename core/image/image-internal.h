@@ -60,7 +60,6 @@ int blob_read(struct image_store *s, const char *digest, char **ret, size_t *ret
 /* A new temp file under s->tmp: returns its fd, path in *ret_path. */
 int store_tmpfile(struct image_store *s, const char *prefix, char **ret_path,
                   struct berth_err *err);
-int rm_rf_path(const char *path);
 int fsync_path(const char *path);
 
 struct layer *layer_find(struct image_store *s, const char *chain_id);

@@ -23,39 +23,6 @@
 
 /* --- files --------------------------------------------------------------- */
 
-static int rm_rf_at(int dfd, const char *name)
-{
-        struct stat st;
-        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return errno == ENOENT ? 0 : -errno;
-        if (S_ISDIR(st.st_mode)) {
-                int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (fd < 0)
-                        return -errno;
-                DIR *d = fdopendir(fd);
-                if (!d) {
-                        close(fd);
-                        return -errno;
-                }
-                struct dirent *de;
-                int r = 0;
-                while ((de = readdir(d)))
-                        if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
-                                if ((r = rm_rf_at(dirfd(d), de->d_name)) < 0)
-                                        break;
-                closedir(d);
-                if (r < 0)
-                        return r;
-                return unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT ? -errno : 0;
-        }
-        return unlinkat(dfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
-}
-
-int rm_rf_path(const char *path)
-{
-        return rm_rf_at(AT_FDCWD, path);
-}
-
 int fsync_path(const char *path)
 {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -46,8 +46,6 @@ struct unpack {
         struct berth_err *err;
 };
 
-static int rm_rf_at(int dfd, const char *name);
-
 static int rm_children_at(int fd, const char *keep_prefix, json_t *keep)
 {
         _cleanup_closedir_ DIR *d = fdopendir(fd);
@@ -70,27 +68,6 @@ static int rm_children_at(int fd, const char *keep_prefix, json_t *keep)
                 if (r < 0 && r != -ENOENT)
                         return r;
         }
-        return 0;
-}
-
-static int rm_rf_at(int dfd, const char *name)
-{
-        struct stat st;
-        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return -errno;
-        if (S_ISDIR(st.st_mode)) {
-                int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (fd < 0)
-                        return -errno;
-                int r = rm_children_at(fd, NULL, NULL);
-                if (r < 0)
-                        return r;
-                if (unlinkat(dfd, name, AT_REMOVEDIR) < 0)
-                        return -errno;
-                return 0;
-        }
-        if (unlinkat(dfd, name, 0) < 0)
-                return -errno;
         return 0;
 }
 
