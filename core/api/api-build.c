@@ -134,12 +134,9 @@ int api_build(struct api_request *req, int body_fd, int out_fd, struct berth_err
          * ignores what it cannot decode */
         const char *rch = api_header(req, "X-Registry-Config");
         if (!isempty(rch)) {
-                _cleanup_free_ char *std = xstrdup(rch);
-                for (char *p = std; *p; p++)
-                        *p = *p == '-' ? '+' : *p == '_' ? '/' : *p;
                 unsigned char *dec = NULL;
                 size_t dl = 0;
-                if (base64_decode(std, strlen(std), &dec, &dl) >= 0) {
+                if (base64url_decode(rch, &dec, &dl) >= 0) {
                         json_error_t je;
                         regcfg = json_loadb((const char *)dec, dl, 0, &je);
                         if (!json_is_object(regcfg)) {

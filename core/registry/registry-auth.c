@@ -52,15 +52,9 @@ int registry_auth_decode(const char *header, struct registry_auth *ret, struct b
         *ret = (struct registry_auth){0};
         if (isempty(header))
                 return 0;
-        size_t n = strlen(header);
-        _cleanup_free_ char *b = xzalloc(n + 4);
-        for (size_t i = 0; i < n; i++)
-                b[i] = header[i] == '-' ? '+' : header[i] == '_' ? '/' : header[i];
-        while (n % 4)
-                b[n++] = '=';
         _cleanup_free_ unsigned char *out = NULL;
         size_t m = 0;
-        if (base64_decode(b, n, &out, &m) < 0)
+        if (base64url_decode(header, &out, &m) < 0)
                 return err_set(err, -EINVAL, "X-Registry-Auth is not base64");
         json_error_t je;
         _cleanup_json_ json_t *j = json_loadb((char *)out, m, 0, &je);
