@@ -263,7 +263,7 @@ static char *media_type(const char *ct)
  * application/octet-stream: an archive by its magic, else text (no binary
  * bytes in the first 512) is the Dockerfile; anything else goes to the tar
  * reader, which says what is wrong with it. */
-static bool sniff_text(const unsigned char *p, size_t n)
+bool build_archive_magic(const void *data, size_t n)
 {
         static const struct {
                 size_t off;
@@ -277,10 +277,18 @@ static bool sniff_text(const unsigned char *p, size_t n)
                          6},
                         {0, "\x28\xb5\x2f\xfd", 4},
                         {257, "ustar", 5}};
+        const unsigned char *p = data;
         for (size_t i = 0; i < ELEMENTSOF(archives); i++)
                 if (n >= archives[i].off + archives[i].len &&
                     memcmp(p + archives[i].off, archives[i].magic, archives[i].len) == 0)
-                        return false;
+                        return true;
+        return false;
+}
+
+static bool sniff_text(const unsigned char *p, size_t n)
+{
+        if (build_archive_magic(p, n))
+                return false;
         for (size_t i = 0; i < n; i++)
                 if (p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' && p[i] != '\r' && p[i] != '\f' &&
                     p[i] != 0x1b)

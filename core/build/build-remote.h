@@ -31,6 +31,10 @@
  * optional "#fragment"). */
 bool build_remote_is_git(const char *remote);
 
+/* Whether these first bytes (up to 512) are an archive's: gzip, bzip2, xz,
+ * zstd or a tar header; for ADD's local archives and remote= bodies. */
+bool build_archive_magic(const void *data, size_t n);
+
 /* Fetch the context `remote` into `dir`, an empty directory the caller
  * made. `scratch` is a directory the caller owns and removes afterwards
  * (with everything in it): the download and a clone whose SUBDIR is the

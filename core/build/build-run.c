@@ -5,6 +5,7 @@
  * (builder-notes.md §1.4), the result tagged. The steps that need a
  * container are in build-step.c. */
 #include "build-exec.h"
+#include "build-internal.h"
 #include "build-cache.h"
 #include "build-ignore.h"
 #include "build-remote.h"
@@ -682,25 +683,7 @@ static int instr_workdir(struct build *b, struct stage_state *st, const struct b
                 return err_set(err, -EINVAL, "WORKDIR requires exactly one argument");
         const char *cur = json_get_str(st->config, "WorkingDir", "");
         _cleanup_free_ char *dir = w[0] == '/' ? xstrdup(w) : xasprintf("%s/%s", cur, w);
-        _cleanup_strv_ char **parts = strv_split(dir, "/");
-        _cleanup_free_ char **out = xzalloc((strv_length(parts) + 1) * sizeof(char *));
-        size_t n = 0;
-        for (char **p = parts; p && *p; p++) {
-                if (streq(*p, ".."))
-                        n -= n > 0;
-                else if (!streq(*p, "."))
-                        out[n++] = *p;
-        }
-        _cleanup_free_ char *clean = NULL;
-        size_t cl = 0;
-        FILE *g = open_memstream(&clean, &cl);
-        if (!g)
-                abort();
-        for (size_t i = 0; i < n; i++)
-                fprintf(g, "/%s", out[i]);
-        if (!n)
-                fputc('/', g);
-        fclose(g);
+        _cleanup_free_ char *clean = build_path_clean(dir);
         json_object_set_new(st->config, "WorkingDir", json_string(clean));
         return step_workdir(b, st, clean, err);
 }
@@ -922,28 +905,10 @@ static void remove_build_files(struct build *b, const char *dockerfile)
         build_ignore_free(ig);
 }
 
-static int rm_tree(int dfd, const char *name)
-{
-        int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return unlinkat(dfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return -errno;
-        }
-        struct dirent *de;
-        while ((de = readdir(d)))
-                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
-                        rm_tree(dirfd(d), de->d_name);
-        closedir(d);
-        return unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT ? -errno : 0;
-}
-
 void build_sweep(const char *data_root)
 {
         _cleanup_free_ char *tmp = xasprintf("%s/build/tmp", data_root);
-        rm_tree(AT_FDCWD, tmp);
+        rm_rf_path(tmp);
 }
 
 void build_reap(struct container_store *containers)
@@ -1214,7 +1179,7 @@ int build_run(const struct build_deps *d, const struct build_opts *o, int contex
          * read them finds nothing of the build left */
         b.ctxfd = safe_close(b.ctxfd);
         if (b.scratch)
-                rm_tree(AT_FDCWD, b.scratch);
+                rm_rf_path(b.scratch);
 
         _cleanup_free_ char *id = NULL;
         if (r >= 0) {
@@ -1263,7 +1228,7 @@ int build_run(const struct build_deps *d, const struct build_opts *o, int contex
 
         safe_close(b.ctxfd);
         if (b.scratch)
-                rm_tree(AT_FDCWD, b.scratch);
+                rm_rf_path(b.scratch);
         free(b.scratch);
         free(b.ctx);
         for (size_t i = 0; b.f && b.stage_ids && i < b.f->n_stages; i++)

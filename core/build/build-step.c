@@ -4,6 +4,7 @@
  * and WORKDIR (a created container that never runs: its root is written
  * through the hardened unpacker, then committed). */
 #include "build-exec.h"
+#include "build-internal.h"
 #include "build-remote.h"
 #include "build-source.h"
 #include "base/json.h"
@@ -714,18 +715,7 @@ static bool is_archive(int rootfd, const char *path)
         unsigned char h[512];
         ssize_t n = loop_read(fd, h, sizeof(h));
         close(fd);
-        if (n >= 2 && h[0] == 0x1f && h[1] == 0x8b)
-                return true;
-        if (n >= 3 && memcmp(h, "BZh", 3) == 0)
-                return true;
-        if (n >= 6 && memcmp(h,
-                             "\xfd"
-                             "7zXZ\0",
-                             6) == 0)
-                return true;
-        if (n >= 4 && memcmp(h, "\x28\xb5\x2f\xfd", 4) == 0)
-                return true;
-        return n == 512 && memcmp(h + 257, "ustar", 5) == 0;
+        return n > 0 && build_archive_magic(h, (size_t)n);
 }
 
 struct pack_thread {
@@ -913,37 +903,21 @@ static int download_progress(void *ud, json_t *msg)
         return bout(ud, msg);
 }
 
-/* Go's path.Clean for a relative source; NULL when it climbs out. */
+/* A source cleaned as Go's path.Clean, relative to its root; NULL when it
+ * climbs out ("../x"; "/../x" is the root's "x", as in Docker). */
 static char *clean_source(const char *src)
 {
-        _cleanup_strv_ char **parts = strv_split(src, "/");
-        char **out = xzalloc((strv_length(parts) + 1) * sizeof(char *));
-        size_t n = 0;
-        bool out_of = false;
-        for (char **p = parts; p && *p; p++) {
-                if (streq(*p, "."))
-                        continue;
-                if (streq(*p, "..")) {
-                        if (n)
-                                n--;
-                        else
-                                out_of = true;
-                        continue;
-                }
-                out[n++] = *p;
+        char *c = build_path_clean(src);
+        if (c[0] == '/') {
+                char *rel = xstrdup(c[1] ? c + 1 : ".");
+                free(c);
+                return rel;
         }
-        char *s = NULL;
-        if (!out_of) {
-                size_t sl = 0;
-                FILE *f = open_memstream(&s, &sl);
-                for (size_t i = 0; i < n; i++)
-                        fprintf(f, "%s%s", i ? "/" : "", out[i]);
-                if (!n)
-                        fputc('.', f);
-                fclose(f);
+        if (streq(c, "..") || startswith(c, "../")) {
+                free(c);
+                return NULL;
         }
-        free(out);
-        return s;
+        return c;
 }
 
 static int heredoc_source(struct copy_job *c, const struct build_heredoc *h, struct berth_err *err)
