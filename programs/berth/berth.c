@@ -2,6 +2,7 @@
 /* berth: the CLI. A client of the Engine API; commands and flags follow the
  * docker CLI's. */
 #include "cli.h"
+#include "compose.h"
 
 #include <signal.h>
 
@@ -45,6 +46,8 @@ static const struct cli_command top_sub[] = {
     {"version", NULL, "[OPTIONS]", "Show the berth version information", "common", cli_version_opts,
      cli_cmd_version, NULL, 0, 0, false},
 
+    {"compose", NULL, "[OPTIONS] COMMAND", "Define and run multi-container applications",
+     "management", cli_compose_opts, cli_cmd_compose, NULL, 0, -1, true},
     {"builder", NULL, "COMMAND", "Manage builds", "management", NULL, NULL, cli_builder_sub, 0, -1,
      false},
     {"container", NULL, "COMMAND", "Manage containers", "management", NULL, NULL, cli_container_sub,
