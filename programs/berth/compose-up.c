@@ -28,3 +28,12 @@ int compose_cmd_run(struct cli *cli, struct cli_args *a)
         fprintf(stderr, "berth compose run: not built yet\n");
         return 1;
 }
+const struct cli_opt compose_down_opts[] = {{0}};
+
+int compose_cmd_down(struct cli *cli, struct cli_args *a)
+{
+        (void)cli;
+        (void)a;
+        fprintf(stderr, "berth compose down: not built yet\n");
+        return 1;
+}

@@ -9,9 +9,10 @@
  *
  *   cli-compose.c         the global flags, the command table, the shared
  *                         helpers below
- *   compose-up.c          up, create, run; the plan (what to create, recreate,
- *                         remove and why), the dependency graph, waits
- *   compose-down.c        down, start, stop, restart, rm, kill, pause, unpause
+ *   compose-up.c          up, create, run, down; the plan (what to create,
+ *                         recreate, remove and why), the dependency graph,
+ *                         waits
+ *   compose-life.c        start, stop, restart, rm, kill, pause, unpause
  *   compose-service.c     a service -> a container create body, labels, hash
  *   compose-query.c       ps, ls, images, port, top, events, version, config
  *   compose-logs.c        logs, and the log streams of an attached up

@@ -1,15 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "compose.h"
 
-const struct cli_opt compose_down_opts[] = {{0}};
-
-int compose_cmd_down(struct cli *cli, struct cli_args *a)
-{
-        (void)cli;
-        (void)a;
-        fprintf(stderr, "berth compose down: not built yet\n");
-        return 1;
-}
 const struct cli_opt compose_start_opts[] = {{0}};
 
 int compose_cmd_start(struct cli *cli, struct cli_args *a)
