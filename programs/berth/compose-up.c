@@ -200,6 +200,19 @@ static void created_add(struct created *cr, json_t *list, json_t *v)
         pthread_mutex_unlock(&cr->lock);
 }
 
+static void created_forget(struct created *cr, const char *id)
+{
+        pthread_mutex_lock(&cr->lock);
+        size_t i;
+        json_t *v;
+        json_array_foreach (cr->containers, i, v)
+                if (streq(json_get_str(v, "Id", ""), id)) {
+                        json_array_remove(cr->containers, i);
+                        break;
+                }
+        pthread_mutex_unlock(&cr->lock);
+}
+
 static void rollback(struct compose_cli *cc, struct created *cr)
 {
         struct client *c = &cc->cli->client;
@@ -720,6 +733,10 @@ static void plan_service(struct up *u, struct svc *s)
 
 /* --- converge: create, recreate, remove ---------------------------------------- */
 
+/* The service conversion may ask the engine (service: references) on the
+ * main connection: workers take turns. */
+static pthread_mutex_t service_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /* A ustar archive of one file (and its parent directories) for PUT
  * /containers/{id}/archive?path=/: secrets and configs given as content. */
 static void tar_header(char *h, const char *name, char type, size_t size, unsigned mode)
@@ -783,7 +800,9 @@ static int inject_files(struct up *u, struct client *c, struct ctr *ct, struct b
                                           .number = ct->number,
                                           .image_id = ct->svc->image_id};
         _cleanup_json_ json_t *files = NULL;
+        pthread_mutex_lock(&service_lock);
         int r = compose_service_files(u->cc, &sa, &files, err);
+        pthread_mutex_unlock(&service_lock);
         if (r < 0)
                 return r;
         size_t i;
@@ -808,7 +827,9 @@ static int create_one(struct up *u, struct client *c, struct ctr *ct, const char
                                           .image_id = ct->svc->image_id,
                                           .replace = replace};
         _cleanup_json_ json_t *body = NULL;
+        pthread_mutex_lock(&service_lock);
         int r = compose_service_body(u->cc, &sa, &body, err);
+        pthread_mutex_unlock(&service_lock);
         if (r < 0)
                 return r;
         if (edit)
@@ -824,7 +845,9 @@ static int create_one(struct up *u, struct client *c, struct ctr *ct, const char
         *ret_id = xstrdup(id);
         created_add(&u->cr, u->cr.containers, json_pack("{s:s,s:s}", "Id", id, "Name", name));
         _cleanup_json_ json_t *nets = NULL;
+        pthread_mutex_lock(&service_lock);
         r = compose_service_networks(u->cc, &sa, ct->name, &nets, err);
+        pthread_mutex_unlock(&service_lock);
         if (r < 0)
                 return r;
         size_t i;
@@ -880,11 +903,7 @@ static int converge_ctr(struct up *u, struct client *c, struct ctr *ct, struct b
         if (r < 0)
                 return r;
         /* the replacement is not ours to roll back once the old is gone */
-        pthread_mutex_lock(&u->cr.lock);
-        size_t last = json_array_size(u->cr.containers);
-        if (last)
-                json_array_remove(u->cr.containers, last - 1);
-        pthread_mutex_unlock(&u->cr.lock);
+        created_forget(&u->cr, nid);
         int t = u->timeout;
         r = stop_container(c, ct->id, t, err);
         if (r < 0 && r != -ENOENT) {
