@@ -894,6 +894,7 @@ static int converge_ctr(struct up *u, struct client *c, struct ctr *ct, struct b
                 fprintf(stderr, "%s Container %s  Recreate reason: %s\n",
                         cc->dry_run ? " DRY-RUN MODE - " : "", ct->name, ct->reason);
         if (cc->dry_run) {
+                ct->running = false;
                 progress(cc, "Container", ct->name, "Recreated");
                 return 0;
         }

@@ -97,13 +97,13 @@ expect_eq "container-number label" "$(label up-web-1 com.docker.compose.containe
 expect_eq "oneoff label" "$(label up-web-1 com.docker.compose.oneoff)" "False"
 check "config-hash label is a sha256" bash -c "[[ \$0 =~ ^[0-9a-f]{64}$ ]]" "$(label up-web-1 com.docker.compose.config-hash)"
 expect_eq "network labels" "$(b network inspect -f '{{index .Labels "com.docker.compose.project"}}/{{index .Labels "com.docker.compose.network"}}' up_back)" "up/back"
-expect_eq "network IPAM from the file" "$(b network inspect -f '{{range .IPAM.Config}}{{.Subnet}}{{end}}' up_back)" "$TEST_NET_PREFIX.192/26"
+expect_contains "network IPAM from the file" "$(b network inspect -f '{{json .IPAM.Config}}' up_back)" "\"$TEST_NET_PREFIX.192/26\""
 expect_eq "volume labels" "$(b volume inspect -f '{{index .Labels "com.docker.compose.project"}}/{{index .Labels "com.docker.compose.volume"}}' up_data)" "up/data"
 expect_eq "the published port answers on 127.0.0.1 with what init wrote in the volume" \
         "$(curl -s --max-time 5 "http://127.0.0.1:$port/index.html")" "from-init"
-check "worker reaches web by its service name on the shared network" b exec up-worker-1 ping -c 1 -W 2 web
-check "web reaches worker by its alias" b exec up-web-1 ping -c 1 -W 2 wk
-check "web reaches db by its service name" b exec up-web-1 ping -c 1 -W 2 db
+check "worker reaches web by its service name on the shared network" bash -c "$BERTH -H unix://$SOCK exec up-worker-1 ping -c 1 -W 2 web > /dev/null"
+check "web reaches worker by its alias" bash -c "$BERTH -H unix://$SOCK exec up-web-1 ping -c 1 -W 2 wk > /dev/null"
+check "web reaches db by its service name" bash -c "$BERTH -H unix://$SOCK exec up-web-1 ping -c 1 -W 2 db > /dev/null"
 check "worker is not on the default network: db does not resolve there" bash -c "! $BERTH -H unix://$SOCK exec up-worker-1 ping -c 1 -W 1 db > /dev/null 2>&1"
 
 # --- second up: nothing changes ------------------------------------------------
@@ -125,7 +125,7 @@ expect_eq "up after a change succeeds" "$rc" 0
 expect_contains "web is recreated" "$out" " Container up-web-1  Recreated"
 web2=$(id_of up-web-1)
 check "web has a new container" test -n "$web2" -a "$web2" != "$web1"
-expect_eq "the new web has the new environment" "$(b inspect -f '{{range .Config.Env}}{{println .}}{{end}}' up-web-1 | grep ^MARK=)" "MARK=two"
+expect_contains "the new web has the new environment" "$(b inspect -f '{{json .Config.Env}}' up-web-1)" '"MARK=two"'
 expect_eq "db is kept across web's change" "$(id_of up-db-1)" "$db1"
 expect_eq "worker is kept" "$(id_of up-worker-1)" "$wk1"
 check "the old web is gone" bash -c "! $BERTH -H unix://$SOCK inspect $web1 > /dev/null 2>&1"
