@@ -18,7 +18,9 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <fcntl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1007,37 +1009,71 @@ static int converge(struct up *u, struct berth_err *err)
 
 /* --- events: one stream for the project ---------------------------------------- */
 
+/* The stream is read by a thread of its own (a chunked body cannot be read
+ * without blocking between chunks) that passes the lines through a pipe:
+ * the main loop polls that pipe and the signals together. */
 struct evs {
-        int fd;
-        struct http_reader r;
-        struct http_body b;
+        int fd;      /* the stream */
+        int pipe[2]; /* lines from the reader thread */
+        bool chunked, thread;
+        pthread_t t;
         char *line;
         size_t len, cap;
-        char rbuf[65536];
 };
+
+static void *evs_reader(void *arg)
+{
+        struct evs *e = arg;
+        sigset_t all;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, NULL);
+        char rbuf[65536], buf[8192];
+        struct http_reader r = {.fd = e->fd, .buf = rbuf, .cap = sizeof(rbuf)};
+        struct http_body b = {.framing = e->chunked ? HTTP_BODY_CHUNKED : HTTP_BODY_EOF};
+        for (;;) {
+                ssize_t n = http_body_read(&r, &b, buf, sizeof(buf));
+                if (n <= 0 || loop_write(e->pipe[1], buf, (size_t)n) < 0)
+                        break;
+        }
+        e->pipe[1] = safe_close(e->pipe[1]);
+        return NULL;
+}
 
 static int evs_open(struct compose_cli *cc, const char *project, struct evs *e,
                     struct berth_err *err)
 {
-        *e = (struct evs){.fd = -1};
+        *e = (struct evs){.fd = -1, .pipe = {-1, -1}};
         json_auto_t *f = json_pack("{s:[o],s:[s],s:[s,s,s]}", "label",
                                    json_sprintf(LABEL_PROJECT "=%s", project), "type", "container",
                                    "event", "start", "die", "health_status");
         _cleanup_free_ char *fj = json_dumps(f, JSON_COMPACT);
         _cleanup_free_ char *q = cli_escape(fj);
         _cleanup_free_ char *p = xasprintf("/events?filters=%s", q);
-        bool chunked = false;
-        int r = client_raw(&cc->cli->client, "GET", p, NULL, false, &e->fd, NULL, &chunked, err);
+        int r = client_raw(&cc->cli->client, "GET", p, NULL, false, &e->fd, NULL, &e->chunked, err);
         if (r < 0)
                 return r;
-        e->r = (struct http_reader){.fd = e->fd, .buf = e->rbuf, .cap = sizeof(e->rbuf)};
-        e->b = (struct http_body){.framing = chunked ? HTTP_BODY_CHUNKED : HTTP_BODY_EOF};
+        if (pipe2(e->pipe, O_CLOEXEC) < 0) {
+                e->fd = safe_close(e->fd);
+                return err_errno(err, -errno, "pipe");
+        }
+        if (pthread_create(&e->t, NULL, evs_reader, e) != 0) {
+                e->fd = safe_close(e->fd);
+                return err_set(err, -EAGAIN, "cannot start the event reader");
+        }
+        e->thread = true;
         return 0;
 }
 
 static void evs_close(struct evs *e)
 {
+        if (e->fd >= 0)
+                shutdown(e->fd, SHUT_RDWR);
+        if (e->thread)
+                pthread_join(e->t, NULL);
+        e->thread = false;
         e->fd = safe_close(e->fd);
+        e->pipe[0] = safe_close(e->pipe[0]);
+        e->pipe[1] = safe_close(e->pipe[1]);
         free(e->line);
         e->line = NULL;
 }
@@ -1060,28 +1096,28 @@ static int evs_next(struct evs *e, int sigfd, int timeout_ms, json_t **ret)
                         }
                         continue;
                 }
-                if (e->fd < 0)
+                if (e->pipe[0] < 0)
                         return -EPIPE;
-                if (e->r.off >= e->r.len) {
-                        struct pollfd p[2] = {{e->fd, POLLIN, 0}, {sigfd, POLLIN, 0}};
-                        int n = poll(p, 2, timeout_ms);
-                        if (n < 0 && errno == EINTR)
-                                continue;
-                        if (n == 0)
-                                return 0;
-                        if (p[1].revents)
-                                return 2;
-                }
+                struct pollfd p[2] = {{e->pipe[0], POLLIN, 0}, {sigfd, POLLIN, 0}};
+                int n = poll(p, 2, timeout_ms);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n == 0)
+                        return 0;
+                if (p[1].revents)
+                        return 2;
                 char buf[8192];
-                ssize_t n = http_body_read(&e->r, &e->b, buf, sizeof(buf));
-                if (n <= 0)
+                ssize_t k = read(e->pipe[0], buf, sizeof(buf));
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
                         return -EPIPE;
-                if (e->len + (size_t)n + 1 > e->cap) {
-                        e->cap = (e->len + (size_t)n + 1) * 2;
+                if (e->len + (size_t)k + 1 > e->cap) {
+                        e->cap = (e->len + (size_t)k + 1) * 2;
                         e->line = xrealloc(e->line, e->cap);
                 }
-                memcpy(e->line + e->len, buf, (size_t)n);
-                e->len += (size_t)n;
+                memcpy(e->line + e->len, buf, (size_t)k);
+                e->len += (size_t)k;
         }
 }
 
@@ -1396,14 +1432,48 @@ static bool restarts(struct ctr *c)
         return false;
 }
 
-static int signal_fd(sigset_t *old)
+/* SIGINT and SIGTERM through a signalfd. They are caught even when this
+ * process was started with them ignored (a background job of a script), as
+ * compose's Go runtime does; signal_fd_done puts everything back. */
+struct sigsave {
+        sigset_t mask;
+        struct sigaction act[2];
+};
+
+static void noop_handler(int sig)
+{
+        (void)sig;
+}
+
+static int signal_fd(struct sigsave *sv)
 {
         sigset_t m;
         sigemptyset(&m);
         sigaddset(&m, SIGINT);
         sigaddset(&m, SIGTERM);
-        pthread_sigmask(SIG_BLOCK, &m, old);
+        pthread_sigmask(SIG_BLOCK, &m, &sv->mask);
+        struct sigaction sa = {.sa_handler = noop_handler};
+        sigaction(SIGINT, &sa, &sv->act[0]);
+        sigaction(SIGTERM, &sa, &sv->act[1]);
         return signalfd(-1, &m, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+static void signal_fd_done(int fd, struct sigsave *sv)
+{
+        if (fd < 0)
+                return;
+        close(fd);
+        /* a second Ctrl-C still pending is dropped, not delivered */
+        sigset_t m;
+        sigemptyset(&m);
+        sigaddset(&m, SIGINT);
+        sigaddset(&m, SIGTERM);
+        struct sigaction ign = {.sa_handler = SIG_IGN};
+        sigaction(SIGINT, &ign, NULL);
+        sigaction(SIGTERM, &ign, NULL);
+        pthread_sigmask(SIG_SETMASK, &sv->mask, NULL);
+        sigaction(SIGINT, &sv->act[0], NULL);
+        sigaction(SIGTERM, &sv->act[1], NULL);
 }
 
 static void stop_attached(struct up *u, int sigfd, bool *killed)
@@ -1625,8 +1695,8 @@ static int up_run(struct up *u)
         struct berth_err err = {0};
         int rc = 1;
         int sigfd = -1;
-        sigset_t oldmask;
-        struct evs ev = {.fd = -1};
+        struct sigsave oldmask;
+        struct evs ev = {.fd = -1, .pipe = {-1, -1}};
         struct compose_logs *logs = NULL;
         bool started_phase = false;
 
@@ -1738,10 +1808,7 @@ out:
         if (logs)
                 compose_logs_close(logs);
         evs_close(&ev);
-        if (sigfd >= 0) {
-                close(sigfd);
-                pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
-        }
+        signal_fd_done(sigfd, &oldmask);
         return rc;
 }
 

@@ -296,6 +296,18 @@ out=$(rb up --exit-code-from judge 2> /dev/null); rc=$?
 expect_eq "--exit-code-from returns that service's code" "$rc" 5
 out=$(rb up quick 2> /dev/null); rc=$?
 expect_eq "attached up ends when its containers have exited" "$rc" 0
+# Ctrl-C: the containers are stopped, the exit status is 130
+(cd "$T/rb" && exec "$BERTH" -H "unix://$SOCK" compose up -t 1 slow > "$T/int.out" 2> "$T/int.err") &
+upid=$!
+for _ in $(seq 100); do [ "$(b inspect -f '{{.State.Running}}' rb-slow-1 2> /dev/null)" = true ] && break; sleep 0.1; done
+sleep 0.3
+kill -INT "$upid"
+for _ in $(seq 150); do kill -0 "$upid" 2> /dev/null || break; sleep 0.1; done
+kill -KILL "$upid" 2> /dev/null
+wait "$upid"; rc=$?
+expect_eq "Ctrl-C on an attached up: 130" "$rc" 130
+expect_contains "Ctrl-C: says it stops gracefully" "$(cat "$T/int.err")" "Gracefully Stopping... press Ctrl+C again to force"
+expect_eq "Ctrl-C: the container is stopped" "$(b inspect -f '{{.State.Running}}' rb-slow-1)" "false"
 rb down -t 0 > /dev/null 2>&1
 
 # --- interop: docker-compose 1.29's containers are found by berth compose down ------
