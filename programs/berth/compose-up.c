@@ -487,6 +487,7 @@ struct up {
         int64_t wait_timeout;
         json_t *scale;
         char **services;
+        char **attach, **no_attach;
         const char *failed_service;
         const char *run_service; /* `run`: its deps are brought up, it is not */
 };
@@ -819,6 +820,65 @@ static int inject_files(struct up *u, struct client *c, struct ctr *ct, struct b
         return 0;
 }
 
+static bool hex64(const char *s)
+{
+        return s && strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
+}
+
+/* The anonymous volumes of the container being replaced go to its
+ * replacement (unless -V), as compose keeps them: the data in a database's
+ * VOLUME survives a config change. */
+static int inherit_anonymous(struct client *c, const char *old_id, json_t *body,
+                             struct berth_err *err)
+{
+        _cleanup_free_ char *p = path_fmt("/containers/%s/json", old_id);
+        _cleanup_json_ json_t *old = NULL;
+        int r = api(c, "GET", p, NULL, &old, err);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
+        json_t *hc = json_object_get(body, "HostConfig");
+        if (!json_is_object(hc))
+                json_object_set_new(body, "HostConfig", hc = json_object());
+        json_t *mounts = json_object_get(hc, "Mounts");
+        json_t *binds = json_object_get(hc, "Binds");
+        size_t i, k;
+        json_t *m, *x;
+        json_array_foreach (json_object_get(old, "Mounts"), i, m) {
+                const char *name = json_get_str(m, "Name", NULL);
+                const char *dest = json_get_str(m, "Destination", NULL);
+                if (!streq(json_get_str(m, "Type", ""), "volume") || !hex64(name) || !dest)
+                        continue;
+                bool taken = false;
+                json_t *anon = NULL;
+                json_array_foreach (mounts, k, x)
+                        if (streq(json_get_str(x, "Target", ""), dest)) {
+                                if (json_get_str(x, "Source", NULL) &&
+                                    *json_get_str(x, "Source", ""))
+                                        taken = true;
+                                else
+                                        anon = x;
+                        }
+                json_array_foreach (binds, k, x) {
+                        const char *b = json_string_value(x);
+                        const char *col = b ? strchr(b, ':') : NULL;
+                        if (col && strncmp(col + 1, dest, strlen(dest)) == 0 &&
+                            (col[1 + strlen(dest)] == 0 || col[1 + strlen(dest)] == ':'))
+                                taken = true;
+                }
+                if (taken)
+                        continue;
+                if (anon) {
+                        json_object_set_new(anon, "Source", json_string(name));
+                        continue;
+                }
+                if (!json_is_array(mounts))
+                        json_object_set_new(hc, "Mounts", mounts = json_array());
+                json_array_append_new(mounts, json_pack("{s:s,s:s,s:s}", "Type", "volume", "Source",
+                                                        name, "Target", dest));
+        }
+        return 0;
+}
+
 /* Create a container of s under `name` (temp when replacing); *ret_id. */
 static int create_one(struct up *u, struct client *c, struct ctr *ct, const char *name,
                       const char *replace, json_t *edit, char **ret_id, struct berth_err *err)
@@ -836,6 +896,11 @@ static int create_one(struct up *u, struct client *c, struct ctr *ct, const char
                 return r;
         if (edit)
                 json_object_update_recursive(body, edit);
+        if (replace && ct->id && !u->renew_anon) {
+                r = inherit_anonymous(c, ct->id, body, err);
+                if (r < 0)
+                        return r;
+        }
         _cleanup_free_ char *p = path_fmt("/containers/create?name=%s", name);
         _cleanup_json_ json_t *res = NULL;
         r = api(c, "POST", p, body, &res, err);
@@ -1503,6 +1568,12 @@ static void stop_attached(struct up *u, int sigfd, bool *killed)
 
 static bool attached(struct up *u, struct ctr *c)
 {
+        if (u->attach)
+                return strv_contains(u->attach, c->svc->name);
+        if (u->no_attach && strv_contains(u->no_attach, c->svc->name))
+                return false;
+        if (json_is_false(json_object_get(c->svc->config, "attach")))
+                return false;
         return c->svc->selected || u->attach_deps;
 }
 
@@ -1857,6 +1928,7 @@ static int up_common(struct cli *cli, struct cli_args *a, bool create)
         if (u.pull && streq(u.pull, "policy"))
                 u.pull = NULL;
         if (!create) {
+                u.renew_anon = cli_flag(a, "renew-anon-volumes");
                 u.no_deps = cli_flag(a, "no-deps");
                 u.always_recreate_deps = cli_flag(a, "always-recreate-deps");
                 u.wait = cli_flag(a, "wait");
@@ -1867,6 +1939,8 @@ static int up_common(struct cli *cli, struct cli_args *a, bool create)
                         u.abort_on_exit = true;
                 u.no_rollback = cli_flag(a, "no-rollback");
                 u.attach_deps = cli_flag(a, "attach-dependencies");
+                u.attach = cli_list(a, "attach");
+                u.no_attach = cli_list(a, "no-attach");
                 u.no_log_prefix = cli_flag(a, "no-log-prefix");
                 u.no_color = cli_flag(a, "no-color");
                 u.timestamps = cli_flag(a, "timestamps");

@@ -43,6 +43,7 @@ services:
       - "127.0.0.1:$port:80"
     volumes:
       - data:/data
+      - /cache
     depends_on:
       db:
         condition: service_healthy
@@ -75,6 +76,9 @@ EOF
 echo one | write_up
 bc() { (cd "$T/up" && timeout 60 "$BERTH" -H "unix://$SOCK" compose "$@"); }
 id_of() { b inspect -f '{{.Id}}' "$1" 2> /dev/null; }
+anon_of() { # the volume mounted at $2 in container $1
+        b inspect -f '{{json .Mounts}}' "$1" | python3 -c 'import json,sys; print([m.get("Name") for m in json.load(sys.stdin) if m["Destination"]==sys.argv[1]][0])' "$2"
+}
 label() { b inspect -f "{{index .Config.Labels \"$2\"}}" "$1" 2> /dev/null; }
 
 # --- first up: everything is created, in order ---------------------------------
@@ -108,6 +112,7 @@ check "worker is not on the default network: db does not resolve there" bash -c 
 
 # --- second up: nothing changes ------------------------------------------------
 web1=$(id_of up-web-1) db1=$(id_of up-db-1) wk1=$(id_of up-worker-1)
+anon1=$(anon_of up-web-1 /cache)
 out=$(bc up -d 2>&1); rc=$?
 expect_eq "second up succeeds" "$rc" 0
 expect_contains "an unchanged running container is kept" "$out" " Container up-web-1  Running"
@@ -127,6 +132,8 @@ web2=$(id_of up-web-1)
 check "web has a new container" test -n "$web2" -a "$web2" != "$web1"
 expect_contains "the new web has the new environment" "$(b inspect -f '{{json .Config.Env}}' up-web-1)" '"MARK=two"'
 expect_eq "db is kept across web's change" "$(id_of up-db-1)" "$db1"
+check "web's anonymous volume has a name" test -n "$anon1"
+expect_eq "the anonymous volume goes to the replacement" "$(anon_of up-web-1 /cache)" "$anon1"
 expect_eq "worker is kept" "$(id_of up-worker-1)" "$wk1"
 check "the old web is gone" bash -c "! $BERTH -H unix://$SOCK inspect $web1 > /dev/null 2>&1"
 expect_eq "no temporary name left" "$(b ps -a --format '{{.Names}}' | grep -c _up-)" "0"
