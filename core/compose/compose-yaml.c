@@ -698,7 +698,8 @@ static bool resolves_to_other(const char *s)
 
 static bool is_printable_byte(unsigned char c)
 {
-        return c == '\t' || (c >= 0x20 && c != 0x7f) || c >= 0x80;
+        /* libyaml's and go-yaml's is_printable: no tab */
+        return c == '\n' || (c >= 0x20 && c != 0x7f);
 }
 
 /* libyaml's scalar analysis, block context: may this string be written
@@ -810,16 +811,19 @@ static void write_literal(const char *s, int indent, FILE *f)
                 trail++;
         fputs(trail == 0 ? "|-" : trail == 1 ? "|" : "|+", f);
         fputc('\n', f);
+        /* every line of the body, the last newline being the block's own */
         const char *p = s;
         const char *end = s + n - (trail ? 1 : 0);
-        while (p < end) {
+        for (;;) {
                 const char *nl = memchr(p, '\n', (size_t)(end - p));
                 size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
                 if (len)
                         write_indent(indent, f);
                 fwrite(p, 1, len, f);
                 fputc('\n', f);
-                p += len + 1;
+                if (!nl)
+                        break;
+                p = nl + 1;
         }
 }
 
