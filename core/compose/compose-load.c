@@ -279,6 +279,8 @@ static int read_text(struct ld *ld, const char *path, char **ret, size_t *ret_le
                 return 0;
         }
         int r = read_full_file(path, ret, ret_len);
+        if (r == -ENOENT)
+                return err_set(err, r, "open %s: no such file or directory", path);
         if (r < 0)
                 return err_errno(err, r, "open %s", path);
         return 0;
@@ -996,7 +998,7 @@ static int apply_service_extends(struct ld *ld, const json_t *env, json_t *servi
         doc_done(&other);
         if (!json_is_object(base))
                 return 0;
-        if (bdir)
+        if (bdir) /* absolute: an absolute path is never rebased twice down a chain */
                 rebase_service(base, bdir);
         /* what a service does not inherit */
         json_object_del(base, "extends");
@@ -1578,7 +1580,10 @@ int compose_load(const struct compose_options *o, struct compose_project **ret,
                 if (!streq(*f, "-") && !is_file(*f)) {
                         struct stat st;
                         r = stat(*f, &st) < 0 ? -errno : -EISDIR;
-                        err_errno(err, r, "open %s", *f);
+                        if (r == -ENOENT)
+                                err_set(err, r, "open %s: no such file or directory", *f);
+                        else
+                                err_errno(err, r, "open %s", *f);
                         goto out;
                 }
 

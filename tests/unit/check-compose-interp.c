@@ -116,8 +116,8 @@ END_TEST
 
 START_TEST(tree)
 {
-        json_auto_t *env = json_pack("{s:s,s:s,s:s,s:s}", "P", "8080", "N", "3", "B", "yes",
-                                     "IMG", "nginx");
+        json_auto_t *env =
+            json_pack("{s:s,s:s,s:s,s:s}", "P", "8080", "N", "3", "B", "yes", "IMG", "nginx");
         json_auto_t *doc = json_loads(
             "{\"services\":{\"web\":{\"image\":\"${IMG}:1\",\"ports\":[{\"target\":\"${P}\"},"
             "\"${P}:80\"],\"deploy\":{\"replicas\":\"${N}\"},\"tty\":\"${B}\","
@@ -141,8 +141,7 @@ START_TEST(tree_errors)
         json_t *doc = NULL;
         struct compose_marks *m = NULL;
         struct berth_err err = {0};
-        ck_assert_int_eq(compose_yaml_parse("compose.yaml", text, strlen(text), &doc, &m, &err),
-                         0);
+        ck_assert_int_eq(compose_yaml_parse("compose.yaml", text, strlen(text), &doc, &m, &err), 0);
         json_auto_t *env = json_pack("{s:s}", "P", "eighty");
         struct compose_interp ip = {.env = env};
         ck_assert_int_eq(compose_interp_tree(&ip, doc, m, &err), -ENOENT);

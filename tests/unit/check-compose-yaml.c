@@ -45,8 +45,7 @@ START_TEST(anchors_and_merge_keys)
                                "  b:\n    <<: [*more, *base]\n"
                                "  c:\n    environment: &env {A: 1}\n    labels: *env\n");
         json_t *s = json_object_get(d, "services");
-        assert_json(json_object_get(s, "a"),
-                    "{\"restart\":\"on-failure\",\"image\":\"busybox\"}");
+        assert_json(json_object_get(s, "a"), "{\"restart\":\"on-failure\",\"image\":\"busybox\"}");
         /* the first mapping of the list wins over the later ones */
         assert_json(json_object_get(s, "b"),
                     "{\"restart\":\"no\",\"tty\":true,\"image\":\"busybox\"}");
@@ -194,10 +193,11 @@ END_TEST
 START_TEST(round_trip_strings)
 {
         static const char *const strs[] = {
-            "plain", "with space", "trailing ", "a\nb", "a\nb\n", "a\n\n", "\"q\"", "'s'",
-            "back\\slash", "ü nicode", "key: value", "[x]", "{y}", "*star", "&amp", "!bang",
-            "|pipe", ">gt", "%pct", "`tick", "~", "Yes", "ON", "-1", "+1", "1e5", "0b101",
-            ".inf", "<<", "a\tb", "\x01ctl", "---", "...x", "x\n y", "x \n"};
+            "plain", "with space",  "trailing ", "a\nb",       "a\nb\n", "a\n\n", "\"q\"",
+            "'s'",   "back\\slash", "ü nicode",  "key: value", "[x]",    "{y}",   "*star",
+            "&amp",  "!bang",       "|pipe",     ">gt",        "%pct",   "`tick", "~",
+            "Yes",   "ON",          "-1",        "+1",         "1e5",    "0b101", ".inf",
+            "<<",    "a\tb",        "\x01ctl",   "---",        "...x",   "x\n y", "x \n"};
         for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
                 json_auto_t *v = json_pack("{s:s}", "k", strs[i]);
                 _cleanup_free_ char *s = write_str(v);
