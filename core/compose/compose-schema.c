@@ -429,6 +429,8 @@ static const struct field top = {.name = "", .types = T_OBJ, .fields = top_field
 
 struct check {
         const struct compose_marks *marks;
+        int line; /* the line of the nearest enclosing node that has one: true, false
+                   * and null are shared singletons the marks cannot place */
         json_t *warnings;
         struct berth_err *err;
 };
@@ -438,6 +440,8 @@ static char *where(const struct check *c, const json_t *node)
 {
         const char *file = c->marks ? compose_marks_file(c->marks) : NULL;
         int line = c->marks ? compose_marks_line(c->marks, node) : 0;
+        if (line <= 0)
+                line = c->line;
         if (file && line > 0)
                 return xasprintf("%s:%d: ", file, line);
         if (file)
@@ -498,8 +502,20 @@ static bool type_ok(unsigned have, unsigned want)
         return want & have;
 }
 
+static int walk_node(struct check *c, const json_t *v, const struct field *f, const char *path);
+
 static int walk(struct check *c, const json_t *v, const struct field *f, const char *path)
 {
+        int saved = c->line;
+        int r = walk_node(c, v, f, path);
+        c->line = saved;
+        return r;
+}
+
+static int walk_node(struct check *c, const json_t *v, const struct field *f, const char *path)
+{
+        if (c->marks && compose_marks_line(c->marks, v) > 0)
+                c->line = compose_marks_line(c->marks, v);
         /* !reset drops the value whatever it is; !override checks what it holds */
         if (json_is_object(v) && json_object_get(v, COMPOSE_TAG_RESET))
                 return 0;
@@ -586,7 +602,7 @@ static int walk(struct check *c, const json_t *v, const struct field *f, const c
 int compose_schema_check(const json_t *doc, const struct compose_marks *marks, json_t *warnings,
                          struct berth_err *err)
 {
-        struct check c = {marks, warnings, err};
+        struct check c = {.marks = marks, .warnings = warnings, .err = err};
         if (!json_is_object(doc)) {
                 _cleanup_free_ char *w = where(&c, doc);
                 return err_set(err, -EINVAL, "%stop-level object must be a mapping", w);
