@@ -958,8 +958,6 @@ static int parse_volume_spec(struct norm *n, const char *spec, const char *path,
                         json_object_set_new(b, "selinux", json_string(selinux));
                 if (propagation)
                         json_object_set_new(b, "propagation", json_string(propagation));
-                if (bind)
-                        json_object_set_new(b, "create_host_path", json_true());
                 json_object_set_new(vol, "bind", b);
         }
         if (!bind) {
@@ -992,10 +990,15 @@ static int norm_volume_long(struct norm *n, json_t *vol, const char *path)
                 _cleanup_free_ char *a = abs_path(n->ctx, src);
                 json_object_set_new(vol, "source", json_string(a));
         }
-        json_t *b = json_object_get(vol, "bind");
-        if (json_is_object(b) && !json_object_get(b, "create_host_path"))
-                json_object_set_new(b, "create_host_path", json_true());
+        /* create_host_path defaults to true, and v2 (compose-go's OptOut)
+         * prints it only when false */
         int r = norm_bool(n, vol, "read_only", path, true);
+        json_t *b = json_object_get(vol, "bind");
+        if (r == 0 && json_is_object(b)) {
+                r = norm_bool(n, b, "create_host_path", path, false);
+                if (json_is_true(json_object_get(b, "create_host_path")))
+                        json_object_del(b, "create_host_path");
+        }
         json_t *t = json_object_get(vol, "tmpfs");
         if (r == 0 && json_is_object(t)) {
                 r = norm_bytes(n, t, "size", path);
@@ -1093,8 +1096,14 @@ static char *env_expand(const char *s, const struct env_lookup *l)
                                 p++;
                                 continue;
                         }
-                        const char *val = env_get(l, name);
                         _cleanup_free_ char *arg = xstrndup(q, (size_t)(close - q));
+                        if (*arg && !strchr(":-+?", arg[0])) {
+                                /* not a variable expression: kept as written */
+                                PUT(p, 1);
+                                p++;
+                                continue;
+                        }
+                        const char *val = env_get(l, name);
                         const char *res = val ? val : "";
                         _cleanup_free_ char *sub = NULL;
                         if (startswith(arg, ":-") || startswith(arg, "-")) {
@@ -1278,7 +1287,9 @@ static int norm_env_file(struct norm *n, json_t *svc, const char *path)
                 if (r == -ENOENT && !required)
                         continue;
                 if (r == -ENOENT)
-                        return err_set(n->err, -ENOENT, "env file %s not found", abs);
+                        return err_set(n->err, -ENOENT,
+                                       "env file %s not found: stat %s: no such file or directory",
+                                       abs, abs);
                 if (r < 0)
                         return err_errno(n->err, r, "read env file %s", abs);
                 r = envfile_parse(text, raw, &l, vars, abs, n->err);
@@ -1771,17 +1782,32 @@ static int norm_service(struct norm *n, const char *name, json_t *svc, bool *use
         if ((r = norm_bool(n, svc, "init", path, false)) < 0 ||
             (r = norm_bool(n, svc, "attach", path, false)) < 0)
                 return r;
-        json_t *label_files = json_object_get(svc, "label_file");
-        if (label_files) {
+        /* label_file: read under labels (labels win), then dropped, as
+         * v2's loader does; values interpolate from the labels read so far */
+        if (json_object_get(svc, "label_file")) {
                 if ((r = norm_string_list(n, svc, "label_file", path)) < 0)
                         return r;
-                label_files = json_object_get(svc, "label_file");
+                _cleanup_json_ json_t *vars = json_object();
+                struct env_lookup l = {NULL, NULL, vars};
                 size_t i;
                 json_t *e;
-                json_array_foreach (label_files, i, e) {
-                        _cleanup_free_ char *a = abs_path(n->ctx, json_string_value(e));
-                        json_array_set_new(label_files, i, json_string(a));
+                json_array_foreach (json_object_get(svc, "label_file"), i, e) {
+                        _cleanup_free_ char *abs = abs_path(n->ctx, json_string_value(e));
+                        _cleanup_free_ char *text = NULL;
+                        r = read_full_file(abs, &text, NULL);
+                        if (r == -ENOENT)
+                                return err_set(n->err, -ENOENT, "label file %s not found", abs);
+                        if (r < 0)
+                                return err_errno(n->err, r, "read label file %s", abs);
+                        if ((r = envfile_parse(text, false, &l, vars, abs, n->err)) < 0)
+                                return r;
                 }
+                json_object_del(svc, "label_file");
+                json_t *labels = json_object_get(svc, "labels");
+                if (labels)
+                        json_object_update(vars, labels);
+                if (json_object_size(vars))
+                        json_object_set(svc, "labels", vars);
         }
         return 0;
 }
@@ -2124,6 +2150,8 @@ static json_t *ordered(const json_t *v, const char *path)
         return json_deep_copy(v);
 }
 
+static int sorted_keys(const json_t *o, const char ***ret);
+
 /* --- entry points ------------------------------------------------------- */
 
 int compose_normalize(const json_t *merged, const struct compose_normalize_ctx *ctx, json_t **ret,
@@ -2198,40 +2226,49 @@ static char *go_json_escape(const char *s)
         return out;
 }
 
-int compose_model_write(const json_t *model, bool json, FILE *f, struct berth_err *err)
+/* What encoding/json adds to v2's JSON that go-yaml leaves out: "command"
+ * and "entrypoint" on every service (null when unset), and the struct
+ * values Go cannot omit: a network's "ipam", a deploy's "resources" and
+ * "placement" ({} when unset). */
+static void json_only_fields(json_t *m)
 {
-        _cleanup_json_ json_t *m = ordered(model, "");
-        if (!json)
-                return compose_yaml_write(m, f, err);
-        /* v2's JSON: the project is a Go map (keys sorted) and every service
-         * carries "command" and "entrypoint", null when unset, at their
-         * place in the struct. */
-        _cleanup_json_ json_t *top = json_object();
         const char *k;
         json_t *v;
-        _cleanup_free_ const char **keys = xmalloc((json_object_size(m) + 1) * sizeof(char *));
-        size_t cnt = 0;
-        json_object_foreach (m, k, v)
-                keys[cnt++] = k;
-        qsort(keys, cnt, sizeof(char *), key_cmp);
-        for (size_t i = 0; i < cnt; i++)
-                json_object_set(top, keys[i], json_object_get(m, keys[i]));
-        json_t *services = json_object_get(top, "services");
-        const char *name;
-        json_t *svc;
-        json_object_foreach (services, name, svc) {
-                json_t *c = json_object_get(svc, "command");
-                json_t *e = json_object_get(svc, "entrypoint");
-                if (c && e)
+        json_object_foreach (json_object_get(m, "services"), k, v) {
+                if (!json_is_object(v))
                         continue;
-                json_t *copy = json_object();
-                json_object_set_new(copy, "command", json_null());
-                json_object_set_new(copy, "entrypoint", json_null());
-                json_object_update(copy, svc);
-                json_t *o = ordered(copy, "services.*");
-                json_decref(copy);
-                json_object_set_new(services, name, o);
+                if (!json_object_get(v, "command"))
+                        json_object_set_new(v, "command", json_null());
+                if (!json_object_get(v, "entrypoint"))
+                        json_object_set_new(v, "entrypoint", json_null());
+                json_t *d = json_object_get(v, "deploy");
+                if (json_is_object(d)) {
+                        if (!json_object_get(d, "resources"))
+                                json_object_set_new(d, "resources", json_object());
+                        if (!json_object_get(d, "placement"))
+                                json_object_set_new(d, "placement", json_object());
+                }
         }
+        json_object_foreach (json_object_get(m, "networks"), k, v)
+                if (json_is_object(v) && !json_object_get(v, "ipam"))
+                        json_object_set_new(v, "ipam", json_object());
+}
+
+int compose_model_write(const json_t *model, bool json, FILE *f, struct berth_err *err)
+{
+        if (!json) {
+                _cleanup_json_ json_t *m = ordered(model, "");
+                return compose_yaml_write(m, f, err);
+        }
+        _cleanup_json_ json_t *copy = json_deep_copy(model);
+        json_only_fields(copy);
+        _cleanup_json_ json_t *m = ordered(copy, "");
+        /* the project itself is a Go map there: its keys sorted */
+        _cleanup_json_ json_t *top = json_object();
+        _cleanup_free_ const char **keys = NULL;
+        int cnt = sorted_keys(m, &keys);
+        for (int i = 0; i < cnt; i++)
+                json_object_set(top, keys[i], json_object_get(m, keys[i]));
         _cleanup_free_ char *s = json_dumps(top, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
         if (!s)
                 return err_set(err, -EINVAL, "compose: the model cannot be encoded as JSON");

@@ -381,7 +381,8 @@ START_TEST(test_write_json)
                               "  \"name\": \"proj\",\n"
                               "  \"networks\": {\n"
                               "    \"default\": {\n"
-                              "      \"name\": \"proj_default\"\n"
+                              "      \"name\": \"proj_default\",\n"
+                              "      \"ipam\": {}\n"
                               "    }\n"
                               "  },\n"
                               "  \"services\": {\n"
@@ -408,6 +409,24 @@ START_TEST(test_write_json)
                               "  }\n"
                               "}\n");
         free(buf);
+
+        /* deploy's struct values, present in JSON even when empty; absent
+         * from the YAML rendering */
+        _cleanup_json_ json_t *d =
+            parse("{\"services\": {\"web\": {\"image\": \"x\", \"deploy\": {\"replicas\": 2}}}}");
+        _cleanup_json_ json_t *dm = NULL;
+        ck_assert_int_eq(normalize(d, &dm, &err), 0);
+        f = open_memstream(&buf, &len);
+        ck_assert_int_eq(compose_model_write(dm, true, f, &err), 0);
+        fclose(f);
+        ck_assert_msg(strstr(buf,
+                             "\"deploy\": {\n        \"replicas\": 2,\n        \"resources\": {},\n"
+                             "        \"placement\": {}\n      }"),
+                      "%s", buf);
+        free(buf);
+        ck_assert_ptr_null(json_object_get(
+            json_object_get(json_object_get(json_object_get(dm, "services"), "web"), "deploy"),
+            "resources"));
 }
 END_TEST
 
