@@ -164,6 +164,44 @@ expect_eq "ext: the included service runs in the project" "$(b inspect -f '{{ind
 out=$(bcd "$T/ext" down -t 0 2>&1)
 expect_eq "ext: down" "$(b ps -aq --filter label=com.docker.compose.project=ext)" ""
 
+# --- images: pulled when missing, a changed image recreates ------------------------
+. "$(dirname "$0")/registry-lib.sh"
+P=$(free_port)
+start_registry "$T/reg" "$P" || exit 1
+skopeo_put "$T/bb.tar" "127.0.0.1:$P/test/bb:1" || { echo "skopeo copy failed" >&2; exit 1; }
+mkdir -p "$T/img"
+cat > "$T/img/compose.yaml" << EOF
+name: img
+services:
+  pulled:
+    image: 127.0.0.1:$P/test/bb:1
+    command: sleep 1000
+    stop_signal: SIGKILL
+  local:
+    image: localimg:1
+    command: sleep 1000
+    stop_signal: SIGKILL
+$(net)
+EOF
+b tag busybox localimg:1
+out=$(bcd "$T/img" up -d 2>&1); rc=$?
+expect_eq "img: up pulls the missing image" "$rc" 0
+expect_contains "img: the pull is reported" "$out" " Image 127.0.0.1:$P/test/bb:1  Pulled"
+expect_eq "img: the image label is the image's ID" \
+        "$(b inspect -f '{{index .Config.Labels "com.docker.compose.image"}}' img-pulled-1)" \
+        "$(b image inspect -f '{{.Id}}' "127.0.0.1:$P/test/bb:1")"
+l1=$(b inspect -f '{{.Id}}' img-local-1)
+b run --name changer localimg:1 touch /changed > /dev/null 2>&1
+b commit changer localimg:1 > /dev/null
+b rm -f changer > /dev/null
+out=$(bcd "$T/img" --dry-run up -d 2>&1)
+expect_contains "img: a new image under the same name is a reason to recreate" "$out" "image changed"
+out=$(bcd "$T/img" up -d 2>&1); rc=$?
+expect_eq "img: up after the image changed" "$rc" 0
+check "img: the container was recreated" test "$(b inspect -f '{{.Id}}' img-local-1)" != "$l1"
+check "img: from the new image" b exec img-local-1 test -f /changed
+bcd "$T/img" down -t 0 > /dev/null 2>&1
+
 # --- a build section ------------------------------------------------------------------
 mkdir -p "$T/bld/ctx"
 printf 'FROM busybox\nRUN echo built-by-compose > /built\nCMD ["cat", "/built"]\n' > "$T/bld/ctx/Dockerfile"
