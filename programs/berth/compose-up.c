@@ -613,7 +613,21 @@ static int ensure_images(struct up *u, struct berth_err *err)
                 }
                 progress(cc, "Image", s->image, "Pulling");
                 const char *platform = json_get_str(s->config, "platform", NULL);
+                int saved = -1;
+                if (u->quiet_pull) { /* the progress goes nowhere, errors come back in err */
+                        fflush(stderr);
+                        saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+                        int nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
+                        if (saved >= 0 && nul >= 0)
+                                dup2(nul, STDERR_FILENO);
+                        safe_close(nul);
+                }
                 r = cli_pull_image(cc->cli, s->image, platform, err);
+                if (saved >= 0) {
+                        fflush(stderr);
+                        dup2(saved, STDERR_FILENO);
+                        close(saved);
+                }
                 if (r < 0) {
                         u->failed_service = s->name;
                         return r;

@@ -178,6 +178,13 @@ out=$(bc down 2>&1); rc=$?
 expect_eq "down again" "$rc" 0
 expect_contains "down with nothing left warns" "$out" 'Warning: No resource found to remove for project "up".'
 
+# create: the containers made, none started
+out=$(bc create 2>&1); rc=$?
+expect_eq "create" "$rc" 0
+expect_eq "create makes db without starting it" "$(b inspect -f '{{.State.Status}}' up-db-1)" "created"
+expect_eq "create makes web without starting it" "$(b inspect -f '{{.State.Status}}' up-web-1)" "created"
+bc down -t 0 > /dev/null 2>&1
+
 # down -p with no compose file: everything by label
 bc up -d --no-deps init db > /dev/null 2>&1
 check "project up again" b inspect up-db-1 > /dev/null
@@ -339,5 +346,13 @@ EOF
         expect_eq "berth compose down on a docker-compose project" "$rc" 0
         check "its container is gone" bash -c "! $BERTH -H unix://$SOCK inspect dc_one_1 > /dev/null 2>&1"
         check "its network is gone" bash -c "! $BERTH -H unix://$SOCK network inspect dc_default > /dev/null 2>&1"
+        # and the other way: docker-compose 1.29 sees berth compose's project
+        out=$(cd "$T/dc" && timeout 60 "$BERTH" -H "unix://$SOCK" compose up -d 2>&1); rc=$?
+        expect_eq "berth compose up on the same file" "$rc" 0
+        out=$(cd "$T/dc" && DOCKER_HOST=unix://$SOCK DOCKER_CONFIG=$T/docker-config timeout 60 docker-compose ps 2>&1)
+        expect_contains "docker-compose ps lists berth's container" "$out" "dc-one-1"
+        out=$(cd "$T/dc" && DOCKER_HOST=unix://$SOCK DOCKER_CONFIG=$T/docker-config timeout 60 docker-compose down -t 0 2>&1); rc=$?
+        expect_eq "docker-compose down on berth's project" "$rc" 0
+        check "docker-compose removed berth's container" bash -c "! $BERTH -H unix://$SOCK inspect dc-one-1 > /dev/null 2>&1"
 fi
 finish
