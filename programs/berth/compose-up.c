@@ -1337,19 +1337,19 @@ static int condition(struct up *u, struct svc *dep, const char *cond, bool requi
         return r;
 }
 
-static int start_ctr(struct up *u, struct ctr *c, struct berth_err *err)
+static int start_ctr(struct up *u, struct client *cl, struct ctr *c, struct berth_err *err)
 {
         struct compose_cli *cc = u->cc;
         if (c->running || cc->dry_run) {
                 progress(cc, "Container", c->name, c->running ? "Running" : "Started");
                 return 0;
         }
-        int r = inject_files(u, &cc->cli->client, c, err);
+        int r = inject_files(u, cl, c, err);
         if (r < 0)
                 return r;
         progress(cc, "Container", c->name, "Starting");
         _cleanup_free_ char *p = path_fmt("/containers/%s/start", c->id);
-        r = api(&cc->cli->client, "POST", p, NULL, NULL, err);
+        r = api(cl, "POST", p, NULL, NULL, err);
         if (r < 0)
                 return r;
         c->running = true;
@@ -1367,16 +1367,70 @@ static void print_waits(struct up *u, struct svc *s, const char *status)
                 progress(u->cc, "Container", s->ctrs[i]->name, status);
 }
 
+struct start_job {
+        struct up *u;
+        struct ctr *c;
+        int r;
+        struct berth_err err;
+};
+
+static int start_one(struct compose_cli *cc, struct client *cl, void *item, struct berth_err *err)
+{
+        (void)cc;
+        struct start_job *j = item;
+        j->r = start_ctr(j->u, cl, j->c, &j->err);
+        if (j->r < 0)
+                *err = j->err;
+        return j->r;
+}
+
+/* Start the containers of the services that became ready together, in
+ * parallel (each worker with its own connection). */
+static int start_services(struct up *u, struct svc **ready, size_t n, struct berth_err *err)
+{
+        size_t nc = 0;
+        for (size_t i = 0; i < n; i++)
+                nc += ready[i]->n_ctrs;
+        struct start_job *jobs = xzalloc((nc + 1) * sizeof(*jobs));
+        void **items = xzalloc((nc + 1) * sizeof(void *));
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+                for (size_t j = 0; j < ready[i]->n_ctrs; j++) {
+                        jobs[k] = (struct start_job){.u = u, .c = ready[i]->ctrs[j]};
+                        items[k] = &jobs[k];
+                        k++;
+                }
+        int r = pool_run(u->cc, start_one, items, k, err);
+        for (size_t i = 0; i < k; i++)
+                if (jobs[i].r < 0) {
+                        struct svc *s = jobs[i].c->svc;
+                        s->state = S_FAILED;
+                        if (!u->failed_service) {
+                                u->failed_service = s->name;
+                                *err = jobs[i].err;
+                                err_prefix(err, "service \"%s\"", s->name);
+                        }
+                }
+        for (size_t i = 0; i < n; i++)
+                if (ready[i]->state != S_FAILED)
+                        ready[i]->state = S_STARTED;
+        free(items);
+        free(jobs);
+        return r;
+}
+
 static int start_all(struct up *u, struct evs *ev, struct berth_err *err)
 {
+        _cleanup_free_ struct svc **ready = xzalloc((u->n_svcs + 1) * sizeof(*ready));
         for (;;) {
                 bool progress_made = false, pending = false;
+                size_t n_ready = 0;
                 for (size_t i = 0; i < u->n_svcs; i++) {
                         struct svc *s = u->svcs[i];
                         if (s->state != S_PENDING)
                                 continue;
                         pending = true;
-                        bool ready = true;
+                        bool deps_ok = true;
                         const char *dn;
                         json_t *dc;
                         if (!u->no_deps)
@@ -1394,7 +1448,7 @@ static int start_all(struct up *u, struct evs *ev, struct berth_err *err)
                                                 return r;
                                         }
                                         if (r == 0) {
-                                                ready = false;
+                                                deps_ok = false;
                                                 if (d->state == S_STARTED && !d->waited) {
                                                         d->waited = true;
                                                         print_waits(u, d, "Waiting");
@@ -1408,17 +1462,14 @@ static int start_all(struct up *u, struct evs *ev, struct berth_err *err)
                                                                 : "Exited");
                                         }
                                 }
-                        if (!ready)
+                        if (!deps_ok)
                                 continue;
-                        for (size_t j = 0; j < s->n_ctrs; j++) {
-                                int r = start_ctr(u, s->ctrs[j], err);
-                                if (r < 0) {
-                                        u->failed_service = s->name;
-                                        s->state = S_FAILED;
-                                        return err_prefix(err, "service \"%s\"", s->name);
-                                }
-                        }
-                        s->state = S_STARTED;
+                        ready[n_ready++] = s;
+                }
+                if (n_ready) {
+                        int r = start_services(u, ready, n_ready, err);
+                        if (r < 0)
+                                return r;
                         progress_made = true;
                 }
                 if (!pending)
