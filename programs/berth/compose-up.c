@@ -469,6 +469,7 @@ struct svc {
         json_t *extras; /* observed containers over the scale: removed */
         enum { S_PENDING, S_STARTED, S_FAILED } state;
         bool waited;
+        bool replaced; /* a container of it was created or recreated now */
 };
 
 struct up {
@@ -1043,6 +1044,8 @@ static int converge_service(struct compose_cli *cc, struct client *c, void *item
         for (size_t i = 0; i < s->n_ctrs; i++) {
                 struct ctr *ct = s->ctrs[i];
                 struct berth_err e = {0};
+                if (ct->act != ACT_KEEP)
+                        s->replaced = true;
                 int r = converge_ctr(u, c, ct, &e);
                 if (r < 0 && first == 0) {
                         first = r;
@@ -1394,6 +1397,27 @@ static int start_services(struct up *u, struct svc **ready, size_t n, struct ber
         struct start_job *jobs = xzalloc((nc + 1) * sizeof(*jobs));
         void **items = xzalloc((nc + 1) * sizeof(void *));
         size_t k = 0;
+        /* depends_on.restart: a running dependent of a dependency that was
+         * just (re)created is restarted with it */
+        for (size_t i = 0; i < n && !u->cc->dry_run; i++) {
+                const char *dn;
+                json_t *dc;
+                bool restart = false;
+                json_object_foreach (json_object_get(ready[i]->config, "depends_on"), dn, dc) {
+                        struct svc *d = svc_find(u, dn);
+                        if (d && d->replaced && json_get_bool(dc, "restart", false))
+                                restart = true;
+                }
+                for (size_t j = 0; restart && j < ready[i]->n_ctrs; j++) {
+                        struct ctr *c = ready[i]->ctrs[j];
+                        if (!c->running || c->act != ACT_KEEP)
+                                continue;
+                        struct berth_err e = {0};
+                        progress(u->cc, "Container", c->name, "Restarting");
+                        if (stop_container(&u->cc->cli->client, c->id, u->timeout, &e) == 0)
+                                c->running = false;
+                }
+        }
         for (size_t i = 0; i < n; i++)
                 for (size_t j = 0; j < ready[i]->n_ctrs; j++) {
                         jobs[k] = (struct start_job){.u = u, .c = ready[i]->ctrs[j]};
@@ -2755,9 +2779,9 @@ int compose_cmd_run(struct cli *cli, struct cli_args *a)
                         rc = cli_cmd_start(cli, &sa2);
                         cli_args_done(&sa2);
                 }
-                if (rm) {
+                if (rm) { /* not forced: after a detach (ctrl-p ctrl-q) it keeps running */
                         struct berth_err e2 = {0};
-                        remove_container(&cli->client, id, true, true, &e2);
+                        remove_container(&cli->client, id, false, true, &e2);
                 }
                 goto out;
         }

@@ -164,6 +164,48 @@ expect_eq "ext: the included service runs in the project" "$(b inspect -f '{{ind
 out=$(bcd "$T/ext" down -t 0 2>&1)
 expect_eq "ext: down" "$(b ps -aq --filter label=com.docker.compose.project=ext)" ""
 
+# --- depends_on.restart: a dependent restarts with its recreated dependency --------
+mkdir -p "$T/rst"
+write_rst() {
+        cat > "$T/rst/compose.yaml" << EOF
+name: rst
+services:
+  db:
+    image: busybox
+    command: sleep 1000
+    stop_signal: SIGKILL
+    environment:
+      V: "$1"
+  app:
+    image: busybox
+    command: sleep 1000
+    stop_signal: SIGKILL
+    depends_on:
+      db:
+        condition: service_started
+        restart: true
+  other:
+    image: busybox
+    command: sleep 1000
+    stop_signal: SIGKILL
+    depends_on: [db]
+$(net)
+EOF
+}
+write_rst 1
+bcd "$T/rst" up -d > /dev/null 2>&1
+app_id=$(b inspect -f '{{.Id}}' rst-app-1) app_t=$(b inspect -f '{{.State.StartedAt}}' rst-app-1)
+other_t=$(b inspect -f '{{.State.StartedAt}}' rst-other-1)
+sleep 1
+write_rst 2
+out=$(bcd "$T/rst" up -d 2>&1); rc=$?
+expect_eq "rst: up after the dependency changed" "$rc" 0
+expect_contains "rst: the dependent is restarted" "$out" " Container rst-app-1  Restarting"
+expect_eq "rst: the dependent is kept (same container)" "$(b inspect -f '{{.Id}}' rst-app-1)" "$app_id"
+check "rst: and was started again" test "$(b inspect -f '{{.State.StartedAt}}' rst-app-1)" != "$app_t"
+expect_eq "rst: a dependent without restart: true is left running" "$(b inspect -f '{{.State.StartedAt}}' rst-other-1)" "$other_t"
+bcd "$T/rst" down -t 0 > /dev/null 2>&1
+
 # --- images: pulled when missing, a changed image recreates ------------------------
 . "$(dirname "$0")/registry-lib.sh"
 P=$(free_port)
