@@ -214,8 +214,9 @@ static json_t *unwrap_tags(json_t *v, json_t *path, json_t *resets, bool *drop)
                 if (o) {
                         json_array_append_new(resets, json_deep_copy(path));
                         json_t *inner = json_incref(o);
+                        json_auto_t *nested = json_array();
                         bool d2;
-                        json_t *u = unwrap_tags(inner, path, json_array(), &d2);
+                        json_t *u = unwrap_tags(inner, path, nested, &d2);
                         json_decref(inner);
                         return u;
                 }
@@ -286,7 +287,8 @@ static int read_text(struct ld *ld, const char *path, char **ret, size_t *ret_le
         return 0;
 }
 
-/* Parse, unwrap tags; interpolation and validation come after. */
+/* Parse, unwrap tags; interpolation and validation come after. On error,
+ * *d is left empty. */
 static int doc_read(struct ld *ld, const char *path, struct doc *d, struct berth_err *err)
 {
         _cleanup_free_ char *text = NULL;
@@ -294,16 +296,18 @@ static int doc_read(struct ld *ld, const char *path, struct doc *d, struct berth
         int r = read_text(ld, path, &text, &len, err);
         if (r < 0)
                 return r;
-        d->path = xstrdup(path);
         r = compose_yaml_parse(path, text, len, &d->doc, &d->marks, err);
         if (r < 0)
                 return r;
+        d->path = xstrdup(path);
         if (json_is_null(d->doc)) {
                 json_decref(d->doc);
                 d->doc = json_object();
         }
-        if (!json_is_object(d->doc))
+        if (!json_is_object(d->doc)) {
+                doc_done(d);
                 return err_set(err, -EINVAL, "%s: top-level object must be a mapping", path);
+        }
         d->resets = json_array();
         json_auto_t *p = json_array();
         bool drop;

@@ -164,6 +164,13 @@ static void walk_vars(const json_t *v, json_t *vars)
         }
 }
 
+/* docker's table: tabwriter with a minimum cell width of 20 and a padding
+ * of 3. */
+static int cell(size_t len)
+{
+        return (int)(len + 3 > 20 ? len + 3 : 20);
+}
+
 static void print_variables(const json_t *vars, FILE *f)
 {
         size_t w[3] = {strlen("NAME"), strlen("REQUIRED"), strlen("DEFAULT VALUE")};
@@ -181,12 +188,12 @@ static void print_variables(const json_t *vars, FILE *f)
         json_object_foreach ((json_t *)vars, k, v)
                 names[i++] = k;
         qsort(names, n, sizeof(char *), cmp_str);
-        fprintf(f, "%-*s   %-*s   %-*s   %s\n", (int)w[0], "NAME", (int)w[1], "REQUIRED", (int)w[2],
+        fprintf(f, "%-*s%-*s%-*s%s\n", cell(w[0]), "NAME", cell(w[1]), "REQUIRED", cell(w[2]),
                 "DEFAULT VALUE", "ALTERNATE VALUE");
         for (i = 0; i < n; i++) {
                 v = json_object_get(vars, names[i]);
-                fprintf(f, "%-*s   %-*s   %-*s   %s\n", (int)w[0], names[i], (int)w[1],
-                        json_is_true(json_object_get(v, "required")) ? "true" : "false", (int)w[2],
+                fprintf(f, "%-*s%-*s%-*s%s\n", cell(w[0]), names[i], cell(w[1]),
+                        json_is_true(json_object_get(v, "required")) ? "true" : "false", cell(w[2]),
                         json_string_value(json_object_get(v, "default")) ?: "",
                         json_string_value(json_object_get(v, "alt")) ?: "");
         }
@@ -263,6 +270,13 @@ int compose_cmd_config(struct cli *cli, struct cli_args *a)
                 return 1;
         }
         o.no_interpolate = cli_flag(a, "no-interpolate");
+        /* the variables are those of the files as written, whatever the
+         * environment or the profiles */
+        static char *all_profiles[] = {"*", NULL};
+        if (cli_flag(a, "variables")) {
+                o.no_interpolate = true;
+                o.profiles = all_profiles;
+        }
         o.no_normalize = cli_flag(a, "no-normalize");
         o.no_path_resolution = cli_flag(a, "no-path-resolution");
         _cleanup_(strv_freep) char **services = NULL;
@@ -398,20 +412,31 @@ int compose_cmd_config(struct cli *cli, struct cli_args *a)
                         fprintf(stderr, "%s\n", err_msg(&err));
                         return 1;
                 }
-                if (streq_ptr(format, "json")) {
-                        json_auto_t *o2 = json_object();
+                if (streq_ptr(format, "json") || streq_ptr(format, "yaml")) {
+                        /* {NAME: {Name, DefaultValue, PresenceValue, Required}}, sorted */
+                        size_t n = json_object_size(vars), j = 0;
+                        _cleanup_free_ const char **names = xzalloc((n + 1) * sizeof(char *));
                         const char *k;
                         json_t *v;
                         json_object_foreach (vars, k, v)
+                                names[j++] = k;
+                        qsort(names, n, sizeof(char *), cmp_str);
+                        json_auto_t *o2 = json_object();
+                        for (j = 0; j < n; j++) {
+                                v = json_object_get(vars, names[j]);
                                 json_object_set_new(
-                                    o2, k,
+                                    o2, names[j],
                                     json_pack(
-                                        "{s:s,s:s,s:s,s:b}", "Name", k, "DefaultValue",
+                                        "{s:s,s:s,s:s,s:b}", "Name", names[j], "DefaultValue",
                                         json_string_value(json_object_get(v, "default")) ?: "",
                                         "PresenceValue",
                                         json_string_value(json_object_get(v, "alt")) ?: "",
                                         "Required", json_is_true(json_object_get(v, "required"))));
-                        json_print(f, o2, JSON_INDENT(2) | JSON_SORT_KEYS);
+                        }
+                        if (streq(format, "json"))
+                                json_print(f, o2, JSON_INDENT(4));
+                        else
+                                compose_yaml_write(o2, f, &err);
                 } else
                         print_variables(vars, f);
                 return 0;
