@@ -1401,46 +1401,49 @@ static int apply_profiles(struct ld *ld, json_t *doc, const json_t *env, json_t 
 
 /* ---- files and names ---- */
 
+/* The files of names[] present in dir, in that order. */
+static char **find_files(const char *dir, const char *const *names)
+{
+        char **found = NULL;
+        for (const char *const *n = names; *n; n++) {
+                char *p = path_join(dir, *n);
+                if (is_file(p))
+                        found = strv_push(found, p);
+                else
+                        free(p);
+        }
+        return found;
+}
+
+/* Several candidates: compose warns and takes the first. */
+static void warn_several(struct ld *ld, const char *what, char **found)
+{
+        if (strv_length(found) < 2)
+                return;
+        _cleanup_free_ char *list = NULL;
+        for (char **f = found; *f; f++) {
+                char *nl = xasprintf("%s%s%s", list ?: "", list ? ", " : "", *f);
+                free(list);
+                list = nl;
+        }
+        json_array_append_new(ld->warnings,
+                              json_sprintf("Found multiple %s files with supported names: %s", what,
+                                           list));
+        json_array_append_new(ld->warnings, json_sprintf("Using %s", found[0]));
+}
+
 static int discover(struct ld *ld, const char *start, char ***ret, struct berth_err *err)
 {
         _cleanup_free_ char *dir = xstrdup(start);
         for (;;) {
-                char **found = NULL;
-                for (const char *const *n = default_files; *n; n++) {
-                        char *p = path_join(dir, *n);
-                        if (is_file(p))
-                                found = strv_push(found, p);
-                        else
-                                free(p);
-                }
+                _cleanup_(strv_freep) char **found = find_files(dir, default_files);
                 if (found) {
-                        if (strv_length(found) > 1) {
-                                json_t *names = json_array();
-                                _cleanup_free_ char *list = NULL;
-                                for (char **f = found; *f; f++) {
-                                        char *nl =
-                                            xasprintf("%s%s%s", list ?: "", list ? ", " : "", *f);
-                                        free(list);
-                                        list = nl;
-                                }
-                                json_decref(names);
-                                json_array_append_new(
-                                    ld->warnings,
-                                    json_sprintf("Found multiple config files with supported "
-                                                 "names: %s",
-                                                 list));
-                                json_array_append_new(ld->warnings,
-                                                      json_sprintf("Using %s", found[0]));
-                        }
+                        warn_several(ld, "config", found);
                         char **files = strv_push(NULL, xstrdup(found[0]));
-                        strv_free(found);
-                        for (const char *const *n = override_files; *n; n++) {
-                                char *p = path_join(dir, *n);
-                                if (is_file(p)) {
-                                        files = strv_push(files, p);
-                                        break;
-                                }
-                                free(p);
+                        _cleanup_(strv_freep) char **over = find_files(dir, override_files);
+                        if (over) {
+                                warn_several(ld, "override", over);
+                                files = strv_push(files, xstrdup(over[0]));
                         }
                         *ret = files;
                         return 0;

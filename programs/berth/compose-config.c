@@ -285,6 +285,12 @@ int compose_cmd_config(struct cli *cli, struct cli_args *a)
                         services = strv_push(services, xstrdup(a->pos[i]));
                 o.services = services;
         }
+        if (services && cli_flag(a, "variables"))
+                fprintf(stderr, "WARN[0000] service filtering is not applied when --variables is "
+                                "set, variables from the full model will be rendered\n");
+        else if (services && o.no_interpolate)
+                fprintf(stderr, "WARN[0000] service filtering is not applied when "
+                                "--no-interpolate is set, the full model will be rendered\n");
         r = compose_load(&o, &p, &err);
         if (r < 0) {
                 fprintf(stderr, "%s\n", err_msg(&err));
@@ -299,7 +305,7 @@ int compose_cmd_config(struct cli *cli, struct cli_args *a)
                         fprintf(stderr, "no such service: %s\n", *s);
                         return 1;
                 }
-        if (services)
+        if (services && !o.no_interpolate && !cli_flag(a, "variables"))
                 select_services(p->model, services);
 
         _cleanup_fclose_ FILE *file = NULL;
@@ -374,6 +380,8 @@ int compose_cmd_config(struct cli *cli, struct cli_args *a)
                         json_t *svc;
                         json_object_foreach (svcs, k, svc)
                                 names = strv_push(names, xstrdup(k));
+                        if (names)
+                                qsort(names, strv_length(names), sizeof(char *), cmp_str);
                 } else
                         names = strv_split(hash, ",");
                 for (char **s = names; s && *s; s++) {
@@ -422,31 +430,66 @@ int compose_cmd_config(struct cli *cli, struct cli_args *a)
                                 names[j++] = k;
                         qsort(names, n, sizeof(char *), cmp_str);
                         json_auto_t *o2 = json_object();
+                        bool yaml = streq(format, "yaml");
                         for (j = 0; j < n; j++) {
                                 v = json_object_get(vars, names[j]);
+                                /* go's struct field names: as is in json,
+                                 * lowercased by yaml.Marshal */
                                 json_object_set_new(
                                     o2, names[j],
-                                    json_pack(
-                                        "{s:s,s:s,s:s,s:b}", "Name", names[j], "DefaultValue",
-                                        json_string_value(json_object_get(v, "default")) ?: "",
-                                        "PresenceValue",
-                                        json_string_value(json_object_get(v, "alt")) ?: "",
-                                        "Required", json_is_true(json_object_get(v, "required"))));
+                                    json_pack("{s:s,s:s,s:s,s:b}", yaml ? "name" : "Name", names[j],
+                                              yaml ? "defaultvalue" : "DefaultValue",
+                                              json_string_value(json_object_get(v, "default"))
+                                                  ?: "",
+                                              yaml ? "presencevalue" : "PresenceValue",
+                                              json_string_value(json_object_get(v, "alt")) ?: "",
+                                              yaml ? "required" : "Required",
+                                              json_is_true(json_object_get(v, "required"))));
                         }
-                        if (streq(format, "json"))
+                        if (!yaml) {
                                 json_print(f, o2, JSON_INDENT(4));
-                        else
-                                compose_yaml_write(o2, f, &err);
+                                return 0;
+                        }
+                        /* yaml.Marshal indents by four */
+                        _cleanup_free_ char *ybuf = NULL;
+                        size_t ylen = 0;
+                        FILE *mem = open_memstream(&ybuf, &ylen);
+                        if (!mem)
+                                return 1;
+                        compose_yaml_write(o2, mem, &err);
+                        fclose(mem);
+                        for (size_t c = 0; c < ylen; c++) {
+                                if ((c == 0 || ybuf[c - 1] == '\n') && ybuf[c] == ' ')
+                                        fputs("  ", f);
+                                fputc(ybuf[c], f);
+                        }
                 } else
                         print_variables(vars, f);
                 return 0;
         }
-        r = compose_model_write(model, streq_ptr(format, "json"), f, &err);
+        /* into memory first: an interpolated model has its '$' doubled, so
+         * that what config prints loads back as the same project */
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&buf, &len);
+        if (!mem) {
+                fprintf(stderr, "out of memory\n");
+                return 1;
+        }
+        r = compose_model_write(model, streq_ptr(format, "json"), mem, &err);
+        fclose(mem);
         if (r < 0) {
                 fprintf(stderr, "%s\n", err_msg(&err));
                 return 1;
         }
-        if (streq_ptr(format, "json"))
-                fputc('\n', f);
+        for (size_t j = 0; j < len; j++) {
+                if (buf[j] == '$' && !o.no_interpolate)
+                        fputc('$', f);
+                fputc(buf[j], f);
+        }
+        if (fflush(f) != 0 || ferror(f)) {
+                fprintf(stderr, "write: %s\n", strerror(errno));
+                return 1;
+        }
         return 0;
 }

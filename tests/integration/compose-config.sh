@@ -62,7 +62,7 @@ services:
       - daemon off;
     environment:
       MODE: prod
-      HOME_DIR: \$HOME
+      HOME_DIR: \$\$HOME
       EXTRA: \"yes\"
     ports:
       - 8080:80
@@ -110,6 +110,14 @@ out=$("$BERTH" compose config --variables 2>/dev/null)
 expect_contains "--variables header" "$out" "NAME"
 expect_contains "--variables: required" "$(grep '^MODE ' <<<"$out")" "true"
 expect_contains "--variables: default" "$(grep '^PORT ' <<<"$out")" "8080"
+out=$("$BERTH" compose config --variables --format json 2>/dev/null | jq -c .PORT)
+expect_eq "--variables --format json" "$out" '{"Name":"PORT","DefaultValue":"8080","PresenceValue":"","Required":false}'
+out=$("$BERTH" compose config --variables --format yaml 2>/dev/null | grep -A4 '^PORT:')
+expect_eq "--variables --format yaml" "$out" 'PORT:
+    name: PORT
+    defaultvalue: "8080"
+    presencevalue: ""
+    required: false'
 # a service named on the command line: itself and its dependencies
 out=$("$BERTH" compose config --no-normalize web 2>/dev/null | grep -c '^  [a-z]*:$')
 expect_eq "config SERVICE keeps its dependencies" "$out" "2"
