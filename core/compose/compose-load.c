@@ -1178,9 +1178,13 @@ static int load_files(struct ld *ld, char **files, const char *workdir, const js
                 r = doc_interpolate(ld, &d, env, err);
                 if (r < 0)
                         goto fail;
-                r = compose_schema_check(d.doc, d.marks, ld->warnings, err);
-                if (r < 0)
-                        goto fail;
+                /* the check reads values ("8080:80"); uninterpolated
+                 * templates are not values yet */
+                if (ld->interpolate) {
+                        r = compose_schema_check(d.doc, d.marks, ld->warnings, err);
+                        if (r < 0)
+                                goto fail;
+                }
                 json_array_append_new(included, json_string(*f));
                 r = apply_include(ld, d.doc, workdir, env, included, err);
                 json_array_remove(included, json_array_size(included) - 1);
@@ -1426,9 +1430,9 @@ static void warn_several(struct ld *ld, const char *what, char **found)
                 free(list);
                 list = nl;
         }
-        json_array_append_new(ld->warnings,
-                              json_sprintf("Found multiple %s files with supported names: %s", what,
-                                           list));
+        json_array_append_new(
+            ld->warnings,
+            json_sprintf("Found multiple %s files with supported names: %s", what, list));
         json_array_append_new(ld->warnings, json_sprintf("Using %s", found[0]));
 }
 

@@ -279,6 +279,10 @@ int compose_cmd_config(struct cli *cli, struct cli_args *a)
         }
         o.no_normalize = cli_flag(a, "no-normalize");
         o.no_path_resolution = cli_flag(a, "no-path-resolution");
+        /* compose renders the model as merged when it does not interpolate:
+         * "${PORT}:80" cannot be normalized */
+        if (o.no_interpolate)
+                o.no_normalize = true;
         _cleanup_(strv_freep) char **services = NULL;
         if (a->n_pos) {
                 for (size_t i = 0; i < a->n_pos; i++)

@@ -54,31 +54,31 @@ out=$(TAG=shell "$BERTH" compose config --no-normalize 2>"$T/err"); rc=$?
 expect_eq "config exit status" "$rc" 0
 expect_eq "config --no-normalize output" "$out" "name: my_proj
 services:
+  db:
+    image: postgres:16
+    labels:
+      tier: front
+    restart: unless-stopped
+    volumes:
+      - dbdata:/var/lib/postgresql/data
   web:
-    image: nginx:shell
     command:
       - nginx
       - -g
       - daemon off;
+    depends_on:
+      - db
     environment:
-      MODE: prod
-      HOME_DIR: \$\$HOME
       EXTRA: \"yes\"
+      HOME_DIR: \$\$HOME
+      MODE: prod
+    image: nginx:shell
+    labels:
+      tier: front
     ports:
       - 8080:80
       - 9443:443
-    depends_on:
-      - db
     restart: unless-stopped
-    labels:
-      tier: front
-  db:
-    image: postgres:16
-    volumes:
-      - dbdata:/var/lib/postgresql/data
-    restart: unless-stopped
-    labels:
-      tier: front
 volumes:
   dbdata: {}"
 expect_eq "version warning" "$(cat "$T/err")" "WARN[0000] $P/compose.yaml: the attribute \`version\` is obsolete, it will be ignored, please remove it to avoid potential confusion"
@@ -141,6 +141,67 @@ printf 'services:\n  b:\n    image: b\n' > "$T/cf/two.yaml"
 out=$(cd "$T/cf" && COMPOSE_FILE=one.yaml,two.yaml COMPOSE_PATH_SEPARATOR=, "$BERTH" compose config --services 2>/dev/null)
 expect_eq "COMPOSE_FILE with COMPOSE_PATH_SEPARATOR" "$out" "a
 b"
+
+# The normalized model, as docker compose v2 prints it for a small project.
+G=$T/golden
+mkdir -p "$G"
+cat > "$G/compose.yaml" <<'EOF'
+services:
+  web:
+    image: nginx:1.27
+    ports:
+      - "8080:80"
+    depends_on: [db]
+    environment:
+      - A=1
+      - PASS=$$secret
+  db:
+    image: postgres:16
+    volumes:
+      - data:/var/lib/postgresql/data
+volumes:
+  data: {}
+EOF
+out=$(cd "$G" && "$BERTH" compose config 2>&1)
+expect_eq "normalized golden" "$out" "name: golden
+services:
+  db:
+    image: postgres:16
+    networks:
+      default: null
+    volumes:
+      - type: volume
+        source: data
+        target: /var/lib/postgresql/data
+        volume: {}
+  web:
+    depends_on:
+      db:
+        condition: service_started
+        required: true
+    environment:
+      A: \"1\"
+      PASS: \$\$secret
+    image: nginx:1.27
+    networks:
+      default: null
+    ports:
+      - mode: ingress
+        target: 80
+        published: \"8080\"
+        protocol: tcp
+networks:
+  default:
+    name: golden_default
+volumes:
+  data:
+    name: golden_data"
+out=$(cd "$G" && "$BERTH" compose config --format json 2>/dev/null | jq -c '.services.web.ports')
+expect_eq "normalized json ports" "$out" '[{"mode":"ingress","target":80,"published":"8080","protocol":"tcp"}]'
+# what config prints loads back as the same project
+(cd "$G" && "$BERTH" compose config > "$T/again.yaml" 2>/dev/null)
+out=$("$BERTH" compose -f "$T/again.yaml" --project-directory "$G" config 2>&1)
+expect_eq "config output loads back" "$out" "$(cd "$G" && "$BERTH" compose config 2>&1)"
 
 # Errors: exit 1, the message names the file and line.
 E=$T/errors
