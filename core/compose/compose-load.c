@@ -1247,7 +1247,7 @@ static void drop_extensions(json_t *doc)
 
 /* env_file -> environment (environment wins), as compose does before it
  * discards env_file. */
-static int resolve_env_files(json_t *doc, const char *workdir, const json_t *env,
+static int resolve_env_files(json_t *doc, const char *workdir, const json_t *env, char **selected,
                              struct berth_err *err)
 {
         const char *name;
@@ -1271,7 +1271,10 @@ static int resolve_env_files(json_t *doc, const char *workdir, const json_t *env
                             streq_ptr(json_string_value(json_object_get(x, "format")), "raw");
                         _cleanup_free_ char *abs = path_abs(workdir, p);
                         if (!is_file(abs)) {
-                                if (!required)
+                                /* compose reads env files only for the services
+                                 * a command acts on: another service's missing
+                                 * file is no error */
+                                if (!required || (selected && !strv_contains(selected, name)))
                                         continue;
                                 return err_set(err, -ENOENT,
                                                "env file %s not found: stat %s: no "
@@ -1634,7 +1637,7 @@ int compose_load(const struct compose_options *o, struct compose_project **ret,
         }
         drop_extensions(merged);
         json_object_del(merged, "name");
-        r = resolve_env_files(merged, workdir, env, err);
+        r = resolve_env_files(merged, workdir, env, o->services, err);
         if (r < 0)
                 goto out;
         disabled = json_object();

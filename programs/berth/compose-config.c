@@ -289,6 +289,14 @@ int compose_cmd_config(struct cli *cli, struct cli_args *a)
                         services = strv_push(services, xstrdup(a->pos[i]));
                 o.services = services;
         }
+        /* --hash narrows the project to the services hashed, as compose
+         * does: another service's broken env_file is no error */
+        _cleanup_(strv_freep) char **hashed = NULL;
+        const char *hash_arg = cli_str(a, "hash");
+        if (hash_arg && !streq(hash_arg, "*") && !services) {
+                hashed = strv_split(hash_arg, ",");
+                o.services = hashed;
+        }
         if (services && cli_flag(a, "variables"))
                 fprintf(stderr, "WARN[0000] service filtering is not applied when --variables is "
                                 "set, variables from the full model will be rendered\n");

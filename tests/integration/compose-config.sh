@@ -225,6 +225,11 @@ expect_eq "unknown dependency" "$out" "service \"web\" depends on undefined serv
 printf 'services:\n  web:\n    image: nginx\n    env_file: missing.env\n' > "$E/envfile.yaml"
 out=$("$BERTH" compose -f "$E/envfile.yaml" config 2>&1)
 expect_eq "missing env_file" "$out" "env file $E/missing.env not found: stat $E/missing.env: no such file or directory"
+printf 'services:\n  web:\n    image: nginx\n    env_file: /doesnotexist/.env\n  other:\n    image: busybox\n' > "$E/lazy.yaml"
+out=$("$BERTH" compose -f "$E/lazy.yaml" config --hash other 2>&1); rc=$?
+expect_eq "--hash of another service ignores a missing env_file" "$rc" 0
+out=$("$BERTH" compose -f "$E/lazy.yaml" config --hash '*' 2>&1); rc=$?
+expect_eq "--hash '*' fails on the missing env_file" "$rc:$out" "1:env file /doesnotexist/.env not found: stat /doesnotexist/.env: no such file or directory"
 out=$("$BERTH" compose -f "$E/deps.yaml" -p Bad config 2>&1)
 expect_contains "invalid project name" "$out" "invalid project name \"Bad\": must consist only of lowercase alphanumeric characters"
 out=$(cd / && "$BERTH" compose config 2>&1); rc=$?

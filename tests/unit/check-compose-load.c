@@ -540,6 +540,12 @@ START_TEST(env_file)
         put("ef/compose.yaml", "services:\n  a:\n    image: a\n    env_file: missing.env\n");
         load_fails(&(struct run){.cwd = "ef"}, "env file @/ef/missing.env not found: stat "
                                                "@/ef/missing.env: no such file or directory");
+        /* a command acting on other services does not read it */
+        put("ef/compose.yaml", "services:\n  a:\n    image: a\n    env_file: missing.env\n"
+                               "  b:\n    image: b\n");
+        p = load_ok(&(struct run){.cwd = "ef", .services = {"b"}});
+        ck_assert_ptr_nonnull(service(p, "b"));
+        compose_project_free(p);
 }
 END_TEST
 
