@@ -519,6 +519,31 @@ static int merge_node(json_t *base, json_t *over, const char **path, size_t n, j
                 *ret = a;
                 return 0;
         }
+        if (pmatch("networks.*.ipam.config", path, n) && json_is_array(base) &&
+            json_is_array(over)) {
+                /* pools are merged by subnet */
+                json_t *a = json_deep_copy(base);
+                size_t i;
+                json_t *x;
+                json_array_foreach (over, i, x) {
+                        json_t *sub = json_object_get(x, "subnet");
+                        size_t j;
+                        json_t *y;
+                        bool merged = false;
+                        json_array_foreach (a, j, y) {
+                                if (json_is_object(y) && json_is_object(x) &&
+                                    json_equal(json_object_get(y, "subnet"), sub)) {
+                                        json_object_update(y, x);
+                                        merged = true;
+                                        break;
+                                }
+                        }
+                        if (!merged)
+                                json_array_append(a, x);
+                }
+                *ret = a;
+                return 0;
+        }
         if (pmatch("services.*.depends_on", path, n)) {
                 json_auto_t *def =
                     json_pack("{s:s,s:b}", "condition", "service_started", "required", 1);

@@ -353,6 +353,18 @@ START_TEST(merge_logging_driver_change)
                        "\"nofile\":{\"soft\":3}},\"expose\":[\"80\",\"81\"],\"secrets\":[{"
                        "\"source\":\"s1\"},{\"source\":\"s3\",\"target\":\"/x\"}]}}}");
         json_decref(m);
+        /* IPAM pools merge by subnet */
+        json_auto_t *n1 = json_loads("{\"networks\":{\"n\":{\"ipam\":{\"config\":[{\"subnet\":"
+                                     "\"10.1.0.0/16\",\"gateway\":\"10.1.0.1\"}]}}}}",
+                                     0, NULL);
+        json_auto_t *n2 = json_loads("{\"networks\":{\"n\":{\"ipam\":{\"config\":[{\"subnet\":"
+                                     "\"10.1.0.0/16\",\"gateway\":\"10.1.0.254\"},{\"subnet\":"
+                                     "\"10.2.0.0/16\"}]}}}}",
+                                     0, NULL);
+        ck_assert_int_eq(compose_merge(n1, n2, &m, &err), 0);
+        assert_json(m, "{\"networks\":{\"n\":{\"ipam\":{\"config\":[{\"subnet\":\"10.1.0.0/16\","
+                       "\"gateway\":\"10.1.0.254\"},{\"subnet\":\"10.2.0.0/16\"}]}}}}");
+        json_decref(m);
         /* a mapping cannot become a scalar */
         json_auto_t *c = json_loads("{\"services\":{\"s\":{\"deploy\":{\"a\":1}}}}", 0, NULL);
         json_auto_t *d = json_loads("{\"services\":{\"s\":{\"deploy\":\"x\"}}}", 0, NULL);
