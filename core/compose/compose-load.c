@@ -1633,19 +1633,27 @@ int compose_load(const struct compose_options *o, struct compose_project **ret,
                 workdir = path_dir(files[0]);
         else
                 workdir = xstrdup(ld.cwd);
+        /* compose reads the env files twice, the second time from the
+         * project directory once the files are known; neither overwrites
+         * what is set (the shell, then the first read) */
+        env = json_deep_copy(ld.osenv);
+        json_object_foreach (dotenv, k, v)
+                if (!json_object_get(env, k))
+                        json_object_set(env, k, v);
+        if (!json_object_get(env, "PWD"))
+                json_object_set_new(env, "PWD", json_string(ld.cwd));
         if (!streq(workdir, dir0)) {
                 strv_free(envf);
                 envf = env_file_list(&ld, ld.osenv, workdir);
                 json_decref(dotenv);
                 dotenv = json_object();
-                r = env_files_read(envf, ld.osenv, dotenv, err);
+                r = env_files_read(envf, env, dotenv, err);
                 if (r < 0)
                         goto out;
+                json_object_foreach (dotenv, k, v)
+                        if (!json_object_get(env, k))
+                                json_object_set(env, k, v);
         }
-        env = json_deep_copy(ld.osenv);
-        json_object_foreach (dotenv, k, v)
-                if (!json_object_get(env, k))
-                        json_object_set(env, k, v);
 
         r = project_name(&ld, files, workdir, env, &name, err);
         if (r < 0)

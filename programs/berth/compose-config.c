@@ -199,6 +199,32 @@ static void print_variables(const json_t *vars, FILE *f)
         }
 }
 
+/* A copy with the keys of every object in byte order. */
+static json_t *sort_keys(const json_t *v)
+{
+        if (json_is_array(v)) {
+                json_t *a = json_array();
+                size_t i;
+                json_t *x;
+                json_array_foreach (v, i, x)
+                        json_array_append_new(a, sort_keys(x));
+                return a;
+        }
+        if (!json_is_object(v))
+                return json_incref((json_t *)v);
+        size_t n = json_object_size(v), i = 0;
+        _cleanup_free_ const char **keys = xzalloc((n + 1) * sizeof(char *));
+        const char *k;
+        json_t *x;
+        json_object_foreach ((json_t *)v, k, x)
+                keys[i++] = k;
+        qsort(keys, n, sizeof(char *), cmp_str);
+        json_t *o = json_object();
+        for (i = 0; i < n; i++)
+                json_object_set_new(o, keys[i], sort_keys(json_object_get(v, keys[i])));
+        return o;
+}
+
 /* Keep the named services and what they depend on. */
 static void select_services(json_t *model, char **only)
 {
@@ -279,10 +305,6 @@ int compose_cmd_config(struct cli *cli, struct cli_args *a)
         }
         o.no_normalize = cli_flag(a, "no-normalize");
         o.no_path_resolution = cli_flag(a, "no-path-resolution");
-        /* compose renders the model as merged when it does not interpolate:
-         * "${PORT}:80" cannot be normalized */
-        if (o.no_interpolate)
-                o.no_normalize = true;
         _cleanup_(strv_freep) char **services = NULL;
         if (a->n_pos) {
                 for (size_t i = 0; i < a->n_pos; i++)
@@ -304,6 +326,14 @@ int compose_cmd_config(struct cli *cli, struct cli_args *a)
                 fprintf(stderr, "WARN[0000] service filtering is not applied when "
                                 "--no-interpolate is set, the full model will be rendered\n");
         r = compose_load(&o, &p, &err);
+        if (r < 0 && o.no_interpolate && !o.no_normalize) {
+                /* compose normalizes what it can of an uninterpolated model
+                 * and keeps the rest as written ("${PORT}:80"); when the
+                 * normalizer cannot, the model is shown as merged */
+                err_clear(&err);
+                o.no_normalize = true;
+                r = compose_load(&o, &p, &err);
+        }
         if (r < 0) {
                 fprintf(stderr, "%s\n", err_msg(&err));
                 return 1;
@@ -488,7 +518,18 @@ int compose_cmd_config(struct cli *cli, struct cli_args *a)
                 fprintf(stderr, "out of memory\n");
                 return 1;
         }
-        r = compose_model_write(model, streq_ptr(format, "json"), mem, &err);
+        if (o.no_interpolate) {
+                /* compose renders this one as a Go map: keys sorted at every
+                 * level, json indented by two */
+                json_auto_t *sorted = sort_keys(model);
+                if (streq_ptr(format, "json")) {
+                        r = json_dumpf(sorted, mem, JSON_INDENT(2) | JSON_SORT_KEYS) < 0
+                                ? err_set(&err, -EIO, "write failed")
+                                : 0;
+                } else
+                        r = compose_yaml_write(sorted, mem, &err);
+        } else
+                r = compose_model_write(model, streq_ptr(format, "json"), mem, &err);
         fclose(mem);
         if (r < 0) {
                 fprintf(stderr, "%s\n", err_msg(&err));

@@ -250,6 +250,32 @@ START_TEST(compose_file_variable)
 }
 END_TEST
 
+START_TEST(dotenv_read_twice)
+{
+        /* the .env of the current directory names the file and sets values;
+         * the project directory's .env fills in the rest (compose's e2e
+         * TestComposeFileSetByDotEnv) */
+        put("d/.env", "COMPOSE_FILE=\"${COMPOSE_FILE:-development/compose.yaml}\"\n"
+                      "IMAGE_NAME=test\nCOMPOSE_PROFILES=test\n");
+        put("d/development/.env", "IMAGE_NAME=\"${IMAGE_NAME:-backend}\"\n"
+                                  "IMAGE_TAG=\"${IMAGE_TAG:-latest}\"\n");
+        put("d/development/compose.yaml",
+            "services:\n  backend:\n    image: $IMAGE_NAME:$IMAGE_TAG\n"
+            "  test:\n    profiles: [test]\n    image: enabled:profile\n");
+        struct compose_project *p = load_ok(&(struct run){.cwd = "d"});
+        assert_json(json_object_get(p->model, "services"),
+                    "{\"backend\":{\"image\":\"test:latest\"},\"test\":{\"profiles\":[\"test\"],"
+                    "\"image\":\"enabled:profile\"}}");
+        _cleanup_free_ char *envf = tpath("d/development/.env");
+        ck_assert_str_eq(p->env_files[0], envf);
+        ck_assert_str_eq(p->name, "development");
+        compose_project_free(p);
+        p = load_ok(&(struct run){.cwd = "d", .project_dir = "development"});
+        assert_json(service(p, "backend"), "{\"image\":\"backend:latest\"}");
+        compose_project_free(p);
+}
+END_TEST
+
 START_TEST(merge_rules)
 {
         put("m/compose.yaml", "services:\n"
@@ -611,6 +637,7 @@ static Suite *suite(void)
         tcase_add_test(tc, project_name_rules);
         tcase_add_test(tc, env_precedence);
         tcase_add_test(tc, compose_file_variable);
+        tcase_add_test(tc, dotenv_read_twice);
         tcase_add_test(tc, merge_rules);
         tcase_add_test(tc, merge_logging_driver_change);
         tcase_add_test(tc, reset_and_override);
