@@ -16,6 +16,7 @@ const struct cli_opt compose_config_opts[] = {
     {"networks", 0, CLI_BOOL, "Print the network names, one per line.", NULL},
     {"no-consistency", 0, CLI_BOOL,
      "Don't check model consistency - warning: may produce invalid Compose output", NULL},
+    {"no-env-resolution", 0, CLI_BOOL, "Don't resolve service env files", NULL},
     {"no-interpolate", 0, CLI_BOOL, "Don't interpolate environment variables", NULL},
     {"no-normalize", 0, CLI_BOOL, "Don't normalize compose model", NULL},
     {"no-path-resolution", 0, CLI_BOOL, "Don't resolve file paths", NULL},
@@ -319,6 +320,10 @@ int compose_cmd_config(struct cli *cli, struct cli_args *a)
                 hashed = strv_split(hash_arg, ",");
                 o.services = hashed;
         }
+        /* no service selected: env files are read only where they exist */
+        static char *none[] = {NULL};
+        if (cli_flag(a, "no-env-resolution") && !o.services)
+                o.services = none;
         if (services && cli_flag(a, "variables"))
                 fprintf(stderr, "WARN[0000] service filtering is not applied when --variables is "
                                 "set, variables from the full model will be rendered\n");
