@@ -1722,6 +1722,52 @@ static int norm_service_networks(struct norm *n, json_t *svc, const char *path, 
         return 0;
 }
 
+/* Lifecycle hooks: commands shell-split and environments as maps, like
+ * the service's own. */
+static int norm_hooks(struct norm *n, json_t *svc, const char *k, const char *path)
+{
+        json_t *v = json_object_get(svc, k);
+        size_t i;
+        json_t *h;
+        json_array_foreach (v, i, h) {
+                if (!json_is_object(h))
+                        continue;
+                _cleanup_free_ char *hp = xasprintf("%s.%s[%zu]", path, k, i);
+                int r;
+                if ((r = norm_command(n, h, "command", hp)) < 0 ||
+                    (r = norm_mapping_eq(n, h, "environment", hp)) < 0 ||
+                    (r = norm_bool(n, h, "privileged", hp, true)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* develop.watch: paths absolute, include/ignore as lists. */
+static int norm_develop(struct norm *n, json_t *svc, const char *path)
+{
+        json_t *watch = json_object_get(json_object_get(svc, "develop"), "watch");
+        size_t i;
+        json_t *t;
+        json_array_foreach (watch, i, t) {
+                if (!json_is_object(t))
+                        continue;
+                _cleanup_free_ char *tp = xasprintf("%s.develop.watch[%zu]", path, i);
+                int r;
+                if ((r = norm_string_list(n, t, "include", tp)) < 0 ||
+                    (r = norm_string_list(n, t, "ignore", tp)) < 0)
+                        return r;
+                const char *p = json_string_value(json_object_get(t, "path"));
+                if (p) {
+                        _cleanup_free_ char *a = abs_path(n->ctx, p);
+                        json_object_set_new(t, "path", json_string(a));
+                }
+                json_t *exec = json_object_get(t, "exec");
+                if (json_is_object(exec) && (r = norm_command(n, exec, "command", tp)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int norm_service(struct norm *n, const char *name, json_t *svc, bool *uses_default)
 {
         _cleanup_free_ char *path = xasprintf("services.%s", name);
@@ -1779,6 +1825,12 @@ static int norm_service(struct norm *n, const char *name, json_t *svc, bool *use
         for (size_t i = 0; i < sizeof(omit_false) / sizeof(omit_false[0]); i++)
                 if ((r = norm_bool(n, svc, omit_false[i], path, true)) < 0)
                         return r;
+        static const char *const hooks[] = {"pre_start", "post_start", "pre_stop"};
+        for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++)
+                if ((r = norm_hooks(n, svc, hooks[i], path)) < 0)
+                        return r;
+        if ((r = norm_develop(n, svc, path)) < 0)
+                return r;
         if ((r = norm_bool(n, svc, "init", path, false)) < 0 ||
             (r = norm_bool(n, svc, "attach", path, false)) < 0)
                 return r;
@@ -2070,6 +2122,16 @@ static const struct order orders[] = {
     {"services.*.env_file.[]", "path required format"},
     {"services.*.extends", "file service"},
     {"services.*.devices.[]", "source target permissions"},
+    {"services.*.pre_start.[]",
+     "command image user privileged working_dir environment per_replica"},
+    {"services.*.post_start.[]",
+     "command image user privileged working_dir environment per_replica"},
+    {"services.*.pre_stop.[]", "command image user privileged working_dir environment per_replica"},
+    {"services.*.develop", "watch"},
+    {"services.*.develop.watch.[]", "path action target exec include ignore initial_sync"},
+    {"services.*.develop.watch.[].exec",
+     "command image user privileged working_dir environment per_replica"},
+    {"services.*.gpus.[]", "capabilities driver count device_ids options"},
     {"networks.*", "name driver driver_opts ipam external internal attachable labels enable_ipv4 "
                    "enable_ipv6"},
     {"networks.*.ipam", "driver config options"},
