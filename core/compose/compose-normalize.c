@@ -107,8 +107,10 @@ static const char *ctx_home(const struct compose_normalize_ctx *ctx)
 /* "~" expanded from HOME, then a relative path joined to the working
  * directory (and cleaned, as filepath.Join does); absolute paths are kept
  * as written. */
-static char *abs_path(const struct compose_normalize_ctx *ctx, const char *p)
+static char *resolve_path(const struct compose_normalize_ctx *ctx, const char *p, bool always)
 {
+        if (ctx->no_path_resolution && !always)
+                return xstrdup(p);
         _cleanup_free_ char *exp = NULL;
         if (p[0] == '~') {
                 const char *home = ctx_home(ctx);
@@ -118,10 +120,22 @@ static char *abs_path(const struct compose_normalize_ctx *ctx, const char *p)
                         p = exp;
                 }
         }
-        if (p[0] == '/' || ctx->no_path_resolution || !ctx->working_dir || !*p)
+        if (p[0] == '/' || !ctx->working_dir || !*p)
                 return xstrdup(p);
         _cleanup_free_ char *j = xasprintf("%s/%s", ctx->working_dir, p);
         return path_clean(j);
+}
+
+/* A path as the model shows it: kept as written under --no-path-resolution. */
+static char *abs_path(const struct compose_normalize_ctx *ctx, const char *p)
+{
+        return resolve_path(ctx, p, false);
+}
+
+/* A path berth reads itself (env_file, label_file): always resolved. */
+static char *file_path(const struct compose_normalize_ctx *ctx, const char *p)
+{
+        return resolve_path(ctx, p, true);
 }
 
 /* Go durations (time.ParseDuration, plus the d and w units compose
@@ -1281,7 +1295,7 @@ static int norm_env_file(struct norm *n, json_t *svc, const char *path)
                 }
                 if (!file)
                         return fail(n, path, "env_file[%zu]: path is required", i);
-                _cleanup_free_ char *abs = abs_path(n->ctx, file);
+                _cleanup_free_ char *abs = file_path(n->ctx, file);
                 _cleanup_free_ char *text = NULL;
                 int r = read_full_file(abs, &text, NULL);
                 if (r == -ENOENT && !required)
@@ -1844,7 +1858,7 @@ static int norm_service(struct norm *n, const char *name, json_t *svc, bool *use
                 size_t i;
                 json_t *e;
                 json_array_foreach (json_object_get(svc, "label_file"), i, e) {
-                        _cleanup_free_ char *abs = abs_path(n->ctx, json_string_value(e));
+                        _cleanup_free_ char *abs = file_path(n->ctx, json_string_value(e));
                         _cleanup_free_ char *text = NULL;
                         r = read_full_file(abs, &text, NULL);
                         if (r == -ENOENT)
@@ -2342,8 +2356,8 @@ int compose_model_write(const json_t *model, bool json, FILE *f, struct berth_er
 
 /* The config hash: sha256 (lowercase hex) of the service's canonical JSON.
  * Canonical form: the normalized service (compose_normalize's output) with
- * build, pull_policy, scale, deploy.replicas, depends_on and profiles
- * removed (they do not change the container that runs; deploy is dropped
+ * build, pull_policy, scale, deploy.replicas, depends_on, profiles and the
+ * x-* extensions removed (they do not change the container that runs; deploy is dropped
  * when nothing else is left in it), then encoded by jansson as compact
  * JSON with object keys sorted bytewise, arrays in their order, strings
  * as UTF-8 with only the escapes JSON requires, integers in decimal and
@@ -2363,6 +2377,12 @@ int compose_service_hash(const json_t *service, char hex[65], struct berth_err *
                                            "profiles"};
         for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
                 json_object_del(s, drop[i]);
+        const char *k;
+        json_t *v;
+        void *tmp;
+        json_object_foreach_safe (s, tmp, k, v)
+                if (is_ext_key(k))
+                        json_object_del(s, k);
         json_t *deploy = json_object_get(s, "deploy");
         if (json_is_object(deploy)) {
                 json_object_del(deploy, "replicas");

@@ -189,6 +189,37 @@ START_TEST(test_default_network_only_when_used)
 }
 END_TEST
 
+/* --no-path-resolution: paths stay as written, env files are still read. */
+START_TEST(test_no_path_resolution)
+{
+        _cleanup_json_ json_t *in = parse(
+            "{\"services\": {\"w\": {\"build\": \".\", \"volumes\": [\"./d:/d\", \"~/h:/h\"], "
+            "\"env_file\": \"b.env\"}}, \"secrets\": {\"s\": {\"file\": \"s.txt\"}}}");
+        _cleanup_json_ json_t *e = env();
+        struct compose_normalize_ctx ctx = {.project_name = "proj",
+                                            .working_dir = DIR,
+                                            .environment = e,
+                                            .no_path_resolution = true};
+        struct berth_err err = {};
+        _cleanup_json_ json_t *m = NULL;
+        ck_assert_msg(compose_normalize(in, &ctx, &m, &err) == 0, "%s", err_msg(&err));
+        json_t *w = json_object_get(json_object_get(m, "services"), "w");
+        ck_assert_str_eq(json_string_value(json_object_get(json_object_get(w, "build"), "context")),
+                         ".");
+        json_t *vols = json_object_get(w, "volumes");
+        ck_assert_str_eq(json_string_value(json_object_get(json_array_get(vols, 0), "source")),
+                         "./d");
+        ck_assert_str_eq(json_string_value(json_object_get(json_array_get(vols, 1), "source")),
+                         "~/h");
+        ck_assert_str_eq(
+            json_string_value(json_object_get(json_object_get(w, "environment"), "FROM_FILE")),
+            "second");
+        ck_assert_str_eq(json_string_value(json_object_get(
+                             json_object_get(json_object_get(m, "secrets"), "s"), "file")),
+                         "s.txt");
+}
+END_TEST
+
 /* --- dependency order --------------------------------------------------- */
 
 static json_t *order_of(const char *doc, char **only, bool no_deps, struct berth_err *err, int *ret)
@@ -311,6 +342,7 @@ START_TEST(test_hash)
             ", \"pull_policy\": \"always\"}",
             ", \"scale\": 3}",
             ", \"deploy\": {\"replicas\": 3}}",
+            ", \"x-note\": \"not runtime\"}",
         };
         for (size_t i = 0; i < sizeof(neutral) / sizeof(neutral[0]); i++) {
                 _cleanup_free_ char *doc = xasprintf("%s%s", BASE_SVC, neutral[i]);
@@ -607,6 +639,7 @@ static Suite *suite(void)
         tcase_add_loop_test(tc, test_normalize_errors, 0,
                             (int)(sizeof(norm_errors) / sizeof(norm_errors[0])));
         tcase_add_test(tc, test_default_network_only_when_used);
+        tcase_add_test(tc, test_no_path_resolution);
         suite_add_tcase(s, tc);
         TCase *to = tcase_create("order");
         tcase_add_test(to, test_order);
