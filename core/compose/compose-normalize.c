@@ -1723,8 +1723,11 @@ static int norm_service_networks(struct norm *n, json_t *svc, const char *path, 
                 if (r < 0)
                         return r;
         }
-        if (json_object_get(svc, "network_mode") || json_object_get(svc, "provider"))
+        if (json_object_get(svc, "network_mode") || json_object_get(svc, "provider")) {
+                if (json_is_null(v) || (json_is_object(v) && json_object_size(v) == 0))
+                        json_object_del(svc, "networks");
                 return 0;
+        }
         if (!v || json_is_null(v) || json_object_size(v) == 0) {
                 json_t *m = json_object();
                 json_object_set_new(m, "default", json_null());
@@ -1780,6 +1783,48 @@ static int norm_develop(struct norm *n, json_t *svc, const char *path)
                         return r;
         }
         return 0;
+}
+
+/* What Go's omitempty drops from v2's rendering of a service: empty maps,
+ * lists and strings, and zero numbers, except in the fields that are
+ * pointers there (build, deploy, healthcheck...: kept even when empty),
+ * command/entrypoint ([] clears the image's) and scale. */
+static void omit_empty(json_t *svc)
+{
+        static const char *const keep[] = {"build",    "deploy",  "healthcheck",     "logging",
+                                           "develop",  "extends", "credential_spec", "blkio_config",
+                                           "provider", "command", "entrypoint",      "scale",
+                                           "init",     "attach",  "networks"};
+        static const char *const zero_num[] = {"cpu_count",     "cpu_percent",    "cpu_period",
+                                               "cpu_quota",     "cpu_rt_period",  "cpu_rt_runtime",
+                                               "cpus",          "cpu_shares",     "oom_score_adj",
+                                               "pids_limit",    "mem_limit",      "mem_reservation",
+                                               "memswap_limit", "mem_swappiness", "shm_size"};
+        const char *k;
+        json_t *v;
+        void *tmp;
+        json_object_foreach_safe (svc, tmp, k, v) {
+                bool kept = is_ext_key(k);
+                if (!kept && json_is_null(v)) {
+                        /* nil in Go: absent (the JSON writer restores
+                         * command and entrypoint as null) */
+                        json_object_del(svc, k);
+                        continue;
+                }
+                for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]) && !kept; i++)
+                        kept = streq(k, keep[i]);
+                if (kept)
+                        continue;
+                bool empty = (json_is_array(v) && json_array_size(v) == 0) ||
+                             (json_is_object(v) && json_object_size(v) == 0) ||
+                             (json_is_string(v) && !*json_string_value(v)) || json_is_null(v);
+                for (size_t i = 0; i < sizeof(zero_num) / sizeof(zero_num[0]) && !empty; i++)
+                        if (streq(k, zero_num[i]))
+                                empty = (json_is_number(v) && json_number_value(v) == 0) ||
+                                        (json_is_string(v) && streq(json_string_value(v), "0"));
+                if (empty)
+                        json_object_del(svc, k);
+        }
 }
 
 static int norm_service(struct norm *n, const char *name, json_t *svc, bool *uses_default)
@@ -1875,6 +1920,7 @@ static int norm_service(struct norm *n, const char *name, json_t *svc, bool *use
                 if (json_object_size(vars))
                         json_object_set(svc, "labels", vars);
         }
+        omit_empty(svc);
         return 0;
 }
 
