@@ -159,4 +159,10 @@ int compose_cmd_push(struct cli *cli, struct cli_args *a);
 extern const struct cli_opt cli_compose_opts[];
 int cli_cmd_compose(struct cli *cli, struct cli_args *a);
 
+/* Copy the service's secrets and configs from environment or content into
+ * a created container (PUT /containers/{id}/archive), as v2 does before
+ * every start (compose-service.c). */
+int compose_service_copy_files(struct compose_cli *cc, const struct compose_service_args *sa,
+                               const char *container_id, struct berth_err *err);
+
 #endif
