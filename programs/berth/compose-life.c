@@ -51,9 +51,10 @@ const struct cli_opt compose_pause_opts[] = {{0}};
 struct life {
         struct compose_cli *cc;
         const char *name;
-        json_t *model;      /* {"services": {S: {"depends_on": ...}}} at least */
-        bool from_files;    /* the model is the files'; else rebuilt from labels */
-        json_t *containers; /* the project's containers, all states, no one-offs */
+        struct compose_project *project; /* when the files load */
+        json_t *model;                   /* {"services": {S: {"depends_on": ...}}} at least */
+        bool from_files;                 /* the model is the files'; else rebuilt from labels */
+        json_t *containers;              /* the project's containers, all states, no one-offs */
 };
 
 static const char *label(const json_t *ctr, const char *key)
@@ -122,6 +123,7 @@ static int life_open(struct compose_cli *cc, struct life *l, struct berth_err *e
                 struct compose_project *p;
                 r = compose_project(cc, &p, err);
                 if (r == 0) {
+                        l->project = p;
                         l->model = json_incref(p->model);
                         l->from_files = true;
                 } else {
@@ -716,6 +718,29 @@ static int start_wait(struct life *l, const json_t *selected, int64_t secs, stru
         return 0;
 }
 
+/* Secrets and configs from environment or content, copied in before each
+ * start as v2 does (file ones are bind mounts). */
+static int copy_files(struct life *l, const json_t *ctrs, struct berth_err *err)
+{
+        if (!l->project || l->cc->dry_run)
+                return 0;
+        size_t i;
+        json_t *c;
+        json_array_foreach (ctrs, i, c) {
+                int64_t n = 0;
+                parse_int64(strempty(label(c, LABEL_NUMBER)), &n);
+                struct compose_service_args sa = {
+                    .project = l->project, .service = ctr_service(c), .number = (int)n};
+                if (!json_object_get(services_of(l), strempty(sa.service)))
+                        continue;
+                int r = compose_service_copy_files(
+                    l->cc, &sa, json_string_value(json_object_get(c, "Id")), err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int do_start(struct life *l, struct cli_args *a, struct berth_err *err)
 {
         if (!l->from_files && !json_array_size(l->containers))
@@ -744,6 +769,8 @@ static int do_start(struct life *l, struct cli_args *a, struct berth_err *err)
                                 if (!is_running(c))
                                         json_array_append(todo, c);
                 }
+                if ((r = copy_files(l, todo, err)) < 0)
+                        return r;
                 if ((r = run_jobs(l->cc, todo, job_start, NULL, err)) < 0)
                         return r;
         }

@@ -10,6 +10,7 @@
 
 #include <math.h>
 #include <sys/stat.h>
+#include <time.h>
 
 /* Service keys that have a place in the create body or are read by other
  * commands (build, profiles, depends_on ...). Any other key reaches the
@@ -486,6 +487,11 @@ static int set_healthcheck(struct conv *c, json_t *body, struct berth_err *err)
                 }
                 json_object_set_new(h, durs[i][1], json_integer(ns));
         }
+        if (json_object_get(hc, "start_interval"))
+                warn(c,
+                     "services.%s.healthcheck.start_interval: not supported by the engine, "
+                     "ignoring",
+                     c->service);
         if (json_object_get(hc, "start_interval") && !json_object_get(hc, "start_period"))
                 return err_set(err, -EINVAL,
                                "healthcheck.start_interval requires healthcheck.start_period to "
@@ -686,6 +692,18 @@ static int add_volume(struct conv *c, json_t *binds, json_t *mounts, const json_
                         src = name;
         }
 
+        /* what the engine takes and does not apply */
+        const char *sub = jstr(vol, "subpath"), *rec = jstr(bind, "recursive");
+        if (sub && *sub)
+                warn(c,
+                     "services.%s.volumes: volume.subpath is not supported by the engine, the "
+                     "whole volume is mounted at %s",
+                     c->service, target);
+        if (rec && *rec && !streq(rec, "enabled"))
+                warn(c,
+                     "services.%s.volumes: bind.recursive is not supported by the engine, "
+                     "ignoring it for %s",
+                     c->service, target);
         json_t *m = json_pack("{s:s}", "Type", type);
         if (src && *src)
                 json_object_set_new(m, "Source", json_string(src));
@@ -698,7 +716,6 @@ static int add_volume(struct conv *c, json_t *binds, json_t *mounts, const json_
                 set_str(bo, "Propagation", jstr(bind, "propagation"));
                 if (!json_is_false(json_object_get(bind, "create_host_path")))
                         json_object_set_new(bo, "CreateMountpoint", json_true());
-                const char *rec = jstr(bind, "recursive");
                 if (streq_ptr(rec, "disabled"))
                         json_object_set_new(bo, "NonRecursive", json_true());
                 else if (streq_ptr(rec, "writable"))
@@ -929,8 +946,13 @@ static int endpoint(struct conv *c, const char *key, const char *cname, bool pri
                         json_object_set_new(ep, "DriverOpts", o);
                 }
                 int64_t gw = json_integer_value(json_object_get(cfg, "gw_priority"));
-                if (gw)
+                if (gw) {
                         json_object_set_new(ep, "GwPriority", json_integer(gw));
+                        warn(c,
+                             "services.%s.networks.%s.gw_priority: not supported by the "
+                             "engine, ignoring",
+                             c->service, key);
+                }
         }
         const char *smac = jstr(c->svc, "mac_address");
         if (primary && smac && *smac) {
@@ -1337,9 +1359,12 @@ static int set_host_config(struct conv *c, json_t *body, json_t *hc, struct bert
         if (json_object_size(json_object_get(s, "storage_opt")))
                 json_object_set_new(hc, "StorageOpt",
                                     string_map(json_object_get(s, "storage_opt")));
-        if (json_object_size(json_object_get(s, "annotations")))
+        if (json_object_size(json_object_get(s, "annotations"))) {
                 json_object_set_new(hc, "Annotations",
                                     string_map(json_object_get(s, "annotations")));
+                warn(c, "services.%s.annotations: not supported by the engine, ignoring",
+                     c->service);
+        }
         return 0;
 }
 
@@ -1537,4 +1562,93 @@ char *compose_service_image(struct compose_cli *cc, const struct compose_project
                 return xstrdup(img);
         bool compat = cc ? cc->opts.compatibility : p->compatibility;
         return xasprintf("%s%c%s", p->name, compat ? '_' : '-', service);
+}
+
+/* One regular file as a tar archive (ustar): the header, the content padded
+ * to 512 bytes, two empty blocks. The name is relative to "/", where the
+ * archive is put; a long one goes in the prefix field. */
+static int tar_one(const char *target, const char *content, int64_t mode, int64_t uid, int64_t gid,
+                   char **ret, size_t *ret_len)
+{
+        const char *name = target;
+        while (*name == '/')
+                name++;
+        size_t nlen = strlen(name), clen = strlen(content);
+        char hdr[512] = {0};
+        if (nlen <= 100)
+                memcpy(hdr, name, nlen);
+        else {
+                /* split at a '/' so that the prefix has <= 155 bytes and the rest <= 100 */
+                const char *cut = NULL;
+                for (const char *p = name; *p; p++)
+                        if (*p == '/' && (size_t)(p - name) <= 155 && strlen(p + 1) <= 100)
+                                cut = p;
+                if (!cut)
+                        return -ENAMETOOLONG;
+                memcpy(hdr, cut + 1, strlen(cut + 1));
+                memcpy(hdr + 345, name, (size_t)(cut - name));
+        }
+        snprintf(hdr + 100, 8, "%07llo", (unsigned long long)(mode & 07777));
+        snprintf(hdr + 108, 8, "%07llo", (unsigned long long)uid);
+        snprintf(hdr + 116, 8, "%07llo", (unsigned long long)gid);
+        snprintf(hdr + 124, 12, "%011llo", (unsigned long long)clen);
+        snprintf(hdr + 136, 12, "%011llo", (unsigned long long)time(NULL));
+        hdr[156] = '0';
+        memcpy(hdr + 257, "ustar", 6);
+        memcpy(hdr + 263, "00", 2);
+        memset(hdr + 148, ' ', 8);
+        unsigned sum = 0;
+        for (size_t i = 0; i < sizeof(hdr); i++)
+                sum += (unsigned char)hdr[i];
+        snprintf(hdr + 148, 8, "%06o", sum);
+        hdr[155] = ' ';
+        size_t padded = (clen + 511) / 512 * 512;
+        size_t len = 512 + padded + 1024;
+        char *buf = xzalloc(len);
+        memcpy(buf, hdr, 512);
+        memcpy(buf + 512, content, clen);
+        *ret = buf;
+        *ret_len = len;
+        return 0;
+}
+
+int compose_service_copy_files(struct compose_cli *cc, const struct compose_service_args *sa,
+                               const char *container_id, struct berth_err *err)
+{
+        json_auto_t *files = NULL;
+        int r = compose_service_files(cc, sa, &files, err);
+        if (r < 0)
+                return r;
+        size_t i;
+        json_t *f;
+        json_array_foreach (files, i, f) {
+                const char *target = jstr(f, "target");
+                const char *uid = jstr(f, "uid"), *gid = jstr(f, "gid");
+                int64_t u = 0, g = 0;
+                if ((uid && parse_int64(uid, &u) < 0) || (gid && parse_int64(gid, &g) < 0))
+                        return err_set(err, -EINVAL, "%s: uid and gid must be numbers", target);
+                _cleanup_free_ char *tar = NULL;
+                size_t len;
+                r = tar_one(target, jstr(f, "content"),
+                            json_integer_value(json_object_get(f, "mode")), u, g, &tar, &len);
+                if (r < 0)
+                        return err_errno(err, r, "%s", target);
+                _cleanup_free_ char *path =
+                    xasprintf("/containers/%s/archive?path=%%2F%s", container_id,
+                              uid || gid ? "&copyUIDGID=1" : "");
+                long status = 0;
+                _cleanup_free_ char *body = NULL;
+                size_t blen;
+                r = client_request(&cc->cli->client, "PUT", path, "application/x-tar", tar, len,
+                                   &status, &body, &blen, err);
+                if (r < 0)
+                        return r;
+                if (status >= 400) {
+                        json_auto_t *j = json_loadb(body, blen, 0, NULL);
+                        const char *m = jstr(j, "message");
+                        return err_set(err, status == 404 ? -ENOENT : -EIO,
+                                       "Error response from daemon: %s", m ? m : strempty(body));
+                }
+        }
+        return 0;
 }

@@ -326,6 +326,13 @@ START_TEST(warnings)
                       "%s", out);
         ck_assert_msg(strstr(out, "secret file demo_token does not exist"), "%s", out);
         ck_assert_msg(strstr(out, "secrets `uid`, `gid` and `mode` are not supported"), "%s", out);
+        /* what the engine takes without applying it */
+        ck_assert_msg(strstr(out, "services.web.healthcheck.start_interval: not supported by the "
+                                  "engine, ignoring"),
+                      "%s", out);
+        ck_assert_msg(strstr(out, "volume.subpath is not supported by the engine, the whole "
+                                  "volume is mounted at /var/sub"),
+                      "%s", out);
         ck_assert_ptr_null(strstr(out, "pull_policy"));
         ck_assert_ptr_null(strstr(out, "profiles"));
 }
