@@ -309,8 +309,18 @@ static void event(const struct compose_cli *cc, const char *name, const char *st
         if (cc->progress && streq(cc->progress, "quiet"))
                 return;
         pthread_mutex_lock(&out_lock);
-        fprintf(stderr, "%s Container %s  %s\n", cc->dry_run ? " DRY-RUN MODE - " : "", name,
-                status);
+        if (cc->progress && streq(cc->progress, "json")) {
+                json_auto_t *j = json_object();
+                if (cc->dry_run)
+                        json_object_set_new(j, "dry-run", json_true());
+                json_object_set_new(j, "id", json_sprintf("Container %s", name));
+                json_object_set_new(j, "status", json_string(status));
+                _cleanup_free_ char *line = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+                if (line)
+                        fprintf(stderr, "%s\n", line);
+        } else
+                fprintf(stderr, "%s Container %s  %s\n", cc->dry_run ? " DRY-RUN MODE - " : "",
+                        name, status);
         fflush(stderr);
         pthread_mutex_unlock(&out_lock);
 }
@@ -615,19 +625,34 @@ static int wait_one(struct compose_cli *cc, const char *dep, const char *cond, b
         }
 }
 
+/* A service that is meant to have no container (scale: 0, deploy.replicas:
+ * 0) is not waited for. */
+static bool scaled_to_zero(const json_t *svc)
+{
+        json_t *scale = json_object_get(svc, "scale");
+        json_t *rep = json_object_get(json_object_get(svc, "deploy"), "replicas");
+        return (json_is_integer(scale) && json_integer_value(scale) == 0) ||
+               (json_is_integer(rep) && json_integer_value(rep) == 0);
+}
+
 /* Wait on the depends_on conditions of a service before it starts; a
- * service_started dependency is already started by the order. */
-static int wait_dependencies(struct life *l, const char *service, bool restart_only,
+ * service_started dependency is already started by the order. restart:
+ * only the dependencies that restart with it, and optional ones when the
+ * project comes from labels (v2's restart and stop do the same). */
+static int wait_dependencies(struct life *l, const char *service, bool restart,
                              struct berth_err *err)
 {
+        bool restart_only = restart;
         const char *d;
         json_t *dv;
         json_object_foreach (depends_of(l, service), d, dv) {
                 const char *cond = json_string_value(json_object_get(dv, "condition"));
-                if (!cond || streq(cond, "service_started") || !edge(dv, restart_only) ||
-                    !json_object_get(services_of(l), d))
+                json_t *dsvc = json_object_get(services_of(l), d);
+                if (!cond || streq(cond, "service_started") || !edge(dv, restart_only) || !dsvc ||
+                    scaled_to_zero(dsvc))
                         continue;
-                bool required = l->from_files && !json_is_false(json_object_get(dv, "required"));
+                bool required =
+                    !json_is_false(json_object_get(dv, "required")) && (l->from_files || !restart);
                 json_auto_t *ctrs = containers_of(l->containers, d);
                 events_for(l->cc, ctrs, "Waiting");
                 if (!json_array_size(ctrs)) {

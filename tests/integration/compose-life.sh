@@ -134,6 +134,42 @@ out=$(dc -p demo --dry-run start 2>&1)
 expect_contains "--dry-run prints what it would do" "$out" " DRY-RUN MODE -  Container demo-db-1  Started"
 expect_eq "--dry-run changes nothing" "$(st demo-db-1)" exited
 
+out=$(dc -p demo --progress json --dry-run start 2>&1)
+expect_contains "--progress json prints v2's JSON lines" "$out" '{"dry-run":true,"id":"Container demo-db-1","status":"Started"}'
+
+# start waits on the depends_on conditions: healthy, completed successfully
+b run -d --name hp-db-1 --label com.docker.compose.project=hp --label com.docker.compose.service=db \
+        --label com.docker.compose.container-number=1 --label com.docker.compose.oneoff=False \
+        --health-cmd 'test -e /tmp/ready' --health-interval 200ms --health-retries 50 \
+        busybox sh -c "sleep 1; touch /tmp/ready; $loop" > /dev/null
+mk hp web 1 False "db:service_healthy:false"
+b stop -t 0 hp-web-1 > /dev/null
+out=$(dc -p hp start 2>&1); rc=$?
+expect_eq "start waiting on a healthy dependency exits 0" "$rc" 0
+expect_contains "start says it waits" "$out" " Container hp-db-1  Waiting"
+lh=$(grep -n 'hp-db-1  Healthy' <<< "$out" | cut -d: -f1)
+lw=$(grep -n 'hp-web-1  Starting' <<< "$out" | cut -d: -f1)
+check "web starts once db is healthy" test "${lh:-99}" -lt "${lw:-0}"
+expect_eq "start: hp-web-1 running" "$(st hp-web-1)" running
+b run -d --name bad-db-1 --label com.docker.compose.project=bad --label com.docker.compose.service=db \
+        --label com.docker.compose.container-number=1 --label com.docker.compose.oneoff=False \
+        --health-cmd false --health-interval 200ms --health-retries 1 busybox sh -c "$loop" > /dev/null
+mk bad web 1 False "db:service_healthy:false"
+b stop -t 0 bad-web-1 > /dev/null
+out=$(dc -p bad start 2>&1); rc=$?
+expect_eq "start with an unhealthy dependency exits 1" "$rc" 1
+expect_contains "start names the unhealthy dependency" "$out" "dependency failed to start: container bad-db-1 is unhealthy"
+expect_eq "the dependent is not started" "$(st bad-web-1)" exited
+b create --name once-job-1 --label com.docker.compose.project=once --label com.docker.compose.service=job \
+        --label com.docker.compose.container-number=1 --label com.docker.compose.oneoff=False \
+        busybox sh -c 'exit 3' > /dev/null
+mk once app 1 False "job:service_completed_successfully:false"
+b stop -t 0 once-app-1 > /dev/null
+out=$(dc -p once start 2>&1); rc=$?
+expect_eq "start with a failed one-shot dependency exits 1" "$rc" 1
+expect_contains "start says the one-shot failed" "$out" 'service "job" didn'"'"'t complete successfully: exit 3'
+expect_eq "the app is not started" "$(st once-app-1)" exited
+
 # errors
 out=$(dc -p nothing start 2>&1); rc=$?
 expect_eq "start of an unknown project exits 1" "$rc" 1
