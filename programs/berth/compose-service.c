@@ -11,6 +11,7 @@
 #include <math.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Service keys that have a place in the create body or are read by other
  * commands (build, profiles, depends_on ...). Any other key reaches the
@@ -369,6 +370,28 @@ static char *join(char *const *v, const char *sep)
         return s;
 }
 
+/* The env files chosen with --env-file (or COMPOSE_ENV_FILES), made
+ * absolute from the current directory and comma-joined, as v2 writes them
+ * in the environment_file label; NULL when none was chosen. */
+static char *chosen_env_files(const struct compose_cli *cc)
+{
+        _cleanup_strv_ char **from_env = NULL;
+        char **files = cc ? cc->opts.env_files : NULL;
+        if (!files || !files[0]) {
+                const char *e = getenv("COMPOSE_ENV_FILES");
+                if (!e || !*e)
+                        return NULL;
+                files = from_env = strv_split(e, ",");
+        }
+        char cwdbuf[4096];
+        const char *cwd = cc && cc->opts.cwd ? cc->opts.cwd : getcwd(cwdbuf, sizeof(cwdbuf));
+        _cleanup_strv_ char **abs = NULL;
+        for (char **f = files; *f; f++)
+                abs = strv_push(abs,
+                                (*f)[0] == '/' || !cwd ? xstrdup(*f) : xasprintf("%s/%s", cwd, *f));
+        return abs ? join(abs, ",") : NULL;
+}
+
 static int set_labels(struct conv *c, json_t *body, struct berth_err *err)
 {
         const struct compose_service_args *sa = c->sa;
@@ -382,11 +405,9 @@ static int set_labels(struct conv *c, json_t *body, struct berth_err *err)
         _cleanup_free_ char *files = join(c->p->config_files, ",");
         json_object_set_new(labels, LABEL_FILES, json_string(files));
         json_object_set_new(labels, LABEL_ONEOFF, json_string(sa->number > 0 ? "False" : "True"));
-        /* only when the env files were chosen (--env-file), as v2 does */
-        if (c->cc && c->cc->opts.env_files && c->cc->opts.env_files[0]) {
-                _cleanup_free_ char *ef = join(c->p->env_files, ",");
+        _cleanup_free_ char *ef = chosen_env_files(c->cc);
+        if (ef)
                 json_object_set_new(labels, LABEL_ENVFILE, json_string(ef));
-        }
 
         char hex[65];
         int r = compose_service_hash(c->svc, hex, err);

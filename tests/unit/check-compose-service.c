@@ -131,7 +131,7 @@ static void expect_golden(json_t *body, const char *name)
 START_TEST(web_golden)
 {
         char *envf[] = {"prod.env", NULL};
-        struct compose_cli cc = {.opts = {.env_files = envf}};
+        struct compose_cli cc = {.opts = {.env_files = envf, .cwd = "/srv/demo"}};
         json_auto_t *body = body_of(&cc, "web", 2, "sha256:abc", "web-2");
         json_auto_t *resolved = json_deep_copy(service("web"));
         json_object_set_new(resolved, "pid", json_string("container:dbid1"));
@@ -144,8 +144,8 @@ END_TEST
 /* The key families one by one, so that a failure names what broke. */
 START_TEST(web_families)
 {
-        char *envf[] = {"prod.env", NULL};
-        struct compose_cli cc = {.opts = {.env_files = envf}};
+        char *envf[] = {"prod.env", "/etc/demo.env", NULL};
+        struct compose_cli cc = {.opts = {.env_files = envf, .cwd = "/srv/demo"}};
         json_auto_t *b = body_of(&cc, "web", 2, "sha256:abc", "web-2");
         json_t *hc = json_object_get(b, "HostConfig");
         json_t *l = json_object_get(b, "Labels");
@@ -158,7 +158,7 @@ START_TEST(web_families)
         ck_assert_str_eq(LBL(LABEL_WORKDIR), "/srv/demo");
         ck_assert_str_eq(LBL(LABEL_FILES),
                          "/srv/demo/compose.yaml,/srv/demo/compose.override.yaml");
-        ck_assert_str_eq(LBL(LABEL_ENVFILE), "/srv/demo/prod.env");
+        ck_assert_str_eq(LBL(LABEL_ENVFILE), "/srv/demo/prod.env,/etc/demo.env");
         ck_assert_str_eq(LBL(LABEL_VERSION), COMPOSE_VERSION);
         ck_assert_str_eq(LBL(LABEL_DEPENDS), "db:service_healthy:true,cache:service_started:false");
         ck_assert_str_eq(LBL(LABEL_IMAGE), "sha256:abc");
@@ -251,6 +251,14 @@ START_TEST(oneoff)
         ck_assert_str_eq(json_string_value(json_object_get(l, LABEL_ONEOFF)), "True");
         ck_assert_ptr_null(json_object_get(l, LABEL_NUMBER));
         ck_assert_ptr_null(json_object_get(l, LABEL_ENVFILE));
+        /* COMPOSE_ENV_FILES chooses them too */
+        setenv("COMPOSE_ENV_FILES", "a.env,/b.env", 1);
+        cc.opts.cwd = "/w";
+        json_auto_t *b2 = body_of(&cc, "db", 0, NULL, NULL);
+        unsetenv("COMPOSE_ENV_FILES");
+        ck_assert_str_eq(
+            json_string_value(json_object_get(json_object_get(b2, "Labels"), LABEL_ENVFILE)),
+            "/w/a.env,/b.env");
         ck_assert_ptr_null(json_object_get(l, LABEL_IMAGE));
         ck_assert_ptr_null(json_object_get(l, LABEL_REPLACE));
         ck_assert_str_eq(json_string_value(json_object_get(l, LABEL_DEPENDS)), "");
