@@ -1418,6 +1418,26 @@ static int conv_init(struct conv *c, struct compose_cli *cc, const struct compos
         return resolve_references(c, err);
 }
 
+int compose_service_resolved_hash(struct compose_cli *cc, const struct compose_service_args *sa,
+                                  char hex[65], struct berth_err *err)
+{
+        struct conv c;
+        struct berth_err rerr = {0};
+        hex[0] = '\0';
+        int r = conv_init(&c, cc, sa, &rerr);
+        json_auto_t *svc = c.svc;
+        if (!svc)
+                return err_set(err, r, "%s", rerr.msg);
+        if (r < 0) {
+                /* a referenced container is missing: the raw service, whose
+                 * hash matches no container, so that it is recreated (v2) */
+                json_decref(svc);
+                svc = json_deep_copy(
+                    json_object_get(json_object_get(sa->project->model, "services"), sa->service));
+        }
+        return compose_service_hash(svc, hex, err);
+}
+
 int compose_service_body(struct compose_cli *cc, const struct compose_service_args *sa,
                          json_t **ret_body, struct berth_err *err)
 {

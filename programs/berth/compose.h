@@ -165,4 +165,12 @@ int cli_cmd_compose(struct cli *cli, struct cli_args *a);
 int compose_service_copy_files(struct compose_cli *cc, const struct compose_service_args *sa,
                                const char *container_id, struct berth_err *err);
 
+/* The config-hash label compose_service_body writes: the hash of the
+ * service with its references (network_mode/ipc/pid "service:X",
+ * volumes_from) resolved to the containers the engine has, as v2 compares
+ * it; the raw service's when a referenced container is missing. up compares
+ * this, not compose_service_hash of the model, with a container's label. */
+int compose_service_resolved_hash(struct compose_cli *cc, const struct compose_service_args *sa,
+                                  char hex[65], struct berth_err *err);
+
 #endif

@@ -243,6 +243,36 @@ START_TEST(others_golden)
 }
 END_TEST
 
+/* What up compares with a container's label is what the body wrote. */
+START_TEST(resolved_hash)
+{
+        struct compose_cli cc = {0};
+        struct compose_service_args sa = {.project = &proj, .service = "sidecar", .number = 1};
+        struct berth_err err = {0};
+        char got[65], want[65];
+        json_auto_t *resolved = json_deep_copy(service("sidecar"));
+        json_object_set_new(resolved, "network_mode", json_string("container:webid1"));
+        int r = compose_service_hash(resolved, want, &err);
+        if (r == -ENOTSUP) {
+                ck_assert_int_eq(compose_service_resolved_hash(&cc, &sa, got, &err), -ENOTSUP);
+                return;
+        }
+        ck_assert_int_eq(r, 0);
+        ck_assert_int_eq(compose_service_resolved_hash(&cc, &sa, got, &err), 0);
+        ck_assert_str_eq(got, want);
+        json_auto_t *body = body_of(&cc, "sidecar", 1, NULL, NULL);
+        ck_assert_str_eq(
+            json_string_value(json_object_get(json_object_get(body, "Labels"), LABEL_HASH)), got);
+        /* web's container is gone: the raw service's hash */
+        json_object_set_new(containers, "web", json_array());
+        ck_assert_int_eq(compose_service_hash(service("sidecar"), want, &err), 0);
+        ck_assert_int_eq(compose_service_resolved_hash(&cc, &sa, got, &err), 0);
+        ck_assert_str_eq(got, want);
+        sa.service = "nope";
+        ck_assert_int_eq(compose_service_resolved_hash(&cc, &sa, got, &err), -ENOENT);
+}
+END_TEST
+
 START_TEST(oneoff)
 {
         struct compose_cli cc = {0};
@@ -414,6 +444,7 @@ static Suite *suite(void)
         tcase_add_test(t, web_golden);
         tcase_add_test(t, web_families);
         tcase_add_test(t, others_golden);
+        tcase_add_test(t, resolved_hash);
         tcase_add_test(t, oneoff);
         tcase_add_test(t, other_networks);
         tcase_add_test(t, files);
