@@ -931,25 +931,27 @@ static char *container_name(const struct conv *c)
 }
 
 /* One network's EndpointSettings. Aliases: the container name, the service
- * name and the user's aliases; a one-off ("run") container gets none, its
- * caller adds them for --use-aliases. */
-static int endpoint(struct conv *c, const char *key, const char *cname, bool primary, json_t **ret,
-                    struct berth_err *err)
+ * name and the user's aliases. A one-off ("run") container has the service
+ * name and the user's aliases (its container name only when the model
+ * carries it as container_name): `run` drops them without --use-aliases,
+ * as v2 does. links: the legacy links, on every endpoint as v2 sets them. */
+static int endpoint(struct conv *c, const char *key, const char *cname, const json_t *links,
+                    bool primary, json_t **ret, struct berth_err *err)
 {
         json_t *cfg = json_object_get(json_object_get(c->svc, "networks"), key);
         json_t *ep = json_object();
-        if (c->sa->number > 0) {
-                json_t *aliases = json_array();
-                if (cname)
-                        json_array_append_new(aliases, json_string(cname));
-                json_array_append_new(aliases, json_string(c->service));
-                size_t i;
-                json_t *a;
-                json_array_foreach (json_object_get(cfg, "aliases"), i, a)
-                        if (json_is_string(a))
-                                json_array_append(aliases, a);
-                json_object_set_new(ep, "Aliases", aliases);
-        }
+        json_t *aliases = json_array();
+        if (cname && *cname)
+                json_array_append_new(aliases, json_string(cname));
+        json_array_append_new(aliases, json_string(c->service));
+        size_t i;
+        json_t *a;
+        json_array_foreach (json_object_get(cfg, "aliases"), i, a)
+                if (json_is_string(a))
+                        json_array_append(aliases, a);
+        json_object_set_new(ep, "Aliases", aliases);
+        if (json_array_size(links))
+                json_object_set(ep, "Links", (json_t *)links);
         if (json_is_object(cfg)) {
                 json_t *ipam = json_object();
                 set_str(ipam, "IPv4Address", jstr(cfg, "ipv4_address"));
@@ -1008,9 +1010,12 @@ static int set_network(struct conv *c, json_t *body, json_t *hc, struct berth_er
         const char *primary = json_string_value(json_array_get(keys, 0)) ?: "default";
         const char *name = network_name(c, primary);
         json_object_set_new(hc, "NetworkMode", json_string(name));
-        _cleanup_free_ char *cname = c->sa->number > 0 ? container_name(c) : NULL;
+        _cleanup_free_ char *cname = c->sa->number > 0 ? container_name(c)
+                                     : jstr(c->svc, "container_name")
+                                         ? xstrdup(jstr(c->svc, "container_name"))
+                                         : NULL;
         json_t *ep;
-        int r = endpoint(c, primary, cname, true, &ep, err);
+        int r = endpoint(c, primary, cname, json_object_get(hc, "Links"), true, &ep, err);
         if (r < 0)
                 return r;
         json_object_set_new(body, "NetworkingConfig",
@@ -1337,8 +1342,8 @@ static int set_host_config(struct conv *c, json_t *body, json_t *hc, struct bert
         const json_t *s = c->svc;
         int r;
         if ((r = set_ports(c, body, hc, err)) < 0 || (r = set_volumes(c, hc, err)) < 0 ||
-            (r = set_restart(c, hc, err)) < 0 || (r = set_network(c, body, hc, err)) < 0 ||
-            (r = set_links(c, hc, err)) < 0 || (r = set_resources(c, hc, err)) < 0 ||
+            (r = set_restart(c, hc, err)) < 0 || (r = set_links(c, hc, err)) < 0 ||
+            (r = set_network(c, body, hc, err)) < 0 || (r = set_resources(c, hc, err)) < 0 ||
             (r = set_security(c, hc, err)) < 0)
                 return r;
         json_object_set_new(hc, "Privileged", json_boolean(jtrue(s, "privileged")));
@@ -1508,10 +1513,14 @@ int compose_service_networks(struct compose_cli *cc, const struct compose_servic
         const char *mode = jstr(svc, "network_mode");
         if (!(mode && *mode)) {
                 json_auto_t *keys = networks_by_priority(svc);
+                json_auto_t *hc = json_object();
+                if (json_array_size(keys) > 1 && (r = set_links(&c, hc, err)) < 0)
+                        return r;
                 for (size_t i = 1; i < json_array_size(keys); i++) {
                         const char *key = json_string_value(json_array_get(keys, i));
                         json_t *ep;
-                        if ((r = endpoint(&c, key, container_name, false, &ep, err)) < 0)
+                        if ((r = endpoint(&c, key, container_name, json_object_get(hc, "Links"),
+                                          false, &ep, err)) < 0)
                                 return r;
                         json_array_append_new(list, json_pack("{s:s, s:{s:s, s:o}}", "network",
                                                               network_name(&c, key), "body",
