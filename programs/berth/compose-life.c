@@ -111,6 +111,18 @@ static json_t *model_from_labels(const char *name, const json_t *containers)
                     services, s,
                     json_pack("{s:o}", "depends_on", depends_from_label(label(c, LABEL_DEPENDS))));
         }
+        /* a dependency whose containers are gone is no edge of the graph */
+        const char *k;
+        json_t *v;
+        json_object_foreach (services, k, v) {
+                json_t *deps = json_object_get(v, "depends_on");
+                const char *d;
+                json_t *dv;
+                void *tmp;
+                json_object_foreach_safe (deps, tmp, d, dv)
+                        if (!json_object_get(services, d))
+                                json_object_del(deps, d);
+        }
         return json_pack("{s:s, s:o}", "name", name, "services", services);
 }
 

@@ -126,6 +126,13 @@ expect_contains "rm -s stops first" "$out" " Container demo-db-1  Stopped"
 check "rm -s removed db" bash -c "! $BERTH -H unix://$SOCK inspect demo-db-1 > /dev/null 2>&1"
 expect_eq "rm leaves the one-off" "$(st demo-web-run-0123456789ab)" exited
 
+# a dependency whose containers are gone: no edge (the order does not fail on it)
+mk demo web 1 False "db:service_started:true"
+out=$(dc -p demo stop -t 1 2>&1); rc=$?
+expect_eq "stop with the dependency's containers gone exits 0" "$rc" 0
+expect_eq "stop with the dependency's containers gone stops web" "$(st demo-web-1)" exited
+b rm -f demo-web-1 > /dev/null
+
 # quiet progress and dry runs
 mk demo db 1 False ""
 out=$(dc -p demo --progress quiet stop 2>&1)
