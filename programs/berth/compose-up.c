@@ -1697,10 +1697,12 @@ static int attach_loop(struct up *u, struct evs *ev, struct compose_logs *logs, 
                 const char *action = json_get_str(e, "Action", json_get_str(e, "status", ""));
                 struct ctr *c = apply_event(u, e);
                 if (c && streq(action, "die") && attached(u, c)) {
-                        bool again = restarts(c);
-                        printf("%s exited with code %d%s\n", short_name(u, c->name), c->exit_code,
-                               again ? " (restarting)" : "");
-                        fflush(stdout);
+                        /* the log streams say it in their place; without them, here */
+                        if (!logs) {
+                                printf("%s exited with code %d%s\n", short_name(u, c->name),
+                                       c->exit_code, restarts(c) ? " (restarting)" : "");
+                                fflush(stdout);
+                        }
                         if (u->abort_on_exit || (u->abort_on_failure && c->exit_code != 0)) {
                                 if (!u->exit_code_from || streq(c->svc->name, u->exit_code_from))
                                         code = c->exit_code;
