@@ -604,8 +604,10 @@ static int ensure_images(struct up *u, struct berth_err *err)
                         continue;
                 }
                 bool pull = streq(policy, "always") || (missing && !streq(policy, "never"));
-                if (missing && (streq(policy, "never") || (has_build && u->no_build)))
+                if (missing && (streq(policy, "never") || (has_build && u->no_build))) {
+                        u->failed_service = s->name;
                         return err_set(err, -ENOENT, "No such image: %s", s->image);
+                }
                 if (!pull)
                         continue;
                 if (cc->dry_run) {
@@ -1955,13 +1957,18 @@ static int up_run(struct up *u)
                 rc = attach_loop(u, &ev, logs, sigfd, &err);
         goto out;
 fail:
-        if (u->failed_service && !strstr(err.msg, u->failed_service))
-                err_prefix(&err, "service \"%s\"", u->failed_service);
+        if (u->failed_service) {
+                _cleanup_free_ char *q = xasprintf("\"%s\"", u->failed_service);
+                if (!strstr(err.msg, q))
+                        err_prefix(&err, "service \"%s\"", u->failed_service);
+        }
         cli_fail(&err);
         if (!u->no_rollback && !cc->dry_run && created_any(&u->cr)) {
-                fprintf(stderr, "Rolling back what this up created%s%s\n",
-                        u->failed_service ? ": service " : "",
-                        u->failed_service ? u->failed_service : "");
+                if (u->failed_service)
+                        fprintf(stderr, "service \"%s\" failed: removing what this up created\n",
+                                u->failed_service);
+                else
+                        fprintf(stderr, "removing what this up created\n");
                 rollback(cc, &u->cr);
         }
         (void)started_phase;
