@@ -1870,8 +1870,10 @@ static int up_run(struct up *u)
         r = cli_connect(cc->cli, &err);
         if (r < 0)
                 return cli_fail(&err);
-        if (u->exit_code_from && u->services && !strv_contains(u->services, u->exit_code_from))
+        if (u->exit_code_from && u->services && !strv_contains(u->services, u->exit_code_from)) {
                 u->services = strv_push(u->services, xstrdup(u->exit_code_from));
+                cc->opts.services = u->services;
+        }
         r = up_services(u, &err);
         if (r < 0)
                 goto fail;
@@ -1900,6 +1902,15 @@ static int up_run(struct up *u)
                 r = evs_open(cc, u->p->name, &ev, &err);
                 if (r < 0)
                         goto fail;
+                /* what the kept running containers did between the list and
+                 * the subscription: one inspect each */
+                for (size_t i = 0; i < u->n_svcs; i++)
+                        for (size_t j = 0; j < u->svcs[i]->n_ctrs; j++) {
+                                struct ctr *c = u->svcs[i]->ctrs[j];
+                                if (c->act == ACT_KEEP && c->running &&
+                                    inspect_ctr(&cc->cli->client, c, &err) < 0)
+                                        goto fail;
+                        }
         }
         bool attach = !u->detach && !u->wait && !cc->dry_run;
         if (attach) {
