@@ -1283,6 +1283,7 @@ static int resolve_env_files(json_t *doc, const char *workdir, const json_t *env
                         continue;
                 json_auto_t *list = to_seq(ef);
                 json_auto_t *vars = json_object();
+                json_t *environment = json_object_get(svc, "environment");
                 size_t i;
                 json_t *x;
                 json_array_foreach (list, i, x) {
@@ -1306,20 +1307,20 @@ static int resolve_env_files(json_t *doc, const char *workdir, const json_t *env
                                                "such file or directory",
                                                abs, abs);
                         }
-                        struct compose_interp dummy = {0};
-                        (void)dummy;
-                        /* earlier files and the project environment fill ${} */
-                        json_auto_t *lookup = json_deep_copy(vars);
+                        /* ${} in the file: the project environment first,
+                         * then the service's environment, then what the
+                         * files set so far (compose's order) */
+                        json_auto_t *lookup = json_deep_copy(env);
+                        json_auto_t *senv = environment ? to_map(environment) : json_object();
                         const char *ek;
                         json_t *ev;
-                        json_object_foreach ((json_t *)env, ek, ev)
-                                if (!json_object_get(lookup, ek))
+                        json_object_foreach (senv, ek, ev)
+                                if (json_is_string(ev) && !json_object_get(lookup, ek))
                                         json_object_set(lookup, ek, ev);
                         int r = compose_env_read(abs, lookup, raw, vars, err);
                         if (r < 0)
                                 return err_prefix(err, "service \"%s\"", name);
                 }
-                json_t *environment = json_object_get(svc, "environment");
                 json_auto_t *m = json_object();
                 const char *k;
                 json_t *v;

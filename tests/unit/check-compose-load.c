@@ -575,6 +575,16 @@ START_TEST(env_file)
                     "{\"image\":\"a\",\"environment\":{\"A\":\"1\",\"B\":"
                     "\"override\",\"C\":\"1x\",\"D\":\"1xy\",\"FROMSHELL\":\"sh\"}}");
         compose_project_free(p);
+        /* in an env file, ${} looks at the project environment first, then
+         * the service's environment, then the files read so far */
+        put("ef/compose.yaml", "services:\n  a:\n    image: a\n"
+                               "    env_file: [a.env, c.env]\n    environment: {S: svc}\n");
+        put("ef/c.env", "X=${A}-${S}-${B}\n");
+        p = load_ok(&(struct run){.cwd = "ef", .env = {"A=shell"}});
+        ck_assert_str_eq(json_string_value(
+                             json_object_get(json_object_get(service(p, "a"), "environment"), "X")),
+                         "shell-svc-1");
+        compose_project_free(p);
         put("ef/compose.yaml", "services:\n  a:\n    image: a\n    env_file: missing.env\n");
         load_fails(&(struct run){.cwd = "ef"}, "env file @/ef/missing.env not found: stat "
                                                "@/ef/missing.env: no such file or directory");
