@@ -352,8 +352,6 @@ int compose_cmd_config(struct cli *cli, struct cli_args *a)
                         fprintf(stderr, "no such service: %s\n", *s);
                         return 1;
                 }
-        if (services && !o.no_interpolate && !cli_flag(a, "variables"))
-                select_services(p->model, services);
 
         _cleanup_fclose_ FILE *file = NULL;
         FILE *f = stdout;
@@ -380,6 +378,9 @@ int compose_cmd_config(struct cli *cli, struct cli_args *a)
                 print_keys(json_object_get(model, "networks"), f);
                 return 0;
         }
+        /* the lists above are of the whole project, as compose prints them */
+        if (services && !o.no_interpolate && !cli_flag(a, "variables"))
+                select_services(p->model, services);
         if (cli_flag(a, "profiles")) {
                 json_auto_t *set = json_object();
                 const json_t *groups[] = {json_object_get(model, "services"), p->disabled};
