@@ -289,6 +289,24 @@ static int read_text(struct ld *ld, const char *path, char **ret, size_t *ret_le
 
 /* Parse, unwrap tags; interpolation and validation come after. On error,
  * *d is left empty. */
+static void apply_resets(json_t *dict, const json_t *resets);
+
+/* One document of a file: a mapping (null: empty), its tags unwrapped. */
+static int doc_prepare(const char *path, json_t **doc, json_t *resets, struct berth_err *err)
+{
+        if (json_is_null(*doc)) {
+                json_decref(*doc);
+                *doc = json_object();
+        }
+        if (!json_is_object(*doc))
+                return err_set(err, -EINVAL, "%s: top-level object must be a mapping", path);
+        json_auto_t *p = json_array();
+        bool drop;
+        json_t *u = unwrap_tags(*doc, p, resets, &drop);
+        json_decref(u);
+        return 0;
+}
+
 static int doc_read(struct ld *ld, const char *path, struct doc *d, struct berth_err *err)
 {
         _cleanup_free_ char *text = NULL;
@@ -296,23 +314,36 @@ static int doc_read(struct ld *ld, const char *path, struct doc *d, struct berth
         int r = read_text(ld, path, &text, &len, err);
         if (r < 0)
                 return r;
-        r = compose_yaml_parse(path, text, len, &d->doc, &d->marks, err);
+        json_auto_t *docs = NULL;
+        r = compose_yaml_parse_all(path, text, len, &docs, &d->marks, err);
         if (r < 0)
                 return r;
         d->path = xstrdup(path);
-        if (json_is_null(d->doc)) {
-                json_decref(d->doc);
-                d->doc = json_object();
-        }
-        if (!json_is_object(d->doc)) {
-                doc_done(d);
-                return err_set(err, -EINVAL, "%s: top-level object must be a mapping", path);
-        }
         d->resets = json_array();
-        json_auto_t *p = json_array();
-        bool drop;
-        json_t *u = unwrap_tags(d->doc, p, d->resets, &drop);
-        json_decref(u);
+        d->doc = json_array_size(docs) ? json_incref(json_array_get(docs, 0)) : json_null();
+        r = doc_prepare(path, &d->doc, d->resets, err);
+        /* the documents of one file merge in order, as compose merges them;
+         * a later one's !reset and !override reach the earlier ones */
+        for (size_t i = 1; r >= 0 && i < json_array_size(docs); i++) {
+                json_t *next = json_incref(json_array_get(docs, i));
+                json_auto_t *resets = json_array();
+                r = doc_prepare(path, &next, resets, err);
+                if (r >= 0) {
+                        apply_resets(d->doc, resets);
+                        json_array_extend(d->resets, resets);
+                        json_t *m = NULL;
+                        r = compose_merge(d->doc, next, &m, err);
+                        if (r >= 0) {
+                                json_decref(d->doc);
+                                d->doc = m;
+                        }
+                }
+                json_decref(next);
+        }
+        if (r < 0) {
+                doc_done(d);
+                return r;
+        }
         return 0;
 }
 

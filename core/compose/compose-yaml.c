@@ -597,12 +597,26 @@ static int read_node(struct reader *rd, yaml_event_t *ev, json_t **ret, struct b
         return 0;
 }
 
-int compose_yaml_parse(const char *file, const char *text, size_t len, json_t **ret,
-                       struct compose_marks **ret_marks, struct berth_err *err)
+static void anchors_clear(struct reader *rd)
+{
+        for (size_t i = 0; i < rd->n_anchors; i++) {
+                free(rd->anchors[i].name);
+                json_decref(rd->anchors[i].node);
+        }
+        free(rd->anchors);
+        rd->anchors = NULL;
+        rd->n_anchors = 0;
+}
+
+/* The documents of a stream: one (all: false; a second one is an error),
+ * or every one into a JSON array (all: true). */
+static int parse_stream(const char *file, const char *text, size_t len, bool all, json_t **ret,
+                        struct compose_marks **ret_marks, struct berth_err *err)
 {
         struct reader rd = {.file = file};
         rd.marks = xzalloc(sizeof(*rd.marks));
         rd.marks->file = xstrdup(file);
+        json_auto_t *docs = json_array();
         json_t *doc = NULL;
         int r = 0;
 
@@ -622,16 +636,21 @@ int compose_yaml_parse(const char *file, const char *text, size_t len, json_t **
                         done = true;
                         break;
                 case YAML_DOCUMENT_START_EVENT:
-                        if (doc) {
+                        if (json_array_size(docs) && !all) {
                                 r = err_set(err, -EBADMSG,
                                             "%s:%zu: only one YAML document is supported", file,
                                             ev.start_mark.line + 1);
                                 done = true;
                         }
                         in_doc = true;
+                        doc = NULL;
                         break;
                 case YAML_DOCUMENT_END_EVENT:
                         in_doc = false;
+                        /* an empty document is null; anchors end with it */
+                        json_array_append_new(docs, doc ?: json_null());
+                        doc = NULL;
+                        anchors_clear(&rd);
                         break;
                 case YAML_STREAM_START_EVENT:
                         break;
@@ -650,24 +669,33 @@ int compose_yaml_parse(const char *file, const char *text, size_t len, json_t **
                 yaml_event_delete(&ev);
         }
         yaml_parser_delete(&rd.parser);
-        for (size_t i = 0; i < rd.n_anchors; i++) {
-                free(rd.anchors[i].name);
-                json_decref(rd.anchors[i].node);
-        }
-        free(rd.anchors);
+        anchors_clear(&rd);
+        json_decref(doc);
         if (r < 0) {
-                json_decref(doc);
                 compose_marks_free(rd.marks);
                 return r;
         }
-        if (!doc)
-                doc = json_null();
-        *ret = doc;
+        if (all)
+                *ret = json_incref(docs);
+        else
+                *ret = json_array_size(docs) ? json_incref(json_array_get(docs, 0)) : json_null();
         if (ret_marks)
                 *ret_marks = rd.marks;
         else
                 compose_marks_free(rd.marks);
         return 0;
+}
+
+int compose_yaml_parse(const char *file, const char *text, size_t len, json_t **ret,
+                       struct compose_marks **ret_marks, struct berth_err *err)
+{
+        return parse_stream(file, text, len, false, ret, ret_marks, err);
+}
+
+int compose_yaml_parse_all(const char *file, const char *text, size_t len, json_t **ret,
+                           struct compose_marks **ret_marks, struct berth_err *err)
+{
+        return parse_stream(file, text, len, true, ret, ret_marks, err);
 }
 
 /* ---- the writer ---- */

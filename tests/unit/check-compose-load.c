@@ -415,6 +415,22 @@ START_TEST(reset_and_override)
 }
 END_TEST
 
+START_TEST(documents_of_one_file)
+{
+        put("md/compose.yaml",
+            "name: first\nservices:\n  a:\n    image: a\n    ports: [\"80:80\"]\n"
+            "---\n"
+            "name: second\nservices:\n  a:\n    ports: !reset []\n"
+            "    environment: [X=1]\n  b:\n    image: b\n"
+            "---\n");
+        struct compose_project *p = load_ok(&(struct run){.cwd = "md"});
+        ck_assert_str_eq(p->name, "second");
+        assert_json(json_object_get(p->model, "services"),
+                    "{\"a\":{\"image\":\"a\",\"environment\":[\"X=1\"]},\"b\":{\"image\":\"b\"}}");
+        compose_project_free(p);
+}
+END_TEST
+
 START_TEST(merge_keys_and_version)
 {
         put("k/compose.yaml", "version: \"3.8\"\n"
@@ -651,6 +667,7 @@ static Suite *suite(void)
         tcase_add_test(tc, merge_rules);
         tcase_add_test(tc, merge_logging_driver_change);
         tcase_add_test(tc, reset_and_override);
+        tcase_add_test(tc, documents_of_one_file);
         tcase_add_test(tc, merge_keys_and_version);
         tcase_add_test(tc, extends);
         tcase_add_test(tc, extends_errors);
