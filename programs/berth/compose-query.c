@@ -57,10 +57,10 @@ int ops_service_container(struct compose_cli *cc, const char *service, int64_t i
         }
         if (!best) {
                 if (index > 0)
-                        return err_set(err, -ENOENT,
+                        return err_set(err, -ESRCH,
                                        "service \"%s\" is not running container #%lld", service,
                                        (long long)index);
-                return err_set(err, -ENOENT, "service \"%s\" is not running", service);
+                return err_set(err, -ESRCH, "service \"%s\" is not running", service);
         }
         *ret = json_incref(best);
         return 0;
@@ -125,7 +125,7 @@ static int check_services(struct compose_cli *cc, char **services, size_t n, str
                 return 0;
         for (size_t i = 0; i < n; i++)
                 if (!json_object_get(defs, services[i]))
-                        return err_set(err, -ENOENT, "no such service: %s", services[i]);
+                        return err_set(err, -ESRCH, "no such service: %s", services[i]);
         return 0;
 }
 
