@@ -159,4 +159,10 @@ int compose_cmd_push(struct cli *cli, struct cli_args *a);
 extern const struct cli_opt cli_compose_opts[];
 int cli_cmd_compose(struct cli *cli, struct cli_args *a);
 
+/* Build the services that have a build section (all of them, or those named
+ * in services, NULL-terminated), as `berth compose build [-q]` does
+ * (compose-image.c): for `up --build` and missing images. */
+int compose_build_services(struct compose_cli *cc, char **services, bool quiet,
+                           struct berth_err *err);
+
 #endif
