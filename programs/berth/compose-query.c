@@ -57,9 +57,8 @@ int ops_service_container(struct compose_cli *cc, const char *service, int64_t i
         }
         if (!best) {
                 if (index > 0)
-                        return err_set(err, -ESRCH,
-                                       "service \"%s\" is not running container #%lld", service,
-                                       (long long)index);
+                        return err_set(err, -ESRCH, "service \"%s\" is not running container #%lld",
+                                       service, (long long)index);
                 return err_set(err, -ESRCH, "service \"%s\" is not running", service);
         }
         *ret = json_incref(best);
