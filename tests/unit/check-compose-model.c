@@ -1,0 +1,460 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The compose model: normalization against golden files (input documents
+ * and the normalized model, keys in v2's order), the dependency order,
+ * the service hash and the schema check. */
+#include "check-main.h"
+
+#include "base/util.h"
+#include "compose/compose-model.h"
+
+#include <string.h>
+
+#define DIR MODEL_DATA_DIR
+
+static json_t *env(void)
+{
+        json_t *e = json_object();
+        json_object_set_new(e, "HOME", json_string("/home/u"));
+        json_object_set_new(e, "FOO", json_string("foo"));
+        return e;
+}
+
+static int normalize(json_t *in, json_t **ret, struct berth_err *err)
+{
+        _cleanup_json_ json_t *e = env();
+        _cleanup_json_ json_t *w = json_array();
+        struct compose_normalize_ctx ctx = {
+            .project_name = "proj", .working_dir = DIR, .environment = e, .warnings = w};
+        return compose_normalize(in, &ctx, ret, err);
+}
+
+static json_t *parse(const char *text)
+{
+        json_error_t je;
+        json_t *j = json_loads(text, 0, &je);
+        ck_assert_msg(j, "bad JSON in the test: %s: %s", text, je.text);
+        return j;
+}
+
+/* The golden files: <case>.in.json normalized must equal <case>.out.json,
+ * key order included ("@DIR@" there is the data directory). With
+ * COMPOSE_MODEL_UPDATE=1 the expected files are rewritten instead. */
+static void golden(const char *name)
+{
+        _cleanup_free_ char *in_path = xasprintf("%s/%s.in.json", DIR, name);
+        _cleanup_free_ char *out_path = xasprintf("%s/%s.out.json", DIR, name);
+        json_error_t je;
+        _cleanup_json_ json_t *in = json_load_file(in_path, 0, &je);
+        ck_assert_msg(in, "%s: %s", in_path, je.text);
+        struct berth_err err = {};
+        _cleanup_json_ json_t *model = NULL;
+        int r = normalize(in, &model, &err);
+        ck_assert_msg(r == 0, "%s: %s", name, err_msg(&err));
+        _cleanup_free_ char *got = json_dumps(model, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
+        if (getenv("COMPOSE_MODEL_UPDATE")) {
+                _cleanup_free_ char *txt = xstrdup(got);
+                /* the data directory back to its placeholder */
+                for (char *p; (p = strstr(txt, DIR));) {
+                        char *n = xasprintf("%.*s@DIR@%s", (int)(p - txt), txt, p + strlen(DIR));
+                        free(txt);
+                        txt = n;
+                }
+                FILE *f = fopen(out_path, "w");
+                ck_assert(f);
+                fprintf(f, "%s\n", txt);
+                fclose(f);
+                return;
+        }
+        _cleanup_free_ char *want_txt = NULL;
+        ck_assert_int_eq(read_full_file(out_path, &want_txt, NULL), 0);
+        for (char *p; (p = strstr(want_txt, "@DIR@"));) {
+                char *n = xasprintf("%.*s%s%s", (int)(p - want_txt), want_txt, DIR, p + 5);
+                free(want_txt);
+                want_txt = n;
+        }
+        _cleanup_json_ json_t *want = parse(want_txt);
+        _cleanup_free_ char *want_dump = json_dumps(want, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
+        ck_assert_msg(streq(got, want_dump), "%s: got\n%s\nwant\n%s", name, got, want_dump);
+}
+
+START_TEST(test_golden_basic)
+{
+        golden("basic");
+}
+END_TEST
+START_TEST(test_golden_ports)
+{
+        golden("ports");
+}
+END_TEST
+START_TEST(test_golden_volumes)
+{
+        golden("volumes");
+}
+END_TEST
+START_TEST(test_golden_environment)
+{
+        golden("environment");
+}
+END_TEST
+START_TEST(test_golden_commands)
+{
+        golden("commands");
+}
+END_TEST
+START_TEST(test_golden_build)
+{
+        golden("build");
+}
+END_TEST
+START_TEST(test_golden_misc)
+{
+        golden("misc");
+}
+END_TEST
+
+/* Each input must fail with a message containing the text. */
+static const struct {
+        const char *doc;
+        const char *msg;
+} norm_errors[] = {
+    {"{\"services\": {\"web\": {\"image\": \"x\", \"depends_on\": [\"nope\"]}}}",
+     "service \"web\" depends on undefined service \"nope\": invalid compose project"},
+    {"{\"services\": {\"web\": {\"image\": \"x\", \"ports\": [\"80:80/xyz\"]}}}",
+     "services.web.ports[0]: invalid proto: xyz"},
+    {"{\"services\": {\"web\": {\"image\": \"x\", \"ports\": [\"a:b:c:80:80\"]}}}",
+     "invalid IP address: a:b:c"},
+    {"{\"services\": {\"web\": {\"image\": \"x\", \"ports\": [\"8000-8002:80-81\"]}}}",
+     "invalid ranges specified for container and host Ports: 80-81 and 8000-8002"},
+    {"{\"services\": {\"web\": {\"image\": \"x\", \"ports\": [\"99999\"]}}}",
+     "invalid containerPort: 99999"},
+    {"{\"services\": {\"web\": {\"image\": \"x\", \"scale\": 2, \"container_name\": \"c\"}}}",
+     "services.web: can't set container_name and scale as container name must be unique"},
+    {"{\"services\": {\"web\": {\"image\": \"x\", \"deploy\": {\"replicas\": 3}, "
+     "\"container_name\": \"c\"}}}",
+     "can't set container_name and deploy.replicas"},
+    {"{\"services\": {\"web\": {\"image\": \"x\", \"scale\": 2, \"deploy\": {\"replicas\": 3}}}}",
+     "services.web: can't set distinct values on 'scale' and 'deploy.replicas'"},
+    {"{\"services\": {\"web\": {\"image\": \"x\", \"volumes\": [\"data:/d\"]}}}",
+     "service \"web\" refers to undefined volume data: invalid compose project"},
+    {"{\"services\": {\"web\": {\"image\": \"x\", \"networks\": [\"n\"]}}}",
+     "service \"web\" refers to undefined network n: invalid compose project"},
+    {"{\"services\": {\"web\": {\"image\": \"x\", \"secrets\": [\"s\"]}}}",
+     "service \"web\" refers to undefined secret s"},
+    {"{\"services\": {\"web\": {\"command\": \"x\"}}}",
+     "service \"web\" has neither an image nor a build context specified"},
+    {"{\"services\": {\"web\": {\"image\": \"x\", \"network_mode\": \"host\", \"networks\": "
+     "[\"a\"]}}, \"networks\": {\"a\": {}}}",
+     "declares mutually exclusive `network_mode` and `networks`"},
+    {"{\"services\": {\"web\": {\"image\": \"x\", \"healthcheck\": {\"interval\": \"10\"}}}}",
+     "services.web.healthcheck: invalid duration for interval: \"10\""},
+    {"{\"services\": {\"web\": {\"image\": \"x\", \"healthcheck\": {\"test\": [\"echo\"]}}}}",
+     "healthcheck.test must start either by \"CMD\", \"CMD-SHELL\" or \"NONE\""},
+    {"{\"services\": {\"web\": {\"image\": \"x\", \"env_file\": \"nope.env\"}}}",
+     "env file " DIR "/nope.env not found"},
+    {"{\"services\": {\"web\": {\"image\": \"x\", \"command\": \"echo 'x\"}}}",
+     "services.web: command: invalid command line string"},
+    {"{\"services\": {\"web\": {\"image\": \"x\", \"environment\": [\"A =1\"]}}}",
+     "environment variable A  is declared with a trailing space"},
+    {"{\"services\": {\"web\": {\"image\": \"x\", \"volumes\": [\"a::b\"]}}}",
+     "invalid spec: a::b: empty section between colons"},
+    {"{\"services\": {\"web\": {\"image\": \"x\", \"mem_limit\": \"lots\"}}}",
+     "services.web: invalid size for mem_limit: \"lots\""},
+};
+
+START_TEST(test_normalize_errors)
+{
+        _cleanup_json_ json_t *in = parse(norm_errors[_i].doc);
+        struct berth_err err = {};
+        json_t *model = NULL;
+        int r = normalize(in, &model, &err);
+        ck_assert_msg(r < 0, "accepted: %s", norm_errors[_i].doc);
+        ck_assert_msg(strstr(err_msg(&err), norm_errors[_i].msg), "%s: got \"%s\", want \"%s\"",
+                      norm_errors[_i].doc, err_msg(&err), norm_errors[_i].msg);
+        ck_assert_ptr_null(model);
+}
+END_TEST
+
+/* The default network joins the model only when a service uses it. */
+START_TEST(test_default_network_only_when_used)
+{
+        _cleanup_json_ json_t *in =
+            parse("{\"services\": {\"a\": {\"image\": \"x\", \"network_mode\": \"none\"}}}");
+        struct berth_err err = {};
+        _cleanup_json_ json_t *m = NULL;
+        ck_assert_int_eq(normalize(in, &m, &err), 0);
+        ck_assert_ptr_null(json_object_get(m, "networks"));
+        ck_assert_ptr_null(
+            json_object_get(json_object_get(json_object_get(m, "services"), "a"), "networks"));
+}
+END_TEST
+
+/* --- dependency order --------------------------------------------------- */
+
+static json_t *order_of(const char *doc, char **only, bool no_deps, struct berth_err *err, int *ret)
+{
+        _cleanup_json_ json_t *model = parse(doc);
+        json_t *o = NULL;
+        *ret = compose_service_order(model, only, no_deps, &o, err);
+        return o;
+}
+
+static char *joined(json_t *a)
+{
+        char *s = xstrdup("");
+        size_t i;
+        json_t *e;
+        json_array_foreach (a, i, e) {
+                char *n = xasprintf("%s%s%s", s, i ? " " : "", json_string_value(e));
+                free(s);
+                s = n;
+        }
+        return s;
+}
+
+#define CHAIN                                                                       \
+        "{\"services\": {\"web\": {\"depends_on\": {\"api\": {}, \"cache\": {}}}, " \
+        "\"api\": {\"depends_on\": {\"db\": {}}}, \"db\": {}, \"cache\": {}, "      \
+        "\"lone\": {}, \"opt\": {\"depends_on\": {\"gone\": {\"required\": false}}}}}"
+
+START_TEST(test_order)
+{
+        struct berth_err err = {};
+        int r;
+        _cleanup_json_ json_t *all = order_of(CHAIN, NULL, false, &err, &r);
+        ck_assert_int_eq(r, 0);
+        _cleanup_free_ char *s = joined(all);
+        ck_assert_str_eq(s, "db api cache lone opt web");
+
+        char *only[] = {"web", NULL};
+        _cleanup_json_ json_t *w = order_of(CHAIN, only, false, &err, &r);
+        ck_assert_int_eq(r, 0);
+        _cleanup_free_ char *s2 = joined(w);
+        ck_assert_str_eq(s2, "db api cache web");
+
+        _cleanup_json_ json_t *nd = order_of(CHAIN, only, true, &err, &r);
+        ck_assert_int_eq(r, 0);
+        _cleanup_free_ char *s3 = joined(nd);
+        ck_assert_str_eq(s3, "web");
+
+        char *two[] = {"api", "lone", NULL};
+        _cleanup_json_ json_t *t = order_of(CHAIN, two, false, &err, &r);
+        ck_assert_int_eq(r, 0);
+        _cleanup_free_ char *s4 = joined(t);
+        ck_assert_str_eq(s4, "db api lone");
+
+        char *bad[] = {"nope", NULL};
+        json_t *b = order_of(CHAIN, bad, false, &err, &r);
+        ck_assert_int_lt(r, 0);
+        ck_assert_ptr_null(b);
+        ck_assert_str_eq(err_msg(&err), "no such service: nope");
+}
+END_TEST
+
+START_TEST(test_order_errors)
+{
+        struct berth_err err = {};
+        int r;
+        json_t *o =
+            order_of("{\"services\": {\"a\": {\"depends_on\": {\"b\": {}}}, \"b\": "
+                     "{\"depends_on\": {\"c\": {}}}, \"c\": {\"depends_on\": {\"a\": {}}}}}",
+                     NULL, false, &err, &r);
+        ck_assert_int_lt(r, 0);
+        ck_assert_ptr_null(o);
+        ck_assert_str_eq(err_msg(&err), "dependency cycle detected: a -> b -> c -> a");
+
+        struct berth_err err2 = {};
+        o = order_of("{\"services\": {\"x\": {\"depends_on\": {\"x\": {}}}}}", NULL, false, &err2,
+                     &r);
+        ck_assert_int_lt(r, 0);
+        ck_assert_str_eq(err_msg(&err2), "dependency cycle detected: x -> x");
+
+        struct berth_err err3 = {};
+        o = order_of("{\"services\": {\"web\": {\"depends_on\": {\"x\": {}}}}}", NULL, false, &err3,
+                     &r);
+        ck_assert_int_lt(r, 0);
+        ck_assert_str_eq(err_msg(&err3),
+                         "service \"web\" depends on undefined service \"x\": invalid compose "
+                         "project");
+}
+END_TEST
+
+/* --- service hash ------------------------------------------------------- */
+
+static void hash_of(const char *svc, char hex[65])
+{
+        _cleanup_json_ json_t *s = parse(svc);
+        struct berth_err err = {};
+        ck_assert_int_eq(compose_service_hash(s, hex, &err), 0);
+        ck_assert_uint_eq(strlen(hex), 64);
+}
+
+#define BASE_SVC                                                                               \
+        "{\"image\": \"nginx\", \"environment\": {\"A\": \"1\", \"B\": \"2\"}, \"networks\": " \
+        "{\"default\": null}"
+
+START_TEST(test_hash)
+{
+        char base[65], same[65], other[65];
+        hash_of(BASE_SVC "}", base);
+        /* stable across runs: the canonical form is documented */
+        hash_of(
+            "{\"environment\": {\"B\": \"2\", \"A\": \"1\"}, \"networks\": {\"default\": null}, "
+            "\"image\": \"nginx\"}",
+            same);
+        ck_assert_str_eq(base, same);
+        /* fields that do not change the container do not change the hash */
+        static const char *const neutral[] = {
+            ", \"depends_on\": {\"db\": {\"condition\": \"service_started\", \"required\": true}}}",
+            ", \"build\": {\"context\": \"/x\", \"dockerfile\": \"Dockerfile\"}}",
+            ", \"profiles\": [\"debug\"]}",
+            ", \"pull_policy\": \"always\"}",
+            ", \"scale\": 3}",
+            ", \"deploy\": {\"replicas\": 3}}",
+        };
+        for (size_t i = 0; i < sizeof(neutral) / sizeof(neutral[0]); i++) {
+                _cleanup_free_ char *doc = xasprintf("%s%s", BASE_SVC, neutral[i]);
+                hash_of(doc, other);
+                ck_assert_msg(streq(base, other), "%s changed the hash", neutral[i]);
+        }
+        /* runtime fields do */
+        static const char *const changing[] = {
+            ", \"environment\": {\"A\": \"1\", \"B\": \"3\"}}",
+            ", \"command\": [\"sh\"]}",
+            ", \"deploy\": {\"replicas\": 3, \"resources\": {\"limits\": {\"memory\": \"1\"}}}}",
+        };
+        for (size_t i = 0; i < sizeof(changing) / sizeof(changing[0]); i++) {
+                _cleanup_free_ char *doc = xasprintf("%s%s", BASE_SVC, changing[i]);
+                hash_of(doc, other);
+                ck_assert_msg(!streq(base, other), "%s kept the hash", changing[i]);
+        }
+        /* a known value: the canonical form must not drift between versions
+         * (sha256 of {"image":"nginx"}) */
+        hash_of("{\"image\": \"nginx\", \"build\": {}}", other);
+        ck_assert_str_eq(other, "87132e95dfbdfe0f3b4b5fc5d97e77562f531773bb439b3b9624ef0863f7fcbb");
+}
+END_TEST
+
+/* The hash of a service normalized from its short and its long forms is the
+ * same. */
+START_TEST(test_hash_short_long)
+{
+        _cleanup_json_ json_t *a = parse(
+            "{\"services\": {\"w\": {\"image\": \"x\", \"ports\": [\"8080:80\"], \"environment\": "
+            "[\"A=1\"]}}}");
+        _cleanup_json_ json_t *b = parse(
+            "{\"services\": {\"w\": {\"environment\": {\"A\": 1}, \"image\": \"x\", \"ports\": "
+            "[{\"target\": 80, \"published\": 8080}]}}}");
+        struct berth_err err = {};
+        _cleanup_json_ json_t *ma = NULL, *mb = NULL;
+        ck_assert_int_eq(normalize(a, &ma, &err), 0);
+        ck_assert_int_eq(normalize(b, &mb, &err), 0);
+        char ha[65], hb[65];
+        ck_assert_int_eq(
+            compose_service_hash(json_object_get(json_object_get(ma, "services"), "w"), ha, &err),
+            0);
+        ck_assert_int_eq(
+            compose_service_hash(json_object_get(json_object_get(mb, "services"), "w"), hb, &err),
+            0);
+        ck_assert_str_eq(ha, hb);
+}
+END_TEST
+
+/* --- the writer --------------------------------------------------------- */
+
+START_TEST(test_write_json)
+{
+        _cleanup_json_ json_t *in = parse(
+            "{\"services\": {\"web\": {\"image\": \"a&b\", \"ports\": [\"80\"]}}, \"volumes\": "
+            "{\"v\": {}}}");
+        struct berth_err err = {};
+        _cleanup_json_ json_t *m = NULL;
+        ck_assert_int_eq(normalize(in, &m, &err), 0);
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        ck_assert_int_eq(compose_model_write(m, true, f, &err), 0);
+        fclose(f);
+        /* v2: the project is a Go map (sorted keys, 2-space indent), command
+         * and entrypoint always present, HTML-safe escapes */
+        ck_assert_str_eq(buf, "{\n"
+                              "  \"name\": \"proj\",\n"
+                              "  \"networks\": {\n"
+                              "    \"default\": {\n"
+                              "      \"name\": \"proj_default\",\n"
+                              "      \"ipam\": {}\n"
+                              "    }\n"
+                              "  },\n"
+                              "  \"services\": {\n"
+                              "    \"web\": {\n"
+                              "      \"command\": null,\n"
+                              "      \"entrypoint\": null,\n"
+                              "      \"image\": \"a\\u0026b\",\n"
+                              "      \"networks\": {\n"
+                              "        \"default\": null\n"
+                              "      },\n"
+                              "      \"ports\": [\n"
+                              "        {\n"
+                              "          \"mode\": \"ingress\",\n"
+                              "          \"target\": 80,\n"
+                              "          \"protocol\": \"tcp\"\n"
+                              "        }\n"
+                              "      ]\n"
+                              "    }\n"
+                              "  },\n"
+                              "  \"volumes\": {\n"
+                              "    \"v\": {\n"
+                              "      \"name\": \"proj_v\"\n"
+                              "    }\n"
+                              "  }\n"
+                              "}\n");
+        free(buf);
+
+        /* deploy's struct values, present in JSON even when empty; absent
+         * from the YAML rendering */
+        _cleanup_json_ json_t *d =
+            parse("{\"services\": {\"web\": {\"image\": \"x\", \"deploy\": {\"replicas\": 2}}}}");
+        _cleanup_json_ json_t *dm = NULL;
+        ck_assert_int_eq(normalize(d, &dm, &err), 0);
+        f = open_memstream(&buf, &len);
+        ck_assert_int_eq(compose_model_write(dm, true, f, &err), 0);
+        fclose(f);
+        ck_assert_msg(strstr(buf,
+                             "\"deploy\": {\n        \"replicas\": 2,\n        \"resources\": {},\n"
+                             "        \"placement\": {}\n      }"),
+                      "%s", buf);
+        free(buf);
+        ck_assert_ptr_null(json_object_get(
+            json_object_get(json_object_get(json_object_get(dm, "services"), "web"), "deploy"),
+            "resources"));
+}
+END_TEST
+
+static Suite *suite(void)
+{
+        Suite *s = suite_create("compose-model");
+        TCase *tc = tcase_create("normalize");
+        tcase_add_test(tc, test_golden_basic);
+        tcase_add_test(tc, test_golden_ports);
+        tcase_add_test(tc, test_golden_volumes);
+        tcase_add_test(tc, test_golden_environment);
+        tcase_add_test(tc, test_golden_commands);
+        tcase_add_test(tc, test_golden_build);
+        tcase_add_test(tc, test_golden_misc);
+        tcase_add_loop_test(tc, test_normalize_errors, 0,
+                            (int)(sizeof(norm_errors) / sizeof(norm_errors[0])));
+        tcase_add_test(tc, test_default_network_only_when_used);
+        suite_add_tcase(s, tc);
+        TCase *to = tcase_create("order");
+        tcase_add_test(to, test_order);
+        tcase_add_test(to, test_order_errors);
+        suite_add_tcase(s, to);
+        TCase *th = tcase_create("hash");
+        tcase_add_test(th, test_hash);
+        tcase_add_test(th, test_hash_short_long);
+        tcase_add_test(th, test_write_json);
+        suite_add_tcase(s, th);
+        return s;
+}
+
+BERTH_CHECK_MAIN(suite)
