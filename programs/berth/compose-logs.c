@@ -66,7 +66,10 @@ static void thread_client_done(struct thread_client *t)
  * "<project>_web_1"). */
 static char *display_name(const json_t *c)
 {
+        /* a /containers/json entry, or an inspect (Config.Labels, Name) */
         json_t *labels = json_object_get(c, "Labels");
+        if (!labels)
+                labels = json_object_get(json_object_get(c, "Config"), "Labels");
         const char *project = json_string_value(json_object_get(labels, LABEL_PROJECT));
         const char *service = json_string_value(json_object_get(labels, LABEL_SERVICE));
         const char *number = json_string_value(json_object_get(labels, LABEL_NUMBER));
@@ -386,7 +389,9 @@ int compose_logs_add(struct compose_logs *l, const json_t *container, struct ber
         s->fd = -1;
         /* a container already stopped when we start reading has nothing
          * more to say about its exit */
-        const char *state = json_string_value(json_object_get(container, "State"));
+        json_t *st = json_object_get(container, "State");
+        const char *state =
+            json_is_object(st) ? json_get_str(st, "Status", NULL) : json_string_value(st);
         s->print_exit = !state || !(streq(state, "exited") || streq(state, "dead"));
 
         pthread_mutex_lock(&l->lock);
