@@ -296,7 +296,7 @@ static int bytes_parse(const char *s, int64_t *ret)
                 end++;
         if (tolower((unsigned char)*end) == 'b')
                 end++;
-        if (*end)
+        if (*end || v * mul > 9.2e18)
                 return -EINVAL;
         *ret = (int64_t)(v * mul);
         return 0;
@@ -350,7 +350,7 @@ static int norm_bytes(struct norm *n, json_t *o, const char *k, const char *path
                 const char *s = json_string_value(v);
                 if (parse_int64(s, &b) < 0 && bytes_parse(s, &b) < 0)
                         return fail(n, path, "invalid size for %s: \"%s\"", k, s);
-        } else if (json_is_real(v)) {
+        } else if (json_is_real(v) && fabs(json_real_value(v)) < 9.2e18) {
                 b = (int64_t)json_real_value(v);
         } else {
                 return fail(n, path, "%s must be a string or number", k);
@@ -377,6 +377,8 @@ static int norm_cpus(struct norm *n, json_t *o, const char *k, const char *path)
         } else {
                 return fail(n, path, "%s must be a string or number", k);
         }
+        if (!isfinite(d) || fabs(d) > 1e15)
+                return fail(n, path, "invalid value for %s", k);
         float f = (float)d;
         if (f == floorf(f) && fabsf(f) < 1e15f)
                 json_object_set_new(o, k, json_integer((json_int_t)f));
@@ -407,7 +409,8 @@ static int norm_int(struct norm *n, json_t *o, const char *k, const char *path)
                 json_object_set_new(o, k, json_integer(i));
                 return 0;
         }
-        if (json_is_real(v) && json_real_value(v) == floor(json_real_value(v))) {
+        if (json_is_real(v) && json_real_value(v) == floor(json_real_value(v)) &&
+            fabs(json_real_value(v)) < 9.2e18) {
                 json_object_set_new(o, k, json_integer((json_int_t)json_real_value(v)));
                 return 0;
         }

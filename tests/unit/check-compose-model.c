@@ -226,7 +226,7 @@ END_TEST
  * (run under the sanitizer build in CI). */
 static json_t *const *mutants(void)
 {
-        static json_t *m[7];
+        static json_t *m[9];
         if (!m[0]) {
                 m[0] = json_null();
                 m[1] = json_integer(-1);
@@ -235,6 +235,8 @@ static json_t *const *mutants(void)
                 m[4] = json_object();
                 m[5] = json_true();
                 m[6] = json_real(0.5);
+                m[7] = json_real(1e300);
+                m[8] = json_integer(INT64_MAX);
         }
         return m;
 }
@@ -279,7 +281,7 @@ static void mutate_walk(json_t *doc, json_t *node)
                 void *it;
                 json_object_foreach_safe (node, it, k, v) {
                         json_t *saved = json_incref(v);
-                        for (int i = 0; i < 7; i++) {
+                        for (int i = 0; i < 9; i++) {
                                 json_object_set(node, k, mutants()[i]);
                                 try_model(doc);
                         }
@@ -289,7 +291,7 @@ static void mutate_walk(json_t *doc, json_t *node)
         } else if (json_is_array(node)) {
                 for (size_t i = 0; i < json_array_size(node); i++) {
                         json_t *saved = json_incref(json_array_get(node, i));
-                        for (int j = 0; j < 7; j++) {
+                        for (int j = 0; j < 9; j++) {
                                 json_array_set(node, i, mutants()[j]);
                                 try_model(doc);
                         }
