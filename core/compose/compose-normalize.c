@@ -1018,6 +1018,12 @@ static int norm_volume_long(struct norm *n, json_t *vol, const char *path)
                 if (json_is_true(json_object_get(b, "create_host_path")))
                         json_object_del(b, "create_host_path");
         }
+        json_t *vv = json_object_get(vol, "volume");
+        if (r == 0 && json_is_object(vv)) {
+                r = norm_bool(n, vv, "nocopy", path, true);
+                if (r == 0)
+                        r = norm_mapping(n, vv, "labels", path);
+        }
         json_t *t = json_object_get(vol, "tmpfs");
         if (r == 0 && json_is_object(t)) {
                 r = norm_bytes(n, t, "size", path);
