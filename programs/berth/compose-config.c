@@ -304,7 +304,8 @@ int compose_cmd_config(struct cli *cli, struct cli_args *a)
                 o.no_interpolate = true;
                 o.profiles = all_profiles;
         }
-        o.no_normalize = cli_flag(a, "no-normalize");
+        /* compose's config does not normalize under --compatibility */
+        o.no_normalize = cli_flag(a, "no-normalize") || o.compatibility;
         o.no_path_resolution = cli_flag(a, "no-path-resolution");
         _cleanup_(strv_freep) char **services = NULL;
         if (a->n_pos) {
