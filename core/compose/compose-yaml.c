@@ -330,13 +330,7 @@ static json_t *copy_marked(struct reader *rd, json_t *v)
 
 static bool tag_is(const yaml_char_t *tag, const char *name)
 {
-        if (!tag)
-                return false;
-        const char *t = (const char *)tag;
-        if (streq(t, name))
-                return true;
-        /* "!reset" may come as the full local tag */
-        return false;
+        return tag && streq((const char *)tag, name);
 }
 
 static json_t *wrap_tag(const yaml_char_t *tag, json_t *v)
@@ -548,15 +542,15 @@ static int read_node(struct reader *rd, yaml_event_t *ev, json_t **ret, struct b
                 tag = ev->data.scalar.tag;
                 bool quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
                 const char *t = (const char *)tag;
-                if (t && (streq(t, YAML_STR_TAG) || streq(t, "!!str")))
+                /* !reset and !override wrap what they tag, typed as usual;
+                 * any other tag of the document's own (and "!") makes a
+                 * string, as a quoted scalar is */
+                bool ours = tag_is(tag, "!reset") || tag_is(tag, "!override");
+                if (t && streq(t, YAML_STR_TAG))
                         v = json_string(s);
                 else if (t && streq(t, YAML_NULL_TAG))
                         v = json_null();
-                else if (quoted || (t && !streq(t, "!") && !tag_is(tag, "!reset") &&
-                                    !tag_is(tag, "!override") && t[0] == '!'))
-                        v = json_string(s);
-                else if (t && !tag_is(tag, "!reset") && !tag_is(tag, "!override") &&
-                         !startswith(t, "tag:yaml.org,2002:"))
+                else if (quoted || (t && !ours && !startswith(t, "tag:yaml.org,2002:")))
                         v = json_string(s);
                 else
                         v = plain_scalar(s);
