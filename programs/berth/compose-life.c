@@ -126,9 +126,12 @@ static json_t *model_from_labels(const char *name, const json_t *containers)
         return json_pack("{s:s, s:o}", "name", name, "services", services);
 }
 
-static int life_open(struct compose_cli *cc, struct life *l, struct berth_err *err)
+static int life_open(struct compose_cli *cc, struct life *l, char **services, struct berth_err *err)
 {
         *l = (struct life){.cc = cc};
+        /* services named on the command line have their profiles enabled */
+        if (services && services[0] && !cc->opts.services)
+                cc->opts.services = services;
         bool files = cc->opts.files && cc->opts.files[0];
         int r;
         if (files || !(cc->opts.project_name && *cc->opts.project_name)) {
@@ -718,7 +721,7 @@ static int run_verb(struct cli *cli, struct cli_args *a, verb_fn fn)
 {
         struct berth_err err = {0};
         struct life l;
-        int r = life_open(compose_cli(cli), &l, &err);
+        int r = life_open(compose_cli(cli), &l, a->pos, &err);
         if (r == 0)
                 r = fn(&l, a, &err);
         life_close(&l);
@@ -965,10 +968,14 @@ int compose_cmd_rm(struct cli *cli, struct cli_args *a)
 
 static int do_kill(struct life *l, struct cli_args *a, struct berth_err *err)
 {
+        /* the names are checked against the model */
+        json_auto_t *selected = NULL;
+        int r = select_services(l, a->pos, SELECT_EXACT, false, &selected, err);
+        if (r < 0)
+                return r;
         /* running containers, one-offs too */
         json_auto_t *running = NULL;
-        int r = compose_containers(l->cc, NULL, false, true, &running, err);
-        if (r < 0)
+        if ((r = compose_containers(l->cc, NULL, false, true, &running, err)) < 0)
                 return r;
         json_auto_t *todo = json_array();
         size_t i;

@@ -203,6 +203,10 @@ services:
     image: busybox
     network_mode: service:web
     command: sh -c '$loop'
+  dbg:
+    image: busybox
+    profiles: [debug]
+    command: sh -c '$loop'
 secrets:
   pw:
     environment: PW
@@ -239,6 +243,14 @@ else
         out=$(pdc stop nope 2>&1); rc=$?
         expect_eq "file: stop of an unknown service exits 1" "$rc" 1
         expect_eq "file: stop of an unknown service: the loader's message" "$out" "no such service: nope"
+        # a service whose profile is off is left alone, unless named
+        pdc --profile debug up -d dbg > /dev/null 2>&1
+        expect_eq "file: dbg up with its profile" "$(st p-dbg-1)" running
+        pdc stop > /dev/null 2>&1
+        expect_eq "file: stop leaves a service whose profile is off" "$(st p-dbg-1)" running
+        pdc stop -t 1 dbg > /dev/null 2>&1
+        expect_eq "file: stop of a named service enables its profile" "$(st p-dbg-1)" exited
+        b rm -f p-dbg-1 > /dev/null
         out=$(pdc rm -s -f 2>&1); rc=$?
         expect_eq "file: rm -s -f exits 0" "$rc" 0
         expect_contains "file: rm -s -f removes all" "$out" "Going to remove p-db-1, p-side-1, p-web-1"
