@@ -158,6 +158,11 @@ lh=$(grep -n 'hp-db-1  Healthy' <<< "$out" | cut -d: -f1)
 lw=$(grep -n 'hp-web-1  Starting' <<< "$out" | cut -d: -f1)
 check "web starts once db is healthy" test "${lh:-99}" -lt "${lw:-0}"
 expect_eq "start: hp-web-1 running" "$(st hp-web-1)" running
+dc -p hp stop -t 1 > /dev/null 2>&1
+out=$(dc -p hp start --wait --wait-timeout 20 2>&1); rc=$?
+expect_eq "start --wait exits 0 once all are running or healthy" "$rc" 0
+expect_eq "start --wait: db is healthy when it returns" \
+        "$(b inspect -f '{{.State.Health.Status}}' hp-db-1)" healthy
 b run -d --name bad-db-1 --label com.docker.compose.project=bad --label com.docker.compose.service=db \
         --label com.docker.compose.container-number=1 --label com.docker.compose.oneoff=False \
         --health-cmd false --health-interval 200ms --health-retries 1 busybox sh -c "$loop" > /dev/null
