@@ -204,6 +204,11 @@ services:
         condition: service_healthy
         restart: true
     secrets: [pw, token]
+    volumes: ["./out:/out"]
+    post_start:
+      - command: sh -c 'echo started >> /out/post_start'
+    pre_stop:
+      - command: sh -c 'echo stopping >> /out/pre_stop'
   side:
     image: busybox
     network_mode: service:web
@@ -231,7 +236,12 @@ else
         ld=$(grep -n 'p-db-1  Stopping' <<< "$out" | cut -d: -f1)
         check "file: side (network_mode service:web) stops before web, web before db" \
                 test "${ls:-99}" -lt "${lw:-0}" -a "${lw:-99}" -lt "${ld:-0}"
+        expect_eq "file: stop runs the pre_stop hook in the container first" \
+                "$(tail -n1 "$T/p/out/pre_stop" 2>&1)" stopping
+        n=$(wc -l < "$T/p/out/post_start" 2> /dev/null || echo 0)
         out=$(PW=two pdc start web 2>&1); rc=$?
+        expect_eq "file: start runs the post_start hook" \
+                "$(wc -l < "$T/p/out/post_start" 2>&1)" $((n + 1))
         expect_eq "file: start web exits 0" "$rc" 0
         expect_contains "file: start web waits for db to be healthy" "$out" " Container p-db-1  Healthy"
         expect_eq "file: start web started db" "$(st p-db-1)" running
