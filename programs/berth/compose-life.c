@@ -4,7 +4,10 @@
  * on them: start in dependency order (dependencies first, waiting on their
  * depends_on conditions), stop in the reverse order, the containers of one
  * level of the graph in parallel; progress on stderr as v2's plain mode
- * prints it (" Container demo-web-1  Stopping").
+ * prints it (" Container demo-web-1  Stopping"). With the project's files,
+ * start copies the secrets and configs given by environment or content in
+ * again, and the post_start and pre_stop hooks run around start, stop and
+ * restart.
  *
  * The project is the compose files' when they load; with -p alone (or
  * COMPOSE_PROJECT_NAME when the files do not load) it is rebuilt from the
