@@ -604,8 +604,10 @@ static int ensure_images(struct up *u, struct berth_err *err)
                         continue;
                 }
                 bool pull = streq(policy, "always") || (missing && !streq(policy, "never"));
-                if (missing && (streq(policy, "never") || (has_build && u->no_build)))
+                if (missing && (streq(policy, "never") || (has_build && u->no_build))) {
+                        u->failed_service = s->name;
                         return err_set(err, -ENOENT, "No such image: %s", s->image);
+                }
                 if (!pull)
                         continue;
                 if (cc->dry_run) {
@@ -1697,10 +1699,12 @@ static int attach_loop(struct up *u, struct evs *ev, struct compose_logs *logs, 
                 const char *action = json_get_str(e, "Action", json_get_str(e, "status", ""));
                 struct ctr *c = apply_event(u, e);
                 if (c && streq(action, "die") && attached(u, c)) {
-                        bool again = restarts(c);
-                        printf("%s exited with code %d%s\n", short_name(u, c->name), c->exit_code,
-                               again ? " (restarting)" : "");
-                        fflush(stdout);
+                        /* the log streams say it in their place; without them, here */
+                        if (!logs) {
+                                printf("%s exited with code %d%s\n", short_name(u, c->name),
+                                       c->exit_code, restarts(c) ? " (restarting)" : "");
+                                fflush(stdout);
+                        }
                         if (u->abort_on_exit || (u->abort_on_failure && c->exit_code != 0)) {
                                 if (!u->exit_code_from || streq(c->svc->name, u->exit_code_from))
                                         code = c->exit_code;
@@ -1953,13 +1957,18 @@ static int up_run(struct up *u)
                 rc = attach_loop(u, &ev, logs, sigfd, &err);
         goto out;
 fail:
-        if (u->failed_service && !strstr(err.msg, u->failed_service))
-                err_prefix(&err, "service \"%s\"", u->failed_service);
+        if (u->failed_service) {
+                _cleanup_free_ char *q = xasprintf("\"%s\"", u->failed_service);
+                if (!strstr(err.msg, q))
+                        err_prefix(&err, "service \"%s\"", u->failed_service);
+        }
         cli_fail(&err);
         if (!u->no_rollback && !cc->dry_run && created_any(&u->cr)) {
-                fprintf(stderr, "Rolling back what this up created%s%s\n",
-                        u->failed_service ? ": service " : "",
-                        u->failed_service ? u->failed_service : "");
+                if (u->failed_service)
+                        fprintf(stderr, "service \"%s\" failed: removing what this up created\n",
+                                u->failed_service);
+                else
+                        fprintf(stderr, "removing what this up created\n");
                 rollback(cc, &u->cr);
         }
         (void)started_phase;
