@@ -214,8 +214,9 @@ static json_t *unwrap_tags(json_t *v, json_t *path, json_t *resets, bool *drop)
                 if (o) {
                         json_array_append_new(resets, json_deep_copy(path));
                         json_t *inner = json_incref(o);
+                        json_auto_t *nested = json_array();
                         bool d2;
-                        json_t *u = unwrap_tags(inner, path, json_array(), &d2);
+                        json_t *u = unwrap_tags(inner, path, nested, &d2);
                         json_decref(inner);
                         return u;
                 }
@@ -286,7 +287,8 @@ static int read_text(struct ld *ld, const char *path, char **ret, size_t *ret_le
         return 0;
 }
 
-/* Parse, unwrap tags; interpolation and validation come after. */
+/* Parse, unwrap tags; interpolation and validation come after. On error,
+ * *d is left empty. */
 static int doc_read(struct ld *ld, const char *path, struct doc *d, struct berth_err *err)
 {
         _cleanup_free_ char *text = NULL;
@@ -294,16 +296,18 @@ static int doc_read(struct ld *ld, const char *path, struct doc *d, struct berth
         int r = read_text(ld, path, &text, &len, err);
         if (r < 0)
                 return r;
-        d->path = xstrdup(path);
         r = compose_yaml_parse(path, text, len, &d->doc, &d->marks, err);
         if (r < 0)
                 return r;
+        d->path = xstrdup(path);
         if (json_is_null(d->doc)) {
                 json_decref(d->doc);
                 d->doc = json_object();
         }
-        if (!json_is_object(d->doc))
+        if (!json_is_object(d->doc)) {
+                doc_done(d);
                 return err_set(err, -EINVAL, "%s: top-level object must be a mapping", path);
+        }
         d->resets = json_array();
         json_auto_t *p = json_array();
         bool drop;
@@ -512,6 +516,31 @@ static int merge_node(json_t *base, json_t *over, const char **path, size_t n, j
                                 json_array_append(a, x);
                 }
                 json_decref(b);
+                *ret = a;
+                return 0;
+        }
+        if (pmatch("networks.*.ipam.config", path, n) && json_is_array(base) &&
+            json_is_array(over)) {
+                /* pools are merged by subnet */
+                json_t *a = json_deep_copy(base);
+                size_t i;
+                json_t *x;
+                json_array_foreach (over, i, x) {
+                        json_t *sub = json_object_get(x, "subnet");
+                        size_t j;
+                        json_t *y;
+                        bool merged = false;
+                        json_array_foreach (a, j, y) {
+                                if (json_is_object(y) && json_is_object(x) &&
+                                    json_equal(json_object_get(y, "subnet"), sub)) {
+                                        json_object_update(y, x);
+                                        merged = true;
+                                        break;
+                                }
+                        }
+                        if (!merged)
+                                json_array_append(a, x);
+                }
                 *ret = a;
                 return 0;
         }
@@ -1174,9 +1203,13 @@ static int load_files(struct ld *ld, char **files, const char *workdir, const js
                 r = doc_interpolate(ld, &d, env, err);
                 if (r < 0)
                         goto fail;
-                r = compose_schema_check(d.doc, d.marks, ld->warnings, err);
-                if (r < 0)
-                        goto fail;
+                /* the check reads values ("8080:80"); uninterpolated
+                 * templates are not values yet */
+                if (ld->interpolate) {
+                        r = compose_schema_check(d.doc, d.marks, ld->warnings, err);
+                        if (r < 0)
+                                goto fail;
+                }
                 json_array_append_new(included, json_string(*f));
                 r = apply_include(ld, d.doc, workdir, env, included, err);
                 json_array_remove(included, json_array_size(included) - 1);
@@ -1239,7 +1272,7 @@ static void drop_extensions(json_t *doc)
 
 /* env_file -> environment (environment wins), as compose does before it
  * discards env_file. */
-static int resolve_env_files(json_t *doc, const char *workdir, const json_t *env,
+static int resolve_env_files(json_t *doc, const char *workdir, const json_t *env, char **selected,
                              struct berth_err *err)
 {
         const char *name;
@@ -1263,7 +1296,10 @@ static int resolve_env_files(json_t *doc, const char *workdir, const json_t *env
                             streq_ptr(json_string_value(json_object_get(x, "format")), "raw");
                         _cleanup_free_ char *abs = path_abs(workdir, p);
                         if (!is_file(abs)) {
-                                if (!required)
+                                /* compose reads env files only for the services
+                                 * a command acts on: another service's missing
+                                 * file is no error */
+                                if (!required || (selected && !strv_contains(selected, name)))
                                         continue;
                                 return err_set(err, -ENOENT,
                                                "env file %s not found: stat %s: no "
@@ -1397,46 +1433,49 @@ static int apply_profiles(struct ld *ld, json_t *doc, const json_t *env, json_t 
 
 /* ---- files and names ---- */
 
+/* The files of names[] present in dir, in that order. */
+static char **find_files(const char *dir, const char *const *names)
+{
+        char **found = NULL;
+        for (const char *const *n = names; *n; n++) {
+                char *p = path_join(dir, *n);
+                if (is_file(p))
+                        found = strv_push(found, p);
+                else
+                        free(p);
+        }
+        return found;
+}
+
+/* Several candidates: compose warns and takes the first. */
+static void warn_several(struct ld *ld, const char *what, char **found)
+{
+        if (strv_length(found) < 2)
+                return;
+        _cleanup_free_ char *list = NULL;
+        for (char **f = found; *f; f++) {
+                char *nl = xasprintf("%s%s%s", list ?: "", list ? ", " : "", *f);
+                free(list);
+                list = nl;
+        }
+        json_array_append_new(
+            ld->warnings,
+            json_sprintf("Found multiple %s files with supported names: %s", what, list));
+        json_array_append_new(ld->warnings, json_sprintf("Using %s", found[0]));
+}
+
 static int discover(struct ld *ld, const char *start, char ***ret, struct berth_err *err)
 {
         _cleanup_free_ char *dir = xstrdup(start);
         for (;;) {
-                char **found = NULL;
-                for (const char *const *n = default_files; *n; n++) {
-                        char *p = path_join(dir, *n);
-                        if (is_file(p))
-                                found = strv_push(found, p);
-                        else
-                                free(p);
-                }
+                _cleanup_(strv_freep) char **found = find_files(dir, default_files);
                 if (found) {
-                        if (strv_length(found) > 1) {
-                                json_t *names = json_array();
-                                _cleanup_free_ char *list = NULL;
-                                for (char **f = found; *f; f++) {
-                                        char *nl =
-                                            xasprintf("%s%s%s", list ?: "", list ? ", " : "", *f);
-                                        free(list);
-                                        list = nl;
-                                }
-                                json_decref(names);
-                                json_array_append_new(
-                                    ld->warnings,
-                                    json_sprintf("Found multiple config files with supported "
-                                                 "names: %s",
-                                                 list));
-                                json_array_append_new(ld->warnings,
-                                                      json_sprintf("Using %s", found[0]));
-                        }
+                        warn_several(ld, "config", found);
                         char **files = strv_push(NULL, xstrdup(found[0]));
-                        strv_free(found);
-                        for (const char *const *n = override_files; *n; n++) {
-                                char *p = path_join(dir, *n);
-                                if (is_file(p)) {
-                                        files = strv_push(files, p);
-                                        break;
-                                }
-                                free(p);
+                        _cleanup_(strv_freep) char **over = find_files(dir, override_files);
+                        if (over) {
+                                warn_several(ld, "override", over);
+                                files = strv_push(files, xstrdup(over[0]));
                         }
                         *ret = files;
                         return 0;
@@ -1594,19 +1633,27 @@ int compose_load(const struct compose_options *o, struct compose_project **ret,
                 workdir = path_dir(files[0]);
         else
                 workdir = xstrdup(ld.cwd);
+        /* compose reads the env files twice, the second time from the
+         * project directory once the files are known; neither overwrites
+         * what is set (the shell, then the first read) */
+        env = json_deep_copy(ld.osenv);
+        json_object_foreach (dotenv, k, v)
+                if (!json_object_get(env, k))
+                        json_object_set(env, k, v);
+        if (!json_object_get(env, "PWD"))
+                json_object_set_new(env, "PWD", json_string(ld.cwd));
         if (!streq(workdir, dir0)) {
                 strv_free(envf);
                 envf = env_file_list(&ld, ld.osenv, workdir);
                 json_decref(dotenv);
                 dotenv = json_object();
-                r = env_files_read(envf, ld.osenv, dotenv, err);
+                r = env_files_read(envf, env, dotenv, err);
                 if (r < 0)
                         goto out;
+                json_object_foreach (dotenv, k, v)
+                        if (!json_object_get(env, k))
+                                json_object_set(env, k, v);
         }
-        env = json_deep_copy(ld.osenv);
-        json_object_foreach (dotenv, k, v)
-                if (!json_object_get(env, k))
-                        json_object_set(env, k, v);
 
         r = project_name(&ld, files, workdir, env, &name, err);
         if (r < 0)
@@ -1623,7 +1670,7 @@ int compose_load(const struct compose_options *o, struct compose_project **ret,
         }
         drop_extensions(merged);
         json_object_del(merged, "name");
-        r = resolve_env_files(merged, workdir, env, err);
+        r = resolve_env_files(merged, workdir, env, o->services, err);
         if (r < 0)
                 goto out;
         disabled = json_object();

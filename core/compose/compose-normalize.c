@@ -107,8 +107,10 @@ static const char *ctx_home(const struct compose_normalize_ctx *ctx)
 /* "~" expanded from HOME, then a relative path joined to the working
  * directory (and cleaned, as filepath.Join does); absolute paths are kept
  * as written. */
-static char *abs_path(const struct compose_normalize_ctx *ctx, const char *p)
+static char *resolve_path(const struct compose_normalize_ctx *ctx, const char *p, bool always)
 {
+        if (ctx->no_path_resolution && !always)
+                return xstrdup(p);
         _cleanup_free_ char *exp = NULL;
         if (p[0] == '~') {
                 const char *home = ctx_home(ctx);
@@ -118,10 +120,22 @@ static char *abs_path(const struct compose_normalize_ctx *ctx, const char *p)
                         p = exp;
                 }
         }
-        if (p[0] == '/' || ctx->no_path_resolution || !ctx->working_dir || !*p)
+        if (p[0] == '/' || !ctx->working_dir || !*p)
                 return xstrdup(p);
         _cleanup_free_ char *j = xasprintf("%s/%s", ctx->working_dir, p);
         return path_clean(j);
+}
+
+/* A path as the model shows it: kept as written under --no-path-resolution. */
+static char *abs_path(const struct compose_normalize_ctx *ctx, const char *p)
+{
+        return resolve_path(ctx, p, false);
+}
+
+/* A path berth reads itself (env_file, label_file): always resolved. */
+static char *file_path(const struct compose_normalize_ctx *ctx, const char *p)
+{
+        return resolve_path(ctx, p, true);
 }
 
 /* Go durations (time.ParseDuration, plus the d and w units compose
@@ -1281,7 +1295,7 @@ static int norm_env_file(struct norm *n, json_t *svc, const char *path)
                 }
                 if (!file)
                         return fail(n, path, "env_file[%zu]: path is required", i);
-                _cleanup_free_ char *abs = abs_path(n->ctx, file);
+                _cleanup_free_ char *abs = file_path(n->ctx, file);
                 _cleanup_free_ char *text = NULL;
                 int r = read_full_file(abs, &text, NULL);
                 if (r == -ENOENT && !required)
@@ -1709,8 +1723,11 @@ static int norm_service_networks(struct norm *n, json_t *svc, const char *path, 
                 if (r < 0)
                         return r;
         }
-        if (json_object_get(svc, "network_mode") || json_object_get(svc, "provider"))
+        if (json_object_get(svc, "network_mode") || json_object_get(svc, "provider")) {
+                if (json_is_null(v) || (json_is_object(v) && json_object_size(v) == 0))
+                        json_object_del(svc, "networks");
                 return 0;
+        }
         if (!v || json_is_null(v) || json_object_size(v) == 0) {
                 json_t *m = json_object();
                 json_object_set_new(m, "default", json_null());
@@ -1720,6 +1737,94 @@ static int norm_service_networks(struct norm *n, json_t *svc, const char *path, 
                 *uses_default = true;
         }
         return 0;
+}
+
+/* Lifecycle hooks: commands shell-split and environments as maps, like
+ * the service's own. */
+static int norm_hooks(struct norm *n, json_t *svc, const char *k, const char *path)
+{
+        json_t *v = json_object_get(svc, k);
+        size_t i;
+        json_t *h;
+        json_array_foreach (v, i, h) {
+                if (!json_is_object(h))
+                        continue;
+                _cleanup_free_ char *hp = xasprintf("%s.%s[%zu]", path, k, i);
+                int r;
+                if ((r = norm_command(n, h, "command", hp)) < 0 ||
+                    (r = norm_mapping_eq(n, h, "environment", hp)) < 0 ||
+                    (r = norm_bool(n, h, "privileged", hp, true)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* develop.watch: paths absolute, include/ignore as lists. */
+static int norm_develop(struct norm *n, json_t *svc, const char *path)
+{
+        json_t *watch = json_object_get(json_object_get(svc, "develop"), "watch");
+        size_t i;
+        json_t *t;
+        json_array_foreach (watch, i, t) {
+                if (!json_is_object(t))
+                        continue;
+                _cleanup_free_ char *tp = xasprintf("%s.develop.watch[%zu]", path, i);
+                int r;
+                if ((r = norm_string_list(n, t, "include", tp)) < 0 ||
+                    (r = norm_string_list(n, t, "ignore", tp)) < 0)
+                        return r;
+                const char *p = json_string_value(json_object_get(t, "path"));
+                if (p) {
+                        _cleanup_free_ char *a = abs_path(n->ctx, p);
+                        json_object_set_new(t, "path", json_string(a));
+                }
+                json_t *exec = json_object_get(t, "exec");
+                if (json_is_object(exec) && (r = norm_command(n, exec, "command", tp)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* What Go's omitempty drops from v2's rendering of a service: empty maps,
+ * lists and strings, and zero numbers, except in the fields that are
+ * pointers there (build, deploy, healthcheck...: kept even when empty),
+ * command/entrypoint ([] clears the image's) and scale. */
+static void omit_empty(json_t *svc)
+{
+        static const char *const keep[] = {"build",    "deploy",  "healthcheck",     "logging",
+                                           "develop",  "extends", "credential_spec", "blkio_config",
+                                           "provider", "command", "entrypoint",      "scale",
+                                           "init",     "attach",  "networks"};
+        static const char *const zero_num[] = {"cpu_count",     "cpu_percent",    "cpu_period",
+                                               "cpu_quota",     "cpu_rt_period",  "cpu_rt_runtime",
+                                               "cpus",          "cpu_shares",     "oom_score_adj",
+                                               "pids_limit",    "mem_limit",      "mem_reservation",
+                                               "memswap_limit", "mem_swappiness", "shm_size"};
+        const char *k;
+        json_t *v;
+        void *tmp;
+        json_object_foreach_safe (svc, tmp, k, v) {
+                bool kept = is_ext_key(k);
+                if (!kept && json_is_null(v)) {
+                        /* nil in Go: absent (the JSON writer restores
+                         * command and entrypoint as null) */
+                        json_object_del(svc, k);
+                        continue;
+                }
+                for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]) && !kept; i++)
+                        kept = streq(k, keep[i]);
+                if (kept)
+                        continue;
+                bool empty = (json_is_array(v) && json_array_size(v) == 0) ||
+                             (json_is_object(v) && json_object_size(v) == 0) ||
+                             (json_is_string(v) && !*json_string_value(v)) || json_is_null(v);
+                for (size_t i = 0; i < sizeof(zero_num) / sizeof(zero_num[0]) && !empty; i++)
+                        if (streq(k, zero_num[i]))
+                                empty = (json_is_number(v) && json_number_value(v) == 0) ||
+                                        (json_is_string(v) && streq(json_string_value(v), "0"));
+                if (empty)
+                        json_object_del(svc, k);
+        }
 }
 
 static int norm_service(struct norm *n, const char *name, json_t *svc, bool *uses_default)
@@ -1779,6 +1884,12 @@ static int norm_service(struct norm *n, const char *name, json_t *svc, bool *use
         for (size_t i = 0; i < sizeof(omit_false) / sizeof(omit_false[0]); i++)
                 if ((r = norm_bool(n, svc, omit_false[i], path, true)) < 0)
                         return r;
+        static const char *const hooks[] = {"pre_start", "post_start", "pre_stop"};
+        for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++)
+                if ((r = norm_hooks(n, svc, hooks[i], path)) < 0)
+                        return r;
+        if ((r = norm_develop(n, svc, path)) < 0)
+                return r;
         if ((r = norm_bool(n, svc, "init", path, false)) < 0 ||
             (r = norm_bool(n, svc, "attach", path, false)) < 0)
                 return r;
@@ -1792,7 +1903,7 @@ static int norm_service(struct norm *n, const char *name, json_t *svc, bool *use
                 size_t i;
                 json_t *e;
                 json_array_foreach (json_object_get(svc, "label_file"), i, e) {
-                        _cleanup_free_ char *abs = abs_path(n->ctx, json_string_value(e));
+                        _cleanup_free_ char *abs = file_path(n->ctx, json_string_value(e));
                         _cleanup_free_ char *text = NULL;
                         r = read_full_file(abs, &text, NULL);
                         if (r == -ENOENT)
@@ -1809,6 +1920,7 @@ static int norm_service(struct norm *n, const char *name, json_t *svc, bool *use
                 if (json_object_size(vars))
                         json_object_set(svc, "labels", vars);
         }
+        omit_empty(svc);
         return 0;
 }
 
@@ -2070,6 +2182,16 @@ static const struct order orders[] = {
     {"services.*.env_file.[]", "path required format"},
     {"services.*.extends", "file service"},
     {"services.*.devices.[]", "source target permissions"},
+    {"services.*.pre_start.[]",
+     "command image user privileged working_dir environment per_replica"},
+    {"services.*.post_start.[]",
+     "command image user privileged working_dir environment per_replica"},
+    {"services.*.pre_stop.[]", "command image user privileged working_dir environment per_replica"},
+    {"services.*.develop", "watch"},
+    {"services.*.develop.watch.[]", "path action target exec include ignore initial_sync"},
+    {"services.*.develop.watch.[].exec",
+     "command image user privileged working_dir environment per_replica"},
+    {"services.*.gpus.[]", "capabilities driver count device_ids options"},
     {"networks.*", "name driver driver_opts ipam external internal attachable labels enable_ipv4 "
                    "enable_ipv6"},
     {"networks.*.ipam", "driver config options"},
@@ -2280,8 +2402,8 @@ int compose_model_write(const json_t *model, bool json, FILE *f, struct berth_er
 
 /* The config hash: sha256 (lowercase hex) of the service's canonical JSON.
  * Canonical form: the normalized service (compose_normalize's output) with
- * build, pull_policy, scale, deploy.replicas, depends_on and profiles
- * removed (they do not change the container that runs; deploy is dropped
+ * build, pull_policy, scale, deploy.replicas, depends_on, profiles and the
+ * x-* extensions removed (they do not change the container that runs; deploy is dropped
  * when nothing else is left in it), then encoded by jansson as compact
  * JSON with object keys sorted bytewise, arrays in their order, strings
  * as UTF-8 with only the escapes JSON requires, integers in decimal and
@@ -2301,6 +2423,12 @@ int compose_service_hash(const json_t *service, char hex[65], struct berth_err *
                                            "profiles"};
         for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
                 json_object_del(s, drop[i]);
+        const char *k;
+        json_t *v;
+        void *tmp;
+        json_object_foreach_safe (s, tmp, k, v)
+                if (is_ext_key(k))
+                        json_object_del(s, k);
         json_t *deploy = json_object_get(s, "deploy");
         if (json_is_object(deploy)) {
                 json_object_del(deploy, "replicas");

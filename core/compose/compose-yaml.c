@@ -249,7 +249,12 @@ struct reader {
         struct anchor *anchors;
         size_t n_anchors;
         int depth;
+        size_t nodes; /* made so far, alias copies included */
 };
+
+/* Aliases are copies: a few lines can ask for billions of nodes ("billion
+ * laughs"). compose stops at the same count. */
+#define MAX_NODES 100000
 
 static int parse_error(struct reader *rd, struct berth_err *err)
 {
@@ -283,22 +288,37 @@ static json_t *anchor_get(struct reader *rd, const char *name)
         return NULL;
 }
 
-/* A copy of an aliased node, marked like the original. */
+/* A copy of an aliased node, marked like the original; NULL past
+ * MAX_NODES. */
 static json_t *copy_marked(struct reader *rd, json_t *v)
 {
         json_t *c;
+        if (++rd->nodes > MAX_NODES)
+                return NULL;
         if (json_is_object(v)) {
                 c = json_object();
                 const char *k;
                 json_t *x;
-                json_object_foreach (v, k, x)
-                        json_object_set_new(c, k, copy_marked(rd, x));
+                json_object_foreach (v, k, x) {
+                        json_t *y = copy_marked(rd, x);
+                        if (!y) {
+                                json_decref(c);
+                                return NULL;
+                        }
+                        json_object_set_new(c, k, y);
+                }
         } else if (json_is_array(v)) {
                 c = json_array();
                 size_t i;
                 json_t *x;
-                json_array_foreach (v, i, x)
-                        json_array_append_new(c, copy_marked(rd, x));
+                json_array_foreach (v, i, x) {
+                        json_t *y = copy_marked(rd, x);
+                        if (!y) {
+                                json_decref(c);
+                                return NULL;
+                        }
+                        json_array_append_new(c, y);
+                }
         } else {
                 c = json_copy(v);
         }
@@ -495,6 +515,11 @@ static int read_node(struct reader *rd, yaml_event_t *ev, json_t **ret, struct b
         int line = (int)ev->start_mark.line + 1;
         int r;
 
+        if (++rd->nodes > MAX_NODES) {
+                return err_set(err, -E2BIG,
+                               "%s:%d: compose file exceeds maximum node visit limit (%d)",
+                               rd->file, line, MAX_NODES);
+        }
         if (++rd->depth > 512) {
                 rd->depth--;
                 return err_set(err, -EBADMSG, "%s:%d: document nested too deeply", rd->file, line);
@@ -509,6 +534,12 @@ static int read_node(struct reader *rd, yaml_event_t *ev, json_t **ret, struct b
                                        rd->file, line, name);
                 }
                 v = copy_marked(rd, a);
+                if (!v) {
+                        rd->depth--;
+                        return err_set(err, -E2BIG,
+                                       "%s:%d: compose file exceeds maximum node visit limit (%d)",
+                                       rd->file, line, MAX_NODES);
+                }
                 break;
         }
         case YAML_SCALAR_EVENT: {

@@ -16,6 +16,7 @@ const struct cli_opt compose_config_opts[] = {
     {"networks", 0, CLI_BOOL, "Print the network names, one per line.", NULL},
     {"no-consistency", 0, CLI_BOOL,
      "Don't check model consistency - warning: may produce invalid Compose output", NULL},
+    {"no-env-resolution", 0, CLI_BOOL, "Don't resolve service env files", NULL},
     {"no-interpolate", 0, CLI_BOOL, "Don't interpolate environment variables", NULL},
     {"no-normalize", 0, CLI_BOOL, "Don't normalize compose model", NULL},
     {"no-path-resolution", 0, CLI_BOOL, "Don't resolve file paths", NULL},
@@ -164,6 +165,13 @@ static void walk_vars(const json_t *v, json_t *vars)
         }
 }
 
+/* docker's table: tabwriter with a minimum cell width of 20 and a padding
+ * of 3. */
+static int cell(size_t len)
+{
+        return (int)(len + 3 > 20 ? len + 3 : 20);
+}
+
 static void print_variables(const json_t *vars, FILE *f)
 {
         size_t w[3] = {strlen("NAME"), strlen("REQUIRED"), strlen("DEFAULT VALUE")};
@@ -181,15 +189,41 @@ static void print_variables(const json_t *vars, FILE *f)
         json_object_foreach ((json_t *)vars, k, v)
                 names[i++] = k;
         qsort(names, n, sizeof(char *), cmp_str);
-        fprintf(f, "%-*s   %-*s   %-*s   %s\n", (int)w[0], "NAME", (int)w[1], "REQUIRED", (int)w[2],
+        fprintf(f, "%-*s%-*s%-*s%s\n", cell(w[0]), "NAME", cell(w[1]), "REQUIRED", cell(w[2]),
                 "DEFAULT VALUE", "ALTERNATE VALUE");
         for (i = 0; i < n; i++) {
                 v = json_object_get(vars, names[i]);
-                fprintf(f, "%-*s   %-*s   %-*s   %s\n", (int)w[0], names[i], (int)w[1],
-                        json_is_true(json_object_get(v, "required")) ? "true" : "false", (int)w[2],
+                fprintf(f, "%-*s%-*s%-*s%s\n", cell(w[0]), names[i], cell(w[1]),
+                        json_is_true(json_object_get(v, "required")) ? "true" : "false", cell(w[2]),
                         json_string_value(json_object_get(v, "default")) ?: "",
                         json_string_value(json_object_get(v, "alt")) ?: "");
         }
+}
+
+/* A copy with the keys of every object in byte order. */
+static json_t *sort_keys(const json_t *v)
+{
+        if (json_is_array(v)) {
+                json_t *a = json_array();
+                size_t i;
+                json_t *x;
+                json_array_foreach (v, i, x)
+                        json_array_append_new(a, sort_keys(x));
+                return a;
+        }
+        if (!json_is_object(v))
+                return json_incref((json_t *)v);
+        size_t n = json_object_size(v), i = 0;
+        _cleanup_free_ const char **keys = xzalloc((n + 1) * sizeof(char *));
+        const char *k;
+        json_t *x;
+        json_object_foreach ((json_t *)v, k, x)
+                keys[i++] = k;
+        qsort(keys, n, sizeof(char *), cmp_str);
+        json_t *o = json_object();
+        for (i = 0; i < n; i++)
+                json_object_set_new(o, keys[i], sort_keys(json_object_get(v, keys[i])));
+        return o;
 }
 
 /* Keep the named services and what they depend on. */
@@ -263,6 +297,13 @@ int compose_cmd_config(struct cli *cli, struct cli_args *a)
                 return 1;
         }
         o.no_interpolate = cli_flag(a, "no-interpolate");
+        /* the variables are those of the files as written, whatever the
+         * environment or the profiles */
+        static char *all_profiles[] = {"*", NULL};
+        if (cli_flag(a, "variables")) {
+                o.no_interpolate = true;
+                o.profiles = all_profiles;
+        }
         o.no_normalize = cli_flag(a, "no-normalize");
         o.no_path_resolution = cli_flag(a, "no-path-resolution");
         _cleanup_(strv_freep) char **services = NULL;
@@ -271,7 +312,33 @@ int compose_cmd_config(struct cli *cli, struct cli_args *a)
                         services = strv_push(services, xstrdup(a->pos[i]));
                 o.services = services;
         }
+        /* --hash narrows the project to the services hashed, as compose
+         * does: another service's broken env_file is no error */
+        _cleanup_(strv_freep) char **hashed = NULL;
+        const char *hash_arg = cli_str(a, "hash");
+        if (hash_arg && !streq(hash_arg, "*") && !services) {
+                hashed = strv_split(hash_arg, ",");
+                o.services = hashed;
+        }
+        /* no service selected: env files are read only where they exist */
+        static char *none[] = {NULL};
+        if (cli_flag(a, "no-env-resolution") && !o.services)
+                o.services = none;
+        if (services && cli_flag(a, "variables"))
+                fprintf(stderr, "WARN[0000] service filtering is not applied when --variables is "
+                                "set, variables from the full model will be rendered\n");
+        else if (services && o.no_interpolate)
+                fprintf(stderr, "WARN[0000] service filtering is not applied when "
+                                "--no-interpolate is set, the full model will be rendered\n");
         r = compose_load(&o, &p, &err);
+        if (r < 0 && o.no_interpolate && !o.no_normalize) {
+                /* compose normalizes what it can of an uninterpolated model
+                 * and keeps the rest as written ("${PORT}:80"); when the
+                 * normalizer cannot, the model is shown as merged */
+                err_clear(&err);
+                o.no_normalize = true;
+                r = compose_load(&o, &p, &err);
+        }
         if (r < 0) {
                 fprintf(stderr, "%s\n", err_msg(&err));
                 return 1;
@@ -285,7 +352,7 @@ int compose_cmd_config(struct cli *cli, struct cli_args *a)
                         fprintf(stderr, "no such service: %s\n", *s);
                         return 1;
                 }
-        if (services)
+        if (services && !o.no_interpolate && !cli_flag(a, "variables"))
                 select_services(p->model, services);
 
         _cleanup_fclose_ FILE *file = NULL;
@@ -360,6 +427,8 @@ int compose_cmd_config(struct cli *cli, struct cli_args *a)
                         json_t *svc;
                         json_object_foreach (svcs, k, svc)
                                 names = strv_push(names, xstrdup(k));
+                        if (names)
+                                qsort(names, strv_length(names), sizeof(char *), cmp_str);
                 } else
                         names = strv_split(hash, ",");
                 for (char **s = names; s && *s; s++) {
@@ -398,30 +467,87 @@ int compose_cmd_config(struct cli *cli, struct cli_args *a)
                         fprintf(stderr, "%s\n", err_msg(&err));
                         return 1;
                 }
-                if (streq_ptr(format, "json")) {
-                        json_auto_t *o2 = json_object();
+                if (streq_ptr(format, "json") || streq_ptr(format, "yaml")) {
+                        /* {NAME: {Name, DefaultValue, PresenceValue, Required}}, sorted */
+                        size_t n = json_object_size(vars), j = 0;
+                        _cleanup_free_ const char **names = xzalloc((n + 1) * sizeof(char *));
                         const char *k;
                         json_t *v;
                         json_object_foreach (vars, k, v)
+                                names[j++] = k;
+                        qsort(names, n, sizeof(char *), cmp_str);
+                        json_auto_t *o2 = json_object();
+                        bool yaml = streq(format, "yaml");
+                        for (j = 0; j < n; j++) {
+                                v = json_object_get(vars, names[j]);
+                                /* go's struct field names: as is in json,
+                                 * lowercased by yaml.Marshal */
                                 json_object_set_new(
-                                    o2, k,
-                                    json_pack(
-                                        "{s:s,s:s,s:s,s:b}", "Name", k, "DefaultValue",
-                                        json_string_value(json_object_get(v, "default")) ?: "",
-                                        "PresenceValue",
-                                        json_string_value(json_object_get(v, "alt")) ?: "",
-                                        "Required", json_is_true(json_object_get(v, "required"))));
-                        json_print(f, o2, JSON_INDENT(2) | JSON_SORT_KEYS);
+                                    o2, names[j],
+                                    json_pack("{s:s,s:s,s:s,s:b}", yaml ? "name" : "Name", names[j],
+                                              yaml ? "defaultvalue" : "DefaultValue",
+                                              json_string_value(json_object_get(v, "default"))
+                                                  ?: "",
+                                              yaml ? "presencevalue" : "PresenceValue",
+                                              json_string_value(json_object_get(v, "alt")) ?: "",
+                                              yaml ? "required" : "Required",
+                                              json_is_true(json_object_get(v, "required"))));
+                        }
+                        if (!yaml) {
+                                json_print(f, o2, JSON_INDENT(4));
+                                return 0;
+                        }
+                        /* yaml.Marshal indents by four */
+                        _cleanup_free_ char *ybuf = NULL;
+                        size_t ylen = 0;
+                        FILE *mem = open_memstream(&ybuf, &ylen);
+                        if (!mem)
+                                return 1;
+                        compose_yaml_write(o2, mem, &err);
+                        fclose(mem);
+                        for (size_t c = 0; c < ylen; c++) {
+                                if ((c == 0 || ybuf[c - 1] == '\n') && ybuf[c] == ' ')
+                                        fputs("  ", f);
+                                fputc(ybuf[c], f);
+                        }
                 } else
                         print_variables(vars, f);
                 return 0;
         }
-        r = compose_model_write(model, streq_ptr(format, "json"), f, &err);
+        /* into memory first: an interpolated model has its '$' doubled, so
+         * that what config prints loads back as the same project */
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&buf, &len);
+        if (!mem) {
+                fprintf(stderr, "out of memory\n");
+                return 1;
+        }
+        if (o.no_interpolate) {
+                /* compose renders this one as a Go map: keys sorted at every
+                 * level, json indented by two */
+                json_auto_t *sorted = sort_keys(model);
+                if (streq_ptr(format, "json")) {
+                        r = json_dumpf(sorted, mem, JSON_INDENT(2) | JSON_SORT_KEYS) < 0
+                                ? err_set(&err, -EIO, "write failed")
+                                : 0;
+                } else
+                        r = compose_yaml_write(sorted, mem, &err);
+        } else
+                r = compose_model_write(model, streq_ptr(format, "json"), mem, &err);
+        fclose(mem);
         if (r < 0) {
                 fprintf(stderr, "%s\n", err_msg(&err));
                 return 1;
         }
-        if (streq_ptr(format, "json"))
-                fputc('\n', f);
+        for (size_t j = 0; j < len; j++) {
+                if (buf[j] == '$' && !o.no_interpolate)
+                        fputc('$', f);
+                fputc(buf[j], f);
+        }
+        if (fflush(f) != 0 || ferror(f)) {
+                fprintf(stderr, "write: %s\n", strerror(errno));
+                return 1;
+        }
         return 0;
 }

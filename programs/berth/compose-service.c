@@ -10,6 +10,8 @@
 
 #include <math.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 /* Service keys that have a place in the create body or are read by other
  * commands (build, profiles, depends_on ...). Any other key reaches the
@@ -368,6 +370,28 @@ static char *join(char *const *v, const char *sep)
         return s;
 }
 
+/* The env files chosen with --env-file (or COMPOSE_ENV_FILES), made
+ * absolute from the current directory and comma-joined, as v2 writes them
+ * in the environment_file label; NULL when none was chosen. */
+static char *chosen_env_files(const struct compose_cli *cc)
+{
+        _cleanup_strv_ char **from_env = NULL;
+        char **files = cc ? cc->opts.env_files : NULL;
+        if (!files || !files[0]) {
+                const char *e = getenv("COMPOSE_ENV_FILES");
+                if (!e || !*e)
+                        return NULL;
+                files = from_env = strv_split(e, ",");
+        }
+        char cwdbuf[4096];
+        const char *cwd = cc && cc->opts.cwd ? cc->opts.cwd : getcwd(cwdbuf, sizeof(cwdbuf));
+        _cleanup_strv_ char **abs = NULL;
+        for (char **f = files; *f; f++)
+                abs = strv_push(abs,
+                                (*f)[0] == '/' || !cwd ? xstrdup(*f) : xasprintf("%s/%s", cwd, *f));
+        return abs ? join(abs, ",") : NULL;
+}
+
 static int set_labels(struct conv *c, json_t *body, struct berth_err *err)
 {
         const struct compose_service_args *sa = c->sa;
@@ -381,11 +405,9 @@ static int set_labels(struct conv *c, json_t *body, struct berth_err *err)
         _cleanup_free_ char *files = join(c->p->config_files, ",");
         json_object_set_new(labels, LABEL_FILES, json_string(files));
         json_object_set_new(labels, LABEL_ONEOFF, json_string(sa->number > 0 ? "False" : "True"));
-        /* only when the env files were chosen (--env-file), as v2 does */
-        if (c->cc && c->cc->opts.env_files && c->cc->opts.env_files[0]) {
-                _cleanup_free_ char *ef = join(c->p->env_files, ",");
+        _cleanup_free_ char *ef = chosen_env_files(c->cc);
+        if (ef)
                 json_object_set_new(labels, LABEL_ENVFILE, json_string(ef));
-        }
 
         char hex[65];
         int r = compose_service_hash(c->svc, hex, err);
@@ -486,6 +508,11 @@ static int set_healthcheck(struct conv *c, json_t *body, struct berth_err *err)
                 }
                 json_object_set_new(h, durs[i][1], json_integer(ns));
         }
+        if (json_object_get(hc, "start_interval"))
+                warn(c,
+                     "services.%s.healthcheck.start_interval: not supported by the engine, "
+                     "ignoring",
+                     c->service);
         if (json_object_get(hc, "start_interval") && !json_object_get(hc, "start_period"))
                 return err_set(err, -EINVAL,
                                "healthcheck.start_interval requires healthcheck.start_period to "
@@ -686,6 +713,18 @@ static int add_volume(struct conv *c, json_t *binds, json_t *mounts, const json_
                         src = name;
         }
 
+        /* what the engine takes and does not apply */
+        const char *sub = jstr(vol, "subpath"), *rec = jstr(bind, "recursive");
+        if (sub && *sub)
+                warn(c,
+                     "services.%s.volumes: volume.subpath is not supported by the engine, the "
+                     "whole volume is mounted at %s",
+                     c->service, target);
+        if (rec && *rec && !streq(rec, "enabled"))
+                warn(c,
+                     "services.%s.volumes: bind.recursive is not supported by the engine, "
+                     "ignoring it for %s",
+                     c->service, target);
         json_t *m = json_pack("{s:s}", "Type", type);
         if (src && *src)
                 json_object_set_new(m, "Source", json_string(src));
@@ -698,7 +737,6 @@ static int add_volume(struct conv *c, json_t *binds, json_t *mounts, const json_
                 set_str(bo, "Propagation", jstr(bind, "propagation"));
                 if (!json_is_false(json_object_get(bind, "create_host_path")))
                         json_object_set_new(bo, "CreateMountpoint", json_true());
-                const char *rec = jstr(bind, "recursive");
                 if (streq_ptr(rec, "disabled"))
                         json_object_set_new(bo, "NonRecursive", json_true());
                 else if (streq_ptr(rec, "writable"))
@@ -893,25 +931,27 @@ static char *container_name(const struct conv *c)
 }
 
 /* One network's EndpointSettings. Aliases: the container name, the service
- * name and the user's aliases; a one-off ("run") container gets none, its
- * caller adds them for --use-aliases. */
-static int endpoint(struct conv *c, const char *key, const char *cname, bool primary, json_t **ret,
-                    struct berth_err *err)
+ * name and the user's aliases. A one-off ("run") container has the service
+ * name and the user's aliases (its container name only when the model
+ * carries it as container_name): `run` drops them without --use-aliases,
+ * as v2 does. links: the legacy links, on every endpoint as v2 sets them. */
+static int endpoint(struct conv *c, const char *key, const char *cname, const json_t *links,
+                    bool primary, json_t **ret, struct berth_err *err)
 {
         json_t *cfg = json_object_get(json_object_get(c->svc, "networks"), key);
         json_t *ep = json_object();
-        if (c->sa->number > 0) {
-                json_t *aliases = json_array();
-                if (cname)
-                        json_array_append_new(aliases, json_string(cname));
-                json_array_append_new(aliases, json_string(c->service));
-                size_t i;
-                json_t *a;
-                json_array_foreach (json_object_get(cfg, "aliases"), i, a)
-                        if (json_is_string(a))
-                                json_array_append(aliases, a);
-                json_object_set_new(ep, "Aliases", aliases);
-        }
+        json_t *aliases = json_array();
+        if (cname && *cname)
+                json_array_append_new(aliases, json_string(cname));
+        json_array_append_new(aliases, json_string(c->service));
+        size_t i;
+        json_t *a;
+        json_array_foreach (json_object_get(cfg, "aliases"), i, a)
+                if (json_is_string(a))
+                        json_array_append(aliases, a);
+        json_object_set_new(ep, "Aliases", aliases);
+        if (json_array_size(links))
+                json_object_set(ep, "Links", (json_t *)links);
         if (json_is_object(cfg)) {
                 json_t *ipam = json_object();
                 set_str(ipam, "IPv4Address", jstr(cfg, "ipv4_address"));
@@ -929,8 +969,13 @@ static int endpoint(struct conv *c, const char *key, const char *cname, bool pri
                         json_object_set_new(ep, "DriverOpts", o);
                 }
                 int64_t gw = json_integer_value(json_object_get(cfg, "gw_priority"));
-                if (gw)
+                if (gw) {
                         json_object_set_new(ep, "GwPriority", json_integer(gw));
+                        warn(c,
+                             "services.%s.networks.%s.gw_priority: not supported by the "
+                             "engine, ignoring",
+                             c->service, key);
+                }
         }
         const char *smac = jstr(c->svc, "mac_address");
         if (primary && smac && *smac) {
@@ -965,9 +1010,12 @@ static int set_network(struct conv *c, json_t *body, json_t *hc, struct berth_er
         const char *primary = json_string_value(json_array_get(keys, 0)) ?: "default";
         const char *name = network_name(c, primary);
         json_object_set_new(hc, "NetworkMode", json_string(name));
-        _cleanup_free_ char *cname = c->sa->number > 0 ? container_name(c) : NULL;
+        _cleanup_free_ char *cname = c->sa->number > 0 ? container_name(c)
+                                     : jstr(c->svc, "container_name")
+                                         ? xstrdup(jstr(c->svc, "container_name"))
+                                         : NULL;
         json_t *ep;
-        int r = endpoint(c, primary, cname, true, &ep, err);
+        int r = endpoint(c, primary, cname, json_object_get(hc, "Links"), true, &ep, err);
         if (r < 0)
                 return r;
         json_object_set_new(body, "NetworkingConfig",
@@ -1294,8 +1342,8 @@ static int set_host_config(struct conv *c, json_t *body, json_t *hc, struct bert
         const json_t *s = c->svc;
         int r;
         if ((r = set_ports(c, body, hc, err)) < 0 || (r = set_volumes(c, hc, err)) < 0 ||
-            (r = set_restart(c, hc, err)) < 0 || (r = set_network(c, body, hc, err)) < 0 ||
-            (r = set_links(c, hc, err)) < 0 || (r = set_resources(c, hc, err)) < 0 ||
+            (r = set_restart(c, hc, err)) < 0 || (r = set_links(c, hc, err)) < 0 ||
+            (r = set_network(c, body, hc, err)) < 0 || (r = set_resources(c, hc, err)) < 0 ||
             (r = set_security(c, hc, err)) < 0)
                 return r;
         json_object_set_new(hc, "Privileged", json_boolean(jtrue(s, "privileged")));
@@ -1337,9 +1385,12 @@ static int set_host_config(struct conv *c, json_t *body, json_t *hc, struct bert
         if (json_object_size(json_object_get(s, "storage_opt")))
                 json_object_set_new(hc, "StorageOpt",
                                     string_map(json_object_get(s, "storage_opt")));
-        if (json_object_size(json_object_get(s, "annotations")))
+        if (json_object_size(json_object_get(s, "annotations"))) {
                 json_object_set_new(hc, "Annotations",
                                     string_map(json_object_get(s, "annotations")));
+                warn(c, "services.%s.annotations: not supported by the engine, ignoring",
+                     c->service);
+        }
         return 0;
 }
 
@@ -1370,6 +1421,26 @@ static int conv_init(struct conv *c, struct compose_cli *cc, const struct compos
         c->svc = json_deep_copy(svc);
         c->warn = sa->number <= 1;
         return resolve_references(c, err);
+}
+
+int compose_service_resolved_hash(struct compose_cli *cc, const struct compose_service_args *sa,
+                                  char hex[65], struct berth_err *err)
+{
+        struct conv c;
+        struct berth_err rerr = {0};
+        hex[0] = '\0';
+        int r = conv_init(&c, cc, sa, &rerr);
+        json_auto_t *svc = c.svc;
+        if (!svc)
+                return err_set(err, r, "%s", rerr.msg);
+        if (r < 0) {
+                /* a referenced container is missing: the raw service, whose
+                 * hash matches no container, so that it is recreated (v2) */
+                json_decref(svc);
+                svc = json_deep_copy(
+                    json_object_get(json_object_get(sa->project->model, "services"), sa->service));
+        }
+        return compose_service_hash(svc, hex, err);
 }
 
 int compose_service_body(struct compose_cli *cc, const struct compose_service_args *sa,
@@ -1442,10 +1513,14 @@ int compose_service_networks(struct compose_cli *cc, const struct compose_servic
         const char *mode = jstr(svc, "network_mode");
         if (!(mode && *mode)) {
                 json_auto_t *keys = networks_by_priority(svc);
+                json_auto_t *hc = json_object();
+                if (json_array_size(keys) > 1 && (r = set_links(&c, hc, err)) < 0)
+                        return r;
                 for (size_t i = 1; i < json_array_size(keys); i++) {
                         const char *key = json_string_value(json_array_get(keys, i));
                         json_t *ep;
-                        if ((r = endpoint(&c, key, container_name, false, &ep, err)) < 0)
+                        if ((r = endpoint(&c, key, container_name, json_object_get(hc, "Links"),
+                                          false, &ep, err)) < 0)
                                 return r;
                         json_array_append_new(list, json_pack("{s:s, s:{s:s, s:o}}", "network",
                                                               network_name(&c, key), "body",
@@ -1537,4 +1612,93 @@ char *compose_service_image(struct compose_cli *cc, const struct compose_project
                 return xstrdup(img);
         bool compat = cc ? cc->opts.compatibility : p->compatibility;
         return xasprintf("%s%c%s", p->name, compat ? '_' : '-', service);
+}
+
+/* One regular file as a tar archive (ustar): the header, the content padded
+ * to 512 bytes, two empty blocks. The name is relative to "/", where the
+ * archive is put; a long one goes in the prefix field. */
+static int tar_one(const char *target, const char *content, int64_t mode, int64_t uid, int64_t gid,
+                   char **ret, size_t *ret_len)
+{
+        const char *name = target;
+        while (*name == '/')
+                name++;
+        size_t nlen = strlen(name), clen = strlen(content);
+        char hdr[512] = {0};
+        if (nlen <= 100)
+                memcpy(hdr, name, nlen);
+        else {
+                /* split at a '/' so that the prefix has <= 155 bytes and the rest <= 100 */
+                const char *cut = NULL;
+                for (const char *p = name; *p; p++)
+                        if (*p == '/' && (size_t)(p - name) <= 155 && strlen(p + 1) <= 100)
+                                cut = p;
+                if (!cut)
+                        return -ENAMETOOLONG;
+                memcpy(hdr, cut + 1, strlen(cut + 1));
+                memcpy(hdr + 345, name, (size_t)(cut - name));
+        }
+        snprintf(hdr + 100, 8, "%07llo", (unsigned long long)(mode & 07777));
+        snprintf(hdr + 108, 8, "%07llo", (unsigned long long)uid);
+        snprintf(hdr + 116, 8, "%07llo", (unsigned long long)gid);
+        snprintf(hdr + 124, 12, "%011llo", (unsigned long long)clen);
+        snprintf(hdr + 136, 12, "%011llo", (unsigned long long)time(NULL));
+        hdr[156] = '0';
+        memcpy(hdr + 257, "ustar", 6);
+        memcpy(hdr + 263, "00", 2);
+        memset(hdr + 148, ' ', 8);
+        unsigned sum = 0;
+        for (size_t i = 0; i < sizeof(hdr); i++)
+                sum += (unsigned char)hdr[i];
+        snprintf(hdr + 148, 8, "%06o", sum);
+        hdr[155] = ' ';
+        size_t padded = (clen + 511) / 512 * 512;
+        size_t len = 512 + padded + 1024;
+        char *buf = xzalloc(len);
+        memcpy(buf, hdr, 512);
+        memcpy(buf + 512, content, clen);
+        *ret = buf;
+        *ret_len = len;
+        return 0;
+}
+
+int compose_service_copy_files(struct compose_cli *cc, const struct compose_service_args *sa,
+                               const char *container_id, struct berth_err *err)
+{
+        json_auto_t *files = NULL;
+        int r = compose_service_files(cc, sa, &files, err);
+        if (r < 0)
+                return r;
+        size_t i;
+        json_t *f;
+        json_array_foreach (files, i, f) {
+                const char *target = jstr(f, "target");
+                const char *uid = jstr(f, "uid"), *gid = jstr(f, "gid");
+                int64_t u = 0, g = 0;
+                if ((uid && parse_int64(uid, &u) < 0) || (gid && parse_int64(gid, &g) < 0))
+                        return err_set(err, -EINVAL, "%s: uid and gid must be numbers", target);
+                _cleanup_free_ char *tar = NULL;
+                size_t len;
+                r = tar_one(target, jstr(f, "content"),
+                            json_integer_value(json_object_get(f, "mode")), u, g, &tar, &len);
+                if (r < 0)
+                        return err_errno(err, r, "%s", target);
+                _cleanup_free_ char *path =
+                    xasprintf("/containers/%s/archive?path=%%2F%s", container_id,
+                              uid || gid ? "&copyUIDGID=1" : "");
+                long status = 0;
+                _cleanup_free_ char *body = NULL;
+                size_t blen;
+                r = client_request(&cc->cli->client, "PUT", path, "application/x-tar", tar, len,
+                                   &status, &body, &blen, err);
+                if (r < 0)
+                        return r;
+                if (status >= 400) {
+                        json_auto_t *j = json_loadb(body, blen, 0, NULL);
+                        const char *m = jstr(j, "message");
+                        return err_set(err, status == 404 ? -ENOENT : -EIO,
+                                       "Error response from daemon: %s", m ? m : strempty(body));
+                }
+        }
+        return 0;
 }

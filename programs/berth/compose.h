@@ -159,6 +159,19 @@ int compose_cmd_push(struct cli *cli, struct cli_args *a);
 extern const struct cli_opt cli_compose_opts[];
 int cli_cmd_compose(struct cli *cli, struct cli_args *a);
 
+/* Copy the service's secrets and configs from environment or content into
+ * a created container (PUT /containers/{id}/archive), as v2 does before
+ * every start (compose-service.c). */
+int compose_service_copy_files(struct compose_cli *cc, const struct compose_service_args *sa,
+                               const char *container_id, struct berth_err *err);
+
+/* The config-hash label compose_service_body writes: the hash of the
+ * service with its references (network_mode/ipc/pid "service:X",
+ * volumes_from) resolved to the containers the engine has, as v2 compares
+ * it; the raw service's when a referenced container is missing. up compares
+ * this, not compose_service_hash of the model, with a container's label. */
+int compose_service_resolved_hash(struct compose_cli *cc, const struct compose_service_args *sa,
+                                  char hex[65], struct berth_err *err);
 /* Build the services that have a build section (all of them, or those named
  * in services, NULL-terminated), as `berth compose build [-q]` does
  * (compose-image.c): for `up --build` and missing images. */

@@ -54,31 +54,31 @@ out=$(TAG=shell "$BERTH" compose config --no-normalize 2>"$T/err"); rc=$?
 expect_eq "config exit status" "$rc" 0
 expect_eq "config --no-normalize output" "$out" "name: my_proj
 services:
+  db:
+    image: postgres:16
+    labels:
+      tier: front
+    restart: unless-stopped
+    volumes:
+      - dbdata:/var/lib/postgresql/data
   web:
-    image: nginx:shell
     command:
       - nginx
       - -g
       - daemon off;
+    depends_on:
+      - db
     environment:
-      MODE: prod
-      HOME_DIR: \$HOME
       EXTRA: \"yes\"
+      HOME_DIR: \$\$HOME
+      MODE: prod
+    image: nginx:shell
+    labels:
+      tier: front
     ports:
       - 8080:80
       - 9443:443
-    depends_on:
-      - db
     restart: unless-stopped
-    labels:
-      tier: front
-  db:
-    image: postgres:16
-    volumes:
-      - dbdata:/var/lib/postgresql/data
-    restart: unless-stopped
-    labels:
-      tier: front
 volumes:
   dbdata: {}"
 expect_eq "version warning" "$(cat "$T/err")" "WARN[0000] $P/compose.yaml: the attribute \`version\` is obsolete, it will be ignored, please remove it to avoid potential confusion"
@@ -110,6 +110,14 @@ out=$("$BERTH" compose config --variables 2>/dev/null)
 expect_contains "--variables header" "$out" "NAME"
 expect_contains "--variables: required" "$(grep '^MODE ' <<<"$out")" "true"
 expect_contains "--variables: default" "$(grep '^PORT ' <<<"$out")" "8080"
+out=$("$BERTH" compose config --variables --format json 2>/dev/null | jq -c .PORT)
+expect_eq "--variables --format json" "$out" '{"Name":"PORT","DefaultValue":"8080","PresenceValue":"","Required":false}'
+out=$("$BERTH" compose config --variables --format yaml 2>/dev/null | grep -A4 '^PORT:')
+expect_eq "--variables --format yaml" "$out" 'PORT:
+    name: PORT
+    defaultvalue: "8080"
+    presencevalue: ""
+    required: false'
 # a service named on the command line: itself and its dependencies
 out=$("$BERTH" compose config --no-normalize web 2>/dev/null | grep -c '^  [a-z]*:$')
 expect_eq "config SERVICE keeps its dependencies" "$out" "2"
@@ -134,6 +142,67 @@ out=$(cd "$T/cf" && COMPOSE_FILE=one.yaml,two.yaml COMPOSE_PATH_SEPARATOR=, "$BE
 expect_eq "COMPOSE_FILE with COMPOSE_PATH_SEPARATOR" "$out" "a
 b"
 
+# The normalized model, as docker compose v2 prints it for a small project.
+G=$T/golden
+mkdir -p "$G"
+cat > "$G/compose.yaml" <<'EOF'
+services:
+  web:
+    image: nginx:1.27
+    ports:
+      - "8080:80"
+    depends_on: [db]
+    environment:
+      - A=1
+      - PASS=$$secret
+  db:
+    image: postgres:16
+    volumes:
+      - data:/var/lib/postgresql/data
+volumes:
+  data: {}
+EOF
+out=$(cd "$G" && "$BERTH" compose config 2>&1)
+expect_eq "normalized golden" "$out" "name: golden
+services:
+  db:
+    image: postgres:16
+    networks:
+      default: null
+    volumes:
+      - type: volume
+        source: data
+        target: /var/lib/postgresql/data
+        volume: {}
+  web:
+    depends_on:
+      db:
+        condition: service_started
+        required: true
+    environment:
+      A: \"1\"
+      PASS: \$\$secret
+    image: nginx:1.27
+    networks:
+      default: null
+    ports:
+      - mode: ingress
+        target: 80
+        published: \"8080\"
+        protocol: tcp
+networks:
+  default:
+    name: golden_default
+volumes:
+  data:
+    name: golden_data"
+out=$(cd "$G" && "$BERTH" compose config --format json 2>/dev/null | jq -c '.services.web.ports')
+expect_eq "normalized json ports" "$out" '[{"mode":"ingress","target":80,"published":"8080","protocol":"tcp"}]'
+# what config prints loads back as the same project
+(cd "$G" && "$BERTH" compose config > "$T/again.yaml" 2>/dev/null)
+out=$("$BERTH" compose -f "$T/again.yaml" --project-directory "$G" config 2>&1)
+expect_eq "config output loads back" "$out" "$(cd "$G" && "$BERTH" compose config 2>&1)"
+
 # Errors: exit 1, the message names the file and line.
 E=$T/errors
 mkdir -p "$E"
@@ -156,6 +225,11 @@ expect_eq "unknown dependency" "$out" "service \"web\" depends on undefined serv
 printf 'services:\n  web:\n    image: nginx\n    env_file: missing.env\n' > "$E/envfile.yaml"
 out=$("$BERTH" compose -f "$E/envfile.yaml" config 2>&1)
 expect_eq "missing env_file" "$out" "env file $E/missing.env not found: stat $E/missing.env: no such file or directory"
+printf 'services:\n  web:\n    image: nginx\n    env_file: /doesnotexist/.env\n  other:\n    image: busybox\n' > "$E/lazy.yaml"
+out=$("$BERTH" compose -f "$E/lazy.yaml" config --hash other 2>&1); rc=$?
+expect_eq "--hash of another service ignores a missing env_file" "$rc" 0
+out=$("$BERTH" compose -f "$E/lazy.yaml" config --hash '*' 2>&1); rc=$?
+expect_eq "--hash '*' fails on the missing env_file" "$rc:$out" "1:env file /doesnotexist/.env not found: stat /doesnotexist/.env: no such file or directory"
 out=$("$BERTH" compose -f "$E/deps.yaml" -p Bad config 2>&1)
 expect_contains "invalid project name" "$out" "invalid project name \"Bad\": must consist only of lowercase alphanumeric characters"
 out=$(cd / && "$BERTH" compose config 2>&1); rc=$?

@@ -250,6 +250,32 @@ START_TEST(compose_file_variable)
 }
 END_TEST
 
+START_TEST(dotenv_read_twice)
+{
+        /* the .env of the current directory names the file and sets values;
+         * the project directory's .env fills in the rest (compose's e2e
+         * TestComposeFileSetByDotEnv) */
+        put("d/.env", "COMPOSE_FILE=\"${COMPOSE_FILE:-development/compose.yaml}\"\n"
+                      "IMAGE_NAME=test\nCOMPOSE_PROFILES=test\n");
+        put("d/development/.env", "IMAGE_NAME=\"${IMAGE_NAME:-backend}\"\n"
+                                  "IMAGE_TAG=\"${IMAGE_TAG:-latest}\"\n");
+        put("d/development/compose.yaml",
+            "services:\n  backend:\n    image: $IMAGE_NAME:$IMAGE_TAG\n"
+            "  test:\n    profiles: [test]\n    image: enabled:profile\n");
+        struct compose_project *p = load_ok(&(struct run){.cwd = "d"});
+        assert_json(json_object_get(p->model, "services"),
+                    "{\"backend\":{\"image\":\"test:latest\"},\"test\":{\"profiles\":[\"test\"],"
+                    "\"image\":\"enabled:profile\"}}");
+        _cleanup_free_ char *envf = tpath("d/development/.env");
+        ck_assert_str_eq(p->env_files[0], envf);
+        ck_assert_str_eq(p->name, "development");
+        compose_project_free(p);
+        p = load_ok(&(struct run){.cwd = "d", .project_dir = "development"});
+        assert_json(service(p, "backend"), "{\"image\":\"backend:latest\"}");
+        compose_project_free(p);
+}
+END_TEST
+
 START_TEST(merge_rules)
 {
         put("m/compose.yaml", "services:\n"
@@ -352,6 +378,18 @@ START_TEST(merge_logging_driver_change)
         assert_json(m, "{\"services\":{\"s\":{\"logging\":{\"driver\":\"syslog\"},\"ulimits\":{"
                        "\"nofile\":{\"soft\":3}},\"expose\":[\"80\",\"81\"],\"secrets\":[{"
                        "\"source\":\"s1\"},{\"source\":\"s3\",\"target\":\"/x\"}]}}}");
+        json_decref(m);
+        /* IPAM pools merge by subnet */
+        json_auto_t *n1 = json_loads("{\"networks\":{\"n\":{\"ipam\":{\"config\":[{\"subnet\":"
+                                     "\"10.1.0.0/16\",\"gateway\":\"10.1.0.1\"}]}}}}",
+                                     0, NULL);
+        json_auto_t *n2 = json_loads("{\"networks\":{\"n\":{\"ipam\":{\"config\":[{\"subnet\":"
+                                     "\"10.1.0.0/16\",\"gateway\":\"10.1.0.254\"},{\"subnet\":"
+                                     "\"10.2.0.0/16\"}]}}}}",
+                                     0, NULL);
+        ck_assert_int_eq(compose_merge(n1, n2, &m, &err), 0);
+        assert_json(m, "{\"networks\":{\"n\":{\"ipam\":{\"config\":[{\"subnet\":\"10.1.0.0/16\","
+                       "\"gateway\":\"10.1.0.254\"},{\"subnet\":\"10.2.0.0/16\"}]}}}}");
         json_decref(m);
         /* a mapping cannot become a scalar */
         json_auto_t *c = json_loads("{\"services\":{\"s\":{\"deploy\":{\"a\":1}}}}", 0, NULL);
@@ -540,6 +578,12 @@ START_TEST(env_file)
         put("ef/compose.yaml", "services:\n  a:\n    image: a\n    env_file: missing.env\n");
         load_fails(&(struct run){.cwd = "ef"}, "env file @/ef/missing.env not found: stat "
                                                "@/ef/missing.env: no such file or directory");
+        /* a command acting on other services does not read it */
+        put("ef/compose.yaml", "services:\n  a:\n    image: a\n    env_file: missing.env\n"
+                               "  b:\n    image: b\n");
+        p = load_ok(&(struct run){.cwd = "ef", .services = {"b"}});
+        ck_assert_ptr_nonnull(service(p, "b"));
+        compose_project_free(p);
 }
 END_TEST
 
@@ -593,6 +637,7 @@ static Suite *suite(void)
         tcase_add_test(tc, project_name_rules);
         tcase_add_test(tc, env_precedence);
         tcase_add_test(tc, compose_file_variable);
+        tcase_add_test(tc, dotenv_read_twice);
         tcase_add_test(tc, merge_rules);
         tcase_add_test(tc, merge_logging_driver_change);
         tcase_add_test(tc, reset_and_override);

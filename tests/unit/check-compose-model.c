@@ -189,6 +189,37 @@ START_TEST(test_default_network_only_when_used)
 }
 END_TEST
 
+/* --no-path-resolution: paths stay as written, env files are still read. */
+START_TEST(test_no_path_resolution)
+{
+        _cleanup_json_ json_t *in = parse(
+            "{\"services\": {\"w\": {\"build\": \".\", \"volumes\": [\"./d:/d\", \"~/h:/h\"], "
+            "\"env_file\": \"b.env\"}}, \"secrets\": {\"s\": {\"file\": \"s.txt\"}}}");
+        _cleanup_json_ json_t *e = env();
+        struct compose_normalize_ctx ctx = {.project_name = "proj",
+                                            .working_dir = DIR,
+                                            .environment = e,
+                                            .no_path_resolution = true};
+        struct berth_err err = {};
+        _cleanup_json_ json_t *m = NULL;
+        ck_assert_msg(compose_normalize(in, &ctx, &m, &err) == 0, "%s", err_msg(&err));
+        json_t *w = json_object_get(json_object_get(m, "services"), "w");
+        ck_assert_str_eq(json_string_value(json_object_get(json_object_get(w, "build"), "context")),
+                         ".");
+        json_t *vols = json_object_get(w, "volumes");
+        ck_assert_str_eq(json_string_value(json_object_get(json_array_get(vols, 0), "source")),
+                         "./d");
+        ck_assert_str_eq(json_string_value(json_object_get(json_array_get(vols, 1), "source")),
+                         "~/h");
+        ck_assert_str_eq(
+            json_string_value(json_object_get(json_object_get(w, "environment"), "FROM_FILE")),
+            "second");
+        ck_assert_str_eq(json_string_value(json_object_get(
+                             json_object_get(json_object_get(m, "secrets"), "s"), "file")),
+                         "s.txt");
+}
+END_TEST
+
 /* --- dependency order --------------------------------------------------- */
 
 static json_t *order_of(const char *doc, char **only, bool no_deps, struct berth_err *err, int *ret)
@@ -311,6 +342,7 @@ START_TEST(test_hash)
             ", \"pull_policy\": \"always\"}",
             ", \"scale\": 3}",
             ", \"deploy\": {\"replicas\": 3}}",
+            ", \"x-note\": \"not runtime\"}",
         };
         for (size_t i = 0; i < sizeof(neutral) / sizeof(neutral[0]); i++) {
                 _cleanup_free_ char *doc = xasprintf("%s%s", BASE_SVC, neutral[i]);
@@ -430,6 +462,169 @@ START_TEST(test_write_json)
 }
 END_TEST
 
+/* --- schema ------------------------------------------------------------- */
+
+static int check_yaml(const char *yaml, json_t *warnings, struct berth_err *err)
+{
+        _cleanup_json_ json_t *doc = NULL;
+        struct compose_marks *marks = NULL;
+        struct berth_err perr = {};
+        int r = compose_yaml_parse("compose.yaml", yaml, strlen(yaml), &doc, &marks, &perr);
+        ck_assert_msg(r == 0, "bad YAML in the test: %s", err_msg(&perr));
+        r = compose_schema_check(doc, marks, warnings, err);
+        compose_marks_free(marks);
+        return r;
+}
+
+/* Each document must be refused with exactly this message. */
+static const struct {
+        const char *yaml;
+        const char *msg;
+} schema_errors[] = {
+    {"services:\n  web:\n    image: x\n    ports:\n      - 80\n      - {a: [1]}\n",
+     "compose.yaml:6: services.web.ports[1] additional properties 'a' not allowed"},
+    {"services:\n  web:\n    image: x\n    ports:\n      - 80\n      - [1]\n",
+     "compose.yaml:6: services.web.ports[1] must be a mapping, number or string"},
+    {"services:\n  web:\n    image: x\n    foo: bar\n",
+     "compose.yaml:4: services.web additional properties 'foo' not allowed"},
+    {"services:\n  web:\n    image: x\nfoo: 1\n",
+     "compose.yaml:4: additional properties 'foo' not allowed"},
+    {"services:\n  web:\n    image: x\n    environment:\n      FOO:\n        a: 1\n",
+     "compose.yaml:6: services.web.environment.FOO must be a boolean, null, number or string"},
+    {"services:\n  web:\n    image: [x]\n", "compose.yaml:3: services.web.image must be a string"},
+    {"services:\n  web:\n    image: x\n    privileged: 1\n",
+     "compose.yaml:4: services.web.privileged must be a boolean or string"},
+    {"services:\n  web:\n    image: x\n    volumes:\n      - type: disk\n        target: /x\n",
+     "compose.yaml:5: services.web.volumes[0].type value must be one of 'bind', 'volume', "
+     "'tmpfs', 'cluster', 'npipe', 'image'"},
+    {"services:\n  web:\n    image: x\n    volumes:\n      - target: /x\n",
+     "compose.yaml:5: services.web.volumes[0] missing property 'type'"},
+    {"services:\n  web:\n    image: x\n    depends_on:\n      db:\n        required: true\n",
+     "compose.yaml:6: services.web.depends_on.db missing property 'condition'"},
+    {"services:\n  web:\n    image: x\n    healthcheck:\n      interval: 10s\n      tests: x\n",
+     "compose.yaml:6: services.web.healthcheck additional properties 'tests' not allowed"},
+    {"services:\n  web:\n    image: x\n    deploy:\n      resources:\n        limits:\n"
+     "          memory: 1\n",
+     "compose.yaml:7: services.web.deploy.resources.limits.memory must be a string"},
+    {"services:\n  web:\n    image: x\nnetworks:\n  n:\n    external:\n      id: 1\n",
+     "compose.yaml:7: networks.n.external additional properties 'id' not allowed"},
+    {"services:\n  web:\n    image: x\n    ulimits:\n      nofile:\n        soft: 1\n",
+     "compose.yaml:6: services.web.ulimits.nofile missing property 'hard'"},
+    {"services: []\n", "compose.yaml:1: services must be a mapping"},
+    {"services:\n  web:\n    image: x\n    healthcheck:\n      test: [CMD, true]\n",
+     "compose.yaml:5: services.web.healthcheck.test[1] must be a string"},
+};
+
+START_TEST(test_schema_errors)
+{
+        struct berth_err err = {};
+        _cleanup_json_ json_t *w = json_array();
+        int r = check_yaml(schema_errors[_i].yaml, w, &err);
+        ck_assert_msg(r < 0, "accepted:\n%s", schema_errors[_i].yaml);
+        ck_assert_str_eq(err_msg(&err), schema_errors[_i].msg);
+}
+END_TEST
+
+/* A document using most keys in their several forms passes, silently:
+ * swarm-only deploy keys and x-* extensions included. */
+START_TEST(test_schema_valid)
+{
+        static const char yaml[] =
+            "version: '3.8'\n"
+            "name: demo\n"
+            "x-common: &common\n"
+            "  restart: always\n"
+            "services:\n"
+            "  web:\n"
+            "    <<: *common\n"
+            "    build:\n"
+            "      context: .\n"
+            "      args: [A=1]\n"
+            "      x-note: fine\n"
+            "    image: x\n"
+            "    command: echo hi\n"
+            "    entrypoint: [sh, -c]\n"
+            "    environment: {A: 1, B: true, C: null, D: x}\n"
+            "    env_file: [a.env, {path: b.env, required: false}]\n"
+            "    ports: [80, '8080:80', {target: 81, published: '8081'}]\n"
+            "    expose: [80, '81']\n"
+            "    volumes: [./a:/a, {type: bind, source: ., target: /b, bind: {create_host_path: "
+            "true}}]\n"
+            "    networks:\n"
+            "      front: {aliases: [w], ipv4_address: 10.0.0.2}\n"
+            "      back:\n"
+            "    depends_on: {db: {condition: service_healthy, restart: true}}\n"
+            "    healthcheck: {test: [CMD, 'true'], interval: 10s, retries: 3}\n"
+            "    labels: [a=b]\n"
+            "    ulimits: {nofile: {soft: 1, hard: 2}, nproc: 10}\n"
+            "    extra_hosts: {h: 1.2.3.4}\n"
+            "    deploy:\n"
+            "      mode: replicated\n"
+            "      replicas: 2\n"
+            "      placement: {constraints: [a==b]}\n"
+            "      update_config: {parallelism: 1, order: start-first}\n"
+            "      resources: {limits: {cpus: '0.5', memory: 50M}}\n"
+            "    secrets: [s, {source: s, target: t, mode: 0440}]\n"
+            "    x-extra: {anything: [1]}\n"
+            "  db:\n"
+            "    image: postgres\n"
+            "    depends_on: [cache]\n"
+            "    networks: [back]\n"
+            "  cache:\n"
+            "    image: redis\n"
+            "    scale: '2'\n"
+            "networks:\n"
+            "  front:\n"
+            "    ipam: {config: [{subnet: 10.0.0.0/24}]}\n"
+            "  back:\n"
+            "volumes:\n"
+            "  data:\n"
+            "  ext: {external: true}\n"
+            "secrets:\n"
+            "  s: {file: ./s.txt}\n";
+        struct berth_err err = {};
+        _cleanup_json_ json_t *w = json_array();
+        ck_assert_msg(check_yaml(yaml, w, &err) == 0, "%s", err_msg(&err));
+        ck_assert_uint_eq(json_array_size(w), 0);
+}
+END_TEST
+
+/* Keys berth accepts but ignores are named in a warning, with their line. */
+START_TEST(test_schema_warnings)
+{
+        struct berth_err err = {};
+        _cleanup_json_ json_t *w = json_array();
+        ck_assert_int_eq(check_yaml("services:\n  web:\n    image: x\n    blkio_config:\n      "
+                                    "weight: 10\n    isolation: default\n",
+                                    w, &err),
+                         0);
+        ck_assert_uint_eq(json_array_size(w), 2);
+        ck_assert_str_eq(json_string_value(json_array_get(w, 0)),
+                         "compose.yaml:5: services.web.blkio_config is not supported by berth and "
+                         "will be ignored");
+        ck_assert_str_eq(
+            json_string_value(json_array_get(w, 1)),
+            "compose.yaml:6: services.web.isolation is not supported by berth and will "
+            "be ignored");
+}
+END_TEST
+
+/* Without marks the message is the path alone; !reset values pass. */
+START_TEST(test_schema_no_marks)
+{
+        _cleanup_json_ json_t *doc =
+            parse("{\"services\": {\"web\": {\"image\": \"x\", \"ports\": [true]}}}");
+        struct berth_err err = {};
+        ck_assert_int_lt(compose_schema_check(doc, NULL, NULL, &err), 0);
+        ck_assert_str_eq(err_msg(&err),
+                         "services.web.ports[0] must be a mapping, number or string");
+        _cleanup_json_ json_t *reset = json_pack("{s:{s:{s:s, s:{s:b}}}}", "services", "web",
+                                                 "image", "x", "ports", COMPOSE_TAG_RESET, 1);
+        struct berth_err err2 = {};
+        ck_assert_msg(compose_schema_check(reset, NULL, NULL, &err2) == 0, "%s", err_msg(&err2));
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s = suite_create("compose-model");
@@ -444,6 +639,7 @@ static Suite *suite(void)
         tcase_add_loop_test(tc, test_normalize_errors, 0,
                             (int)(sizeof(norm_errors) / sizeof(norm_errors[0])));
         tcase_add_test(tc, test_default_network_only_when_used);
+        tcase_add_test(tc, test_no_path_resolution);
         suite_add_tcase(s, tc);
         TCase *to = tcase_create("order");
         tcase_add_test(to, test_order);
@@ -454,6 +650,13 @@ static Suite *suite(void)
         tcase_add_test(th, test_hash_short_long);
         tcase_add_test(th, test_write_json);
         suite_add_tcase(s, th);
+        TCase *ts = tcase_create("schema");
+        tcase_add_loop_test(ts, test_schema_errors, 0,
+                            (int)(sizeof(schema_errors) / sizeof(schema_errors[0])));
+        tcase_add_test(ts, test_schema_valid);
+        tcase_add_test(ts, test_schema_warnings);
+        tcase_add_test(ts, test_schema_no_marks);
+        suite_add_tcase(s, ts);
         return s;
 }
 

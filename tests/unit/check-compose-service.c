@@ -123,15 +123,17 @@ static void expect_golden(json_t *body, const char *name)
         struct berth_err err = {0};
         ck_assert_msg(json_load_path(path, &want, &err) == 0, "%s: %s", path, err.msg);
         if (!json_equal(want, body)) {
+                /* the whole body on stderr: Check's messages are short */
                 _cleanup_free_ char *got = json_dumps(body, JSON_INDENT(2) | JSON_SORT_KEYS);
-                ck_abort_msg("%s: the body differs; got:\n%s", name, got);
+                fprintf(stderr, "%s: got:\n%s\n", name, got);
+                ck_abort_msg("%s: the body differs from %s (it is on stderr)", name, path);
         }
 }
 
 START_TEST(web_golden)
 {
         char *envf[] = {"prod.env", NULL};
-        struct compose_cli cc = {.opts = {.env_files = envf}};
+        struct compose_cli cc = {.opts = {.env_files = envf, .cwd = "/srv/demo"}};
         json_auto_t *body = body_of(&cc, "web", 2, "sha256:abc", "web-2");
         json_auto_t *resolved = json_deep_copy(service("web"));
         json_object_set_new(resolved, "pid", json_string("container:dbid1"));
@@ -144,8 +146,8 @@ END_TEST
 /* The key families one by one, so that a failure names what broke. */
 START_TEST(web_families)
 {
-        char *envf[] = {"prod.env", NULL};
-        struct compose_cli cc = {.opts = {.env_files = envf}};
+        char *envf[] = {"prod.env", "/etc/demo.env", NULL};
+        struct compose_cli cc = {.opts = {.env_files = envf, .cwd = "/srv/demo"}};
         json_auto_t *b = body_of(&cc, "web", 2, "sha256:abc", "web-2");
         json_t *hc = json_object_get(b, "HostConfig");
         json_t *l = json_object_get(b, "Labels");
@@ -158,7 +160,7 @@ START_TEST(web_families)
         ck_assert_str_eq(LBL(LABEL_WORKDIR), "/srv/demo");
         ck_assert_str_eq(LBL(LABEL_FILES),
                          "/srv/demo/compose.yaml,/srv/demo/compose.override.yaml");
-        ck_assert_str_eq(LBL(LABEL_ENVFILE), "/srv/demo/prod.env");
+        ck_assert_str_eq(LBL(LABEL_ENVFILE), "/srv/demo/prod.env,/etc/demo.env");
         ck_assert_str_eq(LBL(LABEL_VERSION), COMPOSE_VERSION);
         ck_assert_str_eq(LBL(LABEL_DEPENDS), "db:service_healthy:true,cache:service_started:false");
         ck_assert_str_eq(LBL(LABEL_IMAGE), "sha256:abc");
@@ -243,6 +245,36 @@ START_TEST(others_golden)
 }
 END_TEST
 
+/* What up compares with a container's label is what the body wrote. */
+START_TEST(resolved_hash)
+{
+        struct compose_cli cc = {0};
+        struct compose_service_args sa = {.project = &proj, .service = "sidecar", .number = 1};
+        struct berth_err err = {0};
+        char got[65], want[65];
+        json_auto_t *resolved = json_deep_copy(service("sidecar"));
+        json_object_set_new(resolved, "network_mode", json_string("container:webid1"));
+        int r = compose_service_hash(resolved, want, &err);
+        if (r == -ENOTSUP) {
+                ck_assert_int_eq(compose_service_resolved_hash(&cc, &sa, got, &err), -ENOTSUP);
+                return;
+        }
+        ck_assert_int_eq(r, 0);
+        ck_assert_int_eq(compose_service_resolved_hash(&cc, &sa, got, &err), 0);
+        ck_assert_str_eq(got, want);
+        json_auto_t *body = body_of(&cc, "sidecar", 1, NULL, NULL);
+        ck_assert_str_eq(
+            json_string_value(json_object_get(json_object_get(body, "Labels"), LABEL_HASH)), got);
+        /* web's container is gone: the raw service's hash */
+        json_object_set_new(containers, "web", json_array());
+        ck_assert_int_eq(compose_service_hash(service("sidecar"), want, &err), 0);
+        ck_assert_int_eq(compose_service_resolved_hash(&cc, &sa, got, &err), 0);
+        ck_assert_str_eq(got, want);
+        sa.service = "nope";
+        ck_assert_int_eq(compose_service_resolved_hash(&cc, &sa, got, &err), -ENOENT);
+}
+END_TEST
+
 START_TEST(oneoff)
 {
         struct compose_cli cc = {0};
@@ -251,6 +283,14 @@ START_TEST(oneoff)
         ck_assert_str_eq(json_string_value(json_object_get(l, LABEL_ONEOFF)), "True");
         ck_assert_ptr_null(json_object_get(l, LABEL_NUMBER));
         ck_assert_ptr_null(json_object_get(l, LABEL_ENVFILE));
+        /* COMPOSE_ENV_FILES chooses them too */
+        setenv("COMPOSE_ENV_FILES", "a.env,/b.env", 1);
+        cc.opts.cwd = "/w";
+        json_auto_t *b2 = body_of(&cc, "db", 0, NULL, NULL);
+        unsetenv("COMPOSE_ENV_FILES");
+        ck_assert_str_eq(
+            json_string_value(json_object_get(json_object_get(b2, "Labels"), LABEL_ENVFILE)),
+            "/w/a.env,/b.env");
         ck_assert_ptr_null(json_object_get(l, LABEL_IMAGE));
         ck_assert_ptr_null(json_object_get(l, LABEL_REPLACE));
         ck_assert_str_eq(json_string_value(json_object_get(l, LABEL_DEPENDS)), "");
@@ -258,7 +298,9 @@ START_TEST(oneoff)
             json_object_get(json_object_get(b, "NetworkingConfig"), "EndpointsConfig"),
             "demo_back");
         ck_assert_ptr_nonnull(ep);
-        ck_assert_ptr_null(json_object_get(ep, "Aliases"));
+        /* the service's aliases, which run keeps with --use-aliases only */
+        json_auto_t *aliases = json_pack("[s]", "db");
+        ck_assert(json_equal(json_object_get(ep, "Aliases"), aliases));
 }
 END_TEST
 
@@ -270,8 +312,10 @@ START_TEST(other_networks)
         json_auto_t *nets = NULL;
         ck_assert_int_eq(compose_service_networks(&cc, &sa, "demo-web-1", &nets, &err), 0);
         json_auto_t *want =
-            json_pack("[{s:s, s:{s:s, s:{s:[s,s]}}}]", "network", "demo_back", "body", "Container",
-                      "demo-web-1", "EndpointConfig", "Aliases", "demo-web-1", "web");
+            json_pack("[{s:s, s:{s:s, s:{s:[s,s], s:[s,s,s,s,s]}}}]", "network", "demo_back",
+                      "body", "Container", "demo-web-1", "EndpointConfig", "Aliases", "demo-web-1",
+                      "web", "Links", "demo-db-1:database", "demo-db-1:db-1", "demo-db-1:demo-db-1",
+                      "redis:cache2", "plain:plain");
         ck_assert_msg(json_equal(nets, want), "%s", json_dumps(nets, JSON_COMPACT));
 
         json_auto_t *none = NULL;
@@ -326,6 +370,13 @@ START_TEST(warnings)
                       "%s", out);
         ck_assert_msg(strstr(out, "secret file demo_token does not exist"), "%s", out);
         ck_assert_msg(strstr(out, "secrets `uid`, `gid` and `mode` are not supported"), "%s", out);
+        /* what the engine takes without applying it */
+        ck_assert_msg(strstr(out, "services.web.healthcheck.start_interval: not supported by the "
+                                  "engine, ignoring"),
+                      "%s", out);
+        ck_assert_msg(strstr(out, "volume.subpath is not supported by the engine, the whole "
+                                  "volume is mounted at /var/sub"),
+                      "%s", out);
         ck_assert_ptr_null(strstr(out, "pull_policy"));
         ck_assert_ptr_null(strstr(out, "profiles"));
 }
@@ -399,6 +450,7 @@ static Suite *suite(void)
         tcase_add_test(t, web_golden);
         tcase_add_test(t, web_families);
         tcase_add_test(t, others_golden);
+        tcase_add_test(t, resolved_hash);
         tcase_add_test(t, oneoff);
         tcase_add_test(t, other_networks);
         tcase_add_test(t, files);

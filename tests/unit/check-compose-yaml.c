@@ -7,6 +7,7 @@
 
 #include "base/util.h"
 
+#include <errno.h>
 #include <string.h>
 
 static json_t *parse(const char *text)
@@ -103,6 +104,44 @@ START_TEST(errors)
                                            NULL, &err);
                 ck_assert_int_lt(r, 0);
                 ck_assert_str_eq(err_msg(&err), cases[i].msg);
+        }
+}
+END_TEST
+
+START_TEST(hostile)
+{
+        /* alias expansion is bounded */
+        char *bomb = xstrdup("a: &a [x,x,x,x,x,x,x,x,x,x]\n");
+        for (char c = 'b'; c <= 'h'; c++) {
+                char *n =
+                    xasprintf("%s%c: &%c [*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c]\n", bomb, c, c,
+                              c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1);
+                free(bomb);
+                bomb = n;
+        }
+        json_t *doc = NULL;
+        struct berth_err err = {0};
+        ck_assert_int_eq(compose_yaml_parse("t.yaml", bomb, strlen(bomb), &doc, NULL, &err),
+                         -E2BIG);
+        ck_assert_str_eq(err_msg(&err), "t.yaml:5: compose file exceeds maximum node visit limit "
+                                        "(100000)");
+        free(bomb);
+        /* nesting is bounded */
+        char deep[2001];
+        memset(deep, '[', 1000);
+        memset(deep + 1000, ']', 1000);
+        deep[2000] = 0;
+        ck_assert_int_lt(compose_yaml_parse("t.yaml", deep, strlen(deep), &doc, NULL, &err), 0);
+        /* every prefix of a document parses or fails cleanly */
+        const char *text = "x-a: &a {k: [1, \"two\", {t: !reset null}]}\nservices:\n  w:\n"
+                           "    <<: *a\n    command: |\n      sh -c 'x'\n    env: {A: ~}\n";
+        for (size_t n = 0; n <= strlen(text); n++) {
+                struct compose_marks *m = NULL;
+                doc = NULL;
+                if (compose_yaml_parse("t.yaml", text, n, &doc, &m, &err) == 0) {
+                        json_decref(doc);
+                        compose_marks_free(m);
+                }
         }
 }
 END_TEST
@@ -216,6 +255,7 @@ static Suite *suite(void)
         tcase_add_test(tc, tags);
         tcase_add_test(tc, marks);
         tcase_add_test(tc, errors);
+        tcase_add_test(tc, hostile);
         tcase_add_test(tc, writer);
         tcase_add_test(tc, round_trip_strings);
         suite_add_tcase(s, tc);
