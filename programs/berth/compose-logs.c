@@ -41,6 +41,9 @@ struct compose_logs {
         size_t width; /* longest name + 1 */
         size_t next_color;
         bool closing;
+        /* "web-1 exited with code N" when a followed stream ends: logs -f
+         * says it; an attached up says it from its own events */
+        bool exit_lines;
 };
 
 /* A client of the thread's own (the CLI's is not shared across threads): the
@@ -127,6 +130,8 @@ static void emit_status(struct log_stream *s, const char *fmt, ...) _printf_(2, 
 static void emit_status(struct log_stream *s, const char *fmt, ...)
 {
         struct compose_logs *l = s->l;
+        if (!l->exit_lines)
+                return;
         va_list ap;
         va_start(ap, fmt);
         pthread_mutex_lock(&l->lock);
@@ -517,6 +522,7 @@ int compose_cmd_logs(struct cli *cli, struct cli_args *a)
         struct compose_logs *l = NULL;
         if (compose_logs_open(cc, &o, &l, &err) < 0)
                 return cli_fail(&err);
+        l->exit_lines = true;
         size_t i;
         json_t *c;
         int found = 0;
