@@ -231,4 +231,41 @@ expect_eq "exec" "$(pc exec -T web cat /srv/index.html)" "page"
 check "ls: the project and its file" grep -Eq "^proj +running\(3\) +$T/proj/compose.yaml\$" <<< "$(b compose ls)"
 pc down -t 1 > /dev/null 2>&1
 expect_eq "down: the project's containers gone" "$(b ps -aq)" ""
+
+# --- push and pull through a registry on 127.0.0.1 ------------------------------
+. "$(dirname "$0")/registry-lib.sh"
+rport=$(free_port)
+start_registry "$T/reg" "$rport" || fail "the registry did not start"
+R=127.0.0.1:$rport
+mkdir -p "$T/reg-proj/ctx"
+printf 'FROM busybox\nRUN echo pushed > /mark\n' > "$T/reg-proj/ctx/Dockerfile"
+cat > "$T/reg-proj/compose.yaml" << EOF
+services:
+  app:
+    image: $R/ops/app:1
+    build:
+      context: ./ctx
+      tags: ["$R/ops/app:extra"]
+  user:
+    image: $R/ops/app:1
+  gone:
+    image: $R/ops/missing:1
+    profiles: [broken]
+EOF
+rc() { (cd "$T/reg-proj" && timeout 60 "$BERTH" -H "unix://$SOCK" compose "$@"); }
+rc build -q > /dev/null 2>&1
+out=$(rc push -q 2>&1); code=$?
+expect_eq "push -q: exit 0, nothing printed" "$code:$out" "0:"
+expect_eq "push: the image and its build tags in the registry" \
+        "$(curl -s "http://$R/v2/ops/app/tags/list" | python3 -c 'import json,sys; print(" ".join(sorted(json.load(sys.stdin)["tags"])))')" "1 extra"
+b rmi -f "$R/ops/app:1" "$R/ops/app:extra" > /dev/null 2>&1
+out=$(rc pull -q user 2>&1); code=$?
+expect_eq "pull -q SERVICE: exit 0, nothing printed" "$code:$out" "0:"
+expect_eq "pull: the image is back" "$(b run --rm "$R/ops/app:1" cat /mark)" "pushed"
+out=$(rc pull user 2>&1)
+expect_contains "pull: a line per service" "$out" " user Pulled"
+rc --profile broken pull gone > /dev/null 2>&1
+expect_eq "pull: a missing image fails" "$?" 1
+rc --profile broken pull --ignore-pull-failures gone > /dev/null 2>&1
+expect_eq "pull --ignore-pull-failures" "$?" 0
 finish
