@@ -115,14 +115,24 @@ static void put_prefix(struct compose_logs *l, struct log_stream *s, FILE *f)
                 fputs("\033[0m", f);
 }
 
+/* One line in one stdio call: other threads of the process (up's own
+ * messages) write to stdout too, and stdio keeps each call whole. */
 static void emit_line(struct log_stream *s, const char *p, size_t n)
 {
         struct compose_logs *l = s->l;
+        char *text = NULL;
+        size_t len = 0;
         pthread_mutex_lock(&l->lock);
-        put_prefix(l, s, stdout);
-        fwrite(p, 1, n, stdout);
-        fputc('\n', stdout);
-        fflush(stdout);
+        FILE *m = open_memstream(&text, &len);
+        if (m) {
+                put_prefix(l, s, m);
+                fwrite(p, 1, n, m);
+                fputc('\n', m);
+                fclose(m);
+                fwrite(text, 1, len, stdout);
+                fflush(stdout);
+                free(text);
+        }
         pthread_mutex_unlock(&l->lock);
 }
 
