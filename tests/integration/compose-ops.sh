@@ -69,6 +69,23 @@ expect_contains "logs -f: the exit line" "$out" "chat-1 exited with code 5"
 expect_contains "logs -f: the exit line of the other" "$out" "chat-2 exited with code 0"
 b rm -f "$P-chat-1" "$P-chat-2" > /dev/null
 
+# -f follows a container started while it runs, and ends when all have stopped
+mk hold 1 busybox sh -c 'trap "exit 0" TERM; sleep 1000 & wait'
+dc logs -f hold late > "$T/follow.out" 2>&1 &
+fpid=$!
+BG_PIDS+=("$fpid")
+sleep 0.5
+mk late 1 busybox sh -c 'echo late-line; sleep 0.5; exit 2'
+for _ in $(seq 50); do grep -q 'late-1 exited' "$T/follow.out" && break; sleep 0.1; done
+b stop -t 2 "$P-hold-1" > /dev/null
+for _ in $(seq 50); do kill -0 "$fpid" 2> /dev/null || break; sleep 0.1; done
+check "logs -f: ends once every container followed has stopped" bash -c "! kill -0 $fpid 2> /dev/null"
+out=$(cat "$T/follow.out")
+expect_contains "logs -f: a container started later is followed" "$out" "late-1  | late-line"
+expect_contains "logs -f: and its exit told" "$out" "late-1 exited with code 2"
+expect_contains "logs -f: the first one's exit" "$out" "hold-1 exited with code 0"
+b rm -f "$P-hold-1" "$P-late-1" > /dev/null
+
 # --- ps -----------------------------------------------------------------------
 out=$(dc ps)
 expect_eq "ps: v2's columns" "$(head -1 <<< "$out" | tr -s ' ')" "NAME IMAGE COMMAND SERVICE CREATED STATUS PORTS"
