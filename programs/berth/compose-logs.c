@@ -25,6 +25,8 @@ struct log_stream {
         int fd;            /* the stream's connection, -1 between connections */
         pthread_t thread;
         bool started;
+        bool done;       /* its thread has ended */
+        bool from_start; /* read from its (last) start, not the command's --since */
         /* the line being assembled */
         char *line;
         size_t len, cap;
@@ -41,6 +43,16 @@ struct compose_logs {
         size_t width; /* longest name + 1 */
         size_t next_color;
         bool closing;
+        /* "web-1 exited with code N" when a followed stream ends: logs -f
+         * says it; an attached up says it from its own events */
+        bool exit_lines;
+        /* logs -f: containers started later are followed too (their start
+         * events, read by a thread of their own) */
+        int events_fd;
+        bool events_chunked;
+        pthread_t events_thread;
+        bool events_started;
+        char **services; /* the services followed; NULL: all */
 };
 
 /* A client of the thread's own (the CLI's is not shared across threads): the
@@ -112,14 +124,24 @@ static void put_prefix(struct compose_logs *l, struct log_stream *s, FILE *f)
                 fputs("\033[0m", f);
 }
 
+/* One line in one stdio call: other threads of the process (up's own
+ * messages) write to stdout too, and stdio keeps each call whole. */
 static void emit_line(struct log_stream *s, const char *p, size_t n)
 {
         struct compose_logs *l = s->l;
+        char *text = NULL;
+        size_t len = 0;
         pthread_mutex_lock(&l->lock);
-        put_prefix(l, s, stdout);
-        fwrite(p, 1, n, stdout);
-        fputc('\n', stdout);
-        fflush(stdout);
+        FILE *m = open_memstream(&text, &len);
+        if (m) {
+                put_prefix(l, s, m);
+                fwrite(p, 1, n, m);
+                fputc('\n', m);
+                fclose(m);
+                fwrite(text, 1, len, stdout);
+                fflush(stdout);
+                free(text);
+        }
         pthread_mutex_unlock(&l->lock);
 }
 
@@ -127,6 +149,8 @@ static void emit_status(struct log_stream *s, const char *fmt, ...) _printf_(2, 
 static void emit_status(struct log_stream *s, const char *fmt, ...)
 {
         struct compose_logs *l = s->l;
+        if (!l->exit_lines)
+                return;
         va_list ap;
         va_start(ap, fmt);
         pthread_mutex_lock(&l->lock);
@@ -218,6 +242,19 @@ static bool is_closing(struct compose_logs *l)
         return c;
 }
 
+/* since= for the output of a container's last start. berthd stamps
+ * StartedAt a moment after the process has begun writing: 10 ms before it
+ * keeps its first lines without reaching back into a previous run. */
+static void since_start(json_t *info, char *buf, size_t len)
+{
+        int64_t t =
+            parse_rfc3339_ns(json_get_str(json_object_get(info, "State"), "StartedAt", NULL));
+        if (t <= 0)
+                return;
+        t -= 10 * 1000000;
+        snprintf(buf, len, "%lld.%09lld", (long long)(t / 1000000000), (long long)(t % 1000000000));
+}
+
 /* Would the container's restart policy start it again after this exit? */
 static bool policy_restarts(json_t *info, int64_t code)
 {
@@ -248,6 +285,10 @@ static void *stream_main(void *arg)
                 if (client_json(&tc.c, "GET", ip, NULL, NULL, &info, &err) < 0)
                         break;
                 bool tty = json_get_bool(json_object_get(info, "Config"), "Tty", false);
+                if (s->from_start) {
+                        since_start(info, since, sizeof(since));
+                        s->from_start = false;
+                }
                 _cleanup_free_ char *tail = cli_escape(l->o.tail ? l->o.tail : "all");
                 _cleanup_free_ char *p = xasprintf(
                     "/containers/%s/logs?stdout=1&stderr=1&follow=%d&timestamps=%d&tail=%s%s%s%s%s",
@@ -338,13 +379,12 @@ static void *stream_main(void *arg)
                 if (!running)
                         break;
                 /* read it again from its new start */
-                int64_t started = parse_rfc3339_ns(json_get_str(st, "StartedAt", NULL));
-                if (started > 0)
-                        snprintf(since, sizeof(since), "%lld.%09lld",
-                                 (long long)(started / 1000000000),
-                                 (long long)(started % 1000000000));
+                since_start(info, since, sizeof(since));
         }
         thread_client_done(&tc);
+        pthread_mutex_lock(&l->lock);
+        s->done = true;
+        pthread_mutex_unlock(&l->lock);
         return NULL;
 }
 
@@ -353,6 +393,7 @@ int compose_logs_open(struct compose_cli *cc, const struct compose_logs_opts *o,
 {
         struct compose_logs *l = xzalloc(sizeof(*l));
         l->cc = cc;
+        l->events_fd = -1;
         l->o = *o;
         if (o->since && api_time(o->since, l->since, sizeof(l->since)) < 0) {
                 free(l);
@@ -377,7 +418,8 @@ int compose_logs_open(struct compose_cli *cc, const struct compose_logs_opts *o,
         return 0;
 }
 
-int compose_logs_add(struct compose_logs *l, const json_t *container, struct berth_err *err)
+static int add_stream(struct compose_logs *l, const json_t *container, bool from_start,
+                      struct berth_err *err)
 {
         const char *id = json_string_value(json_object_get(container, "Id"));
         if (!id)
@@ -393,21 +435,129 @@ int compose_logs_add(struct compose_logs *l, const json_t *container, struct ber
         const char *state =
             json_is_object(st) ? json_get_str(st, "Status", NULL) : json_string_value(st);
         s->print_exit = !state || !(streq(state, "exited") || streq(state, "dead"));
+        s->from_start = from_start;
 
         pthread_mutex_lock(&l->lock);
-        if (l->color)
+        /* a container seen before keeps its colour */
+        for (size_t i = 0; i < l->n && l->color; i++)
+                if (streq(l->streams[i]->name, s->name))
+                        s->color = l->streams[i]->color;
+        if (l->color && !s->color)
                 s->color = log_colors[l->next_color++ % ELEMENTSOF(log_colors)];
         l->streams = xrealloc(l->streams, (l->n + 1) * sizeof(*l->streams));
         l->streams[l->n++] = s;
         if (strlen(s->name) + 1 > l->width)
                 l->width = strlen(s->name) + 1;
-        pthread_mutex_unlock(&l->lock);
-
+        s->started = true;
         int r = pthread_create(&s->thread, NULL, stream_main, s);
+        if (r != 0) {
+                s->started = false;
+                s->done = true;
+        }
+        pthread_mutex_unlock(&l->lock);
         if (r != 0)
                 return err_errno(err, -r, "cannot start a log stream");
-        s->started = true;
         return 0;
+}
+
+int compose_logs_add(struct compose_logs *l, const json_t *container, struct berth_err *err)
+{
+        return add_stream(l, container, false, err);
+}
+
+/* A start event of the project: a container not being followed is, from
+ * the time it started. */
+static void on_start_event(struct compose_logs *l, json_t *ev)
+{
+        if (!streq(json_get_str(ev, "Action", json_get_str(ev, "status", "")), "start"))
+                return;
+        json_t *actor = json_object_get(ev, "Actor");
+        json_t *attrs = json_object_get(actor, "Attributes");
+        const char *id = json_get_str(actor, "ID", json_get_str(ev, "id", NULL));
+        const char *service = json_get_str(attrs, LABEL_SERVICE, NULL);
+        if (!id || !service || streq(json_get_str(attrs, LABEL_ONEOFF, ""), "True"))
+                return;
+        if (l->services && !strv_contains(l->services, service))
+                return;
+        bool following = false;
+        pthread_mutex_lock(&l->lock);
+        for (size_t i = 0; i < l->n; i++)
+                if (streq(l->streams[i]->id, id) && !l->streams[i]->done)
+                        following = true;
+        bool closing = l->closing;
+        pthread_mutex_unlock(&l->lock);
+        if (following || closing)
+                return;
+        json_auto_t *c = json_pack("{s:s, s:[s+], s:O}", "Id", id, "Names", "/",
+                                   json_get_str(attrs, "name", id), "Labels", attrs);
+        struct berth_err err = {0};
+        (void)add_stream(l, c, true, &err);
+}
+
+static void *events_main(void *arg)
+{
+        struct compose_logs *l = arg;
+        char rbuf[16384], buf[4096];
+        struct http_reader r = {.fd = l->events_fd, .buf = rbuf, .cap = sizeof(rbuf)};
+        struct http_body b = {.framing = l->events_chunked ? HTTP_BODY_CHUNKED : HTTP_BODY_EOF};
+        char *line = NULL;
+        size_t len = 0;
+        for (;;) {
+                ssize_t n = http_body_read(&r, &b, buf, sizeof(buf));
+                if (n <= 0)
+                        break;
+                line = xrealloc(line, len + (size_t)n + 1);
+                memcpy(line + len, buf, (size_t)n);
+                len += (size_t)n;
+                char *start = line, *nl;
+                while ((nl = memchr(start, '\n', len - (size_t)(start - line)))) {
+                        *nl = '\0';
+                        json_error_t je;
+                        json_t *ev = json_loads(start, 0, &je);
+                        if (ev) {
+                                on_start_event(l, ev);
+                                json_decref(ev);
+                        }
+                        start = nl + 1;
+                }
+                len -= (size_t)(start - line);
+                memmove(line, start, len);
+        }
+        free(line);
+        return NULL;
+}
+
+/* Subscribe to the project's start events (before the containers are
+ * listed, so that none starts unseen in between); the thread reading them
+ * is started by follow_started_run once the listed ones are followed. */
+static int follow_started_open(struct compose_logs *l, const char *project, char **services,
+                               struct berth_err *err)
+{
+        json_auto_t *f = json_pack("{s:[s+], s:[s], s:[s]}", "label", LABEL_PROJECT "=", project,
+                                   "type", "container", "event", "start");
+        _cleanup_free_ char *fj = json_dumps(f, JSON_COMPACT);
+        _cleanup_free_ char *fq = cli_escape(fj ? fj : "{}");
+        _cleanup_free_ char *path = xasprintf("/events?filters=%s", fq);
+        l->services = services;
+        return client_raw(&l->cc->cli->client, "GET", path, NULL, false, &l->events_fd, NULL,
+                          &l->events_chunked, err);
+}
+
+static void follow_started_run(struct compose_logs *l)
+{
+        if (l->events_fd >= 0 && pthread_create(&l->events_thread, NULL, events_main, l) == 0)
+                l->events_started = true;
+}
+
+static void follow_started_stop(struct compose_logs *l)
+{
+        if (l->events_fd < 0)
+                return;
+        shutdown(l->events_fd, SHUT_RDWR);
+        if (l->events_started)
+                pthread_join(l->events_thread, NULL);
+        l->events_fd = safe_close(l->events_fd);
+        l->events_started = false;
 }
 
 void compose_logs_wait(struct compose_logs *l)
@@ -432,6 +582,7 @@ void compose_logs_close(struct compose_logs *l)
 {
         if (!l)
                 return;
+        follow_started_stop(l);
         pthread_mutex_lock(&l->lock);
         l->closing = true;
         for (size_t i = 0; i < l->n; i++)
@@ -497,14 +648,6 @@ int compose_cmd_logs(struct cli *cli, struct cli_args *a)
                 fprintf(stderr, "--index requires one service to be selected\n");
                 return 1;
         }
-        _cleanup_json_ json_t *list = NULL;
-        if (compose_containers(cc, NULL, true, false, &list, &err) < 0)
-                return cli_fail(&err);
-        /* with a compose file, only its services (and not those with
-         * attach: false unless named) */
-        json_t *model_services =
-            cc->project ? json_object_get(cc->project->model, "services") : NULL;
-
         struct compose_logs_opts o = {
             .follow = cli_flag(a, "follow"),
             .timestamps = cli_flag(a, "timestamps"),
@@ -514,9 +657,41 @@ int compose_cmd_logs(struct cli *cli, struct cli_args *a)
             .since = cli_str(a, "since"),
             .until = cli_str(a, "until"),
         };
+        const char *project;
+        if (compose_project_name(cc, &project, &err) < 0)
+                return cli_fail(&err);
+        /* with a compose file, only its services (and not those with
+         * attach: false unless named) */
+        json_t *model_services =
+            cc->project ? json_object_get(cc->project->model, "services") : NULL;
+        _cleanup_strv_ char **followed = NULL;
+        for (size_t k = 0; k < a->n_pos; k++)
+                followed = strv_push(followed, xstrdup(a->pos[k]));
+        if (!followed && model_services) {
+                const char *name;
+                json_t *def;
+                json_object_foreach (model_services, name, def)
+                        if (!json_is_false(json_object_get(def, "attach")))
+                                followed = strv_push(followed, xstrdup(name));
+                if (!followed) /* none: follow none */
+                        followed = strv_push(NULL, xstrdup(""));
+        }
+
         struct compose_logs *l = NULL;
         if (compose_logs_open(cc, &o, &l, &err) < 0)
                 return cli_fail(&err);
+        l->exit_lines = true;
+        /* -f follows the containers that start later too, as v2 does; the
+         * subscription comes before the list so that none starts unseen */
+        if (o.follow && index == 0) {
+                struct berth_err eerr = {0};
+                (void)follow_started_open(l, project, followed, &eerr);
+        }
+        _cleanup_json_ json_t *list = NULL;
+        if (compose_containers(cc, NULL, true, false, &list, &err) < 0) {
+                compose_logs_close(l);
+                return cli_fail(&err);
+        }
         size_t i;
         json_t *c;
         int found = 0;
@@ -548,6 +723,7 @@ int compose_cmd_logs(struct cli *cli, struct cli_args *a)
                         (long long)index);
                 return 1;
         }
+        follow_started_run(l);
         compose_logs_wait(l);
         compose_logs_close(l);
         return 0;

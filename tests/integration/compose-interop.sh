@@ -2,7 +2,8 @@
 # berth compose and docker-compose 1.29 (Debian's) on one berthd: a project
 # brought up by docker-compose is listed by berth compose ps/ls, its logs
 # read, exec'd into and its port found, by label (v1's "_" names and all);
-# and a project brought up by berth compose is listed by docker-compose ps.
+# and a project brought up by berth compose is listed by docker-compose ps
+# and its logs read by docker-compose logs.
 . "$(dirname "$0")/lib.sh"
 command -v docker-compose > /dev/null || { echo "FAIL: docker-compose is not installed (.ci/packages)" >&2; exit 1; }
 bash "$BERTH_SOURCE_DIR/tests/lib/mkimage.sh" busybox "$T/bb.tar" > /dev/null
@@ -59,16 +60,12 @@ expect_eq "docker-compose down" "$rc" 0
 expect_eq "berth compose ps: nothing left" "$(bc ps -a -q)" ""
 
 # --- the other way: berth compose up, docker-compose ps -----------------------
-if ! bc up --help 2>&1 | grep -q -- '--detach'; then
-        echo "note: berth compose up is not built in this tree; its half of the test waits for it"
-else
-        out=$(bc up -d 2>&1); rc=$?
-        expect_eq "berth compose up -d" "$rc" 0
-        out=$(dc1 ps 2>&1)
-        check "docker-compose ps lists berth's web container" grep -Eq '^iop-web-1 .* Up ' <<< "$out"
-        check "docker-compose ps lists berth's worker container" grep -Eq '^iop-worker-1 .* Up ' <<< "$out"
-        expect_contains "docker-compose logs reads it" "$(dc1 logs worker 2>&1)" "worker-line-1"
-        bc down -t 1 > /dev/null 2>&1
-        expect_eq "berth compose down" "$(b ps -aq)" ""
-fi
+out=$(bc up -d 2>&1); rc=$?
+expect_eq "berth compose up -d" "$rc" 0
+out=$(dc1 ps 2>&1)
+check "docker-compose ps lists berth's web container" grep -Eq '^iop-web-1 .* Up ' <<< "$out"
+check "docker-compose ps lists berth's worker container" grep -Eq '^iop-worker-1 .* Up ' <<< "$out"
+expect_contains "docker-compose logs reads it" "$(dc1 logs worker 2>&1)" "worker-line-1"
+bc down -t 1 > /dev/null 2>&1
+expect_eq "berth compose down" "$(b ps -aq)" ""
 finish

@@ -69,6 +69,23 @@ expect_contains "logs -f: the exit line" "$out" "chat-1 exited with code 5"
 expect_contains "logs -f: the exit line of the other" "$out" "chat-2 exited with code 0"
 b rm -f "$P-chat-1" "$P-chat-2" > /dev/null
 
+# -f follows a container started while it runs, and ends when all have stopped
+mk hold 1 busybox sh -c 'trap "exit 0" TERM; sleep 1000 & wait'
+dc logs -f hold late > "$T/follow.out" 2>&1 &
+fpid=$!
+BG_PIDS+=("$fpid")
+sleep 0.5
+mk late 1 busybox sh -c 'echo late-line; sleep 0.5; exit 2'
+for _ in $(seq 50); do grep -q 'late-1 exited' "$T/follow.out" && break; sleep 0.1; done
+b stop -t 2 "$P-hold-1" > /dev/null
+for _ in $(seq 50); do kill -0 "$fpid" 2> /dev/null || break; sleep 0.1; done
+check "logs -f: ends once every container followed has stopped" bash -c "! kill -0 $fpid 2> /dev/null"
+out=$(cat "$T/follow.out")
+expect_contains "logs -f: a container started later is followed" "$out" "late-1  | late-line"
+expect_contains "logs -f: and its exit told" "$out" "late-1 exited with code 2"
+expect_contains "logs -f: the first one's exit" "$out" "hold-1 exited with code 0"
+b rm -f "$P-hold-1" "$P-late-1" > /dev/null
+
 # --- ps -----------------------------------------------------------------------
 out=$(dc ps)
 expect_eq "ps: v2's columns" "$(head -1 <<< "$out" | tr -s ' ')" "NAME IMAGE COMMAND SERVICE CREATED STATUS PORTS"
@@ -166,4 +183,106 @@ expect_contains "wait: v2's line" "$out" "exited with status code 137"
 # --- logs -f prints nothing for a stopped container and returns ----------------
 out=$(dc logs -f job)
 expect_eq "logs -f on a stopped container" "$out" "job-1  | jobline"
+b rm -f $(b ps -aq) > /dev/null
+
+# --- a project from its file: berth compose up -d, then the commands -----------
+mkdir -p "$T/proj/ctx"
+port2=$(free_port)
+cat > "$T/proj/compose.yaml" << EOF
+services:
+  web:
+    image: busybox
+    command: sh -c 'echo web-says-hi; mkdir -p /srv; echo page > /srv/index.html; exec httpd -f -p 80 -h /srv'
+    ports:
+      - "127.0.0.1:$port2:80"
+  quiet:
+    image: busybox
+    attach: false
+    command: sh -c 'echo quiet-line; exec sleep 1000'
+  app:
+    build:
+      context: ./ctx
+      args:
+        GREETING: from-file
+        FROM_ENV:
+      target: final
+      labels:
+        org.example.built-by: compose
+    command: sh -c 'cat /greeting /from-env; exec sleep 1000'
+EOF
+cat > "$T/proj/ctx/Dockerfile" << 'EOF'
+FROM busybox AS base
+RUN echo never > /never
+FROM busybox AS final
+ARG GREETING
+ARG FROM_ENV
+RUN echo "$GREETING" > /greeting && echo "$FROM_ENV" > /from-env
+EOF
+pc() { (cd "$T/proj" && timeout 60 "$BERTH" -H "unix://$SOCK" compose "$@"); }
+out=$(FROM_ENV=env-value pc build -q 2>&1); rc=$?
+expect_eq "build -q: exit 0, nothing printed" "$rc:$out" "0:"
+expect_eq "build: the image named <project>-<service>, the args (KEY alone from the environment) and target" \
+        "$(b run --rm proj-app cat /greeting /from-env)" "from-file
+env-value"
+expect_eq "build: the labels" "$(b image inspect -f '{{index .Config.Labels "org.example.built-by"}}' proj-app)" "compose"
+check "build: the target stage only" bash -c "! $BERTH -H unix://$SOCK run --rm proj-app test -e /never"
+FROM_ENV=x pc build --build-arg GREETING=from-flag app > /dev/null 2>&1
+expect_eq "build --build-arg over the file's" "$(b run --rm proj-app cat /greeting)" "from-flag"
+pc build nosuch > /dev/null 2>&1
+expect_eq "build: an unknown service fails" "$?" 1
+expect_eq "pull --policy missing: nothing to fetch, no network" "$(pc pull -q --policy missing web quiet 2>&1; echo $?)" 0
+
+out=$(pc up -d 2>&1); rc=$?
+expect_eq "up -d" "$rc" 0
+expect_eq "ps from the project's directory" "$(pc ps --format '{{.Service}}' | tr '\n' ' ')" "app quiet web "
+pc ps nosuch > /dev/null 2>&1
+expect_eq "ps: a service not in the file fails" "$?" 1
+for _ in $(seq 50); do pc logs app 2> /dev/null | grep -q from-flag && break; sleep 0.2; done
+out=$(pc logs)
+expect_contains "logs: the attached services" "$out" "web-1  | web-says-hi"
+expect_contains "logs: the built one" "$out" "app-1  | from-flag"
+expect_not_contains "logs: not attach: false ones, unless named" "$out" "quiet-line"
+expect_eq "logs SERVICE names an attach: false one" "$(pc logs quiet)" "quiet-1  | quiet-line"
+expect_eq "port" "$(pc port web 80)" "127.0.0.1:$port2"
+expect_eq "exec" "$(pc exec -T web cat /srv/index.html)" "page"
+check "ls: the project and its file" grep -Eq "^proj +running\(3\) +$T/proj/compose.yaml\$" <<< "$(b compose ls)"
+pc down -t 1 > /dev/null 2>&1
+expect_eq "down: the project's containers gone" "$(b ps -aq)" ""
+
+# --- push and pull through a registry on 127.0.0.1 ------------------------------
+. "$(dirname "$0")/registry-lib.sh"
+rport=$(free_port)
+start_registry "$T/reg" "$rport" || fail "the registry did not start"
+R=127.0.0.1:$rport
+mkdir -p "$T/reg-proj/ctx"
+printf 'FROM busybox\nRUN echo pushed > /mark\n' > "$T/reg-proj/ctx/Dockerfile"
+cat > "$T/reg-proj/compose.yaml" << EOF
+services:
+  app:
+    image: $R/ops/app:1
+    build:
+      context: ./ctx
+      tags: ["$R/ops/app:extra"]
+  user:
+    image: $R/ops/app:1
+  gone:
+    image: $R/ops/missing:1
+    profiles: [broken]
+EOF
+rc() { (cd "$T/reg-proj" && timeout 60 "$BERTH" -H "unix://$SOCK" compose "$@"); }
+rc build -q > /dev/null 2>&1
+out=$(rc push -q 2>&1); code=$?
+expect_eq "push -q: exit 0, nothing printed" "$code:$out" "0:"
+expect_eq "push: the image and its build tags in the registry" \
+        "$(curl -s "http://$R/v2/ops/app/tags/list" | python3 -c 'import json,sys; print(" ".join(sorted(json.load(sys.stdin)["tags"])))')" "1 extra"
+b rmi -f "$R/ops/app:1" "$R/ops/app:extra" > /dev/null 2>&1
+out=$(rc pull -q user 2>&1); code=$?
+expect_eq "pull -q SERVICE: exit 0, nothing printed" "$code:$out" "0:"
+expect_eq "pull: the image is back" "$(b run --rm "$R/ops/app:1" cat /mark)" "pushed"
+out=$(rc pull user 2>&1)
+expect_contains "pull: a line per service" "$out" " user Pulled"
+rc --profile broken pull gone > /dev/null 2>&1
+expect_eq "pull: a missing image fails" "$?" 1
+rc --profile broken pull --ignore-pull-failures gone > /dev/null 2>&1
+expect_eq "pull --ignore-pull-failures" "$?" 0
 finish
