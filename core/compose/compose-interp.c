@@ -554,6 +554,9 @@ static int env_expand(const char *value, const json_t *lookup_env, json_t *out, 
 int compose_env_parse(const char *file, const char *text, const json_t *lookup_env, json_t *out,
                       struct berth_err *err)
 {
+        /* a UTF-8 byte order mark is no part of the first key */
+        if (startswith(text, "\xef\xbb\xbf"))
+                text += 3;
         _cleanup_free_ char *src = xasprintf("%s\n", text);
         const char *p = src;
         int line = 1, r;

@@ -289,6 +289,24 @@ static int read_text(struct ld *ld, const char *path, char **ret, size_t *ret_le
 
 /* Parse, unwrap tags; interpolation and validation come after. On error,
  * *d is left empty. */
+static void apply_resets(json_t *dict, const json_t *resets);
+
+/* One document of a file: a mapping (null: empty), its tags unwrapped. */
+static int doc_prepare(const char *path, json_t **doc, json_t *resets, struct berth_err *err)
+{
+        if (json_is_null(*doc)) {
+                json_decref(*doc);
+                *doc = json_object();
+        }
+        if (!json_is_object(*doc))
+                return err_set(err, -EINVAL, "%s: top-level object must be a mapping", path);
+        json_auto_t *p = json_array();
+        bool drop;
+        json_t *u = unwrap_tags(*doc, p, resets, &drop);
+        json_decref(u);
+        return 0;
+}
+
 static int doc_read(struct ld *ld, const char *path, struct doc *d, struct berth_err *err)
 {
         _cleanup_free_ char *text = NULL;
@@ -296,23 +314,36 @@ static int doc_read(struct ld *ld, const char *path, struct doc *d, struct berth
         int r = read_text(ld, path, &text, &len, err);
         if (r < 0)
                 return r;
-        r = compose_yaml_parse(path, text, len, &d->doc, &d->marks, err);
+        json_auto_t *docs = NULL;
+        r = compose_yaml_parse_all(path, text, len, &docs, &d->marks, err);
         if (r < 0)
                 return r;
         d->path = xstrdup(path);
-        if (json_is_null(d->doc)) {
-                json_decref(d->doc);
-                d->doc = json_object();
-        }
-        if (!json_is_object(d->doc)) {
-                doc_done(d);
-                return err_set(err, -EINVAL, "%s: top-level object must be a mapping", path);
-        }
         d->resets = json_array();
-        json_auto_t *p = json_array();
-        bool drop;
-        json_t *u = unwrap_tags(d->doc, p, d->resets, &drop);
-        json_decref(u);
+        d->doc = json_array_size(docs) ? json_incref(json_array_get(docs, 0)) : json_null();
+        r = doc_prepare(path, &d->doc, d->resets, err);
+        /* the documents of one file merge in order, as compose merges them;
+         * a later one's !reset and !override reach the earlier ones */
+        for (size_t i = 1; r >= 0 && i < json_array_size(docs); i++) {
+                json_t *next = json_incref(json_array_get(docs, i));
+                json_auto_t *resets = json_array();
+                r = doc_prepare(path, &next, resets, err);
+                if (r >= 0) {
+                        apply_resets(d->doc, resets);
+                        json_array_extend(d->resets, resets);
+                        json_t *m = NULL;
+                        r = compose_merge(d->doc, next, &m, err);
+                        if (r >= 0) {
+                                json_decref(d->doc);
+                                d->doc = m;
+                        }
+                }
+                json_decref(next);
+        }
+        if (r < 0) {
+                doc_done(d);
+                return r;
+        }
         return 0;
 }
 
@@ -1283,6 +1314,7 @@ static int resolve_env_files(json_t *doc, const char *workdir, const json_t *env
                         continue;
                 json_auto_t *list = to_seq(ef);
                 json_auto_t *vars = json_object();
+                json_t *environment = json_object_get(svc, "environment");
                 size_t i;
                 json_t *x;
                 json_array_foreach (list, i, x) {
@@ -1306,20 +1338,20 @@ static int resolve_env_files(json_t *doc, const char *workdir, const json_t *env
                                                "such file or directory",
                                                abs, abs);
                         }
-                        struct compose_interp dummy = {0};
-                        (void)dummy;
-                        /* earlier files and the project environment fill ${} */
-                        json_auto_t *lookup = json_deep_copy(vars);
+                        /* ${} in the file: the project environment first,
+                         * then the service's environment, then what the
+                         * files set so far (compose's order) */
+                        json_auto_t *lookup = json_deep_copy(env);
+                        json_auto_t *senv = environment ? to_map(environment) : json_object();
                         const char *ek;
                         json_t *ev;
-                        json_object_foreach ((json_t *)env, ek, ev)
-                                if (!json_object_get(lookup, ek))
+                        json_object_foreach (senv, ek, ev)
+                                if (json_is_string(ev) && !json_object_get(lookup, ek))
                                         json_object_set(lookup, ek, ev);
                         int r = compose_env_read(abs, lookup, raw, vars, err);
                         if (r < 0)
                                 return err_prefix(err, "service \"%s\"", name);
                 }
-                json_t *environment = json_object_get(svc, "environment");
                 json_auto_t *m = json_object();
                 const char *k;
                 json_t *v;

@@ -5,6 +5,7 @@
  * dependencies, resource names, env_file folded into environment). Also the
  * model's consumers that need nothing but the model: the writer, the
  * service hash and the dependency order. */
+#include "compose-interp.h"
 #include "compose-model.h"
 
 #include "base/sha256.h"
@@ -17,6 +18,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* --- small helpers ------------------------------------------------------ */
 
@@ -294,7 +296,7 @@ static int bytes_parse(const char *s, int64_t *ret)
                 end++;
         if (tolower((unsigned char)*end) == 'b')
                 end++;
-        if (*end)
+        if (*end || v * mul > 9.2e18)
                 return -EINVAL;
         *ret = (int64_t)(v * mul);
         return 0;
@@ -348,7 +350,7 @@ static int norm_bytes(struct norm *n, json_t *o, const char *k, const char *path
                 const char *s = json_string_value(v);
                 if (parse_int64(s, &b) < 0 && bytes_parse(s, &b) < 0)
                         return fail(n, path, "invalid size for %s: \"%s\"", k, s);
-        } else if (json_is_real(v)) {
+        } else if (json_is_real(v) && fabs(json_real_value(v)) < 9.2e18) {
                 b = (int64_t)json_real_value(v);
         } else {
                 return fail(n, path, "%s must be a string or number", k);
@@ -375,6 +377,8 @@ static int norm_cpus(struct norm *n, json_t *o, const char *k, const char *path)
         } else {
                 return fail(n, path, "%s must be a string or number", k);
         }
+        if (!isfinite(d) || fabs(d) > 1e15)
+                return fail(n, path, "invalid value for %s", k);
         float f = (float)d;
         if (f == floorf(f) && fabsf(f) < 1e15f)
                 json_object_set_new(o, k, json_integer((json_int_t)f));
@@ -405,7 +409,8 @@ static int norm_int(struct norm *n, json_t *o, const char *k, const char *path)
                 json_object_set_new(o, k, json_integer(i));
                 return 0;
         }
-        if (json_is_real(v) && json_real_value(v) == floor(json_real_value(v))) {
+        if (json_is_real(v) && json_real_value(v) == floor(json_real_value(v)) &&
+            fabs(json_real_value(v)) < 9.2e18) {
                 json_object_set_new(o, k, json_integer((json_int_t)json_real_value(v)));
                 return 0;
         }
@@ -1013,6 +1018,12 @@ static int norm_volume_long(struct norm *n, json_t *vol, const char *path)
                 if (json_is_true(json_object_get(b, "create_host_path")))
                         json_object_del(b, "create_host_path");
         }
+        json_t *vv = json_object_get(vol, "volume");
+        if (r == 0 && json_is_object(vv)) {
+                r = norm_bool(n, vv, "nocopy", path, true);
+                if (r == 0)
+                        r = norm_mapping(n, vv, "labels", path);
+        }
         json_t *t = json_object_get(vol, "tmpfs");
         if (r == 0 && json_is_object(t)) {
                 r = norm_bytes(n, t, "size", path);
@@ -1057,208 +1068,6 @@ static int norm_volumes(struct norm *n, json_t *svc, const char *path)
 
 /* --- env_file ----------------------------------------------------------- */
 
-/* The interpolation lookup for env_file values: the project environment
- * first, then the service's environment, then what the file set above. */
-struct env_lookup {
-        const json_t *project, *service, *file;
-};
-
-static const char *env_get(const struct env_lookup *l, const char *k)
-{
-        const char *v = json_string_value(json_object_get(l->project, k));
-        if (!v)
-                v = json_string_value(json_object_get(l->service, k));
-        if (!v)
-                v = json_string_value(json_object_get(l->file, k));
-        return v;
-}
-
-static bool name_char(char c, bool first)
-{
-        return c == '_' || isalpha((unsigned char)c) || (!first && isdigit((unsigned char)c));
-}
-
-/* $VAR, ${VAR}, ${VAR:-d}, ${VAR-d}, ${VAR:+a}, ${VAR+a}; the rest is kept. */
-static char *env_expand(const char *s, const struct env_lookup *l)
-{
-        size_t cap = strlen(s) + 64, w = 0;
-        char *out = xmalloc(cap);
-#define PUT(str, len)                             \
-        do {                                      \
-                size_t l_ = (len);                \
-                if (w + l_ + 1 > cap) {           \
-                        cap = (w + l_ + 1) * 2;   \
-                        out = xrealloc(out, cap); \
-                }                                 \
-                memcpy(out + w, (str), l_);       \
-                w += l_;                          \
-        } while (0)
-        for (const char *p = s; *p;) {
-                if (p[0] != '$') {
-                        PUT(p, 1);
-                        p++;
-                        continue;
-                }
-                if (p[1] == '{') {
-                        const char *q = p + 2, *nb = q;
-                        while (name_char(*q, q == nb))
-                                q++;
-                        _cleanup_free_ char *name = xstrndup(nb, (size_t)(q - nb));
-                        const char *close = strchr(q, '}');
-                        if (!*name || !close) {
-                                PUT(p, 1);
-                                p++;
-                                continue;
-                        }
-                        _cleanup_free_ char *arg = xstrndup(q, (size_t)(close - q));
-                        if (*arg && !strchr(":-+?", arg[0])) {
-                                /* not a variable expression: kept as written */
-                                PUT(p, 1);
-                                p++;
-                                continue;
-                        }
-                        const char *val = env_get(l, name);
-                        const char *res = val ? val : "";
-                        _cleanup_free_ char *sub = NULL;
-                        if (startswith(arg, ":-") || startswith(arg, "-")) {
-                                bool colon = arg[0] == ':';
-                                if (!val || (colon && !*val))
-                                        res = sub = env_expand(arg + (colon ? 2 : 1), l);
-                        } else if (startswith(arg, ":+") || startswith(arg, "+")) {
-                                bool colon = arg[0] == ':';
-                                res = (val && (!colon || *val))
-                                          ? (sub = env_expand(arg + (colon ? 2 : 1), l))
-                                          : "";
-                        }
-                        PUT(res, strlen(res));
-                        p = close + 1;
-                        continue;
-                }
-                if (name_char(p[1], true)) {
-                        const char *q = p + 1;
-                        while (name_char(*q, q == p + 1))
-                                q++;
-                        _cleanup_free_ char *name = xstrndup(p + 1, (size_t)(q - p - 1));
-                        const char *val = env_get(l, name);
-                        if (val)
-                                PUT(val, strlen(val));
-                        p = q;
-                        continue;
-                }
-                PUT(p, 1);
-                p++;
-        }
-#undef PUT
-        out[w] = 0;
-        return out;
-}
-
-/* The env-file syntax (compose-go's dotenv): # comments, optional
- * "export ", KEY=VALUE with unquoted values ending at " #", '...' literal,
- * "..." with escapes over several lines, KEY alone taken from the lookup
- * when set. raw: every line is KEY=VALUE verbatim. */
-static int envfile_parse(const char *text, bool raw, const struct env_lookup *l, json_t *vars,
-                         const char *file, struct berth_err *err)
-{
-        const char *p = text;
-        if (startswith(p, "\xef\xbb\xbf"))
-                p += 3;
-        unsigned line = 0;
-        while (*p) {
-                line++;
-                const char *eol = strchr(p, '\n');
-                if (!eol)
-                        eol = p + strlen(p);
-                const char *s = p;
-                while (s < eol && (*s == ' ' || *s == '\t'))
-                        s++;
-                if (s == eol || *s == '#' || *s == '\r') {
-                        p = *eol ? eol + 1 : eol;
-                        continue;
-                }
-                if (!raw && strncmp(s, "export ", 7) == 0)
-                        for (s += 7; *s == ' '; s++)
-                                ;
-                const char *k = s;
-                while (s < eol && *s != '=' && *s != ' ' && *s != '\t' && *s != '\r')
-                        s++;
-                _cleanup_free_ char *key = xstrndup(k, (size_t)(s - k));
-                while (s < eol && (*s == ' ' || *s == '\t'))
-                        s++;
-                if (s == eol || *s == '\r') {
-                        const char *v = env_get(l, key);
-                        if (v)
-                                json_object_set_new(vars, key, json_string(v));
-                        p = *eol ? eol + 1 : eol;
-                        continue;
-                }
-                if (*s != '=' || !*key)
-                        return err_set(err, -EINVAL,
-                                       "failed to read %s: line %u: unexpected character \"%c\" in "
-                                       "variable name",
-                                       file, line, *s);
-                s++;
-                if (raw) {
-                        const char *e = eol;
-                        if (e > s && e[-1] == '\r')
-                                e--;
-                        json_object_set_new(vars, key, json_stringn(s, (size_t)(e - s)));
-                        p = *eol ? eol + 1 : eol;
-                        continue;
-                }
-                while (s < eol && (*s == ' ' || *s == '\t'))
-                        s++;
-                _cleanup_free_ char *val = NULL;
-                if (*s == '\'' || *s == '"') {
-                        char q = *s++;
-                        size_t cap = strlen(s) + 1, w = 0;
-                        val = xmalloc(cap);
-                        for (; *s && *s != q; s++) {
-                                if (q == '"' && *s == '\\' && s[1]) {
-                                        s++;
-                                        char c = *s == 'n'   ? '\n'
-                                                 : *s == 't' ? '\t'
-                                                 : *s == 'r' ? '\r'
-                                                             : *s;
-                                        if (!strchr("ntr\\\"$", *s))
-                                                val[w++] = '\\';
-                                        val[w++] = c;
-                                        continue;
-                                }
-                                if (*s == '\n')
-                                        line++;
-                                val[w++] = *s;
-                        }
-                        if (*s != q)
-                                return err_set(
-                                    err, -EINVAL,
-                                    "failed to read %s: line %u: unterminated quoted value", file,
-                                    line);
-                        val[w] = 0;
-                        eol = strchr(s, '\n');
-                        if (!eol)
-                                eol = s + strlen(s);
-                        if (q == '"') {
-                                char *x = env_expand(val, l);
-                                free(val);
-                                val = x;
-                        }
-                } else {
-                        const char *e = s;
-                        while (e < eol && *e != '\r' &&
-                               !(*e == '#' && e > s && isspace((unsigned char)e[-1])))
-                                e++;
-                        while (e > s && isspace((unsigned char)e[-1]))
-                                e--;
-                        _cleanup_free_ char *raw_val = xstrndup(s, (size_t)(e - s));
-                        val = env_expand(raw_val, l);
-                }
-                json_object_set_new(vars, key, json_string(val));
-                p = *eol ? eol + 1 : eol;
-        }
-        return 0;
-}
-
 /* env_file entries read and folded under environment (environment wins,
  * later files win over earlier ones); the key is dropped afterwards, as
  * `docker compose config` and `up` do. */
@@ -1275,8 +1084,14 @@ static int norm_env_file(struct norm *n, json_t *svc, const char *path)
         else if (!json_is_array(v))
                 return fail(n, path, "env_file must be a string or a list");
         json_t *env = json_object_get(svc, "environment");
+        /* values interpolate from the project environment first, then the
+         * service's (compose_env_read adds what the file set so far) */
+        _cleanup_json_ json_t *lookup = json_object();
+        if (env)
+                json_object_update(lookup, env);
+        if (json_is_object(n->ctx->environment))
+                json_object_update(lookup, (json_t *)n->ctx->environment);
         _cleanup_json_ json_t *vars = json_object();
-        struct env_lookup l = {n->ctx->environment, env, vars};
         size_t i;
         json_t *e;
         json_array_foreach (list, i, e) {
@@ -1287,8 +1102,11 @@ static int norm_env_file(struct norm *n, json_t *svc, const char *path)
                 } else if (json_is_object(e)) {
                         file = json_string_value(json_object_get(e, "path"));
                         json_t *req = json_object_get(e, "required");
+                        bool b;
                         if (json_is_boolean(req))
                                 required = json_is_true(req);
+                        else if (json_is_string(req) && parse_bool(json_string_value(req), &b) == 0)
+                                required = b;
                         raw = streq_ptr(json_string_value(json_object_get(e, "format")), "raw");
                 } else {
                         file = NULL;
@@ -1296,17 +1114,14 @@ static int norm_env_file(struct norm *n, json_t *svc, const char *path)
                 if (!file)
                         return fail(n, path, "env_file[%zu]: path is required", i);
                 _cleanup_free_ char *abs = file_path(n->ctx, file);
-                _cleanup_free_ char *text = NULL;
-                int r = read_full_file(abs, &text, NULL);
-                if (r == -ENOENT && !required)
-                        continue;
-                if (r == -ENOENT)
+                if (access(abs, F_OK) < 0) {
+                        if (!required)
+                                continue;
                         return err_set(n->err, -ENOENT,
                                        "env file %s not found: stat %s: no such file or directory",
                                        abs, abs);
-                if (r < 0)
-                        return err_errno(n->err, r, "read env file %s", abs);
-                r = envfile_parse(text, raw, &l, vars, abs, n->err);
+                }
+                int r = compose_env_read(abs, lookup, raw, vars, n->err);
                 if (r < 0)
                         return r;
         }
@@ -1899,18 +1714,15 @@ static int norm_service(struct norm *n, const char *name, json_t *svc, bool *use
                 if ((r = norm_string_list(n, svc, "label_file", path)) < 0)
                         return r;
                 _cleanup_json_ json_t *vars = json_object();
-                struct env_lookup l = {NULL, NULL, vars};
                 size_t i;
                 json_t *e;
                 json_array_foreach (json_object_get(svc, "label_file"), i, e) {
                         _cleanup_free_ char *abs = file_path(n->ctx, json_string_value(e));
-                        _cleanup_free_ char *text = NULL;
-                        r = read_full_file(abs, &text, NULL);
-                        if (r == -ENOENT)
+                        if (access(abs, F_OK) < 0)
                                 return err_set(n->err, -ENOENT, "label file %s not found", abs);
-                        if (r < 0)
-                                return err_errno(n->err, r, "read label file %s", abs);
-                        if ((r = envfile_parse(text, false, &l, vars, abs, n->err)) < 0)
+                        /* earlier files' labels are what later ones interpolate from */
+                        _cleanup_json_ json_t *lookup = json_deep_copy(vars);
+                        if ((r = compose_env_read(abs, lookup, false, vars, n->err)) < 0)
                                 return r;
                 }
                 json_object_del(svc, "label_file");

@@ -330,13 +330,7 @@ static json_t *copy_marked(struct reader *rd, json_t *v)
 
 static bool tag_is(const yaml_char_t *tag, const char *name)
 {
-        if (!tag)
-                return false;
-        const char *t = (const char *)tag;
-        if (streq(t, name))
-                return true;
-        /* "!reset" may come as the full local tag */
-        return false;
+        return tag && streq((const char *)tag, name);
 }
 
 static json_t *wrap_tag(const yaml_char_t *tag, json_t *v)
@@ -548,15 +542,15 @@ static int read_node(struct reader *rd, yaml_event_t *ev, json_t **ret, struct b
                 tag = ev->data.scalar.tag;
                 bool quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
                 const char *t = (const char *)tag;
-                if (t && (streq(t, YAML_STR_TAG) || streq(t, "!!str")))
+                /* !reset and !override wrap what they tag, typed as usual;
+                 * any other tag of the document's own (and "!") makes a
+                 * string, as a quoted scalar is */
+                bool ours = tag_is(tag, "!reset") || tag_is(tag, "!override");
+                if (t && streq(t, YAML_STR_TAG))
                         v = json_string(s);
                 else if (t && streq(t, YAML_NULL_TAG))
                         v = json_null();
-                else if (quoted || (t && !streq(t, "!") && !tag_is(tag, "!reset") &&
-                                    !tag_is(tag, "!override") && t[0] == '!'))
-                        v = json_string(s);
-                else if (t && !tag_is(tag, "!reset") && !tag_is(tag, "!override") &&
-                         !startswith(t, "tag:yaml.org,2002:"))
+                else if (quoted || (t && !ours && !startswith(t, "tag:yaml.org,2002:")))
                         v = json_string(s);
                 else
                         v = plain_scalar(s);
@@ -597,12 +591,26 @@ static int read_node(struct reader *rd, yaml_event_t *ev, json_t **ret, struct b
         return 0;
 }
 
-int compose_yaml_parse(const char *file, const char *text, size_t len, json_t **ret,
-                       struct compose_marks **ret_marks, struct berth_err *err)
+static void anchors_clear(struct reader *rd)
+{
+        for (size_t i = 0; i < rd->n_anchors; i++) {
+                free(rd->anchors[i].name);
+                json_decref(rd->anchors[i].node);
+        }
+        free(rd->anchors);
+        rd->anchors = NULL;
+        rd->n_anchors = 0;
+}
+
+/* The documents of a stream: one (all: false; a second one is an error),
+ * or every one into a JSON array (all: true). */
+static int parse_stream(const char *file, const char *text, size_t len, bool all, json_t **ret,
+                        struct compose_marks **ret_marks, struct berth_err *err)
 {
         struct reader rd = {.file = file};
         rd.marks = xzalloc(sizeof(*rd.marks));
         rd.marks->file = xstrdup(file);
+        json_auto_t *docs = json_array();
         json_t *doc = NULL;
         int r = 0;
 
@@ -622,16 +630,21 @@ int compose_yaml_parse(const char *file, const char *text, size_t len, json_t **
                         done = true;
                         break;
                 case YAML_DOCUMENT_START_EVENT:
-                        if (doc) {
+                        if (json_array_size(docs) && !all) {
                                 r = err_set(err, -EBADMSG,
                                             "%s:%zu: only one YAML document is supported", file,
                                             ev.start_mark.line + 1);
                                 done = true;
                         }
                         in_doc = true;
+                        doc = NULL;
                         break;
                 case YAML_DOCUMENT_END_EVENT:
                         in_doc = false;
+                        /* an empty document is null; anchors end with it */
+                        json_array_append_new(docs, doc ?: json_null());
+                        doc = NULL;
+                        anchors_clear(&rd);
                         break;
                 case YAML_STREAM_START_EVENT:
                         break;
@@ -650,24 +663,33 @@ int compose_yaml_parse(const char *file, const char *text, size_t len, json_t **
                 yaml_event_delete(&ev);
         }
         yaml_parser_delete(&rd.parser);
-        for (size_t i = 0; i < rd.n_anchors; i++) {
-                free(rd.anchors[i].name);
-                json_decref(rd.anchors[i].node);
-        }
-        free(rd.anchors);
+        anchors_clear(&rd);
+        json_decref(doc);
         if (r < 0) {
-                json_decref(doc);
                 compose_marks_free(rd.marks);
                 return r;
         }
-        if (!doc)
-                doc = json_null();
-        *ret = doc;
+        if (all)
+                *ret = json_incref(docs);
+        else
+                *ret = json_array_size(docs) ? json_incref(json_array_get(docs, 0)) : json_null();
         if (ret_marks)
                 *ret_marks = rd.marks;
         else
                 compose_marks_free(rd.marks);
         return 0;
+}
+
+int compose_yaml_parse(const char *file, const char *text, size_t len, json_t **ret,
+                       struct compose_marks **ret_marks, struct berth_err *err)
+{
+        return parse_stream(file, text, len, false, ret, ret_marks, err);
+}
+
+int compose_yaml_parse_all(const char *file, const char *text, size_t len, json_t **ret,
+                           struct compose_marks **ret_marks, struct berth_err *err)
+{
+        return parse_stream(file, text, len, true, ret, ret_marks, err);
 }
 
 /* ---- the writer ---- */

@@ -35,4 +35,10 @@ void compose_marks_free(struct compose_marks *m);
  * where YAML needs it (as go-yaml v3 writes them). */
 int compose_yaml_write(const json_t *v, FILE *f, struct berth_err *err);
 
+/* Every document of a stream, as a JSON array (a compose file may hold
+ * several, which compose merges in order); anchors end with their
+ * document. */
+int compose_yaml_parse_all(const char *file, const char *text, size_t len, json_t **ret,
+                           struct compose_marks **ret_marks, struct berth_err *err);
+
 #endif

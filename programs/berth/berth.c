@@ -164,6 +164,7 @@ int cli_fail(const struct berth_err *err)
         case ECONNREFUSED:
         case ETIMEDOUT:
         case EPROTO:
+        case EBADMSG: /* a file the user wrote is wrong: the message names it */
                 fprintf(stderr, "%s\n", err->msg);
                 break;
         case ENOENT:

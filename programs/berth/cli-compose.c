@@ -187,8 +187,12 @@ int compose_project(struct compose_cli *cc, struct compose_project **ret, struct
 {
         if (!cc->project) {
                 int r = compose_load(&cc->opts, &cc->project, err);
-                if (r < 0)
-                        return r;
+                if (r < 0) {
+                        /* the loader's words, printed as compose prints them
+                         * (cli_fail: not a daemon's answer) */
+                        err->code = -EBADMSG;
+                        return -EBADMSG;
+                }
                 size_t i;
                 json_t *w;
                 json_array_foreach (cc->project->warnings, i, w)

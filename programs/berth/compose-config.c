@@ -304,7 +304,8 @@ int compose_cmd_config(struct cli *cli, struct cli_args *a)
                 o.no_interpolate = true;
                 o.profiles = all_profiles;
         }
-        o.no_normalize = cli_flag(a, "no-normalize");
+        /* compose's config does not normalize under --compatibility */
+        o.no_normalize = cli_flag(a, "no-normalize") || o.compatibility;
         o.no_path_resolution = cli_flag(a, "no-path-resolution");
         _cleanup_(strv_freep) char **services = NULL;
         if (a->n_pos) {
@@ -352,8 +353,6 @@ int compose_cmd_config(struct cli *cli, struct cli_args *a)
                         fprintf(stderr, "no such service: %s\n", *s);
                         return 1;
                 }
-        if (services && !o.no_interpolate && !cli_flag(a, "variables"))
-                select_services(p->model, services);
 
         _cleanup_fclose_ FILE *file = NULL;
         FILE *f = stdout;
@@ -380,6 +379,9 @@ int compose_cmd_config(struct cli *cli, struct cli_args *a)
                 print_keys(json_object_get(model, "networks"), f);
                 return 0;
         }
+        /* the lists above are of the whole project, as compose prints them */
+        if (services && !o.no_interpolate && !cli_flag(a, "variables"))
+                select_services(p->model, services);
         if (cli_flag(a, "profiles")) {
                 json_auto_t *set = json_object();
                 const json_t *groups[] = {json_object_get(model, "services"), p->disabled};

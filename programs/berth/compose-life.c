@@ -4,7 +4,10 @@
  * on them: start in dependency order (dependencies first, waiting on their
  * depends_on conditions), stop in the reverse order, the containers of one
  * level of the graph in parallel; progress on stderr as v2's plain mode
- * prints it (" Container demo-web-1  Stopping").
+ * prints it (" Container demo-web-1  Stopping"). With the project's files,
+ * start copies the secrets and configs given by environment or content in
+ * again, and the post_start and pre_stop hooks run around start, stop and
+ * restart.
  *
  * The project is the compose files' when they load; with -p alone (or
  * COMPOSE_PROJECT_NAME when the files do not load) it is rebuilt from the
@@ -126,9 +129,12 @@ static json_t *model_from_labels(const char *name, const json_t *containers)
         return json_pack("{s:s, s:o}", "name", name, "services", services);
 }
 
-static int life_open(struct compose_cli *cc, struct life *l, struct berth_err *err)
+static int life_open(struct compose_cli *cc, struct life *l, char **services, struct berth_err *err)
 {
         *l = (struct life){.cc = cc};
+        /* services named on the command line have their profiles enabled */
+        if (services && services[0] && !cc->opts.services)
+                cc->opts.services = services;
         bool files = cc->opts.files && cc->opts.files[0];
         int r;
         if (files || !(cc->opts.project_name && *cc->opts.project_name)) {
@@ -339,6 +345,16 @@ static void event(const struct compose_cli *cc, const char *name, const char *st
 
 /* An Engine API call; the daemon's refusals read as the docker CLI prints
  * them. */
+static int api_body(struct client *c, const char *method, const char *path, json_t *body,
+                    json_t **ret, struct berth_err *err)
+{
+        long status = 0;
+        int r = client_json(c, method, path, body, &status, ret, err);
+        if (r < 0 && status >= 400)
+                return err_wrap(err, r, "Error response from daemon");
+        return r;
+}
+
 static int api(struct client *c, const char *method, const char *path, json_t **ret,
                struct berth_err *err)
 {
@@ -347,6 +363,12 @@ static int api(struct client *c, const char *method, const char *path, json_t **
         if (r < 0 && status >= 400)
                 return err_wrap(err, r, "Error response from daemon");
         return r;
+}
+
+static void sleep_ms(int ms)
+{
+        struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
 }
 
 /* --- parallel jobs ------------------------------------------------------------- */
@@ -362,6 +384,7 @@ typedef int (*job_fn)(struct runner *rn, struct client *c, struct job *j);
 
 struct runner {
         struct compose_cli *cc;
+        const json_t *services; /* the model's, for the hooks; NULL from labels */
         job_fn fn;
         const char *query; /* per verb: "?t=5", "?signal=SIGKILL" ... */
         struct job *jobs;
@@ -398,16 +421,22 @@ static void *worker(void *arg)
 /* Run fn on every container of the list, --parallel at a time; the first
  * failure (in list order) is returned, after all have run as v2's errgroup
  * lets them. */
-static int run_jobs(struct compose_cli *cc, const json_t *ctrs, job_fn fn, const char *query,
+static int run_jobs(struct life *l, const json_t *ctrs, job_fn fn, const char *query,
                     struct berth_err *err)
 {
+        struct compose_cli *cc = l->cc;
         size_t n = json_array_size(ctrs);
         if (!n)
                 return 0;
         _cleanup_free_ struct job *jobs = xzalloc(n * sizeof(*jobs));
         for (size_t i = 0; i < n; i++)
                 jobs[i].ctr = json_array_get(ctrs, i);
-        struct runner rn = {.cc = cc, .fn = fn, .query = query, .jobs = jobs, .n = n};
+        struct runner rn = {.cc = cc,
+                            .services = l->project ? services_of(l) : NULL,
+                            .fn = fn,
+                            .query = query,
+                            .jobs = jobs,
+                            .n = n};
         pthread_mutex_init(&rn.lock, NULL);
         size_t nt = n;
         if (cc->parallel > 0 && (size_t)cc->parallel < nt)
@@ -436,54 +465,132 @@ static char *ctr_path(const struct job *j, const char *verb, const char *query)
         return xasprintf("/containers/%s%s%s", strempty(id), verb, strempty(query));
 }
 
-/* A verb with a Working and a Done event around one POST. */
+/* The service's post_start or pre_stop hooks, exec'd in the container one
+ * after the other (v2's runHook, detached): an exit status other than 0
+ * fails the verb. */
+static int run_hooks(struct runner *rn, struct client *c, struct job *j, const char *kind)
+{
+        const char *svc = ctr_service(j->ctr);
+        json_t *hooks = json_object_get(json_object_get(rn->services, strempty(svc)), kind);
+        if (!json_array_size(hooks) || rn->cc->dry_run)
+                return 0;
+        const char *id = json_string_value(json_object_get(j->ctr, "Id"));
+        size_t i;
+        json_t *h;
+        json_array_foreach (hooks, i, h) {
+                json_t *cmd = json_object_get(h, "command");
+                json_auto_t *body = json_pack(
+                    "{s:s, s:b, s:s, s:O, s:b, s:b}", "User",
+                    strempty(json_string_value(json_object_get(h, "user"))), "Privileged",
+                    json_is_true(json_object_get(h, "privileged")), "WorkingDir",
+                    strempty(json_string_value(json_object_get(h, "working_dir"))), "Cmd",
+                    json_is_array(cmd) ? cmd : json_null(), "AttachStdout", 0, "AttachStderr", 0);
+                if (json_is_string(cmd))
+                        json_object_set_new(
+                            body, "Cmd",
+                            json_pack("[s,s,s]", "/bin/sh", "-c", json_string_value(cmd)));
+                json_t *env = json_array();
+                const char *k;
+                json_t *v;
+                json_object_foreach (json_object_get(h, "environment"), k, v)
+                        json_array_append_new(
+                            env, json_is_string(v) ? json_sprintf("%s=%s", k, json_string_value(v))
+                                                   : json_string(k));
+                json_object_set_new(body, "Env", env);
+                _cleanup_free_ char *path = xasprintf("/containers/%s/exec", strempty(id));
+                json_auto_t *res = NULL;
+                int r = api_body(c, "POST", path, body, &res, &j->err);
+                if (r < 0)
+                        return r;
+                const char *eid = json_string_value(json_object_get(res, "Id"));
+                if (!eid)
+                        return err_set(&j->err, -EPROTO, "exec create: no Id");
+                _cleanup_free_ char *sp = xasprintf("/exec/%s/start", eid);
+                json_auto_t *sb = json_pack("{s:b, s:b}", "Detach", 1, "Tty", 0);
+                if ((r = api_body(c, "POST", sp, sb, NULL, &j->err)) < 0)
+                        return r;
+                _cleanup_free_ char *ip = xasprintf("/exec/%s/json", eid);
+                for (;;) {
+                        json_auto_t *st = NULL;
+                        if ((r = api(c, "GET", ip, &st, &j->err)) < 0)
+                                return r;
+                        if (!json_is_true(json_object_get(st, "Running"))) {
+                                int64_t code = json_integer_value(json_object_get(st, "ExitCode"));
+                                if (code != 0)
+                                        return err_set(&j->err, -ECHILD,
+                                                       "%s hook exited with status %lld",
+                                                       strempty(svc), (long long)code);
+                                break;
+                        }
+                        sleep_ms(100);
+                }
+        }
+        return 0;
+}
+
+/* A verb with a Working and a Done event around one POST, and the hooks
+ * that go before (pre_stop) and after (post_start) it. */
 static int post_verb(struct runner *rn, struct client *c, struct job *j, const char *verb,
-                     const char *working, const char *done, const char *failed)
+                     const char *working, const char *done, const char *failed,
+                     const char *hook_before, const char *hook_after)
 {
         const char *name = ctr_name(j->ctr);
+        int r;
         if (working)
                 event(rn->cc, name, working);
+        if (hook_before && (r = run_hooks(rn, c, j, hook_before)) < 0) {
+                /* the container is not running (anymore): nothing to stop */
+                if (r == -ENOENT || r == -EEXIST) {
+                        err_clear(&j->err);
+                        return 0;
+                }
+                return r;
+        }
         if (!rn->cc->dry_run) {
                 _cleanup_free_ char *path = ctr_path(j, verb, rn->query);
-                int r = api(c, "POST", path, NULL, &j->err);
+                r = api(c, "POST", path, NULL, &j->err);
                 if (r < 0) {
                         if (failed)
                                 event(rn->cc, name, failed);
                         return r;
                 }
         }
+        if (hook_after && (r = run_hooks(rn, c, j, hook_after)) < 0)
+                return r;
         event(rn->cc, name, done);
         return 0;
 }
 
 static int job_start(struct runner *rn, struct client *c, struct job *j)
 {
-        return post_verb(rn, c, j, "/start", "Starting", "Started", NULL);
+        return post_verb(rn, c, j, "/start", "Starting", "Started", NULL, NULL, "post_start");
 }
 
 static int job_stop(struct runner *rn, struct client *c, struct job *j)
 {
-        return post_verb(rn, c, j, "/stop", "Stopping", "Stopped", "Error while Stopping");
+        return post_verb(rn, c, j, "/stop", "Stopping", "Stopped", "Error while Stopping",
+                         "pre_stop", NULL);
 }
 
 static int job_restart(struct runner *rn, struct client *c, struct job *j)
 {
-        return post_verb(rn, c, j, "/restart", "Restarting", "Started", NULL);
+        return post_verb(rn, c, j, "/restart", "Restarting", "Started", NULL, "pre_stop",
+                         "post_start");
 }
 
 static int job_kill(struct runner *rn, struct client *c, struct job *j)
 {
-        return post_verb(rn, c, j, "/kill", "Killing", "Killed", "Error while Killing");
+        return post_verb(rn, c, j, "/kill", "Killing", "Killed", "Error while Killing", NULL, NULL);
 }
 
 static int job_pause(struct runner *rn, struct client *c, struct job *j)
 {
-        return post_verb(rn, c, j, "/pause", NULL, "Paused", NULL);
+        return post_verb(rn, c, j, "/pause", NULL, "Paused", NULL, NULL, NULL);
 }
 
 static int job_unpause(struct runner *rn, struct client *c, struct job *j)
 {
-        return post_verb(rn, c, j, "/unpause", NULL, "Unpaused", NULL);
+        return post_verb(rn, c, j, "/unpause", NULL, "Unpaused", NULL, NULL, NULL);
 }
 
 static int job_remove(struct runner *rn, struct client *c, struct job *j)
@@ -502,12 +609,6 @@ static int job_remove(struct runner *rn, struct client *c, struct job *j)
 }
 
 /* --- waiting on dependencies --------------------------------------------------- */
-
-static void sleep_ms(int ms)
-{
-        struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
-}
 
 static int inspect(struct compose_cli *cc, const json_t *ctr, json_t **ret, struct berth_err *err)
 {
@@ -718,7 +819,7 @@ static int run_verb(struct cli *cli, struct cli_args *a, verb_fn fn)
 {
         struct berth_err err = {0};
         struct life l;
-        int r = life_open(compose_cli(cli), &l, &err);
+        int r = life_open(compose_cli(cli), &l, a->pos, &err);
         if (r == 0)
                 r = fn(&l, a, &err);
         life_close(&l);
@@ -808,7 +909,7 @@ static int do_start(struct life *l, struct cli_args *a, struct berth_err *err)
                 }
                 if ((r = copy_files(l, todo, err)) < 0)
                         return r;
-                if ((r = run_jobs(l->cc, todo, job_start, NULL, err)) < 0)
+                if ((r = run_jobs(l, todo, job_start, NULL, err)) < 0)
                         return r;
         }
         if (cli_flag(a, "wait") && !l->cc->dry_run) {
@@ -841,7 +942,7 @@ static int stop_services(struct life *l, char **names, const char *timeout, stru
                         json_auto_t *ctrs = containers_of(l->containers, json_string_value(s));
                         json_array_extend(todo, ctrs);
                 }
-                if ((r = run_jobs(l->cc, todo, job_stop, query, err)) < 0)
+                if ((r = run_jobs(l, todo, job_stop, query, err)) < 0)
                         return r;
         }
         return 0;
@@ -878,7 +979,7 @@ static int do_restart(struct life *l, struct cli_args *a, struct berth_err *err)
                         json_auto_t *ctrs = containers_of(l->containers, svc);
                         json_array_extend(todo, ctrs);
                 }
-                if ((r = run_jobs(l->cc, todo, job_restart, query, err)) < 0)
+                if ((r = run_jobs(l, todo, job_restart, query, err)) < 0)
                         return r;
         }
         return 0;
@@ -955,7 +1056,7 @@ static int do_rm(struct life *l, struct cli_args *a, struct berth_err *err)
         fflush(stdout);
         _cleanup_free_ char *query =
             xasprintf("?v=%d&force=%d", cli_flag(a, "volumes") ? 1 : 0, force ? 1 : 0);
-        return run_jobs(cc, stopped, job_remove, query, err);
+        return run_jobs(l, stopped, job_remove, query, err);
 }
 
 int compose_cmd_rm(struct cli *cli, struct cli_args *a)
@@ -965,10 +1066,14 @@ int compose_cmd_rm(struct cli *cli, struct cli_args *a)
 
 static int do_kill(struct life *l, struct cli_args *a, struct berth_err *err)
 {
+        /* the names are checked against the model */
+        json_auto_t *selected = NULL;
+        int r = select_services(l, a->pos, SELECT_EXACT, false, &selected, err);
+        if (r < 0)
+                return r;
         /* running containers, one-offs too */
         json_auto_t *running = NULL;
-        int r = compose_containers(l->cc, NULL, false, true, &running, err);
-        if (r < 0)
+        if ((r = compose_containers(l->cc, NULL, false, true, &running, err)) < 0)
                 return r;
         json_auto_t *todo = json_array();
         size_t i;
@@ -987,7 +1092,7 @@ static int do_kill(struct life *l, struct cli_args *a, struct berth_err *err)
         }
         _cleanup_free_ char *esc = cli_escape(cli_str(a, "signal"));
         _cleanup_free_ char *query = xasprintf("?signal=%s", esc);
-        return run_jobs(l->cc, todo, job_kill, query, err);
+        return run_jobs(l, todo, job_kill, query, err);
 }
 
 int compose_cmd_kill(struct cli *cli, struct cli_args *a)
@@ -1003,7 +1108,7 @@ static int pause_or_unpause(struct life *l, struct cli_args *a, job_fn fn, struc
             (r = compose_containers(l->cc, NULL, false, false, &running, err)) < 0)
                 return r;
         json_auto_t *todo = containers_in(running, selected, false);
-        return run_jobs(l->cc, todo, fn, NULL, err);
+        return run_jobs(l, todo, fn, NULL, err);
 }
 
 static int do_pause(struct life *l, struct cli_args *a, struct berth_err *err)

@@ -16,87 +16,18 @@
 /* Service keys that have a place in the create body or are read by other
  * commands (build, profiles, depends_on ...). Any other key reaches the
  * engine nowhere, and is reported instead of being dropped silently. */
-static const char *const known_keys[] = {"annotations",
-                                         "attach",
-                                         "build",
-                                         "cap_add",
-                                         "cap_drop",
-                                         "cgroup",
-                                         "cgroup_parent",
-                                         "command",
-                                         "configs",
-                                         "container_name",
-                                         "cpu_period",
-                                         "cpu_quota",
-                                         "cpu_shares",
-                                         "cpus",
-                                         "cpuset",
-                                         "depends_on",
-                                         "deploy",
-                                         "develop",
-                                         "devices",
-                                         "dns",
-                                         "dns_opt",
-                                         "dns_search",
-                                         "domainname",
-                                         "entrypoint",
-                                         "env_file",
-                                         "environment",
-                                         "expose",
-                                         "extends",
-                                         "external_links",
-                                         "extra_hosts",
-                                         "group_add",
-                                         "healthcheck",
-                                         "hostname",
-                                         "image",
-                                         "init",
-                                         "ipc",
-                                         "label_file",
-                                         "labels",
-                                         "links",
-                                         "logging",
-                                         "mac_address",
-                                         "mem_limit",
-                                         "mem_reservation",
-                                         "mem_swappiness",
-                                         "memswap_limit",
-                                         "network_mode",
-                                         "networks",
-                                         "oom_kill_disable",
-                                         "oom_score_adj",
-                                         "pid",
-                                         "pids_limit",
-                                         "platform",
-                                         "ports",
-                                         "post_start",
-                                         "pre_stop",
-                                         "privileged",
-                                         "profiles",
-                                         "pull_policy",
-                                         "read_only",
-                                         "restart",
-                                         "runtime",
-                                         "scale",
-                                         "secrets",
-                                         "security_opt",
-                                         "shm_size",
-                                         "stdin_open",
-                                         "stop_grace_period",
-                                         "stop_signal",
-                                         "storage_opt",
-                                         "sysctls",
-                                         "tmpfs",
-                                         "tty",
-                                         "ulimits",
-                                         "user",
-                                         "userns_mode",
-                                         "uts",
-                                         "volume_driver",
-                                         "volumes",
-                                         "volumes_from",
-                                         "working_dir",
-                                         NULL};
+static const char known_keys[] =
+    "annotations attach build cap_add cap_drop cgroup cgroup_parent command configs "
+    "container_name cpu_period cpu_quota cpu_shares cpus cpuset depends_on deploy "
+    "develop devices dns dns_opt dns_search domainname entrypoint env_file "
+    "environment expose extends external_links extra_hosts group_add healthcheck "
+    "hostname image init ipc label_file labels links logging mac_address mem_limit "
+    "mem_reservation mem_swappiness memswap_limit network_mode networks "
+    "oom_kill_disable oom_score_adj pid pids_limit platform ports post_start "
+    "pre_stop privileged profiles pull_policy read_only restart runtime scale "
+    "secrets security_opt shm_size stdin_open stop_grace_period stop_signal "
+    "storage_opt sysctls tmpfs tty ulimits user userns_mode uts volume_driver "
+    "volumes volumes_from working_dir ";
 
 struct conv {
         struct compose_cli *cc;
@@ -1399,9 +1330,11 @@ static void warn_unsupported(struct conv *c)
         const char *k;
         json_t *v;
         json_object_foreach (c->svc, k, v) {
+                /* a whole word of the list */
                 bool known = false;
-                for (const char *const *i = known_keys; *i && !known; i++)
-                        known = streq(*i, k);
+                size_t n = strlen(k);
+                for (const char *p = strstr(known_keys, k); p && !known; p = strstr(p + 1, k))
+                        known = (p == known_keys || p[-1] == ' ') && p[n] == ' ';
                 if (!known && !startswith(k, "x-"))
                         warn(c, "services.%s.%s: not supported by berth, ignoring", c->service, k);
         }

@@ -172,5 +172,10 @@ int compose_service_copy_files(struct compose_cli *cc, const struct compose_serv
  * this, not compose_service_hash of the model, with a container's label. */
 int compose_service_resolved_hash(struct compose_cli *cc, const struct compose_service_args *sa,
                                   char hex[65], struct berth_err *err);
+/* Build the services that have a build section (all of them, or those named
+ * in services, NULL-terminated), as `berth compose build [-q]` does
+ * (compose-image.c): for `up --build` and missing images. */
+int compose_build_services(struct compose_cli *cc, char **services, bool quiet,
+                           struct berth_err *err);
 
 #endif

@@ -4,7 +4,9 @@
 # rebuilt from the labels, depends_on included): dependency order, the
 # selected services only (start also starts what they depend on, restart
 # also restarts what depends on them with restart: true), one-offs and
-# other projects left alone, v2's progress lines and messages.
+# other projects left alone, v2's progress lines and messages; then a
+# project from its compose file, brought up by `up`: the model's order and
+# conditions, secrets copied in, hooks, profiles.
 . "$(dirname "$0")/lib.sh"
 bash "$BERTH_SOURCE_DIR/tests/lib/mkimage.sh" busybox "$T/bb.tar" > /dev/null
 start_daemon
@@ -158,6 +160,11 @@ lh=$(grep -n 'hp-db-1  Healthy' <<< "$out" | cut -d: -f1)
 lw=$(grep -n 'hp-web-1  Starting' <<< "$out" | cut -d: -f1)
 check "web starts once db is healthy" test "${lh:-99}" -lt "${lw:-0}"
 expect_eq "start: hp-web-1 running" "$(st hp-web-1)" running
+dc -p hp stop -t 1 > /dev/null 2>&1
+out=$(dc -p hp start --wait --wait-timeout 20 2>&1); rc=$?
+expect_eq "start --wait exits 0 once all are running or healthy" "$rc" 0
+expect_eq "start --wait: db is healthy when it returns" \
+        "$(b inspect -f '{{.State.Health.Status}}' hp-db-1)" healthy
 b run -d --name bad-db-1 --label com.docker.compose.project=bad --label com.docker.compose.service=db \
         --label com.docker.compose.container-number=1 --label com.docker.compose.oneoff=False \
         --health-cmd false --health-interval 200ms --health-retries 1 busybox sh -c "$loop" > /dev/null
@@ -177,8 +184,7 @@ expect_eq "start with a failed one-shot dependency exits 1" "$rc" 1
 expect_contains "start says the one-shot failed" "$out" 'service "job" didn'"'"'t complete successfully: exit 3'
 expect_eq "the app is not started" "$(st once-app-1)" exited
 
-# A project from its compose file (once the loader and up are built): the
-# model gives the order and the conditions; start copies the secrets given
+# A project from its compose file: the model gives the order and the conditions; start copies the secrets given
 # by the environment in again.
 mkdir -p "$T/p"
 echo filesecret > "$T/p/token.txt"
@@ -199,9 +205,18 @@ services:
         condition: service_healthy
         restart: true
     secrets: [pw, token]
+    volumes: ["./out:/out"]
+    post_start:
+      - command: sh -c 'echo started >> /out/post_start'
+    pre_stop:
+      - command: sh -c 'echo stopping >> /out/pre_stop'
   side:
     image: busybox
     network_mode: service:web
+    command: sh -c '$loop'
+  dbg:
+    image: busybox
+    profiles: [debug]
     command: sh -c '$loop'
 secrets:
   pw:
@@ -211,42 +226,51 @@ secrets:
 EOF2
 pdc() { (cd "$T/p" && PW=${PW:-one} timeout 60 "$BERTH" -H "unix://$SOCK" compose "$@"); }
 out=$(pdc up -d 2>&1); rc=$?
-if [[ "$out" == *"not built yet"* || "$out" == *"unknown shorthand flag"* ]]; then
-        echo "# the loader or up is not built yet: the compose-file part is skipped"
-else
-        expect_eq "up -d (for the lifecycle verbs)" "$rc" 0
-        out=$(pdc stop 2>&1); rc=$?
-        expect_eq "file: stop exits 0" "$rc" 0
-        ls=$(grep -n 'p-side-1  Stopped' <<< "$out" | cut -d: -f1)
-        lw=$(grep -n 'p-web-1  Stopping' <<< "$out" | cut -d: -f1)
-        ld=$(grep -n 'p-db-1  Stopping' <<< "$out" | cut -d: -f1)
-        check "file: side (network_mode service:web) stops before web, web before db" \
-                test "${ls:-99}" -lt "${lw:-0}" -a "${lw:-99}" -lt "${ld:-0}"
-        out=$(PW=two pdc start web 2>&1); rc=$?
-        expect_eq "file: start web exits 0" "$rc" 0
-        expect_contains "file: start web waits for db to be healthy" "$out" " Container p-db-1  Healthy"
-        expect_eq "file: start web started db" "$(st p-db-1)" running
-        expect_eq "file: start web leaves side" "$(st p-side-1)" exited
-        expect_eq "file: start copies the secret from the environment again" \
-                "$(b exec p-web-1 cat /run/secrets/pw)" two
-        expect_eq "file: the file secret is mounted" "$(b exec p-web-1 cat /run/secrets/token)" filesecret
-        pdc start > /dev/null 2>&1
-        before=$(started p-web-1)
-        sleep 1.1
-        out=$(pdc restart db 2>&1); rc=$?
-        expect_eq "file: restart db exits 0" "$rc" 0
-        check "file: restart db restarts web (restart: true)" test "$(started p-web-1)" != "$before"
-        out=$(pdc stop nope 2>&1); rc=$?
-        expect_eq "file: stop of an unknown service exits 1" "$rc" 1
-        expect_eq "file: stop of an unknown service: the loader's message" "$out" "no such service: nope"
-        out=$(pdc rm -s -f 2>&1); rc=$?
-        expect_eq "file: rm -s -f exits 0" "$rc" 0
-        expect_contains "file: rm -s -f removes all" "$out" "Going to remove p-db-1, p-side-1, p-web-1"
-        expect_eq "file: nothing left" "$(b ps -aq --filter label=com.docker.compose.project=p)" ""
-        out=$(pdc start 2>&1); rc=$?
-        expect_eq "file: start with no container exits 1" "$rc" 1
-        expect_eq "file: start with no container: v2's message" "$out" 'service "db" has no container to start'
-fi
+expect_eq "up -d (for the lifecycle verbs)" "$rc" 0
+out=$(pdc stop 2>&1); rc=$?
+expect_eq "file: stop exits 0" "$rc" 0
+ls=$(grep -n 'p-side-1  Stopped' <<< "$out" | cut -d: -f1)
+lw=$(grep -n 'p-web-1  Stopping' <<< "$out" | cut -d: -f1)
+ld=$(grep -n 'p-db-1  Stopping' <<< "$out" | cut -d: -f1)
+check "file: side (network_mode service:web) stops before web, web before db" \
+        test "${ls:-99}" -lt "${lw:-0}" -a "${lw:-99}" -lt "${ld:-0}"
+expect_eq "file: stop runs the pre_stop hook in the container first" \
+        "$(tail -n1 "$T/p/out/pre_stop" 2>&1)" stopping
+n=$(wc -l < "$T/p/out/post_start" 2> /dev/null || echo 0)
+out=$(PW=two pdc start web 2>&1); rc=$?
+expect_eq "file: start web exits 0" "$rc" 0
+expect_eq "file: start runs the post_start hook" \
+        "$(wc -l < "$T/p/out/post_start" 2>&1)" $((n + 1))
+expect_contains "file: start web waits for db to be healthy" "$out" " Container p-db-1  Healthy"
+expect_eq "file: start web started db" "$(st p-db-1)" running
+expect_eq "file: start web leaves side" "$(st p-side-1)" exited
+expect_eq "file: start copies the secret from the environment again" \
+        "$(b exec p-web-1 cat /run/secrets/pw)" two
+expect_eq "file: the file secret is mounted" "$(b exec p-web-1 cat /run/secrets/token)" filesecret
+pdc start > /dev/null 2>&1
+before=$(started p-web-1)
+sleep 1.1
+out=$(pdc restart db 2>&1); rc=$?
+expect_eq "file: restart db exits 0" "$rc" 0
+check "file: restart db restarts web (restart: true)" test "$(started p-web-1)" != "$before"
+out=$(pdc stop nope 2>&1); rc=$?
+expect_eq "file: stop of an unknown service exits 1" "$rc" 1
+expect_eq "file: stop of an unknown service: the loader's message" "$out" "no such service: nope"
+# a service whose profile is off is left alone, unless named
+pdc --profile debug up -d dbg > /dev/null 2>&1
+expect_eq "file: dbg up with its profile" "$(st p-dbg-1)" running
+pdc stop > /dev/null 2>&1
+expect_eq "file: stop leaves a service whose profile is off" "$(st p-dbg-1)" running
+pdc stop -t 1 dbg > /dev/null 2>&1
+expect_eq "file: stop of a named service enables its profile" "$(st p-dbg-1)" exited
+b rm -f p-dbg-1 > /dev/null
+out=$(pdc rm -s -f 2>&1); rc=$?
+expect_eq "file: rm -s -f exits 0" "$rc" 0
+expect_contains "file: rm -s -f removes all" "$out" "Going to remove p-db-1, p-side-1, p-web-1"
+expect_eq "file: nothing left" "$(b ps -aq --filter label=com.docker.compose.project=p)" ""
+out=$(pdc start 2>&1); rc=$?
+expect_eq "file: start with no container exits 1" "$rc" 1
+expect_eq "file: start with no container: v2's message" "$out" 'service "db" has no container to start'
 
 # errors
 out=$(dc -p nothing start 2>&1); rc=$?

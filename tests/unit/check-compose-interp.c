@@ -68,6 +68,74 @@ START_TEST(interpolation_table)
 }
 END_TEST
 
+/* The cases of compose-go's template tests (FOO=first, BAR empty), as
+ * behaviour to match. */
+START_TEST(compose_go_cases)
+{
+        static const struct {
+                const char *in, *out;
+                int warnings;
+        } ok[] = {
+            {"$${foo}", "${foo}", 0},
+            {"a $ string", "a $ string", 0},
+            {"^REGEX$", "^REGEX$", 0},
+            {"$}", "$}", 0},
+            {"$", "$", 0},
+            {"$FOO-bar", "first-bar", 0},
+            {"This ${missing} var", "This  var", 1},
+            {"This ${BAR} var", "This  var", 0},
+            {"ok ${missing-def}", "ok def", 0},
+            {"${A:+${A},}B", "B", 0},
+            {"${A:-${B}}", "", 1},
+            {"-ok ${BAR:-defaultValue}", "-ok defaultValue", 0},
+            {"+ok ${UNSET:-${BAR-defaultValue}}", "+ok ", 0},
+            {":-ok ${BAR-defaultValue}", ":-ok ", 0},
+            {"ok ${UNSET_VAR-${FOO} ${FOO}}", "ok first first", 0},
+            {"ok ${BAR+$FOO ${FOO:+second}}", "ok first second", 0},
+            {"ok ${BAR?err}", "ok ", 0},
+            {"${UNSET_VAR-myerror?msg}", "myerror?msg", 0},
+            {"${FOO?bar-baz}", "first", 0},
+        };
+        json_auto_t *env = json_pack("{s:s,s:s}", "FOO", "first", "BAR", "");
+        for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+                json_auto_t *w = json_array();
+                struct compose_interp ip = {.env = env, .warnings = w};
+                struct berth_err err = {0};
+                _cleanup_free_ char *out = NULL;
+                ck_assert_msg(compose_interp_string(&ip, ok[i].in, &out, &err) == 0, "%s: %s",
+                              ok[i].in, err_msg(&err));
+                ck_assert_msg(streq(out, ok[i].out), "%s -> '%s'", ok[i].in, out);
+                ck_assert_msg((int)json_array_size(w) == ok[i].warnings, "%s: %zu warnings",
+                              ok[i].in, json_array_size(w));
+        }
+        static const char *const invalid[] = {"${", "${}", "${ }", "${ foo}", "${foo }", "${foo!}"};
+        for (size_t i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++) {
+                struct compose_interp ip = {.env = env};
+                struct berth_err err = {0};
+                _cleanup_free_ char *out = NULL;
+                ck_assert_int_eq(compose_interp_string(&ip, invalid[i], &out, &err), -EINVAL);
+                ck_assert_msg(startswith(err_msg(&err), "Invalid template: "), "%s", invalid[i]);
+        }
+        static const struct {
+                const char *in, *msg;
+        } bad[] = {
+            {"not ok ${UNSET_VAR:?Mandatory Variable ${FOO}}",
+             "required variable UNSET_VAR is missing a value: Mandatory Variable first"},
+            {"not ok ${BAR:?Mandatory Variable Empty}",
+             "required variable BAR is missing a value: Mandatory Variable Empty"},
+            {"not ok ${UNSET_VAR?}", "required variable UNSET_VAR is missing a value"},
+            {"${UNSET_VAR?bar-baz}", "required variable UNSET_VAR is missing a value: bar-baz"},
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                struct compose_interp ip = {.env = env};
+                struct berth_err err = {0};
+                _cleanup_free_ char *out = NULL;
+                ck_assert_int_eq(compose_interp_string(&ip, bad[i].in, &out, &err), -ENOENT);
+                ck_assert_str_eq(err_msg(&err), bad[i].msg);
+        }
+}
+END_TEST
+
 START_TEST(interpolation_errors)
 {
         static const struct {
@@ -223,6 +291,14 @@ START_TEST(env_file_syntax)
                               v ?: "(unset)", want[i][1]);
         }
         ck_assert_ptr_null(json_object_get(out, "MISSING"));
+        json_auto_t *bom = json_object();
+        ck_assert_int_eq(compose_env_parse(".env",
+                                           "\xef\xbb\xbf"
+                                           "A=1\nB=2\n",
+                                           NULL, bom, &err),
+                         0);
+        _cleanup_free_ char *bs = json_dumps(bom, JSON_COMPACT);
+        ck_assert_str_eq(bs, "{\"A\":\"1\",\"B\":\"2\"}");
 }
 END_TEST
 
@@ -256,6 +332,7 @@ static Suite *suite(void)
         Suite *s = suite_create("compose-interp");
         TCase *tc = tcase_create("all");
         tcase_add_test(tc, interpolation_table);
+        tcase_add_test(tc, compose_go_cases);
         tcase_add_test(tc, interpolation_errors);
         tcase_add_test(tc, unset_warnings);
         tcase_add_test(tc, tree);

@@ -415,6 +415,22 @@ START_TEST(reset_and_override)
 }
 END_TEST
 
+START_TEST(documents_of_one_file)
+{
+        put("md/compose.yaml",
+            "name: first\nservices:\n  a:\n    image: a\n    ports: [\"80:80\"]\n"
+            "---\n"
+            "name: second\nservices:\n  a:\n    ports: !reset []\n"
+            "    environment: [X=1]\n  b:\n    image: b\n"
+            "---\n");
+        struct compose_project *p = load_ok(&(struct run){.cwd = "md"});
+        ck_assert_str_eq(p->name, "second");
+        assert_json(json_object_get(p->model, "services"),
+                    "{\"a\":{\"image\":\"a\",\"environment\":[\"X=1\"]},\"b\":{\"image\":\"b\"}}");
+        compose_project_free(p);
+}
+END_TEST
+
 START_TEST(merge_keys_and_version)
 {
         put("k/compose.yaml", "version: \"3.8\"\n"
@@ -575,6 +591,16 @@ START_TEST(env_file)
                     "{\"image\":\"a\",\"environment\":{\"A\":\"1\",\"B\":"
                     "\"override\",\"C\":\"1x\",\"D\":\"1xy\",\"FROMSHELL\":\"sh\"}}");
         compose_project_free(p);
+        /* in an env file, ${} looks at the project environment first, then
+         * the service's environment, then the files read so far */
+        put("ef/compose.yaml", "services:\n  a:\n    image: a\n"
+                               "    env_file: [a.env, c.env]\n    environment: {S: svc}\n");
+        put("ef/c.env", "X=${A}-${S}-${B}\n");
+        p = load_ok(&(struct run){.cwd = "ef", .env = {"A=shell"}});
+        ck_assert_str_eq(json_string_value(
+                             json_object_get(json_object_get(service(p, "a"), "environment"), "X")),
+                         "shell-svc-1");
+        compose_project_free(p);
         put("ef/compose.yaml", "services:\n  a:\n    image: a\n    env_file: missing.env\n");
         load_fails(&(struct run){.cwd = "ef"}, "env file @/ef/missing.env not found: stat "
                                                "@/ef/missing.env: no such file or directory");
@@ -641,6 +667,7 @@ static Suite *suite(void)
         tcase_add_test(tc, merge_rules);
         tcase_add_test(tc, merge_logging_driver_change);
         tcase_add_test(tc, reset_and_override);
+        tcase_add_test(tc, documents_of_one_file);
         tcase_add_test(tc, merge_keys_and_version);
         tcase_add_test(tc, extends);
         tcase_add_test(tc, extends_errors);

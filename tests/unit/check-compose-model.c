@@ -220,6 +220,100 @@ START_TEST(test_no_path_resolution)
 }
 END_TEST
 
+/* Robustness: every node of every golden input replaced in turn by a value
+ * of each JSON type; the schema check and the normalizer must answer (a model or an error)
+ * without crashing, and a model must be orderable, writable and hashable
+ * (run under the sanitizer build in CI). */
+static json_t *const *mutants(void)
+{
+        static json_t *m[9];
+        if (!m[0]) {
+                m[0] = json_null();
+                m[1] = json_integer(-1);
+                m[2] = json_string("x:y:z:w");
+                m[3] = json_array();
+                m[4] = json_object();
+                m[5] = json_true();
+                m[6] = json_real(0.5);
+                m[7] = json_real(1e300);
+                m[8] = json_integer(INT64_MAX);
+        }
+        return m;
+}
+
+static void try_model(json_t *doc)
+{
+        struct berth_err err = {};
+        json_t *m = NULL;
+        _cleanup_json_ json_t *w = json_array();
+        struct berth_err serr = {};
+        if (compose_schema_check(doc, NULL, w, &serr) < 0)
+                ck_assert(*err_msg(&serr));
+        if (normalize(doc, &m, &err) < 0) {
+                ck_assert_ptr_null(m);
+                ck_assert_ptr_nonnull(err_msg(&err));
+                return;
+        }
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        ck_assert_int_eq(compose_model_write(m, true, f, &err), 0);
+        fclose(f);
+        free(buf);
+        const char *k;
+        json_t *svc;
+        json_object_foreach (json_object_get(m, "services"), k, svc) {
+                char hex[65];
+                ck_assert_int_eq(compose_service_hash(svc, hex, &err), 0);
+        }
+        json_t *order = NULL;
+        if (compose_service_order(m, NULL, false, &order, &err) == 0)
+                json_decref(order);
+        json_decref(m);
+}
+
+/* Replace each node under `node` (a child of the document) in turn. */
+static void mutate_walk(json_t *doc, json_t *node)
+{
+        if (json_is_object(node)) {
+                const char *k;
+                json_t *v;
+                void *it;
+                json_object_foreach_safe (node, it, k, v) {
+                        json_t *saved = json_incref(v);
+                        for (int i = 0; i < 9; i++) {
+                                json_object_set(node, k, mutants()[i]);
+                                try_model(doc);
+                        }
+                        json_object_set_new(node, k, saved);
+                        mutate_walk(doc, saved);
+                }
+        } else if (json_is_array(node)) {
+                for (size_t i = 0; i < json_array_size(node); i++) {
+                        json_t *saved = json_incref(json_array_get(node, i));
+                        for (int j = 0; j < 9; j++) {
+                                json_array_set(node, i, mutants()[j]);
+                                try_model(doc);
+                        }
+                        json_array_set_new(node, i, saved);
+                        mutate_walk(doc, saved);
+                }
+        }
+}
+
+static const char *const golden_names[] = {"basic",    "ports", "volumes", "environment",
+                                           "commands", "build", "misc"};
+
+START_TEST(test_mutations)
+{
+        _cleanup_free_ char *in_path = xasprintf("%s/%s.in.json", DIR, golden_names[_i]);
+        json_error_t je;
+        _cleanup_json_ json_t *in = json_load_file(in_path, 0, &je);
+        ck_assert_msg(in, "%s: %s", in_path, je.text);
+        mutate_walk(in, in);
+}
+END_TEST
+
 /* --- dependency order --------------------------------------------------- */
 
 static json_t *order_of(const char *doc, char **only, bool no_deps, struct berth_err *err, int *ret)
@@ -640,6 +734,8 @@ static Suite *suite(void)
                             (int)(sizeof(norm_errors) / sizeof(norm_errors[0])));
         tcase_add_test(tc, test_default_network_only_when_used);
         tcase_add_test(tc, test_no_path_resolution);
+        tcase_add_loop_test(tc, test_mutations, 0,
+                            (int)(sizeof(golden_names) / sizeof(golden_names[0])));
         suite_add_tcase(s, tc);
         TCase *to = tcase_create("order");
         tcase_add_test(to, test_order);

@@ -146,6 +146,25 @@ START_TEST(hostile)
 }
 END_TEST
 
+START_TEST(documents)
+{
+        const char *text = "a: &x 1\nb: *x\n---\n---\nc: 2\n";
+        json_t *docs = NULL;
+        struct compose_marks *m = NULL;
+        struct berth_err err = {0};
+        ck_assert_int_eq(compose_yaml_parse_all("t.yaml", text, strlen(text), &docs, &m, &err), 0);
+        assert_json(docs, "[{\"a\":1,\"b\":1},null,{\"c\":2}]");
+        ck_assert_int_eq(compose_marks_line(m, json_object_get(json_array_get(docs, 2), "c")), 5);
+        json_decref(docs);
+        compose_marks_free(m);
+        /* anchors end with their document */
+        text = "a: &x 1\n---\nb: *x\n";
+        ck_assert_int_lt(compose_yaml_parse_all("t.yaml", text, strlen(text), &docs, NULL, &err),
+                         0);
+        ck_assert_str_eq(err_msg(&err), "t.yaml:3: unknown anchor 'x' referenced");
+}
+END_TEST
+
 static char *write_str(const json_t *v)
 {
         char *buf = NULL;
@@ -255,6 +274,7 @@ static Suite *suite(void)
         tcase_add_test(tc, tags);
         tcase_add_test(tc, marks);
         tcase_add_test(tc, errors);
+        tcase_add_test(tc, documents);
         tcase_add_test(tc, hostile);
         tcase_add_test(tc, writer);
         tcase_add_test(tc, round_trip_strings);
