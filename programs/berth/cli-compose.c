@@ -174,7 +174,23 @@ int cli_cmd_compose(struct cli *cli, struct cli_args *a)
                 cli_args_done(&sa);
                 r = 1;
         } else {
+                /* the services a command names: their profiles are enabled
+                 * and only their env files must exist, as compose loads it */
+                _cleanup_free_ char **named = NULL;
+                if (streq(cmd->name, "run") || streq(cmd->name, "exec") ||
+                    streq(cmd->name, "port")) {
+                        if (sa.n_pos > 0) {
+                                named = xzalloc(2 * sizeof(char *));
+                                named[0] = sa.pos[0];
+                        }
+                } else if (!streq(cmd->name, "cp") && !streq(cmd->name, "ls") &&
+                           !streq(cmd->name, "version") && sa.n_pos > 0) {
+                        named = xzalloc((sa.n_pos + 1) * sizeof(char *));
+                        memcpy(named, sa.pos, sa.n_pos * sizeof(char *));
+                }
+                cc.opts.services = named;
                 r = cmd->run(cli, &sa);
+                cc.opts.services = NULL;
                 cli_args_done(&sa);
         }
         current = NULL;
