@@ -558,25 +558,14 @@ static int image_id(struct client *c, const char *image, char **ret, struct bert
         return 0;
 }
 
-/* Build services through `compose build` (compose-image.c owns the build). */
-static int build_services(struct compose_cli *cc, char **names, struct berth_err *err)
+/* Build the services named (compose-image.c does the building). */
+static int build_services(struct up *u, char **names, struct berth_err *err)
 {
-        const struct cli_command *cmd = NULL;
-        for (const struct cli_command *c = cli_compose_sub; c->name; c++)
-                if (streq(c->name, "build"))
-                        cmd = c;
-        if (!cmd || !names)
+        if (!names)
                 return 0;
-        struct cli_args a;
-        int argc = (int)strv_length(names);
-        if (cli_parse(cmd, "berth compose build", argc, names, &a) < 0) {
-                cli_args_done(&a);
-                return err_set(err, -EINVAL, "failed to build");
-        }
-        int r = cmd->run(cc->cli, &a);
-        cli_args_done(&a);
-        if (r != 0)
-                return err_set(err, -EIO, "failed to build services");
+        int r = compose_build_services(u->cc, names, false, err);
+        if (r < 0)
+                return err_prefix(err, "failed to build");
         return 0;
 }
 
@@ -643,7 +632,7 @@ static int ensure_images(struct up *u, struct berth_err *err)
                         return r;
         }
         if (to_build && !cc->dry_run) {
-                int r = build_services(cc, to_build, err);
+                int r = build_services(u, to_build, err);
                 if (r < 0)
                         return r;
                 for (size_t i = 0; i < u->n_svcs; i++) {
@@ -757,84 +746,19 @@ static void plan_service(struct up *u, struct svc *s)
  * main connection: workers take turns. */
 static pthread_mutex_t service_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* A ustar archive of one file (and its parent directories) for PUT
- * /containers/{id}/archive?path=/: secrets and configs given as content. */
-static void tar_header(char *h, const char *name, char type, size_t size, unsigned mode)
-{
-        memset(h, 0, 512);
-        snprintf(h, 100, "%s", name);
-        snprintf(h + 100, 8, "%07o", mode);
-        snprintf(h + 108, 8, "%07o", 0);
-        snprintf(h + 116, 8, "%07o", 0);
-        snprintf(h + 124, 12, "%011zo", size);
-        snprintf(h + 136, 12, "%011lo", (unsigned long)time(NULL));
-        memset(h + 148, ' ', 8);
-        h[156] = type;
-        memcpy(h + 257, "ustar", 6);
-        memcpy(h + 263, "00", 2);
-        unsigned sum = 0;
-        for (int i = 0; i < 512; i++)
-                sum += (unsigned char)h[i];
-        snprintf(h + 148, 8, "%06o", sum);
-}
-
-static int copy_file_in(struct client *c, const char *id, const char *target, const char *content,
-                        unsigned mode, struct berth_err *err)
-{
-        while (*target == '/')
-                target++;
-        if (!*target || strlen(target) >= 100)
-                return err_set(err, -EINVAL, "invalid target path %s", target);
-        size_t clen = strlen(content);
-        size_t cap = 512 * 16 + clen + 1024 + 512;
-        _cleanup_free_ char *buf = xzalloc(cap);
-        size_t off = 0;
-        /* parents */
-        for (const char *s = strchr(target, '/'); s && off + 512 < cap / 2;
-             s = strchr(s + 1, '/')) {
-                _cleanup_free_ char *d = xasprintf("%.*s/", (int)(s - target), target);
-                tar_header(buf + off, d, '5', 0, 0755);
-                off += 512;
-        }
-        tar_header(buf + off, target, '0', clen, mode ? mode : 0444);
-        off += 512;
-        memcpy(buf + off, content, clen);
-        off += (clen + 511) / 512 * 512;
-        off += 1024;
-        _cleanup_free_ char *e = cli_escape(id);
-        _cleanup_free_ char *p = xasprintf("/containers/%s/archive?path=/", e);
-        long st = 0;
-        _cleanup_free_ char *rb = NULL;
-        int r = client_request(c, "PUT", p, "application/x-tar", buf, off, &st, &rb, NULL, err);
-        if (r < 0)
-                return r;
-        if (st >= 400)
-                return err_set(err, -EIO, "copy %s into the container: %s", target, rb ? rb : "");
-        return 0;
-}
-
+/* Secrets and configs given as content or environment, copied in before
+ * each start as v2 does (compose-service.c makes the archive). */
 static int inject_files(struct up *u, struct client *c, struct ctr *ct, struct berth_err *err)
 {
+        (void)c; /* the copy goes through the main connection, under the lock */
         struct compose_service_args sa = {.project = u->p,
                                           .service = ct->svc->name,
                                           .number = ct->number,
                                           .image_id = ct->svc->image_id};
-        _cleanup_json_ json_t *files = NULL;
         pthread_mutex_lock(&service_lock);
-        int r = compose_service_files(u->cc, &sa, &files, err);
+        int r = compose_service_copy_files(u->cc, &sa, ct->id, err);
         pthread_mutex_unlock(&service_lock);
-        if (r < 0)
-                return r;
-        size_t i;
-        json_t *f;
-        json_array_foreach (files, i, f) {
-                r = copy_file_in(c, ct->id, json_get_str(f, "target", ""),
-                                 json_get_str(f, "content", ""),
-                                 (unsigned)json_get_int(f, "mode", 0444), err);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        return r;
 }
 
 static bool hex64(const char *s)
@@ -1028,6 +952,21 @@ static int converge_service(struct compose_cli *cc, struct client *c, void *item
         struct up *u = j->u;
         struct svc *s = j->s;
         int first = 0;
+        /* planned now, its dependencies converged: the hash of a service
+         * that shares a namespace or volumes with another names that
+         * one's current container, as v2 compares it */
+        if (!(u->run_service && streq(s->name, u->run_service))) {
+                struct compose_service_args sa = {
+                    .project = u->p, .service = s->name, .number = 1, .image_id = s->image_id};
+                pthread_mutex_lock(&service_lock);
+                int r = compose_service_resolved_hash(u->cc, &sa, s->hash, err);
+                pthread_mutex_unlock(&service_lock);
+                if (r < 0) {
+                        s->state = S_FAILED;
+                        return err_prefix(err, "service \"%s\"", s->name);
+                }
+        }
+        plan_service(u, s);
         /* the extras, highest numbers first */
         for (size_t i = json_array_size(s->extras); i-- > 0;) {
                 json_t *x = json_array_get(s->extras, i);
@@ -1699,12 +1638,10 @@ static int attach_loop(struct up *u, struct evs *ev, struct compose_logs *logs, 
                 const char *action = json_get_str(e, "Action", json_get_str(e, "status", ""));
                 struct ctr *c = apply_event(u, e);
                 if (c && streq(action, "die") && attached(u, c)) {
-                        /* the log streams say it in their place; without them, here */
-                        if (!logs) {
-                                printf("%s exited with code %d%s\n", short_name(u, c->name),
-                                       c->exit_code, restarts(c) ? " (restarting)" : "");
-                                fflush(stdout);
-                        }
+                        /* the streams leave the exit lines of an up to its events */
+                        printf("%s exited with code %d%s\n", short_name(u, c->name), c->exit_code,
+                               restarts(c) ? " (restarting)" : "");
+                        fflush(stdout);
                         if (u->abort_on_exit || (u->abort_on_failure && c->exit_code != 0)) {
                                 if (!u->exit_code_from || streq(c->svc->name, u->exit_code_from))
                                         code = c->exit_code;
@@ -1825,9 +1762,6 @@ static int up_services(struct up *u, struct berth_err *err)
                                        "name must be unique",
                                        s->name, "scale");
                 s->image = compose_service_image(u->cc, u->p, s->name);
-                r = compose_service_hash(s->config, s->hash, err);
-                if (r < 0)
-                        return r;
                 int lv = 0;
                 const char *dn;
                 json_t *dc;
@@ -1870,8 +1804,10 @@ static int up_run(struct up *u)
         r = cli_connect(cc->cli, &err);
         if (r < 0)
                 return cli_fail(&err);
-        if (u->exit_code_from && u->services && !strv_contains(u->services, u->exit_code_from))
+        if (u->exit_code_from && u->services && !strv_contains(u->services, u->exit_code_from)) {
                 u->services = strv_push(u->services, xstrdup(u->exit_code_from));
+                cc->opts.services = u->services;
+        }
         r = up_services(u, &err);
         if (r < 0)
                 goto fail;
@@ -1884,8 +1820,6 @@ static int up_run(struct up *u)
         r = ensure_images(u, &err);
         if (r < 0)
                 goto fail;
-        for (size_t i = 0; i < u->n_svcs; i++)
-                plan_service(u, u->svcs[i]);
         handle_orphans(u, u->remove_orphans, &err);
         r = converge(u, &err);
         if (r < 0)
@@ -1900,8 +1834,18 @@ static int up_run(struct up *u)
                 r = evs_open(cc, u->p->name, &ev, &err);
                 if (r < 0)
                         goto fail;
+                /* what the kept running containers did between the list and
+                 * the subscription: one inspect each */
+                for (size_t i = 0; i < u->n_svcs; i++)
+                        for (size_t j = 0; j < u->svcs[i]->n_ctrs; j++) {
+                                struct ctr *c = u->svcs[i]->ctrs[j];
+                                if (c->act == ACT_KEEP && c->running &&
+                                    inspect_ctr(&cc->cli->client, c, &err) < 0)
+                                        goto fail;
+                        }
         }
         bool attach = !u->detach && !u->wait && !cc->dry_run;
+        char since[48];
         if (attach) {
                 _cleanup_free_ char *names = NULL;
                 for (size_t i = 0; i < u->n_svcs; i++)
@@ -1916,7 +1860,12 @@ static int up_run(struct up *u)
                         }
                 printf("Attaching to %s\n", names ? names : "");
                 fflush(stdout);
+                /* what they print from now on, not an earlier run's output */
+                struct timespec now;
+                clock_gettime(CLOCK_REALTIME, &now);
+                snprintf(since, sizeof(since), "%lld.%09ld", (long long)now.tv_sec, now.tv_nsec);
                 struct compose_logs_opts lo = {.follow = true,
+                                               .since = since,
                                                .no_color = u->no_color || !cc->ansi,
                                                .no_prefix = u->no_log_prefix,
                                                .timestamps = u->timestamps};

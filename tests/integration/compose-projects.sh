@@ -53,6 +53,8 @@ services:
       - dbdata:/var/lib/db:ro
     ports:
       - "127.0.0.1:$port:80"
+    configs:
+      - banner
     depends_on:
       db:
         condition: service_healthy
@@ -62,6 +64,9 @@ services:
         condition: service_completed_successfully
 volumes:
   dbdata:
+configs:
+  banner:
+    content: welcome to the stack
 $(net)
 EOF
 out=$(bcd "$T/stack" up -d --wait 2>&1); rc=$?
@@ -70,6 +75,7 @@ wait_port "$port"
 expect_eq "stack: web serves what migrate and cache produced" \
         "$(curl -s --max-time 5 "http://127.0.0.1:$port/" | tr '\n' ' ')" "migrated cached "
 expect_eq "stack: migrate ran once, to exit 0" "$(b inspect -f '{{.State.Status}} {{.State.ExitCode}}' stack-migrate-1)" "exited 0"
+expect_eq "stack: a config given as content is copied in" "$(b exec stack-web-1 cat /banner)" "welcome to the stack"
 expect_eq "stack: db healthy" "$(b inspect -f '{{.State.Health.Status}}' stack-db-1)" "healthy"
 expect_eq "stack: cache healthy" "$(b inspect -f '{{.State.Health.Status}}' stack-cache-1)" "healthy"
 expect_eq "stack: depends_on label" "$(b inspect -f '{{index .Config.Labels "com.docker.compose.depends_on"}}' stack-web-1 | tr ',' '\n' | sort | tr '\n' ',')" \

@@ -281,6 +281,42 @@ out=$(rb up -d 2>&1); rc=$?
 expect_eq "a missing image fails up" "$rc" 1
 check "no network left after a missing image" bash -c "! $BERTH -H unix://$SOCK network inspect rb_default > /dev/null 2>&1"
 
+# --wait: a timeout, and an unhealthy service, are failures (exit 1)
+cat > "$T/rb/compose.yaml" << EOF
+services:
+  slowcheck:
+    image: busybox
+    command: sleep 1000
+    stop_signal: SIGKILL
+    healthcheck:
+      test: ["CMD", "sleep", "30"]
+      interval: 1s
+      timeout: 60s
+  sick:
+    image: busybox
+    command: sleep 1000
+    stop_signal: SIGKILL
+    healthcheck:
+      test: ["CMD", "false"]
+      interval: 1s
+      retries: 1
+networks:
+  default:
+    ipam:
+      config:
+        - subnet: $TEST_NET_PREFIX.128/26
+EOF
+t0=$(date +%s)
+out=$(rb up -d --wait --wait-timeout 2 slowcheck 2>&1); rc=$?
+expect_eq "--wait-timeout: exit 1" "$rc" 1
+expect_contains "--wait-timeout: says so" "$out" "application not healthy after 2s"
+check "--wait-timeout: returns in time" test $(($(date +%s) - t0)) -lt 10
+expect_eq "--wait does not undo: the container stays" "$(b inspect -f '{{.State.Running}}' rb-slowcheck-1)" "true"
+out=$(rb up -d --wait sick 2>&1); rc=$?
+expect_eq "--wait on an unhealthy service: exit 1" "$rc" 1
+expect_contains "--wait: names the unhealthy container" "$out" "container rb-sick-1 is unhealthy"
+rb down -t 0 > /dev/null 2>&1
+
 # --- attached: --abort-on-container-exit, --exit-code-from ------------------------
 cat > "$T/rb/compose.yaml" << EOF
 services:
