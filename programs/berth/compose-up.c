@@ -898,7 +898,9 @@ static int converge_ctr(struct up *u, struct client *c, struct ctr *ct, struct b
         /* recreate: the new one under a temporary name, the old one stopped
          * and removed, the new one renamed */
         progress(cc, "Container", ct->name, "Recreate");
-        if (cc->dry_run || cc->cli->debug)
+        /* why, always: the question users of v2 are left with (an unchanged
+         * file recreating a container) */
+        if (!streq(cc->progress, "quiet") && !streq(cc->progress, "json"))
                 fprintf(stderr, "%s Container %s  Recreate reason: %s\n",
                         cc->dry_run ? " DRY-RUN MODE - " : "", ct->name, ct->reason);
         if (cc->dry_run) {

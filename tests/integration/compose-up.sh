@@ -128,6 +128,7 @@ expect_eq "dry run changes nothing" "$(id_of up-web-1)" "$web1"
 out=$(bc up -d 2>&1); rc=$?
 expect_eq "up after a change succeeds" "$rc" 0
 expect_contains "web is recreated" "$out" " Container up-web-1  Recreated"
+expect_contains "up says why it recreates" "$out" "Container up-web-1  Recreate reason: config hash differs"
 web2=$(id_of up-web-1)
 check "web has a new container" test -n "$web2" -a "$web2" != "$web1"
 expect_contains "the new web has the new environment" "$(b inspect -f '{{json .Config.Env}}' up-web-1)" '"MARK=two"'
