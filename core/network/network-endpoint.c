@@ -406,17 +406,34 @@ static const char *host_ip_of(const char *ip)
 /* A free port: what the kernel hands out for port 0 (the ephemeral range). */
 static int free_port(const char *ip, uint32_t proto, uint16_t *ret)
 {
-        struct sockaddr_in sa = {.sin_family = AF_INET};
-        if (inet_pton(AF_INET, ip, &sa.sin_addr) != 1)
+        union {
+                struct sockaddr sa;
+                struct sockaddr_in in;
+                struct sockaddr_in6 in6;
+        } u = {0};
+        socklen_t l;
+        if (inet_pton(AF_INET, ip, &u.in.sin_addr) == 1) {
+                u.in.sin_family = AF_INET;
+                l = sizeof(u.in);
+        } else if (inet_pton(AF_INET6, ip, &u.in6.sin6_addr) == 1) {
+                u.in6.sin6_family = AF_INET6;
+                l = sizeof(u.in6);
+        } else
                 return -EAFNOSUPPORT;
-        _cleanup_close_ int fd = socket(
-            AF_INET, (proto == BERTH_PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
-        socklen_t l = sizeof(sa);
-        if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-            getsockname(fd, (struct sockaddr *)&sa, &l) < 0)
+        _cleanup_close_ int fd =
+            socket(u.sa.sa_family,
+                   (proto == BERTH_PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+        if (fd < 0 || bind(fd, &u.sa, l) < 0 || getsockname(fd, &u.sa, &l) < 0)
                 return -errno;
-        *ret = ntohs(sa.sin_port);
+        *ret = ntohs(u.sa.sa_family == AF_INET6 ? u.in6.sin6_port : u.in.sin_port);
         return 0;
+}
+
+/* The container address a host address forwards to: the endpoint's
+ * address of the host address's family ("" when it has none). */
+static const char *cip_for(const char *hip, const char *cip, const char *cip6)
+{
+        return strchr(hip, ':') ? strempty(cip6) : cip;
 }
 
 struct portmap {
@@ -447,8 +464,8 @@ static void portmap_add(struct portmap *m, uint32_t proto, uint16_t cport, uint1
 
 /* NetworkSettings.Ports from PortBindings, PublishAllPorts and
  * ExposedPorts, with free host ports picked; the mappings in *m. */
-static int ports_plan(json_t *rec, const char *cip, json_t **ret_ports, struct portmap *m,
-                      struct berth_err *err)
+static int ports_plan(json_t *rec, const char *cip, const char *cip6, json_t **ret_ports,
+                      struct portmap *m, struct berth_err *err)
 {
         json_t *hc = json_object_get(rec, "HostConfig");
         json_t *bindings = json_object_get(hc, "PortBindings");
@@ -496,6 +513,15 @@ static int ports_plan(json_t *rec, const char *cip, json_t **ret_ports, struct p
                                 return err_set(err, -EINVAL, "invalid host port '%s' for %s", hp,
                                                key);
                         }
+                        if (!*cip_for(hip, cip, cip6)) {
+                                json_decref(l);
+                                json_decref(out);
+                                return err_set(err, -EINVAL,
+                                               "cannot publish %s on IPv6 address %s: the "
+                                               "container has no IPv6 address (a network with "
+                                               "EnableIPv6)",
+                                               key, hip);
+                        }
                         if (h == 0) {
                                 uint16_t fp = 0;
                                 r = free_port(hip, proto, &fp);
@@ -509,7 +535,7 @@ static int ports_plan(json_t *rec, const char *cip, json_t **ret_ports, struct p
                         }
                         json_array_append_new(l, json_pack("{s:s, s:o}", "HostIp", hip, "HostPort",
                                                            json_sprintf("%lld", (long long)h)));
-                        portmap_add(m, proto, cport, (uint16_t)h, hip, cip);
+                        portmap_add(m, proto, cport, (uint16_t)h, hip, cip_for(hip, cip, cip6));
                 }
                 json_object_set_new(out, key, l);
         }
@@ -518,7 +544,7 @@ static int ports_plan(json_t *rec, const char *cip, json_t **ret_ports, struct p
 }
 
 /* The mappings NetworkSettings.Ports records, to unpublish or restore them. */
-static void ports_recorded(json_t *ns, const char *cip, struct portmap *m)
+static void ports_recorded(json_t *ns, const char *cip, const char *cip6, struct portmap *m)
 {
         const char *key;
         json_t *v;
@@ -532,11 +558,19 @@ static void ports_recorded(json_t *ns, const char *cip, struct portmap *m)
                 json_array_foreach (v, i, b) {
                         int64_t h = 0;
                         parse_int64(json_get_str(b, "HostPort", "0"), &h);
-                        if (h > 0 && h < 65536)
-                                portmap_add(m, proto, cport, (uint16_t)h,
-                                            host_ip_of(json_get_str(b, "HostIp", "")), cip);
+                        const char *hip = host_ip_of(json_get_str(b, "HostIp", ""));
+                        if (h > 0 && h < 65536 && *cip_for(hip, cip, cip6))
+                                portmap_add(m, proto, cport, (uint16_t)h, hip,
+                                            cip_for(hip, cip, cip6));
                 }
         }
+}
+
+/* The endpoint's IPv6 address for published ports, when its driver can
+ * forward to one; else NULL. */
+static const char *ip6_of(struct netrec *n, json_t *es)
+{
+        return drv_ipv6(n) ? json_get_str(es, "GlobalIPv6Address", NULL) : NULL;
 }
 
 /* The network that publishes the ports: the first one whose driver can. */
@@ -711,7 +745,8 @@ int network_container_start(struct network_store *s, const char *id, json_t *rec
         json_t *ports = NULL;
         struct portmap m = {0};
         if (p) {
-                r = ports_plan(rec, json_get_str(pes, "IPAddress", ""), &ports, &m, err);
+                r = ports_plan(rec, json_get_str(pes, "IPAddress", ""), ip6_of(p, pes), &ports, &m,
+                               err);
                 if (r == 0 && m.n) {
                         struct epaddr addr;
                         struct berth_endpoint ep;
@@ -755,7 +790,7 @@ void network_container_stop(struct network_store *s, const char *id, json_t *rec
         struct netrec *p = primary_locked(s, nets, &pes);
         if (p) {
                 struct portmap m = {0};
-                ports_recorded(ns, json_get_str(pes, "IPAddress", ""), &m);
+                ports_recorded(ns, json_get_str(pes, "IPAddress", ""), ip6_of(p, pes), &m);
                 if (m.n) {
                         struct epaddr addr;
                         struct berth_endpoint ep;
@@ -831,7 +866,7 @@ void network_container_restore(struct network_store *s, const char *id, json_t *
         struct netrec *p = primary_locked(s, nets, &pes);
         if (p) {
                 struct portmap m = {0};
-                ports_recorded(ns, json_get_str(pes, "IPAddress", ""), &m);
+                ports_recorded(ns, json_get_str(pes, "IPAddress", ""), ip6_of(p, pes), &m);
                 struct epaddr addr;
                 struct berth_endpoint ep;
                 endpoint_of(p, id, pes, NULL, "eth0", &addr, &ep);
@@ -928,7 +963,7 @@ int network_endpoint_disconnect(struct network_store *s, const char *ref, const 
                 if (primary_locked(s, nets, &pes) == n && pes == es) {
                         /* its published ports go with it */
                         struct portmap m = {0};
-                        ports_recorded(ns, json_get_str(es, "IPAddress", ""), &m);
+                        ports_recorded(ns, json_get_str(es, "IPAddress", ""), ip6_of(n, es), &m);
                         struct epaddr addr;
                         struct berth_endpoint ep;
                         endpoint_of(n, id, es, NULL, "eth0", &addr, &ep);

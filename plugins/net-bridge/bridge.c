@@ -283,7 +283,10 @@ static int table_build(struct drv *d, struct berth_err *err)
 
 /* The IPv6 twin of the table, "ip6 <table>": the same sets and chains
  * for the IPv6 networks, built with the first of them. Published ports
- * are those on an IPv6 host address; ::1 takes the loopback path. */
+ * are those on an IPv6 host address. ::1 is not one of them: IPv6 has no
+ * route_localnet, and the kernel drops the answers to a ::1 source that
+ * was masqueraded out of a bridge, so only a userland proxy could serve
+ * it. */
 static int table6_build(struct drv *d, struct berth_err *err)
 {
         char buf[4096];
@@ -305,7 +308,6 @@ static int table6_build(struct drv *d, struct berth_err *err)
                  " }\n"
                  " chain postrouting { type nat hook postrouting priority 100; policy accept;\n"
                  "  oifname != @bridges ip6 saddr @subnets masquerade\n"
-                 "  oifname @bridges ip6 saddr ::1 masquerade\n"
                  "  oifname @bridges ct status dnat ip6 saddr @subnets masquerade\n"
                  " }\n"
                  " chain forward { type filter hook forward priority 0; policy accept;\n"
@@ -1198,6 +1200,13 @@ static bool any_ip(const char *ip)
         return !ip || !*ip || strcmp(ip, "0.0.0.0") == 0 || strcmp(ip, "::") == 0;
 }
 
+/* A host address of IPv6 (not "::", which an engine before ABI 1.3 may
+ * pass to mean every address), for the ip6 table. */
+static bool ip6(const char *ip)
+{
+        return !any_ip(ip) && strchr(ip, ':') != NULL;
+}
+
 static const char *proto_name(uint32_t p)
 {
         return p == BERTH_PROTO_UDP ? "udp" : "tcp";
@@ -1206,16 +1215,31 @@ static const char *proto_name(uint32_t p)
 /* Hold host_ip:port so that no one else binds it while it is published. */
 static int reserve(const struct berth_port_mapping *p, int *ret_fd)
 {
-        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(p->host_port)};
-        if (!any_ip(p->host_ip) && inet_pton(AF_INET, p->host_ip, &sa.sin_addr) != 1)
+        union {
+                struct sockaddr sa;
+                struct sockaddr_in in;
+                struct sockaddr_in6 in6;
+        } u = {.in = {.sin_family = AF_INET, .sin_port = htons(p->host_port)}};
+        socklen_t len = sizeof(u.in);
+        if (ip6(p->host_ip)) {
+                u.in6 = (struct sockaddr_in6){.sin6_family = AF_INET6,
+                                              .sin6_port = htons(p->host_port)};
+                len = sizeof(u.in6);
+                if (inet_pton(AF_INET6, p->host_ip, &u.in6.sin6_addr) != 1)
+                        return -EAFNOSUPPORT;
+        } else if (!any_ip(p->host_ip) && inet_pton(AF_INET, p->host_ip, &u.in.sin_addr) != 1)
                 return -EAFNOSUPPORT;
-        int fd = socket(AF_INET,
+        int fd = socket(u.sa.sa_family,
                         (p->proto == BERTH_PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return -errno;
         int one = 1;
-        setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
-        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        if (u.sa.sa_family == AF_INET6) {
+                setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+                setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one));
+        } else
+                setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
+        if (bind(fd, &u.sa, len) < 0) {
                 int r = -errno;
                 close(fd);
                 return r;
@@ -1227,7 +1251,11 @@ static int reserve(const struct berth_port_mapping *p, int *ret_fd)
 static void element(char *buf, size_t len, const char *op, struct drv *d,
                     const struct berth_port_mapping *p)
 {
-        if (any_ip(p->host_ip))
+        if (ip6(p->host_ip))
+                snprintf(buf, len, "%s element ip6 %s pub_ip { %s . %s . %u : %s . %u }\n", op,
+                         d->table, p->host_ip, proto_name(p->proto), p->host_port, p->container_ip,
+                         p->container_port);
+        else if (any_ip(p->host_ip))
                 snprintf(buf, len, "%s element ip %s pub_any { %s . %u : %s . %u }\n", op, d->table,
                          proto_name(p->proto), p->host_port, p->container_ip, p->container_port);
         else
@@ -1268,6 +1296,23 @@ static int drv_publish(void *state, const struct berth_endpoint *ep,
         pthread_mutex_lock(&d->lock);
         for (size_t i = 0; i < n_ports; i++) {
                 const struct berth_port_mapping *p = &ports[i];
+                struct in6_addr a6;
+                if (ip6(p->host_ip) && inet_pton(AF_INET6, p->host_ip, &a6) == 1 &&
+                    IN6_IS_ADDR_LOOPBACK(&a6)) {
+                        r = berth_host_err(d->host, err, -EADDRNOTAVAIL,
+                                           "cannot publish [%s]:%u/%s: IPv6 loopback traffic is "
+                                           "not routed to containers (berth has no userland "
+                                           "proxy); publish on 127.0.0.1 or on another IPv6 "
+                                           "address of the host",
+                                           p->host_ip, p->host_port, proto_name(p->proto));
+                        goto fail;
+                }
+                if (ip6(p->host_ip) && (d->host->abi_minor < 3 || !d->built6)) {
+                        r = berth_host_err(d->host, err, -EAFNOSUPPORT,
+                                           "cannot publish [%s]:%u/%s: no IPv6 network", p->host_ip,
+                                           p->host_port, proto_name(p->proto));
+                        goto fail;
+                }
                 int fd = -1;
                 r = reserve(p, &fd);
                 if (r < 0 && !(flags & BERTH_NET_RESTORE)) {

@@ -306,12 +306,15 @@ int cli_cmd_port(struct cli *cli, struct cli_args *a)
                 json_array_foreach (v, i, b) {
                         found = true;
                         const char *ip = json_get_str(b, "HostIp", "");
+                        /* host:port as Go's net.JoinHostPort writes it */
+                        bool v6 = strchr(ip, ':') != NULL;
+                        _cleanup_free_ char *hp =
+                            xasprintf("%s%s%s:%s", v6 ? "[" : "", *ip ? ip : "0.0.0.0",
+                                      v6 ? "]" : "", json_get_str(b, "HostPort", ""));
                         if (want)
-                                printf("%s:%s\n", *ip ? ip : "0.0.0.0",
-                                       json_get_str(b, "HostPort", ""));
+                                puts(hp);
                         else
-                                printf("%s -> %s:%s\n", key, *ip ? ip : "0.0.0.0",
-                                       json_get_str(b, "HostPort", ""));
+                                printf("%s -> %s\n", key, hp);
                 }
         }
         if (want && !found) {
