@@ -287,6 +287,18 @@ static int es_check(json_t *cfg, struct berth_err *err)
         return 0;
 }
 
+/* An --ip6 needs a network with IPv6 (Docker refuses it at create too). */
+static int ip6_check(struct netrec *n, json_t *cfg, struct berth_err *err)
+{
+        const char *ip6 = json_get_str(json_object_get(cfg, "IPAMConfig"), "IPv6Address", "");
+        if (*ip6 && !nw_subnet6(n))
+                return err_set(err, -EINVAL,
+                               "invalid IPv6 address '%s': network %s has no IPv6 subnet "
+                               "(EnableIPv6)",
+                               ip6, nw_name(n));
+        return 0;
+}
+
 static json_t *new_es(json_t *cfg)
 {
         json_t *es = json_pack("{s:n, s:n, s:[], s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:n}",
@@ -351,6 +363,12 @@ int network_container_create(struct network_store *s, json_t *hc, json_t *netcfg
                 cfg = json_object_get(epc, net);
         if (!cfg)
                 cfg = json_object_get(epc, "default");
+        int r = ip6_check(n, cfg, err);
+        if (r < 0) {
+                pthread_mutex_unlock(&s->lock);
+                json_decref(nets);
+                return r;
+        }
         json_t *es = new_es(cfg);
         json_object_set_new(es, "NetworkID", json_string(n->id));
         json_object_set_new(nets, nw_name(n), es);
@@ -366,6 +384,12 @@ int network_container_create(struct network_store *s, json_t *hc, json_t *netcfg
                 }
                 if (exclusive || nw_predefined(nw_name(x)))
                         continue;
+                r = ip6_check(x, v, err);
+                if (r < 0) {
+                        pthread_mutex_unlock(&s->lock);
+                        json_decref(nets);
+                        return r;
+                }
                 json_t *xs = new_es(v);
                 json_object_set_new(xs, "NetworkID", json_string(x->id));
                 json_object_set_new(nets, nw_name(x), xs);
@@ -918,6 +942,8 @@ int network_endpoint_connect(struct network_store *s, const char *ref, const cha
                 goto out;
         }
         r = es_check(endpoint_config, err);
+        if (r == 0)
+                r = ip6_check(n, endpoint_config, err);
         if (r < 0)
                 goto out;
         json_t *es = new_es(endpoint_config);
