@@ -122,6 +122,14 @@ out=$(b exec c6 nslookup -type=AAAA a6 2>&1)
 expect_contains "after a restart the DNS answers AAAA" "$out" "$P1::2"
 out=$(b run --rm --network n6 web cat /proc/net/if_inet6 2>&1)
 expect_not_contains "a new container does not get a running one's IPv6 address" "$out" "$(printf '%s' "$P1::2" | python3 -c 'import ipaddress,sys; print(ipaddress.ip_address(sys.stdin.read()).exploded.replace(":",""))')"
+
+# the ip6 table removed behind berthd's back comes back at the next start
+# of a container, with the published port
+nft delete table ip6 "berth_$TEST_BRIDGE"
+b run --rm --network n6 web true
+check "the ip6 table is made again" nft list table ip6 "berth_$TEST_BRIDGE" > /dev/null
+got=$(curl -sS -m 2 "http://[$P1::1]:$port/hostname" 2>&1)
+expect_eq "... with the published port" "$got" "$(b inspect -f '{{.Config.Hostname}}' p6)"
 b rm -f p6 > /dev/null
 out=$(curl -sS -m 2 "http://[$P1::1]:$port/hostname" 2>&1); rc=$?
 check "the port is gone with the container" [ "$rc" != 0 ]
