@@ -488,10 +488,27 @@ static int bridge_setup(struct drv *d, const struct net *n, bool *ret_created,
         snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", n->ifname);
         write_sysctl(path, "1");
         /* A separate change: the kernel applies IFLA_IFALIAS only to a link
-         * that exists. Without it the bridge works; only its label is missing. */
+         * that exists. Without it the bridge works; only its label is missing.
+         * The same change fixes the bridge's MAC, derived from its gateway
+         * address as containers' MACs are from theirs (no container has the
+         * gateway's address): a bridge without one takes the lowest MAC of
+         * its ports, which changes as containers come and go, and the
+         * containers' neighbour entries for the gateway then point at a MAC
+         * that is no longer there until they expire (up to 45 s without a
+         * way to their gateway, their DNS or the host). */
         struct rtnl_link *c = rtnl_link_alloc();
         rtnl_link_set_ifalias(c, n->alias);
+        unsigned g[4];
+        struct nl_addr *mac = NULL;
+        if (sscanf(n->gw_cidr, "%u.%u.%u.%u", &g[0], &g[1], &g[2], &g[3]) == 4) {
+                char macs[32];
+                snprintf(macs, sizeof(macs), "02:42:%02x:%02x:%02x:%02x", g[0] & 0xff, g[1] & 0xff,
+                         g[2] & 0xff, g[3] & 0xff);
+                if (nl_addr_parse(macs, AF_LLC, &mac) == 0)
+                        rtnl_link_set_addr(c, mac);
+        }
         r = link_change(d->nl, n->ifname, c);
+        nl_addr_put(mac);
         rtnl_link_put(c);
         if (r < 0)
                 berth_log(d->host, BERTH_LOG_WARNING, "set the alias of bridge '%s': %s, ignoring",
