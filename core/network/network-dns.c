@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The DNS responder of a user-defined network: UDP port 53 on the network's
  * gateway address (and TCP port 53, one query per connection), one thread
- * with poll(). A queries for the name, an alias
+ * with poll(). A and AAAA queries for the name, an alias
  * or the short ID of a container on the network are answered from the
  * network's record (other types for those names get an empty answer, so
  * resolvers do not go on asking elsewhere). A name with a dot is relayed
@@ -9,7 +9,7 @@
  * changes apply); a single label that is not on the network gets NXDOMAIN
  * and never leaves the host.
  *
- * Written by hand: the part of DNS needed here (one question, one A record)
+ * Written by hand: the part of DNS needed here (one question, one A or AAAA record)
  * is a few dozen lines, and no Debian library serves it in-process. */
 #include "network-internal.h"
 #include "base/log.h"
@@ -65,7 +65,14 @@ static bool ip_is(json_t *c, const char *ip)
         return l == strlen(ip) && strncmp(v, ip, l) == 0;
 }
 
-static bool find_in(struct netrec *n, const char *name, struct in_addr *ret)
+/* An answer: the name's IPv4 address and, when it has one, its IPv6 one. */
+struct addrs {
+        struct in_addr a;
+        struct in6_addr aaaa;
+        bool has_aaaa;
+};
+
+static bool find_in(struct netrec *n, const char *name, struct addrs *ret)
 {
         const char *cid;
         json_t *c;
@@ -79,10 +86,13 @@ static bool find_in(struct netrec *n, const char *name, struct in_addr *ret)
                                 match = true;
                 if (!match)
                         continue;
-                char ip[32];
+                char ip[INET6_ADDRSTRLEN + 8];
+                snprintf(ip, sizeof(ip), "%s", json_get_str(c, "IPv6Address", ""));
+                ip[strcspn(ip, "/")] = '\0';
+                ret->has_aaaa = inet_pton(AF_INET6, ip, &ret->aaaa) == 1;
                 snprintf(ip, sizeof(ip), "%s", json_get_str(c, "IPv4Address", ""));
                 ip[strcspn(ip, "/")] = '\0';
-                if (inet_pton(AF_INET, ip, ret) == 1)
+                if (inet_pton(AF_INET, ip, &ret->a) == 1)
                         return true;
         }
         return false;
@@ -91,7 +101,7 @@ static bool find_in(struct netrec *n, const char *name, struct in_addr *ret)
 /* The address of `name` for the container that asks from `src`: on this
  * network, else on the other user-defined networks that container is
  * connected to (as Docker's embedded DNS answers). */
-static bool lookup(struct dns *d, const char *name, const char *src, struct in_addr *ret,
+static bool lookup(struct dns *d, const char *name, const char *src, struct addrs *ret,
                    bool *ret_gone)
 {
         struct network_store *s = d->s;
@@ -116,11 +126,13 @@ static bool lookup(struct dns *d, const char *name, const char *src, struct in_a
         return found;
 }
 
-/* A reply to query q (the question ends at qend) into r; its length. */
+/* A reply to query q (the question ends at qend) into r; its length. a is
+ * the record's data (type 1: 4 bytes, type 28: 16), or NULL: no answer. */
 static size_t reply(unsigned char *r, size_t cap, const unsigned char *q, size_t qend,
-                    unsigned rcode, const struct in_addr *a)
+                    unsigned rcode, uint16_t type, const void *a)
 {
-        if (qend + 16 > cap)
+        size_t alen = type == 28 ? 16 : 4;
+        if (qend + 12 + alen > cap)
                 return 0;
         memcpy(r, q, qend);
         r[2] = (unsigned char)(0x80 | (q[2] & 0x79) | 0x04); /* QR, opcode, AA, RD */
@@ -130,11 +142,13 @@ static size_t reply(unsigned char *r, size_t cap, const unsigned char *q, size_t
         memset(r + 8, 0, 4);
         size_t off = qend;
         if (a) {
-                static const unsigned char rr[] = {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 10, 0, 4};
+                const unsigned char rr[] = {
+                    0xc0, 0x0c, (unsigned char)(type >> 8), (unsigned char)type, 0, 1, 0, 0, 0,
+                    10,   0,    (unsigned char)alen};
                 memcpy(r + off, rr, sizeof(rr));
                 off += sizeof(rr);
-                memcpy(r + off, &a->s_addr, 4);
-                off += 4;
+                memcpy(r + off, a, alen);
+                off += alen;
         }
         return off;
 }
@@ -180,14 +194,17 @@ static size_t answer(struct dns *d, const unsigned char *q, size_t n, const char
         size_t qend;
         uint16_t type;
         if (parse_question(q, n, name, sizeof(name), &qend, &type) < 0)
-                return reply(r, cap, q, 12, 1 /* FORMERR */, NULL);
-        struct in_addr a;
+                return reply(r, cap, q, 12, 1 /* FORMERR */, 0, NULL);
+        struct addrs a = {0};
         if (lookup(d, name, src, &a, ret_gone))
-                return reply(r, cap, q, qend, 0, type == 1 ? &a : NULL);
+                return reply(r, cap, q, qend, 0, type,
+                             type == 1                  ? (const void *)&a.a
+                             : type == 28 && a.has_aaaa ? (const void *)&a.aaaa
+                                                        : NULL);
         if (*ret_gone)
                 return 0;
         size_t len = strchr(name, '.') ? forward(r, cap, q, n) : 0;
-        return len ? len : reply(r, cap, q, qend, strchr(name, '.') ? 2 : 3, NULL);
+        return len ? len : reply(r, cap, q, qend, strchr(name, '.') ? 2 : 3, 0, NULL);
 }
 
 /* One query over TCP (RFC 7766: a 2-byte length before each message);

@@ -82,21 +82,41 @@ static struct netrec *find_for(struct network_store *s, const char *name, json_t
         return n ? n : nw_find_locked(s, name);
 }
 
-static void endpoint_of(struct netrec *n, const char *cid, json_t *es, const char *netns,
-                        const char *ifname, char *addr, size_t addr_len, struct berth_endpoint *ep)
+/* Whether the network's driver takes the IPv6 fields (ABI 1.3). */
+static bool drv_ipv6(struct netrec *n)
 {
-        snprintf(addr, addr_len, "%s/%lld", json_get_str(es, "IPAddress", ""),
+        return n->drv && n->drv->desc->abi_minor >= 3 && has_feature(n, BERTH_NET_F_IPV6);
+}
+
+struct epaddr {
+        char v4[48];
+        char v6[INET6_ADDRSTRLEN + 8];
+};
+
+static void endpoint_of(struct netrec *n, const char *cid, json_t *es, const char *netns,
+                        const char *ifname, struct epaddr *addr, struct berth_endpoint *ep)
+{
+        snprintf(addr->v4, sizeof(addr->v4), "%s/%lld", json_get_str(es, "IPAddress", ""),
                  (long long)json_get_int(es, "IPPrefixLen", 0));
+        const char *ip6 = json_get_str(es, "GlobalIPv6Address", "");
+        snprintf(addr->v6, sizeof(addr->v6), "%s/%lld", ip6,
+                 (long long)json_get_int(es, "GlobalIPv6PrefixLen", 0));
         *ep = (struct berth_endpoint){
             .network_id = n->id,
             .endpoint_id = json_get_str(es, "EndpointID", ""),
             .container_id = cid,
             .netns_path = netns,
             .ifname = ifname,
-            .address = addr,
+            .address = addr->v4,
             .gateway = json_get_str(es, "Gateway", NULL),
             .mac = json_get_str(es, "MacAddress", NULL),
         };
+        if (*ip6 && drv_ipv6(n)) {
+                ep->address6 = addr->v6;
+                ep->gateway6 = json_get_str(es, "IPv6Gateway", NULL);
+                if (ep->gateway6 && !*ep->gateway6)
+                        ep->gateway6 = NULL;
+        }
 }
 
 /* "02:42:ac:11:00:02": six hex pairs, a unicast address (the kernel
@@ -132,7 +152,8 @@ int nw_endpoint_up_locked(struct network_store *s, struct netrec *n, const char 
                           const char *ifname, json_t *es, struct berth_err *err)
 {
         char ip[16] = "", eid[65], mac[32] = "", addr[48] = "";
-        int prefix = 0;
+        char ip6[INET6_ADDRSTRLEN] = "", addr6[INET6_ADDRSTRLEN + 8] = "";
+        int prefix = 0, prefix6 = 0;
         const char *want_mac = json_get_str(es, "MacAddress", "");
         if (*want_mac && !mac_valid(want_mac))
                 return err_set(err, -EINVAL, "invalid MAC address '%s'", want_mac);
@@ -151,6 +172,19 @@ int nw_endpoint_up_locked(struct network_store *s, struct netrec *n, const char 
                 mac_of_ip(ip, mac);
                 snprintf(addr, sizeof(addr), "%s/%d", ip, prefix);
         }
+        const char *want6 = json_get_str(json_object_get(es, "IPAMConfig"), "IPv6Address", "");
+        if (has_feature(n, BERTH_NET_F_USES_IPAM) && nw_subnet6(n)) {
+                r = nw_alloc6_locked(n, want6, ip6, err);
+                if (r < 0)
+                        return r;
+                u128 base6;
+                nw_parse_cidr6(nw_subnet6(n), 1, 128, &base6, &prefix6);
+                snprintf(addr6, sizeof(addr6), "%s/%d", ip6, prefix6);
+        } else if (*want6)
+                return err_set(err, -EINVAL,
+                               "invalid IPv6 address '%s': network %s has no IPv6 subnet "
+                               "(EnableIPv6)",
+                               want6, nw_name(n));
         if (*want_mac && *mac)
                 snprintf(mac, sizeof(mac), "%s", want_mac);
         bool internal = json_get_bool(n->j, "Internal", false);
@@ -163,6 +197,8 @@ int nw_endpoint_up_locked(struct network_store *s, struct netrec *n, const char 
             .address = *addr ? addr : NULL,
             .gateway = *addr && !internal ? nw_gateway(n) : NULL,
             .mac = *mac ? mac : NULL,
+            .address6 = *addr6 ? addr6 : NULL,
+            .gateway6 = *addr6 && !internal ? nw_gateway6(n) : NULL,
         };
         r = berth_network_join(n->drv, &ep, 0, err);
         if (r < 0)
@@ -194,13 +230,16 @@ int nw_endpoint_up_locked(struct network_store *s, struct netrec *n, const char 
         json_object_set_new(cs, cid,
                             json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "Name", cname, "EndpointID",
                                       eid, "MacAddress", mac, "IPv4Address", addr, "IPv6Address",
-                                      "", "Aliases", aliases));
+                                      addr6, "Aliases", aliases));
         json_object_set_new(es, "NetworkID", json_string(n->id));
         json_object_set_new(es, "EndpointID", json_string(eid));
         json_object_set_new(es, "Gateway", json_string(ep.gateway ? ep.gateway : ""));
         json_object_set_new(es, "IPAddress", json_string(ip));
         json_object_set_new(es, "IPPrefixLen", json_integer(prefix));
         json_object_set_new(es, "MacAddress", json_string(mac));
+        json_object_set_new(es, "GlobalIPv6Address", json_string(ip6));
+        json_object_set_new(es, "GlobalIPv6PrefixLen", json_integer(prefix6));
+        json_object_set_new(es, "IPv6Gateway", json_string(ep.gateway6 ? ep.gateway6 : ""));
         events_emit("network", "connect", n->id,
                     json_pack("{s:s, s:s, s:s}", "container", cid, "name", nw_name(n), "type",
                               json_get_str(n->j, "Driver", "")));
@@ -210,9 +249,9 @@ int nw_endpoint_up_locked(struct network_store *s, struct netrec *n, const char 
 void nw_endpoint_down_locked(struct network_store *s, struct netrec *n, const char *cid,
                              const char *netns, json_t *es)
 {
-        char addr[48];
+        struct epaddr addr;
         struct berth_endpoint ep;
-        endpoint_of(n, cid, es, netns, NULL, addr, sizeof(addr), &ep);
+        endpoint_of(n, cid, es, netns, NULL, &addr, &ep);
         struct berth_err err = {0};
         events_emit("network", "disconnect", n->id,
                     json_pack("{s:s, s:s, s:s}", "container", cid, "name", nw_name(n), "type",
@@ -230,20 +269,33 @@ void nw_endpoint_down_locked(struct network_store *s, struct netrec *n, const ch
         if (streq(json_get_str(es, "MacAddress", ""), derived))
                 json_object_set_new(es, "MacAddress", json_string(""));
         json_object_set_new(es, "IPAddress", json_string(""));
+        json_object_set_new(es, "GlobalIPv6Address", json_string(""));
+        json_object_set_new(es, "GlobalIPv6PrefixLen", json_integer(0));
+        json_object_set_new(es, "IPv6Gateway", json_string(""));
 }
 
 /* --ip6, --link-local-ip need IPv6 on the network */
 static int es_check(json_t *cfg, struct berth_err *err)
 {
         const char *ip6 = json_get_str(json_object_get(cfg, "IPAMConfig"), "IPv6Address", "");
-        if (*ip6)
-                return err_set(err, -EINVAL,
-                               "IPv6 is not supported yet by berth's bridge driver (IPv6Address "
-                               "'%s')",
-                               ip6);
+        struct in6_addr a6;
+        if (*ip6 && inet_pton(AF_INET6, ip6, &a6) != 1)
+                return err_set(err, -EINVAL, "invalid IPv6 address: %s", ip6);
         const char *mac = json_get_str(cfg, "MacAddress", "");
         if (*mac && !mac_valid(mac))
                 return err_set(err, -EINVAL, "invalid MAC address '%s'", mac);
+        return 0;
+}
+
+/* An --ip6 needs a network with IPv6 (Docker refuses it at create too). */
+static int ip6_check(struct netrec *n, json_t *cfg, struct berth_err *err)
+{
+        const char *ip6 = json_get_str(json_object_get(cfg, "IPAMConfig"), "IPv6Address", "");
+        if (*ip6 && !nw_subnet6(n))
+                return err_set(err, -EINVAL,
+                               "invalid IPv6 address '%s': network %s has no IPv6 subnet "
+                               "(EnableIPv6)",
+                               ip6, nw_name(n));
         return 0;
 }
 
@@ -311,6 +363,12 @@ int network_container_create(struct network_store *s, json_t *hc, json_t *netcfg
                 cfg = json_object_get(epc, net);
         if (!cfg)
                 cfg = json_object_get(epc, "default");
+        int r = ip6_check(n, cfg, err);
+        if (r < 0) {
+                pthread_mutex_unlock(&s->lock);
+                json_decref(nets);
+                return r;
+        }
         json_t *es = new_es(cfg);
         json_object_set_new(es, "NetworkID", json_string(n->id));
         json_object_set_new(nets, nw_name(n), es);
@@ -326,6 +384,12 @@ int network_container_create(struct network_store *s, json_t *hc, json_t *netcfg
                 }
                 if (exclusive || nw_predefined(nw_name(x)))
                         continue;
+                r = ip6_check(x, v, err);
+                if (r < 0) {
+                        pthread_mutex_unlock(&s->lock);
+                        json_decref(nets);
+                        return r;
+                }
                 json_t *xs = new_es(v);
                 json_object_set_new(xs, "NetworkID", json_string(x->id));
                 json_object_set_new(nets, nw_name(x), xs);
@@ -366,17 +430,34 @@ static const char *host_ip_of(const char *ip)
 /* A free port: what the kernel hands out for port 0 (the ephemeral range). */
 static int free_port(const char *ip, uint32_t proto, uint16_t *ret)
 {
-        struct sockaddr_in sa = {.sin_family = AF_INET};
-        if (inet_pton(AF_INET, ip, &sa.sin_addr) != 1)
+        union {
+                struct sockaddr sa;
+                struct sockaddr_in in;
+                struct sockaddr_in6 in6;
+        } u = {0};
+        socklen_t l;
+        if (inet_pton(AF_INET, ip, &u.in.sin_addr) == 1) {
+                u.in.sin_family = AF_INET;
+                l = sizeof(u.in);
+        } else if (inet_pton(AF_INET6, ip, &u.in6.sin6_addr) == 1) {
+                u.in6.sin6_family = AF_INET6;
+                l = sizeof(u.in6);
+        } else
                 return -EAFNOSUPPORT;
-        _cleanup_close_ int fd = socket(
-            AF_INET, (proto == BERTH_PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
-        socklen_t l = sizeof(sa);
-        if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-            getsockname(fd, (struct sockaddr *)&sa, &l) < 0)
+        _cleanup_close_ int fd =
+            socket(u.sa.sa_family,
+                   (proto == BERTH_PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+        if (fd < 0 || bind(fd, &u.sa, l) < 0 || getsockname(fd, &u.sa, &l) < 0)
                 return -errno;
-        *ret = ntohs(sa.sin_port);
+        *ret = ntohs(u.sa.sa_family == AF_INET6 ? u.in6.sin6_port : u.in.sin_port);
         return 0;
+}
+
+/* The container address a host address forwards to: the endpoint's
+ * address of the host address's family ("" when it has none). */
+static const char *cip_for(const char *hip, const char *cip, const char *cip6)
+{
+        return strchr(hip, ':') ? strempty(cip6) : cip;
 }
 
 struct portmap {
@@ -407,8 +488,8 @@ static void portmap_add(struct portmap *m, uint32_t proto, uint16_t cport, uint1
 
 /* NetworkSettings.Ports from PortBindings, PublishAllPorts and
  * ExposedPorts, with free host ports picked; the mappings in *m. */
-static int ports_plan(json_t *rec, const char *cip, json_t **ret_ports, struct portmap *m,
-                      struct berth_err *err)
+static int ports_plan(json_t *rec, const char *cip, const char *cip6, json_t **ret_ports,
+                      struct portmap *m, struct berth_err *err)
 {
         json_t *hc = json_object_get(rec, "HostConfig");
         json_t *bindings = json_object_get(hc, "PortBindings");
@@ -456,6 +537,15 @@ static int ports_plan(json_t *rec, const char *cip, json_t **ret_ports, struct p
                                 return err_set(err, -EINVAL, "invalid host port '%s' for %s", hp,
                                                key);
                         }
+                        if (!*cip_for(hip, cip, cip6)) {
+                                json_decref(l);
+                                json_decref(out);
+                                return err_set(err, -EINVAL,
+                                               "cannot publish %s on IPv6 address %s: the "
+                                               "container has no IPv6 address (a network with "
+                                               "EnableIPv6)",
+                                               key, hip);
+                        }
                         if (h == 0) {
                                 uint16_t fp = 0;
                                 r = free_port(hip, proto, &fp);
@@ -469,7 +559,7 @@ static int ports_plan(json_t *rec, const char *cip, json_t **ret_ports, struct p
                         }
                         json_array_append_new(l, json_pack("{s:s, s:o}", "HostIp", hip, "HostPort",
                                                            json_sprintf("%lld", (long long)h)));
-                        portmap_add(m, proto, cport, (uint16_t)h, hip, cip);
+                        portmap_add(m, proto, cport, (uint16_t)h, hip, cip_for(hip, cip, cip6));
                 }
                 json_object_set_new(out, key, l);
         }
@@ -478,7 +568,7 @@ static int ports_plan(json_t *rec, const char *cip, json_t **ret_ports, struct p
 }
 
 /* The mappings NetworkSettings.Ports records, to unpublish or restore them. */
-static void ports_recorded(json_t *ns, const char *cip, struct portmap *m)
+static void ports_recorded(json_t *ns, const char *cip, const char *cip6, struct portmap *m)
 {
         const char *key;
         json_t *v;
@@ -492,11 +582,19 @@ static void ports_recorded(json_t *ns, const char *cip, struct portmap *m)
                 json_array_foreach (v, i, b) {
                         int64_t h = 0;
                         parse_int64(json_get_str(b, "HostPort", "0"), &h);
-                        if (h > 0 && h < 65536)
-                                portmap_add(m, proto, cport, (uint16_t)h,
-                                            host_ip_of(json_get_str(b, "HostIp", "")), cip);
+                        const char *hip = host_ip_of(json_get_str(b, "HostIp", ""));
+                        if (h > 0 && h < 65536 && *cip_for(hip, cip, cip6))
+                                portmap_add(m, proto, cport, (uint16_t)h, hip,
+                                            cip_for(hip, cip, cip6));
                 }
         }
+}
+
+/* The endpoint's IPv6 address for published ports, when its driver can
+ * forward to one; else NULL. */
+static const char *ip6_of(struct netrec *n, json_t *es)
+{
+        return drv_ipv6(n) ? json_get_str(es, "GlobalIPv6Address", NULL) : NULL;
 }
 
 /* The network that publishes the ports: the first one whose driver can. */
@@ -524,6 +622,9 @@ static void clear_live(json_t *ns)
         json_object_set_new(ns, "Gateway", json_string(""));
         json_object_set_new(ns, "MacAddress", json_string(""));
         json_object_set_new(ns, "EndpointID", json_string(""));
+        json_object_set_new(ns, "GlobalIPv6Address", json_string(""));
+        json_object_set_new(ns, "GlobalIPv6PrefixLen", json_integer(0));
+        json_object_set_new(ns, "IPv6Gateway", json_string(""));
 }
 
 /* /etc/hosts gets the container's own address and name, and a container on
@@ -668,11 +769,12 @@ int network_container_start(struct network_store *s, const char *id, json_t *rec
         json_t *ports = NULL;
         struct portmap m = {0};
         if (p) {
-                r = ports_plan(rec, json_get_str(pes, "IPAddress", ""), &ports, &m, err);
+                r = ports_plan(rec, json_get_str(pes, "IPAddress", ""), ip6_of(p, pes), &ports, &m,
+                               err);
                 if (r == 0 && m.n) {
-                        char addr[48];
+                        struct epaddr addr;
                         struct berth_endpoint ep;
-                        endpoint_of(p, id, pes, path, "eth0", addr, sizeof(addr), &ep);
+                        endpoint_of(p, id, pes, path, "eth0", &addr, &ep);
                         r = berth_network_publish(p->drv, &ep, m.v, m.n, 0, err);
                 }
                 portmap_done(&m);
@@ -687,8 +789,9 @@ int network_container_start(struct network_store *s, const char *id, json_t *rec
         etc_inputs(s, rec, hostname);
         pthread_mutex_unlock(&s->lock);
         if (p) {
-                const char *keys[] = {"IPAddress", "IPPrefixLen", "Gateway", "MacAddress",
-                                      "EndpointID"};
+                const char *keys[] = {"IPAddress",   "IPPrefixLen",        "Gateway",
+                                      "MacAddress",  "EndpointID",         "GlobalIPv6Address",
+                                      "IPv6Gateway", "GlobalIPv6PrefixLen"};
                 for (size_t k = 0; k < ELEMENTSOF(keys); k++)
                         json_object_set(ns, keys[k], json_object_get(pes, keys[k]));
         }
@@ -711,11 +814,11 @@ void network_container_stop(struct network_store *s, const char *id, json_t *rec
         struct netrec *p = primary_locked(s, nets, &pes);
         if (p) {
                 struct portmap m = {0};
-                ports_recorded(ns, json_get_str(pes, "IPAddress", ""), &m);
+                ports_recorded(ns, json_get_str(pes, "IPAddress", ""), ip6_of(p, pes), &m);
                 if (m.n) {
-                        char addr[48];
+                        struct epaddr addr;
                         struct berth_endpoint ep;
-                        endpoint_of(p, id, pes, NULL, "eth0", addr, sizeof(addr), &ep);
+                        endpoint_of(p, id, pes, NULL, "eth0", &addr, &ep);
                         berth_network_unpublish(p->drv, &ep, m.v, m.n, 0, NULL);
                 }
                 portmap_done(&m);
@@ -761,20 +864,23 @@ void network_container_restore(struct network_store *s, const char *id, json_t *
                 struct netrec *n = find_for(s, name, es);
                 if (!n || !n->drv || !*json_get_str(es, "EndpointID", ""))
                         continue;
-                char cidr[48] = "";
+                char cidr[48] = "", cidr6[INET6_ADDRSTRLEN + 8] = "";
                 if (*json_get_str(es, "IPAddress", ""))
                         snprintf(cidr, sizeof(cidr), "%s/%lld", json_get_str(es, "IPAddress", ""),
                                  (long long)json_get_int(es, "IPPrefixLen", 0));
+                if (*json_get_str(es, "GlobalIPv6Address", ""))
+                        snprintf(cidr6, sizeof(cidr6), "%s/%lld",
+                                 json_get_str(es, "GlobalIPv6Address", ""),
+                                 (long long)json_get_int(es, "GlobalIPv6PrefixLen", 0));
                 json_object_set_new(json_object_get(n->j, "Containers"), id,
                                     json_pack("{s:s, s:s, s:s, s:s, s:s, s:O}", "Name", cname,
                                               "EndpointID", json_get_str(es, "EndpointID", ""),
                                               "MacAddress", json_get_str(es, "MacAddress", ""),
-                                              "IPv4Address", cidr, "IPv6Address", "", "Aliases",
+                                              "IPv4Address", cidr, "IPv6Address", cidr6, "Aliases",
                                               json_object_get(es, "Aliases") ?: json_array()));
-                char addr[48];
+                struct epaddr addr;
                 struct berth_endpoint ep;
-                endpoint_of(n, id, es, json_get_str(ns, "SandboxKey", NULL), NULL, addr,
-                            sizeof(addr), &ep);
+                endpoint_of(n, id, es, json_get_str(ns, "SandboxKey", NULL), NULL, &addr, &ep);
                 struct berth_err err = {0};
                 if (berth_network_join(n->drv, &ep, BERTH_NET_RESTORE, &err) < 0)
                         log_warn("container %.12s: restore network %s: %s", id, name,
@@ -784,10 +890,10 @@ void network_container_restore(struct network_store *s, const char *id, json_t *
         struct netrec *p = primary_locked(s, nets, &pes);
         if (p) {
                 struct portmap m = {0};
-                ports_recorded(ns, json_get_str(pes, "IPAddress", ""), &m);
-                char addr[48];
+                ports_recorded(ns, json_get_str(pes, "IPAddress", ""), ip6_of(p, pes), &m);
+                struct epaddr addr;
                 struct berth_endpoint ep;
-                endpoint_of(p, id, pes, NULL, "eth0", addr, sizeof(addr), &ep);
+                endpoint_of(p, id, pes, NULL, "eth0", &addr, &ep);
                 struct berth_err err = {0};
                 if (m.n &&
                     berth_network_publish(p->drv, &ep, m.v, m.n, BERTH_NET_RESTORE, &err) < 0)
@@ -836,6 +942,8 @@ int network_endpoint_connect(struct network_store *s, const char *ref, const cha
                 goto out;
         }
         r = es_check(endpoint_config, err);
+        if (r == 0)
+                r = ip6_check(n, endpoint_config, err);
         if (r < 0)
                 goto out;
         json_t *es = new_es(endpoint_config);
@@ -881,10 +989,10 @@ int network_endpoint_disconnect(struct network_store *s, const char *ref, const 
                 if (primary_locked(s, nets, &pes) == n && pes == es) {
                         /* its published ports go with it */
                         struct portmap m = {0};
-                        ports_recorded(ns, json_get_str(es, "IPAddress", ""), &m);
-                        char addr[48];
+                        ports_recorded(ns, json_get_str(es, "IPAddress", ""), ip6_of(n, es), &m);
+                        struct epaddr addr;
                         struct berth_endpoint ep;
-                        endpoint_of(n, id, es, NULL, "eth0", addr, sizeof(addr), &ep);
+                        endpoint_of(n, id, es, NULL, "eth0", &addr, &ep);
                         if (m.n)
                                 berth_network_unpublish(n->drv, &ep, m.v, m.n, 0, NULL);
                         portmap_done(&m);

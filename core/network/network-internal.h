@@ -7,6 +7,7 @@
  * Callers above (the container layer) may hold their own locks when they
  * call in; nothing here calls out while holding the network store's. */
 
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdint.h>
 #include "driver/driver.h"
@@ -41,6 +42,15 @@ const char *nw_name(struct netrec *n);
 const char *nw_subnet(struct netrec *n);
 const char *nw_gateway(struct netrec *n);
 bool nw_predefined(const char *name);
+/* The IPv6 IPAM config's subnet and gateway when EnableIPv6, or NULL. */
+const char *nw_subnet6(struct netrec *n);
+const char *nw_gateway6(struct netrec *n);
+/* IPv6 addresses as 128-bit numbers (host order). */
+typedef unsigned __int128 u128;
+int nw_parse_ip6(const char *s, u128 *ret);
+void nw_ip6_text(u128 v, char buf[INET6_ADDRSTRLEN]);
+/* "fd00:1::/64" -> network address and prefix, the prefix in min..max. */
+int nw_parse_cidr6(const char *s, int min_prefix, int max_prefix, u128 *ret_addr, int *ret_prefix);
 /* "10.1.0.0/16" -> network address (host order) and prefix. */
 int nw_parse_cidr(const char *s, uint32_t *ret_addr, int *ret_prefix);
 
@@ -51,6 +61,9 @@ int nw_realise_again_locked(struct network_store *s, struct netrec *n, struct be
 
 /* Pick an address: `want` if given (and free), else the first free one. */
 int nw_alloc_locked(struct netrec *n, const char *want, char ret_ip[16], struct berth_err *err);
+/* The same in the network's IPv6 subnet. */
+int nw_alloc6_locked(struct netrec *n, const char *want, char ret_ip[INET6_ADDRSTRLEN],
+                     struct berth_err *err);
 
 /* network-endpoint.c: one endpoint of a running container up or down,
  * with the network store's lock held. es is NetworkSettings.Networks.<n>. */

@@ -30,9 +30,163 @@ const char *nw_name(struct netrec *n)
         return json_get_str(n->j, "Name", "");
 }
 
+/* The first IPAM config of one family: IPv4 ones hold no ':' in their
+ * subnet, IPv6 ones do (a network's configs come in the order given). */
+static json_t *ipam_of(struct netrec *n, bool v6)
+{
+        size_t i;
+        json_t *c;
+        json_array_foreach (json_object_get(json_object_get(n->j, "IPAM"), "Config"), i, c)
+                if ((strchr(json_get_str(c, "Subnet", ""), ':') != NULL) == v6)
+                        return c;
+        return NULL;
+}
+
 static json_t *ipam0(struct netrec *n)
 {
-        return json_array_get(json_object_get(json_object_get(n->j, "IPAM"), "Config"), 0);
+        return ipam_of(n, false);
+}
+
+const char *nw_subnet6(struct netrec *n)
+{
+        const char *v = json_get_str(ipam_of(n, true), "Subnet", NULL);
+        return v && *v && json_get_bool(n->j, "EnableIPv6", false) ? v : NULL;
+}
+
+const char *nw_gateway6(struct netrec *n)
+{
+        const char *v = json_get_str(ipam_of(n, true), "Gateway", NULL);
+        return nw_subnet6(n) && v && *v ? v : NULL;
+}
+
+int nw_parse_ip6(const char *s, u128 *ret)
+{
+        struct in6_addr a;
+        if (!s || inet_pton(AF_INET6, s, &a) != 1)
+                return -EINVAL;
+        u128 v = 0;
+        for (size_t i = 0; i < 16; i++)
+                v = v << 8 | a.s6_addr[i];
+        *ret = v;
+        return 0;
+}
+
+void nw_ip6_text(u128 v, char buf[INET6_ADDRSTRLEN])
+{
+        struct in6_addr a;
+        for (int i = 15; i >= 0; i--, v >>= 8)
+                a.s6_addr[i] = (unsigned char)v;
+        inet_ntop(AF_INET6, &a, buf, INET6_ADDRSTRLEN);
+}
+
+static u128 mask6(int prefix)
+{
+        return prefix == 0 ? 0 : ~(u128)0 << (128 - prefix);
+}
+
+int nw_parse_cidr6(const char *s, int min_prefix, int max_prefix, u128 *ret_addr, int *ret_prefix)
+{
+        char ip[INET6_ADDRSTRLEN];
+        const char *slash = s ? strchr(s, '/') : NULL;
+        int64_t p;
+        if (!slash || (size_t)(slash - s) >= sizeof(ip))
+                return -EINVAL;
+        snprintf(ip, sizeof(ip), "%.*s", (int)(slash - s), s);
+        if (nw_parse_ip6(ip, ret_addr) < 0 || parse_int64(slash + 1, &p) < 0 || p < min_prefix ||
+            p > max_prefix)
+                return -EINVAL;
+        *ret_addr &= mask6((int)p);
+        *ret_prefix = (int)p;
+        return 0;
+}
+
+static bool in_subnet6(u128 a, u128 base, int prefix)
+{
+        return (a & mask6(prefix)) == base;
+}
+
+/* The address part of "fd00::2/64" (or of a bare address), parsed. */
+static int parse_ip6_of(const char *cidr, u128 *ret)
+{
+        char ip[INET6_ADDRSTRLEN];
+        size_t l = strcspn(cidr, "/");
+        if (l >= sizeof(ip))
+                return -EINVAL;
+        memcpy(ip, cidr, l);
+        ip[l] = '\0';
+        return nw_parse_ip6(ip, ret);
+}
+
+static int cmp_u128(const void *a, const void *b)
+{
+        u128 x = *(const u128 *)a, y = *(const u128 *)b;
+        return x < y ? -1 : x > y;
+}
+
+/* As nw_alloc_locked for IPv6: the subnet's first address is the
+ * gateway's by default, dynamic addresses follow in order from IPRange (or
+ * the subnet). Only the addresses in use are looked at, never the range,
+ * so a /64 costs what a /120 does. */
+int nw_alloc6_locked(struct netrec *n, const char *want, char ret_ip[INET6_ADDRSTRLEN],
+                     struct berth_err *err)
+{
+        u128 base, a;
+        int prefix;
+        if (!nw_subnet6(n) || nw_parse_cidr6(nw_subnet6(n), 1, 127, &base, &prefix) < 0)
+                return err_set(err, -EINVAL, "network %s has no IPv6 subnet (EnableIPv6)",
+                               nw_name(n));
+        u128 last = base | ~mask6(prefix);
+        size_t n_used = 0,
+               cap = json_object_size(json_object_get(n->j, "Containers")) +
+                     json_object_size(json_object_get(ipam_of(n, true), "AuxiliaryAddresses")) + 1;
+        _cleanup_free_ u128 *used = xmalloc(cap * sizeof(*used));
+        const char *k;
+        json_t *v;
+        json_object_foreach (json_object_get(n->j, "Containers"), k, v)
+                if (parse_ip6_of(json_get_str(v, "IPv6Address", ""), &used[n_used]) == 0)
+                        n_used++;
+        json_object_foreach (json_object_get(ipam_of(n, true), "AuxiliaryAddresses"), k, v)
+                if (nw_parse_ip6(json_string_value(v), &used[n_used]) == 0)
+                        n_used++;
+        if (nw_parse_ip6(nw_gateway6(n), &used[n_used]) == 0)
+                n_used++;
+        if (want && *want) {
+                if (nw_parse_ip6(want, &a) < 0)
+                        return err_set(err, -EINVAL, "invalid IPv6 address '%s'", want);
+                if (!in_subnet6(a, base, prefix) || a == base)
+                        return err_set(err, -EINVAL,
+                                       "address '%s' is not a host address of subnet %s of network "
+                                       "%s",
+                                       want, nw_subnet6(n), nw_name(n));
+                for (size_t i = 0; i < n_used; i++)
+                        if (used[i] == a)
+                                return err_set(err, -EEXIST,
+                                               "Address already in use: %s on network %s", want,
+                                               nw_name(n));
+                nw_ip6_text(a, ret_ip);
+                return 0;
+        }
+        u128 first = base + 1;
+        const char *range = json_get_str(ipam_of(n, true), "IPRange", NULL);
+        u128 rbase;
+        int rprefix;
+        if (range && *range && nw_parse_cidr6(range, 1, 128, &rbase, &rprefix) == 0) {
+                if (rbase > first)
+                        first = rbase;
+                if ((rbase | ~mask6(rprefix)) < last)
+                        last = rbase | ~mask6(rprefix);
+        }
+        qsort(used, n_used, sizeof(*used), cmp_u128);
+        a = first;
+        for (size_t i = 0; i < n_used && used[i] <= a; i++)
+                if (used[i] == a)
+                        a++;
+        if (a >= first && a <= last && a != 0) {
+                nw_ip6_text(a, ret_ip);
+                return 0;
+        }
+        return err_set(err, -ENOSPC, "no address left in subnet %s of network %s", nw_subnet6(n),
+                       nw_name(n));
 }
 
 const char *nw_subnet(struct netrec *n)
@@ -239,6 +393,12 @@ static bool is_user_bridge(struct netrec *n)
                (n->drv->desc->features & BERTH_NET_F_USES_IPAM);
 }
 
+/* Whether the driver reads the IPv6 fields (ABI 1.3, BERTH_NET_F_IPV6). */
+static bool driver_has_ipv6(struct driver *d)
+{
+        return d->desc->abi_minor >= 3 && (d->desc->features & BERTH_NET_F_IPV6);
+}
+
 /* Claim the network's subnet on the host, so that no other daemon hands
  * out an overlapping one while this one runs. */
 static int claim_subnet(struct network_store *s, struct netrec *n, struct berth_err *err)
@@ -276,6 +436,13 @@ static int realise(struct network_store *s, struct netrec *n, uint64_t flags, st
             .internal = json_get_bool(n->j, "Internal", false),
             .mtu = (uint32_t)mtu,
         };
+        if (nw_subnet6(n)) {
+                if (!driver_has_ipv6(n->drv))
+                        return err_set(err, -EINVAL, "network driver %s does not support IPv6",
+                                       n->drv->name);
+                cfg.subnet6 = nw_subnet6(n);
+                cfg.gateway6 = nw_gateway6(n);
+        }
         r = berth_network_create_network(n->drv, &cfg, flags, err);
         if (r < 0)
                 return r;
@@ -692,6 +859,82 @@ static bool name_valid(const char *s)
         return false;
 }
 
+/* The IPv6 IPAM config of a network from the one given (Subnet, Gateway,
+ * IPRange, AuxiliaryAddresses), checked and normalised. Docker takes the
+ * subnet from its default IPv6 pools only where an administrator set
+ * those up; berth has none, so a subnet must be given. */
+static int ipam6_config(struct driver *d, bool enable6, json_t *c, json_t **ret,
+                        struct berth_err *err)
+{
+        if (!enable6)
+                return err_set(err, -EINVAL,
+                               "IPv6 subnet '%s' given, but IPv6 is not enabled on the network "
+                               "(EnableIPv6, --ipv6)",
+                               json_get_str(c, "Subnet", ""));
+        if (!driver_has_ipv6(d))
+                return err_set(err, -EINVAL, "network driver %s does not support IPv6", d->name);
+        const char *subnet = json_get_str(c, "Subnet", "");
+        if (!*subnet)
+                return err_set(err, -EINVAL,
+                               "no IPv6 subnet given: could not find an available, non-overlapping "
+                               "IPv6 address pool among the defaults to assign to the network "
+                               "(give one, e.g. --subnet fd00:1::/64)");
+        u128 base, gw, x;
+        int prefix;
+        if (nw_parse_cidr6(subnet, 1, 126, &base, &prefix) < 0)
+                return err_set(err, -EINVAL, "invalid subnet '%s' (an IPv6 prefix, length 1..126)",
+                               subnet);
+        char t[INET6_ADDRSTRLEN], buf[INET6_ADDRSTRLEN + 8];
+        nw_ip6_text(base, t);
+        snprintf(buf, sizeof(buf), "%s/%d", t, prefix);
+        json_t *o = json_pack("{s:s}", "Subnet", buf);
+        *ret = o;
+        const char *g = json_get_str(c, "Gateway", "");
+        if (*g && (nw_parse_ip6(g, &gw) < 0 || !in_subnet6(gw, base, prefix) || gw == base))
+                return err_set(err, -EINVAL, "invalid gateway '%s' for subnet '%s'", g, subnet);
+        if (!*g)
+                gw = base + 1;
+        nw_ip6_text(gw, t);
+        json_object_set_new(o, "Gateway", json_string(t));
+        const char *range = json_get_str(c, "IPRange", "");
+        if (*range) {
+                int rp;
+                if (nw_parse_cidr6(range, 1, 128, &x, &rp) < 0 || rp < prefix ||
+                    !in_subnet6(x, base, prefix))
+                        return err_set(err, -EINVAL, "invalid ip range '%s' for subnet '%s'", range,
+                                       subnet);
+                nw_ip6_text(x, t);
+                snprintf(buf, sizeof(buf), "%s/%d", t, rp);
+                json_object_set_new(o, "IPRange", json_string(buf));
+        }
+        json_t *aux = json_object_get(c, "AuxiliaryAddresses");
+        const char *k;
+        json_t *v;
+        json_object_foreach (aux, k, v)
+                if (nw_parse_ip6(json_string_value(v), &x) < 0 || !in_subnet6(x, base, prefix))
+                        return err_set(err, -EINVAL,
+                                       "invalid auxiliary address %s='%s' for subnet '%s'", k,
+                                       strempty(json_string_value(v)), subnet);
+        if (json_object_size(aux))
+                json_object_set(o, "AuxiliaryAddresses", aux);
+        return 0;
+}
+
+/* Whether another network's IPv6 subnet overlaps `subnet`. */
+static bool subnet6_taken_locked(struct network_store *s, const char *subnet)
+{
+        u128 a, b;
+        int pa, pb;
+        if (nw_parse_cidr6(subnet, 1, 128, &a, &pa) < 0)
+                return false;
+        for (size_t i = 0; i < s->n; i++)
+                if (nw_subnet6(s->v[i]) &&
+                    nw_parse_cidr6(nw_subnet6(s->v[i]), 1, 128, &b, &pb) == 0 &&
+                    (a & mask6(pa < pb ? pa : pb)) == (b & mask6(pa < pb ? pa : pb)))
+                        return true;
+        return false;
+}
+
 int network_create(struct network_store *s, json_t *body, char **ret_id, struct berth_err *err)
 {
         const char *name = json_get_str(body, "Name", "");
@@ -708,22 +951,31 @@ int network_create(struct network_store *s, json_t *body, char **ret_id, struct 
                                "only one instance of \"%s\" network is allowed (driver %s does not "
                                "make user-defined networks)",
                                dname, d->name);
-        if (json_get_bool(body, "EnableIPv6", false))
-                return err_set(err, -EINVAL,
-                               "IPv6 is not supported yet by berth's bridge driver "
-                               "(EnableIPv6)");
+        json_t *cfg0 = NULL, *cfg6 = NULL;
         size_t i;
         json_t *c;
         json_array_foreach (json_object_get(json_object_get(body, "IPAM"), "Config"), i, c) {
-                const char *keys[] = {"Subnet", "IPRange", "Gateway"};
-                for (size_t k = 0; k < ELEMENTSOF(keys); k++)
-                        if (strchr(json_get_str(c, keys[k], ""), ':'))
-                                return err_set(err, -EINVAL,
-                                               "IPv6 is not supported yet by berth's bridge "
-                                               "driver (%s '%s')",
-                                               keys[k], json_get_str(c, keys[k], ""));
+                bool v6 = strchr(json_get_str(c, "Subnet", ""), ':') ||
+                          (!*json_get_str(c, "Subnet", "") &&
+                           strchr(json_get_str(c, "Gateway", ""), ':'));
+                if (v6 && !cfg6)
+                        cfg6 = c;
+                else if (!v6 && !cfg0)
+                        cfg0 = c;
         }
-        json_t *cfg0 = json_array_get(json_object_get(json_object_get(body, "IPAM"), "Config"), 0);
+        const char *keys[] = {"Subnet", "IPRange", "Gateway"};
+        for (size_t k = 0; k < ELEMENTSOF(keys); k++)
+                if (strchr(json_get_str(cfg0, keys[k], ""), ':'))
+                        return err_set(err, -EINVAL, "invalid %s '%s' for IPv4 subnet '%s'",
+                                       keys[k], json_get_str(cfg0, keys[k], ""),
+                                       json_get_str(cfg0, "Subnet", ""));
+        bool enable6 = json_get_bool(body, "EnableIPv6", false);
+        _cleanup_json_ json_t *ipam6 = NULL;
+        if (enable6 || cfg6) {
+                int r = ipam6_config(d, enable6, cfg6, &ipam6, err);
+                if (r < 0)
+                        return r;
+        }
         const char *subnet = json_get_str(cfg0, "Subnet", NULL);
         const char *gateway = json_get_str(cfg0, "Gateway", NULL);
         if (subnet && !*subnet)
@@ -781,6 +1033,12 @@ int network_create(struct network_store *s, json_t *body, char **ret_id, struct 
                 pthread_mutex_unlock(&s->lock);
                 return err_set(err, -EEXIST, "network with name %s already exists", name);
         }
+        if (ipam6 && subnet6_taken_locked(s, json_get_str(ipam6, "Subnet", ""))) {
+                pthread_mutex_unlock(&s->lock);
+                return err_set(err, -EPERM,
+                               "Pool overlaps with other one on this address space: %s",
+                               json_get_str(ipam6, "Subnet", ""));
+        }
         bool ipam = d->desc->features & BERTH_NET_F_USES_IPAM;
         struct hostlock *claim = NULL;
         if (subnet) {
@@ -834,6 +1092,10 @@ int network_create(struct network_store *s, json_t *body, char **ret_id, struct 
                               : NULL,
                           json_is_object(opts) ? opts : NULL);
         json_object_set_new(n->j, "Attachable", json_boolean(json_get_bool(body, "Attachable", 0)));
+        if (ipam6) {
+                json_object_set_new(n->j, "EnableIPv6", json_true());
+                json_array_append(json_object_get(json_object_get(n->j, "IPAM"), "Config"), ipam6);
+        }
         int r = realise(s, n, 0, err);
         if (r == 0) {
                 r = nw_save(s, n, err);

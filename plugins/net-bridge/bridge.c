@@ -68,8 +68,10 @@ struct net {
         char id[65];
         char ifname[IFNAMSIZ];
         char subnet[64];
-        char gw_cidr[80]; /* the bridge's address: "10.213.0.1/16" */
-        char alias[256];  /* its ifalias, whose it is: "berth <data-root> network <name>" */
+        char gw_cidr[80];  /* the bridge's address: "10.213.0.1/16" */
+        char subnet6[64];  /* "fd00:1::/64", or "": no IPv6 */
+        char gw6_cidr[80]; /* the bridge's IPv6 address: "fd00:1::1/64" */
+        char alias[256];   /* its ifalias, whose it is: "berth <data-root> network <name>" */
         unsigned mtu;
         int internal;
 };
@@ -106,6 +108,7 @@ struct drv {
         char alias_prefix[224]; /* "berth <data-root> network " */
         long joined;            /* endpoints joined (or restored) */
         bool built;             /* the table: from the first network to the last one's removal */
+        bool built6;            /* the ip6 table: while an IPv6 network exists */
 };
 
 static int nl_to_errno(int e)
@@ -278,6 +281,46 @@ static int table_build(struct drv *d, struct berth_err *err)
         return nft_run(d, buf, err);
 }
 
+/* The IPv6 twin of the table, "ip6 <table>": the same sets and chains
+ * for the IPv6 networks, built with the first of them. Published ports
+ * are those on an IPv6 host address. ::1 is not one of them: IPv6 has no
+ * route_localnet, and the kernel drops the answers to a ::1 source that
+ * was masqueraded out of a bridge, so only a userland proxy could serve
+ * it. */
+static int table6_build(struct drv *d, struct berth_err *err)
+{
+        char buf[4096];
+        snprintf(buf, sizeof(buf),
+                 "add table ip6 %1$s\n"
+                 "delete table ip6 %1$s\n"
+                 "table ip6 %1$s {\n"
+                 " set bridges { type ifname; }\n"
+                 " set internal { type ifname; }\n"
+                 " set same { type ifname . ifname; }\n"
+                 " set subnets { type ipv6_addr; flags interval; }\n"
+                 " map pub_ip { type ipv6_addr . inet_proto . inet_service : ipv6_addr . "
+                 "inet_service; }\n"
+                 " chain prerouting { type nat hook prerouting priority -100; policy accept;\n"
+                 "  dnat ip6 to ip6 daddr . meta l4proto . th dport map @pub_ip\n"
+                 " }\n"
+                 " chain output { type nat hook output priority -100; policy accept;\n"
+                 "  dnat ip6 to ip6 daddr . meta l4proto . th dport map @pub_ip\n"
+                 " }\n"
+                 " chain postrouting { type nat hook postrouting priority 100; policy accept;\n"
+                 "  oifname != @bridges ip6 saddr @subnets masquerade\n"
+                 "  oifname @bridges ct status dnat ip6 saddr @subnets masquerade\n"
+                 " }\n"
+                 " chain forward { type filter hook forward priority 0; policy accept;\n"
+                 "  iifname . oifname @same accept\n"
+                 "  iifname @internal drop\n"
+                 "  oifname @internal drop\n"
+                 "  iifname @bridges oifname @bridges drop\n"
+                 " }\n"
+                 "}\n",
+                 d->table);
+        return nft_run(d, buf, err);
+}
+
 static int link_delete(struct nl_sock *sk, const char *name)
 {
         struct rtnl_link *l = rtnl_link_alloc();
@@ -425,6 +468,10 @@ static void drv_fini(void *state)
                 char buf[160];
                 snprintf(buf, sizeof(buf), "delete table ip %s\n", d->table);
                 nft_run(d, buf, NULL);
+                if (d->built6) {
+                        snprintf(buf, sizeof(buf), "delete table ip6 %s\n", d->table);
+                        nft_run(d, buf, NULL);
+                }
         }
         for (struct net *n = d->nets, *next; n; n = next) {
                 next = n->next;
@@ -434,15 +481,20 @@ static void drv_fini(void *state)
         free(d);
 }
 
+/* An IPv6 address goes without duplicate address detection: it is usable
+ * at once (not "tentative" for a second), and IPAM already made it unique. */
 static int add_address(struct nl_sock *sk, int ifindex, const char *cidr)
 {
         struct nl_addr *a = NULL;
-        int r = nl_addr_parse(cidr, AF_INET, &a);
+        int family = strchr(cidr, ':') ? AF_INET6 : AF_INET;
+        int r = nl_addr_parse(cidr, family, &a);
         if (r < 0)
                 return -EINVAL;
         struct rtnl_addr *ra = rtnl_addr_alloc();
         rtnl_addr_set_ifindex(ra, ifindex);
         rtnl_addr_set_local(ra, a);
+        if (family == AF_INET6)
+                rtnl_addr_set_flags(ra, IFA_F_NODAD);
         r = rtnl_addr_add(sk, ra, 0);
         rtnl_addr_put(ra);
         nl_addr_put(a);
@@ -486,7 +538,16 @@ static int bridge_setup(struct drv *d, const struct net *n, bool *ret_created,
         snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/route_localnet", n->ifname);
         write_sysctl(path, "1");
         snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", n->ifname);
-        write_sysctl(path, "1");
+        write_sysctl(path, n->subnet6[0] ? "0" : "1");
+        if (n->subnet6[0]) {
+                r = add_address(d->nl, ifindex, n->gw6_cidr);
+                if (r < 0 && r != -EEXIST) {
+                        if (!existed)
+                                link_delete(d->nl, n->ifname);
+                        return berth_host_err(d->host, err, r, "add address %s to '%s': %s",
+                                              n->gw6_cidr, n->ifname, strerror(-r));
+                }
+        }
         /* A separate change: the kernel applies IFLA_IFALIAS only to a link
          * that exists. Without it the bridge works; only its label is missing.
          * The same change fixes the bridge's MAC, derived from its gateway
@@ -518,20 +579,43 @@ static int bridge_setup(struct drv *d, const struct net *n, bool *ret_created,
 }
 
 /* The table's elements for network `n`. */
-static void net_elements(struct drv *d, const struct net *n, char *buf, size_t len)
+static void net_elements(struct drv *d, const struct net *n, const char *op, char *buf, size_t len)
 {
         int k = snprintf(buf, len,
-                         "add element ip %1$s bridges { \"%2$s\" }\n"
-                         "add element ip %1$s same { \"%2$s\" . \"%2$s\" }\n",
-                         d->table, n->ifname);
+                         "%3$s element ip %1$s bridges { \"%2$s\" }\n"
+                         "%3$s element ip %1$s same { \"%2$s\" . \"%2$s\" }\n",
+                         d->table, n->ifname, op);
         if (k < 0 || (size_t)k >= len)
                 return;
         if (n->internal)
-                snprintf(buf + k, len - (size_t)k, "add element ip %s internal { \"%s\" }\n",
+                snprintf(buf + k, len - (size_t)k, "%s element ip %s internal { \"%s\" }\n", op,
                          d->table, n->ifname);
         else
-                snprintf(buf + k, len - (size_t)k, "add element ip %s subnets { %s }\n", d->table,
-                         n->subnet);
+                snprintf(buf + k, len - (size_t)k, "%s element ip %s subnets { %s }\n", op,
+                         d->table, n->subnet);
+}
+
+/* The ip6 table's elements for network `n` (an IPv6 one). */
+static void net_elements6(struct drv *d, const struct net *n, const char *op, char *buf, size_t len)
+{
+        char member[128];
+        if (n->internal)
+                snprintf(member, sizeof(member), "internal { \"%s\" }", n->ifname);
+        else
+                snprintf(member, sizeof(member), "subnets { %s }", n->subnet6);
+        snprintf(buf, len,
+                 "%1$s element ip6 %2$s bridges { \"%3$s\" }\n"
+                 "%1$s element ip6 %2$s same { \"%3$s\" . \"%3$s\" }\n"
+                 "%1$s element ip6 %2$s %4$s\n",
+                 op, d->table, n->ifname, member);
+}
+
+static bool any_net6(struct drv *d)
+{
+        for (struct net *n = d->nets; n; n = n->next)
+                if (n->subnet6[0])
+                        return true;
+        return false;
 }
 
 static void element(char *buf, size_t len, const char *op, struct drv *d,
@@ -549,7 +633,7 @@ static void reservation_element(struct drv *d, const struct reservation *x, char
 
 /* Whether this daemon's table is in the kernel: 1 yes, 0 no, -errno when
  * it cannot tell. One nfnetlink request, so that every join can ask. */
-static int table_present(struct drv *d)
+static int table_present(struct drv *d, uint8_t family)
 {
         int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
         if (fd < 0)
@@ -569,7 +653,7 @@ static int table_present(struct drv *d)
         req.nh.nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE;
         req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
         req.nh.nlmsg_seq = 1;
-        req.nf.nfgen_family = NFPROTO_IPV4;
+        req.nf.nfgen_family = family;
         req.nf.version = NFNETLINK_V0;
         int r = -EIO;
         struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
@@ -596,6 +680,45 @@ out:
         return r;
 }
 
+/* With d->lock held: the ip6 table, built with the first IPv6 network,
+ * and built again with its elements when it has gone. */
+static int repair_table6_locked(struct drv *d, struct berth_err *err)
+{
+        if (!any_net6(d))
+                return 0;
+        if (d->built6 && table_present(d, NFPROTO_IPV6) != 0)
+                return 0;
+        if (d->built6)
+                berth_log(d->host, BERTH_LOG_WARNING,
+                          "nftables table ip6 %s has gone; building it again", d->table);
+        int r = table6_build(d, err);
+        if (r < 0)
+                return r;
+        d->built6 = true;
+        size_t cap = 1, off = 0;
+        for (struct net *n = d->nets; n; n = n->next)
+                cap += 512;
+        for (struct reservation *x = d->res; x; x = x->next)
+                cap += 256;
+        char *buf = malloc(cap);
+        if (!buf)
+                return -ENOMEM;
+        buf[0] = '\0';
+        for (struct net *n = d->nets; n; n = n->next)
+                if (n->subnet6[0]) {
+                        net_elements6(d, n, "add", buf + off, cap - off);
+                        off += strlen(buf + off);
+                }
+        for (struct reservation *x = d->res; x; x = x->next)
+                if (strchr(x->host_ip, ':')) {
+                        reservation_element(d, x, buf + off, cap - off);
+                        off += strlen(buf + off);
+                }
+        r = off ? nft_run(d, buf, err) : 0;
+        free(buf);
+        return r;
+}
+
 /* With d->lock held. The table may have gone since it was built (`nft
  * delete table`, `nft flush ruleset`, a firewall reload): build it again
  * with every network's and published port's elements. */
@@ -607,13 +730,16 @@ static int repair_table_locked(struct drv *d, struct berth_err *err)
                         d->built = true;
                 return r;
         }
-        if (table_present(d) != 0)
+        int r = repair_table6_locked(d, err);
+        if (r < 0)
+                return r;
+        if (table_present(d, NFPROTO_IPV4) != 0)
                 return 0;
         berth_log(d->host, BERTH_LOG_WARNING,
                   "nftables table ip %s has gone (deleted by hand, or a firewall reload?); "
                   "building it again",
                   d->table);
-        int r = table_build(d, err);
+        r = table_build(d, err);
         if (r < 0)
                 return r;
         size_t cap = 1, off = 0;
@@ -626,13 +752,14 @@ static int repair_table_locked(struct drv *d, struct berth_err *err)
                 return -ENOMEM;
         buf[0] = '\0';
         for (struct net *n = d->nets; n; n = n->next) {
-                net_elements(d, n, buf + off, cap - off);
+                net_elements(d, n, "add", buf + off, cap - off);
                 off += strlen(buf + off);
         }
-        for (struct reservation *x = d->res; x; x = x->next) {
-                reservation_element(d, x, buf + off, cap - off);
-                off += strlen(buf + off);
-        }
+        for (struct reservation *x = d->res; x; x = x->next)
+                if (!strchr(x->host_ip, ':')) {
+                        reservation_element(d, x, buf + off, cap - off);
+                        off += strlen(buf + off);
+                }
         r = off ? nft_run(d, buf, err) : 0;
         free(buf);
         return r;
@@ -708,20 +835,53 @@ static int drv_create_network(void *state, const struct berth_net_config *cfg, u
                  cfg->name ? cfg->name : cfg->id);
         net->mtu = mtu;
         net->internal = cfg->internal != 0;
+        if (d->host->abi_minor >= 3 && cfg->subnet6 && *cfg->subnet6) {
+                if (!cfg->gateway6 || !*cfg->gateway6) {
+                        free(net);
+                        r = berth_host_err(d->host, err, -EINVAL,
+                                           "the bridge driver needs an IPv6 gateway");
+                        goto out;
+                }
+                const char *slash = strchr(cfg->subnet6, '/');
+                snprintf(net->subnet6, sizeof(net->subnet6), "%s", cfg->subnet6);
+                snprintf(net->gw6_cidr, sizeof(net->gw6_cidr), "%s%s", cfg->gateway6,
+                         slash ? slash : "/128");
+        }
         bool created = false;
         r = bridge_setup(d, net, &created, err);
         if (r < 0) {
                 free(net);
                 goto out;
         }
-        char buf[512];
-        net_elements(d, net, buf, sizeof(buf));
+        char buf[1024];
+        net_elements(d, net, "add", buf, sizeof(buf));
         r = nft_run(d, buf, err);
+        if (r == 0 && net->subnet6[0]) {
+                /* in the list first: a table built now gets its elements */
+                net->next = d->nets;
+                d->nets = net;
+                bool had = d->built6;
+                r = repair_table6_locked(d, err);
+                if (r == 0 && had) {
+                        net_elements6(d, net, "add", buf, sizeof(buf));
+                        r = nft_run(d, buf, err);
+                }
+                d->nets = net->next;
+                if (r < 0) { /* the ip table's elements go again */
+                        net_elements(d, net, "delete", buf, sizeof(buf));
+                        nft_run(d, buf, NULL);
+                }
+        }
         if (r < 0) {
                 if (created)
                         link_delete(d->nl, ifname);
                 free(net);
                 goto out;
+        }
+        if (net->subnet6[0] && !net->internal) {
+                /* forwarding is what lets IPv6 traffic leave the network, as
+                 * for IPv4 (dockerd sets it for IPv6 networks too) */
+                write_sysctl("/proc/sys/net/ipv6/conf/all/forwarding", "1");
         }
         net->next = d->nets;
         d->nets = net;
@@ -746,20 +906,18 @@ static int drv_delete_network(void *state, const char *network_id, uint64_t flag
                 return berth_host_err(d->host, err, -ENOENT, "network %s is not known", network_id);
         }
         *pp = n->next;
-        char buf[512];
-        snprintf(buf, sizeof(buf),
-                 "delete element ip %1$s bridges { \"%2$s\" }\n"
-                 "delete element ip %1$s same { \"%2$s\" . \"%2$s\" }\n"
-                 "delete element ip %1$s %3$s { %4$s%2$s%4$s }\n",
-                 d->table, n->ifname, n->internal ? "internal" : "subnets",
-                 n->internal ? "\"" : "");
-        if (!n->internal) /* subnets holds the subnet, not the name */
-                snprintf(buf, sizeof(buf),
-                         "delete element ip %1$s bridges { \"%2$s\" }\n"
-                         "delete element ip %1$s same { \"%2$s\" . \"%2$s\" }\n"
-                         "delete element ip %1$s subnets { %3$s }\n",
-                         d->table, n->ifname, n->subnet);
+        char buf[1024];
+        net_elements(d, n, "delete", buf, sizeof(buf));
         nft_run(d, buf, NULL);
+        if (n->subnet6[0] && d->built6) {
+                net_elements6(d, n, "delete", buf, sizeof(buf));
+                nft_run(d, buf, NULL);
+        }
+        if (d->built6 && !any_net6(d)) {
+                snprintf(buf, sizeof(buf), "delete table ip6 %s\n", d->table);
+                nft_run(d, buf, NULL);
+                d->built6 = false;
+        }
         int r = link_delete(d->nl, n->ifname);
         if (!d->nets && d->joined <= 0) {
                 /* the last network: nothing needs the table until the next one */
@@ -826,6 +984,49 @@ static int link_up(struct nl_sock *sk, const char *name, int *ret_ifindex)
         rtnl_link_put(c);
         rtnl_link_put(l);
         return r < 0 ? nl_to_errno(r) : 0;
+}
+
+/* Write a sysctl of the network namespace nsfd: /proc/sys/net resolves
+ * to the namespace of the thread that opens the file. */
+static int ns_sysctl(int nsfd, const char *path, const char *value)
+{
+        int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (self < 0)
+                return -errno;
+        if (setns(nsfd, CLONE_NEWNET) < 0) {
+                int r = -errno;
+                close(self);
+                return r;
+        }
+        int r = write_sysctl(path, value);
+        if (setns(self, CLONE_NEWNET) < 0)
+                abort(); /* a thread stuck in a container's namespace must not go on */
+        close(self);
+        return r;
+}
+
+static int add_default_route(struct nl_sock *sk, int family, int ifindex, const char *gateway)
+{
+        struct nl_addr *dst = NULL, *gw = NULL;
+        nl_addr_parse(family == AF_INET6 ? "::/0" : "0.0.0.0/0", family, &dst);
+        int r = nl_addr_parse(gateway, family, &gw);
+        if (r == 0) {
+                struct rtnl_route *rt = rtnl_route_alloc();
+                struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+                rtnl_route_set_family(rt, (uint8_t)family);
+                rtnl_route_set_dst(rt, dst);
+                rtnl_route_nh_set_gateway(nh, gw);
+                rtnl_route_nh_set_ifindex(nh, ifindex);
+                rtnl_route_add_nexthop(rt, nh);
+                r = rtnl_route_add(sk, rt, NLM_F_CREATE);
+                r = r < 0 ? nl_to_errno(r) : 0;
+                rtnl_route_put(rt);
+        } else
+                r = -EINVAL;
+        nl_addr_put(dst);
+        if (gw)
+                nl_addr_put(gw);
+        return r;
 }
 
 static void host_ifname(const struct berth_endpoint *ep, char buf[IFNAMSIZ])
@@ -942,25 +1143,25 @@ static int drv_join(void *state, const struct berth_endpoint *ep, uint64_t flags
         }
         if (r >= 0 && ep->gateway && *ep->gateway) {
                 what = "add the default route";
-                struct nl_addr *dst = NULL, *gw = NULL;
-                nl_addr_parse("0.0.0.0/0", AF_INET, &dst);
-                r = nl_addr_parse(ep->gateway, AF_INET, &gw);
-                if (r == 0) {
-                        struct rtnl_route *rt = rtnl_route_alloc();
-                        struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
-                        rtnl_route_set_family(rt, AF_INET);
-                        rtnl_route_set_dst(rt, dst);
-                        rtnl_route_nh_set_gateway(nh, gw);
-                        rtnl_route_nh_set_ifindex(nh, ifindex);
-                        rtnl_route_add_nexthop(rt, nh);
-                        r = rtnl_route_add(nsk, rt, NLM_F_CREATE);
-                        r = r < 0 ? nl_to_errno(r) : 0;
-                        rtnl_route_put(rt);
-                } else
-                        r = -EINVAL;
-                nl_addr_put(dst);
-                if (gw)
-                        nl_addr_put(gw);
+                r = add_default_route(nsk, AF_INET, ifindex, ep->gateway);
+        }
+        const char *addr6 = d->host->abi_minor >= 3 ? ep->address6 : NULL;
+        if (r >= 0 && addr6 && *addr6) {
+                /* the namespace may come with IPv6 off for new interfaces
+                 * (net.ipv6.conf.default.disable_ipv6 inherited) */
+                char path[96];
+                snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+                         ep->ifname ? ep->ifname : "eth0");
+                what = "enable IPv6 on the container's interface";
+                r = ns_sysctl(nsfd, path, "0");
+                if (r >= 0) {
+                        what = "add the container's IPv6 address";
+                        r = add_address(nsk, ifindex, addr6);
+                }
+                if (r >= 0 && ep->gateway6 && *ep->gateway6) {
+                        what = "add the default IPv6 route";
+                        r = add_default_route(nsk, AF_INET6, ifindex, ep->gateway6);
+                }
         }
         if (r < 0) {
                 pthread_mutex_lock(&d->lock);
@@ -1016,6 +1217,13 @@ static bool any_ip(const char *ip)
         return !ip || !*ip || strcmp(ip, "0.0.0.0") == 0 || strcmp(ip, "::") == 0;
 }
 
+/* A host address of IPv6 (not "::", which an engine before ABI 1.3 may
+ * pass to mean every address), for the ip6 table. */
+static bool ip6(const char *ip)
+{
+        return !any_ip(ip) && strchr(ip, ':') != NULL;
+}
+
 static const char *proto_name(uint32_t p)
 {
         return p == BERTH_PROTO_UDP ? "udp" : "tcp";
@@ -1024,16 +1232,31 @@ static const char *proto_name(uint32_t p)
 /* Hold host_ip:port so that no one else binds it while it is published. */
 static int reserve(const struct berth_port_mapping *p, int *ret_fd)
 {
-        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(p->host_port)};
-        if (!any_ip(p->host_ip) && inet_pton(AF_INET, p->host_ip, &sa.sin_addr) != 1)
+        union {
+                struct sockaddr sa;
+                struct sockaddr_in in;
+                struct sockaddr_in6 in6;
+        } u = {.in = {.sin_family = AF_INET, .sin_port = htons(p->host_port)}};
+        socklen_t len = sizeof(u.in);
+        if (ip6(p->host_ip)) {
+                u.in6 = (struct sockaddr_in6){.sin6_family = AF_INET6,
+                                              .sin6_port = htons(p->host_port)};
+                len = sizeof(u.in6);
+                if (inet_pton(AF_INET6, p->host_ip, &u.in6.sin6_addr) != 1)
+                        return -EAFNOSUPPORT;
+        } else if (!any_ip(p->host_ip) && inet_pton(AF_INET, p->host_ip, &u.in.sin_addr) != 1)
                 return -EAFNOSUPPORT;
-        int fd = socket(AF_INET,
+        int fd = socket(u.sa.sa_family,
                         (p->proto == BERTH_PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return -errno;
         int one = 1;
-        setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
-        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        if (u.sa.sa_family == AF_INET6) {
+                setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+                setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one));
+        } else
+                setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
+        if (bind(fd, &u.sa, len) < 0) {
                 int r = -errno;
                 close(fd);
                 return r;
@@ -1045,7 +1268,11 @@ static int reserve(const struct berth_port_mapping *p, int *ret_fd)
 static void element(char *buf, size_t len, const char *op, struct drv *d,
                     const struct berth_port_mapping *p)
 {
-        if (any_ip(p->host_ip))
+        if (ip6(p->host_ip))
+                snprintf(buf, len, "%s element ip6 %s pub_ip { %s . %s . %u : %s . %u }\n", op,
+                         d->table, p->host_ip, proto_name(p->proto), p->host_port, p->container_ip,
+                         p->container_port);
+        else if (any_ip(p->host_ip))
                 snprintf(buf, len, "%s element ip %s pub_any { %s . %u : %s . %u }\n", op, d->table,
                          proto_name(p->proto), p->host_port, p->container_ip, p->container_port);
         else
@@ -1086,6 +1313,23 @@ static int drv_publish(void *state, const struct berth_endpoint *ep,
         pthread_mutex_lock(&d->lock);
         for (size_t i = 0; i < n_ports; i++) {
                 const struct berth_port_mapping *p = &ports[i];
+                struct in6_addr a6;
+                if (ip6(p->host_ip) && inet_pton(AF_INET6, p->host_ip, &a6) == 1 &&
+                    IN6_IS_ADDR_LOOPBACK(&a6)) {
+                        r = berth_host_err(d->host, err, -EADDRNOTAVAIL,
+                                           "cannot publish [%s]:%u/%s: IPv6 loopback traffic is "
+                                           "not routed to containers (berth has no userland "
+                                           "proxy); publish on 127.0.0.1 or on another IPv6 "
+                                           "address of the host",
+                                           p->host_ip, p->host_port, proto_name(p->proto));
+                        goto fail;
+                }
+                if (ip6(p->host_ip) && (d->host->abi_minor < 3 || !d->built6)) {
+                        r = berth_host_err(d->host, err, -EAFNOSUPPORT,
+                                           "cannot publish [%s]:%u/%s: no IPv6 network", p->host_ip,
+                                           p->host_port, proto_name(p->proto));
+                        goto fail;
+                }
                 int fd = -1;
                 r = reserve(p, &fd);
                 if (r < 0 && !(flags & BERTH_NET_RESTORE)) {
@@ -1190,5 +1434,5 @@ static const struct berth_network_ops drv_ops = {
 BERTH_PLUGIN_DEFINE(.kind = BERTH_KIND_NETWORK, .name = "bridge", .version = "1.0.0",
                     .description = "a Linux bridge with one veth pair per container",
                     .features = BERTH_NET_F_NEEDS_NETNS | BERTH_NET_F_USES_IPAM |
-                                BERTH_NET_F_PORTS | BERTH_NET_F_USER_NETWORKS,
+                                BERTH_NET_F_PORTS | BERTH_NET_F_USER_NETWORKS | BERTH_NET_F_IPV6,
                     .init = drv_init, .fini = drv_fini, .options = drv_options, .ops = &drv_ops);

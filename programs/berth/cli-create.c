@@ -45,6 +45,7 @@ const struct cli_opt cli_create_opts[] = {
      "Run an init inside the container that forwards signals and reaps processes", NULL},
     {"interactive", 'i', CLI_BOOL, "Keep STDIN open even if not attached", NULL},
     {"ip", 0, CLI_STRING, "IPv4 address (e.g., 172.30.100.104)", NULL},
+    {"ip6", 0, CLI_STRING, "IPv6 address (e.g., 2001:db8::33)", NULL},
     {"ipc", 0, CLI_STRING, "IPC mode to use", NULL},
     {"label", 'l', CLI_LIST, "Set meta data on a container", NULL},
     {"log-driver", 0, CLI_STRING, "Logging driver for the container", NULL},
@@ -519,8 +520,14 @@ int cli_create_body(struct cli_args *a, size_t image_index, json_t **ret_body, c
         json_object_set_new(hc, "NetworkMode", json_string(net ? net : "default"));
         json_t *ep = json_object();
         set_str_list(ep, "Aliases", cli_list(a, "network-alias"));
+        json_t *ipam = json_object();
         if ((s = cli_str(a, "ip")))
-                json_object_set_new(ep, "IPAMConfig", json_pack("{s:s}", "IPv4Address", s));
+                json_object_set_new(ipam, "IPv4Address", json_string(s));
+        if ((s = cli_str(a, "ip6")))
+                json_object_set_new(ipam, "IPv6Address", json_string(s));
+        if (json_object_size(ipam))
+                json_object_set(ep, "IPAMConfig", ipam);
+        json_decref(ipam);
         json_object_set_new(body, "NetworkingConfig",
                             json_pack("{s:{s:o}}", "EndpointsConfig", net ? net : "default", ep));
         set_str_list(hc, "Dns", cli_list(a, "dns"));

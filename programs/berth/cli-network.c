@@ -10,8 +10,10 @@ static int fail(struct berth_err *err)
 
 static const struct cli_opt create_opts[] = {
     {"driver", 'd', CLI_STRING, "Driver to manage the Network", "bridge"},
-    {"gateway", 0, CLI_LIST, "IPv4 Gateway for the master subnet", NULL},
+    {"gateway", 0, CLI_LIST, "IPv4 or IPv6 Gateway for the master subnet", NULL},
     {"internal", 0, CLI_BOOL, "Restrict external access to the network", NULL},
+    {"ip-range", 0, CLI_LIST, "Allocate container ip from a sub-range", NULL},
+    {"ipv6", 0, CLI_BOOL, "Enable or disable IPv6 networking", NULL},
     {"attachable", 0, CLI_BOOL, "Enable manual container attachment", NULL},
     {"label", 0, CLI_LIST, "Set metadata on a network", NULL},
     {"opt", 'o', CLI_LIST, "Set driver specific options", NULL},
@@ -22,24 +24,37 @@ static const struct cli_opt create_opts[] = {
 static int cmd_create(struct cli *cli, struct cli_args *a)
 {
         struct berth_err err = {0};
-        char **subnet = cli_list(a, "subnet"), **gw = cli_list(a, "gateway");
         json_t *cfg = json_array();
-        if (subnet && subnet[0]) {
-                json_t *c = json_pack("{s:s}", "Subnet", subnet[0]);
-                if (gw && gw[0])
-                        json_object_set_new(c, "Gateway", json_string(gw[0]));
-                json_array_append_new(cfg, c);
-        } else if (gw && gw[0]) {
-                json_decref(cfg);
-                fprintf(stderr, "berth: no matching subnet for gateway %s\n", gw[0]);
-                return 1;
-        }
-        _cleanup_json_ json_t *body = json_pack(
-            "{s:s, s:b, s:s, s:{s:s, s:{}, s:o}, s:b, s:b, s:o, s:o}", "Name", a->pos[0],
-            "CheckDuplicate", 1, "Driver", cli_str(a, "driver"), "IPAM", "Driver", "default",
-            "Options", "Config", cfg, "Internal", cli_flag(a, "internal"), "Attachable",
-            cli_flag(a, "attachable"), "Options", cli_kv_object(cli_list(a, "opt"), false, NULL),
-            "Labels", cli_kv_object(cli_list(a, "label"), false, NULL));
+        for (char **l = cli_list(a, "subnet"); l && *l; l++)
+                json_array_append_new(cfg, json_pack("{s:s}", "Subnet", *l));
+        /* a gateway or range goes with the first subnet of its family, as
+         * it is inside that subnet when it is valid */
+        const char *keys[] = {"gateway", "ip-range"}, *fields[] = {"Gateway", "IPRange"};
+        for (size_t k = 0; k < ELEMENTSOF(keys); k++)
+                for (char **l = cli_list(a, keys[k]); l && *l; l++) {
+                        bool v6 = strchr(*l, ':') != NULL;
+                        json_t *c = NULL, *x;
+                        size_t i;
+                        json_array_foreach (cfg, i, x)
+                                if (!c &&
+                                    (strchr(json_get_str(x, "Subnet", ""), ':') != NULL) == v6 &&
+                                    !json_object_get(x, fields[k]))
+                                        c = x;
+                        if (!c) {
+                                json_decref(cfg);
+                                fprintf(stderr, "berth: no matching subnet for %s %s\n",
+                                        streq(keys[k], "gateway") ? "gateway" : "range", *l);
+                                return 1;
+                        }
+                        json_object_set_new(c, fields[k], json_string(*l));
+                }
+        _cleanup_json_ json_t *body =
+            json_pack("{s:s, s:b, s:s, s:b, s:{s:s, s:{}, s:o}, s:b, s:b, s:o, s:o}", "Name",
+                      a->pos[0], "CheckDuplicate", 1, "Driver", cli_str(a, "driver"), "EnableIPv6",
+                      cli_flag(a, "ipv6"), "IPAM", "Driver", "default", "Options", "Config", cfg,
+                      "Internal", cli_flag(a, "internal"), "Attachable", cli_flag(a, "attachable"),
+                      "Options", cli_kv_object(cli_list(a, "opt"), false, NULL), "Labels",
+                      cli_kv_object(cli_list(a, "label"), false, NULL));
         int r = cli_connect(cli, &err);
         if (r < 0)
                 return cli_fail(&err);
@@ -173,6 +188,7 @@ static int cmd_rm(struct cli *cli, struct cli_args *a)
 static const struct cli_opt connect_opts[] = {
     {"alias", 0, CLI_LIST, "Add network-scoped alias for the container", NULL},
     {"ip", 0, CLI_STRING, "IPv4 address (e.g., \"172.30.100.104\")", NULL},
+    {"ip6", 0, CLI_STRING, "IPv6 address (e.g., \"2001:db8::33\")", NULL},
     {0},
 };
 
@@ -189,9 +205,14 @@ static int connect_cmd(struct cli *cli, struct cli_args *a, bool connect)
                 for (char **l = cli_list(a, "alias"); l && *l; l++)
                         json_array_append_new(al, json_string(*l));
                 json_object_set_new(ep, "Aliases", al);
+                json_t *ipam = json_object();
                 if (cli_str(a, "ip"))
-                        json_object_set_new(ep, "IPAMConfig",
-                                            json_pack("{s:s}", "IPv4Address", cli_str(a, "ip")));
+                        json_object_set_new(ipam, "IPv4Address", json_string(cli_str(a, "ip")));
+                if (cli_str(a, "ip6"))
+                        json_object_set_new(ipam, "IPv6Address", json_string(cli_str(a, "ip6")));
+                if (json_object_size(ipam))
+                        json_object_set(ep, "IPAMConfig", ipam);
+                json_decref(ipam);
                 json_object_set_new(body, "EndpointConfig", ep);
         } else
                 json_object_set_new(body, "Force", json_boolean(cli_flag(a, "force")));
@@ -285,12 +306,15 @@ int cli_cmd_port(struct cli *cli, struct cli_args *a)
                 json_array_foreach (v, i, b) {
                         found = true;
                         const char *ip = json_get_str(b, "HostIp", "");
+                        /* host:port as Go's net.JoinHostPort writes it */
+                        bool v6 = strchr(ip, ':') != NULL;
+                        _cleanup_free_ char *hp =
+                            xasprintf("%s%s%s:%s", v6 ? "[" : "", *ip ? ip : "0.0.0.0",
+                                      v6 ? "]" : "", json_get_str(b, "HostPort", ""));
                         if (want)
-                                printf("%s:%s\n", *ip ? ip : "0.0.0.0",
-                                       json_get_str(b, "HostPort", ""));
+                                puts(hp);
                         else
-                                printf("%s -> %s:%s\n", key, *ip ? ip : "0.0.0.0",
-                                       json_get_str(b, "HostPort", ""));
+                                printf("%s -> %s\n", key, hp);
                 }
         }
         if (want && !found) {

@@ -64,6 +64,9 @@ net_leftovers() { # print the test's leftover kernel objects, one per line
         if command -v nft > /dev/null && nft list table ip "berth_$TEST_BRIDGE" > /dev/null 2>&1; then
                 echo "nft-table berth_$TEST_BRIDGE"
         fi
+        if command -v nft > /dev/null && nft list table ip6 "berth_$TEST_BRIDGE" > /dev/null 2>&1; then
+                echo "nft-table6 berth_$TEST_BRIDGE"
+        fi
         awk -v t="$T" '$3 == "nsfs" && index($2, t) == 1 {print "netns " $2}' /proc/mounts
 }
 
@@ -138,6 +141,7 @@ cleanup() {
                 case $kind in
                 veth | bridge) ip link del "$name" 2>/dev/null ;;
                 nft-table) nft delete table ip "$name" 2>/dev/null ;;
+                nft-table6) nft delete table ip6 "$name" 2>/dev/null ;;
                 cgroup)
                         # its processes first (the shim's container, if alive)
                         xargs -r kill -KILL < "$name/cgroup.procs" 2>/dev/null

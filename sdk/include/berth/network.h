@@ -24,6 +24,12 @@
 #define BERTH_NET_F_PORTS         (1ull << 2) /* publish() is implemented */
 #define BERTH_NET_F_USER_NETWORKS (1ull << 3) /* `network create -d NAME` is allowed */
 #define BERTH_NET_F_HOST_NETNS    (1ull << 4) /* containers share the host's netns (host) */
+/* ABI 1.3: the driver reads the IPv6 fields of struct berth_net_config and
+ * struct berth_endpoint and takes IPv6 host addresses in publish(). The
+ * engine gives a driver an IPv6 network only if it declares this bit and
+ * was built against ABI 1.3 or later; a driver reads those fields only if
+ * host->abi_minor >= 3 (an older engine does not pass them). */
+#define BERTH_NET_F_IPV6 (1ull << 5)
 
 /* create_network() / delete_network() flags. */
 #define BERTH_NET_RESTORE \
@@ -38,6 +44,9 @@ struct berth_net_config {
         uint32_t internal;   /* 1: no route out of the network (--internal) */
         uint32_t mtu;        /* 0: default (1500) */
         const char *const *options; /* NULL or NULL-terminated "key=value" (-o/--opt) */
+        /* ABI 1.3 (see BERTH_NET_F_IPV6) */
+        const char *subnet6;  /* "fd00:1::/64", or NULL: no IPv6 on the network */
+        const char *gateway6; /* "fd00:1::1" when subnet6 is set */
 };
 
 struct berth_endpoint {
@@ -51,6 +60,9 @@ struct berth_endpoint {
         const char *mac;          /* "02:42:..", or NULL to derive one from the address */
         uint32_t mtu;
         uint32_t reserved;
+        /* ABI 1.3 (see BERTH_NET_F_IPV6) */
+        const char *address6; /* "fd00:1::2/64", or NULL */
+        const char *gateway6; /* IPv6 default route via, or NULL */
 };
 
 #define BERTH_PROTO_TCP 6u
@@ -60,8 +72,8 @@ struct berth_port_mapping {
         uint32_t proto; /* BERTH_PROTO_* */
         uint16_t container_port;
         uint16_t host_port;       /* never 0 here: the engine picks free ports before */
-        const char *host_ip;      /* "0.0.0.0", "127.0.0.1", "::" */
-        const char *container_ip; /* the endpoint's address, without prefix */
+        const char *host_ip;      /* "0.0.0.0", "127.0.0.1", "::1" (an IPv6 one: ABI 1.3) */
+        const char *container_ip; /* the endpoint's address of host_ip's family, no prefix */
 };
 
 struct berth_network_ops {

@@ -37,7 +37,7 @@
 #include <berth/error.h>
 
 #define BERTH_ABI_MAJOR 1
-#define BERTH_ABI_MINOR 2
+#define BERTH_ABI_MINOR 3
 
 /* The one exported symbol. Its name never changes, so that an ABI mismatch
  * is reported as such rather than as "not a berth plugin". */
