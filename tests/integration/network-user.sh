@@ -47,6 +47,15 @@ expect_contains "run --network of a missing network" "$out" "network nosuch not 
 
 # name resolution on neta
 tb run -d --name web --network neta --network-alias www busybox sleep 300 > /dev/null
+# the bridge's MAC is fixed (02:42 and its gateway address), not the lowest
+# of its ports: containers coming and going must not move it under the
+# others' neighbour entries for the gateway
+brn=br-${ida:0:12}
+IFS=. read -r g1 g2 g3 _ <<< "$TEST_NET_PREFIX"
+want_mac=$(printf '02:42:%02x:%02x:%02x:%02x' "$g1" "$g2" "$g3" 129)
+expect_eq "the bridge's MAC comes from its gateway" "$(cat "/sys/class/net/$brn/address")" "$want_mac"
+for i in 1 2 3; do tb run --rm --network neta busybox true; done
+expect_eq "the bridge's MAC stays as containers come and go" "$(cat "/sys/class/net/$brn/address")" "$want_mac"
 idw=$(b inspect -f '{{.Id}}' web)
 ipw=$(b inspect -f '{{.NetworkSettings.Networks.neta.IPAddress}}' web)
 expect_eq "the container has an address of neta" "$ipw" "$TEST_NET_PREFIX.130"
