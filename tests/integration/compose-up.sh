@@ -392,4 +392,16 @@ EOF
         expect_eq "docker-compose down on berth's project" "$rc" 0
         check "docker-compose removed berth's container" bash -c "! $BERTH -H unix://$SOCK inspect dc-one-1 > /dev/null 2>&1"
 fi
+
+# --compatibility: v1's names ("_"), found again by the same flag
+mkdir -p "$T/compat"
+printf 'services:\n  one:\n    image: busybox\n    command: sleep 1000\n    init: true\n' > "$T/compat/compose.yaml"
+cc() { (cd "$T/compat" && timeout 60 "$BERTH" -H "unix://$SOCK" compose "$@"); }
+out=$(cc --compatibility up -d 2>&1); rc=$?
+expect_eq "up --compatibility" "$rc" 0
+check "--compatibility names the container compat_one_1" b inspect compat_one_1 > /dev/null
+expect_eq "ps --compatibility finds it" "$(cc --compatibility ps -q | wc -l)" 1
+out=$(cc --compatibility down -t 0 2>&1); rc=$?
+expect_eq "down --compatibility" "$rc" 0
+check "its container is gone" bash -c "! $BERTH -H unix://$SOCK inspect compat_one_1 > /dev/null 2>&1"
 finish
