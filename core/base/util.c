@@ -756,3 +756,45 @@ int rm_rf_path(const char *path)
 {
         return rm_rf_at(AT_FDCWD, path);
 }
+
+char *path_clean(const char *path)
+{
+        bool rooted = path[0] == '/';
+        size_t n = strlen(path);
+        char *out = xmalloc(n + 2);
+        size_t w = 0, dotdot = 0; /* dotdot: where ".." can no longer back up */
+        if (rooted) {
+                out[w++] = '/';
+                dotdot = 1;
+        }
+        for (size_t r = rooted ? 1 : 0; r < n;) {
+                if (path[r] == '/') {
+                        r++;
+                } else if (path[r] == '.' && (r + 1 == n || path[r + 1] == '/')) {
+                        r++;
+                } else if (path[r] == '.' && path[r + 1] == '.' &&
+                           (r + 2 == n || path[r + 2] == '/')) {
+                        r += 2;
+                        if (w > dotdot) {
+                                w--;
+                                while (w > dotdot && out[w] != '/')
+                                        w--;
+                        } else if (!rooted) {
+                                if (w > 0)
+                                        out[w++] = '/';
+                                out[w++] = '.';
+                                out[w++] = '.';
+                                dotdot = w;
+                        }
+                } else {
+                        if ((rooted && w != 1) || (!rooted && w != 0))
+                                out[w++] = '/';
+                        for (; r < n && path[r] != '/'; r++)
+                                out[w++] = path[r];
+                }
+        }
+        if (w == 0)
+                out[w++] = '.';
+        out[w] = 0;
+        return out;
+}

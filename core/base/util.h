@@ -131,6 +131,8 @@ int parse_int64(const char *s, int64_t *ret);
 int parse_size(const char *s, uint64_t *ret); /* "10", "10k", "64m", "1g" (1024-based) */
 
 /* Files. */
+/* Go's path.Clean for '/' paths (malloc'd; "." for an empty result). */
+char *path_clean(const char *path);
 int mkdir_p(const char *path, mode_t mode);
 /* rm -rf without following symlinks; a missing path is not an error. */
 int rm_rf_at(int dfd, const char *name);

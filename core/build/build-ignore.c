@@ -77,48 +77,6 @@ static uint32_t next_rune(const char *s, size_t *adv)
         return c;
 }
 
-char *build_path_clean(const char *path)
-{
-        bool rooted = path[0] == '/';
-        size_t n = strlen(path);
-        char *out = xmalloc(n + 2);
-        size_t w = 0, dotdot = 0; /* dotdot: where ".." can no longer back up */
-        if (rooted) {
-                out[w++] = '/';
-                dotdot = 1;
-        }
-        for (size_t r = rooted ? 1 : 0; r < n;) {
-                if (path[r] == '/') {
-                        r++;
-                } else if (path[r] == '.' && (r + 1 == n || path[r + 1] == '/')) {
-                        r++;
-                } else if (path[r] == '.' && path[r + 1] == '.' &&
-                           (r + 2 == n || path[r + 2] == '/')) {
-                        r += 2;
-                        if (w > dotdot) {
-                                w--;
-                                while (w > dotdot && out[w] != '/')
-                                        w--;
-                        } else if (!rooted) {
-                                if (w > 0)
-                                        out[w++] = '/';
-                                out[w++] = '.';
-                                out[w++] = '.';
-                                dotdot = w;
-                        }
-                } else {
-                        if ((rooted && w != 1) || (!rooted && w != 0))
-                                out[w++] = '/';
-                        for (; r < n && path[r] != '/'; r++)
-                                out[w++] = path[r];
-                }
-        }
-        if (w == 0)
-                out[w++] = '.';
-        out[w] = 0;
-        return out;
-}
-
 static void pattern_done(struct pattern *p)
 {
         for (size_t i = 0; i < p->n_toks; i++)
@@ -361,7 +319,7 @@ static int add_line(struct build_ignore *ig, const char *line, size_t len, unsig
         if (memchr(s, 0, (size_t)(e - s)))
                 return err_set(err, -EINVAL, ".dockerignore line %u: syntax error in pattern",
                                lineno);
-        char *text = build_path_clean(raw);
+        char *text = path_clean(raw);
         if (text[0] == '/' && text[1]) {
                 memmove(text, text + 1, strlen(text));
         }
@@ -427,7 +385,7 @@ int build_ignore_add(struct build_ignore *ig, const char *line, struct berth_err
 
 bool build_ignore_match(const struct build_ignore *ig, const char *relpath, _unused_ bool is_dir)
 {
-        _cleanup_free_ char *path = build_path_clean(relpath);
+        _cleanup_free_ char *path = path_clean(relpath);
         const char *p = path;
         while (*p == '/')
                 p++;
@@ -448,7 +406,7 @@ bool build_ignore_match(const struct build_ignore *ig, const char *relpath, _unu
 
 bool build_ignore_may_include_under(const struct build_ignore *ig, const char *dir)
 {
-        _cleanup_free_ char *d = build_path_clean(dir);
+        _cleanup_free_ char *d = path_clean(dir);
         const char *p = d;
         while (*p == '/')
                 p++;

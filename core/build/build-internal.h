@@ -44,9 +44,6 @@ ssize_t build_smap_get(const struct build_smap *m, const char *key);
 void build_smap_put(struct build_smap *m, const char *key, size_t val);
 void build_smap_done(struct build_smap *m);
 
-/* Go's filepath.Clean for '/' paths (malloc'd; "." for an empty result). */
-char *build_path_clean(const char *path);
-
 /* Go's filepath.Match(pattern, name) for one path component (name holds
  * no '/'): '*' '?' [...] [^...] ranges and the '\' escape; "**" is two
  * '*'. new: -EINVAL for a pattern Go calls ErrBadPattern, checked whole. */

@@ -683,7 +683,7 @@ static int instr_workdir(struct build *b, struct stage_state *st, const struct b
                 return err_set(err, -EINVAL, "WORKDIR requires exactly one argument");
         const char *cur = json_get_str(st->config, "WorkingDir", "");
         _cleanup_free_ char *dir = w[0] == '/' ? xstrdup(w) : xasprintf("%s/%s", cur, w);
-        _cleanup_free_ char *clean = build_path_clean(dir);
+        _cleanup_free_ char *clean = path_clean(dir);
         json_object_set_new(st->config, "WorkingDir", json_string(clean));
         return step_workdir(b, st, clean, err);
 }

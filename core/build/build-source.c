@@ -141,7 +141,7 @@ int build_source_glob(int rootfd, const char *pattern, char ***ret, struct berth
 {
         /* cleaned as if rooted: ".." cannot climb above the root */
         _cleanup_free_ char *rooted = xasprintf("/%s", pattern);
-        _cleanup_free_ char *cleaned = build_path_clean(rooted);
+        _cleanup_free_ char *cleaned = path_clean(rooted);
         const char *path = cleaned[1] ? cleaned + 1 : ".";
 
         if (!has_glob_chars(path)) {
@@ -213,7 +213,7 @@ int build_source_resolve(int rootfd, const char *path, char **ret, struct berth_
         _cleanup_close_ int fd = openat_in_root(rootfd, path, O_PATH);
         if (fd == -ENOENT || fd == -ENOTDIR || fd == -ELOOP) {
                 _cleanup_free_ char *rooted = xasprintf("/%s", path);
-                _cleanup_free_ char *cleaned = build_path_clean(rooted);
+                _cleanup_free_ char *cleaned = path_clean(rooted);
                 return err_set(err, -ENOENT,
                                "file not found in build context or excluded by .dockerignore: "
                                "stat %s: file does not exist",
@@ -421,7 +421,7 @@ int build_source_digest(int rootfd, const char *path, bool keep_owner, char ret[
                         struct berth_err *err)
 {
         _cleanup_free_ char *rooted = xasprintf("/%s", path);
-        _cleanup_free_ char *cleaned = build_path_clean(rooted);
+        _cleanup_free_ char *cleaned = path_clean(rooted);
         const char *p = cleaned + 1;
         const char *slash = strrchr(p, '/');
         _cleanup_free_ char *parent = slash ? xstrndup(p, (size_t)(slash - p)) : xstrdup("");

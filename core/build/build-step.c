@@ -907,7 +907,7 @@ static int download_progress(void *ud, json_t *msg)
  * climbs out ("../x"; "/../x" is the root's "x", as in Docker). */
 static char *clean_source(const char *src)
 {
-        char *c = build_path_clean(src);
+        char *c = path_clean(src);
         if (c[0] == '/') {
                 char *rel = xstrdup(c[1] ? c + 1 : ".");
                 free(c);

@@ -52,46 +52,6 @@ static char *path_join(const char *dir, const char *p)
         return xasprintf("%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", p);
 }
 
-/* Lexical cleaning as Go's filepath.Clean (absolute paths only need it). */
-static char *path_clean(const char *p)
-{
-        bool abs = p[0] == '/';
-        char *copy = xstrdup(p);
-        char **parts = NULL;
-        size_t n = 0;
-        char *save = NULL;
-        for (char *t = strtok_r(copy, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
-                if (streq(t, "."))
-                        continue;
-                if (streq(t, "..")) {
-                        if (n && !streq(parts[n - 1], "..")) {
-                                n--;
-                                continue;
-                        }
-                        if (abs)
-                                continue;
-                }
-                parts = xrealloc(parts, (n + 1) * sizeof(char *));
-                parts[n++] = t;
-        }
-        size_t len = 2;
-        for (size_t i = 0; i < n; i++)
-                len += strlen(parts[i]) + 1;
-        char *out = xzalloc(len);
-        if (abs)
-                strcat(out, "/");
-        for (size_t i = 0; i < n; i++) {
-                if (i)
-                        strcat(out, "/");
-                strcat(out, parts[i]);
-        }
-        if (!*out)
-                strcat(out, ".");
-        free(parts);
-        free(copy);
-        return out;
-}
-
 static char *path_abs(const char *cwd, const char *p)
 {
         _cleanup_free_ char *j = path_join(cwd, p);

@@ -56,50 +56,6 @@ static bool is_ext_key(const char *k)
         return k[0] == 'x' && k[1] == '-';
 }
 
-/* Go's path.Clean. */
-static char *path_clean(const char *p)
-{
-        if (!*p)
-                return xstrdup(".");
-        bool rooted = p[0] == '/';
-        size_t n = strlen(p);
-        char *out = xzalloc(n + 2);
-        size_t w = 0, dotdot = 0;
-        if (rooted) {
-                out[w++] = '/';
-                dotdot = 1;
-        }
-        for (size_t r = rooted ? 1 : 0; r < n;) {
-                if (p[r] == '/') {
-                        r++;
-                } else if (p[r] == '.' && (r + 1 == n || p[r + 1] == '/')) {
-                        r++;
-                } else if (p[r] == '.' && p[r + 1] == '.' && (r + 2 == n || p[r + 2] == '/')) {
-                        r += 2;
-                        if (w > dotdot) {
-                                w--;
-                                while (w > dotdot && out[w] != '/')
-                                        w--;
-                        } else if (!rooted) {
-                                if (w > 0)
-                                        out[w++] = '/';
-                                out[w++] = '.';
-                                out[w++] = '.';
-                                dotdot = w;
-                        }
-                } else {
-                        if ((rooted && w != 1) || (!rooted && w != 0))
-                                out[w++] = '/';
-                        for (; r < n && p[r] != '/'; r++)
-                                out[w++] = p[r];
-                }
-        }
-        if (w == 0)
-                out[w++] = '.';
-        out[w] = 0;
-        return out;
-}
-
 static const char *ctx_home(const struct compose_normalize_ctx *ctx)
 {
         const char *h = json_string_value(json_object_get(ctx->environment, "HOME"));
